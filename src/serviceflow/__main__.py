@@ -1,0 +1,3 @@
+from serviceflow.cli import main
+
+main()

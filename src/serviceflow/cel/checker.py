@@ -1,0 +1,433 @@
+"""A static checker for CEL over serviceflow's variables.
+
+cel-python has no type checker, so a typo such as ``ticket.priorty`` would only show up when a
+ticket arrives. This walks the parse tree once at load time and reports, with line and column:
+unknown variables, unknown fields of known structs, unknown functions, wrong argument counts,
+comparisons of an enum field with a value it can never have; and it infers the result type where
+it can. It also records which variable paths the expression reads (``ticket.tags``, ``event.kind``),
+so the engine can skip rules that an input cannot affect.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import lark
+
+from serviceflow.cel.functions import MACROS, STANDARD_GLOBALS, STANDARD_METHODS, CelFunction
+from serviceflow.cel.types import (
+    BOOL,
+    DOUBLE,
+    DURATION,
+    DYN,
+    INT,
+    NULL,
+    STRING,
+    TIMESTAMP,
+    CelType,
+    ListType,
+    MapType,
+    ScalarType,
+    StructType,
+    list_of,
+    map_of,
+)
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    message: str
+    line: int
+    column: int
+
+
+@dataclass
+class CheckResult:
+    type: CelType
+    references: frozenset[str]
+    problems: list[CheckProblem] = field(default_factory=list)
+
+
+_GLOBAL_RESULTS: dict[str, CelType] = {
+    "size": INT, "int": INT, "uint": INT, "double": DOUBLE, "string": STRING, "bool": BOOL,
+    "duration": DURATION, "timestamp": TIMESTAMP, "matches": BOOL, "has": BOOL,
+}  # fmt: skip
+_METHOD_RESULTS: dict[str, CelType] = {
+    "size": INT, "contains": BOOL, "startsWith": BOOL, "endsWith": BOOL, "matches": BOOL,
+    "exists": BOOL, "all": BOOL, "exists_one": BOOL,
+}  # fmt: skip
+_LITERALS: dict[str, CelType] = {
+    "INT_LIT": INT, "UINT_LIT": INT, "FLOAT_LIT": DOUBLE, "STRING_LIT": STRING,
+    "MLSTRING_LIT": STRING, "BOOL_LIT": BOOL, "NULL_LIT": NULL,
+}  # fmt: skip
+
+
+def _tokens(node: lark.Tree) -> list[lark.Token]:
+    return [c for c in node.children if isinstance(c, lark.Token)]
+
+
+def _subtrees(node: lark.Tree) -> list[lark.Tree]:
+    return [c for c in node.children if isinstance(c, lark.Tree)]
+
+
+def _first_token(node: lark.Tree | lark.Token) -> lark.Token | None:
+    if isinstance(node, lark.Token):
+        return node
+    for child in node.children:
+        if child is not None and (token := _first_token(child)) is not None:
+            return token
+    return None
+
+
+def _suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _is(type_: CelType, *wanted: CelType) -> bool:
+    return any(type_.name == w.name for w in wanted)
+
+
+class Checker:
+    """Checks one expression against the variables in scope and the declared functions."""
+
+    def __init__(self, variables: Mapping[str, CelType], functions: Sequence[CelFunction]) -> None:
+        self.variables = dict(variables)
+        self.functions = {f.name: f for f in functions}
+        self.problems: list[CheckProblem] = []
+        self.references: set[str] = set()
+        self.scopes: list[dict[str, CelType]] = []
+
+    def check(self, tree: lark.Tree) -> CheckResult:
+        result = self.infer(tree)
+        return CheckResult(result, frozenset(self.references), self.problems)
+
+    def problem(self, where: lark.Tree | lark.Token, message: str) -> None:
+        token = _first_token(where)
+        line, column = (token.line or 1, token.column or 1) if token else (1, 1)
+        self.problems.append(CheckProblem(message, line, column))
+
+    # -- the walk ------------------------------------------------------------------------------
+
+    def infer(self, node: lark.Tree) -> CelType:
+        handler = getattr(self, f"_{node.data}", None)
+        if handler is not None:
+            result: CelType = handler(node)
+            return result
+        for child in _subtrees(node):
+            self.infer(child)
+        return DYN
+
+    def _passthrough(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        return self.infer(children[0]) if len(children) == 1 else self._boolean(children)
+
+    def _boolean(self, children: list[lark.Tree]) -> CelType:
+        for child in children:
+            self.infer(child)
+        return BOOL
+
+    _member = _primary = _paren_expr = _passthrough
+
+    def _expr(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        if len(children) == 1:
+            return self.infer(children[0])
+        self.infer(children[0])
+        when_true, when_false = self.infer(children[1]), self.infer(children[2])
+        return when_true if when_true.name == when_false.name else DYN
+
+    def _conditionalor(self, node: lark.Tree) -> CelType:
+        return self._passthrough(node)
+
+    _conditionaland = _conditionalor
+
+    def _relation(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        if len(children) == 1:
+            return self.infer(children[0])
+        operator, right = children
+        left = self.infer(operator.children[0])
+        right_type = self.infer(right)
+        if operator.data in ("relation_eq", "relation_ne"):
+            self._check_enum_literal(left, right)
+            self._check_enum_literal(right_type, operator.children[0])
+        elif operator.data == "relation_in" and isinstance(right_type, ListType):
+            for item in self._list_items(right):
+                self._check_enum_literal(left, item)
+        return BOOL
+
+    def _addition(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        if len(children) == 1:
+            return self.infer(children[0])
+        operator, right = children
+        left = self.infer(operator.children[0])
+        right_type = self.infer(right)
+        if operator.data == "addition_sub" and _is(left, TIMESTAMP) and _is(right_type, TIMESTAMP):
+            return DURATION
+        if _is(left, TIMESTAMP) and _is(right_type, DURATION):
+            return TIMESTAMP
+        if _is(left, DURATION) and _is(right_type, TIMESTAMP) and operator.data == "addition_add":
+            return TIMESTAMP
+        if left.name == right_type.name and not _is(left, BOOL, NULL):
+            return left
+        return DYN
+
+    def _multiplication(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        if len(children) == 1:
+            return self.infer(children[0])
+        operator, right = children
+        left = self.infer(operator.children[0])
+        right_type = self.infer(right)
+        return left if left.name == right_type.name and _is(left, INT, DOUBLE) else DYN
+
+    def _unary(self, node: lark.Tree) -> CelType:
+        children = _subtrees(node)
+        if len(children) == 1:
+            return self.infer(children[0])
+        operand = self.infer(children[1])
+        return BOOL if children[0].data == "unary_not" else operand
+
+    def _literal(self, node: lark.Tree) -> CelType:
+        token = _tokens(node)[0]
+        return _LITERALS.get(token.type, DYN)
+
+    def _list_lit(self, node: lark.Tree) -> CelType:
+        items = [self.infer(item) for item in self._list_items(node)]
+        names = {item.name for item in items}
+        return list_of(items[0]) if len(names) == 1 else list_of(DYN)
+
+    def _map_lit(self, node: lark.Tree) -> CelType:
+        for child in _subtrees(node):
+            self.infer(child)
+        return map_of(DYN)
+
+    def _exprlist(self, node: lark.Tree) -> CelType:
+        for child in _subtrees(node):
+            self.infer(child)
+        return DYN
+
+    def _ident(self, node: lark.Tree) -> CelType:
+        name = str(_tokens(node)[0])
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        if name in self.variables:
+            self.references.add(name)
+            return self.variables[name]
+        known = sorted(self.variables)
+        self.problem(
+            node,
+            f"unknown name '{name}'{_suggest(name, known)}; known here: {', '.join(known)}",
+        )
+        return DYN
+
+    def _member_dot(self, node: lark.Tree) -> CelType:
+        receiver_node, name_token = node.children[0], node.children[1]
+        assert isinstance(receiver_node, lark.Tree) and isinstance(name_token, lark.Token)
+        receiver = self.infer(receiver_node)
+        name = str(name_token)
+        path = self._path(receiver_node)
+        if isinstance(receiver, StructType):
+            field_type = receiver.field_type(name)
+            if field_type is None:
+                where = path or receiver.name
+                self.problem(
+                    name_token,
+                    f"unknown field '{name}' of {where}{_suggest(name, receiver.field_names)}; "
+                    f"fields: {', '.join(receiver.field_names)}",
+                )
+                return DYN
+            if path is not None:
+                self.references.discard(path)
+                self.references.add(f"{path}.{name}")
+            return field_type
+        if isinstance(receiver, MapType):
+            return receiver.value
+        if isinstance(receiver, ScalarType | ListType) and not _is(receiver, NULL):
+            self.problem(name_token, f"cannot select field '{name}' of a {receiver.name}")
+        return DYN
+
+    def _member_index(self, node: lark.Tree) -> CelType:
+        receiver_node, index = _subtrees(node)
+        receiver = self.infer(receiver_node)
+        self.infer(index)
+        if isinstance(receiver, ListType):
+            return receiver.element
+        if isinstance(receiver, MapType):
+            return receiver.value
+        return DYN
+
+    def _member_object(self, node: lark.Tree) -> CelType:
+        self.problem(node, "message construction (Type{...}) is not supported in policies")
+        return DYN
+
+    def _member_dot_arg(self, node: lark.Tree) -> CelType:
+        receiver_node, name_token = node.children[0], node.children[1]
+        assert isinstance(receiver_node, lark.Tree) and isinstance(name_token, lark.Token)
+        arguments = node.children[2] if len(node.children) > 2 else None
+        receiver = self.infer(receiver_node)
+        name = str(name_token)
+        args = _subtrees(arguments) if isinstance(arguments, lark.Tree) else []
+        if name in MACROS:
+            return self._macro(name_token, name, receiver, args)
+        if name not in STANDARD_METHODS:
+            hint = (
+                f"; call it as {name}(x, ...)"
+                if name in self.functions
+                else _suggest(name, sorted(STANDARD_METHODS))
+            )
+            self.problem(name_token, f"unknown method '{name}'{hint}")
+        for arg in args:
+            self.infer(arg)
+        if name == "contains" and isinstance(receiver, ListType):
+            self.problem(name_token, "lists have no contains(); write 'x in list'")
+        return _METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
+
+    def _macro(
+        self, where: lark.Token, name: str, receiver: CelType, args: list[lark.Tree]
+    ) -> CelType:
+        if len(args) not in (2, 3) or (len(args) == 3 and name != "map"):
+            self.problem(where, f"{name}() takes a variable and an expression, e.g. {name}(t, ...)")
+            return DYN
+        variable = self._bare_ident(args[0])
+        if variable is None:
+            self.problem(args[0], f"the first argument of {name}() must be a variable name")
+            return DYN
+        element = (
+            receiver.element
+            if isinstance(receiver, ListType)
+            else STRING
+            if isinstance(receiver, MapType)
+            else DYN
+        )
+        self.scopes.append({variable: element})
+        try:
+            results = [self.infer(arg) for arg in args[1:]]
+        finally:
+            self.scopes.pop()
+        if name == "map":
+            return list_of(results[-1])
+        if name == "filter":
+            return receiver
+        return BOOL
+
+    def _ident_arg(self, node: lark.Tree) -> CelType:
+        name_token = node.children[0]
+        assert isinstance(name_token, lark.Token)
+        arguments = node.children[1] if len(node.children) > 1 else None
+        args = _subtrees(arguments) if isinstance(arguments, lark.Tree) else []
+        name = str(name_token)
+        if name == "has":
+            return self._has(name_token, args)
+        arg_types = [self.infer(arg) for arg in args]
+        function = self.functions.get(name)
+        if function is not None:
+            if len(args) != len(function.params):
+                self.problem(
+                    name_token,
+                    f"{name}() takes {len(function.params)} argument(s), got {len(args)}: "
+                    f"{function.doc}",
+                )
+            for position, (given, wanted) in enumerate(
+                zip(arg_types, function.params, strict=False), 1
+            ):
+                if not _compatible(given, wanted):
+                    self.problem(
+                        args[position - 1],
+                        f"argument {position} of {name}() must be {wanted}, not {given}",
+                    )
+            return function.result
+        if name in STANDARD_GLOBALS:
+            return _GLOBAL_RESULTS.get(name, DYN)
+        known = sorted(set(self.functions) | STANDARD_GLOBALS)
+        self.problem(name_token, f"unknown function '{name}'{_suggest(name, known)}")
+        return DYN
+
+    def _has(self, where: lark.Token, args: list[lark.Tree]) -> CelType:
+        selection = args[0] if len(args) == 1 else None
+        while selection is not None and selection.data != "member_dot" and len(selection.children) == 1:
+            only = selection.children[0]
+            selection = only if isinstance(only, lark.Tree) else None
+        if selection is None or selection.data != "member_dot":
+            self.problem(where, "has() takes a field selection, e.g. has(ticket.assignee)")
+            return BOOL
+        self.infer(selection)
+        return BOOL
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _path(self, node: lark.Tree) -> str | None:
+        """The dotted path of a selection chain rooted at a variable (not a macro variable)."""
+        while node.data in ("member", "primary") and len(node.children) == 1:
+            child = node.children[0]
+            if not isinstance(child, lark.Tree):
+                return None
+            node = child
+        if node.data == "ident":
+            name = str(_tokens(node)[0])
+            if name in self.variables and not any(name in scope for scope in self.scopes):
+                return name
+            return None
+        if node.data == "member_dot":
+            receiver = node.children[0]
+            parent = self._path(receiver) if isinstance(receiver, lark.Tree) else None
+            return f"{parent}.{node.children[1]}" if parent else None
+        return None
+
+    def _bare_ident(self, node: lark.Tree) -> str | None:
+        current: lark.Tree | lark.Token = node
+        while isinstance(current, lark.Tree) and len(current.children) == 1:
+            if current.data == "ident":
+                return str(current.children[0])
+            current = current.children[0]
+        return None
+
+    def _list_items(self, node: lark.Tree) -> list[lark.Tree]:
+        current: lark.Tree = node
+        while current.data != "list_lit":
+            children = _subtrees(current)
+            if len(children) != 1:
+                return []
+            current = children[0]
+        lists = _subtrees(current)
+        return _subtrees(lists[0]) if lists else []
+
+    def _string_literal(self, node: lark.Tree) -> tuple[str, lark.Token] | None:
+        current: lark.Tree = node
+        while True:
+            children = current.children
+            if current.data == "literal":
+                token = children[0]
+                if isinstance(token, lark.Token) and token.type == "STRING_LIT":
+                    text = str(token)
+                    raw = text[1:] if text[0] in "rR" else text
+                    return raw[1:-1], token
+                return None
+            if len(children) != 1 or not isinstance(children[0], lark.Tree):
+                return None
+            current = children[0]
+
+    def _check_enum_literal(self, type_: CelType, other: lark.Tree) -> None:
+        if not isinstance(type_, ScalarType) or not type_.values:
+            return
+        literal = self._string_literal(other)
+        if literal is not None and literal[0] not in type_.values:
+            value, token = literal
+            self.problem(
+                token,
+                f"'{value}' is never a value here{_suggest(value, type_.values)}; "
+                f"values: {', '.join(type_.values)}",
+            )
+
+
+def _compatible(given: CelType, wanted: CelType) -> bool:
+    if given is DYN or wanted is DYN or given.name == "dyn" or wanted.name == "dyn":
+        return True
+    if isinstance(wanted, ListType) and isinstance(given, ListType):
+        return True
+    return given.name == wanted.name

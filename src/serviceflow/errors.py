@@ -1,0 +1,81 @@
+"""serviceflow's own exception types.
+
+Every error a user can meet derives from :class:`ServiceflowError` and says what to fix. Errors that
+point into a file carry a :class:`SourceLocation`, so the CLI can print ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """A position in a source file; line and column are 1-based."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class ServiceflowError(Exception):
+    """Base class of every error serviceflow raises on purpose."""
+
+
+class CelError(ServiceflowError):
+    """A CEL expression could not be compiled or evaluated.
+
+    Attributes:
+        expression: the CEL source text.
+        line: 1-based line inside the expression, when known.
+        column: 1-based column inside the expression, when known.
+    """
+
+    def __init__(
+        self, message: str, *, expression: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expression = expression
+        self.line = line
+        self.column = column
+
+
+class CelSyntaxError(CelError):
+    """The expression is not valid CEL."""
+
+
+class CelCheckError(CelError):
+    """The expression is valid CEL but refers to an unknown variable, field or function."""
+
+
+class CelEvaluationError(CelError):
+    """The expression failed at run time (missing field, wrong types, division by zero...)."""
+
+
+class PolicyError(ServiceflowError):
+    """A policy or journey file has a problem.
+
+    Attributes:
+        location: where in which file.
+        rule: the name of the rule, target or section the problem is in ("-" when none).
+        message: what is wrong and, where possible, how to fix it.
+    """
+
+    def __init__(self, message: str, *, location: SourceLocation, rule: str = "-") -> None:
+        super().__init__(f"{location}: {rule}: {message}")
+        self.message = message
+        self.location = location
+        self.rule = rule
+
+
+class PolicySetError(ServiceflowError):
+    """A policy set failed to load; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[PolicyError]) -> None:
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {noun} in the policy set:\n" + "\n".join(map(str, problems)))
+        self.problems = problems

@@ -1,0 +1,52 @@
+"""Events: what happened on a ticket, in vendor-neutral form."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field
+
+from serviceflow.model.ticket import Model, Ticket
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    CUSTOMER_MESSAGE = "customer_message"
+    AGENT_REPLY = "agent_reply"
+    INTERNAL_NOTE = "internal_note"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    FIELDS_CHANGED = "fields_changed"
+
+
+class ActorRole(StrEnum):
+    """Who did it: the customer, a person on our side, or an automation (vendor rule, serviceflow)."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Actor(Model):
+    id: str | None = None
+    role: ActorRole
+    name: str | None = None
+
+
+class TicketEvent(Model):
+    """One thing that happened on a ticket, with the ticket as it was right after it.
+
+    ``id`` is stable across re-deliveries of the same webhook: the case de-duplicates on it.
+    """
+
+    id: str = Field(description="Stable event id for de-duplication.")
+    kind: EventKind
+    time: AwareDatetime
+    actor: Actor
+    ticket: Ticket
+    body: str | None = Field(default=None, description="Message or note text, when there is one.")
+    public: bool | None = Field(default=None, description="Whether a comment is visible to the customer.")
+    changes: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Changed fields, as field name -> previous value (status_changed, fields_changed).",
+    )

@@ -1,0 +1,82 @@
+"""The vendor-neutral ticket, as every plugin normalises it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket is in its life; vendors' own statuses map onto these."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    """How the customer reached us."""
+
+    EMAIL = "email"
+    WEB = "web"
+    PHONE = "phone"
+    CHAT = "chat"
+    API = "api"
+    SOCIAL = "social"
+    OTHER = "other"
+
+
+class Model(BaseModel):
+    """Base of the domain models: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Requester(Model):
+    """The customer who asked."""
+
+    id: str
+    email: str | None = None
+    name: str | None = None
+
+
+class Ticket(Model):
+    """A helpdesk ticket as serviceflow sees it, whatever the vendor.
+
+    Ids are strings everywhere (Zendesk's event webhooks send them as strings, Freshdesk's as numbers).
+    """
+
+    id: str
+    vendor: str = Field(description="The plugin that owns the ticket, e.g. 'zendesk'.")
+    account: str = Field(description="The helpdesk account: Zendesk subdomain, Freshdesk domain.")
+    subject: str = ""
+    status: TicketStatus = TicketStatus.NEW
+    priority: Priority = Priority.NORMAL
+    channel: Channel = Channel.OTHER
+    requester: Requester
+    recipient: str | None = Field(
+        default=None, description="The address the customer wrote to, e.g. manager@shop.example."
+    )
+    assignee: str | None = Field(default=None, description="The assigned agent's id.")
+    group: str | None = Field(default=None, description="The assigned group's id or name.")
+    tags: tuple[str, ...] = ()
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @property
+    def key(self) -> str:
+        """The case id: one case per ticket per account per vendor."""
+        return f"{self.vendor}:{self.account}:{self.id}"

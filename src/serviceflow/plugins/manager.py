@@ -1,0 +1,72 @@
+"""Loading plugins, the way pytest, datasette and llm do: pluggy plus an entry-point group."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from serviceflow.plugins import hookspecs
+
+ENTRY_POINT_GROUP = "serviceflow"
+#: A comma-separated allow-list of plugin names; unset loads every installed plugin.
+LOAD_PLUGINS_ENV = "SERVICEFLOW_LOAD_PLUGINS"
+
+_manager: pluggy.PluginManager | None = None
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loaded on first use."""
+    global _manager
+    if _manager is None:
+        manager = pluggy.PluginManager("serviceflow")
+        manager.add_hookspecs(hookspecs)
+        allowed = os.environ.get(LOAD_PLUGINS_ENV)
+        if allowed is None:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        else:
+            for name in filter(None, (n.strip() for n in allowed.split(","))):
+                manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        _manager = manager
+    return _manager
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    distribution: str | None
+    version: str | None
+    vendors: tuple[str, ...]
+
+
+def installed_plugins() -> list[PluginInfo]:
+    """Every loaded plugin, its distribution and the vendors it registers."""
+    manager = get_plugin_manager()
+    vendors_by_plugin: dict[str, list[str]] = {}
+    for impl in manager.hook.serviceflow_register_vendors.get_hookimpls():
+
+        def register(name: str, **_: Any) -> None:
+            vendors_by_plugin.setdefault(impl.plugin_name, []).append(name)
+
+        impl.function(register=register)
+    infos = []
+    for plugin_name, distribution in _distributions(manager):
+        infos.append(
+            PluginInfo(
+                name=plugin_name,
+                distribution=distribution.metadata["Name"] if distribution else None,
+                version=distribution.version if distribution else None,
+                vendors=tuple(vendors_by_plugin.get(plugin_name, ())),
+            )
+        )
+    return sorted(infos, key=lambda info: info.name)
+
+
+def _distributions(
+    manager: pluggy.PluginManager,
+) -> list[tuple[str, metadata.Distribution | None]]:
+    by_plugin = {manager.get_name(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
+    return [(name, by_plugin.get(name)) for name, _ in manager.list_name_plugin() if name]

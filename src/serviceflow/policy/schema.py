@@ -1,0 +1,334 @@
+"""The policy language, as pydantic models: what the YAML files in policies/ and workflows/ hold.
+
+Four kinds of document, each with ``apiVersion: serviceflow/v1``:
+
+- ``PolicySet``: set-wide settings: calendars, escalation ladders, defaults, the safe fallback.
+- ``Policy``: which tickets it covers, how the owner is chosen, targets, promises, the
+  acknowledgement guard, the same-case rule for repeat contacts, authority for remedies.
+- ``Journey`` (in workflows/): a case journey's stages and handoffs, each with its target.
+- ``Scenario``: a policy test, read by ``serviceflow policy test`` and skipped by the loader.
+
+CEL fields are typed with :class:`CelField` metadata that says which variables are in scope and
+what the expression must yield; the loader compiles and checks every one of them.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+API_VERSION = "serviceflow/v1"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+@dataclass(frozen=True)
+class CelField:
+    """Marks a string field as CEL: its variable scope and the types it may yield."""
+
+    scope: str
+    expect: tuple[str, ...] = ("bool",)
+
+
+@dataclass(frozen=True)
+class SpanField:
+    """Marks a field as a duration: a literal (``4h``, ``5 business days``) or CEL."""
+
+    scope: str
+    expect: tuple[str, ...] = ("duration",)
+
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase letters, digits, - and _.")]
+Condition = Annotated[str, CelField("case"), Field(description="CEL; must yield a bool.")]
+AgentCondition = Annotated[str, CelField("agent"), Field(description="CEL over `agent`; a bool.")]
+SameCaseCondition = Annotated[
+    str, CelField("same_case"), Field(description="CEL over `ticket` and `other`; a bool.")
+]
+RemedyCondition = Annotated[str, CelField("remedy"), Field(description="CEL over `remedy`; a bool.")]
+Within = Annotated[
+    str,
+    SpanField("case"),
+    Field(description="A duration literal (4h, 90 minutes, 8 business hours, 5 business days) or CEL."),
+]
+Due = Annotated[
+    str,
+    SpanField("case", ("duration", "timestamp")),
+    Field(description="A duration literal, or CEL yielding a duration or a timestamp."),
+]
+AtRisk = Annotated[float, Field(gt=0, lt=1, description="Warn the owner at this fraction of the target.")]
+
+RECIPIENT_PATTERN = r"^(owner|owner\.lead|owner\.manager|group:[^\s]+|agent:[^\s]+)$"
+Recipient = Annotated[
+    str,
+    Field(
+        pattern=RECIPIENT_PATTERN,
+        description="owner, owner.lead, owner.manager, group:NAME or agent:ID.",
+    ),
+]
+POOL_PATTERN = r"^(group|agent):[^\s]+$"
+Pool = Annotated[str, Field(pattern=POOL_PATTERN, description="group:NAME or agent:ID.")]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# -- calendars -------------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def expand_days(spec: str) -> list[str]:
+    """``mon-fri`` -> [mon..fri]; ``sat,sun`` -> [sat, sun]; ``fri-mon`` wraps the weekend."""
+    days: list[str] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise ValueError(f"'{spec}' is not a day or range of days; use e.g. mon-fri, sat, sat,sun")
+        start = WEEKDAYS.index(first)
+        stop = WEEKDAYS.index(last) if last else start
+        days.extend(WEEKDAYS[(start + i) % 7] for i in range((stop - start) % 7 + 1))
+    return days
+
+
+def _check_ranges(value: str | list[str]) -> list[str]:
+    ranges = [value] if isinstance(value, str) else value
+    for item in ranges:
+        match = _RANGE.match(item.replace(" ", ""))
+        if not match:
+            raise ValueError(f"'{item}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30")
+        if match.group(3) == "24" and match.group(4) != "00":
+            raise ValueError(f"'{item}': the day ends at 24:00")
+        if item.replace(" ", "")[:5] == item.replace(" ", "")[6:]:
+            raise ValueError(f"'{item}' is empty; for around the clock write 00:00-24:00")
+    return ranges
+
+
+TimeRanges = Annotated[str | list[str], AfterValidator(_check_ranges)]
+
+
+class Holiday(Spec):
+    date: date
+    name: str = ""
+
+
+class Calendar(Spec):
+    """Business hours: a weekly schedule in a time zone, with holidays.
+
+    A range that ends before it starts (``22:00-06:00``) runs past midnight into the next day.
+    """
+
+    timezone: str = Field(description="An IANA time zone, e.g. Europe/Amsterdam.")
+    hours: dict[str, TimeRanges] = Field(
+        description="Days (mon-fri, sat, sat,sun) to one or more HH:MM-HH:MM ranges."
+    )
+    holidays: list[date | Holiday] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'; use an IANA name like Europe/Berlin") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _days_once(cls, value: dict[str, TimeRanges]) -> dict[str, TimeRanges]:
+        seen: dict[str, str] = {}
+        for key in value:
+            for day in expand_days(key):
+                if day in seen:
+                    raise ValueError(f"'{day}' is listed twice (in '{seen[day]}' and '{key}')")
+                seen[day] = key
+        return value
+
+
+# -- escalation ------------------------------------------------------------------------------
+
+
+class Level(Spec):
+    """One rung of an escalation ladder."""
+
+    after: Within | None = Field(
+        default=None, description="Delay after the breach (or the previous level); default at once."
+    )
+    notify: list[Recipient] = Field(min_length=1)
+    calendar: Name | None = Field(
+        default=None, description="The clock `after` counts on; default the target's calendar."
+    )
+    in_business_hours: bool = Field(
+        default=False, description="Hold notifications until the calendar is open."
+    )
+    message: str | None = None
+
+
+class Ladder(Spec):
+    """What happens after a breach, level by level, until the target is met."""
+
+    levels: list[Level] = Field(min_length=1)
+    cooldown: Within = Field(
+        default="1h", description="No repeat notification of one level to one person inside this."
+    )
+
+
+# -- policy ----------------------------------------------------------------------------------
+
+
+class Defaults(Spec):
+    calendar: Name | None = None
+    escalation: Name | None = None
+    at_risk: AtRisk = 0.75
+
+
+class Fallback(Spec):
+    """The safe default when a rule errors: whom the case goes to, and the note left behind."""
+
+    owner: Pool
+    note: str = "serviceflow could not apply a policy rule to this ticket; a person must check it."
+
+
+class PolicySetSpec(Spec):
+    api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
+    kind: Literal["PolicySet"]
+    name: Name
+    description: str = ""
+    defaults: Defaults = Defaults()
+    fallback: Fallback
+    calendars: dict[Name, Calendar] = {}
+    escalations: dict[Name, Ladder] = {}
+
+
+class OwnerRule(Spec):
+    """How the one accountable owner is chosen; the first rule whose ``when`` holds decides."""
+
+    name: Name
+    when: Condition = "true"
+    pick: Literal["fixed", "round_robin", "least_loaded"] = "least_loaded"
+    from_: list[Pool] = Field(alias="from", min_length=1)
+    only: AgentCondition | None = Field(
+        default=None, description="Keep only agents for whom this holds, e.g. a skill."
+    )
+
+
+TargetType = Literal["first_response", "next_response", "resolution", "custom"]
+
+
+class TargetRule(Spec):
+    """A turnaround target. ``type`` gives start/stop defaults; any of them can be overridden."""
+
+    name: Name
+    type: TargetType = "custom"
+    when: Condition = "true"
+    within: Within
+    calendar: Name | None = None
+    start: Condition | None = None
+    stop: Condition | None = None
+    pause: Condition | None = None
+    at_risk: AtRisk | None = None
+    escalation: Name | None = None
+
+
+class PromiseRule(Spec):
+    """A commitment to the customer, recorded from an event; kept, or breached."""
+
+    name: Name
+    recorded: Condition
+    due: Due
+    kept: Condition
+    calendar: Name | None = None
+    at_risk: AtRisk | None = None
+    escalation: Name | None = None
+
+
+class AcknowledgeRule(Spec):
+    """No silent auto-sort: every inbound message gets an owner and an acknowledgement target."""
+
+    within: Within
+    when: Condition = (
+        'event.actor.role == "customer" && event.kind in ["created", "customer_message"]'
+    )
+    acknowledged: Condition = 'event.kind == "agent_reply" || event.kind == "internal_note"'
+    calendar: Name | None = None
+    escalation: Name | None = None
+    reopen_unanswered: bool = Field(
+        default=True, description="Reopen a ticket solved or closed without any human reply."
+    )
+    reopen_unless: Condition = "false"
+
+
+class SameCaseRule(Spec):
+    """Repeat contacts: join a new ticket to an open case of the same requester."""
+
+    when: SameCaseCondition
+    merge: bool = False
+
+
+class GrantRule(Spec):
+    name: Name
+    when: RemedyCondition
+
+
+class Authority(Spec):
+    """Which remedies the owner may grant on the spot; the rest go to an approver as a handoff."""
+
+    grant: list[GrantRule] = Field(min_length=1)
+    approver: Recipient = "owner.lead"
+    approve_within: Within = "24h"
+    escalation: Name | None = None
+
+
+class PolicySpec(Spec):
+    api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
+    kind: Literal["Policy"]
+    name: Name
+    description: str = ""
+    match: Condition = "true"
+    priority: int = Field(default=0, description="Higher first, where several policies match.")
+    calendar: Name | None = None
+    owner: list[OwnerRule] = []
+    targets: list[TargetRule] = []
+    promises: list[PromiseRule] = []
+    acknowledge: AcknowledgeRule | None = None
+    same_case: SameCaseRule | None = None
+    authority: Authority | None = None
+
+
+# -- journeys --------------------------------------------------------------------------------
+
+
+class Stage(Spec):
+    """One stage of a journey. A ``handoff`` stage is a back-office task; the owner stays."""
+
+    name: Name
+    handoff: Pool | None = Field(default=None, description="The team that does this stage.")
+    within: Within
+    done: Condition
+    calendar: Name | None = None
+    at_risk: AtRisk | None = None
+    escalation: Name | None = None
+    note: str | None = Field(default=None, description="What the stage's owner is told.")
+
+
+class JourneySpec(Spec):
+    api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
+    kind: Literal["Journey"]
+    name: Name
+    description: str = ""
+    start: Condition
+    calendar: Name | None = None
+    stages: list[Stage] = Field(min_length=1)
+
+
+DOCUMENT_KINDS: dict[str, type[Spec]] = {
+    "PolicySet": PolicySetSpec,
+    "Policy": PolicySpec,
+    "Journey": JourneySpec,
+}
+IGNORED_KINDS = frozenset({"Scenario"})
