@@ -130,11 +130,14 @@ class CelpyBackend:
         try:
             return self._env.compile(source)
         except celpy.CELParseError as exc:
+            line, column = exc.line, exc.column
+            cause = exc.__context__
+            if isinstance(cause, lark.exceptions.UnexpectedToken) and cause.token.type == "$END":
+                # Point just past the end, where something is missing, not at the last token.
+                lines = source.rstrip().splitlines() or [""]
+                line, column = len(lines), len(lines[-1]) + 1
             raise CelSyntaxError(
-                _syntax_message(exc.__context__),
-                expression=source,
-                line=exc.line,
-                column=exc.column,
+                _syntax_message(cause), expression=source, line=line, column=column
             ) from None
 
     def program(self, source: str, functions: Sequence[CelFunction]) -> CelpyProgram:
