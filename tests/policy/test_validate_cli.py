@@ -70,13 +70,14 @@ def test_unknown_variable_in_a_literal_block(write_policies: Callable[..., Path]
 targets:
   - name: reply
     within: 4h
+    start: event.kind == "created"
     stop: |
       event.kind == "agent_reply" &&
         tickt.status == "open"
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "9:9: reply: unknown name 'tickt' (did you mean 'ticket'?); "
+        "10:9: reply: unknown name 'tickt' (did you mean 'ticket'?); "
         "known here: case, event, now, ticket"
     ]
 
@@ -100,10 +101,11 @@ def test_dynamic_result_type_is_checked_on_a_sample_ticket(
     body = """\
 targets:
   - name: t
+    type: resolution
     within: 'ticket.priority == "high" ? ticket.created_at : ticket.updated_at'
 """
     problems = problems_for(write_policies, body)
-    assert problems == ["6:14: t: within must yield a duration, but this yields a timestamp"]
+    assert problems == ["7:14: t: within must yield a duration, but this yields a timestamp"]
 
 
 def test_duplicate_rule_name(write_policies: Callable[..., Path]) -> None:
@@ -113,6 +115,7 @@ owner:
     from: [group:a]
 targets:
   - name: desk
+    type: resolution
     within: 1h
 """
     problems = problems_for(write_policies, body)
@@ -146,26 +149,35 @@ def test_unknown_key_with_suggestion(write_policies: Callable[..., Path]) -> Non
     body = """\
 targets:
   - name: t
+    type: resolution
     within: 1h
     withn: 2h
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "7:5: t: unknown key 'withn' (did you mean 'within'?); allowed here: name, type, when, "
+        "8:5: t: unknown key 'withn' (did you mean 'within'?); allowed here: name, type, when, "
         "within, calendar, start, stop, pause, at_risk, escalation"
     ]
 
 
 def test_missing_required_key(write_policies: Callable[..., Path]) -> None:
-    problems = problems_for(write_policies, "targets:\n  - name: t\n")
+    problems = problems_for(write_policies, "targets:\n  - name: t\n    type: resolution\n")
     assert problems == ["5:5: t: missing required key 'within'"]
 
 
+def test_custom_target_needs_start_and_stop(write_policies: Callable[..., Path]) -> None:
+    problems = problems_for(write_policies, "targets:\n  - name: t\n    within: 1h\n")
+    assert problems == [
+        "5:5: t: targets: a custom target needs both start and stop; or set type: "
+        "first_response, next_response or resolution for their defaults"
+    ]
+
+
 def test_bad_duration_literal(write_policies: Callable[..., Path]) -> None:
-    body = "targets:\n  - name: t\n    within: 4 hourz\n"
+    body = "targets:\n  - name: t\n    type: resolution\n    within: 4 hourz\n"
     problems = problems_for(write_policies, body)
     assert problems == [
-        "6:13: t: '4 hourz': unknown unit 'hourz'; use w, d, h, m, s (or words), "
+        "7:13: t: '4 hourz': unknown unit 'hourz'; use w, d, h, m, s (or words), "
         "or 'business hours' / 'business days'"
     ]
 
@@ -174,15 +186,16 @@ def test_unknown_calendar_and_escalation(write_policies: Callable[..., Path]) ->
     body = """\
 targets:
   - name: t
+    type: resolution
     within: 2 business hours
     calendar: offce
     escalation: nope
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "7:15: t: unknown calendar 'offce' (did you mean 'office'?); "
+        "8:15: t: unknown calendar 'offce' (did you mean 'office'?); "
         "the PolicySet's calendars: office",
-        "8:17: t: unknown escalation 'nope'; the PolicySet's escalations: standard",
+        "9:17: t: unknown escalation 'nope'; the PolicySet's escalations: standard",
     ]
 
 
@@ -195,14 +208,14 @@ def test_business_time_needs_a_calendar(write_policies: Callable[..., Path]) -> 
                 name: s
                 fallback: {owner: group:triage}
                 """,
-            "p.yaml": POLICY_HEAD + "targets:\n  - name: t\n    within: 5 business days\n",
+            "p.yaml": POLICY_HEAD + "targets:\n  - {name: t, type: resolution, within: 5 business days}\n",
         },
         with_set=False,
     )
     code, lines, _ = run(str(folder))
     assert code == 1
     assert lines == [
-        f"{folder / 'p.yaml'}:6:13: t: '5 business days' counts business time but no calendar "
+        f"{folder / 'p.yaml'}:5:41: t: '5 business days' counts business time but no calendar "
         "applies: set 'calendar:' here or on the policy, or defaults.calendar in the PolicySet"
     ]
 
@@ -240,10 +253,11 @@ targets:
   - name: t
     within: 1h
     withn: 2h
+    start: 'true'
     stop: event.knd == "agent_reply"
 """
     problems = problems_for(write_policies, body)
-    assert [p.split(": ")[0] for p in problems] == ["4:15", "8:5", "9:17"]
+    assert [p.split(": ")[0] for p in problems] == ["4:15", "8:5", "10:17"]
 
 
 def test_a_set_without_policyset_document(write_policies: Callable[..., Path]) -> None:

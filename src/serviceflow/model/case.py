@@ -18,19 +18,47 @@ class TargetStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class TargetState(Model):
-    """One deadline: a turnaround target, an acknowledgement, a promise, or a handoff's own target."""
+class TargetKind(StrEnum):
+    TARGET = "target"  # a turnaround target of a policy
+    ACKNOWLEDGEMENT = "acknowledgement"  # every inbound message gets one
+    PROMISE = "promise"  # a commitment to the customer
+    STAGE = "stage"  # a journey stage, possibly a handoff to a back-office team
+    APPROVAL = "approval"  # a remedy over the owner's authority, waiting for an approver
 
+
+class TargetState(Model):
+    """One deadline, with its clock and its escalation ladder.
+
+    While running, ``due_at`` is set; while paused, ``remaining_seconds`` holds what is left on
+    the target's clock (elapsed or business seconds) and ``due_at`` is None.
+    """
+
+    id: str = Field(description="Unique in the case: policy/rule, plus an instance suffix.")
     name: str
     policy: str
-    kind: str = Field(description="target, acknowledgement, promise, handoff or review.")
+    kind: TargetKind
     status: TargetStatus = TargetStatus.RUNNING
+    calendar: str | None = Field(default=None, description="None: elapsed time.")
+    assignee: str | None = Field(
+        default=None, description="Who works on it, when not the case owner (a handoff)."
+    )
     started_at: AwareDatetime
+    total_seconds: float
     due_at: AwareDatetime | None = None
-    at_risk_warned: bool = False
-    escalation_level: int = 0
-    met_at: AwareDatetime | None = None
+    remaining_seconds: float | None = None
+    at_risk: float | None = None
+    warned: bool = False
+    escalation: str | None = None
     breached_at: AwareDatetime | None = None
+    level: int = Field(default=0, description="Escalation levels fired so far.")
+    next_level_at: AwareDatetime | None = None
+    met_at: AwareDatetime | None = None
+    detail: str = ""
+
+    @property
+    def open(self) -> bool:
+        """Still counting or still escalating."""
+        return self.status in (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
 
 
 class OwnershipChange(Model):
@@ -40,17 +68,33 @@ class OwnershipChange(Model):
     previous: str | None
     owner: str
     reason: str
+    policy: str
     rule: str
+
+
+class JourneyState(Model):
+    name: str
+    stage: int = 0
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+
+
+class Deferred(Model):
+    """A notification held until its recipients' business hours."""
+
+    send_at: AwareDatetime
+    action: Action
 
 
 class Decision(Model):
     """What the engine decided on one input, and under which policy set version."""
 
     time: AwareDatetime
-    input: str = Field(description="The event id, or 'wake-up'.")
+    input: str = Field(description="The event id and kind, 'wake-up', or the manual operation.")
     policy_version: str
-    actions: tuple[str, ...] = Field(default=(), description="Idempotency keys of the actions issued.")
-    error: str | None = Field(default=None, description="A rule error, and the safe default applied.")
+    actions: tuple[Action, ...] = ()
+    notes: tuple[str, ...] = Field(default=(), description="Things decided that are not actions.")
+    errors: tuple[str, ...] = Field(default=(), description="Rule errors, each with the default applied.")
 
 
 class CaseState(Model):
@@ -63,11 +107,37 @@ class CaseState(Model):
     closed_at: AwareDatetime | None = None
     targets: tuple[TargetState, ...] = ()
     ownership: tuple[OwnershipChange, ...] = ()
-    linked_tickets: tuple[str, ...] = Field(default=(), description="Repeat contacts joined to this case.")
+    journeys: tuple[JourneyState, ...] = ()
+    linked_tickets: tuple[str, ...] = Field(default=(), description="Repeat contacts joined here.")
     human_replied: bool = False
     seen_events: tuple[str, ...] = Field(default=(), description="Event ids already decided on.")
-    issued: tuple[Action, ...] = ()
+    issued: tuple[str, ...] = Field(default=(), description="Idempotency keys of issued actions.")
+    notified: tuple[str, ...] = Field(
+        default=(), description="target|recipient|ISO time of escalation notifications, for cooldowns."
+    )
+    deferred: tuple[Deferred, ...] = ()
     decisions: tuple[Decision, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        """The ticket is closed and every target is settled: the case can end."""
+        return self.closed_at is not None
+
+    def view(self) -> CaseView:
+        """What policies can read about this case."""
+        return CaseView(
+            id=self.case_id,
+            owner=self.owner,
+            opened_at=self.opened_at,
+            closed=self.closed_at is not None,
+            human_replied=self.human_replied,
+            contacts=1 + len(self.linked_tickets),
+            targets=tuple(
+                TargetView(name=t.name, kind=t.kind.value, status=t.status, due_at=t.due_at)
+                for t in self.targets
+            ),
+            breaches=sum(1 for t in self.targets if t.breached_at is not None),
+        )
 
 
 class TargetView(Model):

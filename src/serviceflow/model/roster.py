@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from serviceflow.model.ticket import Model
 
@@ -18,6 +18,9 @@ class Agent(Model):
     skills: tuple[str, ...] = ()
     out_of_office: bool = False
     open_cases: int = Field(default=0, description="Current load: open cases this agent owns.")
+    last_assigned_at: AwareDatetime | None = Field(
+        default=None, description="When a case was last given to this agent (round robin)."
+    )
 
 
 class Group(Model):
@@ -31,6 +34,21 @@ class Group(Model):
 class Roster(Model):
     agents: tuple[Agent, ...] = ()
     groups: tuple[Group, ...] = ()
+
+    def agent(self, key: str | None) -> Agent | None:
+        """The agent with this id or email."""
+        if key is None:
+            return None
+        return next((a for a in self.agents if key in (a.id, a.email)), None)
+
+    def group(self, key: str) -> Group | None:
+        return next((g for g in self.groups if key in (g.id, g.name)), None)
+
+    def members(self, group: str) -> list[Agent]:
+        """Agents in a group, by the group's id or name, in roster order."""
+        found = self.group(group)
+        names = {group} | ({found.id, found.name} if found else set())
+        return [a for a in self.agents if names.intersection(a.groups)]
 
 
 class Remedy(Model):

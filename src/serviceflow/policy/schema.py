@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 API_VERSION = "serviceflow/v1"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -233,6 +233,15 @@ class TargetRule(Spec):
     pause: Condition | None = None
     at_risk: AtRisk | None = None
     escalation: Name | None = None
+
+    @model_validator(mode="after")
+    def _custom_needs_start_and_stop(self) -> TargetRule:
+        if self.type == "custom" and (self.start is None or self.stop is None):
+            raise ValueError(
+                "a custom target needs both start and stop; or set type: first_response, "
+                "next_response or resolution for their defaults"
+            )
+        return self
 
 
 class PromiseRule(Spec):

@@ -6,7 +6,7 @@ scope          variables
 case           ticket, event, case, now
 agent          ticket, event, case, now, agent (a candidate owner)
 same_case      ticket, event, now (the new contact), other, other_ticket (an open case)
-remedy         ticket, event, case, now, remedy (what the owner wants to grant)
+remedy         ticket, case, now, remedy (what the owner wants to grant)
 =============  ==========================================================================
 """
 
@@ -34,6 +34,11 @@ SCOPES = MappingProxyType(
             "other": _CASE,
             "other_ticket": _TICKET,
         },
-        "remedy": {**CASE, "remedy": struct_of(Remedy)},
+        "remedy": {
+            "ticket": _TICKET,
+            "case": _CASE,
+            "now": TIMESTAMP,
+            "remedy": struct_of(Remedy),
+        },
     }
 )

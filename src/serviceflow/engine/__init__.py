@@ -1,0 +1,1 @@
+"""The functional core: decide(state, input, now, policy set) -> outcome. Pure."""
