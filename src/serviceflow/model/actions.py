@@ -62,6 +62,14 @@ class MergeTickets(ActionBase):
     into_ticket: str
 
 
+class LinkCase(ActionBase):
+    """Tell another case that a repeat contact joined it (carried out by the shell, not a vendor)."""
+
+    type: Literal["link_case"] = "link_case"
+    case_id: str
+    ticket_key: str
+
+
 class Notify(ActionBase):
     """Tell people something: an at-risk warning to the owner, or a breach escalation level."""
 
@@ -83,6 +91,7 @@ Action = Annotated[
     | SetStatus
     | SetPriority
     | MergeTickets
+    | LinkCase
     | Notify,
     Field(discriminator="type"),
 ]

@@ -47,6 +47,7 @@ class TargetState(Model):
     due_at: AwareDatetime | None = None
     remaining_seconds: float | None = None
     at_risk: float | None = None
+    warn_at: AwareDatetime | None = None
     warned: bool = False
     escalation: str | None = None
     breached_at: AwareDatetime | None = None
@@ -57,8 +58,13 @@ class TargetState(Model):
 
     @property
     def open(self) -> bool:
-        """Still counting or still escalating."""
+        """Still counting, or breached and not yet met."""
         return self.status in (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more can happen: met, cancelled, or breached with the whole ladder climbed."""
+        return not self.open or (self.status is TargetStatus.BREACHED and self.next_level_at is None)
 
 
 class OwnershipChange(Model):
@@ -116,6 +122,9 @@ class CaseState(Model):
         default=(), description="target|recipient|ISO time of escalation notifications, for cooldowns."
     )
     deferred: tuple[Deferred, ...] = ()
+    timeline: tuple[str, ...] = Field(
+        default=(), description="The story so far: messages, replies, notes, status changes."
+    )
     decisions: tuple[Decision, ...] = ()
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
+from functools import cached_property
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,7 +89,7 @@ class PolicySet:
         """The parsed duration literal at ``path``; None where the field is CEL or absent."""
         return self.spans.get((kind, document, tuple(path)))
 
-    @property
+    @cached_property
     def _sites(self) -> dict[tuple[str, str, DataPath], ExpressionSite]:
         return {(s.kind, s.document, s.path): s for s in self.expressions}
 
@@ -565,6 +566,13 @@ class _Builder:
                     rule,
                 )
             self.spans[(kind, name, path)] = span
+            return
+        if isinstance(marker, SpanField) and marker.literal:
+            self.problem(
+                f"'{source}' is not a duration; write e.g. 30m, 4h, 4 business hours",
+                document.locate(path),
+                rule,
+            )
             return
         variables = SCOPES[marker.scope]
         try:

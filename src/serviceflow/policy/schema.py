@@ -36,10 +36,12 @@ class CelField:
 
 @dataclass(frozen=True)
 class SpanField:
-    """Marks a field as a duration: a literal (``4h``, ``5 business days``) or CEL."""
+    """Marks a field as a duration: a literal (``4h``, ``5 business days``) or, unless
+    ``literal`` is set, CEL."""
 
     scope: str
     expect: tuple[str, ...] = ("duration",)
+    literal: bool = False
 
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase letters, digits, - and _.")]
@@ -58,6 +60,11 @@ Due = Annotated[
     str,
     SpanField("case", ("duration", "timestamp")),
     Field(description="A duration literal, or CEL yielding a duration or a timestamp."),
+]
+Delay = Annotated[
+    str,
+    SpanField("case", literal=True),
+    Field(description="A duration literal: 30m, 4h, 4 business hours, 1 business days."),
 ]
 AtRisk = Annotated[float, Field(gt=0, lt=1, description="Warn the owner at this fraction of the target.")]
 
@@ -156,7 +163,7 @@ class Calendar(Spec):
 class Level(Spec):
     """One rung of an escalation ladder."""
 
-    after: Within | None = Field(
+    after: Delay | None = Field(
         default=None, description="Delay after the breach (or the previous level); default at once."
     )
     notify: list[Recipient] = Field(min_length=1)
@@ -173,7 +180,7 @@ class Ladder(Spec):
     """What happens after a breach, level by level, until the target is met."""
 
     levels: list[Level] = Field(min_length=1)
-    cooldown: Within = Field(
+    cooldown: Delay = Field(
         default="1h", description="No repeat notification of one level to one person inside this."
     )
 

@@ -1,0 +1,1 @@
+"""Policy scenarios: `serviceflow policy test` runs the engine in-process with a simulated clock."""
