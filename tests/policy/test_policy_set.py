@@ -24,7 +24,7 @@ def shipped():
 
 def test_shipped_set_loads_every_document(shipped) -> None:
     assert shipped.settings.name == "default"
-    assert [p.name for p in shipped.policies] == ["standard"]
+    assert [p.name for p in shipped.policies] == ["urgent", "standard"]  # by priority
     assert [j.name for j in shipped.journeys] == ["refund"]
     assert len(shipped.version) == 16
 
@@ -45,7 +45,7 @@ def test_expressions_and_spans_are_addressable(shipped) -> None:
     assert within.type.name == "duration"
     resolution = shipped.span("Policy", "standard", "targets", 2, "within")
     assert resolution is not None and resolution.clock is Clock.BUSINESS_DAYS
-    assert resolution.days == 5
+    assert resolution.days == 10
     assert shipped.span("Policy", "standard", "targets", 0, "within") is None
 
 
