@@ -44,7 +44,7 @@ class TicketEvent(Model):
     time: AwareDatetime
     actor: Actor
     ticket: Ticket
-    body: str | None = Field(default=None, description="Message or note text, when there is one.")
+    body: str = Field(default="", description="Message or note text; empty when there is none.")
     public: bool | None = Field(default=None, description="Whether a comment is visible to the customer.")
     changes: dict[str, str | None] = Field(
         default_factory=dict,

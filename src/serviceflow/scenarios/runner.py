@@ -285,7 +285,7 @@ class Simulation:
             time=self.now,
             actor=actor,
             ticket=after,
-            body=step.body,
+            body=step.body or "",
             public=step.public
             if step.public is not None
             else (kind in (EventKind.AGENT_REPLY, EventKind.CUSTOMER_MESSAGE, EventKind.CREATED)),
@@ -340,6 +340,18 @@ class Simulation:
             candidate = candidate + timedelta(days=7 if day else 1)
         return datetime.combine(
             candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone
+        )
+
+    def _on_this_day(self, value: datetime | str) -> datetime:
+        """In an expectation, a time without a date ("14:00") is on the current simulated day."""
+        if isinstance(value, datetime):
+            return value
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not match:
+            raise ScenarioError(f"'{value}' is not a time; write HH:MM or an ISO timestamp")
+        day = self.now.astimezone(self.zone).date()
+        return datetime.combine(day, datetime.min.time(), self.zone).replace(
+            hour=int(match.group(1)), minute=int(match.group(2))
         )
 
     def _fmt(self, moment: datetime) -> str:
@@ -439,7 +451,7 @@ class Simulation:
         if expected.ticket is not None and issued.ticket != expected.ticket:
             return False
         if expected.at is not None:
-            at = self._moment(expected.at) if isinstance(expected.at, str) else expected.at
+            at = self._on_this_day(expected.at)
             if abs((issued.time - at).total_seconds()) >= 60:
                 return False
         checks: list[tuple[Any, Any]] = [
