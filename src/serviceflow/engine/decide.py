@@ -291,9 +291,13 @@ class _Run:
         if assign:
             agent = None if choice.owner.startswith("group:") else choice.owner
             group = choice.group or (choice.owner.partition(":")[2] if agent is None else None)
+            if group is None:
+                # The helpdesk wants an assignee inside the ticket's group: keep them together.
+                member = self.context.roster.agent(agent)
+                group = member.groups[0] if member and member.groups else None
             self._emit(
                 AssignOwner(
-                    key=self._key(f"assign/{len(self.state.ownership)}"),
+                    key=self._key(f"assign/{len(self.state.ownership)}@{self._input_id()}"),
                     reason=choice.reason,
                     policy=choice.policy,
                     rule=choice.rule,
@@ -436,6 +440,12 @@ class _Run:
                 )
             )
         self._update(linked_tickets=(*self.state.linked_tickets, other.case_id))
+
+    def _input_id(self) -> str:
+        """What makes an action's key unique to this input, and the same when it is repeated."""
+        if isinstance(self.engine_input, EventInput):
+            return self.engine_input.event.id
+        return self.now.isoformat()
 
     def _event(self) -> TicketEvent:
         assert isinstance(self.engine_input, EventInput)
