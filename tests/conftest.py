@@ -14,6 +14,7 @@ kind: PolicySet
 name: test
 defaults:
   calendar: office
+  escalation: standard
 fallback:
   owner: group:triage
 calendars:
