@@ -90,7 +90,7 @@ class Simulation:
     def __init__(self, scenario: Scenario, rules: Rules) -> None:
         self.scenario = scenario
         self.rules = rules
-        self.now = scenario.start
+        self.now = scenario.start.astimezone(UTC)  # arithmetic on real time, not wall time
         self.zone = self._zone()
         self.roster: Roster = scenario.roster
         self.tickets: dict[str, Ticket] = {}
@@ -100,8 +100,8 @@ class Simulation:
             self.tickets[seed.id] = Ticket(
                 vendor=scenario.vendor,
                 account=scenario.account,
-                created_at=self.now,
-                updated_at=self.now,
+                created_at=scenario.start,
+                updated_at=scenario.start,
                 **data,
             )
         self.primary = scenario.tickets[0].id
