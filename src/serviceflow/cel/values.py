@@ -17,10 +17,10 @@ import pydantic
 
 def to_plain(value: Any) -> Any:
     """Convert a model, mapping, sequence or scalar into a CEL-ready plain value."""
+    if isinstance(value, Enum):  # before str: a StrEnum is a str, but not a plain one
+        return value.value
     if value is None or isinstance(value, bool | int | float | str | timedelta):
         return value
-    if isinstance(value, Enum):
-        return value.value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()} cannot be a CEL timestamp")
