@@ -35,6 +35,9 @@ def evaluate(source: str, **values: object) -> object:
         ('ticket.custom_fields.order_id == "7781"', True),
         ("ticket.custom_fields.amount > 40.0", True),
         ("has(ticket.assignee)", True),
+        ("!has(ticket.assignee)", False),  # celpy 0.5 needed a fix for this one
+        ("!has(ticket.custom_fields.nope) && has(ticket.custom_fields.order_id)", True),
+        ("has(ticket.assignee) || false", True),
         ('ticket.tags.exists(t, t.startsWith("bill"))', True),
         ('ticket.tags.filter(t, t != "billing")', ["refund"]),
         ("ticket.created_at", NOW - timedelta(hours=3)),

@@ -20,6 +20,28 @@ from serviceflow.errors import CelEvaluationError, CelSyntaxError
 logging.getLogger("celpy").setLevel(logging.CRITICAL)
 
 
+def _accept_python_bools(function: Callable[..., Any]) -> Callable[..., Any]:
+    """celpy 0.5's transpiled ``has()`` yields a Python bool, which its own ``!`` refuses
+    ("no such overload: not <class 'bool'>"), so ``!has(ticket.assignee)`` failed. Wrap the
+    operator to accept it, under the name the transpiler emits."""
+
+    def wrapped(*args: Any) -> Any:
+        return function(*(celtypes.BoolType(a) if type(a) is bool else a for a in args))
+
+    wrapped.__module__ = function.__module__
+    wrapped.__qualname__ = function.__qualname__
+    return wrapped
+
+
+if not hasattr(celtypes.logical_not, "__wrapped_bools__"):
+    for _name, _operator in (("!_", "logical_not"), ("_&&_", "logical_and"), ("_||_", "logical_or")):
+        _patched = _accept_python_bools(getattr(celtypes, _operator))
+        _patched.__wrapped_bools__ = True  # type: ignore[attr-defined]
+        setattr(celtypes, _operator, _patched)
+        if _name in celpy.evaluation.base_functions:
+            celpy.evaluation.base_functions[_name] = _patched
+
+
 def to_celpy(value: Any) -> Any:
     """Plain value (see serviceflow.cel.values) -> celpy value."""
     if value is None:
