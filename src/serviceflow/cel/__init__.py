@@ -14,9 +14,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from serviceflow.cel.analysis import requirements
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckResult
@@ -36,12 +37,15 @@ class Expression:
         source: the CEL text.
         type: the result type the checker inferred ("dyn" when it cannot tell).
         references: the variable paths the expression reads, e.g. ``{"ticket.tags", "now"}``.
+        requires: values that fields must have for the expression to be true, e.g.
+            ``{"event.kind": {"created"}}``; see :mod:`serviceflow.cel.analysis`.
     """
 
     source: str
     type: CelType
     references: frozenset[str]
     program: Program
+    requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def evaluate(self, activation: Any) -> Any:
         """Evaluate against an activation from :meth:`CelEnvironment.activation`.
@@ -85,8 +89,11 @@ class CelEnvironment:
         Raises:
             CelSyntaxError: ``source`` is not valid CEL.
         """
+        return self._check(source, variables)[1]
+
+    def _check(self, source: str, variables: Mapping[str, CelType]) -> tuple[Any, CheckResult]:
         tree = self._parser.parse(source)
-        return Checker(variables, self.functions).check(tree)
+        return tree, Checker(variables, self.functions).check(tree)
 
     def compile(self, source: str, variables: Mapping[str, CelType]) -> Expression:
         """Parse, check and compile ``source`` for evaluation against ``variables``.
@@ -95,14 +102,14 @@ class CelEnvironment:
             CelSyntaxError: ``source`` is not valid CEL.
             CelCheckError: it names an unknown variable, field or function (the first problem).
         """
-        result = self.check(source, variables)
+        tree, result = self._check(source, variables)
         if result.problems:
             first = result.problems[0]
             raise CelCheckError(
                 first.message, expression=source, line=first.line, column=first.column
             )
         program = self.backend.program(source, self.functions)
-        return Expression(source, result.type, result.references, program)
+        return Expression(source, result.type, result.references, program, requirements(tree))
 
     def activation(self, values: Mapping[str, Any]) -> Any:
         """Convert models and Python values once, for any number of evaluations."""

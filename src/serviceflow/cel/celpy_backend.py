@@ -42,8 +42,12 @@ if not hasattr(celtypes.logical_not, "__wrapped_bools__"):
             celpy.evaluation.base_functions[_name] = _patched
 
 
-def to_celpy(value: Any) -> Any:
-    """Plain value (see serviceflow.cel.values) -> celpy value."""
+def to_celpy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """Plain value (see serviceflow.cel.values) -> celpy value.
+
+    ``memo`` converts a mapping shared by several variables (the ticket inside the event and the
+    ticket itself) only once.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
@@ -58,10 +62,17 @@ def to_celpy(value: Any) -> Any:
         return celtypes.TimestampType(value)
     if isinstance(value, timedelta):
         return celtypes.DurationType(value)
-    if isinstance(value, Mapping):
-        return celtypes.MapType({celtypes.StringType(k): to_celpy(v) for k, v in value.items()})
+    if isinstance(value, dict):
+        if memo is not None and id(value) in memo:
+            return memo[id(value)]
+        converted = celtypes.MapType(
+            {celtypes.StringType(k): to_celpy(v, memo) for k, v in value.items()}
+        )
+        if memo is not None:
+            memo[id(value)] = converted
+        return converted
     if isinstance(value, list | tuple):
-        return celtypes.ListType([to_celpy(v) for v in value])
+        return celtypes.ListType([to_celpy(v, memo) for v in value])
     raise TypeError(f"cannot convert {type(value).__name__} to a CEL value")
 
 
@@ -168,7 +179,8 @@ class CelpyBackend:
         return CelpyProgram(source, runner)
 
     def activation(self, plain: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: to_celpy(value) for name, value in plain.items()}
+        memo: dict[int, Any] = {}
+        return {name: to_celpy(value, memo) for name, value in plain.items()}
 
 
 def _syntax_message(cause: BaseException | None) -> str:

@@ -112,7 +112,6 @@ class _Run:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evaluator: Evaluator | None = None
-    evaluations: int = 0
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -161,7 +160,12 @@ class _Run:
                 "issued": (*self.state.issued, *(a.key for a in self.actions)),
             }
         )
-        return Outcome(self.state, tuple(self.actions), next_wake_up(self.state), decision)
+        return Outcome(
+            self.state, tuple(self.actions), next_wake_up(self.state), decision, self._evaluations()
+        )
+
+    def _evaluations(self) -> int:
+        return self.evaluator.counter[0] if self.evaluator else 0
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -943,6 +947,7 @@ class _Run:
             self._emit(item.action)
 
     def _advance_target(self, target: TargetState, until: datetime, timed: list[_Timed]) -> None:
+        original = target
         if target.status is TargetStatus.RUNNING and target.due_at is not None:
             if target.warn_at is not None and not target.warned and target.warn_at <= until:
                 if target.warn_at < target.due_at:
@@ -973,7 +978,8 @@ class _Run:
                     "next_level_at": self._level_time(target, target.level + 1, fired_at),
                 }
             )
-        self._replace_target(target)
+        if target is not original:
+            self._replace_target(target)
 
     def _level_time(self, target: TargetState, level: int, base: datetime) -> datetime | None:
         ladder = self.rules.ladder(target.escalation)

@@ -1,7 +1,8 @@
 """Evaluating a decision's rules: one activation per decision, and no rule error escapes.
 
 A CEL error on one ticket never crashes the engine: it is recorded with the rule that raised it,
-and the caller's safe default is used instead.
+and the caller's safe default is used instead. Conditions that a field's value already rules out
+(``event.kind == "created" && ...`` on a reply) are not run at all.
 """
 
 from __future__ import annotations
@@ -33,11 +34,28 @@ class Evaluator:
     environment: CelEnvironment
     values: dict[str, Any]
     errors: list[RuleError] = field(default_factory=list)
-    evaluations: int = 0
+    counter: list[int] = field(default_factory=lambda: [0])  # shared with child evaluators
 
     def __post_init__(self) -> None:
-        self._plain = {name: to_plain(value) for name, value in self.values.items()}
-        self._activation = self.environment.backend.activation(self._plain)
+        # Variables are converted when an expression first needs them, once per decision: most
+        # decisions never read `case`, and many conditions are ruled out on `event.kind` alone.
+        self._plain: dict[str, Any] = {}
+        self._converted: dict[str, Any] = {}
+        self._memo: dict[int, Any] = {}
+        self._lazy = isinstance(self.environment.backend.activation({}), dict)
+        self._full: Any = None
+
+    def plain(self, name: str) -> Any:
+        """The CEL-ready plain value of a variable (converted on first use)."""
+        if name not in self._plain:
+            value = self.values.get(name)
+            if name == "event" and value is not None and value.ticket is self.values.get("ticket"):
+                converted = to_plain(value.model_copy(update={"ticket": None}))
+                converted["ticket"] = self.plain("ticket")  # one conversion, shared
+                self._plain[name] = converted
+            else:
+                self._plain[name] = to_plain(value)
+        return self._plain[name]
 
     def with_values(self, **extra: Any) -> Evaluator:
         """Another evaluator with more variables (an agent, a remedy), sharing the error list."""
@@ -45,19 +63,54 @@ class Evaluator:
         child.environment = self.environment
         child.values = {**self.values, **extra}
         child.errors = self.errors
-        child.evaluations = 0
-        child._plain = {**self._plain, **{k: to_plain(v) for k, v in extra.items()}}
-        child._activation = self.environment.backend.activation(child._plain)
+        child.counter = self.counter
+        child._plain = dict(self._plain)
+        child._converted = dict(self._converted)
+        child._memo = self._memo
+        child._lazy = self._lazy
+        child._full = None
         return child
 
+    def _activation(self, expression: Expression) -> Any:
+        if not self._lazy:  # a backend whose activations cannot be merged: convert everything
+            if self._full is None:
+                self._full = self.environment.backend.activation(
+                    {name: self.plain(name) for name in self.values}
+                )
+            return self._full
+        roots = {reference.partition(".")[0] for reference in expression.references}
+        for root in roots - self._converted.keys():
+            if root in self.values:
+                converted = self.environment.backend.activation({root: self.plain(root)})
+                self._converted[root] = converted[root]
+        return {root: self._converted[root] for root in roots if root in self._converted}
+
     def _run(self, expression: Expression) -> Any:
-        self.evaluations += 1
-        return expression.evaluate(self._activation)
+        self.counter[0] += 1
+        return expression.evaluate(self._activation(expression))
+
+    def _ruled_out(self, expression: Expression) -> bool:
+        """A field the expression requires has another value: it is false without running."""
+        for path, allowed in expression.requires.items():
+            root, _, rest = path.partition(".")
+            if root not in self.values:
+                continue
+            value: Any = self.plain(root)
+            for part in rest.split(".") if rest else ():
+                if not isinstance(value, dict) or part not in value:
+                    value = None
+                    break
+                value = value[part]
+            if isinstance(value, str) and value not in allowed:
+                return True
+        return False
 
     def test(
         self, expression: Expression, *, policy: str, rule: str, default: bool = False
     ) -> bool:
         """A condition's value; ``default`` (recorded as an error) when it fails or is not a bool."""
+        if self._ruled_out(expression):
+            return False
         try:
             value = self._run(expression)
         except CelEvaluationError as exc:

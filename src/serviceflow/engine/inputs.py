@@ -98,3 +98,4 @@ class Outcome:
     actions: tuple[Action, ...]
     wake_at: datetime | None
     decision: Decision | None
+    evaluations: int = 0  # CEL evaluations this decision took (for benchmarks)

@@ -1,0 +1,122 @@
+"""Static facts about an expression that let the engine skip evaluating it.
+
+``requirements`` finds the conditions an expression places on simple fields through its
+top-level conjunction: ``event.kind == "created" && ...`` can only be true when ``event.kind`` is
+"created"; ``ticket.priority in ["high", "urgent"] && ...`` only for those priorities. When a
+required field has another value the expression is false, whatever else it says, so it need not
+run. Anything not of this simple shape yields no requirement (the expression is always run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import lark
+
+Requirements = Mapping[str, frozenset[str]]
+
+
+def _only_child(node: lark.Tree) -> lark.Tree | None:
+    trees = [c for c in node.children if isinstance(c, lark.Tree)]
+    tokens = [c for c in node.children if isinstance(c, lark.Token)]
+    return trees[0] if len(trees) == 1 and not tokens else None
+
+
+_WRAPPERS = frozenset(
+    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
+     "unary", "member", "primary", "paren_expr"}
+)  # fmt: skip
+
+
+def _unwrap(node: lark.Tree) -> lark.Tree:
+    """Descend through single-child wrappers and parentheses."""
+    while node.data in _WRAPPERS:
+        child = _only_child(node)
+        if child is None:
+            return node
+        node = child
+    return node
+
+
+def _path(node: lark.Tree) -> str | None:
+    node = _unwrap(node)
+    if node.data == "ident":
+        return str(node.children[0])
+    if node.data == "member_dot":
+        receiver = node.children[0]
+        parent = _path(receiver) if isinstance(receiver, lark.Tree) else None
+        return f"{parent}.{node.children[1]}" if parent else None
+    return None
+
+
+def _string(node: lark.Tree) -> str | None:
+    node = _unwrap(node)
+    if node.data != "literal":
+        return None
+    token = node.children[0]
+    if not isinstance(token, lark.Token) or token.type != "STRING_LIT":
+        return None
+    text = str(token)
+    if text[0] in "rR":
+        text = text[1:]
+    if "\\" in text:
+        return None  # escapes: not worth decoding here; no requirement
+    return text[1:-1]
+
+
+def _strings(node: lark.Tree) -> frozenset[str] | None:
+    node = _unwrap(node)
+    if node.data != "list_lit":
+        return None
+    items = [c for c in node.children if isinstance(c, lark.Tree)]
+    values = [_string(i) for i in (items[0].children if items else []) if isinstance(i, lark.Tree)]
+    return frozenset(v for v in values if v is not None) if all(v is not None for v in values) else None
+
+
+def _constraints(term: lark.Tree) -> dict[str, frozenset[str]]:
+    """A disjunction requires, of a field, any value either side requires of it."""
+    term = _unwrap(term)
+    if term.data == "conditionalor" and len(term.children) == 2:
+        left, right = (requirements(c) for c in term.children if isinstance(c, lark.Tree))
+        return {path: left[path] | right[path] for path in left.keys() & right.keys()}
+    single = _constraint(term)
+    return {single[0]: single[1]} if single else {}
+
+
+def _constraint(term: lark.Tree) -> tuple[str, frozenset[str]] | None:
+    if term.data != "relation" or len(term.children) != 2:
+        return None
+    operator, right = term.children
+    if not isinstance(operator, lark.Tree) or not isinstance(right, lark.Tree):
+        return None
+    left = operator.children[0]
+    if not isinstance(left, lark.Tree):
+        return None
+    if operator.data == "relation_eq":
+        for path_node, value_node in ((left, right), (right, left)):
+            path, value = _path(path_node), _string(value_node)
+            if path and value is not None:
+                return path, frozenset({value})
+    if operator.data == "relation_in":
+        path, values = _path(left), _strings(right)
+        if path and values is not None:
+            return path, values
+    return None
+
+
+def _conjuncts(node: lark.Tree) -> list[lark.Tree]:
+    node = _unwrap(node)
+    if node.data == "conditionaland" and len(node.children) == 2:
+        left, right = node.children
+        assert isinstance(left, lark.Tree) and isinstance(right, lark.Tree)
+        return [*_conjuncts(left), right]
+    return [node]
+
+
+def requirements(tree: lark.Tree) -> dict[str, frozenset[str]]:
+    """Field path -> the values it must have for the expression to be true."""
+    found: dict[str, frozenset[str]] = {}
+    for term in _conjuncts(tree):
+        for path, values in _constraints(term).items():
+            found[path] = found[path] & values if path in found else values
+    return found
