@@ -42,6 +42,64 @@ if not hasattr(celtypes.logical_not, "__wrapped_bools__"):
             celpy.evaluation.base_functions[_name] = _patched
 
 
+class _Unconverted:
+    """A plain value inside a LazyMap, not yet converted to celpy."""
+
+    __slots__ = ("plain",)
+
+    def __init__(self, plain: Any) -> None:
+        self.plain = plain
+
+
+class LazyMap(celtypes.MapType):
+    """A celpy map that converts a value only when an expression reads it.
+
+    Most conditions read two or three fields of a ticket; converting every field (and every
+    nested requester, tag and custom field) on every decision was the largest cost in the engine.
+    """
+
+    def __init__(self, plain: Mapping[str, Any], memo: dict[int, Any] | None) -> None:
+        dict.__init__(self)
+        self._memo = memo
+        for key, value in plain.items():
+            dict.__setitem__(self, celtypes.StringType(key), _Unconverted(value))
+
+    def __getitem__(self, key: Any) -> Any:
+        value = dict.__getitem__(self, key)
+        if isinstance(value, _Unconverted):
+            value = to_celpy(value.plain, self._memo)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: Any, default: Any | None = None) -> Any:
+        if key in self:
+            return self[key]
+        return super().get(key, default)
+
+    def _convert_all(self) -> None:
+        for key in list(dict.keys(self)):
+            self[key]
+
+    def values(self) -> Any:  # type: ignore[override]
+        self._convert_all()
+        return super().values()
+
+    def items(self) -> Any:  # type: ignore[override]
+        self._convert_all()
+        return super().items()
+
+    def __eq__(self, other: Any) -> bool:
+        self._convert_all()
+        if isinstance(other, LazyMap):
+            other._convert_all()
+        return super().__eq__(other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def to_celpy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """Plain value (see serviceflow.cel.values) -> celpy value.
 
@@ -65,9 +123,7 @@ def to_celpy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     if isinstance(value, dict):
         if memo is not None and id(value) in memo:
             return memo[id(value)]
-        converted = celtypes.MapType(
-            {celtypes.StringType(k): to_celpy(v, memo) for k, v in value.items()}
-        )
+        converted = LazyMap(value, memo)
         if memo is not None:
             memo[id(value)] = converted
         return converted
@@ -94,6 +150,8 @@ def from_celpy(value: Any) -> Any:
         return timedelta(seconds=value.total_seconds())
     if isinstance(value, celtypes.MapType):
         return {from_celpy(k): from_celpy(v) for k, v in value.items()}
+    if isinstance(value, _Unconverted):
+        return value.plain
     if isinstance(value, celtypes.ListType):
         return [from_celpy(v) for v in value]
     return value

@@ -205,7 +205,8 @@ class _Run:
         )
         self.evaluator = Evaluator(
             self.rules.environment,
-            {"ticket": freshest, "event": event, "case": self.state.view(), "now": event.time},
+            {"ticket": freshest, "event": event, "case": self.state.view, "now": event.time},
+            cache=self.rules.cache,
         )
         matching = [
             p

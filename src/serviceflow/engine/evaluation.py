@@ -16,6 +16,33 @@ from serviceflow.cel.values import to_plain
 from serviceflow.errors import CelEvaluationError
 
 
+_ABSENT = object()
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a plain value, equal exactly when the values are."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", *(_freeze(v) for v in value))
+    return (type(value).__name__, value) if value is not _ABSENT else ("absent",)
+
+
+class ResultCache:
+    """Results of expressions by the values they read. CEL is pure: the same inputs give the
+    same answer, so a condition over fields that did not change is not evaluated again."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.results: dict[Any, Any] = {}
+        self.hits = 0
+
+    def store(self, key: Any, value: Any) -> None:
+        if len(self.results) >= self.size:
+            self.results.clear()  # simple and bounded; refills with what is hot
+        self.results[key] = value
+
+
 @dataclass(frozen=True)
 class RuleError:
     policy: str
@@ -35,6 +62,7 @@ class Evaluator:
     values: dict[str, Any]
     errors: list[RuleError] = field(default_factory=list)
     counter: list[int] = field(default_factory=lambda: [0])  # shared with child evaluators
+    cache: ResultCache | None = None
 
     def __post_init__(self) -> None:
         # Variables are converted when an expression first needs them, once per decision: most
@@ -49,6 +77,8 @@ class Evaluator:
         """The CEL-ready plain value of a variable (converted on first use)."""
         if name not in self._plain:
             value = self.values.get(name)
+            if callable(value):  # built only when an expression reads it, e.g. the case view
+                value = self.values[name] = value()
             if name == "event" and value is not None and value.ticket is self.values.get("ticket"):
                 converted = to_plain(value.model_copy(update={"ticket": None}))
                 converted["ticket"] = self.plain("ticket")  # one conversion, shared
@@ -64,6 +94,7 @@ class Evaluator:
         child.values = {**self.values, **extra}
         child.errors = self.errors
         child.counter = self.counter
+        child.cache = self.cache
         child._plain = dict(self._plain)
         child._converted = dict(self._converted)
         child._memo = self._memo
@@ -86,21 +117,42 @@ class Evaluator:
         return {root: self._converted[root] for root in roots if root in self._converted}
 
     def _run(self, expression: Expression) -> Any:
+        key = None
+        if self.cache is not None:
+            key = (id(expression), tuple(_freeze(self._at(p)) for p in sorted(expression.references)))
+            if key in self.cache.results:
+                self.cache.hits += 1
+                return self.cache.results[key]
         self.counter[0] += 1
-        return expression.evaluate(self._activation(expression))
+        value = expression.evaluate(self._activation(expression))
+        if key is not None:
+            self.cache.store(key, value)
+        return value
+
+    def _at(self, path: str) -> Any:
+        """The plain value at a path, read from the models themselves (no full conversion)."""
+        root, _, rest = path.partition(".")
+        if root not in self.values:
+            return _ABSENT
+        if root in self._plain:
+            value: Any = self._plain[root]
+        else:
+            value = self.values[root]
+            if callable(value):
+                value = self.values[root] = value()
+        for part in rest.split(".") if rest else ():
+            if isinstance(value, dict):
+                value = value.get(part, _ABSENT)
+            else:
+                value = getattr(value, part, _ABSENT)
+            if value is None or value is _ABSENT:
+                return _ABSENT
+        return to_plain(value)
 
     def _ruled_out(self, expression: Expression) -> bool:
         """A field the expression requires has another value: it is false without running."""
         for path, allowed in expression.requires.items():
-            root, _, rest = path.partition(".")
-            if root not in self.values:
-                continue
-            value: Any = self.plain(root)
-            for part in rest.split(".") if rest else ():
-                if not isinstance(value, dict) or part not in value:
-                    value = None
-                    break
-                value = value[part]
+            value = self._at(path)
             if isinstance(value, str) and value not in allowed:
                 return True
         return False

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from serviceflow.cel import CelEnvironment, Expression
 from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.evaluation import ResultCache
 from serviceflow.policy import PolicySet
 from serviceflow.policy.durations import Clock, Span
 from serviceflow.policy.schema import (
@@ -158,6 +159,7 @@ class Rules:
             for name, spec in settings.calendars.items()
         }
         self._elapsed = BusinessCalendar.always_open()
+        self.cache = ResultCache()
         self._defaults: dict[str, Expression] = {}
         self.policies = tuple(self._policy(p) for p in self.policy_set.policies)
         self.journeys = tuple(self._journey(j) for j in self.policy_set.journeys)
