@@ -156,9 +156,7 @@ def main() -> None:
     for name in backends:
         try:
             environment = CelEnvironment(backend=backend_named(name))
-            policy_set = load_policy_set(
-                [REPO / "policies", REPO / "workflows"], environment=environment
-            )
+            policy_set = load_policy_set([REPO / "policies", REPO / "workflows"], environment=environment)
             rules = Rules(policy_set, environment)
         except Exception as exc:  # the fast backend is optional
             print(f"{name:9} unavailable: {exc}")

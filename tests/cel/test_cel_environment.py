@@ -17,7 +17,7 @@ DYNAMIC = {"x": map_of(DYN), "now": TIMESTAMP}
 
 
 def evaluate(source: str, **values: object) -> object:
-    variables = {"ticket": CASE["ticket"], "now": TIMESTAMP, **{k: DYN for k in values}}
+    variables = {"ticket": CASE["ticket"], "now": TIMESTAMP, **dict.fromkeys(values, DYN)}
     expression = env.compile(source, variables)
     return expression.evaluate(env.activation({"ticket": sample_ticket(), "now": NOW, **values}))
 
@@ -72,7 +72,7 @@ def test_naive_datetimes_are_refused() -> None:
 
 def test_syntax_error_has_line_and_column() -> None:
     with pytest.raises(CelSyntaxError) as caught:
-        env.compile('x.a == 1 &&\n  x.b $ 2', DYNAMIC)
+        env.compile("x.a == 1 &&\n  x.b $ 2", DYNAMIC)
     assert (caught.value.line, caught.value.column) == (2, 7)
     assert caught.value.message == "syntax error: unexpected character '$'"
 
@@ -94,7 +94,7 @@ def test_check_error_is_raised_by_compile() -> None:
     [
         ("x.missing == 1", "no such member in mapping: 'missing'"),
         ("1 / (size(x) - size(x))", "divide by zero"),
-        ('lower(x.n)', "lower(): "),
+        ("lower(x.n)", "lower(): "),
     ],
 )
 def test_runtime_errors_become_cel_evaluation_errors(source: str, message: str) -> None:

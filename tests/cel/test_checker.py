@@ -43,18 +43,20 @@ def test_inferred_types(source: str, type_name: str) -> None:
 
 def test_macro_variables_are_in_scope_and_typed() -> None:
     assert problems('ticket.tags.all(tag, tag.startsWith("x"))') == []
-    assert problems("case.targets.exists(t, t.staus == \"breached\")") == [
-        (1, 26, "unknown field 'staus' of TargetView (did you mean 'status'?); "
-         "fields: name, kind, status, due_at")
+    assert problems('case.targets.exists(t, t.staus == "breached")') == [
+        (
+            1,
+            26,
+            "unknown field 'staus' of TargetView (did you mean 'status'?); "
+            "fields: name, kind, status, due_at",
+        )
     ]
 
 
 def test_unknown_function_and_method() -> None:
     assert problems("lowr(ticket.subject)")[0][:2] == (1, 1)
     assert "unknown function 'lowr' (did you mean 'lower'?)" in problems("lowr(ticket.subject)")[0][2]
-    assert problems("ticket.subject.lower()") == [
-        (1, 16, "unknown method 'lower'; call it as lower(x, ...)")
-    ]
+    assert problems("ticket.subject.lower()") == [(1, 16, "unknown method 'lower'; call it as lower(x, ...)")]
 
 
 def test_wrong_argument_count_and_type() -> None:
@@ -64,16 +66,12 @@ def test_wrong_argument_count_and_type() -> None:
 
 def test_variables_depend_on_the_scope() -> None:
     assert problems("agent.out_of_office", "case")[0][2].startswith("unknown name 'agent'")
-    assert problems("other.owner == case.owner", "same_case")[0][2].startswith(
-        "unknown name 'case'"
-    )
+    assert problems("other.owner == case.owner", "same_case")[0][2].startswith("unknown name 'case'")
     assert problems('remedy.kind == "refund" && remedy.amount < 50.0', "remedy") == []
 
 
 def test_lists_have_no_contains() -> None:
-    assert problems('ticket.tags.contains("vip")') == [
-        (1, 13, "lists have no contains(); write 'x in list'")
-    ]
+    assert problems('ticket.tags.contains("vip")') == [(1, 13, "lists have no contains(); write 'x in list'")]
 
 
 def test_selecting_a_field_of_a_scalar() -> None:
@@ -81,7 +79,5 @@ def test_selecting_a_field_of_a_scalar() -> None:
 
 
 def test_has_needs_a_field_selection() -> None:
-    assert problems("has(ticket)") == [
-        (1, 1, "has() takes a field selection, e.g. has(ticket.assignee)")
-    ]
+    assert problems("has(ticket)") == [(1, 1, "has() takes a field selection, e.g. has(ticket.assignee)")]
     assert problems("has(ticket.asignee)")[0][2].startswith("unknown field 'asignee'")

@@ -16,9 +16,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def calendar(hours: dict[str, object], zone: str = "Europe/Amsterdam", holidays=()) -> BusinessCalendar:
-    return BusinessCalendar.from_spec(
-        "test", Calendar(timezone=zone, hours=hours, holidays=list(holidays))
-    )
+    return BusinessCalendar.from_spec("test", Calendar(timezone=zone, hours=hours, holidays=list(holidays)))
 
 
 OFFICE = calendar(
@@ -70,7 +68,9 @@ def test_spring_forward_day_has_23_hours_and_fall_back_25() -> None:
 def test_around_the_clock_through_the_dst_gap() -> None:
     # 01:45 CET + 30 minutes of real time: 02:00-03:00 does not exist, so 03:15 CEST.
     assert ALL_DAY.add(at(AMS, 2026, 3, 29, 1, 45), 1800) == at(AMS, 2026, 3, 29, 3, 15)
-    assert ALL_DAY.add(at(AMS, 2026, 3, 29, 1, 45), 1800) - at(AMS, 2026, 3, 29, 1, 45) == timedelta(minutes=30)
+    assert ALL_DAY.add(at(AMS, 2026, 3, 29, 1, 45), 1800) - at(AMS, 2026, 3, 29, 1, 45) == timedelta(
+        minutes=30
+    )
 
 
 def test_a_range_starting_inside_the_gap_opens_when_the_gap_ends() -> None:
@@ -131,6 +131,4 @@ def test_deadline_dispatches_on_the_clock() -> None:
 
 def test_a_calendar_without_hours_is_refused() -> None:
     with pytest.raises(ValueError, match="no open hours"):
-        BusinessCalendar.from_spec(
-            "never", Calendar.model_construct(timezone="UTC", hours={}, holidays=[])
-        )
+        BusinessCalendar.from_spec("never", Calendar.model_construct(timezone="UTC", hours={}, holidays=[]))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import MONDAY, event, hours, ticket
+from conftest import MONDAY, event, hours
 
 from serviceflow.engine.decide import decide, next_wake_up
 from serviceflow.engine.inputs import Context, EventInput, WakeUp
@@ -115,7 +115,15 @@ def test_rule_error_falls_back_and_the_case_goes_on(rules_from: Callable[..., Ru
     assert "could not apply a policy rule" in actions[1].body
     # The same rule works on a ticket that has the field: one ticket's error is its own.
     other = event("created", custom_fields={"language": "de"}, event_id="other")
-    fine, _ = feed(rules, (EventInput(event=other.model_copy(update={"ticket": other.ticket.model_copy(update={"id": "2"})})), MONDAY))
+    fine, _ = feed(
+        rules,
+        (
+            EventInput(
+                event=other.model_copy(update={"ticket": other.ticket.model_copy(update={"id": "2"})})
+            ),
+            MONDAY,
+        ),
+    )
     assert fine.decision is not None and fine.decision.errors == ()
     # And the broken case keeps deciding: its target still breaches on time.
     later = decide(outcome.state, WakeUp(), MONDAY + hours(2), rules, CONTEXT)
@@ -192,7 +200,9 @@ def test_an_event_delivered_late_counts_at_its_own_time(rules_from: Callable[...
     assert all(a.type != "notify" or a.escalation_level is None for a in late.actions)
 
 
-def test_case_closes_when_ticket_closed_and_targets_settled(rules_from: Callable[..., Rules]) -> None:
+def test_case_closes_when_ticket_closed_and_targets_settled(
+    rules_from: Callable[..., Rules],
+) -> None:
     rules = rules_from({"p.yaml": SIMPLE})
     start, _ = feed(rules, (EventInput(event=event("created")), MONDAY))
     reply = EventInput(event=event("agent_reply", at=MONDAY + hours(1)))
@@ -217,7 +227,10 @@ def test_timeline_and_summary_tell_the_story(shipped_rules: Rules) -> None:
 
     inputs = [
         (EventInput(event=event("created", tags=("billing",))), MONDAY),
-        (EventInput(event=event("agent_reply", at=MONDAY + hours(1), body="Sorry, refunding.")), MONDAY + hours(1)),
+        (
+            EventInput(event=event("agent_reply", at=MONDAY + hours(1), body="Sorry, refunding.")),
+            MONDAY + hours(1),
+        ),
     ]
     state = feed(shipped_rules, *inputs)[0].state
     summary = case_summary(state)

@@ -14,7 +14,14 @@ def test_case_key_is_vendor_account_ticket() -> None:
 
 
 def test_statuses_priorities_channels_are_closed_sets() -> None:
-    assert [s.value for s in TicketStatus] == ["new", "open", "pending", "on_hold", "solved", "closed"]
+    assert [s.value for s in TicketStatus] == [
+        "new",
+        "open",
+        "pending",
+        "on_hold",
+        "solved",
+        "closed",
+    ]
     assert [p.value for p in Priority] == ["low", "normal", "high", "urgent"]
     assert [c.value for c in Channel] == ["email", "web", "phone", "chat", "api", "social", "other"]
     with pytest.raises(ValidationError):

@@ -77,8 +77,7 @@ targets:
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "10:9: reply: unknown name 'tickt' (did you mean 'ticket'?); "
-        "known here: case, event, now, ticket"
+        "10:9: reply: unknown name 'tickt' (did you mean 'ticket'?); known here: case, event, now, ticket"
     ]
 
 
@@ -120,8 +119,7 @@ targets:
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "8:11: desk: duplicate rule name 'desk' (first at line 5); "
-        "rule names must be unique within a policy"
+        "8:11: desk: duplicate rule name 'desk' (first at line 5); rule names must be unique within a policy"
     ]
 
 
@@ -193,8 +191,7 @@ targets:
 """
     problems = problems_for(write_policies, body)
     assert problems == [
-        "8:15: t: unknown calendar 'offce' (did you mean 'office'?); "
-        "the PolicySet's calendars: office",
+        "8:15: t: unknown calendar 'offce' (did you mean 'office'?); the PolicySet's calendars: office",
         "9:17: t: unknown escalation 'nope'; the PolicySet's escalations: standard",
     ]
 
@@ -221,7 +218,10 @@ def test_business_time_needs_a_calendar(write_policies: Callable[..., Path]) -> 
 
 
 def test_bad_recipient_and_pool(write_policies: Callable[..., Path]) -> None:
-    body = "owner:\n  - name: o\n    from: [teamx]\nauthority:\n  grant: [{name: g, when: 'true'}]\n  approver: boss\n"
+    body = (
+        "owner:\n  - name: o\n    from: [teamx]\n"
+        "authority:\n  grant: [{name: g, when: 'true'}]\n  approver: boss\n"
+    )
     problems = problems_for(write_policies, body)
     assert problems == [
         "6:12: o: from: 'teamx' is not valid: a pool is group:NAME or agent:ID",

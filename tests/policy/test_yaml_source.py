@@ -20,8 +20,12 @@ e: 2
 
 def test_positions_of_keys_and_values() -> None:
     first, second = load_documents(TEXT, "f.yaml")
-    assert first.data == {"a": "plain value", "b": "quoted", "c": "first line\n  second line\n",
-                          "d": [{"x": 1}]}
+    assert first.data == {
+        "a": "plain value",
+        "b": "quoted",
+        "c": "first line\n  second line\n",
+        "d": [{"x": 1}],
+    }
     assert str(first.locate(("a",))) == "f.yaml:1:4"
     assert str(first.locate(("a",), key=True)) == "f.yaml:1:1"
     assert str(first.locate(("d", 0, "x"))) == "f.yaml:7:8"

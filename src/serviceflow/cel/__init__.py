@@ -105,9 +105,7 @@ class CelEnvironment:
         tree, result = self._check(source, variables)
         if result.problems:
             first = result.problems[0]
-            raise CelCheckError(
-                first.message, expression=source, line=first.line, column=first.column
-            )
+            raise CelCheckError(first.message, expression=source, line=first.line, column=first.column)
         program = self.backend.program(source, self.functions)
         return Expression(source, result.type, result.references, program, requirements(tree))
 

@@ -34,7 +34,11 @@ def _accept_python_bools(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 if not hasattr(celtypes.logical_not, "__wrapped_bools__"):
-    for _name, _operator in (("!_", "logical_not"), ("_&&_", "logical_and"), ("_||_", "logical_or")):
+    for _name, _operator in (
+        ("!_", "logical_not"),
+        ("_&&_", "logical_and"),
+        ("_||_", "logical_or"),
+    ):
         _patched = _accept_python_bools(getattr(celtypes, _operator))
         _patched.__wrapped_bools__ = True  # type: ignore[attr-defined]
         setattr(celtypes, _operator, _patched)

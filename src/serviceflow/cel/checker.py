@@ -288,9 +288,7 @@ class Checker:
             self.problem(name_token, "lists have no contains(); write 'x in list'")
         return _METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
 
-    def _macro(
-        self, where: lark.Token, name: str, receiver: CelType, args: list[lark.Tree]
-    ) -> CelType:
+    def _macro(self, where: lark.Token, name: str, receiver: CelType, args: list[lark.Tree]) -> CelType:
         if len(args) not in (2, 3) or (len(args) == 3 and name != "map"):
             self.problem(where, f"{name}() takes a variable and an expression, e.g. {name}(t, ...)")
             return DYN
@@ -330,12 +328,9 @@ class Checker:
             if len(args) != len(function.params):
                 self.problem(
                     name_token,
-                    f"{name}() takes {len(function.params)} argument(s), got {len(args)}: "
-                    f"{function.doc}",
+                    f"{name}() takes {len(function.params)} argument(s), got {len(args)}: {function.doc}",
                 )
-            for position, (given, wanted) in enumerate(
-                zip(arg_types, function.params, strict=False), 1
-            ):
+            for position, (given, wanted) in enumerate(zip(arg_types, function.params, strict=False), 1):
                 if not _compatible(given, wanted):
                     self.problem(
                         args[position - 1],

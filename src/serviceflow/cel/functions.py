@@ -35,9 +35,7 @@ def _contains_any(values: Sequence[Any], candidates: Sequence[Any]) -> bool:
 
 
 BUILTIN_FUNCTIONS: tuple[CelFunction, ...] = (
-    CelFunction(
-        "minutes", (INT,), DURATION, lambda n: timedelta(minutes=n), "minutes(30): a duration"
-    ),
+    CelFunction("minutes", (INT,), DURATION, lambda n: timedelta(minutes=n), "minutes(30): a duration"),
     CelFunction("hours", (INT,), DURATION, lambda n: timedelta(hours=n), "hours(4): a duration"),
     CelFunction("days", (INT,), DURATION, lambda n: timedelta(days=n), "days(2): 48 hours"),
     CelFunction("lower", (STRING,), STRING, str.lower, 'lower("ABC") == "abc"'),

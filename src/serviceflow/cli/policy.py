@@ -80,8 +80,7 @@ def test_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Folders or files with policies and their scenarios. Default: ./policies "
-            "and ./workflows.",
+            help="Folders or files with policies and their scenarios. Default: ./policies and ./workflows.",
             show_default=False,
         ),
     ] = None,

@@ -56,9 +56,7 @@ class BusinessCalendar:
     weekly: tuple[Minutes, ...]  # one entry per weekday, Monday first; ranges within 0..1440
     holidays: frozenset[date] = frozenset()
     always: bool = False
-    _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
-        default_factory=dict, repr=False
-    )
+    _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_spec(cls, name: str, spec: Calendar) -> BusinessCalendar:
@@ -199,4 +197,3 @@ def _merge(ranges: list[tuple[int, int]]) -> Minutes:
         else:
             merged.append((start, end))
     return tuple(merged)
-

@@ -139,12 +139,7 @@ class _Run:
 
     def _outcome(self, label: str) -> Outcome:
         errors = tuple(str(e) for e in self.evaluator.errors) if self.evaluator else ()
-        if (
-            not self.actions
-            and not self.notes
-            and not errors
-            and isinstance(self.engine_input, WakeUp)
-        ):
+        if not self.actions and not self.notes and not errors and isinstance(self.engine_input, WakeUp):
             return Outcome(self.state, (), next_wake_up(self.state), None)
         decision = Decision(
             time=self.now,
@@ -196,9 +191,7 @@ class _Run:
 
     def _on_event(self, event: TicketEvent, *, new_case: bool) -> None:
         state = self.state
-        freshest = (
-            event.ticket if event.ticket.updated_at >= state.ticket.updated_at else state.ticket
-        )
+        freshest = event.ticket if event.ticket.updated_at >= state.ticket.updated_at else state.ticket
         self._update(
             ticket=freshest,
             seen_events=(*state.seen_events, event.id)[-SEEN_EVENTS_KEPT:],
@@ -209,9 +202,7 @@ class _Run:
             cache=self.rules.cache,
         )
         matching = [
-            p
-            for p in self.rules.policies
-            if self.evaluator.test(p.match, policy=p.name, rule="match")
+            p for p in self.rules.policies if self.evaluator.test(p.match, policy=p.name, rule="match")
         ]
         linked = new_case and self._same_case(matching, event)
         if not linked:
@@ -370,9 +361,7 @@ class _Run:
         assert self.evaluator is not None
         if self.state.owner is None:
             self._set_owner(
-                fallback_owner(
-                    self.rules.fallback.owner, self.context.roster, "a policy rule failed"
-                ),
+                fallback_owner(self.rules.fallback.owner, self.context.roster, "a policy rule failed"),
                 event.time,
             )
         details = "\n".join(f"- {error}" for error in self.evaluator.errors)
@@ -397,18 +386,14 @@ class _Run:
             for other in self.context.open_cases:
                 if other.case_id == self.state.case_id or other.finished:
                     continue
-                candidate = self.evaluator.with_values(
-                    other=other.view(), other_ticket=other.ticket
-                )
+                candidate = self.evaluator.with_values(other=other.view(), other_ticket=other.ticket)
                 if not candidate.test(expression, policy=policy.name, rule="same_case"):
                     continue
                 self._link(policy, other, merge=spec.merge, time=event.time)
                 return True
         return False
 
-    def _link(
-        self, policy: PolicyRuntime, other: CaseState, *, merge: bool, time: datetime
-    ) -> None:
+    def _link(self, policy: PolicyRuntime, other: CaseState, *, merge: bool, time: datetime) -> None:
         reason = f"repeat contact: the customer's open case {other.case_id} continues here"
         if other.owner:
             self._set_owner(OwnerChoice(other.owner, None, policy.name, "same_case", reason), time)
@@ -482,9 +467,7 @@ class _Run:
             value = self.evaluator.moment(duration.expression, policy=policy, rule=rule, base=start)
             if value is None:
                 return None
-            due = (
-                value if isinstance(value, datetime) else calendar.add(start, value.total_seconds())
-            )
+            due = value if isinstance(value, datetime) else calendar.add(start, value.total_seconds())
         total = calendar.business_seconds(start, due)
         return due, max(total, 1.0), duration.calendar
 
@@ -556,9 +539,7 @@ class _Run:
         resumed = target.model_copy(
             update={"status": TargetStatus.RUNNING, "remaining_seconds": None, "due_at": due}
         )
-        self._replace_target(
-            resumed.model_copy(update={"warn_at": self._warn_at(resumed, time, remaining)})
-        )
+        self._replace_target(resumed.model_copy(update={"warn_at": self._warn_at(resumed, time, remaining)}))
 
     def _meet(self, target: TargetState, time: datetime, why: str) -> None:
         self._replace_target(
@@ -606,9 +587,7 @@ class _Run:
                 escalation=rule.escalation,
             )
             if started is not None:
-                self.notes.append(
-                    f"{policy.name}/{rule.name}: started, due {self._fmt(started.due_at)}"
-                )
+                self.notes.append(f"{policy.name}/{rule.name}: started, due {self._fmt(started.due_at)}")
                 if rule.pause is not None and test(rule.pause, policy=policy.name, rule=rule.name):
                     self._pause(started, event.time)
 
@@ -758,9 +737,7 @@ class _Run:
                 continue
             while current.finished_at is None:
                 stage = journey.stages[current.stage]
-                target = next(
-                    (t for t in self._instances(journey.name, stage.spec.name) if t.open), None
-                )
+                target = next((t for t in self._instances(journey.name, stage.spec.name) if t.open), None)
                 if target is None:
                     break
                 if not self.evaluator.test(stage.done, policy=journey.name, rule=stage.spec.name):
@@ -773,9 +750,7 @@ class _Run:
                     current = current.model_copy(update={"finished_at": event.time})
                     self.notes.append(f"{journey.name}: journey finished")
                 self._update(
-                    journeys=tuple(
-                        current if j.name == journey.name else j for j in self.state.journeys
-                    )
+                    journeys=tuple(current if j.name == journey.name else j for j in self.state.journeys)
                 )
 
     def _start_stage(self, journey_name: str, index: int, time: datetime) -> None:
@@ -963,9 +938,7 @@ class _Run:
                         "next_level_at": self._level_time(target, 0, target.due_at),
                     }
                 )
-                self.notes.append(
-                    f"{target.policy}/{target.name}: BREACHED at {self._fmt(target.due_at)}"
-                )
+                self.notes.append(f"{target.policy}/{target.name}: BREACHED at {self._fmt(target.due_at)}")
         while (
             target.status is TargetStatus.BREACHED
             and target.next_level_at is not None
@@ -1025,14 +998,10 @@ class _Run:
         if not wanted:
             wanted = [self.rules.fallback.owner]
         cooldown = self.rules.cooldown(target.escalation or "")
-        recent = _recently_notified(
-            self.state.notified, f"{target.policy}/{target.name}", fired_at, cooldown
-        )
+        recent = _recently_notified(self.state.notified, f"{target.policy}/{target.name}", fired_at, cooldown)
         recipients = [r for r in wanted if r not in recent]
         if not recipients:
-            self.notes.append(
-                f"{target.policy}/{target.name}: level {target.level + 1} skipped (cooldown)"
-            )
+            self.notes.append(f"{target.policy}/{target.name}: level {target.level + 1} skipped (cooldown)")
             return
         action = Notify(
             key=self._key(f"escalate/{target.id}/{target.level + 1}"),
@@ -1056,9 +1025,7 @@ class _Run:
         )
         send_at = fired_at
         if level.in_business_hours:
-            calendar = self._calendar(
-                level.calendar or target.calendar or self.rules.defaults.calendar
-            )
+            calendar = self._calendar(level.calendar or target.calendar or self.rules.defaults.calendar)
             send_at = calendar.next_open(fired_at)
         if send_at > self.now:
             self._update(deferred=(*self.state.deferred, Deferred(send_at=send_at, action=action)))
@@ -1070,9 +1037,7 @@ class _Run:
             timed.append(_Timed(send_at, len(timed), action))
 
 
-def _recently_notified(
-    notified: Iterable[str], target: str, at: datetime, cooldown: timedelta
-) -> set[str]:
+def _recently_notified(notified: Iterable[str], target: str, at: datetime, cooldown: timedelta) -> set[str]:
     recent: set[str] = set()
     for entry in notified:
         name, recipient, when = entry.split("|")

@@ -15,7 +15,6 @@ from serviceflow.cel import CelEnvironment, Expression
 from serviceflow.cel.values import to_plain
 from serviceflow.errors import CelEvaluationError
 
-
 _ABSENT = object()
 
 
@@ -119,7 +118,10 @@ class Evaluator:
     def _run(self, expression: Expression) -> Any:
         key = None
         if self.cache is not None:
-            key = (id(expression), tuple(_freeze(self._at(p)) for p in sorted(expression.references)))
+            key = (
+                id(expression),
+                tuple(_freeze(self._at(p)) for p in sorted(expression.references)),
+            )
             if key in self.cache.results:
                 self.cache.hits += 1
                 return self.cache.results[key]
@@ -157,9 +159,7 @@ class Evaluator:
                 return True
         return False
 
-    def test(
-        self, expression: Expression, *, policy: str, rule: str, default: bool = False
-    ) -> bool:
+    def test(self, expression: Expression, *, policy: str, rule: str, default: bool = False) -> bool:
         """A condition's value; ``default`` (recorded as an error) when it fails or is not a bool."""
         if self._ruled_out(expression):
             return False
@@ -170,9 +170,7 @@ class Evaluator:
             return default
         if not isinstance(value, bool):
             self.errors.append(
-                RuleError(
-                    policy, rule, f"yielded {type(value).__name__}, not bool", str(default).lower()
-                )
+                RuleError(policy, rule, f"yielded {type(value).__name__}, not bool", str(default).lower())
             )
             return default
         return value

@@ -70,13 +70,7 @@ class LinkContact(Model):
 
 
 EngineInput = Annotated[
-    EventInput
-    | WakeUp
-    | ReassignOwner
-    | RecordPromise
-    | RequestRemedy
-    | ResolveApproval
-    | LinkContact,
+    EventInput | WakeUp | ReassignOwner | RecordPromise | RequestRemedy | ResolveApproval | LinkContact,
     Field(discriminator="type"),
 ]
 

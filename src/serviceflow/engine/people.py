@@ -40,9 +40,7 @@ def pick(strategy: str, candidates: Sequence[Agent]) -> Agent:
     return candidates[0]
 
 
-def choose_owner(
-    rules: Iterable[OwnerRuntime], evaluator: Evaluator, roster: Roster
-) -> OwnerChoice | None:
+def choose_owner(rules: Iterable[OwnerRuntime], evaluator: Evaluator, roster: Roster) -> OwnerChoice | None:
     """The first owner rule whose ``when`` holds and that has an available agent decides."""
     for runtime in rules:
         rule = runtime.rule

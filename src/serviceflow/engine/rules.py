@@ -155,8 +155,7 @@ class Rules:
         self.fallback = settings.fallback
         self.ladders: dict[str, Ladder] = dict(settings.escalations)
         self.calendars: dict[str, BusinessCalendar] = {
-            name: BusinessCalendar.from_spec(name, spec)
-            for name, spec in settings.calendars.items()
+            name: BusinessCalendar.from_spec(name, spec) for name, spec in settings.calendars.items()
         }
         self._elapsed = BusinessCalendar.always_open()
         self.cache = ResultCache()
@@ -229,10 +228,8 @@ class Rules:
                     policy=name,
                     name=rule.name,
                     when=self._expr("Policy", name, "targets", index, "when"),
-                    start=self._maybe("Policy", name, "targets", index, "start")
-                    or self._default(start),
-                    stop=self._maybe("Policy", name, "targets", index, "stop")
-                    or self._default(stop),
+                    start=self._maybe("Policy", name, "targets", index, "start") or self._default(start),
+                    stop=self._maybe("Policy", name, "targets", index, "stop") or self._default(stop),
                     pause=self._maybe("Policy", name, "targets", index, "pause"),
                     within=self._duration(
                         "Policy",

@@ -45,10 +45,7 @@ def case_summary(state: CaseState, *, zone: ZoneInfo | None = None) -> str:
         lines.append("What happened:")
         lines.extend(f"  - {entry}" for entry in state.timeline[-10:])
     steps = [
-        action
-        for decision in state.decisions
-        for action in decision.actions
-        if action.type in _STEP_TYPES
+        action for decision in state.decisions for action in decision.actions if action.type in _STEP_TYPES
     ]
     if steps:
         lines.append("Steps serviceflow took:")
@@ -56,7 +53,5 @@ def case_summary(state: CaseState, *, zone: ZoneInfo | None = None) -> str:
             lines.append(f"  - {action.reason}")
     breaches = [t for t in state.targets if t.breached_at is not None]
     if breaches:
-        lines.append(
-            "Breached: " + ", ".join(f"{t.name} ({_when(t.breached_at, zone)})" for t in breaches)
-        )
+        lines.append("Breached: " + ", ".join(f"{t.name} ({_when(t.breached_at, zone)})" for t in breaches))
     return "\n".join(lines)

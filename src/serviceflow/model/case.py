@@ -119,7 +119,8 @@ class CaseState(Model):
     seen_events: tuple[str, ...] = Field(default=(), description="Event ids already decided on.")
     issued: tuple[str, ...] = Field(default=(), description="Idempotency keys of issued actions.")
     notified: tuple[str, ...] = Field(
-        default=(), description="target|recipient|ISO time of escalation notifications, for cooldowns."
+        default=(),
+        description="target|recipient|ISO time of escalation notifications, for cooldowns.",
     )
     deferred: tuple[Deferred, ...] = ()
     timeline: tuple[str, ...] = Field(

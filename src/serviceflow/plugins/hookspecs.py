@@ -13,6 +13,7 @@ plugin says which helpdesks it serves.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("serviceflow")

@@ -48,8 +48,8 @@ def installed_plugins() -> list[PluginInfo]:
     vendors_by_plugin: dict[str, list[str]] = {}
     for impl in manager.hook.serviceflow_register_vendors.get_hookimpls():
 
-        def register(name: str, **_: Any) -> None:
-            vendors_by_plugin.setdefault(impl.plugin_name, []).append(name)
+        def register(name: str, *, _plugin: str = impl.plugin_name, **_: Any) -> None:
+            vendors_by_plugin.setdefault(_plugin, []).append(name)
 
         impl.function(register=register)
     infos = []

@@ -9,4 +9,11 @@ from serviceflow.policy.loader import (
     validate,
 )
 
-__all__ = ["ExpressionSite", "PolicyPathError", "PolicySet", "Report", "load_policy_set", "validate"]
+__all__ = [
+    "ExpressionSite",
+    "PolicyPathError",
+    "PolicySet",
+    "Report",
+    "load_policy_set",
+    "validate",
+]

@@ -13,9 +13,7 @@ from pydantic import Field, TypeAdapter
 
 from serviceflow.policy.schema import JourneySpec, PolicySetSpec, PolicySpec
 
-_Document = TypeAdapter(
-    Annotated[PolicySetSpec | PolicySpec | JourneySpec, Field(discriminator="kind")]
-)
+_Document = TypeAdapter(Annotated[PolicySetSpec | PolicySpec | JourneySpec, Field(discriminator="kind")])
 
 
 def policy_json_schema() -> dict[str, Any]:

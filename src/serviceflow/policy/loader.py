@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
-from functools import cached_property
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,13 @@ from serviceflow.errors import (
     ServiceflowError,
     SourceLocation,
 )
-from serviceflow.policy.durations import Clock, DurationSyntaxError, Span, looks_like_duration, parse_duration
+from serviceflow.policy.durations import (
+    Clock,
+    DurationSyntaxError,
+    Span,
+    looks_like_duration,
+    parse_duration,
+)
 from serviceflow.policy.samples import sample_values
 from serviceflow.policy.schema import (
     API_VERSION,
@@ -104,9 +110,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def load_policy_set(
-    paths: Sequence[Path | str], *, environment: CelEnvironment | None = None
-) -> PolicySet:
+def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment | None = None) -> PolicySet:
     """Load and check every policy and journey under ``paths``.
 
     Raises:
@@ -137,9 +141,7 @@ def discover(paths: Sequence[Path | str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def validate(
-    paths: Sequence[Path | str], *, environment: CelEnvironment | None = None
-) -> Report:
+def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None = None) -> Report:
     """Check every document under ``paths``; never raises for a problem inside a file."""
     files = discover(paths)
     report = Report(files=[str(f) for f in files])
@@ -451,7 +453,9 @@ class _Builder:
             if name in seen:
                 first = seen[name].locate(("name",))
                 self.problem(
-                    f"duplicate {noun} name '{name}' (also at {first})", document.locate(("name",)), name
+                    f"duplicate {noun} name '{name}' (also at {first})",
+                    document.locate(("name",)),
+                    name,
                 )
             else:
                 seen[name] = document
@@ -525,9 +529,7 @@ class _Builder:
                 section_rule = key if key in _SECTIONS else rule
                 self._walk(document, sub, value, field_path, calendar, section_rule)
 
-    def _reference(
-        self, document: Document, path: DataPath, what: str, value: str, rule: str
-    ) -> None:
+    def _reference(self, document: Document, path: DataPath, what: str, value: str, rule: str) -> None:
         known_set = self.calendars if what == "calendar" else self.escalations
         if known_set is None or value in known_set:
             return
@@ -578,9 +580,7 @@ class _Builder:
         try:
             result = self.env.check(source, variables)
         except CelError as exc:
-            self.problem(
-                exc.message, document.locate_in_value(path, exc.line or 1, exc.column or 1), rule
-            )
+            self.problem(exc.message, document.locate_in_value(path, exc.line or 1, exc.column or 1), rule)
             return
         for check in result.problems:
             self.problem(check.message, document.locate_in_value(path, check.line, check.column), rule)

@@ -267,9 +267,7 @@ class AcknowledgeRule(Spec):
     """No silent auto-sort: every inbound message gets an owner and an acknowledgement target."""
 
     within: Within
-    when: Condition = (
-        'event.actor.role == "customer" && event.kind in ["created", "customer_message"]'
-    )
+    when: Condition = 'event.actor.role == "customer" && event.kind in ["created", "customer_message"]'
     acknowledged: Condition = 'event.kind == "agent_reply" || event.kind == "internal_note"'
     calendar: Name | None = None
     escalation: Name | None = None

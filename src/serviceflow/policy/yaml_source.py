@@ -110,7 +110,9 @@ def _build(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, 
             if not isinstance(key, str | int):
                 raise PolicyError(
                     "keys must be plain strings",
-                    location=SourceLocation(doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                    location=SourceLocation(
+                        doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    ),
                     rule="yaml",
                 )
             child = (*path, key)
@@ -118,7 +120,9 @@ def _build(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, 
                 first = doc.keys[child]
                 raise PolicyError(
                     f"duplicate key '{key}' (first at line {first.line + 1})",
-                    location=SourceLocation(doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                    location=SourceLocation(
+                        doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    ),
                     rule="yaml",
                 )
             doc.keys[child] = Position(key_node.start_mark.line, key_node.start_mark.column)

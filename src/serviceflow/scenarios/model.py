@@ -3,7 +3,6 @@ of events, clock steps and expectations."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -96,7 +95,16 @@ class Step(_Spec):
     def _one_kind(self) -> Step:
         chosen = [
             name
-            for name in ("event", "advance", "at", "remedy", "approve", "reassign", "promise", "expect")
+            for name in (
+                "event",
+                "advance",
+                "at",
+                "remedy",
+                "approve",
+                "reassign",
+                "promise",
+                "expect",
+            )
             if getattr(self, name) is not None
         ]
         if len(chosen) != 1:
@@ -108,7 +116,16 @@ class Step(_Spec):
 
     @property
     def kind(self) -> str:
-        for name in ("event", "advance", "at", "remedy", "approve", "reassign", "promise", "expect"):
+        for name in (
+            "event",
+            "advance",
+            "at",
+            "remedy",
+            "approve",
+            "reassign",
+            "promise",
+            "expect",
+        ):
             if getattr(self, name) is not None:
                 return name
         return "?"

@@ -47,7 +47,7 @@ from serviceflow.model import (
     TicketEvent,
 )
 from serviceflow.policy.durations import DurationSyntaxError, parse_duration
-from serviceflow.scenarios.model import ExpectedAction, Expectation, Scenario, Step
+from serviceflow.scenarios.model import Expectation, ExpectedAction, Scenario, Step
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -128,9 +128,7 @@ class Simulation:
             for other_id, case in self.cases.items()
             if other_id != ticket_id and case.ticket.requester.id == requester and not case.finished
         )
-        outcome = decide(
-            state, engine_input, now, self.rules, Context(roster=self.roster, open_cases=others)
-        )
+        outcome = decide(state, engine_input, now, self.rules, Context(roster=self.roster, open_cases=others))
         self.decisions += 1
         self.cases[ticket_id] = outcome.state
         self._note_exercised(outcome.state)
@@ -168,9 +166,7 @@ class Simulation:
         elif isinstance(action, RemoveTags):
             changes = {"tags": tuple(t for t in ticket.tags if t not in action.tags)}
         elif isinstance(action, LinkCase):
-            target = next(
-                (tid for tid, case in self.cases.items() if case.case_id == action.case_id), None
-            )
+            target = next((tid for tid, case in self.cases.items() if case.case_id == action.case_id), None)
             if target is not None:
                 self._decide(target, LinkContact(ticket_key=action.ticket_key, time=now), now)
         if changes:
@@ -187,9 +183,7 @@ class Simulation:
 
     def advance_to(self, moment: datetime) -> None:
         if moment < self.now:
-            raise ScenarioError(
-                f"time cannot go back from {self._fmt(self.now)} to {self._fmt(moment)}"
-            )
+            raise ScenarioError(f"time cannot go back from {self._fmt(self.now)} to {self._fmt(moment)}")
         while True:
             due = [
                 (wake, ticket_id)
@@ -225,9 +219,7 @@ class Simulation:
             self._manual(step, ResolveApproval(**{"approved": True, **step.approve}))
         elif kind == "reassign":
             assert step.reassign is not None
-            self._manual(
-                step, ReassignOwner(**{"reason": "scenario", "by": "lead", **step.reassign})
-            )
+            self._manual(step, ReassignOwner(**{"reason": "scenario", "by": "lead", **step.reassign}))
         elif kind == "promise":
             assert step.promise is not None
             self._manual(step, RecordPromise(**{"by": "owner", **step.promise}))
@@ -266,9 +258,7 @@ class Simulation:
         if step.add_tags or step.remove_tags:
             changes["tags"] = list(dict.fromkeys(tags))
         try:
-            after = Ticket.model_validate(
-                {**before.model_dump(), **changes, "updated_at": self.now}
-            )
+            after = Ticket.model_validate({**before.model_dump(), **changes, "updated_at": self.now})
         except Exception as exc:  # pydantic's message names the field
             raise ScenarioError(f"bad ticket change {changes}: {exc}") from None
         self.tickets[ticket_id] = after
@@ -338,9 +328,7 @@ class Simulation:
             candidate = (candidate + timedelta(days=ahead)).replace(tzinfo=self.zone)
         if candidate.astimezone(UTC) < self.now:
             candidate = candidate + timedelta(days=7 if day else 1)
-        return datetime.combine(
-            candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone
-        )
+        return datetime.combine(candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone)
 
     def _on_this_day(self, value: datetime | str) -> datetime:
         """In an expectation, a time without a date ("14:00") is on the current simulated day."""
@@ -389,9 +377,7 @@ class Simulation:
             if not any(text in note for note in notes):
                 failures.append(f"notes: no internal note contains {text!r}")
         if expect.linked is not None and sorted(case.linked_tickets) != sorted(expect.linked):
-            failures.append(
-                f"linked: expected {sorted(expect.linked)}, got {sorted(case.linked_tickets)}"
-            )
+            failures.append(f"linked: expected {sorted(expect.linked)}, got {sorted(case.linked_tickets)}")
         if expect.closed is not None and (case.closed_at is not None) != expect.closed:
             failures.append(f"closed: expected {expect.closed}, got {case.closed_at is not None}")
         if expect.errors is not None:
@@ -413,16 +399,12 @@ class Simulation:
         if "status" in spec and target.status.value != spec["status"]:
             failures.append(f"targets.{name}: expected {spec['status']}, got {target.status.value}")
         if "due" in spec:
-            due = (
-                self._moment(spec["due"]) if not isinstance(spec["due"], datetime) else spec["due"]
-            )
+            due = self._moment(spec["due"]) if not isinstance(spec["due"], datetime) else spec["due"]
             if target.due_at is None or abs((target.due_at - due).total_seconds()) >= 60:
                 got = self._fmt(target.due_at) if target.due_at else "none (paused)"
                 failures.append(f"targets.{name}: due expected {self._fmt(due)}, got {got}")
         if "instances" in spec and len(instances) != spec["instances"]:
-            failures.append(
-                f"targets.{name}: expected {spec['instances']} instances, got {len(instances)}"
-            )
+            failures.append(f"targets.{name}: expected {spec['instances']} instances, got {len(instances)}")
         return failures
 
     def _compare_actions(self, expected: list[ExpectedAction], actual: list[Issued]) -> list[str]:
@@ -464,9 +446,7 @@ class Simulation:
             checks.append((list(expected.to), list(getattr(action, "recipients", ()))))
         if expected.level is not None:
             level = getattr(action, "escalation_level", None)
-            checks.append(
-                (expected.level, 0 if level is None and isinstance(action, Notify) else level)
-            )
+            checks.append((expected.level, 0 if level is None and isinstance(action, Notify) else level))
         if expected.status is not None:
             checks.append((expected.status, _text(getattr(action, "status", None))))
         if expected.tags is not None:
@@ -491,7 +471,7 @@ class Simulation:
         elif isinstance(action, AddTags | RemoveTags):
             parts.append(f"tags={list(action.tags)}")
         elif hasattr(action, "body"):
-            body = getattr(action, "body").splitlines()[0]
+            body = action.body.splitlines()[0]
             parts.append(repr(body[:70]))
         parts.append(f"({action.policy}/{action.rule})")
         return " ".join(parts)

@@ -158,8 +158,7 @@ def failure_report(loaded: LoadedScenario, result: ScenarioResult) -> list[str]:
     for failure in result.failures:
         where = loaded.document.locate(("steps", failure.step))
         lines.append(
-            f"{where}: step {failure.step + 1} ({failure.kind} at "
-            f"{failure.time:%a %Y-%m-%d %H:%M %Z}):"
+            f"{where}: step {failure.step + 1} ({failure.kind} at {failure.time:%a %Y-%m-%d %H:%M %Z}):"
         )
         lines.extend(f"    {line}" for line in failure.lines)
     return lines
