@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run bench validate clean
+.PHONY: test run bench validate lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,18 @@ validate: $(STAMP)
 
 run: $(STAMP)
 	@echo "serviceflow: the running system (Temporal dev server, worker, webhook receiver, demo helpdesk)"
-	@echo "arrives with the durable-shell issue. What works today: policy validation."
+	@echo "arrives with the durable-shell issue. What works today: policies, checked and tested."
 	$(BIN)/serviceflow policy validate policies workflows
+	$(BIN)/serviceflow policy test policies
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cel.py
+	$(BIN)/python benchmarks/bench_engine.py
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1"
+	$(BIN)/ruff check src tests benchmarks plugins
+	$(BIN)/ruff format --check src tests benchmarks plugins
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist
