@@ -79,3 +79,7 @@ class PolicySetError(ServiceflowError):
         noun = "problem" if len(problems) == 1 else "problems"
         super().__init__(f"{len(problems)} {noun} in the policy set:\n" + "\n".join(map(str, problems)))
         self.problems = problems
+
+
+class TicketGone(ServiceflowError):
+    """The helpdesk no longer has the ticket (deleted, merged away): its case ends cleanly."""

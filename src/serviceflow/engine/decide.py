@@ -330,7 +330,8 @@ class _Run:
                 )
             self._set_owner(choice, event.time)
             return
-        if ticket.assignee is None:
+        pool = owner.partition(":")[2] if owner.startswith("group:") else None
+        if ticket.assignee is None and (pool is None or ticket.group != pool):
             where = f" (filed to group {ticket.group})" if ticket.group else ""
             self._set_owner(
                 OwnerChoice(

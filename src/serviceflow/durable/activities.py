@@ -1,0 +1,70 @@
+"""Activities: the engine's decision (a local activity, so each one is in the history with the
+policy version it used), and carrying out actions through the vendor plugins."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import yaml
+from temporalio import activity
+
+from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
+from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.engine.decide import decide
+from serviceflow.engine.inputs import Context
+from serviceflow.errors import TicketGone
+from serviceflow.model import Roster
+from serviceflow.plugins import get_plugin_manager
+
+log = logging.getLogger(__name__)
+
+
+def load_roster(path: Path | None) -> Roster:
+    if path is None:
+        return Roster()
+    return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
+
+
+class CaseActivities:
+    """The worker's activities, with what they need injected (the policy store, the roster)."""
+
+    def __init__(self, store: PolicyStore, roster: Roster | None = None) -> None:
+        self.store = store
+        self.roster = roster or Roster()
+
+    @activity.defn(name="decide")
+    async def decide(self, request: DecideRequest) -> DecideResult:
+        """Run the engine. Deterministic given its input; recorded in the workflow's history."""
+        rules = self.store.current()
+        outcome = decide(request.state, request.input, request.now, rules, Context(roster=self.roster))
+        return DecideResult(
+            state=outcome.state,
+            actions=list(outcome.actions),
+            wake_at=outcome.wake_at,
+            decision=outcome.decision,
+        )
+
+    @activity.defn(name="carry_out")
+    async def carry_out(self, request: ActionRequest) -> ActionResult:
+        """Apply one action through the plugin that serves the ticket's helpdesk."""
+        hook = get_plugin_manager().hook.serviceflow_apply_action
+        pending = hook(
+            vendor=request.vendor,
+            account=request.account,
+            ticket_id=request.ticket_id,
+            action=request.action,
+        )
+        if pending is None:
+            log.warning(
+                "no plugin carries out actions for vendor %r; %s %s not applied",
+                request.vendor,
+                request.action.type,
+                request.action.key,
+            )
+            return ActionResult(key=request.action.key, outcome="no plugin")
+        try:
+            outcome = await pending
+        except TicketGone:
+            return ActionResult(key=request.action.key, outcome="ticket gone")
+        return ActionResult(key=request.action.key, outcome=str(outcome))

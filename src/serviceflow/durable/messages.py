@@ -1,0 +1,59 @@
+"""What crosses the workflow boundary: one model per input and output, so fields can be added."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from serviceflow.engine.inputs import EngineInput
+from serviceflow.model import Action, CaseState, Decision
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CaseStart(Message):
+    """A case workflow's input: the state carried over a continue-as-new, and unhandled inputs."""
+
+    state: CaseState | None = None
+    pending: list[EngineInput] = []
+    wake_at: AwareDatetime | None = None
+
+
+class Operation(Message):
+    """A person's operation on a case: reassign the owner, record a promise, a remedy, ..."""
+
+    input: EngineInput
+
+
+class DecideRequest(Message):
+    state: CaseState | None
+    input: EngineInput
+    now: AwareDatetime
+
+
+class DecideResult(Message):
+    state: CaseState
+    actions: list[Action]
+    wake_at: AwareDatetime | None
+    decision: Decision | None
+
+
+class ActionRequest(Message):
+    case_id: str
+    vendor: str
+    account: str
+    ticket_id: str
+    action: Action
+
+
+class ActionResult(Message):
+    key: str
+    outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
+
+
+class CaseResult(Message):
+    case_id: str
+    closed_at: datetime | None

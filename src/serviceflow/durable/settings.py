@@ -1,0 +1,28 @@
+"""Settings from the environment (``SERVICEFLOW_*``), for the worker and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where Temporal is and how to reach it, and which policies to run.
+
+    Production points these at a Temporal cluster or Temporal Cloud; ``serviceflow dev`` at the
+    local dev server it starts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SERVICEFLOW_", env_file=".env", extra="ignore")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "serviceflow"
+    temporal_tls_cert: Path | None = Field(default=None, description="Client certificate (mTLS).")
+    temporal_tls_key: Path | None = Field(default=None, description="Client private key (mTLS).")
+    temporal_tls_ca: Path | None = Field(default=None, description="Server CA, if not public.")
+    temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key.")
+    policies: list[Path] = Field(default_factory=lambda: [Path("policies"), Path("workflows")])
+    roster: Path | None = Field(default=None, description="A YAML roster of agents and groups.")

@@ -1,0 +1,123 @@
+"""CaseWorkflow: one durable workflow per ticket, from first contact to closure.
+
+It keeps the case state, waits for the next input (a ticket event signalled to it, a person's
+operation) or the engine's next wake-up (a durable timer), asks the engine to decide (a local
+activity, so the decision and the policy version it used are in the history and replay never
+re-evaluates a rule), and carries out the actions through activities. Continue-as-new keeps the
+history bounded on long-lived tickets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from serviceflow.durable.messages import (
+        ActionRequest,
+        ActionResult,
+        CaseResult,
+        CaseStart,
+        DecideRequest,
+        DecideResult,
+        Operation,
+    )
+    from serviceflow.engine.inputs import EngineInput, EventInput, WakeUp
+    from serviceflow.model import CaseState, TicketEvent
+
+DECIDE_TIMEOUT = timedelta(seconds=30)
+ACTION_TIMEOUT = timedelta(minutes=2)
+ACTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+HISTORY_LIMIT = 5_000  # well below Temporal's own limits: continue as new before
+
+
+@workflow.defn(name="Case")
+class CaseWorkflow:
+    def __init__(self) -> None:
+        self.state: CaseState | None = None
+        self.inbox: list[EngineInput] = []
+        self.wake_at = None
+
+    @workflow.run
+    async def run(self, start: CaseStart) -> CaseResult:
+        self.state = start.state
+        self.inbox.extend(start.pending)
+        self.wake_at = start.wake_at
+        while True:
+            engine_input = await self._next_input()
+            result = await workflow.execute_local_activity(
+                "decide",
+                DecideRequest(state=self.state, input=engine_input, now=workflow.now()),
+                result_type=DecideResult,
+                start_to_close_timeout=DECIDE_TIMEOUT,
+            )
+            self.state, self.wake_at = result.state, result.wake_at
+            gone = False
+            for action in result.actions:
+                outcome = await workflow.execute_activity(
+                    "carry_out",
+                    ActionRequest(
+                        case_id=self.state.case_id,
+                        vendor=self.state.ticket.vendor,
+                        account=self.state.ticket.account,
+                        ticket_id=self.state.ticket.id,
+                        action=action,
+                    ),
+                    result_type=ActionResult,
+                    start_to_close_timeout=ACTION_TIMEOUT,
+                    retry_policy=ACTION_RETRY,
+                )
+                if outcome.outcome == "ticket gone":
+                    gone = True
+                    break
+            if gone or (self.state.finished and not self.inbox):
+                return CaseResult(case_id=self.state.case_id, closed_at=self.state.closed_at)
+            info = workflow.info()
+            if info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_LIMIT:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CaseStart(state=self.state, pending=list(self.inbox), wake_at=self.wake_at)
+                )
+
+    async def _next_input(self) -> EngineInput:
+        while not self.inbox:
+            if self.wake_at is None:
+                await workflow.wait_condition(lambda: bool(self.inbox))
+                break
+            delay = (self.wake_at - workflow.now()).total_seconds()
+            if delay <= 0:
+                return WakeUp()
+            try:
+                await workflow.wait_condition(lambda: bool(self.inbox), timeout=delay)
+            except asyncio.TimeoutError:
+                return WakeUp()
+        return self.inbox.pop(0)
+
+    @workflow.signal(name="event")
+    def event(self, event: TicketEvent) -> None:
+        """A ticket event from the webhook receiver (or a reconcile sweep)."""
+        self.inbox.append(EventInput(event=event))
+
+    @workflow.update(name="operate")
+    def operate(self, operation: Operation) -> str:
+        """A person's operation: queued and decided like any other input."""
+        self.inbox.append(operation.input)
+        return "queued"
+
+    @operate.validator
+    def _operate_allowed(self, operation: Operation) -> None:
+        if self.state is None and not self.inbox:
+            raise ValueError("the case has not started yet; it starts with a ticket event")
+        if isinstance(operation.input, EventInput | WakeUp):
+            raise ValueError("send ticket events as the 'event' signal")
+
+    @workflow.query(name="state")
+    def case_state(self) -> CaseState | None:
+        return self.state

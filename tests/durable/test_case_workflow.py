@@ -1,0 +1,150 @@
+"""The case workflow on a real time-skipping server: timers, escalations, errors, idempotency."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from conftest import FakeHelpdesk
+from temporalio.testing import WorkflowEnvironment
+
+from serviceflow.durable.messages import CaseStart, Operation
+from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.inputs import ReassignOwner
+from serviceflow.model import (
+    Actor,
+    ActorRole,
+    CaseState,
+    EventKind,
+    Requester,
+    TargetStatus,
+    Ticket,
+    TicketEvent,
+)
+from serviceflow.policy import load_policy_set
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+TICKET_IDS = itertools.count(1000)
+CURRENT = {"id": "0"}
+
+
+def new_ticket_id() -> str:
+    """Each test's case is a new workflow id: a running case from another test is not reused."""
+    CURRENT["id"] = str(next(TICKET_IDS))
+    return CURRENT["id"]
+
+
+def ticket(now, **changes) -> Ticket:  # type: ignore[no-untyped-def]
+    return Ticket.model_validate(
+        {
+            "id": CURRENT["id"], "vendor": "demo", "account": "demo", "subject": "Charged twice",
+            "tags": ["billing"], "requester": Requester(id="dana"), "created_at": now,
+            "updated_at": now, **changes,
+        }
+    )  # fmt: skip
+
+
+def event(kind: str, now, role: str, event_id: str, body: str = "", **changes) -> TicketEvent:  # type: ignore[no-untyped-def]
+    return TicketEvent(
+        id=event_id, kind=EventKind(kind), time=now, actor=Actor(role=ActorRole(role), id="ann"),
+        ticket=ticket(now, **changes), body=body,
+    )  # fmt: skip
+
+
+async def start_case(env: WorkflowEnvironment, queue: str, first: TicketEvent):  # type: ignore[no-untyped-def]
+    return await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseStart(),
+        id=first.ticket.key,
+        task_queue=queue,
+        start_signal="event",
+        start_signal_args=[first],
+    )
+
+
+async def state_of(handle) -> CaseState:  # type: ignore[no-untyped-def]
+    return await handle.query(CaseWorkflow.case_state, result_type=CaseState)
+
+
+async def test_a_missed_promise_escalates_on_its_day_and_not_before(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    office = BusinessCalendar.from_spec(
+        "office", load_policy_set([REPO / "policies"]).settings.calendars["office"]
+    )
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "e1"))
+        await env.client.get_workflow_handle(handle.id).signal(
+            "event", event("agent_reply", now, "agent", "e2")
+        )
+        note = event("internal_note", now, "agent", "e3", body="#promise refund in 5 business days")
+        await handle.signal("event", note)
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        due = office.add_business_days(now, 5)
+
+        def escalations(applied):  # type: ignore[no-untyped-def]
+            return [a for a in applied if a.rule == "refund" and getattr(a, "escalation_level", None)]
+
+        await env.sleep(due - now - timedelta(minutes=1))
+        state = await state_of(handle)
+        refund = next(t for t in state.targets if t.name == "refund")
+        assert refund.due_at == due
+        assert refund.status is TargetStatus.RUNNING
+        assert escalations(helpdesk.applied) == []
+        await env.sleep(timedelta(minutes=2))
+        await helpdesk.wait_for(lambda applied: len(escalations(applied)) == 1)
+        (escalation,) = escalations(helpdesk.applied)
+        assert escalation.recipients == ("ann", "lee")
+        state = await state_of(handle)
+        fired = next(d for d in state.decisions if any(a.key == escalation.key for a in d.actions))
+        assert abs(fired.time - due) < timedelta(seconds=1)  # the durable timer fired on time
+        assert fired.time.astimezone(ZoneInfo("Europe/Amsterdam")).weekday() < 5
+
+
+async def test_a_rule_error_is_recorded_and_the_case_goes_on(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk, write_policies
+) -> None:
+    folder = write_policies(
+        {
+            "p.yaml": "apiVersion: serviceflow/v1\nkind: Policy\nname: p\n"
+            "owner:\n  - name: desk\n    when: ticket.custom_fields.language == 'de'\n"
+            "    from: [group:billing]\n"
+        }
+    )
+    built = worker([folder])
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "x1"))
+        await helpdesk.wait_for(lambda applied: any(a.type == "add_internal_note" for a in applied))
+        state = await state_of(handle)
+        assert "p/desk: no such member in mapping: 'language'" in state.decisions[-1].errors[0]
+        await handle.signal("event", event("customer_message", now, "customer", "x2"))
+        operation = Operation(input=ReassignOwner(agent="ann", reason="speaks German", by="lee"))
+        assert await handle.execute_update(CaseWorkflow.operate, operation) == "queued"
+        await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "ann" for a in applied))
+        state = await state_of(handle)
+        assert "x2" in state.seen_events and state.owner == "ann"
+
+
+async def test_an_action_is_carried_out_once_when_its_activity_retries(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    helpdesk.fail_first_attempt_after_writing = True
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        await start_case(env, built.task_queue, event("created", now, "customer", "r1"))
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        (assign,) = [a for a in helpdesk.applied if a.type == "assign_owner"]
+        await helpdesk.wait_for(lambda applied: helpdesk.attempts.get(assign.key, 0) >= 2)
+        assert [a.key for a in helpdesk.applied].count(assign.key) == 1
