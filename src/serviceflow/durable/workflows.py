@@ -9,7 +9,6 @@ history bounded on long-lived tickets.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -96,7 +95,7 @@ class CaseWorkflow:
                 return WakeUp()
             try:
                 await workflow.wait_condition(lambda: bool(self.inbox), timeout=delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return WakeUp()
         return self.inbox.pop(0)
 
