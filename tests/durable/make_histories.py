@@ -1,0 +1,103 @@
+"""Record workflow histories as replay fixtures: `.venv/bin/python tests/durable/make_histories.py`.
+
+Each history is recorded on the time-skipping test server with the workflow code of the day.
+test_replay.py replays every one with today's code: a change to the workflow that would break
+running cases fails there. Recorded once and committed; re-record only on purpose.
+
+- promise_breach.json: a refund promise made, missed, escalated.
+- before_policy_change.json: decisions made under one policy set version, then the policy
+  file changes (the first-response target is removed) and the case goes on under the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from conftest import ROSTER, FakeHelpdesk  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+from test_case_workflow import event, new_ticket_id, start_case  # noqa: E402
+
+from serviceflow.durable.activities import CaseActivities  # noqa: E402
+from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
+from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
+from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
+from serviceflow.plugins import get_plugin_manager  # noqa: E402
+
+
+async def record(env: WorkflowEnvironment, policies: Path, name: str, story) -> None:  # type: ignore[no-untyped-def]
+    store = PolicyStore([policies / "policies", policies / "workflows"])
+    worker = Worker(
+        env.client,
+        task_queue=f"record-{uuid.uuid4()}",
+        workflows=[CaseWorkflow],
+        activities=[CaseActivities(store, ROSTER).decide, CaseActivities(store, ROSTER).carry_out],
+    )
+    async with worker:
+        handle = await story(env, worker.task_queue, policies)
+        history = await handle.fetch_history()
+        await handle.terminate("recorded")  # its timers must not hold up the next story
+    (HERE / "histories" / f"{name}.json").write_text(history.to_json())
+    print(f"recorded {name}: {len(history.events)} events")
+
+
+async def promise_breach(env, queue, policies):  # type: ignore[no-untyped-def]
+    now = await env.get_current_time()
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "p1"))
+    await handle.signal("event", event("agent_reply", now, "agent", "p2"))
+    await handle.signal("event", event("internal_note", now, "agent", "p3", body="#promise refund"))
+    await env.sleep(timedelta(days=9))
+    return handle
+
+
+async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped-def]
+    now = await env.get_current_time()
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "c1"))
+    await env.sleep(timedelta(hours=1))
+    standard = policies / "policies" / "standard.yaml"
+    text = standard.read_text()
+    start = text.index("  - name: first-response")
+    end = text.index("  - name: next-response")
+    standard.write_text(text[:start] + text[end:])  # the first-response target is removed
+    later = await env.get_current_time()
+    await handle.signal("event", event("customer_message", later, "customer", "c2"))
+    await env.sleep(timedelta(hours=20))
+    return handle
+
+
+async def main() -> None:
+    fake = FakeHelpdesk()
+    get_plugin_manager().register(fake, name="fake-helpdesk")
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        for name, story in (
+            ("promise_breach", promise_breach),
+            ("before_policy_change", before_policy_change),
+        ):
+            with tempfile.TemporaryDirectory() as folder:
+                copy = Path(folder)
+                shutil.copytree(REPO / "policies", copy / "policies")
+                shutil.copytree(REPO / "workflows", copy / "workflows")
+                await record(env, copy, name, story)
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,57 @@
+"""Determinism guard: histories recorded by earlier workflow code replay with today's code.
+
+Each decision is a local activity whose result (with the policy set version it used) is in the
+history, so replay never re-evaluates a rule: a changed policy file cannot break a running case.
+Re-record the fixtures on purpose only: `.venv/bin/python tests/durable/make_histories.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from serviceflow.durable.workflows import CaseWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def policy_versions(history: dict) -> list[str]:  # type: ignore[type-arg]
+    """The policy set version of every decision recorded in a history, in order."""
+    versions = []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if not marker:
+            continue
+        for payload in marker.get("details", {}).get("result", {}).get("payloads", []):
+            result = json.loads(base64.b64decode(payload["data"]))
+            decision = result.get("decision") if isinstance(result, dict) else None
+            if decision:
+                versions.append(decision["policy_version"])
+    return versions
+
+
+def test_there_are_histories_to_replay() -> None:
+    assert {p.stem for p in HISTORIES} >= {"promise_breach", "before_policy_change"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays_with_todays_code(path: Path) -> None:
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+def test_a_policy_change_took_effect_mid_case() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "before_policy_change.json").read_text())
+    versions = policy_versions(history)
+    assert len(set(versions)) == 2, versions  # decisions before and after the change
+    assert versions == sorted(versions, key=versions.index)  # never back to the old version
+    first_new = versions.index(versions[-1])
+    assert all(v == versions[0] for v in versions[:first_new])
