@@ -21,11 +21,10 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/serviceflow policy validate policies workflows
 
+# The whole system on this machine: Temporal dev server, worker, demo tickets. Ctrl-C stops it.
 run: $(STAMP)
-	@echo "serviceflow: the running system (Temporal dev server, worker, webhook receiver, demo helpdesk)"
-	@echo "arrives with the durable-shell issue. What works today: policies, checked and tested."
 	$(BIN)/serviceflow policy validate policies workflows
-	$(BIN)/serviceflow policy test policies
+	$(BIN)/serviceflow dev
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cel.py

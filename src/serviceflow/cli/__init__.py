@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from serviceflow import __version__
-from serviceflow.cli import plugins, policy
+from serviceflow.cli import cases, plugins, policy, run
 
 app = typer.Typer(
     name="serviceflow",
@@ -18,7 +18,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(policy.app, name="policy")
+app.add_typer(cases.app, name="case")
 app.command(name="plugins")(plugins.list_plugins)
+app.command(name="worker")(run.worker)
+app.command(name="dev")(run.dev)
 
 
 def _version(value: bool) -> None:

