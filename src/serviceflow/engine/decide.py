@@ -468,7 +468,12 @@ class _Run:
             value = self.evaluator.moment(duration.expression, policy=policy, rule=rule, base=start)
             if value is None:
                 return None
-            due = value if isinstance(value, datetime) else calendar.add(start, value.total_seconds())
+            # A negative duration from a rule means "due now", not an error in the calendar.
+            due = (
+                value
+                if isinstance(value, datetime)
+                else calendar.add(start, max(value.total_seconds(), 0.0))
+            )
         total = calendar.business_seconds(start, due)
         return due, max(total, 1.0), duration.calendar
 
