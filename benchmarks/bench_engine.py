@@ -110,7 +110,8 @@ def bench_decisions(rules: Rules, inputs: list[tuple[str, EngineInput, datetime]
     context = Context(roster=ROSTER)
     evaluations = 0
     events = 0
-    rules.cache.hits = 0
+    if rules.cache is not None:
+        rules.cache.hits = 0
     started = time.perf_counter()
     for ticket_id, engine_input, now in inputs:
         state = states.get(ticket_id)
@@ -127,7 +128,7 @@ def bench_decisions(rules: Rules, inputs: list[tuple[str, EngineInput, datetime]
         "per_second": len(inputs) / seconds,
         "evaluations_per_event": evaluations / max(events, 1),
         "evaluations_per_decision": evaluations / len(inputs),
-        "cache_hits_per_event": rules.cache.hits / max(events, 1),
+        "cache_hits_per_event": (rules.cache.hits if rules.cache else 0) / max(events, 1),
     }
 
 
@@ -169,6 +170,13 @@ def main() -> None:
             f"{result['evaluations_per_decision']:.2f} evaluations per decision incl. wake-ups)"
         )
         if name == "celpy":
+            uncached = Rules(policy_set, environment)
+            uncached.cache = None
+            bare = bench_decisions(uncached, inputs)
+            print(
+                f"{'':9} {bare['per_second']:9,.0f} decisions/s without the result cache "
+                f"({bare['evaluations_per_event']:.2f} CEL evaluations per event)"
+            )
             scenario = bench_scenarios(rules, args.rounds)
             print(
                 f"{'':9} policy test: {scenario['per_second']:9,.0f} scenario steps/s "

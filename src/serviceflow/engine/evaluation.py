@@ -71,6 +71,7 @@ class Evaluator:
         self._memo: dict[int, Any] = {}
         self._lazy = isinstance(self.environment.backend.activation({}), dict)
         self._full: Any = None
+        self._paths: dict[str, Any] = {}  # path -> plain value, for requirements and cache keys
 
     def plain(self, name: str) -> Any:
         """The CEL-ready plain value of a variable (converted on first use)."""
@@ -99,6 +100,9 @@ class Evaluator:
         child._memo = self._memo
         child._lazy = self._lazy
         child._full = None
+        child._paths = {
+            p: v for p, v in self._paths.items() if p.lstrip("\0").partition(".")[0] not in extra
+        }
         return child
 
     def _activation(self, expression: Expression) -> Any:
@@ -131,8 +135,21 @@ class Evaluator:
             self.cache.store(key, value)
         return value
 
+    def _frozen(self, path: str) -> Any:
+        frozen_key = "\0" + path
+        if frozen_key not in self._paths:
+            self._paths[frozen_key] = _freeze(self._at(path))
+        return self._paths[frozen_key]
+
     def _at(self, path: str) -> Any:
         """The plain value at a path, read from the models themselves (no full conversion)."""
+        if path in self._paths:
+            return self._paths[path]
+        value = self._resolve(path)
+        self._paths[path] = value
+        return value
+
+    def _resolve(self, path: str) -> Any:
         root, _, rest = path.partition(".")
         if root not in self.values:
             return _ABSENT

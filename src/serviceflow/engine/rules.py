@@ -158,7 +158,7 @@ class Rules:
             name: BusinessCalendar.from_spec(name, spec) for name, spec in settings.calendars.items()
         }
         self._elapsed = BusinessCalendar.always_open()
-        self.cache = ResultCache()
+        self.cache: ResultCache | None = ResultCache()  # None turns it off (benchmarks)
         self._defaults: dict[str, Expression] = {}
         self.policies = tuple(self._policy(p) for p in self.policy_set.policies)
         self.journeys = tuple(self._journey(j) for j in self.policy_set.journeys)
