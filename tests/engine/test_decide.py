@@ -236,3 +236,47 @@ def test_timeline_and_summary_tell_the_story(shipped_rules: Rules) -> None:
     summary = case_summary(state)
     assert "Sorry, refunding." in summary
     assert f"Owner: {state.owner}" in summary
+
+
+def test_repeat_contact_joins_and_merges_when_the_rule_says_so(
+    rules_from: Callable[..., Rules],
+) -> None:
+    same_case = SIMPLE + (
+        "same_case:\n  when: other_ticket.requester.id == ticket.requester.id\n  merge: true\n"
+    )
+    rules = rules_from({"p.yaml": same_case})
+    first = feed(rules, (EventInput(event=event("created")), MONDAY))[0].state
+    second_event = event("created", at=MONDAY + hours(1), event_id="second")
+    second_event = second_event.model_copy(
+        update={"ticket": second_event.ticket.model_copy(update={"id": "2"})}
+    )
+    context = Context(roster=ROSTER, open_cases=(first,))
+    joined = decide(None, EventInput(event=second_event), MONDAY + hours(1), rules, context)
+    assert joined.state.owner == first.owner
+    assert [a.type for a in joined.actions] == [
+        "assign_owner",
+        "add_internal_note",
+        "link_case",
+        "merge_tickets",
+    ]
+    assert joined.actions[3].into_ticket == "1"
+    assert joined.actions[1].body.startswith("Case summary for demo:demo:1")
+
+
+def test_cooldown_keeps_one_person_from_hearing_twice(write_policies: Callable[..., Path]) -> None:
+    ladder = (
+        "apiVersion: serviceflow/v1\nkind: PolicySet\nname: t\n"
+        "defaults: {escalation: standard}\nfallback: {owner: group:triage}\n"
+        "escalations:\n  standard:\n    cooldown: 2h\n    levels:\n"
+        "      - notify: [owner.lead]\n"
+        "      - {after: 1h, notify: [owner.lead, owner.manager]}\n"
+        "      - {after: 2h, notify: [owner.lead]}\n"
+    )
+    folder = write_policies({"set.yaml": ladder, "p.yaml": SIMPLE}, with_set=False)
+    rules = Rules(load_policy_set([folder]))
+    state = feed(rules, (EventInput(event=event("created")), MONDAY))[0].state
+    later = decide(state, WakeUp(), MONDAY + hours(6), rules, CONTEXT)
+    escalations = [(a.escalation_level, a.recipients) for a in later.actions if a.escalation_level]
+    # Level 2 comes an hour after level 1: lee is inside the cooldown, only max hears of it.
+    # Level 3 comes two hours after level 2 and three after lee's last notice: lee again.
+    assert escalations == [(1, ("lee",)), (2, ("max",)), (3, ("lee",))]

@@ -470,9 +470,7 @@ class _Run:
                 return None
             # A negative duration from a rule means "due now", not an error in the calendar.
             due = (
-                value
-                if isinstance(value, datetime)
-                else calendar.add(start, max(value.total_seconds(), 0.0))
+                value if isinstance(value, datetime) else calendar.add(start, max(value.total_seconds(), 0.0))
             )
         total = calendar.business_seconds(start, due)
         return due, max(total, 1.0), duration.calendar

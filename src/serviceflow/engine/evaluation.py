@@ -100,9 +100,7 @@ class Evaluator:
         child._memo = self._memo
         child._lazy = self._lazy
         child._full = None
-        child._paths = {
-            p: v for p, v in self._paths.items() if p.lstrip("\0").partition(".")[0] not in extra
-        }
+        child._paths = {p: v for p, v in self._paths.items() if p.lstrip("\0").partition(".")[0] not in extra}
         return child
 
     def _activation(self, expression: Expression) -> Any:
