@@ -29,6 +29,7 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cel.py
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_durable.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1"

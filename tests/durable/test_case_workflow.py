@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from conftest import FakeHelpdesk
 from temporalio.testing import WorkflowEnvironment
 
-from serviceflow.durable.messages import CaseStart, Operation
+from serviceflow.durable.cases import deliver
+from serviceflow.durable.messages import Operation
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.inputs import ReassignOwner
@@ -57,14 +58,9 @@ def event(kind: str, now, role: str, event_id: str, body: str = "", **changes) -
 
 
 async def start_case(env: WorkflowEnvironment, queue: str, first: TicketEvent):  # type: ignore[no-untyped-def]
-    return await env.client.start_workflow(
-        CaseWorkflow.run,
-        CaseStart(),
-        id=first.ticket.key,
-        task_queue=queue,
-        start_signal="event",
-        start_signal_args=[first],
-    )
+    """Signal-with-start, as the webhook receiver does it."""
+    case_id = await deliver(env.client, first, queue)
+    return env.client.get_workflow_handle(case_id)
 
 
 async def state_of(handle) -> CaseState:  # type: ignore[no-untyped-def]

@@ -70,6 +70,9 @@ class Expectation(_Spec):
     errors: int | None = Field(default=None, description="Rule errors recorded so far.")
 
 
+STEP_KINDS = ("event", "advance", "at", "remedy", "approve", "reassign", "promise", "expect")
+
+
 class Step(_Spec):
     """One step: exactly one of event, advance, at, remedy, approve, reassign, promise, expect."""
 
@@ -109,8 +112,7 @@ class Step(_Spec):
         ]
         if len(chosen) != 1:
             raise ValueError(
-                "a step is exactly one of: event, advance, at, remedy, approve, reassign, promise, "
-                f"expect (found: {', '.join(chosen) or 'none'})"
+                f"a step is exactly one of: {', '.join(STEP_KINDS)} (found: {', '.join(chosen) or 'none'})"
             )
         return self
 
