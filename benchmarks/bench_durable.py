@@ -169,7 +169,8 @@ async def main(cases: int, rate: float, within: int) -> None:
         if latency:
             print(
                 f"signal -> decision carried out: p50 {percentile(latency, 0.5) * 1000:.0f} ms, "
-                f"p99 {percentile(latency, 0.99) * 1000:.0f} ms, mean {statistics.mean(latency) * 1000:.0f} ms"
+                f"p99 {percentile(latency, 0.99) * 1000:.0f} ms, "
+                f"mean {statistics.mean(latency) * 1000:.0f} ms"
             )
         print(
             f"memory: {baseline:.0f} MiB before, {open_rss:.0f} MiB with {cases} cases open: "
