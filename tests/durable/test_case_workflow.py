@@ -11,7 +11,7 @@ from conftest import FakeHelpdesk
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable.cases import deliver
-from serviceflow.durable.messages import Operation
+from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.inputs import ReassignOwner
@@ -145,3 +145,35 @@ async def test_an_action_is_carried_out_once_when_its_activity_retries(
         (assign,) = [a for a in helpdesk.applied if a.type == "assign_owner"]
         await helpdesk.wait_for(lambda applied: helpdesk.attempts.get(assign.key, 0) >= 2)
         assert [a.key for a in helpdesk.applied].count(assign.key) == 1
+
+
+async def test_a_long_case_continues_as_new_and_remembers_everything(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        first = event("created", now, "customer", "n0")
+        handle = await env.client.start_workflow(
+            CaseWorkflow.run,
+            CaseStart(history_limit=20),
+            id=first.ticket.key,
+            task_queue=built.task_queue,
+            start_signal="event",
+            start_signal_args=[first],
+        )
+        for n in range(1, 8):
+            kind = "customer_message" if n % 2 else "agent_reply"
+            role = "customer" if n % 2 else "agent"
+            await handle.signal("event", event(kind, now, role, f"n{n}"))
+        await helpdesk.wait_for(lambda applied: True)
+        operation = Operation(input=ReassignOwner(agent="lee", reason="last step", by="max"))
+        latest = env.client.get_workflow_handle(handle.id)
+        await latest.execute_update(CaseWorkflow.operate, operation)
+        await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
+        state = await state_of(latest)
+        assert [f"n{n}" for n in range(8)] == [e for e in state.seen_events if e.startswith("n")]
+        description = await latest.describe()
+        assert description.run_id != handle.result_run_id  # it continued as new at least once
+        await latest.terminate("done")

@@ -20,6 +20,7 @@ class CaseStart(Message):
     state: CaseState | None = None
     pending: list[EngineInput] = []
     wake_at: AwareDatetime | None = None
+    history_limit: int = 5_000  # events before continue-as-new, well below Temporal's limits
 
 
 class Operation(Message):

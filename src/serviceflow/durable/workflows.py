@@ -34,7 +34,6 @@ ACTION_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
 )
-HISTORY_LIMIT = 5_000  # well below Temporal's own limits: continue as new before
 
 
 @workflow.defn(name="Case")
@@ -79,10 +78,15 @@ class CaseWorkflow:
             if gone or (self.state.finished and not self.inbox):
                 return CaseResult(case_id=self.state.case_id, closed_at=self.state.closed_at)
             info = workflow.info()
-            if info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_LIMIT:
+            if info.is_continue_as_new_suggested() or info.get_current_history_length() > start.history_limit:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    CaseStart(state=self.state, pending=list(self.inbox), wake_at=self.wake_at)
+                    CaseStart(
+                        state=self.state,
+                        pending=list(self.inbox),
+                        wake_at=self.wake_at,
+                        history_limit=start.history_limit,
+                    )
                 )
 
     async def _next_input(self) -> EngineInput:
