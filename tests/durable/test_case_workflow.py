@@ -14,7 +14,7 @@ from serviceflow.durable.cases import deliver
 from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.calendar import BusinessCalendar
-from serviceflow.engine.inputs import ReassignOwner
+from serviceflow.engine.inputs import LinkContact, ReassignOwner
 from serviceflow.model import (
     Actor,
     ActorRole,
@@ -177,3 +177,21 @@ async def test_a_long_case_continues_as_new_and_remembers_everything(
         description = await latest.describe()
         assert description.run_id != handle.result_run_id  # it continued as new at least once
         await latest.terminate("done")
+
+
+async def test_a_link_signal_joins_a_repeat_contact_to_the_case(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "l1"))
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        await handle.signal("link", LinkContact(ticket_key="demo:demo:other", time=now))
+        operation = Operation(input=ReassignOwner(agent="lee", reason="after the link", by="max"))
+        await handle.execute_update(CaseWorkflow.operate, operation)
+        await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
+        state = await state_of(handle)
+        assert state.linked_tickets == ("demo:demo:other",)
+        await handle.terminate("done")

@@ -24,8 +24,8 @@ with workflow.unsafe.imports_passed_through():
         DecideResult,
         Operation,
     )
-    from serviceflow.engine.inputs import EngineInput, EventInput, WakeUp
-    from serviceflow.model import CaseState, TicketEvent
+    from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
+    from serviceflow.model import CaseState, LinkCase, TicketEvent
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 ACTION_TIMEOUT = timedelta(minutes=2)
@@ -59,6 +59,12 @@ class CaseWorkflow:
             self.state, self.wake_at = result.state, result.wake_at
             gone = False
             for action in result.actions:
+                if isinstance(action, LinkCase):
+                    # A repeat contact joined another case: tell that case, not the helpdesk.
+                    await workflow.get_external_workflow_handle(action.case_id).signal(
+                        "link", LinkContact(ticket_key=action.ticket_key, time=workflow.now())
+                    )
+                    continue
                 outcome = await workflow.execute_activity(
                     "carry_out",
                     ActionRequest(
@@ -107,6 +113,11 @@ class CaseWorkflow:
     def event(self, event: TicketEvent) -> None:
         """A ticket event from the webhook receiver (or a reconcile sweep)."""
         self.inbox.append(EventInput(event=event))
+
+    @workflow.signal(name="link")
+    def link(self, contact: LinkContact) -> None:
+        """Another case found that its ticket is a repeat contact of this one."""
+        self.inbox.append(contact)
 
     @workflow.update(name="operate")
     def operate(self, operation: Operation) -> str:
