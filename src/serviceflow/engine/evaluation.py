@@ -122,7 +122,7 @@ class Evaluator:
         if self.cache is not None:
             key = (
                 id(expression),
-                tuple(_freeze(self._at(p)) for p in sorted(expression.references)),
+                tuple(self._frozen(p) for p in sorted(expression.references)),
             )
             if key in self.cache.results:
                 self.cache.hits += 1
