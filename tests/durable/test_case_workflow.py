@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from conftest import FakeHelpdesk
+from durable_support import FakeHelpdesk
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable.cases import deliver

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import MONDAY, event, hours
+from engine_support import MONDAY, event, hours
 
 from serviceflow.engine.decide import decide, next_wake_up
 from serviceflow.engine.inputs import Context, EventInput, WakeUp
@@ -147,7 +147,7 @@ def test_a_removed_rule_stops_its_targets_and_escalations(
 def test_a_changed_ladder_applies_to_levels_not_yet_fired(
     write_policies: Callable[..., Path],
 ) -> None:
-    from conftest import MINIMAL_SET_WITH
+    from engine_support import MINIMAL_SET_WITH
 
     def rules_with(second_level: str) -> Rules:
         folder = write_policies(

@@ -43,7 +43,7 @@ def test_expressions_and_spans_are_addressable(shipped) -> None:
     assert stop_default is None  # type defaults are the engine's business
     within = shipped.expression("Policy", "standard", "targets", 0, "within")
     assert within.type.name == "duration"
-    resolution = shipped.span("Policy", "standard", "targets", 2, "within")
+    resolution = shipped.span("Policy", "standard", "targets", 3, "within")
     assert resolution is not None and resolution.clock is Clock.BUSINESS_DAYS
     assert resolution.days == 10
     assert shipped.span("Policy", "standard", "targets", 0, "within") is None
