@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from serviceflow.durable.cases import deliver
+from serviceflow.durable.cases import deliver, read_case
 from serviceflow.durable.devserver import DevServer
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
@@ -44,6 +44,8 @@ owner:
   - {name: desk, from: [group:frontline]}
 targets:
   - {name: reply, type: first_response, within: 6s}
+same_case:
+  when: other_ticket.requester.id == ticket.requester.id
 """
 ROSTER = """\
 agents:
@@ -110,14 +112,14 @@ class Lab:
     def escalations(self, level: int) -> list[dict]:  # type: ignore[type-arg]
         return [a for a in self.actions() if a.get("escalation_level") == level]
 
-    async def deliver_created(self) -> None:
+    async def deliver_created(self, ticket_id: str = "7") -> None:
         now = datetime.now(UTC)
         ticket = Ticket(
-            id="7", vendor="demo", account="lab", subject="Help", requester=Requester(id="c1"),
-            created_at=now, updated_at=now,
+            id=ticket_id, vendor="demo", account="lab", subject="Help",
+            requester=Requester(id="c1"), created_at=now, updated_at=now,
         )  # fmt: skip
         event = TicketEvent(
-            id="created-7", kind=EventKind.CREATED, time=now,
+            id=f"created-{ticket_id}", kind=EventKind.CREATED, time=now,
             actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket,
         )  # fmt: skip
         client = await connect(Settings(temporal_address=self.server.address))
@@ -167,3 +169,35 @@ async def test_timers_fire_after_the_server_restarts_on_its_database(lab: Lab) -
     lab.start_worker()
     await wait_until(lambda: lab.escalations(1) != [], 60, "the breach escalation")
     assert len(lab.escalations(1)) == 1
+
+
+async def test_a_repeat_contact_finds_and_joins_the_open_case(lab: Lab) -> None:
+    lab.start_worker()
+    await lab.deliver_created("7")
+    await wait_until(lambda: any(a["type"] == "assign_owner" for a in lab.actions()), 60, "the owner")
+    await lab.deliver_created("8")  # the same customer again, on a new ticket
+    await wait_until(
+        lambda: any(a["type"] == "link_case" or a["ticket"] == "8" for a in lab.actions()),
+        60,
+        "the second case",
+    )
+    await wait_until(
+        lambda: any(a["ticket"] == "8" and a["type"] == "add_internal_note" for a in lab.actions()),
+        60,
+        "the case summary on the new ticket",
+    )
+    second = [a for a in lab.actions() if a["ticket"] == "8"]
+    assert [a["type"] for a in second[:2]] == ["assign_owner", "add_internal_note"]
+    assert second[0]["agent"] == "cat" and second[0]["rule"] == "same_case"
+    assert second[1]["body"].startswith("Case summary for demo:lab:7")
+    client = await connect(Settings(temporal_address=lab.server.address))
+    await wait_until_async(lambda: read_case(client, "demo:lab:7"), lambda s: s and s.linked_tickets, 30)
+
+
+async def wait_until_async(read, check, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check(await read()):
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the first case to record the link")
+        await asyncio.sleep(POLL)

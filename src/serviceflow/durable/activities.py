@@ -8,13 +8,16 @@ from pathlib import Path
 
 import yaml
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError
 
+from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.engine.decide import decide
-from serviceflow.engine.inputs import Context
+from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.errors import TicketGone
-from serviceflow.model import Roster
+from serviceflow.model import CaseState, Roster
 from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
@@ -29,15 +32,26 @@ def load_roster(path: Path | None) -> Roster:
 class CaseActivities:
     """The worker's activities, with what they need injected (the policy store, the roster)."""
 
-    def __init__(self, store: PolicyStore, roster: Roster | None = None) -> None:
+    def __init__(
+        self, store: PolicyStore, roster: Roster | None = None, client: Client | None = None
+    ) -> None:
+        """``client`` lets a new case find the requester's open cases (repeat contacts)."""
         self.store = store
         self.roster = roster or Roster()
+        self.client = client
 
     @activity.defn(name="decide")
     async def decide(self, request: DecideRequest) -> DecideResult:
         """Run the engine. Deterministic given its input; recorded in the workflow's history."""
         rules = self.store.current()
-        outcome = decide(request.state, request.input, request.now, rules, Context(roster=self.roster))
+        open_cases: tuple[CaseState, ...] = ()
+        if self.client is not None and request.state is None and isinstance(request.input, EventInput):
+            try:
+                open_cases = tuple(await open_cases_of(self.client, request.input.event.ticket))
+            except RPCError as exc:  # no search attribute, or visibility down: decide without
+                log.warning("could not look up the requester's open cases: %s", exc)
+        context = Context(roster=self.roster, open_cases=open_cases)
+        outcome = decide(request.state, request.input, request.now, rules, context)
         return DecideResult(
             state=outcome.state,
             actions=list(outcome.actions),

@@ -54,6 +54,7 @@ class DevServer:
                 str(temporal_cli()), "server", "start-dev",
                 "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
                 "--db-filename", str(self.db_file), "--log-level", "warn",
+                "--search-attribute", "ServiceflowRequester=Keyword",
             ],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -58,8 +58,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         PolicySetError: the policy set is broken; the worker does not start.
     """
     store = PolicyStore(settings.policies)
-    activities = CaseActivities(store, load_roster(settings.roster))
     client = await connect(settings)
+    activities = CaseActivities(store, load_roster(settings.roster), client)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
