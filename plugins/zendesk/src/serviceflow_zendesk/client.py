@@ -1,0 +1,536 @@
+"""An async client for the parts of the Zendesk Support API serviceflow uses.
+
+What it promises its callers (the plugin's hooks, Temporal activities):
+
+- **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Zendesk sent, up to a bound
+  (``max_retry_after``); a longer wait is not slept through but raised as :class:`RateLimited`
+  with ``retry_after``, so a durable caller can come back later instead of holding a worker.
+- **Server errors are retried** with bounded, jittered exponential backoff (tenacity drives the
+  loop); so are
+  connection failures where the request cannot have reached Zendesk. Every sleep goes through an
+  injectable ``sleep``, so tests never wait in real time.
+- **Edits never overwrite someone else's.** :meth:`ZendeskClient.update_ticket` sends
+  ``safe_update`` with the ``updated_at`` it read; on 409 it re-reads and re-applies the change to
+  the fresh ticket (a function of the ticket, or a dict), a bounded number of times.
+- **Tags are merged, not replaced**, through the Tags endpoints; comments go in as
+  ``ticket.comment`` (``public: false`` is an internal note).
+- **Errors are typed** (:mod:`.errors`): 404 on a ticket is :class:`TicketGone`, and every error
+  carries Zendesk's ``error``/``description``/``details``.
+
+Requests use the OAS path templates without the ``.json`` suffix and always send
+``Accept: application/json`` (CONTRACTS.md §1.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from .auth import Credentials
+from .errors import (
+    AuthenticationFailed,
+    BadRequest,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TicketGone,
+    TransportFailed,
+    UnexpectedResponse,
+    UpdateConflict,
+    ValidationFailed,
+    ZendeskError,
+)
+from .models import Comment, Group, GroupMembership, JobStatus, Ticket, User
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+#: What to change on a ticket: fields of TicketUpdateInput, or a function of the freshly read
+#: ticket returning them (None or {} for "nothing to do"). A function is what makes a re-apply
+#: after a conflict correct: it sees the other writer's change.
+Changes = Mapping[str, Any] | Callable[[Ticket], Mapping[str, Any] | None]
+Params = Sequence[tuple[str, str]]
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_RETRIED_5XX = (501, 505)
+
+
+class ZendeskClient:
+    """Async Zendesk Support API client over one pooled ``httpx.AsyncClient``.
+
+    Use as ``async with ZendeskClient(...) as zd:`` or call :meth:`aclose` when done.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Credentials,
+        *,
+        max_retries: int = 4,
+        max_retry_after: float = 60.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        max_conflict_retries: int = 3,
+        page_size: int = 100,
+        timeout: float = 10.0,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        user_agent: str = "serviceflow-zendesk",
+    ) -> None:
+        """Configure the client; no request is made.
+
+        Args:
+            base_url: ``https://{subdomain}.zendesk.com`` (a trailing ``/api/v2`` is accepted),
+                or the fake's ``base_url``.
+            auth: :class:`~.auth.ApiToken` or :class:`~.auth.OAuthToken`.
+            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
+            max_retry_after: The longest ``Retry-After`` (seconds) we wait in-process.
+            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
+            backoff_max: Cap of one backoff.
+            max_conflict_retries: Re-reads after a 409 before :class:`UpdateConflict` is raised.
+            page_size: ``page[size]`` for cursor pagination (Zendesk allows at most 100).
+            timeout: Per-request timeout in seconds.
+            sleep: Awaitable sleep used for every backoff; inject a recorder in tests.
+            transport: Optional httpx transport (proxies, custom TLS).
+            verify: TLS verification: True (system CAs), or an ``ssl.SSLContext`` to share one
+                across clients (building a context costs ~40 ms per client).
+            user_agent: ``User-Agent`` header.
+        """
+        root = base_url.rstrip("/").removesuffix("/api/v2")
+        self._http = httpx.AsyncClient(
+            base_url=root,
+            headers={"Accept": "application/json", "User-Agent": user_agent, "Authorization": auth.header()},
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+        )
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._max_conflict_retries = max_conflict_retries
+        self._page_size = min(page_size, 100)
+        self._sleep = sleep
+
+    async def __aenter__(self) -> ZendeskClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ tickets
+
+    async def get_ticket(self, ticket_id: int) -> Ticket:
+        """ShowTicket.
+
+        Raises:
+            TicketGone: the ticket does not exist (any more).
+        """
+        data = await self._json("GET", f"/api/v2/tickets/{ticket_id}", ticket_id=ticket_id)
+        return Ticket.model_validate(_field(data, "ticket"))
+
+    async def list_tickets(self, *, external_id: str | None = None) -> AsyncIterator[Ticket]:
+        """ListTickets, every page (cursor pagination), oldest id first."""
+        params = [("external_id", external_id)] if external_id is not None else []
+        async for item in self._cursor("/api/v2/tickets", "tickets", params):
+            yield Ticket.model_validate(item)
+
+    async def create_ticket(self, fields: Mapping[str, Any]) -> Ticket:
+        """CreateTicket (for demos and tests; serviceflow itself never creates tickets)."""
+        data = await self._json("POST", "/api/v2/tickets", json={"ticket": dict(fields)})
+        return Ticket.model_validate(_field(data, "ticket"))
+
+    async def update_ticket(self, ticket_id: int, changes: Changes, *, base: Ticket | None = None) -> Ticket:
+        """UpdateTicket as a safe update, re-reading and re-applying on 409.
+
+        Args:
+            ticket_id: The ticket.
+            changes: TicketUpdateInput fields, or a function of the current ticket returning
+                them. Prefer a function whenever the new value depends on the old one (tags,
+                custom fields): after a conflict it runs again on the fresh ticket, so the
+                other writer's change is kept.
+            base: The ticket as already read, to save one GET.
+
+        Returns:
+            The ticket after the update (or as read, when ``changes`` asked for nothing).
+
+        Raises:
+            TicketGone: the ticket was deleted.
+            UpdateConflict: still conflicting after ``max_conflict_retries`` re-reads.
+            ValidationFailed: Zendesk refused a value (e.g. the ticket is closed).
+        """
+        ticket = base if base is not None else await self.get_ticket(ticket_id)
+        for attempt in range(self._max_conflict_retries + 1):
+            fields = changes(ticket) if callable(changes) else dict(changes)
+            if not fields:
+                return ticket
+            body = {**fields, "safe_update": True, "updated_stamp": ticket.updated_at}
+            try:
+                data = await self._json(
+                    "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": body}, ticket_id=ticket_id
+                )
+            except UpdateConflict:
+                if attempt == self._max_conflict_retries:
+                    raise
+                log.info("zendesk: ticket %s changed under us; re-reading and re-applying", ticket_id)
+                ticket = await self.get_ticket(ticket_id)
+                continue
+            return Ticket.model_validate(_field(data, "ticket"))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def add_comment(
+        self, ticket_id: int, body: str, *, public: bool, author_id: int | None = None, html: bool = False
+    ) -> Ticket:
+        """Add a comment through ``ticket.comment``; ``public=False`` makes an internal note.
+
+        Not a safe update: a comment overwrites nothing, so another writer cannot be lost.
+        """
+        comment: dict[str, Any] = {"html_body" if html else "body": body, "public": public}
+        if author_id is not None:
+            comment["author_id"] = author_id
+        data = await self._json(
+            "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": {"comment": comment}}, ticket_id=ticket_id
+        )
+        return Ticket.model_validate(_field(data, "ticket"))
+
+    async def list_comments(self, ticket_id: int, *, newest_first: bool = False) -> AsyncIterator[Comment]:
+        """ListTicketComments, every page."""
+        params = [("sort", "-created_at")] if newest_first else []
+        async for item in self._cursor(
+            f"/api/v2/tickets/{ticket_id}/comments", "comments", params, ticket_id
+        ):
+            yield Comment.model_validate(item)
+
+    async def add_tags(self, ticket_id: int, tags: Sequence[str]) -> tuple[str, ...]:
+        """PutTagsTicket: add tags, keeping every other tag (no lost update possible)."""
+        data = await self._json(
+            "PUT", f"/api/v2/tickets/{ticket_id}/tags", json={"tags": list(tags)}, ticket_id=ticket_id
+        )
+        return tuple(_field(data, "tags"))
+
+    async def remove_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
+        """DeleteTagsTicket: remove tags, keeping every other tag."""
+        await self._request(
+            "DELETE", f"/api/v2/tickets/{ticket_id}/tags", json={"tags": list(tags)}, ticket_id=ticket_id
+        )
+
+    async def set_tags(self, ticket_id: int, tags: Sequence[str]) -> tuple[str, ...]:
+        """SetTagsTicket: replace the whole list (rarely what you want; see :meth:`add_tags`)."""
+        data = await self._json(
+            "POST", f"/api/v2/tickets/{ticket_id}/tags", json={"tags": list(tags)}, ticket_id=ticket_id
+        )
+        return tuple(_field(data, "tags"))
+
+    async def merge(
+        self,
+        target_id: int,
+        source_ids: Sequence[int],
+        *,
+        target_comment: str | None = None,
+        source_comment: str | None = None,
+        target_comment_is_public: bool | None = None,
+        source_comment_is_public: bool | None = None,
+    ) -> JobStatus:
+        """MergeTicketsIntoTargetTicket: queue a merge job (see :meth:`wait_for_job`).
+
+        Raises:
+            TicketGone: the target ticket does not exist.
+            ValidationFailed: a source is missing or closed.
+        """
+        body: dict[str, Any] = {"ids": list(source_ids)}
+        optional = {
+            "target_comment": target_comment,
+            "source_comment": source_comment,
+            "target_comment_is_public": target_comment_is_public,
+            "source_comment_is_public": source_comment_is_public,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        data = await self._json("POST", f"/api/v2/tickets/{target_id}/merge", json=body, ticket_id=target_id)
+        return JobStatus.model_validate(_field(data, "job_status"))
+
+    async def get_job_status(self, job_id: str) -> JobStatus:
+        """ShowJobStatus."""
+        data = await self._json("GET", f"/api/v2/job_statuses/{job_id}")
+        return JobStatus.model_validate(_field(data, "job_status"))
+
+    async def wait_for_job(
+        self, job_id: str, *, poll_interval: float = 1.0, max_polls: int = 60
+    ) -> JobStatus:
+        """Poll a job until it finishes; bounded by ``max_polls``, sleeping through ``sleep``.
+
+        Raises:
+            ZendeskError: the job had not finished after ``max_polls`` polls.
+        """
+        for poll in range(max_polls):
+            job = await self.get_job_status(job_id)
+            if job.finished:
+                return job
+            if poll + 1 < max_polls:
+                await self._sleep(poll_interval)
+        raise ZendeskError(f"Zendesk job {job_id} did not finish after {max_polls} polls")
+
+    # ------------------------------------------------------------------ people
+
+    async def me(self) -> User:
+        """ShowCurrentUser: who the credentials act as (a cheap credentials check)."""
+        data = await self._json("GET", "/api/v2/users/me")
+        return User.model_validate(_field(data, "user"))
+
+    async def get_user(self, user_id: int) -> User:
+        """ShowUser.
+
+        Raises:
+            NotFound: no such user.
+        """
+        data = await self._json("GET", f"/api/v2/users/{user_id}")
+        return User.model_validate(_field(data, "user"))
+
+    async def list_agents(self, *, roles: Sequence[str] = ("agent", "admin")) -> AsyncIterator[User]:
+        """ListUsers filtered by ``role[]`` (admins are agents too), every page."""
+        params = [("role[]", role) for role in roles]
+        async for item in self._cursor("/api/v2/users", "users", params):
+            yield User.model_validate(item)
+
+    async def list_groups(self, *, exclude_deleted: bool = True) -> AsyncIterator[Group]:
+        """ListGroups, every page."""
+        params = [("exclude_deleted", "true")] if exclude_deleted else []
+        async for item in self._cursor("/api/v2/groups", "groups", params):
+            yield Group.model_validate(item)
+
+    async def list_memberships(
+        self, *, group_id: int | None = None, user_id: int | None = None
+    ) -> AsyncIterator[GroupMembership]:
+        """ListGroupMemberships, every page, optionally for one group and/or user."""
+        params = [(k, str(v)) for k, v in (("group_id", group_id), ("user_id", user_id)) if v is not None]
+        async for item in self._cursor("/api/v2/group_memberships", "group_memberships", params):
+            yield GroupMembership.model_validate(item)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _cursor(
+        self, path: str, key: str, params: Params, ticket_id: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a cursor-paginated list: ``page[size]``, then ``page[after]`` with
+        ``meta.after_cursor`` while ``meta.has_more`` (CONTRACTS.md §1.4). The next request is
+        built here rather than taken from ``links.next``, so credentials never follow a URL the
+        response chose."""
+        base = [*params, ("page[size]", str(self._page_size))]
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = base if after is None else [*base, ("page[after]", after)]
+            data = await self._json("GET", path, params=query, ticket_id=ticket_id)
+            items = _field(data, key)
+            if not isinstance(items, list):
+                raise UnexpectedResponse(f"Zendesk GET {path}: {key!r} is not a list")
+            for item in items:
+                yield item
+            meta = data.get("meta") or {}
+            if not meta.get("has_more"):
+                return
+            after = meta.get("after_cursor")
+            if not after or after in seen:
+                raise UnexpectedResponse(f"Zendesk GET {path}: has_more without a new after_cursor")
+            seen.add(after)
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+    ) -> dict[str, Any]:
+        response = await self._request(method, path, params=params, json=json, ticket_id=ticket_id)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise UnexpectedResponse(
+                f"Zendesk {method} {path}: the {response.status_code} body is not JSON",
+                status=response.status_code,
+                method=method,
+                url=str(response.request.url),
+            ) from exc
+        if not isinstance(data, dict):
+            raise UnexpectedResponse(f"Zendesk {method} {path}: the body is not a JSON object")
+        return data
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+    ) -> httpx.Response:
+        """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            retry=retry_if_exception(self._should_retry),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(method, path, params=params, json=json, ticket_id=ticket_id)
+        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
+
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
+    ) -> httpx.Response:
+        try:
+            query: list[tuple[str, str | int | float | bool | None]] | None = (
+                list(params) if params is not None else None
+            )
+            response = await self._http.request(method, path, params=query, json=json)
+        except httpx.TransportError as exc:
+            raise TransportFailed(
+                f"Zendesk {method} {path}: {type(exc).__name__}: {exc}",
+                method=method,
+                url=str(exc.request.url) if _has_request(exc) else path,
+                retry_safe=isinstance(exc, _NOT_SENT) or method == "GET",
+            ) from exc
+        if response.is_success:
+            return response
+        raise _error_for(response, ticket_id)
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimited):
+            return exc.retry_after is None or exc.retry_after <= self._max_retry_after
+        if isinstance(exc, ServerError):
+            return exc.status not in _NOT_RETRIED_5XX and (
+                exc.retry_after is None or exc.retry_after <= self._max_retry_after
+            )
+        return isinstance(exc, TransportFailed) and exc.retry_safe
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return backoff_delay(state.attempt_number, initial=self._backoff_initial, cap=self._backoff_max)
+
+
+def backoff_delay(attempt: int, *, initial: float, cap: float) -> float:
+    """Exponential backoff with "equal jitter": half of ``min(cap, initial * 2**(attempt-1))``
+    fixed, half random, so retries from many workers spread out and no wait exceeds ``cap``."""
+    base: float = min(cap, initial * 2.0 ** (attempt - 1))
+    return base / 2 + random.uniform(0, base / 2)
+
+
+def _has_request(exc: httpx.TransportError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises RuntimeError when the error has no request
+    except RuntimeError:
+        return False
+    return True
+
+
+def _field(data: Mapping[str, Any], key: str) -> Any:
+    if key not in data:
+        raise UnexpectedResponse(f"Zendesk response has no {key!r}")
+    return data[key]
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("zendesk: attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, wait)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0)
+
+
+def _vendor_error(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    """Zendesk's ``error``/``description``/``details``; text bodies become the description."""
+    try:
+        data = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return None, text[:500] or None, None
+    if not isinstance(data, dict):
+        return None, str(data)[:500], None
+    error = data.get("error")
+    description = data.get("description")
+    if isinstance(error, dict):  # some endpoints nest {"title", "message"}
+        description = description or error.get("message")
+        error = error.get("title")
+    details = data.get("details")
+    return (
+        None if error is None else str(error),
+        None if description is None else str(description),
+        details if isinstance(details, dict) else None,
+    )
+
+
+def _error_for(response: httpx.Response, ticket_id: int | None) -> ZendeskError:
+    status = response.status_code
+    method = response.request.method
+    error, description, details = _vendor_error(response)
+    message = f"Zendesk {method} {response.request.url.path} -> {status}"
+    if error or description:
+        message += f" {error or ''}: {description or ''}".rstrip(": ")
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "description": description,
+        "details": details,
+        "method": method,
+        "url": str(response.request.url),
+    }
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 400:
+        return BadRequest(message, **kwargs)
+    if status in (401, 403):
+        return AuthenticationFailed(message, **kwargs)
+    if status == 404:
+        if ticket_id is not None and error != "InvalidEndpoint":
+            return TicketGone(message, ticket_id=ticket_id, **kwargs)
+        return NotFound(message, **kwargs)
+    if status == 409:
+        return UpdateConflict(message, **kwargs)
+    if status == 422:
+        return ValidationFailed(message, **kwargs)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after, **kwargs)
+    if status >= 500:
+        return ServerError(message, retry_after=retry_after, **kwargs)
+    return UnexpectedResponse(message, **kwargs)

@@ -1,0 +1,111 @@
+"""Fixtures for the Zendesk plugin tests: one real fake on 127.0.0.1, held to the OAS.
+
+One fake server serves the whole session (starting one takes ~20 ms, stopping ~200 ms) and is
+reset before each test. Every request that reaches it is checked against the official OAS
+extract; a request the spec does not allow is answered 400 and fails the test at teardown, so no
+test can pass on a request the real Zendesk would not accept. Tests that send bad requests on
+purpose opt out with ``@pytest.mark.oas_exempt``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from serviceflow_zendesk.auth import ApiToken
+from serviceflow_zendesk.client import ZendeskClient
+from serviceflow_zendesk.fake import FakeZendesk, RequestInfo
+from zendesk_oas import OasContract
+from zendesk_testing import SleepRecorder, WebhookReceiver
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "oas_exempt: this test sends requests the OAS does not allow, on purpose"
+    )
+
+
+@pytest.fixture(scope="session")
+def oas() -> OasContract:
+    """The OAS extract, parsed once per session."""
+    return OasContract.from_file()
+
+
+@pytest.fixture(scope="session")
+def tls() -> ssl.SSLContext:
+    """One TLS context for every client of the session (httpx builds one per client otherwise)."""
+    return ssl.create_default_context()
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeZendesk]:
+    """The session's fake Zendesk server (use :func:`fake` in tests)."""
+    with FakeZendesk() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeZendesk, oas: OasContract, request: pytest.FixtureRequest) -> Iterator[FakeZendesk]:
+    """A fresh fake account for one test, with every incoming request checked against the OAS."""
+    fake_server.reset()
+
+    def check(info: RequestInfo) -> list[str]:
+        return oas.check_request(info.method, info.path, info.query, info.headers, info.body)
+
+    exempt = request.node.get_closest_marker("oas_exempt") is not None
+    fake_server.request_check = None if exempt else check
+    yield fake_server
+    fake_server.request_check = None
+    if fake_server.violations:
+        lines = [
+            f"{info.method} {info.path}: {'; '.join(problems)}" for info, problems in fake_server.violations
+        ]
+        pytest.fail("requests the Zendesk OAS does not allow:\n" + "\n".join(lines))
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    """The delays the client asked to sleep, in order."""
+    return SleepRecorder()
+
+
+@pytest.fixture
+async def make_client(
+    fake: FakeZendesk, sleeps: SleepRecorder, tls: ssl.SSLContext
+) -> AsyncIterator[Callable[..., ZendeskClient]]:
+    """Build clients pointed at the fake (API-token auth, recorded sleeps); closed after the test."""
+    made: list[ZendeskClient] = []
+
+    def build(**kwargs: Any) -> ZendeskClient:
+        kwargs.setdefault("auth", ApiToken(fake.email, fake.api_token))
+        kwargs.setdefault("sleep", sleeps)
+        kwargs.setdefault("verify", tls)
+        client = ZendeskClient(fake.base_url, **kwargs)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., ZendeskClient]) -> ZendeskClient:
+    """A client with default settings."""
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def receiver_server() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver("unset")
+    with receiver.server:
+        yield receiver
+
+
+@pytest.fixture
+def receiver(receiver_server: WebhookReceiver) -> WebhookReceiver:
+    """A fresh webhook receiver expecting Zendesk's test secret."""
+    receiver_server.reset("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==")
+    return receiver_server

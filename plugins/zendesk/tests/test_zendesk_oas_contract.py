@@ -1,0 +1,135 @@
+"""The OAS itself: the extract is faithful, the validator bites, and the fake answers in shape."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from serviceflow_zendesk.client import ZendeskClient
+from serviceflow_zendesk.fake import FakeZendesk
+from zendesk_oas import SUBSET_FILE, OasContract, find_full_spec, regenerate
+
+JSON = {"accept": "application/json", "content-type": "application/json"}
+
+
+def test_extract_matches_the_official_spec() -> None:
+    full = find_full_spec()
+    if full is None:
+        pytest.skip("shared/vendor/zendesk-support-openapi.yaml is not beside this checkout")
+    committed = json.loads(SUBSET_FILE.read_text())
+    assert regenerate(full) == committed, "run: .venv/bin/python plugins/zendesk/tests/zendesk_oas.py"
+
+
+def test_extract_knows_every_path_of_the_spec(oas: OasContract) -> None:
+    assert len(oas.spec["x-all-operations"]) == 352
+    assert oas.spec["x-all-operations"]["/api/v2/tickets/{ticket_id}"] == ["get", "put", "delete"]
+
+
+def body(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "payload", "problem"),
+    [
+        ("GET", "/api/v2/nowhere", [], None, "no such path"),
+        ("PATCH", "/api/v2/tickets/1", [], None, "no PATCH"),
+        ("GET", "/api/v2/tickets/count", [], None, "not in the extract"),
+        ("GET", "/api/v2/tickets/abc", [], None, "is not a integer"),
+        ("GET", "/api/v2/users", [("role", "boss")], None, "'boss' is not one of"),
+        ("GET", "/api/v2/tickets", [("sort_by", "id")], None, "not documented"),
+        ("PUT", "/api/v2/tickets/1", [("page[size]", "2")], {"ticket": {}}, "not documented"),
+        ("PUT", "/api/v2/tickets/1", [], {"ticket": {"status": "done"}}, "'done' is not one of"),
+        ("PUT", "/api/v2/tickets/1", [], {"ticket": {"updated_stamp": "yesterday"}}, "date-time"),
+        ("PUT", "/api/v2/tickets/1", [], {"ticket": {"comment": {"id": 5, "body": "x"}}}, "read-only"),
+        ("PUT", "/api/v2/tickets/1/tags", [], {"tag": ["x"]}, "'tags' is a required property"),
+        ("POST", "/api/v2/tickets/1/merge", [], {"ids": ["2"]}, "'2' is not of type 'integer'"),
+        ("GET", "/api/v2/tickets/1", [], {"unexpected": True}, "no request body"),
+    ],
+)
+def test_validator_refuses_what_the_spec_does_not_allow(
+    oas: OasContract, method: str, path: str, query: list[tuple[str, str]], payload: object, problem: str
+) -> None:
+    raw = body(payload) if payload is not None else b""
+    problems = oas.check_request(method, path, query, JSON, raw)
+    assert any(problem in p for p in problems), problems
+
+
+def test_validator_accepts_documented_requests(oas: OasContract) -> None:
+    ok = [
+        ("GET", "/api/v2/tickets.json", [("page[size]", "100"), ("page[after]", "abc")], None),
+        ("GET", "/api/v2/users", [("role[]", "agent"), ("role[]", "admin")], None),
+        ("GET", "/api/v2/group_memberships", [("group_id", "5")], None),  # OAS says "path"; read as query
+        ("GET", "/api/v2/tickets/1/comments", [("sort", "-created_at")], None),
+        (
+            "PUT",
+            "/api/v2/tickets/1",
+            [],
+            {"ticket": {"status": "open", "safe_update": True, "updated_stamp": "2021-03-25T05:09:27Z"}},
+        ),
+        (
+            "DELETE",
+            "/api/v2/tickets/1/tags",
+            [],
+            {"tags": ["a"], "safe_update": "true", "updated_stamp": "2019-09-12T21:45:16Z"},
+        ),
+    ]
+    for method, path, query, payload in ok:
+        raw = body(payload) if payload is not None else b""
+        assert oas.check_request(method, path, query, JSON, raw) == [], (method, path)
+
+
+def test_validator_wants_json_headers(oas: OasContract) -> None:
+    problems = oas.check_request("PUT", "/api/v2/tickets/1", [], {}, body({"ticket": {}}))
+    assert any("Accept" in p for p in problems) and any("Content-Type" in p for p in problems)
+
+
+async def test_fake_responses_match_the_oas(
+    fake: FakeZendesk, client: ZendeskClient, oas: OasContract
+) -> None:
+    group = fake.add_group("Billing")
+    agent = fake.add_agent("Ada", groups=[group["id"]])
+    ticket = await client.create_ticket(
+        {"subject": "Charged twice", "comment": {"body": "Twice!"}, "priority": "high"}
+    )
+    other = fake.add_ticket("Duplicate")
+    await client.update_ticket(ticket.id, {"assignee_id": agent["id"], "status": "open"})
+    await client.add_comment(ticket.id, "note", public=False)
+    await client.add_tags(ticket.id, ["refund"])
+    await client.set_tags(ticket.id, ["refund", "vip"])
+    await client.remove_tags(ticket.id, ["vip"])
+    [c async for c in client.list_comments(ticket.id)]
+    [t async for t in client.list_tickets()]
+    [u async for u in client.list_agents()]
+    [g async for g in client.list_groups()]
+    [m async for m in client.list_memberships()]
+    await client.get_user(agent["id"])
+    await client.me()
+    job = await client.merge(ticket.id, [other["id"]])
+    await client.wait_for_job(job.id)
+    with httpx.Client(
+        base_url=fake.base_url, auth=(f"{fake.email}/token", fake.api_token), headers=JSON
+    ) as http:
+        http.get(f"/api/v2/tickets/{ticket.id}/tags")
+        http.get("/api/v2/tickets", params={"per_page": 1})
+
+    checked = {(c.method, c.route) for c in fake.calls}
+    assert len(checked) == 16, sorted(checked)  # every route the fake serves
+    for call in fake.calls:
+        assert 200 <= call.status < 300, (call.method, call.path, call.response)
+        assert oas.check_response(call.method, call.path, call.status, call.response) == [], (
+            call.method,
+            call.path,
+        )
+
+
+def test_response_check_reports_undocumented_statuses_and_shapes(oas: OasContract) -> None:
+    assert "not documented" in oas.check_response("GET", "/api/v2/tickets/1", 418, {})[0]
+    assert oas.check_response("GET", "/api/v2/tickets/1", 200, {"ticket": {"id": "one", "requester_id": 1}})
+    assert (
+        oas.check_response(
+            "GET", "/api/v2/tickets/1", 200, {"ticket": {"id": 1, "requester_id": 1, "assignee_id": None}}
+        )
+        == []
+    )
