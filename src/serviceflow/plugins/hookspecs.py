@@ -5,20 +5,21 @@ A plugin is a module registered in the ``serviceflow`` entry-point group::
     [project.entry-points.serviceflow]
     zendesk = "serviceflow_zendesk"
 
-and marks its functions with :data:`hookimpl`. The vendor hooks (verify and parse webhooks, read
-tickets, apply actions) arrive with the vendor plugin issue; the registration hook below is how a
-plugin says which helpdesks it serves.
+and marks its functions with :data:`hookimpl`. Every vendor hook takes the ``vendor`` name first
+and is ``firstresult``: a plugin returns None for vendors it does not serve, so several
+helpdesk plugins live side by side. Hooks that talk to the helpdesk return awaitables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
-    from serviceflow.model import Action
+    from serviceflow.model import Action, Roster, Ticket, TicketEvent
+    from serviceflow.plugins.webhooks import WebhookVerdict
 
 hookspec = pluggy.HookspecMarker("serviceflow")
 hookimpl = pluggy.HookimplMarker("serviceflow")
@@ -47,6 +48,65 @@ def serviceflow_apply_action(
     same key, and it must not be carried out twice (record the key with the change, or read
     before writing). Raise :class:`serviceflow.errors.TicketGone` when the ticket no longer
     exists, so the case can end cleanly.
+
+    Stops at first non-None result.
+    """
+
+
+# -- webhooks in ------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def serviceflow_verify_webhook(
+    vendor: str, method: str, headers: Mapping[str, str], body: bytes
+) -> WebhookVerdict | None:
+    """Decide whether a webhook delivery is authentic (signature, shared secret) and fresh.
+
+    ``headers`` has lower-case names; ``body`` is the raw bytes as received. Return a
+    :class:`~serviceflow.plugins.webhooks.WebhookVerdict`: accepted, or refused with a short,
+    machine-readable reason ("missing_signature", "stale_timestamp", ...) that never contains a
+    secret. Return None when ``vendor`` is not yours.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def serviceflow_parse_webhook(
+    vendor: str, headers: Mapping[str, str], body: bytes
+) -> list[TicketEvent] | None:
+    """Turn a verified delivery into vendor-neutral ticket events.
+
+    Event ids must be stable: a redelivery of the same change yields the same ids, so cases
+    ignore it. Raise :class:`~serviceflow.plugins.webhooks.WebhookRejected` for a body that is
+    not JSON or of an unknown shape. Return None when ``vendor`` is not yours.
+
+    Stops at first non-None result.
+    """
+
+
+# -- the helpdesk, read and written --------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def serviceflow_fetch_ticket(vendor: str, account: str, ticket_id: str) -> Awaitable[Ticket] | None:
+    """The ticket as the helpdesk has it now; raise ``TicketGone`` when it no longer exists.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def serviceflow_list_open_tickets(vendor: str, account: str) -> AsyncIterator[Ticket] | None:
+    """Every ticket that is not closed, for the reconcile sweep that repairs lost webhooks.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def serviceflow_load_roster(vendor: str, account: str) -> Awaitable[Roster] | None:
+    """The agents and groups who can own cases, with their memberships.
 
     Stops at first non-None result.
     """
