@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from serviceflow.durable.cases import deliver, read_case
-from serviceflow.durable.devserver import DevServer
+from serviceflow.durable.devserver import DevServer, listening
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
@@ -201,3 +201,50 @@ async def wait_until_async(read, check, timeout: float) -> None:  # type: ignore
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the first case to record the link")
         await asyncio.sleep(POLL)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "serviceflow", *args],
+        capture_output=True, text=True, timeout=60, env=env or dict(os.environ),
+    )  # fmt: skip
+
+
+async def test_case_list_and_show_read_cases_from_temporal(lab: Lab) -> None:
+    lab.start_worker()
+    await lab.deliver_created("9")
+    await wait_until(lambda: any(a["ticket"] == "9" for a in lab.actions()), 60, "the case")
+    listed = run_cli("case", "list", "--address", lab.server.address)
+    assert listed.returncode == 0, listed.stderr
+    assert "demo:lab:9" in listed.stdout and "cat" in listed.stdout
+    shown = run_cli("case", "show", "demo:lab:9", "--address", lab.server.address)
+    assert shown.returncode == 0, shown.stderr
+    assert "owner: cat" in shown.stdout and "fast/reply" in shown.stdout
+
+
+async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port, ui_port = free_port(), free_port()
+    repo = Path(__file__).resolve().parents[2]
+    log = tmp_path / "dev.log"
+    env = {**os.environ, "SERVICEFLOW_DEMO_LOG": str(tmp_path / "actions.jsonl")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serviceflow", "dev", "--state-dir", str(tmp_path / "state"),
+         "--port", str(port), "--ui-port", str(ui_port)],
+        cwd=repo, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await wait_until(lambda: "demo tickets sent" in log.read_text(), 90, "serviceflow dev to start")
+        text = log.read_text()
+        assert f"Temporal Web UI      http://127.0.0.1:{ui_port}" in text
+        actions = tmp_path / "actions.jsonl"
+        await wait_until(
+            lambda: actions.exists() and actions.read_text().count("\\n") >= 3, 60, "demo actions"
+        )
+        listed = run_cli("case", "list", "--address", f"127.0.0.1:{port}")
+        assert listed.stdout.count("demo:demo:") >= 3, listed.stdout
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(60)
+    assert code == 0, log.read_text()
+    assert "stopped" in log.read_text()
+    await wait_until(lambda: not listening("127.0.0.1", port), 30, "the dev server to stop")
