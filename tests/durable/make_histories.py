@@ -7,6 +7,11 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - promise_breach.json: a refund promise made, missed, escalated.
 - before_policy_change.json: decisions made under one policy set version, then the policy
   file changes (the first-response target is removed) and the case goes on under the next.
+- local_actions.json: the promise story again, recorded after actions became local activities
+  (`workflow.patched("actions-as-local-activities")`); the two above were recorded before, so
+  both paths stay guarded.
+
+Existing fixtures are kept; `--force` records them again.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ from serviceflow.plugins import get_plugin_manager  # noqa: E402
 
 
 async def record(env: WorkflowEnvironment, policies: Path, name: str, story) -> None:  # type: ignore[no-untyped-def]
+    target = HERE / "histories" / f"{name}.json"
+    if target.exists() and "--force" not in sys.argv:
+        print(f"kept {name} (use --force to record it again)")
+        return
     store = PolicyStore([policies / "policies", policies / "workflows"])
     worker = Worker(
         env.client,
@@ -58,7 +67,7 @@ async def promise_breach(env, queue, policies):  # type: ignore[no-untyped-def]
     handle = await start_case(env, queue, event("created", now, "customer", "p1"))
     await handle.signal("event", event("agent_reply", now, "agent", "p2"))
     await handle.signal("event", event("internal_note", now, "agent", "p3", body="#promise refund"))
-    await env.sleep(timedelta(days=9))
+    await env.sleep(timedelta(days=6))
     return handle
 
 
@@ -89,6 +98,7 @@ async def main() -> None:
         for name, story in (
             ("promise_breach", promise_breach),
             ("before_policy_change", before_policy_change),
+            ("local_actions", promise_breach),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

@@ -158,7 +158,7 @@ async def test_a_long_case_continues_as_new_and_remembers_everything(
         first = event("created", now, "customer", "n0")
         handle = await env.client.start_workflow(
             CaseWorkflow.run,
-            CaseStart(history_limit=20),
+            CaseStart(history_limit=5),
             id=first.ticket.key,
             task_queue=built.task_queue,
             start_signal="event",

@@ -37,7 +37,7 @@ def policy_versions(history: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_there_are_histories_to_replay() -> None:
-    assert {p.stem for p in HISTORIES} >= {"promise_breach", "before_policy_change"}
+    assert {p.stem for p in HISTORIES} >= {"promise_breach", "before_policy_change", "local_actions"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
