@@ -1,12 +1,34 @@
 """serviceflow's Zendesk plugin.
 
-Registered in the ``serviceflow`` entry-point group. The webhook, REST and action hooks arrive
-with the Zendesk plugin issue.
+Registered in the ``serviceflow`` entry-point group. The hooks for webhooks (verify, parse),
+actions, reading tickets and the roster live in :mod:`.hooks` and are imported here, because
+pluggy registers the hook implementations found on this module.
 """
 
 from collections.abc import Callable
 
 from serviceflow.plugins import hookimpl
+
+from .hooks import (
+    serviceflow_apply_action,
+    serviceflow_fetch_ticket,
+    serviceflow_list_open_tickets,
+    serviceflow_load_roster,
+    serviceflow_parse_webhook,
+    serviceflow_verify_webhook,
+)
+from .webhooks import TRIGGER_BODY_TEMPLATE
+
+__all__ = [
+    "TRIGGER_BODY_TEMPLATE",
+    "serviceflow_apply_action",
+    "serviceflow_fetch_ticket",
+    "serviceflow_list_open_tickets",
+    "serviceflow_load_roster",
+    "serviceflow_parse_webhook",
+    "serviceflow_register_vendors",
+    "serviceflow_verify_webhook",
+]
 
 
 @hookimpl

@@ -1,0 +1,133 @@
+"""Zendesk's words -> serviceflow's: tickets from the REST API and the value maps webhooks share.
+
+Zendesk names things its own way (``hold``, ``web_service``, numeric ids); serviceflow's model is
+vendor-neutral with string ids, so every mapping lives here once and both the REST path
+(:func:`ticket_from_api`) and the webhook path (:mod:`.webhooks`) use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from serviceflow.model import Channel, Priority, Requester, Ticket, TicketStatus
+
+from .models import Ticket as ZendeskTicket
+from .models import User
+
+VENDOR = "zendesk"
+
+_STATUS = {
+    "new": TicketStatus.NEW,
+    "open": TicketStatus.OPEN,
+    "pending": TicketStatus.PENDING,
+    "hold": TicketStatus.ON_HOLD,
+    "on-hold": TicketStatus.ON_HOLD,  # the trigger placeholder's display string, lower-cased
+    "on_hold": TicketStatus.ON_HOLD,
+    "solved": TicketStatus.SOLVED,
+    "closed": TicketStatus.CLOSED,
+    # Event webhooks may report these; for serviceflow the ticket is over.
+    "deleted": TicketStatus.CLOSED,
+    "archived": TicketStatus.CLOSED,
+    "scrubbed": TicketStatus.CLOSED,
+}
+_PRIORITY = {p.value: p for p in Priority}
+_CHANNEL = {
+    "email": Channel.EMAIL,
+    "mail": Channel.EMAIL,
+    "web": Channel.WEB,
+    "web_form": Channel.WEB,
+    "voice": Channel.PHONE,
+    "phone": Channel.PHONE,
+    "chat": Channel.CHAT,
+    "native_messaging": Channel.CHAT,
+    "api": Channel.API,
+    "web_service": Channel.API,
+    "twitter": Channel.SOCIAL,
+    "facebook": Channel.SOCIAL,
+}
+
+
+def status(value: str | None) -> TicketStatus:
+    """A Zendesk status in any spelling (``hold``, ``HOLD``, ``On-hold``); unknown -> open."""
+    if not value:
+        return TicketStatus.NEW
+    return _STATUS.get(value.strip().lower(), TicketStatus.OPEN)
+
+
+def priority(value: str | None) -> Priority:
+    """A Zendesk priority in any spelling; none (Zendesk's default) -> normal."""
+    if not value:
+        return Priority.NORMAL
+    return _PRIORITY.get(value.strip().lower(), Priority.NORMAL)
+
+
+def channel(value: str | None) -> Channel:
+    """``via.channel`` (or a trigger's ``{{ticket.via}}`` display string) -> a Channel."""
+    if not value:
+        return Channel.OTHER
+    key = value.strip().lower().replace(" ", "_")
+    return _CHANNEL.get(key, Channel.OTHER)
+
+
+def sid(value: Any) -> str | None:
+    """An id as serviceflow keeps it: a string, or None for none/empty."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def timestamp(value: Any, *, default: datetime | None = None) -> datetime:
+    """An aware datetime from Zendesk's ISO text; ``default`` (or now) when absent/unparseable."""
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return default if default is not None else datetime.now(UTC)
+
+
+def custom_fields(items: Any) -> dict[str, Any]:
+    """``[{"id": 360..., "value": ...}]`` -> ``{"360...": value}``."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        if isinstance(item, Mapping) and "id" in item:
+            out[str(item["id"])] = item.get("value")
+    return out
+
+
+def ticket_from_api(ticket: ZendeskTicket, *, account: str, requester: User | None = None) -> Ticket:
+    """A REST ticket (``GET /api/v2/tickets/{id}``) as a serviceflow Ticket.
+
+    Args:
+        ticket: The ticket as the client returned it.
+        account: The account name (subdomain) the ticket belongs to.
+        requester: The requester, when the caller read them, for email and name.
+    """
+    extra = ticket.model_extra or {}
+    via = extra.get("via") or {}
+    created = timestamp(ticket.created_at)
+    return Ticket(
+        id=str(ticket.id),
+        vendor=VENDOR,
+        account=account,
+        subject=ticket.subject or "",
+        status=status(ticket.status),
+        priority=priority(ticket.priority),
+        channel=channel(via.get("channel") if isinstance(via, Mapping) else None),
+        requester=Requester(
+            id=sid(ticket.requester_id) or "unknown",
+            email=requester.email if requester else None,
+            name=requester.name if requester else None,
+        ),
+        recipient=extra.get("recipient"),
+        assignee=sid(ticket.assignee_id),
+        group=sid(ticket.group_id),
+        tags=tuple(ticket.tags),
+        custom_fields=custom_fields(ticket.custom_fields),
+        created_at=created,
+        updated_at=timestamp(ticket.updated_at, default=created),
+    )

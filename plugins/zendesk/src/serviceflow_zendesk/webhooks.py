@@ -1,0 +1,313 @@
+"""Zendesk webhooks in: verify the signature, then turn either kind of body into TicketEvents.
+
+Zendesk has two webhook connection methods and they send nothing alike (CONTRACTS.md §1.9):
+
+- **event subscriptions** send Zendesk's envelope (``type: zen:event-type:ticket.*``, a ticket
+  snapshot in ``detail`` with string ids and UPPERCASE enums, a unique envelope ``id``);
+- **triggers** send whatever body the admin typed. :data:`TRIGGER_BODY_TEMPLATE` is the body we
+  ask admins to paste; its placeholders render as display strings (``"Open"``, ``"High"``,
+  space-separated tags).
+
+Event ids must survive redelivery: the envelope ``id`` does; for triggers the invocation id does
+*not* (each webhook of a trigger gets its own), so the id is derived from the ticket id, its
+``updated_at`` and a hash of the body's fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
+
+from . import convert
+from .settings import ZendeskSettings
+from .signature import verify
+
+EVENT_PREFIX = "zen:event-type:"
+
+#: The JSON body to paste into a trigger's "Notify by > Active webhook" action. Every value is a
+#: string so the body stays valid JSON whatever a placeholder renders to. ``latest_comment_public``
+#: and ``current_user_role`` use placeholders whose output is not confirmed by Zendesk's docs as
+#: stored here (UNVERIFIED); the parser treats empty or unexpected values as unknown.
+TRIGGER_BODY_TEMPLATE = """{
+  "serviceflow": "zendesk-trigger/1",
+  "ticket_id": "{{ticket.id}}",
+  "subject": "{{ticket.title}}",
+  "status": "{{ticket.status}}",
+  "priority": "{{ticket.priority}}",
+  "tags": "{{ticket.tags}}",
+  "via": "{{ticket.via}}",
+  "requester_id": "{{ticket.requester.id}}",
+  "requester_email": "{{ticket.requester.email}}",
+  "requester_name": "{{ticket.requester.name}}",
+  "assignee_id": "{{ticket.assignee.id}}",
+  "group_id": "{{ticket.group.id}}",
+  "latest_comment": "{{ticket.latest_comment}}",
+  "latest_comment_public": "{{ticket.latest_comment.is_public}}",
+  "updated_at": "{{ticket.updated_at_with_timestamp}}",
+  "current_user_id": "{{current_user.id}}",
+  "current_user_role": "{{current_user.role}}"
+}"""
+
+#: Body fields whose values identify one trigger firing (hashed into the event id).
+_TRIGGER_FIELDS = (
+    "ticket_id",
+    "subject",
+    "title",
+    "status",
+    "priority",
+    "tags",
+    "requester_id",
+    "assignee_id",
+    "group_id",
+    "latest_comment",
+    "latest_comment_public",
+    "updated_at",
+    "current_user_id",
+)
+# Field-change event types -> the name used in ``TicketEvent.changes``.
+_FIELD_EVENTS = {
+    "ticket.priority_changed": "priority",
+    "ticket.subject_changed": "subject",
+    "ticket.tags_changed": "tags",
+    "ticket.custom_field_changed": "custom_fields",
+}
+
+
+def verify_delivery(
+    settings: ZendeskSettings, headers: Mapping[str, str], body: bytes, *, now: datetime | None = None
+) -> WebhookVerdict:
+    """Accept a delivery signed with the configured secret inside the replay window.
+
+    Refusal reasons are :class:`~.signature.VerifyReason` values, plus ``not_configured`` when no
+    secret is set (refusing, rather than accepting unsigned traffic, is the safe default).
+    """
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        return WebhookVerdict.refuse("not_configured")
+    result = verify(
+        settings.webhook_secret.get_secret_value(),
+        headers,
+        body,
+        now=now or datetime.now(UTC),
+        tolerance=settings.tolerance,
+    )
+    if not result.accepted:
+        return WebhookVerdict.refuse(result.reason.value)
+    return WebhookVerdict.accept(account=_account_or_none(settings))
+
+
+def parse_delivery(body: bytes, *, account: str) -> list[TicketEvent]:
+    """The events one delivery carries (an empty list for event types serviceflow ignores).
+
+    Raises:
+        WebhookRejected: ``not_json`` or ``unknown_shape``.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected("not_json", str(exc)) from None
+    if not isinstance(data, dict):
+        raise WebhookRejected("unknown_shape", "the body is not a JSON object")
+    kind = data.get("type")
+    if isinstance(kind, str) and kind.startswith(EVENT_PREFIX):
+        return parse_envelope(data, account=account)
+    if "ticket_id" in data:
+        return parse_trigger(data, account=account)
+    raise WebhookRejected("unknown_shape", "neither a Zendesk event envelope nor a serviceflow trigger body")
+
+
+# ---------------------------------------------------------------------- event envelopes
+
+
+def parse_envelope(envelope: Mapping[str, Any], *, account: str) -> list[TicketEvent]:
+    """One event-subscription envelope -> zero or one event."""
+    event_type = str(envelope["type"]).removeprefix(EVENT_PREFIX)
+    if not event_type.startswith("ticket."):
+        return []  # user, organization, ... events: nothing for a case to do
+    detail, event = envelope.get("detail"), envelope.get("event") or {}
+    if not isinstance(detail, Mapping) or "id" not in detail or not isinstance(event, Mapping):
+        raise WebhookRejected("unknown_shape", f"{event_type} without a ticket detail")
+    event_id = envelope.get("id")
+    if not event_id:
+        raise WebhookRejected("unknown_shape", "event envelope without an id")
+    ticket = ticket_from_detail(detail, account=account)
+    requester = ticket.requester.id
+    actor = _actor(convert.sid(detail.get("actor_id")), requester)
+    common: dict[str, Any] = {
+        "id": f"zendesk:{event_id}",
+        "time": convert.timestamp(envelope.get("time"), default=ticket.updated_at),
+        "ticket": ticket,
+    }
+    if event_type == "ticket.created":
+        return [
+            TicketEvent(
+                kind=EventKind.CREATED, actor=actor, body=str(detail.get("description") or ""), **common
+            )
+        ]
+    if event_type == "ticket.comment_added":
+        return [_comment_event(event.get("comment") or {}, requester, common)]
+    if event_type in ("ticket.agent_assignment_changed", "ticket.group_assignment_changed"):
+        name = "assignee" if event_type == "ticket.agent_assignment_changed" else "group"
+        changes = {name: convert.sid(event.get("previous"))}
+        return [TicketEvent(kind=EventKind.ASSIGNED, actor=actor, changes=changes, **common)]
+    if event_type == "ticket.status_changed":
+        previous = event.get("previous")
+        changes = {"status": convert.status(previous).value if previous else None}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type in _FIELD_EVENTS:
+        changes = {_FIELD_EVENTS[event_type]: _previous_value(event_type, event, ticket)}
+        return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=actor, changes=changes, **common)]
+    return []  # merged, deleted, followers, ...: not (yet) something a case reacts to
+
+
+def ticket_from_detail(detail: Mapping[str, Any], *, account: str) -> Ticket:
+    """The envelope's ``detail`` snapshot as a Ticket (no custom fields or requester email in it)."""
+    via = detail.get("via") or {}
+    created = convert.timestamp(detail.get("created_at"))
+    return Ticket(
+        id=str(detail["id"]),
+        vendor=convert.VENDOR,
+        account=account,
+        subject=str(detail.get("subject") or ""),
+        status=convert.status(detail.get("status")),
+        priority=convert.priority(detail.get("priority")),
+        channel=convert.channel(via.get("channel") if isinstance(via, Mapping) else None),
+        requester=Requester(id=convert.sid(detail.get("requester_id")) or "unknown"),
+        assignee=convert.sid(detail.get("assignee_id")),
+        group=convert.sid(detail.get("group_id")),
+        tags=tuple(str(t) for t in detail.get("tags") or ()),
+        created_at=created,
+        updated_at=convert.timestamp(detail.get("updated_at"), default=created),
+    )
+
+
+def _comment_event(comment: Mapping[str, Any], requester: str, common: dict[str, Any]) -> TicketEvent:
+    """Who wrote it and who may see it decide the kind: requester (or any non-staff author) ->
+    customer message; staff public -> agent reply; staff private -> internal note."""
+    author = comment.get("author") or {}
+    author_id = convert.sid(author.get("id"))
+    public = comment.get("is_public")
+    is_staff = author.get("is_staff")
+    if author_id == requester or is_staff is False:
+        kind, role = EventKind.CUSTOMER_MESSAGE, ActorRole.CUSTOMER
+    elif public is False:
+        kind, role = EventKind.INTERNAL_NOTE, ActorRole.AGENT
+    else:
+        kind, role = EventKind.AGENT_REPLY, ActorRole.AGENT
+    actor = Actor(id=author_id, role=role, name=author.get("name") or None)
+    return TicketEvent(
+        kind=kind,
+        actor=actor,
+        body=str(comment.get("body") or ""),
+        public=public if isinstance(public, bool) else None,
+        **common,
+    )
+
+
+def _previous_value(event_type: str, event: Mapping[str, Any], ticket: Ticket) -> str | None:
+    if event_type == "ticket.tags_changed":
+        added = set(event.get("tags_added") or ())
+        removed = [t for t in event.get("tags_removed") or () if t not in ticket.tags]
+        return " ".join([t for t in ticket.tags if t not in added] + removed)
+    previous = event.get("previous")
+    if event_type == "ticket.priority_changed":
+        return convert.priority(previous).value  # none is "normal", as on the ticket
+    if previous is None or isinstance(previous, str):
+        return previous
+    return json.dumps(previous, sort_keys=True)
+
+
+def _actor(actor_id: str | None, requester: str) -> Actor:
+    if actor_id is None or actor_id == "-1":
+        return Actor(id=actor_id, role=ActorRole.SYSTEM)
+    role = ActorRole.CUSTOMER if actor_id == requester else ActorRole.AGENT
+    return Actor(id=actor_id, role=role)
+
+
+# ---------------------------------------------------------------------- trigger bodies
+
+
+def parse_trigger(body: Mapping[str, Any], *, account: str) -> list[TicketEvent]:
+    """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event.
+
+    A trigger says *that* something changed, not what: a new comment makes it a message, reply
+    or note (by the commenter's role and the comment's visibility, when the body says); without
+    one it is reported as ``fields_changed`` with the ticket as it is now.
+    """
+    ticket_id = _text(body, "ticket_id")
+    if not ticket_id:
+        raise WebhookRejected("unknown_shape", "trigger body without a ticket_id")
+    updated = convert.timestamp(_text(body, "updated_at"))
+    requester = _text(body, "requester_id") or "unknown"
+    ticket = Ticket(
+        id=ticket_id,
+        vendor=convert.VENDOR,
+        account=account,
+        subject=_text(body, "subject") or _text(body, "title"),
+        status=convert.status(_text(body, "status")),
+        priority=convert.priority(_text(body, "priority")),
+        channel=convert.channel(_text(body, "via")),
+        requester=Requester(
+            id=requester,
+            email=_text(body, "requester_email") or None,
+            name=_text(body, "requester_name") or None,
+        ),
+        assignee=_text(body, "assignee_id") or None,
+        group=_text(body, "group_id") or None,
+        tags=tuple(_text(body, "tags").split()),
+        created_at=updated,  # the template carries no created_at; the case keeps its own
+        updated_at=updated,
+    )
+    actor_id = _text(body, "current_user_id") or None
+    role_text = _text(body, "current_user_role").lower()
+    if actor_id is None:
+        role = ActorRole.SYSTEM
+    elif actor_id == requester or role_text in ("end-user", "end_user", "end user"):
+        role = ActorRole.CUSTOMER
+    else:
+        role = ActorRole.AGENT
+    public = {"true": True, "false": False}.get(_text(body, "latest_comment_public").lower())
+    comment = _text(body, "latest_comment")
+    if comment and role is ActorRole.CUSTOMER:
+        kind = EventKind.CUSTOMER_MESSAGE
+    elif comment and public is False:
+        kind = EventKind.INTERNAL_NOTE
+    elif comment and public is True:
+        kind = EventKind.AGENT_REPLY
+    else:
+        kind = EventKind.FIELDS_CHANGED
+    return [
+        TicketEvent(
+            id=trigger_event_id(body),
+            kind=kind,
+            time=updated,
+            actor=Actor(id=actor_id, role=role),
+            ticket=ticket,
+            body=comment if kind is not EventKind.FIELDS_CHANGED else "",
+            public=public if kind is not EventKind.FIELDS_CHANGED else None,
+        )
+    ]
+
+
+def trigger_event_id(body: Mapping[str, Any]) -> str:
+    """Stable across redeliveries and across the several webhooks one trigger may call."""
+    fields = {name: _text(body, name) for name in _TRIGGER_FIELDS}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+    return f"zendesk:trigger:{fields['ticket_id']}:{fields['updated_at']}:{digest}"
+
+
+def _text(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _account_or_none(settings: ZendeskSettings) -> str | None:
+    try:
+        return settings.account
+    except Exception:  # noqa: BLE001 - a secret without a subdomain still verifies
+        return None
