@@ -21,6 +21,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(cases.app, name="case")
 app.command(name="plugins")(plugins.list_plugins)
 app.command(name="worker")(run.worker)
+app.command(name="serve")(run.serve)
 app.command(name="dev")(run.dev)
 
 

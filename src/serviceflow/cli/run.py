@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -58,6 +59,35 @@ def worker(
         console.print(f"error: {exc}", markup=False)
         code = 1
     _exit(code)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+    address: Annotated[
+        str | None, typer.Option(help="Temporal address [env SERVICEFLOW_TEMPORAL_ADDRESS].")
+    ] = None,
+) -> None:
+    """Run the webhook receiver: POST /webhooks/{vendor}, /healthz, /readyz, /metrics.
+
+    Starts and answers /healthz even while Temporal is down; deliveries then get 503 with
+    Retry-After, so the helpdesk retries them.
+    """
+    from serviceflow.receiver.server import run_receiver
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(temporal_address=address)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        console.print(f"webhook receiver on http://{host}:{port}/webhooks/{{vendor}}", markup=False)
+        await run_receiver(settings, host, port, stop)
+
+    asyncio.run(main())
+    _exit(0)
 
 
 def dev(

@@ -16,7 +16,7 @@ from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequ
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
-from serviceflow.errors import TicketGone
+from serviceflow.errors import ServiceflowError, TicketGone
 from serviceflow.model import CaseState, Roster
 from serviceflow.plugins import get_plugin_manager
 
@@ -81,4 +81,10 @@ class CaseActivities:
             outcome = await pending
         except TicketGone:
             return ActionResult(key=request.action.key, outcome="ticket gone")
+        except ServiceflowError as exc:
+            if getattr(exc, "retryable", False):
+                raise  # rate limits, 5xx, network: the activity's retry policy takes it
+            # A refusal that no retry can fix (an unknown agent id, a 422): record it and go on.
+            log.error("action %s %s failed: %s", request.action.type, request.action.key, exc)
+            return ActionResult(key=request.action.key, outcome=f"failed: {exc}")
         return ActionResult(key=request.action.key, outcome=str(outcome))

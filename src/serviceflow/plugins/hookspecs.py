@@ -47,7 +47,9 @@ def serviceflow_apply_action(
     action's idempotency key: when an activity retries, the same action arrives again with the
     same key, and it must not be carried out twice (record the key with the change, or read
     before writing). Raise :class:`serviceflow.errors.TicketGone` when the ticket no longer
-    exists, so the case can end cleanly.
+    exists, so the case can end cleanly. Raise a ``ServiceflowError`` with ``retryable = True``
+    for what may pass (rate limits, 5xx, network): the action is tried again later; any other
+    ``ServiceflowError`` is a refusal that no retry fixes, recorded as the action's outcome.
 
     Stops at first non-None result.
     """

@@ -86,6 +86,8 @@ class RateLimited(ZendeskError):
         retry_after: Seconds Zendesk asked us to wait, if it said.
     """
 
+    retryable = True  # the activity's retry policy tries again later
+
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
@@ -97,6 +99,8 @@ class ServerError(ZendeskError):
     Attributes:
         retry_after: Seconds Zendesk asked us to wait (503 may say), if it said.
     """
+
+    retryable = True  # the activity's retry policy tries again later
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -110,6 +114,8 @@ class TransportFailed(ZendeskError):
         retry_safe: Whether repeating the call cannot apply it twice: the request never left
             (connect failure) or it was a GET. A PUT that timed out may have been applied.
     """
+
+    retryable = True  # the activity's retry policy tries again later
 
     def __init__(self, message: str, *, retry_safe: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

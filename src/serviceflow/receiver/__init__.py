@@ -1,0 +1,1 @@
+"""The webhook receiver: where helpdesks talk to serviceflow (``POST /webhooks/{vendor}``)."""

@@ -1,0 +1,59 @@
+"""Serving the receiver with uvicorn, in this event loop (so it shares the Temporal client)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import uvicorn
+
+from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.settings import Settings
+from serviceflow.durable.worker import connect
+from serviceflow.errors import PolicySetError
+from serviceflow.receiver.app import Receiver
+
+
+def receiver_for(settings: Settings) -> Receiver:
+    """A receiver for the settings: it connects to Temporal on first use, and is ready only
+    while the policy set loads."""
+
+    async def policies_loaded() -> str | None:
+        try:
+            PolicyStore(settings.policies)
+        except PolicySetError as exc:
+            return f"policies: {len(exc.problems)} problem(s)"
+        return None
+
+    return Receiver(
+        connect=lambda: connect(settings),
+        task_queue=settings.task_queue,
+        ready_checks=[policies_loaded],
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(receiver: Receiver, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
+    """Run the receiver on host:port inside the current event loop until the block ends."""
+    config = uvicorn.Config(receiver.app(), host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start
+        if loop.time() > deadline:
+            raise RuntimeError(f"the webhook receiver did not start on {host}:{port}")
+        await asyncio.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def run_receiver(settings: Settings, host: str, port: int, stop: asyncio.Event) -> None:
+    async with serving(receiver_for(settings), host, port):
+        await stop.wait()
