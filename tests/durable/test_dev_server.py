@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest_asyncio
 
 from serviceflow.durable.cases import deliver, read_case
@@ -223,13 +224,13 @@ async def test_case_list_and_show_read_cases_from_temporal(lab: Lab) -> None:
 
 
 async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port, ui_port = free_port(), free_port()
+    port, ui_port, webhook_port = free_port(), free_port(), free_port()
     repo = Path(__file__).resolve().parents[2]
     log = tmp_path / "dev.log"
     env = {**os.environ, "SERVICEFLOW_DEMO_LOG": str(tmp_path / "actions.jsonl")}
     process = subprocess.Popen(
         [sys.executable, "-m", "serviceflow", "dev", "--state-dir", str(tmp_path / "state"),
-         "--port", str(port), "--ui-port", str(ui_port)],
+         "--port", str(port), "--ui-port", str(ui_port), "--webhook-port", str(webhook_port)],
         cwd=repo, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -242,6 +243,10 @@ async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Pat
         )
         listed = run_cli("case", "list", "--address", f"127.0.0.1:{port}")
         assert listed.stdout.count("demo:demo:") >= 3, listed.stdout
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{webhook_port}/healthz")
+            ready = await http.get(f"http://127.0.0.1:{webhook_port}/readyz")
+        assert health.status_code == 200 and ready.status_code == 200, ready.text
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(60)

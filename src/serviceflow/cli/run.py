@@ -96,6 +96,7 @@ def dev(
     ),
     port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
+    webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.")] = 8400,
     demo: Annotated[bool, typer.Option(help="Feed a few demo tickets through the system.")] = True,
 ) -> None:
     """Run the whole system on this machine: Temporal dev server, worker, demo helpdesk.
@@ -108,7 +109,7 @@ def dev(
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
     try:
-        asyncio.run(_dev(server, demo))
+        asyncio.run(_dev(server, demo, webhook_port))
     except KeyboardInterrupt:
         pass
     except PolicySetError as exc:
@@ -124,8 +125,9 @@ def dev(
     _exit(code)
 
 
-async def _dev(server, demo: bool) -> None:  # type: ignore[no-untyped-def]
+async def _dev(server, demo: bool, webhook_port: int) -> None:  # type: ignore[no-untyped-def]
     from serviceflow.durable.worker import run_worker
+    from serviceflow.receiver.server import receiver_for, serving
 
     await server.start()
     os.environ.setdefault("SERVICEFLOW_DEMO_LOG", str(server.state_dir / "demo-actions.jsonl"))
@@ -141,7 +143,9 @@ async def _dev(server, demo: bool) -> None:  # type: ignore[no-untyped-def]
     console.print(f"task queue           {settings.task_queue}", markup=False)
     console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
     console.print(f"roster               {settings.roster}", markup=False)
-    console.print("webhook receiver     arrives with the webhook issue", markup=False)
+    receiving = serving(receiver_for(settings), "127.0.0.1", webhook_port)
+    await receiving.__aenter__()
+    console.print(f"webhook receiver     http://127.0.0.1:{webhook_port}/webhooks/{{vendor}}", markup=False)
     if demo:
         from serviceflow.durable.demo import feed_demo_tickets
 
@@ -151,6 +155,7 @@ async def _dev(server, demo: bool) -> None:  # type: ignore[no-untyped-def]
         await worker_task
     finally:
         stop.set()
+        await receiving.__aexit__(None, None, None)
 
 
 def _exit(code: int) -> None:
