@@ -4,6 +4,7 @@ process, and a fake helpdesk plugin that records the actions it is asked to carr
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -110,3 +111,23 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
         return built
 
     yield start
+
+
+POLL = 0.05  # seconds between looks at a condition; every wait below is bounded
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for ``predicate`` to hold, or fail after ``timeout`` seconds saying ``what``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(POLL)

@@ -7,24 +7,22 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from durable_support import POLL, free_port, wait_until
 
 from serviceflow.durable.cases import deliver, read_case
 from serviceflow.durable.devserver import DevServer, listening
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
-
-POLL = 0.05  # seconds between looks at a condition; every wait is bounded
 
 SET = """\
 apiVersion: serviceflow/v1
@@ -54,21 +52,6 @@ agents:
   - {id: lee, groups: [leads]}
   - {id: max, groups: [managers]}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(POLL)
 
 
 class Lab:

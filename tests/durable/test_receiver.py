@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from durable_support import FakeHelpdesk
+from durable_support import POLL, FakeHelpdesk, free_port
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.hooks import aclose_clients
 from serviceflow_zendesk.signature import sign
@@ -26,13 +25,6 @@ from serviceflow.receiver.app import Receiver
 from serviceflow.receiver.server import serving
 
 SECRET = "sf-receiver-test-secret"
-POLL = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:

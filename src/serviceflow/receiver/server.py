@@ -19,11 +19,16 @@ def receiver_for(settings: Settings) -> Receiver:
     """A receiver for the settings: it connects to Temporal on first use, and is ready only
     while the policy set loads."""
 
+    stores: list[PolicyStore] = []
+
     async def policies_loaded() -> str | None:
-        try:
-            PolicyStore(settings.policies)
-        except PolicySetError as exc:
-            return f"policies: {len(exc.problems)} problem(s)"
+        # Loaded once; after that the store itself reloads on change and keeps the last good set.
+        if not stores:
+            try:
+                stores.append(PolicyStore(settings.policies))
+            except PolicySetError as exc:
+                return f"policies: {len(exc.problems)} problem(s)"
+        stores[0].current()
         return None
 
     return Receiver(
