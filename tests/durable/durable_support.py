@@ -107,6 +107,7 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
             workflows=[CaseWorkflow],
             activities=[activities.decide, activities.carry_out],
         )
+        built.activities = activities  # type: ignore[attr-defined]
         running.append(built)
         return built
 

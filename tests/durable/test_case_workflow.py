@@ -100,6 +100,10 @@ async def test_a_missed_promise_escalates_on_its_day_and_not_before(
         await helpdesk.wait_for(lambda applied: len(escalations(applied)) == 1)
         (escalation,) = escalations(helpdesk.applied)
         assert escalation.recipients == ("ann", "lee")
+        metric = built_activities(built).metrics.registry.get_sample_value
+        assert metric("serviceflow_breaches_total", {"policy": "standard", "rule": "refund"}) == 1
+        labels = {"policy": "standard", "rule": "refund", "level": "1"}
+        assert metric("serviceflow_escalations_total", labels) == 1
         state = await state_of(handle)
         fired = next(d for d in state.decisions if any(a.key == escalation.key for a in d.actions))
         assert abs(fired.time - due) < timedelta(seconds=1)  # the durable timer fired on time
@@ -196,3 +200,8 @@ async def test_a_link_signal_joins_a_repeat_contact_to_the_case(
         state = await state_of(handle)
         assert state.linked_tickets == ("demo:demo:other",)
         await handle.terminate("done")
+
+
+def built_activities(built):  # type: ignore[no-untyped-def]
+    """The CaseActivities instance a test worker runs (to read its metrics)."""
+    return built.activities

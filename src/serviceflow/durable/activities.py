@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 
 from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
+from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
@@ -39,6 +40,7 @@ class CaseActivities:
         self.store = store
         self.roster = roster or Roster()
         self.client = client
+        self.metrics = WorkerMetrics()
 
     @activity.defn(name="decide")
     async def decide(self, request: DecideRequest) -> DecideResult:
@@ -52,6 +54,8 @@ class CaseActivities:
                 log.warning("could not look up the requester's open cases: %s", exc)
         context = Context(roster=self.roster, open_cases=open_cases)
         outcome = decide(request.state, request.input, request.now, rules, context)
+        errors = len(outcome.decision.errors) if outcome.decision else 0
+        self.metrics.decided(request.state, outcome.state, errors)
         return DecideResult(
             state=outcome.state,
             actions=list(outcome.actions),
@@ -62,6 +66,11 @@ class CaseActivities:
     @activity.defn(name="carry_out")
     async def carry_out(self, request: ActionRequest) -> ActionResult:
         """Apply one action through the plugin that serves the ticket's helpdesk."""
+        result = await self._carry_out(request)
+        self.metrics.carried_out(request.action, result.outcome)
+        return result
+
+    async def _carry_out(self, request: ActionRequest) -> ActionResult:
         hook = get_plugin_manager().hook.serviceflow_apply_action
         pending = hook(
             vendor=request.vendor,

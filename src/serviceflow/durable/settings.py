@@ -26,3 +26,6 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key.")
     policies: list[Path] = Field(default_factory=lambda: [Path("policies"), Path("workflows")])
     roster: Path | None = Field(default=None, description="A YAML roster of agents and groups.")
+    metrics_port: int | None = Field(
+        default=None, description="Serve the worker's Prometheus metrics on this port."
+    )

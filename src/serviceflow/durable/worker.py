@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 
+from prometheus_client import start_http_server
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -67,6 +68,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, registry=activities.metrics.registry)
     worker = build_worker(client, settings, activities)
     log.info(
         "worker on %s namespace %s task queue %s, policy set %s",

@@ -1,0 +1,51 @@
+"""The worker's Prometheus metrics: what the engine decided, by policy and rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter
+
+from serviceflow.model import Action, CaseState, Notify
+
+
+@dataclass
+class WorkerMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.breaches = Counter(
+            "serviceflow_breaches_total", "Deadlines breached, by policy and rule.",
+            ["policy", "rule"], registry=self.registry,
+        )  # fmt: skip
+        self.escalations = Counter(
+            "serviceflow_escalations_total", "Escalation notifications carried out, by level.",
+            ["policy", "rule", "level"], registry=self.registry,
+        )  # fmt: skip
+        self.warnings = Counter(
+            "serviceflow_at_risk_warnings_total", "At-risk warnings to owners.", ["policy", "rule"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.actions = Counter(
+            "serviceflow_actions_total", "Actions carried out, by type and outcome.",
+            ["type", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.rule_errors = Counter(
+            "serviceflow_rule_errors_total", "CEL rule errors (the safe default was applied).",
+            registry=self.registry,
+        )  # fmt: skip
+
+    def decided(self, before: CaseState | None, after: CaseState, errors: int) -> None:
+        breached_before = {t.id for t in before.targets if t.breached_at} if before else set()
+        for target in after.targets:
+            if target.breached_at and target.id not in breached_before:
+                self.breaches.labels(target.policy, target.name).inc()
+        if errors:
+            self.rule_errors.inc(errors)
+
+    def carried_out(self, action: Action, outcome: str) -> None:
+        self.actions.labels(action.type, outcome.split(":")[0]).inc()
+        if isinstance(action, Notify) and action.escalation_level:
+            self.escalations.labels(action.policy, action.rule, str(action.escalation_level)).inc()
+        elif isinstance(action, Notify) and "/warn/" in action.key:
+            self.warnings.labels(action.policy, action.rule).inc()
