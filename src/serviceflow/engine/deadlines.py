@@ -272,26 +272,24 @@ class Deadlines(RunBase):
             who = event.actor.name or event.actor.id or event.actor.role.value
             reason = f"ticket {status} by {who} without any human reply"
             if self.state.ticket.status is TicketStatus.SOLVED:
-                self._emit(
-                    SetStatus(
-                        key=self._key(f"reopen/{event.id}"),
-                        reason=reason + "; reopened",
-                        policy=policy.name,
-                        rule="acknowledge",
-                        status=TicketStatus.OPEN,
-                    )
-                )
-            self._emit(
-                AddInternalNote(
-                    key=self._key(f"reopen-note/{event.id}"),
-                    reason=reason,
+                self._act(
+                    SetStatus,
+                    f"reopen/{event.id}",
+                    reason=reason + "; reopened",
                     policy=policy.name,
                     rule="acknowledge",
-                    body=(
-                        f"This ticket was {status} by {who} but nobody has answered the customer. "
-                        f"serviceflow brought it back to {self.state.owner or 'its owner'}; "
-                        "please reply to the customer."
-                    ),
+                    status=TicketStatus.OPEN,
                 )
+            self._act(
+                AddInternalNote,
+                f"reopen-note/{event.id}",
+                reason=reason,
+                policy=policy.name,
+                rule="acknowledge",
+                body=(
+                    f"This ticket was {status} by {who} but nobody has answered the customer. "
+                    f"serviceflow brought it back to {self.state.owner or 'its owner'}; "
+                    "please reply to the customer."
+                ),
             )
             return

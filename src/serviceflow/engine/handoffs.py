@@ -75,28 +75,26 @@ class Handoffs(RunBase):
             return
         due = f"{self._fmt(target.due_at)}"
         reason = f"journey {journey.name}: stage {stage.spec.name} handed to {handoff}"
-        self._emit(
-            Notify(
-                key=self._key(f"handoff/{target.id}"),
-                reason=reason,
-                policy=journey.name,
-                rule=stage.spec.name,
-                recipients=(assignee or handoff,),
-                subject=f"Handoff: {stage.spec.name} for ticket {self.state.ticket.id} (due {due})",
-                body=stage.spec.note or f"Please complete '{stage.spec.name}' by {due}.",
-            )
+        self._act(
+            Notify,
+            f"handoff/{target.id}",
+            reason=reason,
+            policy=journey.name,
+            rule=stage.spec.name,
+            recipients=(assignee or handoff,),
+            subject=f"Handoff: {stage.spec.name} for ticket {self.state.ticket.id} (due {due})",
+            body=stage.spec.note or f"Please complete '{stage.spec.name}' by {due}.",
         )
-        self._emit(
-            AddInternalNote(
-                key=self._key(f"handoff-note/{target.id}"),
-                reason=reason,
-                policy=journey.name,
-                rule=stage.spec.name,
-                body=(
-                    f"Handed to {handoff} for '{stage.spec.name}', due {due}. "
-                    f"{self.state.owner or 'The owner'} stays accountable for this case."
-                ),
-            )
+        self._act(
+            AddInternalNote,
+            f"handoff-note/{target.id}",
+            reason=reason,
+            policy=journey.name,
+            rule=stage.spec.name,
+            body=(
+                f"Handed to {handoff} for '{stage.spec.name}', due {due}. "
+                f"{self.state.owner or 'The owner'} stays accountable for this case."
+            ),
         )
 
     # -- authority -----------------------------------------------------------------------------
@@ -120,14 +118,13 @@ class Handoffs(RunBase):
                 continue
             for name, expression in authority.grants:
                 if evaluator.test(expression, policy=policy.name, rule=name):
-                    self._emit(
-                        AddInternalNote(
-                            key=self._key(f"remedy/{len(self.state.decisions)}"),
-                            reason=f"{text} granted on the spot by {request.by} under {name}",
-                            policy=policy.name,
-                            rule=name,
-                            body=f"{request.by} granted {text} (within their authority: {name}).",
-                        )
+                    self._act(
+                        AddInternalNote,
+                        f"remedy/{len(self.state.decisions)}",
+                        reason=f"{text} granted on the spot by {request.by} under {name}",
+                        policy=policy.name,
+                        rule=name,
+                        body=f"{request.by} granted {text} (within their authority: {name}).",
                     )
                     return
             approver = resolve([authority.spec.approver], self.state.owner, self.context.roster)
@@ -145,19 +142,18 @@ class Handoffs(RunBase):
             )
             if target is None:
                 return
-            self._emit(
-                Notify(
-                    key=self._key(f"approval/{target.id}"),
-                    reason=f"{text} is over {request.by}'s authority: approval requested",
-                    policy=policy.name,
-                    rule="authority",
-                    recipients=tuple(approver) or (self.rules.fallback.owner,),
-                    subject=f"Approval needed: {text} on ticket {self.state.ticket.id}",
-                    body=(
-                        f"{request.by} asks to grant {text}. Please approve or decline by "
-                        f"{self._fmt(target.due_at)} (approval {target.id})."
-                    ),
-                )
+            self._act(
+                Notify,
+                f"approval/{target.id}",
+                reason=f"{text} is over {request.by}'s authority: approval requested",
+                policy=policy.name,
+                rule="authority",
+                recipients=tuple(approver) or (self.rules.fallback.owner,),
+                subject=f"Approval needed: {text} on ticket {self.state.ticket.id}",
+                body=(
+                    f"{request.by} asks to grant {text}. Please approve or decline by "
+                    f"{self._fmt(target.due_at)} (approval {target.id})."
+                ),
             )
             return
 
@@ -169,12 +165,11 @@ class Handoffs(RunBase):
             return
         verdict = "approved" if decision.approved else "declined"
         self._meet(target, self.now, f"{verdict} by {decision.by}")
-        self._emit(
-            AddInternalNote(
-                key=self._key(f"approval-result/{target.id}"),
-                reason=f"{target.detail}: {verdict} by {decision.by}",
-                policy=target.policy,
-                rule="authority",
-                body=f"{target.detail}: {verdict} by {decision.by}.",
-            )
+        self._act(
+            AddInternalNote,
+            f"approval-result/{target.id}",
+            reason=f"{target.detail}: {verdict} by {decision.by}",
+            policy=target.policy,
+            rule="authority",
+            body=f"{target.detail}: {verdict} by {decision.by}.",
         )

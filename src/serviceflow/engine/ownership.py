@@ -44,15 +44,14 @@ class Ownership(RunBase):
                 # The helpdesk wants an assignee inside the ticket's group: keep them together.
                 member = self.context.roster.agent(agent)
                 group = member.groups[0] if member and member.groups else None
-            self._emit(
-                AssignOwner(
-                    key=self._key(f"assign/{len(self.state.ownership)}@{self._input_id()}"),
-                    reason=choice.reason,
-                    policy=choice.policy,
-                    rule=choice.rule,
-                    agent=agent,
-                    group=group,
-                )
+            self._act(
+                AssignOwner,
+                f"assign/{len(self.state.ownership)}@{self._input_id()}",
+                reason=choice.reason,
+                policy=choice.policy,
+                rule=choice.rule,
+                agent=agent,
+                group=group,
             )
 
     def _ownership(self, matching: list[PolicyRuntime], event: TicketEvent) -> None:
@@ -119,14 +118,13 @@ class Ownership(RunBase):
                 event.time,
             )
         details = "\n".join(f"- {error}" for error in self.evaluator.errors)
-        self._emit(
-            AddInternalNote(
-                key=self._key(f"fallback/{event.id}"),
-                reason="a policy rule failed on this ticket; the safe default was applied",
-                policy="fallback",
-                rule="fallback",
-                body=f"{self.rules.fallback.note}\n{details}",
-            )
+        self._act(
+            AddInternalNote,
+            f"fallback/{event.id}",
+            reason="a policy rule failed on this ticket; the safe default was applied",
+            policy="fallback",
+            rule="fallback",
+            body=f"{self.rules.fallback.note}\n{details}",
         )
 
     # -- repeat contacts -----------------------------------------------------------------------
@@ -154,33 +152,30 @@ class Ownership(RunBase):
         else:
             self._ownership([policy], self._event())
         zone = self._zone()
-        self._emit(
-            AddInternalNote(
-                key=self._key(f"summary/{other.case_id}"),
-                reason=f"case summary of {other.case_id}, so the customer need not repeat it",
-                policy=policy.name,
-                rule="same_case",
-                body=case_summary(other, zone=zone),
-            )
+        self._act(
+            AddInternalNote,
+            f"summary/{other.case_id}",
+            reason=f"case summary of {other.case_id}, so the customer need not repeat it",
+            policy=policy.name,
+            rule="same_case",
+            body=case_summary(other, zone=zone),
         )
-        self._emit(
-            LinkCase(
-                key=self._key(f"link/{other.case_id}"),
-                reason=reason,
-                policy=policy.name,
-                rule="same_case",
-                case_id=other.case_id,
-                ticket_key=self.state.case_id,
-            )
+        self._act(
+            LinkCase,
+            f"link/{other.case_id}",
+            reason=reason,
+            policy=policy.name,
+            rule="same_case",
+            case_id=other.case_id,
+            ticket_key=self.state.case_id,
         )
         if merge:
-            self._emit(
-                MergeTickets(
-                    key=self._key(f"merge/{other.ticket.id}"),
-                    reason=f"same matter as ticket {other.ticket.id}",
-                    policy=policy.name,
-                    rule="same_case",
-                    into_ticket=other.ticket.id,
-                )
+            self._act(
+                MergeTickets,
+                f"merge/{other.ticket.id}",
+                reason=f"same matter as ticket {other.ticket.id}",
+                policy=policy.name,
+                rule="same_case",
+                into_ticket=other.ticket.id,
             )
         self._update(linked_tickets=(*self.state.linked_tickets, other.case_id))

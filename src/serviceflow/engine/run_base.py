@@ -20,6 +20,7 @@ from serviceflow.model import (
     TargetState,
     TicketEvent,
 )
+from serviceflow.model.actions import ActionBase
 
 
 @dataclass
@@ -40,6 +41,13 @@ class RunBase:
 
     def _key(self, purpose: str) -> str:
         return f"{self.state.case_id}/{purpose}"
+
+    def _act(
+        self, action_type: type[ActionBase], purpose: str, *, policy: str, rule: str, reason: str,
+        **fields: Any,
+    ) -> None:  # fmt: skip
+        """Issue an action whose idempotency key is this case plus ``purpose``."""
+        self._emit(action_type(key=self._key(purpose), policy=policy, rule=rule, reason=reason, **fields))
 
     def _emit(self, action: Action) -> None:
         if action.key in self.state.issued or any(a.key == action.key for a in self.actions):

@@ -96,20 +96,7 @@ class Step(_Spec):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
-        chosen = [
-            name
-            for name in (
-                "event",
-                "advance",
-                "at",
-                "remedy",
-                "approve",
-                "reassign",
-                "promise",
-                "expect",
-            )
-            if getattr(self, name) is not None
-        ]
+        chosen = [name for name in STEP_KINDS if getattr(self, name) is not None]
         if len(chosen) != 1:
             raise ValueError(
                 f"a step is exactly one of: {', '.join(STEP_KINDS)} (found: {', '.join(chosen) or 'none'})"
@@ -118,19 +105,7 @@ class Step(_Spec):
 
     @property
     def kind(self) -> str:
-        for name in (
-            "event",
-            "advance",
-            "at",
-            "remedy",
-            "approve",
-            "reassign",
-            "promise",
-            "expect",
-        ):
-            if getattr(self, name) is not None:
-                return name
-        return "?"
+        return next((name for name in STEP_KINDS if getattr(self, name) is not None), "?")
 
 
 class Scenario(_Spec):
