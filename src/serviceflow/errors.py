@@ -83,3 +83,7 @@ class PolicySetError(ServiceflowError):
 
 class TicketGone(ServiceflowError):
     """The helpdesk no longer has the ticket (deleted, merged away): its case ends cleanly."""
+
+
+class QuarantinedMessageGone(ServiceflowError):
+    """The quarantined message left the helpdesk's queue (recovered, deleted or expired)."""

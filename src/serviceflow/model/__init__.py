@@ -26,10 +26,12 @@ from serviceflow.model.case import (
     TargetView,
 )
 from serviceflow.model.events import Actor, ActorRole, EventKind, TicketEvent
+from serviceflow.model.quarantine import QUARANTINE_PREFIX, QuarantinedMessage
 from serviceflow.model.roster import Agent, Group, Remedy, Roster
 from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketStatus
 
 __all__ = [
+    "QUARANTINE_PREFIX",
     "Action",
     "Actor",
     "ActorRole",
@@ -51,6 +53,7 @@ __all__ = [
     "Notify",
     "OwnershipChange",
     "Priority",
+    "QuarantinedMessage",
     "Remedy",
     "RemoveTags",
     "Requester",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from serviceflow.model import Action, Roster, Ticket, TicketEvent
+    from serviceflow.model import Action, QuarantinedMessage, Roster, Ticket, TicketEvent
     from serviceflow.plugins.webhooks import WebhookVerdict
 
 hookspec = pluggy.HookspecMarker("serviceflow")
@@ -109,6 +109,47 @@ def serviceflow_list_open_tickets(vendor: str, account: str) -> AsyncIterator[Ti
 @hookspec(firstresult=True)
 def serviceflow_load_roster(vendor: str, account: str) -> Awaitable[Roster] | None:
     """The agents and groups who can own cases, with their memberships.
+
+    Stops at first non-None result.
+    """
+
+
+# -- quarantined mail: the suspended / spam queue ----------------------------------------------
+
+
+@hookspec(firstresult=True)
+def serviceflow_list_quarantined(vendor: str, account: str) -> AsyncIterator[QuarantinedMessage] | None:
+    """Every message now in the helpdesk's suspended or spam queue, oldest first where possible.
+
+    Follow the vendor's pagination to the end: the watcher treats a message missing from a
+    complete listing as having left the queue. Raise a ``ServiceflowError`` with
+    ``retryable = True`` on a rate limit (after honouring ``Retry-After`` as far as is sensible),
+    a 5xx or a network error: the poll is retried and no message is skipped. Return None when
+    ``vendor`` is not yours.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def serviceflow_recover_quarantined(vendor: str, account: str, message_id: str) -> Awaitable[Ticket] | None:
+    """Turn a quarantined message into a real ticket, keeping its original requester.
+
+    Yields the ticket as the helpdesk has it after recovery. Raise
+    :class:`serviceflow.errors.QuarantinedMessageGone` when the message is no longer in the queue
+    (a person recovered or deleted it, or it expired). Retryable errors as for
+    ``serviceflow_list_quarantined``.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def serviceflow_dismiss_quarantined(vendor: str, account: str, message_id: str) -> Awaitable[str] | None:
+    """Remove a quarantined message for good (it is spam); yields "done" or "skipped: ...".
+
+    A message already gone yields "skipped: already gone" (a retry must not fail). Retryable
+    errors as for ``serviceflow_list_quarantined``.
 
     Stops at first non-None result.
     """
