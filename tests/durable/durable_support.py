@@ -4,10 +4,12 @@ process, and a fake helpdesk plugin that records the actions it is asked to carr
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,14 +20,20 @@ from temporalio.worker import Worker
 
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
+from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.quarantine import QuarantineWatcher
+from serviceflow.durable.quarantine_activities import QuarantineActivities
 from serviceflow.durable.workflows import CaseWorkflow
-from serviceflow.model import Action, Agent, Roster
+from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
+from serviceflow.model import Action, Agent, QuarantinedMessage, Requester, Roster, Ticket
 from serviceflow.plugins import get_plugin_manager, hookimpl
+from serviceflow.receiver.server import serving_app
 
 REPO = Path(__file__).resolve().parents[2]
 ROSTER = Roster(
     agents=(
+        Agent(id="tia", name="Tia", groups=("triage",), lead="lee"),
         Agent(id="ann", name="Ann", groups=("billing",), lead="lee"),
         Agent(id="lee", name="Lee", groups=("leads",), lead="max"),
         Agent(id="max", name="Max", groups=("managers",)),
@@ -70,6 +78,115 @@ class FakeHelpdesk:
         await asyncio.wait_for(until(), timeout)
 
 
+class RateLimited(ServiceflowError):
+    """What a plugin raises on a 429: retryable."""
+
+    retryable = True
+
+
+@dataclass
+class FakeQuarantine:
+    """The quarantine of the "demo" helpdesk: a queue a person can empty, and injectable 429s."""
+
+    queue: dict[str, QuarantinedMessage] = field(default_factory=dict)
+    recovered: list[str] = field(default_factory=list)
+    dismissed: list[str] = field(default_factory=list)
+    polls: int = 0
+    failed_polls: int = 0
+    fail_next_polls: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add(self, message_id: str, received_at: datetime, **changes: object) -> QuarantinedMessage:
+        data: dict[str, object] = {
+            "id": message_id, "vendor": "demo", "account": "demo",
+            "sender": Requester(id="stranger@else.example", email="stranger@else.example"),
+            "subject": "A question", "excerpt": "Hello?", "cause": "Received from a web form",
+            "received_at": received_at, "expires_at": received_at + timedelta(days=14), **changes,
+        }  # fmt: skip
+        message = QuarantinedMessage.model_validate(data)
+        self.queue[message_id] = message
+        return message
+
+    @hookimpl
+    def serviceflow_list_quarantined(self, vendor, account):  # type: ignore[no-untyped-def]
+        return self._list() if vendor == "demo" else None
+
+    async def _list(self) -> AsyncIterator[QuarantinedMessage]:
+        self.changed.set()
+        if self.fail_next_polls:
+            self.fail_next_polls -= 1
+            self.failed_polls += 1
+            raise RateLimited("429 Too Many Requests (Retry-After: 30)")
+        self.polls += 1
+        for message in list(self.queue.values()):
+            yield message
+
+    @hookimpl
+    def serviceflow_recover_quarantined(self, vendor, account, message_id):  # type: ignore[no-untyped-def]
+        return self._recover(message_id) if vendor == "demo" else None
+
+    async def _recover(self, message_id: str) -> Ticket:
+        message = self.queue.pop(message_id, None)
+        if message is None:
+            raise QuarantinedMessageGone(f"suspended ticket {message_id} is gone")
+        self.recovered.append(message_id)
+        self.changed.set()
+        return Ticket(
+            id=f"r{message_id}", vendor="demo", account="demo", subject=message.subject,
+            requester=message.sender, created_at=message.received_at, updated_at=message.received_at,
+        )  # fmt: skip
+
+    @hookimpl
+    def serviceflow_dismiss_quarantined(self, vendor, account, message_id):  # type: ignore[no-untyped-def]
+        return self._dismiss(message_id) if vendor == "demo" else None
+
+    async def _dismiss(self, message_id: str) -> str:
+        if self.queue.pop(message_id, None) is None:
+            return "skipped: already gone"
+        self.dismissed.append(message_id)
+        self.changed.set()
+        return "done"
+
+
+@dataclass
+class NotificationSink:
+    """An incoming-webhook endpoint on 127.0.0.1 that keeps what it is sent."""
+
+    url: str = ""
+    received: list[dict[str, object]] = field(default_factory=list)
+
+    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received.append(json.loads(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.fixture
+def quarantine() -> Iterator[FakeQuarantine]:
+    fake = FakeQuarantine()
+    manager = get_plugin_manager()
+    manager.register(fake, name="fake-quarantine")
+    try:
+        yield fake
+    finally:
+        manager.unregister(name="fake-quarantine")
+
+
+@pytest_asyncio.fixture
+async def notifications() -> AsyncIterator[NotificationSink]:
+    sink = NotificationSink()
+    port = free_port()
+    sink.url = f"http://127.0.0.1:{port}/hooks/review"
+    async with serving_app(sink.app, "127.0.0.1", port):
+        yield sink
+
+
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
@@ -98,14 +215,22 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
     """Start a worker for a policy set on a fresh task queue: ``async with worker(paths) as q``."""
     running: list[Worker] = []
 
-    def start(paths: list[Path] | None = None) -> Worker:
+    def start(paths: list[Path] | None = None, notify_url: str | None = None) -> Worker:
         store = PolicyStore(paths or [REPO / "policies", REPO / "workflows"])
-        activities = CaseActivities(store, ROSTER)
+        activities = CaseActivities(store, ROSTER, notifier=Notifier(notify_url))
+        queue = f"cases-{uuid.uuid4()}"
+        watch = QuarantineActivities(store, env.client, queue, activities.metrics, index_requester=False)
         built = Worker(
             env.client,
-            task_queue=f"cases-{uuid.uuid4()}",
-            workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out],
+            task_queue=queue,
+            workflows=[CaseWorkflow, QuarantineWatcher],
+            activities=[
+                activities.decide,
+                activities.carry_out,
+                watch.list_quarantined,
+                watch.triage_quarantined,
+                watch.act_on_quarantined,
+            ],
         )
         built.activities = activities  # type: ignore[attr-defined]
         running.append(built)

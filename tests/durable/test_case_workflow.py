@@ -135,6 +135,7 @@ async def test_a_rule_error_is_recorded_and_the_case_goes_on(
         await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "ann" for a in applied))
         state = await state_of(handle)
         assert "x2" in state.seen_events and state.owner == "ann"
+        await handle.terminate("done")  # its later timers must not hold up other tests
 
 
 async def test_an_action_is_carried_out_once_when_its_activity_retries(
@@ -145,11 +146,12 @@ async def test_an_action_is_carried_out_once_when_its_activity_retries(
     async with built:
         now = await env.get_current_time()
         new_ticket_id()
-        await start_case(env, built.task_queue, event("created", now, "customer", "r1"))
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "r1"))
         await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
         (assign,) = [a for a in helpdesk.applied if a.type == "assign_owner"]
         await helpdesk.wait_for(lambda applied: helpdesk.attempts.get(assign.key, 0) >= 2)
         assert [a.key for a in helpdesk.applied].count(assign.key) == 1
+        await handle.terminate("done")
 
 
 async def test_a_long_case_continues_as_new_and_remembers_everything(

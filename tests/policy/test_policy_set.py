@@ -24,7 +24,7 @@ def shipped():
 
 def test_shipped_set_loads_every_document(shipped) -> None:
     assert shipped.settings.name == "default"
-    assert [p.name for p in shipped.policies] == ["urgent", "standard"]  # by priority
+    assert [p.name for p in shipped.policies] == ["urgent", "quarantine", "standard"]  # by priority
     assert [j.name for j in shipped.journeys] == ["refund"]
     assert len(shipped.version) == 16
 

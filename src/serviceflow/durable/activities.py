@@ -14,11 +14,12 @@ from temporalio.service import RPCError
 from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
 from serviceflow.durable.metrics import WorkerMetrics
+from serviceflow.durable.notifier import NotificationFailed, Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.errors import ServiceflowError, TicketGone
-from serviceflow.model import CaseState, Roster
+from serviceflow.model import QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
 from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,18 @@ class CaseActivities:
     """The worker's activities, with what they need injected (the policy store, the roster)."""
 
     def __init__(
-        self, store: PolicyStore, roster: Roster | None = None, client: Client | None = None
+        self,
+        store: PolicyStore,
+        roster: Roster | None = None,
+        client: Client | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
-        """``client`` lets a new case find the requester's open cases (repeat contacts)."""
+        """``client`` lets a new case find the requester's open cases (repeat contacts);
+        ``notifier`` delivers the notifications of review cases, which have no ticket."""
         self.store = store
         self.roster = roster or Roster()
         self.client = client
+        self.notifier = notifier or Notifier()
         self.metrics = WorkerMetrics()
 
     @activity.defn(name="decide")
@@ -71,6 +78,8 @@ class CaseActivities:
         return result
 
     async def _carry_out(self, request: ActionRequest) -> ActionResult:
+        if request.ticket_id.startswith(QUARANTINE_PREFIX):
+            return await self._on_review_case(request)
         hook = get_plugin_manager().hook.serviceflow_apply_action
         pending = hook(
             vendor=request.vendor,
@@ -97,3 +106,19 @@ class CaseActivities:
             log.error("action %s %s failed: %s", request.action.type, request.action.key, exc)
             return ActionResult(key=request.action.key, outcome=f"failed: {exc}")
         return ActionResult(key=request.action.key, outcome=str(outcome))
+
+    async def _on_review_case(self, request: ActionRequest) -> ActionResult:
+        """A review case's message is not a ticket yet: serviceflow keeps its owner, and its
+        warnings and escalations go to the notifier instead of an internal note."""
+        action = request.action
+        if isinstance(action, Notify):
+            try:
+                outcome = await self.notifier.send(request.case_id, action)
+            except NotificationFailed as exc:
+                if exc.retryable:
+                    raise
+                return ActionResult(key=action.key, outcome=f"failed: {exc}")
+            return ActionResult(key=action.key, outcome=outcome)
+        if isinstance(action, AssignOwner):
+            return ActionResult(key=action.key, outcome="done: the owner is kept in serviceflow")
+        return ActionResult(key=action.key, outcome=f"skipped: {action.type} needs a ticket")

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from serviceflow.engine.inputs import EngineInput
-from serviceflow.model import Action, CaseState, Decision
+from serviceflow.model import Action, CaseState, Decision, QuarantinedMessage
 
 
 class Message(BaseModel):
@@ -58,3 +58,50 @@ class ActionResult(Message):
 class CaseResult(Message):
     case_id: str
     closed_at: datetime | None
+
+
+# -- the quarantine watcher ----------------------------------------------------------------------
+
+
+class WatchStart(Message):
+    """A quarantine watcher's input: the account, the poll interval, and what it already knows."""
+
+    vendor: str
+    account: str
+    interval_seconds: float = 300.0
+    known: dict[str, str] = {}  # message id -> verdict
+    reviews: dict[str, QuarantinedMessage] = {}  # the messages under review, by id
+    polls_before_continue: int = 200  # polls per run before continue-as-new
+
+
+class QuarantineListing(Message):
+    messages: list[QuarantinedMessage]
+
+
+class TriageRequest(Message):
+    message: QuarantinedMessage
+    now: AwareDatetime
+
+
+class TriageResult(Message):
+    verdict: str  # recover, review, ignore, dismiss
+    policy: str
+    rule: str
+    reason: str
+    errors: list[str] = []
+    policy_version: str = ""
+
+
+class QuarantineAct(Message):
+    """Carry out a triage verdict on one message (recover, review, dismiss), or close its review."""
+
+    message: QuarantinedMessage
+    verdict: str
+    rule: str = ""
+    reason: str = ""
+    time: AwareDatetime | None = None  # when the watcher saw it leave the queue
+
+
+class QuarantineOutcome(Message):
+    outcome: str  # "recovered as 123", "review case ...", "dismissed", "gone"
+    case_id: str | None = None

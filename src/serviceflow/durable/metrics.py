@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from serviceflow.model import Action, CaseState, Notify
+from serviceflow.model import Action, CaseState, Notify, TicketKind
 
 
 @dataclass
@@ -30,6 +30,23 @@ class WorkerMetrics:
             "serviceflow_actions_total", "Actions carried out, by type and outcome.",
             ["type", "outcome"], registry=self.registry,
         )  # fmt: skip
+        self.in_quarantine = Gauge(
+            "serviceflow_quarantine_messages", "Messages in a helpdesk's quarantine at the last poll.",
+            ["vendor", "account"], registry=self.registry,
+        )  # fmt: skip
+        self.quarantined = Counter(
+            "serviceflow_quarantined_total", "Quarantined messages triaged, by verdict.",
+            ["vendor", "verdict"], registry=self.registry,
+        )  # fmt: skip
+        self.left_quarantine = Counter(
+            "serviceflow_quarantine_left_total",
+            "Quarantined messages that left the queue: recovered, dismissed (by serviceflow) or left.",
+            ["vendor", "how"], registry=self.registry,
+        )  # fmt: skip
+        self.review_breaches = Counter(
+            "serviceflow_review_breaches_total", "Review cases of quarantined mail that breached a target.",
+            ["rule"], registry=self.registry,
+        )  # fmt: skip
         self.rule_errors = Counter(
             "serviceflow_rule_errors_total", "CEL rule errors (the safe default was applied).",
             registry=self.registry,
@@ -40,6 +57,8 @@ class WorkerMetrics:
         for target in after.targets:
             if target.breached_at and target.id not in breached_before:
                 self.breaches.labels(target.policy, target.name).inc()
+                if after.ticket.kind is TicketKind.QUARANTINED:
+                    self.review_breaches.labels(target.name).inc()
         if errors:
             self.rule_errors.inc(errors)
 

@@ -29,3 +29,14 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, description="Serve the worker's Prometheus metrics on this port."
     )
+    notify_url: str | None = Field(
+        default=None,
+        description="Incoming-webhook URL (Slack-compatible JSON) for review-case notifications.",
+    )
+    quarantine_watch: list[str] = Field(
+        default_factory=list,
+        description='Helpdesk accounts whose quarantine to watch, as JSON: ["zendesk:acme"].',
+    )
+    quarantine_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between two polls of a quarantine."
+    )

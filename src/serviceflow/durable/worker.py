@@ -12,11 +12,16 @@ import signal
 
 from prometheus_client import start_http_server
 from temporalio.client import Client, TLSConfig
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from serviceflow.durable.activities import CaseActivities, load_roster
+from serviceflow.durable.messages import WatchStart
+from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
+from serviceflow.durable.quarantine_activities import QuarantineActivities
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.workflows import CaseWorkflow
 
@@ -43,13 +48,49 @@ async def connect(settings: Settings) -> Client:
     )
 
 
-def build_worker(client: Client, settings: Settings, activities: CaseActivities) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    activities: CaseActivities,
+    quarantine: QuarantineActivities | None = None,
+) -> Worker:
+    quarantine = quarantine or QuarantineActivities(
+        activities.store, client, settings.task_queue, activities.metrics
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[CaseWorkflow],
-        activities=[activities.decide, activities.carry_out],
+        workflows=[CaseWorkflow, QuarantineWatcher],
+        activities=[
+            activities.decide,
+            activities.carry_out,
+            quarantine.list_quarantined,
+            quarantine.triage_quarantined,
+            quarantine.act_on_quarantined,
+        ],
     )
+
+
+async def start_watchers(client: Client, settings: Settings) -> list[str]:
+    """Start a quarantine watcher for each ``SERVICEFLOW_QUARANTINE_WATCH`` account (one that
+    runs already is kept, and told the current interval); returns their workflow ids."""
+    started = []
+    for entry in settings.quarantine_watch:
+        vendor, _, account = entry.partition(":")
+        if not vendor or not account:
+            raise ValueError(
+                f"SERVICEFLOW_QUARANTINE_WATCH entry {entry!r} is not 'vendor:account' (e.g. zendesk:acme)"
+            )
+        handle = await client.start_workflow(
+            QuarantineWatcher.run,
+            WatchStart(vendor=vendor, account=account, interval_seconds=settings.quarantine_interval),
+            id=watcher_id(vendor, account),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await handle.signal(QuarantineWatcher.configure, settings.quarantine_interval)
+        started.append(handle.id)
+    return started
 
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
@@ -60,7 +101,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     """
     store = PolicyStore(settings.policies)
     client = await connect(settings)
-    activities = CaseActivities(store, load_roster(settings.roster), client)
+    activities = CaseActivities(store, load_roster(settings.roster), client, Notifier(settings.notify_url))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -79,5 +120,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         store.current().version,
     )
     async with worker:
+        for watcher in await start_watchers(client, settings):
+            log.info("watching the quarantine: %s every %.0f s", watcher, settings.quarantine_interval)
         await stop.wait()
         log.info("stopping: finishing in-flight tasks")

@@ -148,8 +148,11 @@ class _Run(Ownership, Deadlines, Handoffs, Clock):
             {"ticket": freshest, "event": event, "case": self.state.view, "now": event.time},
             cache=self.rules.cache,
         )
+        kind = freshest.kind.value
         matching = [
-            p for p in self.rules.policies if self.evaluator.test(p.match, policy=p.name, rule="match")
+            p
+            for p in self.rules.policies
+            if p.kind == kind and self.evaluator.test(p.match, policy=p.name, rule="match")
         ]
         linked = new_case and self._same_case(matching, event)
         if not linked:

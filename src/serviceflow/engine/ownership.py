@@ -17,6 +17,7 @@ from serviceflow.model import (
     MergeTickets,
     OwnershipChange,
     TicketEvent,
+    TicketKind,
 )
 
 
@@ -82,6 +83,8 @@ class Ownership(RunBase):
                 )
             self._set_owner(choice, event.time)
             return
+        if ticket.kind is TicketKind.QUARANTINED:
+            return  # quarantined mail has no assignee in the helpdesk: serviceflow keeps the owner
         pool = owner.partition(":")[2] if owner.startswith("group:") else None
         if ticket.assignee is None and (pool is None or ticket.group != pool):
             where = f" (filed to group {ticket.group})" if ticket.group else ""
@@ -138,6 +141,8 @@ class Ownership(RunBase):
             for other in self.context.open_cases:
                 if other.case_id == self.state.case_id or other.finished:
                     continue
+                if other.ticket.kind is not self.state.ticket.kind:
+                    continue  # a review case of quarantined mail is not a customer's case
                 candidate = self.evaluator.with_values(other=other.view(), other_ticket=other.ticket)
                 if not candidate.test(expression, policy=policy.name, rule="same_case"):
                     continue

@@ -23,6 +23,7 @@ from serviceflow.policy.schema import (
     Ladder,
     OwnerRule,
     PolicySpec,
+    QuarantineRule,
     SameCaseRule,
     Stage,
 )
@@ -115,10 +116,16 @@ class PolicyRuntime:
     acknowledge: AcknowledgeRuntime | None
     same_case: tuple[SameCaseRule, Expression] | None
     authority: AuthorityRuntime | None
+    quarantine: tuple[tuple[QuarantineRule, Expression], ...] = ()
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        """The kind of ticket the policy applies to: "ticket" or "quarantined"."""
+        return self.spec.applies_to
 
 
 @dataclass(frozen=True)
@@ -320,6 +327,10 @@ class Rules:
             acknowledge=acknowledge,
             same_case=same_case,
             authority=authority,
+            quarantine=tuple(
+                (rule, self._expr("Policy", name, "quarantine", index, "when"))
+                for index, rule in enumerate(spec.quarantine)
+            ),
         )
 
     def _journey(self, spec: JourneySpec) -> JourneyRuntime:

@@ -28,7 +28,7 @@ from serviceflow.model.case import (
 from serviceflow.model.events import Actor, ActorRole, EventKind, TicketEvent
 from serviceflow.model.quarantine import QUARANTINE_PREFIX, QuarantinedMessage
 from serviceflow.model.roster import Agent, Group, Remedy, Roster
-from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketStatus
+from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketKind, TicketStatus
 
 __all__ = [
     "QUARANTINE_PREFIX",
@@ -66,5 +66,6 @@ __all__ = [
     "TargetView",
     "Ticket",
     "TicketEvent",
+    "TicketKind",
     "TicketStatus",
 ]

@@ -38,6 +38,13 @@ class Channel(StrEnum):
     OTHER = "other"
 
 
+class TicketKind(StrEnum):
+    """What a case is about: a helpdesk ticket, or a message the helpdesk quarantined."""
+
+    TICKET = "ticket"
+    QUARANTINED = "quarantined"
+
+
 class Model(BaseModel):
     """Base of the domain models: immutable, strict about unknown fields."""
 
@@ -59,6 +66,10 @@ class Ticket(Model):
     """
 
     id: str
+    kind: TicketKind = Field(
+        default=TicketKind.TICKET,
+        description="'quarantined' for a review case of suspended or spam mail (not yet a ticket).",
+    )
     vendor: str = Field(description="The plugin that owns the ticket, e.g. 'zendesk'.")
     account: str = Field(description="The helpdesk account: Zendesk subdomain, Freshdesk domain.")
     subject: str = ""

@@ -16,6 +16,7 @@ from serviceflow.model import (
     Channel,
     EventKind,
     Priority,
+    QuarantinedMessage,
     Remedy,
     Requester,
     TargetStatus,
@@ -95,5 +96,23 @@ def sample_values(variables: Mapping[str, CelType]) -> dict[str, Any]:
         "other": sample_case("zendesk:example:998"),
         "other_ticket": sample_ticket("998"),
         "remedy": Remedy(kind="refund", amount=49.5, currency="EUR"),
+        "message": sample_message(),
+        "open_cases": [sample_case("zendesk:example:998")],
     }
     return {name: everything[name] for name in variables if name in everything}
+
+
+def sample_message() -> QuarantinedMessage:
+    """A suspended email from a customer, as a quarantine rule sees it."""
+    return QuarantinedMessage(
+        id="435",
+        vendor="zendesk",
+        account="example",
+        sender=Requester(id="u-77", email="dana@example.com", name="Dana Smith"),
+        subject="Still no refund",
+        excerpt="This is the third time I am writing about my refund.",
+        cause="Detected as spam",
+        recipient="manager@shop.example",
+        received_at=NOW,
+        expires_at=NOW + timedelta(days=14),
+    )

@@ -51,6 +51,11 @@ SameCaseCondition = Annotated[
     str, CelField("same_case"), Field(description="CEL over `ticket` and `other`; a bool.")
 ]
 RemedyCondition = Annotated[str, CelField("remedy"), Field(description="CEL over `remedy`; a bool.")]
+QuarantineCondition = Annotated[
+    str,
+    CelField("quarantine"),
+    Field(description="CEL over `message`, `open_cases`, `ticket` and `now`; a bool."),
+]
 Within = Annotated[
     str,
     SpanField("case"),
@@ -298,11 +303,27 @@ class Authority(Spec):
     escalation: Name | None = None
 
 
+class QuarantineRule(Spec):
+    """What to do with a message the helpdesk quarantined; the first rule whose ``when`` holds
+    decides. A message no rule takes is reviewed: nothing auto-sorted goes unread."""
+
+    name: Name
+    when: QuarantineCondition = "true"
+    do: Literal["recover", "review", "ignore", "dismiss"] = Field(
+        description="recover: make it a ticket now; review: a person decides (a review case); "
+        "ignore: leave it in the queue; dismiss: delete it from the helpdesk."
+    )
+
+
 class PolicySpec(Spec):
     api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
     name: Name
     description: str = ""
+    applies_to: Literal["ticket", "quarantined"] = Field(
+        default="ticket",
+        description="'quarantined': review cases of suspended or spam mail, not tickets.",
+    )
     match: Condition = "true"
     priority: int = Field(default=0, description="Higher first, where several policies match.")
     calendar: Name | None = None
@@ -312,6 +333,15 @@ class PolicySpec(Spec):
     acknowledge: AcknowledgeRule | None = None
     same_case: SameCaseRule | None = None
     authority: Authority | None = None
+    quarantine: list[QuarantineRule] = Field(
+        default=[], description="Triage of quarantined mail; only where applies_to is 'quarantined'."
+    )
+
+    @model_validator(mode="after")
+    def _quarantine_rules_need_quarantined(self) -> PolicySpec:
+        if self.quarantine and self.applies_to != "quarantined":
+            raise ValueError("quarantine rules need 'applies_to: quarantined' on their policy")
+        return self
 
 
 # -- journeys --------------------------------------------------------------------------------

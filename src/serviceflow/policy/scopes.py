@@ -7,6 +7,7 @@ case           ticket, event, case, now
 agent          ticket, event, case, now, agent (a candidate owner)
 same_case      ticket, event, now (the new contact), other, other_ticket (an open case)
 remedy         ticket, case, now, remedy (what the owner wants to grant)
+quarantine     message (quarantined mail), open_cases (the sender's), ticket, now
 =============  ==========================================================================
 """
 
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from serviceflow.cel.types import TIMESTAMP, CelType, struct_of
-from serviceflow.model import Agent, CaseView, Remedy, Ticket, TicketEvent
+from serviceflow.cel.types import TIMESTAMP, CelType, list_of, struct_of
+from serviceflow.model import Agent, CaseView, QuarantinedMessage, Remedy, Ticket, TicketEvent
 
 _TICKET = struct_of(Ticket)
 _EVENT = struct_of(TicketEvent)
@@ -39,6 +40,12 @@ SCOPES = MappingProxyType(
             "case": _CASE,
             "now": TIMESTAMP,
             "remedy": struct_of(Remedy),
+        },
+        "quarantine": {
+            "message": struct_of(QuarantinedMessage),
+            "open_cases": list_of(_CASE),
+            "ticket": _TICKET,
+            "now": TIMESTAMP,
         },
     }
 )

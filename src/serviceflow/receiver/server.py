@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Settings
@@ -38,10 +39,19 @@ def receiver_for(settings: Settings) -> Receiver:
     )
 
 
-@contextlib.asynccontextmanager
-async def serving(receiver: Receiver, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
+def serving(
+    receiver: Receiver, host: str, port: int
+) -> contextlib.AbstractAsyncContextManager[uvicorn.Server]:
     """Run the receiver on host:port inside the current event loop until the block ends."""
-    config = uvicorn.Config(receiver.app(), host=host, port=port, log_level="warning", lifespan="off")
+    return serving_app(receiver.app(), host, port)
+
+
+@contextlib.asynccontextmanager
+async def serving_app(app: ASGIApp, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
+    """Run an ASGI app on host:port inside the current event loop until the block ends."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
@@ -50,7 +60,7 @@ async def serving(receiver: Receiver, host: str, port: int) -> AsyncIterator[uvi
         if task.done():
             task.result()  # raises why it could not start
         if loop.time() > deadline:
-            raise RuntimeError(f"the webhook receiver did not start on {host}:{port}")
+            raise RuntimeError(f"the server did not start on {host}:{port}")
         await asyncio.sleep(0.02)
     try:
         yield server

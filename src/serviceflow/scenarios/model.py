@@ -30,6 +30,17 @@ class TicketSeed(_Spec):
     custom_fields: dict[str, Any] = {}
 
 
+class MessageSeed(_Spec):
+    """A message the helpdesk will quarantine (suspended or spam); it arrives with a step."""
+
+    id: str
+    sender: dict[str, Any] = Field(default_factory=lambda: {"id": "stranger@example.net"})
+    subject: str = "A message"
+    excerpt: str = ""
+    cause: str = "Detected as spam"
+    recipient: str | None = None
+
+
 class Actor(_Spec):
     role: Literal["customer", "agent", "system"]
     id: str | None = None
@@ -68,9 +79,25 @@ class Expectation(_Spec):
     linked: list[str] | None = None
     closed: bool | None = None
     errors: int | None = Field(default=None, description="Rule errors recorded so far.")
+    triage: dict[str, str] = Field(
+        default_factory=dict,
+        description="Quarantined message id -> its verdict (recover, review, ignore, dismiss), "
+        "optionally with the rule: 'recover by recover-known-customer'.",
+    )
 
 
-STEP_KINDS = ("event", "advance", "at", "remedy", "approve", "reassign", "promise", "expect")
+STEP_KINDS = (
+    "event",
+    "advance",
+    "at",
+    "remedy",
+    "approve",
+    "reassign",
+    "promise",
+    "quarantined",
+    "left_queue",
+    "expect",
+)
 
 
 class Step(_Spec):
@@ -91,6 +118,15 @@ class Step(_Spec):
     approve: dict[str, Any] | None = None
     reassign: dict[str, Any] | None = None
     promise: dict[str, Any] | None = None
+    quarantined: str | None = Field(
+        default=None, description="A message (from `quarantine`) lands in the helpdesk's quarantine now."
+    )
+    becomes: str | None = Field(
+        default=None, description="With `quarantined`: the ticket id it gets if it is recovered."
+    )
+    left_queue: str | None = Field(
+        default=None, description="A person recovered or deleted the quarantined message in the helpdesk."
+    )
     expect: Expectation | None = None
     repeat: int = Field(default=1, ge=1, description="Deliver the event this many times (duplicates).")
 
@@ -116,6 +152,9 @@ class Scenario(_Spec):
     start: AwareDatetime
     roster: Roster = Roster()
     tickets: list[TicketSeed] = Field(default_factory=lambda: [TicketSeed()])
+    quarantine: list[MessageSeed] = Field(
+        default_factory=list, description="Messages the helpdesk quarantines during the scenario."
+    )
     vendor: str = "demo"
     account: str = "demo"
     steps: list[Step] = Field(min_length=1)

@@ -26,6 +26,7 @@ from serviceflow.engine.inputs import (
     ResolveApproval,
     WakeUp,
 )
+from serviceflow.engine.quarantine import Triage, arrival_event, departure_event, triage
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -38,6 +39,7 @@ from serviceflow.model import (
     EventKind,
     LinkCase,
     Notify,
+    QuarantinedMessage,
     RemoveTags,
     Requester,
     Roster,
@@ -45,9 +47,10 @@ from serviceflow.model import (
     SetStatus,
     Ticket,
     TicketEvent,
+    TicketKind,
 )
 from serviceflow.policy.durations import DurationSyntaxError, parse_duration
-from serviceflow.scenarios.model import Expectation, ExpectedAction, Scenario, Step
+from serviceflow.scenarios.model import Expectation, ExpectedAction, MessageSeed, Scenario, Step
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -104,6 +107,9 @@ class Simulation:
                 updated_at=scenario.start,
                 **data,
             )
+        self.messages: dict[str, MessageSeed] = {seed.id: seed for seed in scenario.quarantine}
+        self.quarantined: dict[str, QuarantinedMessage] = {}
+        self.triaged: dict[str, Triage] = {}
         self.primary = scenario.tickets[0].id
         self.cases: dict[str, CaseState] = {}
         self.issued: list[Issued] = []
@@ -223,10 +229,76 @@ class Simulation:
         elif kind == "promise":
             assert step.promise is not None
             self._manual(step, RecordPromise(**{"by": "owner", **step.promise}))
+        elif kind == "quarantined":
+            assert step.quarantined is not None
+            self._quarantine(step.quarantined, step.becomes)
+        elif kind == "left_queue":
+            assert step.left_queue is not None
+            self._left_queue(step.left_queue)
         elif kind == "expect":
             assert step.expect is not None
             return self.check(step.expect)
         return []
+
+    # -- quarantined mail ----------------------------------------------------------------------
+
+    def _quarantine(self, message_id: str, becomes: str | None) -> None:
+        """What the quarantine watcher does with a message it finds: triage, then act."""
+        seed = self.messages.get(message_id)
+        if seed is None:
+            known = ", ".join(self.messages) or "none"
+            raise ScenarioError(f"unknown quarantined message {message_id!r}; the scenario's: {known}")
+        message = QuarantinedMessage(
+            id=seed.id,
+            vendor=self.scenario.vendor,
+            account=self.scenario.account,
+            sender=Requester.model_validate(seed.sender),
+            subject=seed.subject,
+            excerpt=seed.excerpt,
+            cause=seed.cause,
+            recipient=seed.recipient,
+            received_at=self.now,
+            expires_at=self.now + timedelta(days=14),
+        )
+        self.quarantined[seed.id] = message
+        senders_cases = [
+            case
+            for case in self.cases.values()
+            if case.ticket.kind is TicketKind.TICKET
+            and case.ticket.requester.id == message.sender.id
+            and not case.finished
+        ]
+        verdict = triage(message, self.rules, senders_cases, self.now)
+        self.triaged[seed.id] = verdict
+        self.exercised.add((verdict.policy, verdict.rule))
+        if verdict.verdict == "review":
+            event = arrival_event(message)
+        elif verdict.verdict == "recover":
+            ticket = Ticket(
+                id=becomes or f"recovered-{seed.id}",
+                vendor=message.vendor,
+                account=message.account,
+                subject=message.subject,
+                channel=message.channel,
+                requester=message.sender,
+                recipient=message.recipient,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+            event = arrival_event(message).model_copy(update={"id": f"{ticket.id}-created", "ticket": ticket})
+        else:
+            return
+        self.tickets[event.ticket.id] = event.ticket
+        self._decide(event.ticket.id, EventInput(event=event), self.now)
+
+    def _left_queue(self, message_id: str) -> None:
+        message = self.quarantined.get(message_id)
+        if message is None:
+            raise ScenarioError(f"message {message_id!r} was never quarantined: add a `quarantined` step")
+        event = departure_event(message, self.now, "recovered or deleted by a person in the helpdesk")
+        if event.ticket.id in self.cases:
+            self.tickets[event.ticket.id] = event.ticket
+            self._decide(event.ticket.id, EventInput(event=event), self.now)
 
     def _manual(self, step: Step, engine_input: EngineInput) -> None:
         ticket_id = step.ticket or self.primary
@@ -353,8 +425,12 @@ class Simulation:
         failures: list[str] = []
         since = self.issued[self.checked_up_to :]
         self.checked_up_to = len(self.issued)
+        for message_id, wanted in expect.triage.items():
+            failures.extend(self._check_triage(message_id, wanted))
         if case is None:
-            return [f"ticket {ticket_id} has no case (no event reached it)"]
+            if expect.triage and expect.ticket is None:
+                return failures  # only the triage was asked about
+            return [*failures, f"ticket {ticket_id} has no case (no event reached it)"]
         if expect.owner is not None and case.owner != expect.owner:
             failures.append(f"owner: expected {expect.owner}, got {case.owner}")
         if expect.no_actions and since:
@@ -385,6 +461,16 @@ class Simulation:
             if count != expect.errors:
                 failures.append(f"errors: expected {expect.errors}, got {count}")
         return failures
+
+    def _check_triage(self, message_id: str, wanted: str) -> list[str]:
+        verdict, _, rule = (part.strip() for part in wanted.partition(" by "))
+        got = self.triaged.get(message_id)
+        if got is None:
+            return [f"triage: message {message_id} was not triaged (no `quarantined` step for it)"]
+        if got.verdict != verdict or (rule and got.rule != rule):
+            got_text = f"{got.verdict} by {got.rule} ({got.reason})"
+            return [f"triage of {message_id}: expected {wanted}, got {got_text}"]
+        return []
 
     def _check_target(self, case: CaseState, name: str, wanted: str | dict[str, Any]) -> list[str]:
         instances = [t for t in case.targets if t.name == name]

@@ -105,6 +105,7 @@ def rule_inventory(rules: Rules) -> list[tuple[str, str]]:
         if policy.authority:
             inventory.append((policy.name, "authority"))
             inventory.extend((policy.name, name) for name, _ in policy.authority.grants)
+        inventory.extend((policy.name, rule.name) for rule, _ in policy.quarantine)
     for journey in rules.journeys:
         inventory.append((journey.name, "start"))
         inventory.extend((journey.name, s.spec.name) for s in journey.stages)

@@ -1,0 +1,188 @@
+"""The quarantine watcher on a real time-skipping server, against a quarantine that a person can
+empty and that answers 429 on demand: nothing lost, nothing doubled, reviews that escalate."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest_asyncio
+from durable_support import POLL, FakeQuarantine, NotificationSink, wait_until
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from serviceflow.durable.binaries import temporal_test_server
+from serviceflow.durable.messages import CaseResult, WatchStart
+from serviceflow.durable.quarantine import QuarantineWatcher
+from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.model import CaseState, Requester, TicketKind
+
+REPO = Path(__file__).resolve().parents[2]
+HOUR = 3600.0
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module's own: days pass here, and a workflow another
+    module left behind on a queue with no worker would hold the clock still."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+async def watch(
+    env: WorkflowEnvironment, built: Worker, *, interval: float = HOUR, polls_before_continue: int = 200
+) -> WorkflowHandle:
+    return await env.client.start_workflow(
+        QuarantineWatcher.run,
+        WatchStart(
+            vendor="demo",
+            account="demo",
+            interval_seconds=interval,
+            polls_before_continue=polls_before_continue,
+        ),
+        id=f"quarantine:demo:demo:{uuid.uuid4()}",
+        task_queue=built.task_queue,
+    )
+
+
+async def state_when(
+    env: WorkflowEnvironment, case_id: str, predicate: Callable[[CaseState], bool], what: str
+) -> CaseState:
+    """The case's state once it exists and ``predicate`` holds (bounded wait)."""
+    handle = env.client.get_workflow_handle(case_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        try:
+            state = await handle.query(CaseWorkflow.case_state, result_type=CaseState)
+        except RPCError:  # not started yet
+            state = None
+        if state is not None and predicate(state):
+            return state
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what} on {case_id}")
+        await asyncio.sleep(POLL)
+
+
+async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_reviewed(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, notifications: NotificationSink
+) -> None:
+    built = worker(notify_url=notifications.url)
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m1", now, subject="Partnership", sender=Requester(id="press@news.example"))
+        watcher = await watch(env, built)
+        state = await state_when(env, "demo:demo:quarantine-m1", lambda s: s.owner is not None, "a reviewer")
+        assert state.owner == "tia" and state.ticket.kind is TicketKind.QUARANTINED
+        review = next(t for t in state.targets if t.name == "review")
+        assert review.due_at is not None
+        await env.sleep(review.due_at - now - timedelta(minutes=1))
+        escalations = [n for n in notifications.received if n["escalation_level"]]
+        assert escalations == []  # before the deadline only the owner is warned, if anyone
+        assert all(n["recipients"] == ["tia"] for n in notifications.received)
+        await env.sleep(timedelta(minutes=2))
+        await wait_until(
+            lambda: any(n["escalation_level"] == 1 for n in notifications.received), 20, "the escalation"
+        )
+        (escalation,) = [n for n in notifications.received if n["escalation_level"] == 1]
+        assert escalation["recipients"] == ["lee"]
+        assert escalation["case"] == "demo:demo:quarantine-m1" and escalation["rule"] == "review"
+        metric = built.activities.metrics.registry.get_sample_value  # type: ignore[attr-defined]
+        assert metric("serviceflow_review_breaches_total", {"rule": "review"}) == 1
+        assert metric("serviceflow_quarantined_total", {"vendor": "demo", "verdict": "review"}) == 1
+        await watcher.terminate("done")
+        await env.client.get_workflow_handle("demo:demo:quarantine-m1").terminate("done")
+
+
+async def test_a_message_a_person_deals_with_closes_its_review(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine
+) -> None:
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m2", now)
+        watcher = await watch(env, built)
+        await state_when(env, "demo:demo:quarantine-m2", lambda s: s.owner is not None, "a reviewer")
+        del quarantine.queue["m2"]  # deleted in the helpdesk by a person
+        await watcher.signal(QuarantineWatcher.poll)
+        review = env.client.get_workflow_handle("demo:demo:quarantine-m2", result_type=CaseResult)
+        result = await asyncio.wait_for(review.result(), 30)
+        assert result.closed_at is not None
+        known = await watcher.query(QuarantineWatcher.known_messages)
+        assert "m2" not in known
+        await watcher.terminate("done")
+
+
+async def test_a_message_seen_on_many_polls_is_one_review_across_continue_as_new(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine
+) -> None:
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m3", now)
+        watcher = await watch(env, built, polls_before_continue=1)  # a new run after every poll
+        await state_when(env, "demo:demo:quarantine-m3", lambda s: s.owner is not None, "a reviewer")
+        await env.sleep(timedelta(hours=3, minutes=30))
+        await wait_until(lambda: quarantine.polls >= 4, 20, "four polls")
+        state = await state_when(env, "demo:demo:quarantine-m3", lambda s: True, "the review")
+        assert state.seen_events == ("quarantine-m3/arrived",)
+        assert len(state.ownership) == 1
+        assert await watcher.query(QuarantineWatcher.known_messages) == {"m3": "review"}
+        await watcher.terminate("done")
+        await env.client.get_workflow_handle("demo:demo:quarantine-m3").terminate("done")
+
+
+async def test_a_rate_limited_poll_is_retried_and_loses_nothing(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine
+) -> None:
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m4", now)
+        quarantine.fail_next_polls = 2
+        watcher = await watch(env, built)
+        await state_when(env, "demo:demo:quarantine-m4", lambda s: s.owner is not None, "a reviewer")
+        assert quarantine.failed_polls == 2 and quarantine.polls == 1
+        await watcher.terminate("done")
+        await env.client.get_workflow_handle("demo:demo:quarantine-m4").terminate("done")
+
+
+POLICY = """apiVersion: serviceflow/v1
+kind: Policy
+name: q
+applies_to: quarantined
+quarantine:
+  - {name: our-customers, when: 'message.sender.email.endsWith("@customer.example")', do: recover}
+  - {name: junk, when: 'message.subject.contains("WIN")', do: dismiss}
+"""
+
+
+async def test_recover_and_dismiss_verdicts_are_carried_out_in_the_helpdesk(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, helpdesk, write_policies
+) -> None:
+    folder = write_policies({"q.yaml": POLICY})
+    built = worker([folder])
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m5", now, sender=Requester(id="c9", email="c9@customer.example"))
+        quarantine.add("m6", now, subject="YOU WIN")
+        watcher = await watch(env, built)
+        await wait_until(lambda: quarantine.recovered and quarantine.dismissed, 20, "recover and dismiss")
+        assert (quarantine.recovered, quarantine.dismissed) == (["m5"], ["m6"])
+        case = await state_when(env, "demo:demo:rm5", lambda s: True, "the recovered ticket's case")
+        assert case.ticket.kind is TicketKind.TICKET and case.ticket.requester.id == "c9"
+        assert case.opened_at == now  # the customer has waited since the message arrived
+        await watcher.terminate("done")
+        await env.client.get_workflow_handle("demo:demo:rm5").terminate("done")
