@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from serviceflow.durable.activities import CaseActivities, load_roster  # noqa: E402
+from serviceflow.durable.activities import CaseActivities  # noqa: E402
 from serviceflow.durable.cases import deliver  # noqa: E402
 from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
+from serviceflow.durable.roster_source import load_roster_file  # noqa: E402
 from serviceflow.durable.settings import Settings  # noqa: E402
 from serviceflow.durable.worker import connect  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
@@ -115,7 +116,7 @@ async def main(cases: int, rate: float, within: int) -> None:
         settings = Settings(temporal_address=server.address, task_queue="bench")
         client = await connect(settings)
         store = PolicyStore([root / "policies"])
-        activities = CaseActivities(store, load_roster(root / "roster.yaml"))
+        activities = CaseActivities(store, load_roster_file(root / "roster.yaml"))
         worker = Worker(
             client,
             task_queue="bench",

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from serviceflow.cli.run import _exit, _settings
-from serviceflow.model import CaseState, TargetStatus
+from serviceflow.model import QUARANTINE_PREFIX, CaseState, TargetStatus, TicketKind
 
 app = typer.Typer(help="Look at cases: owners, deadlines, breaches, decisions.", no_args_is_help=True)
 console = Console()
@@ -31,7 +31,8 @@ def list_command(
     all_: Annotated[bool, typer.Option("--all", help="Include closed cases.")] = False,
     address: Annotated[str | None, typer.Option(help="Temporal address.")] = None,
 ) -> None:
-    """The cases, their owner, the next deadline with time left, and breaches."""
+    """The cases and review tasks (quarantined mail), their owner, the next deadline with time
+    left, and breaches."""
     from serviceflow.durable.cases import list_cases
     from serviceflow.durable.worker import connect
 
@@ -39,13 +40,15 @@ def list_command(
         client = await connect(_settings(temporal_address=address))
         cases = await list_cases(client, include_closed=all_)
         now = datetime.now(UTC)
-        table = Table("case", "status", "owner", "next deadline", "time left", "breaches")
+        table = Table("case", "kind", "status", "owner", "next deadline", "time left", "breaches")
         for case in cases:
             state = case.state
             running = [t for t in (state.targets if state else ()) if t.status is TargetStatus.RUNNING]
             nearest = min(running, key=lambda t: t.due_at or now, default=None)
+            kind = "review" if QUARANTINE_PREFIX in case.case_id else "ticket"
             table.add_row(
                 case.case_id,
+                kind,
                 case.status,
                 (state.owner if state else None) or "-",
                 f"{nearest.name} {nearest.due_at:%Y-%m-%d %H:%M}" if nearest and nearest.due_at else "-",
@@ -80,6 +83,12 @@ def show_command(
 def _print_case(state: CaseState) -> None:
     now = datetime.now(UTC)
     console.print(f"[bold]{state.case_id}[/bold]  {state.ticket.subject!r}  owner: {state.owner or '-'}")
+    if state.ticket.kind is TicketKind.QUARANTINED:
+        fields = state.ticket.custom_fields
+        sender = state.ticket.requester.email or state.ticket.requester.id
+        cause = fields.get("cause") or "no cause given"
+        expires = fields.get("expires_at", "-")
+        console.print(f"  review of quarantined mail from {sender} ({cause}); the helpdesk deletes it {expires}")
     for change in state.ownership:
         console.print(f"  owner {change.owner} since {change.time:%Y-%m-%d %H:%M}: {change.reason}")
     targets = Table("deadline", "kind", "status", "due", "time left", "breached", "level")

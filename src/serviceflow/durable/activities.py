@@ -4,9 +4,7 @@ policy version it used), and carrying out actions through the vendor plugins."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-import yaml
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -23,12 +21,6 @@ from serviceflow.model import QUARANTINE_PREFIX, AssignOwner, CaseState, Notify,
 from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
-
-
-def load_roster(path: Path | None) -> Roster:
-    if path is None:
-        return Roster()
-    return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
 
 
 class CaseActivities:

@@ -25,7 +25,15 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = Field(default=None, description="Server CA, if not public.")
     temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key.")
     policies: list[Path] = Field(default_factory=lambda: [Path("policies"), Path("workflows")])
-    roster: Path | None = Field(default=None, description="A YAML roster of agents and groups.")
+    roster: Path | None = Field(
+        default=None,
+        description="A YAML roster of agents and groups; with roster_from, what the helpdesk lacks "
+        "(leads, skills, out of office).",
+    )
+    roster_from: str | None = Field(
+        default=None, description="Read agents and groups from this helpdesk: 'vendor:account'."
+    )
+    roster_refresh: float = Field(default=300.0, gt=0, description="Seconds between roster reads.")
     metrics_port: int | None = Field(
         default=None, description="Serve the worker's Prometheus metrics on this port."
     )

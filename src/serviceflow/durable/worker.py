@@ -16,14 +16,16 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from serviceflow.durable.activities import CaseActivities, load_roster
+from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.messages import WatchStart
 from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
 from serviceflow.durable.quarantine_activities import QuarantineActivities
+from serviceflow.durable.roster_source import RosterSource
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.model import Roster
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     """
     store = PolicyStore(settings.policies)
     client = await connect(settings)
-    activities = CaseActivities(store, load_roster(settings.roster), client, Notifier(settings.notify_url))
+    roster = RosterSource(settings.roster, settings.roster_from, settings.roster_refresh)
+    activities = CaseActivities(store, await roster.refresh(), client, Notifier(settings.notify_url))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -122,5 +125,11 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     async with worker:
         for watcher in await start_watchers(client, settings):
             log.info("watching the quarantine: %s every %.0f s", watcher, settings.quarantine_interval)
+
+        def use(fresh: Roster) -> None:
+            activities.roster = fresh
+
+        refreshing = asyncio.create_task(roster.keep_fresh(use, stop))
         await stop.wait()
+        await refreshing
         log.info("stopping: finishing in-flight tasks")

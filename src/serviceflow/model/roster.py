@@ -50,6 +50,51 @@ class Roster(Model):
         names = {group} | ({found.id, found.name} if found else set())
         return [a for a in self.agents if names.intersection(a.groups)]
 
+    def overlaid(self, overlay: Roster) -> Roster:
+        """This roster (the helpdesk's) with what only people know added from ``overlay`` (a
+        YAML file): leads, skills and out-of-office for agents matched by id or email, leads of
+        groups matched by id or name, and the overlay's own groups and agents (e.g. a lead who is
+        no agent in the helpdesk). Leads written as emails become the helpdesk's agent ids."""
+
+        def person(key: str | None) -> str | None:
+            found = self.agent(key)
+            return found.id if found else key
+
+        agents = []
+        for agent in self.agents:
+            extra = overlay.agent(agent.id) or (overlay.agent(agent.email) if agent.email else None)
+            if extra is None:
+                agents.append(agent)
+                continue
+            agents.append(
+                agent.model_copy(
+                    update={
+                        "lead": person(extra.lead) or agent.lead,
+                        "skills": tuple(dict.fromkeys((*agent.skills, *extra.skills))),
+                        "out_of_office": agent.out_of_office or extra.out_of_office,
+                        "groups": tuple(dict.fromkeys((*agent.groups, *extra.groups))),
+                    }
+                )
+            )
+        known = {a.id for a in agents} | {a.email for a in agents if a.email}
+        agents.extend(
+            a.model_copy(update={"lead": person(a.lead)})
+            for a in overlay.agents
+            if a.id not in known and (a.email is None or a.email not in known)
+        )
+        groups = []
+        for group in self.groups:
+            extra = overlay.group(group.id) or overlay.group(group.name)
+            lead = person(extra.lead) if extra and extra.lead else group.lead
+            groups.append(group.model_copy(update={"lead": lead}))
+        names = {g.id for g in groups} | {g.name for g in groups}
+        groups.extend(
+            g.model_copy(update={"lead": person(g.lead)})
+            for g in overlay.groups
+            if g.id not in names and g.name not in names
+        )
+        return Roster(agents=tuple(agents), groups=tuple(groups))
+
 
 class Remedy(Model):
     """Something the owner wants to grant the customer: a refund, a credit, a replacement."""

@@ -49,9 +49,7 @@ def serving(
 @contextlib.asynccontextmanager
 async def serving_app(app: ASGIApp, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
     """Run an ASGI app on host:port inside the current event loop until the block ends."""
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3"
-    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
