@@ -88,7 +88,7 @@ def _print_case(state: CaseState) -> None:
         sender = state.ticket.requester.email or state.ticket.requester.id
         cause = fields.get("cause") or "no cause given"
         expires = fields.get("expires_at", "-")
-        console.print(f"  review of quarantined mail from {sender} ({cause}); the helpdesk deletes it {expires}")
+        console.print(f"  review of quarantined mail from {sender} ({cause}); deleted at {expires}")
     for change in state.ownership:
         console.print(f"  owner {change.owner} since {change.time:%Y-%m-%d %H:%M}: {change.reason}")
     targets = Table("deadline", "kind", "status", "due", "time left", "breached", "level")
