@@ -1,0 +1,171 @@
+"""The whole system on 127.0.0.1: a Temporal dev server, `serviceflow worker` and `serviceflow
+serve` as their own processes, the fake Zendesk, and a relay between the fake and the receiver
+that delivers every webhook twice and out of order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from serviceflow_zendesk.fake import FakeZendesk
+
+from serviceflow.durable.devserver import DevServer
+
+POLL = 0.05  # seconds between looks at a condition; every wait is bounded
+SECRET = "sf-e2e-webhook-secret"
+
+POLICIES = """\
+apiVersion: serviceflow/v1
+kind: PolicySet
+name: e2e
+defaults: {escalation: quick, at_risk: 0.5}
+fallback: {owner: group:Frontline}
+escalations:
+  quick:
+    levels:
+      - notify: [owner.lead]
+---
+apiVersion: serviceflow/v1
+kind: Policy
+name: e2e
+owner:
+  - {name: desk, pick: round_robin, from: [group:Frontline]}
+targets:
+  - {name: reply, type: first_response, within: 8s}
+"""
+# Zendesk has no team leads: who leads whom is laid over the helpdesk's roster, by email.
+ROSTER_OVERLAY = """\
+agents:
+  - {id: ann@shop.example, lead: lee@shop.example}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    """``predicate()``'s value once it is truthy, or fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(POLL)
+
+
+@dataclass
+class Relay:
+    """Takes the fake's webhooks (answering 200) and passes each on to the receiver twice, every
+    batch newest first: a vendor that retries and reorders, as real ones do."""
+
+    target: str = ""
+    pending: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    forwarded: int = 0
+    largest_batch: int = 0  # deliveries reversed together (>1: some came out of order)
+
+    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {
+            k.decode(): v.decode()
+            for k, v in scope["headers"]
+            if k.decode().startswith("x-zendesk") or k.decode() == "content-type"
+        }
+        self.pending.append((headers, body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            while not stop.is_set():
+                batch, self.pending = self.pending, []
+                self.largest_batch = max(self.largest_batch, len(batch))
+                for _copy in range(2):
+                    for headers, body in reversed(batch):
+                        response = await client.post(self.target, content=body, headers=headers)
+                        self.statuses.append(response.status_code)
+                        self.forwarded += 1
+                try:
+                    await asyncio.wait_for(stop.wait(), 0.4)  # let a batch gather
+                except TimeoutError:
+                    pass
+
+
+class System:
+    """Everything of one end-to-end run, in ``root``."""
+
+    def __init__(self, root: Path, zendesk: FakeZendesk) -> None:
+        self.root = root
+        self.zendesk = zendesk
+        (root / "policies").mkdir()
+        (root / "policies" / "e2e.yaml").write_text(POLICIES)
+        (root / "roster.yaml").write_text(ROSTER_OVERLAY)
+        self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+        self.queue = f"e2e-{uuid.uuid4()}"
+        self.receiver_port = free_port()
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://127.0.0.1:{self.receiver_port}"
+
+    def env(self) -> dict[str, str]:
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("SERVICEFLOW_")}
+        return {
+            **environment,
+            "SERVICEFLOW_TEMPORAL_ADDRESS": self.server.address,
+            "SERVICEFLOW_TASK_QUEUE": self.queue,
+            "SERVICEFLOW_POLICIES": json.dumps([str(self.root / "policies")]),
+            "SERVICEFLOW_ROSTER": str(self.root / "roster.yaml"),
+            "SERVICEFLOW_ROSTER_FROM": "zendesk:127.0.0.1",
+            "SERVICEFLOW_ZENDESK_BASE_URL": self.zendesk.base_url,
+            "SERVICEFLOW_ZENDESK_EMAIL": self.zendesk.email,
+            "SERVICEFLOW_ZENDESK_API_TOKEN": self.zendesk.api_token,
+            "SERVICEFLOW_ZENDESK_WEBHOOK_SECRET": SECRET,
+        }
+
+    def start(self, *command: str, log: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "serviceflow", *command],
+            env=self.env(),
+            stdout=(self.root / log).open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.root / name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        self.server.stop()

@@ -1,0 +1,156 @@
+"""End to end, every part a real process or server on 127.0.0.1: a Temporal dev server,
+`serviceflow worker`, `serviceflow serve`, and the fake Zendesk sending signed webhooks through a
+relay that delivers each one twice and out of order. A customer's ticket goes in; the owner's
+assignment, the at-risk warning to the owner and the escalation to the owner's lead come out on
+the fake, at the right times, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from e2e_support import SECRET, Relay, System, free_port, wait_until
+from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.signature import sign
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from serviceflow.receiver.server import serving_app
+
+TARGET_SECONDS = 8  # the first-response target of e2e_support.POLICIES; warning at half of it
+
+
+@pytest_asyncio.fixture
+async def system(tmp_path: Path) -> AsyncIterator[System]:
+    zendesk = FakeZendesk().start()
+    running = System(tmp_path, zendesk)
+    frontline = zendesk.add_group("Frontline")
+    leads = zendesk.add_group("Leads")
+    running.ann = zendesk.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])  # type: ignore[attr-defined]
+    running.lee = zendesk.add_agent("Lee", email="lee@shop.example", groups=[leads["id"]])  # type: ignore[attr-defined]
+    try:
+        await running.server.start()
+        running.start("worker", log="worker.log")
+        running.start("serve", "--host", "127.0.0.1", "--port", str(running.receiver_port), log="serve.log")
+        async with httpx.AsyncClient() as http:
+
+            async def ready() -> bool:
+                try:
+                    return (await http.get(f"{running.receiver_url}/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while not await ready():
+                assert loop.time() < deadline, f"the receiver never got ready:\n{running.log('serve.log')}"
+                await asyncio.sleep(0.1)
+        yield running
+    finally:
+        running.stop()
+        zendesk.stop()
+
+
+def stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_a_ticket_gets_its_owner_warning_and_escalation_once_despite_duplicates(
+    system: System,
+) -> None:
+    zendesk = system.zendesk
+    relay = Relay(target=f"{system.receiver_url}/webhooks/zendesk")
+    relay_port = free_port()
+    stop = asyncio.Event()
+    async with serving_app(relay.app, "127.0.0.1", relay_port):
+        relaying = asyncio.create_task(relay.run(stop))
+        zendesk.add_webhook(f"http://127.0.0.1:{relay_port}/", secret=SECRET)
+        customer = zendesk.add_user("Casey", email="casey@example.com")
+        ticket = zendesk.state.add_ticket(
+            {
+                "subject": "Charged twice for order 1042",
+                "comment": {"body": "My card was charged twice.", "public": True},
+                "requester_id": customer["id"],
+            },
+            actor_id=customer["id"],
+            notify=True,
+        )
+        tid = ticket["id"]
+        ann, lee = system.ann["id"], system.lee["id"]  # type: ignore[attr-defined]
+
+        def serviceflow_notes() -> list[dict]:  # type: ignore[type-arg]
+            return [c for c in zendesk.comments(tid) if "[sf:" in (c.get("body") or "")]
+
+        try:
+            await wait_until(
+                lambda: zendesk.ticket(tid)["assignee_id"] == ann,
+                60,
+                f"Ann as owner\n{system.log('worker.log')}",
+            )
+            await wait_until(
+                lambda: any("Breached" in c["body"] for c in serviceflow_notes()),
+                60,
+                "the escalation (see worker.log)",
+            )
+            # Every copy of every delivery is in by now; give late copies a moment to arrive.
+            await wait_until(lambda: not relay.pending and relay.forwarded >= 4, 10, "the relay to drain")
+        finally:
+            stop.set()
+            await relaying
+
+    created = stamp(zendesk.ticket(tid)["created_at"])
+    notes = serviceflow_notes()
+    markers = [re.search(r"\[sf:([^\]]+)\]", c["body"]).group(1) for c in notes]  # type: ignore[union-attr]
+    assert len(markers) == len(set(markers)), f"a note was written twice: {markers}"
+    (warning,) = [c for c in notes if c["body"].startswith(f"To: {ann}\nAt risk")]
+    (escalation,) = [c for c in notes if c["body"].startswith(f"To: {lee}\nBreached")]
+    assert "escalation level 1" in escalation["body"]
+    warned_after = (stamp(warning["created_at"]) - created).total_seconds()
+    escalated_after = (stamp(escalation["created_at"]) - created).total_seconds()
+    assert TARGET_SECONDS / 2 - 1 <= warned_after < TARGET_SECONDS, warned_after
+    assert TARGET_SECONDS - 1 <= escalated_after <= TARGET_SECONDS + 6, escalated_after
+    assignments = [
+        call for call in zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}") if b'"assignee_id"' in call.body
+    ]
+    assert len(assignments) == 1
+    assert relay.statuses and set(relay.statuses) == {200}
+    assert relay.forwarded >= 2 * 2  # every delivery went twice
+    assert relay.largest_batch >= 2  # and some overtook others
+
+
+async def test_bad_deliveries_get_their_status_and_reach_nothing(system: System) -> None:
+    url = f"{system.receiver_url}/webhooks"
+    body = b'{"type": "zen:event-type:ticket.created"}'
+    timestamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    signed = {
+        "x-zendesk-webhook-signature-timestamp": timestamp,
+        "x-zendesk-webhook-signature": sign(SECRET, timestamp, b"not json"),
+        "content-type": "application/json",
+    }
+    async with httpx.AsyncClient(timeout=30) as http:
+        cases = [
+            (await http.post(f"{url}/zendesk", content=body), 401),  # no signature
+            (
+                await http.post(
+                    f"{url}/zendesk",
+                    content=body,
+                    headers={**signed, "x-zendesk-webhook-signature": "AAAA"},
+                ),
+                401,
+            ),
+            (await http.post(f"{url}/nosuchdesk", content=body), 404),
+            (await http.post(f"{url}/zendesk", content=b"not json", headers=signed), 400),
+            (await http.post(f"{url}/zendesk", content=b"x" * (2 * 1024 * 1024)), 413),
+            (await http.get(f"{url}/zendesk"), 405),
+        ]
+        metrics = (await http.get(f"{system.receiver_url}/metrics")).text
+    assert [response.status_code for response, _ in cases] == [status for _, status in cases]
+    assert "not json" not in metrics and SECRET not in system.log("serve.log")
+    client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
+    started = [w async for w in client.list_workflows(f'TaskQueue = "{system.queue}"')]
+    assert started == []
