@@ -51,6 +51,7 @@ class Receiver:
     _client: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
+    _vendors: set[str] | None = None
 
     async def client(self) -> Client:
         """The Temporal client, connected on first use: the receiver starts without Temporal."""
@@ -60,7 +61,10 @@ class Receiver:
             return self._client
 
     def vendors(self) -> set[str]:
-        return {vendor for info in installed_plugins() for vendor in info.vendors}
+        """The vendors installed plugins serve (read once: plugins load at start-up)."""
+        if self._vendors is None:
+            self._vendors = {vendor for info in installed_plugins() for vendor in info.vendors}
+        return self._vendors
 
     # -- the webhook --------------------------------------------------------------------------
 

