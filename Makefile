@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cel.py
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_durable.py
+	$(BIN)/python benchmarks/bench_ingest.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1"
