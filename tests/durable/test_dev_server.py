@@ -213,7 +213,8 @@ async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Pat
     env = {**os.environ, "SERVICEFLOW_DEMO_LOG": str(tmp_path / "actions.jsonl")}
     process = subprocess.Popen(
         [sys.executable, "-m", "serviceflow", "dev", "--state-dir", str(tmp_path / "state"),
-         "--port", str(port), "--ui-port", str(ui_port), "--webhook-port", str(webhook_port)],
+         "--port", str(port), "--ui-port", str(ui_port), "--webhook-port", str(webhook_port),
+         "--helpdesk", "builtin"],
         cwd=repo, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -236,3 +237,28 @@ async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Pat
     assert code == 0, log.read_text()
     assert "stopped" in log.read_text()
     await wait_until(lambda: not listening("127.0.0.1", port), 30, "the dev server to stop")
+
+
+async def test_serviceflow_dev_tells_its_story_through_the_fake_zendesk(tmp_path: Path) -> None:
+    """The default demo: the fake Zendesk sends signed webhooks, serviceflow answers in it."""
+    port, ui_port, webhook_port = free_port(), free_port(), free_port()
+    log = tmp_path / "dev.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serviceflow", "dev", "--state-dir", str(tmp_path / "state"),
+         "--port", str(port), "--ui-port", str(ui_port), "--webhook-port", str(webhook_port),
+         "--pace", "0.1"],
+        cwd=tmp_path, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await wait_until(lambda: "fake Zendesk at http://127.0.0.1:" in log.read_text(), 90, "the demo desk")
+        await wait_until(
+            lambda: "'Charged twice for order 1042': owner Ada Agent" in log.read_text(), 60, "an owner"
+        )
+        await wait_until(
+            lambda: "note: Case summary for zendesk:127.0.0.1:1" in log.read_text(), 60, "a summary"
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(60)
+    assert code == 0, log.read_text()

@@ -106,7 +106,7 @@ def test_a_failing_rule_never_lets_a_later_one_drop_the_message(
     rules = rules_from(
         {
             "q.yaml": POLICY.format(
-                rules='  - {name: broken, when: \'message.excerpt.size() / 0 > 1\', do: review}\n'
+                rules="  - {name: broken, when: 'message.excerpt.size() / 0 > 1', do: review}\n"
                 "  - {name: drop-it, do: dismiss}"
             ),
         }

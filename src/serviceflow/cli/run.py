@@ -15,7 +15,7 @@ from rich.console import Console
 
 from serviceflow.errors import PolicySetError, ServiceflowError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # log-like lines: never wrapped mid-line
 
 
 def _settings(**overrides: object):  # type: ignore[no-untyped-def]
@@ -97,19 +97,33 @@ def dev(
     port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
     webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.")] = 8400,
-    demo: Annotated[bool, typer.Option(help="Feed a few demo tickets through the system.")] = True,
+    demo: Annotated[bool, typer.Option(help="Feed a stream of demo customers through the system.")] = True,
+    helpdesk: Annotated[
+        str,
+        typer.Option(
+            help="The demo helpdesk: 'zendesk' (the fake Zendesk of the Zendesk plugin; the default "
+            "when it is installed) or 'builtin' (actions written to a JSONL file)."
+        ),
+    ] = "auto",
+    pace: Annotated[float, typer.Option(help="Stretch (>1) or shrink (<1) the demo story's timing.")] = 1.0,
 ) -> None:
-    """Run the whole system on this machine: Temporal dev server, worker, demo helpdesk.
+    """Run the whole system on this machine: Temporal dev server, worker, webhook receiver and a
+    demo helpdesk with a stream of customers.
 
     Reuses a Temporal server already listening on the port. Ctrl-C stops everything.
     """
     from serviceflow.durable.devserver import DevServer
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if helpdesk == "auto":
+        helpdesk = "zendesk" if _zendesk_installed() else "builtin"
+    if helpdesk not in ("zendesk", "builtin"):
+        console.print(f"error: --helpdesk must be zendesk or builtin, not {helpdesk!r}", markup=False)
+        _exit(2)
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
     try:
-        asyncio.run(_dev(server, demo, webhook_port))
+        asyncio.run(_dev(server, demo, webhook_port, helpdesk, pace))
     except KeyboardInterrupt:
         pass
     except PolicySetError as exc:
@@ -125,37 +139,77 @@ def dev(
     _exit(code)
 
 
-async def _dev(server, demo: bool, webhook_port: int) -> None:  # type: ignore[no-untyped-def]
+def _zendesk_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("serviceflow_zendesk") is not None
+
+
+def _say(text: str) -> None:
+    from datetime import datetime
+
+    console.print(f"{datetime.now():%H:%M:%S}  {text}", markup=False)
+
+
+async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float) -> None:  # type: ignore[no-untyped-def]
     from serviceflow.durable.worker import run_worker
     from serviceflow.receiver.server import receiver_for, serving
 
     await server.start()
-    os.environ.setdefault("SERVICEFLOW_DEMO_LOG", str(server.state_dir / "demo-actions.jsonl"))
-    demo_roster = Path(__file__).resolve().parent.parent / "durable" / "demo_roster.yaml"
     settings = _settings(temporal_address=server.address)
-    if settings.roster is None:
-        settings = settings.model_copy(update={"roster": demo_roster})
+    desk = None
+    if helpdesk == "zendesk":
+        from serviceflow.demo.zendesk import DemoZendesk
+
+        desk = DemoZendesk().start()
+        overrides = desk.configure(f"http://127.0.0.1:{webhook_port}/webhooks/zendesk")
+        if "SERVICEFLOW_POLICIES" in os.environ:
+            overrides.pop("policies")  # the user's own policies win over the demo's
+        settings = settings.model_copy(update=overrides)
+    else:
+        os.environ.setdefault("SERVICEFLOW_DEMO_LOG", str(server.state_dir / "demo-actions.jsonl"))
+        if settings.roster is None:
+            builtin_roster = Path(__file__).resolve().parent.parent / "demo" / "builtin_roster.yaml"
+            settings = settings.model_copy(update={"roster": builtin_roster})
     stop = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
     reused = " (already running, reused)" if server.reused else ""
     console.print(f"Temporal dev server  {server.address}{reused}", markup=False)
     console.print(f"Temporal Web UI      {server.ui_url}", markup=False)
     console.print(f"task queue           {settings.task_queue}", markup=False)
-    console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
-    console.print(f"roster               {settings.roster}", markup=False)
+    console.print(f"policies             {', '.join(map(str, settings.policies))}", markup=False)
+    if desk is not None:
+        console.print(f"demo helpdesk        fake Zendesk at {desk.fake.base_url}", markup=False)
+        console.print(f"roster               from the helpdesk, leads from {settings.roster}", markup=False)
+    else:
+        console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
+        console.print(f"roster               {settings.roster}", markup=False)
     receiving = serving(receiver_for(settings), "127.0.0.1", webhook_port)
     await receiving.__aenter__()
     console.print(f"webhook receiver     http://127.0.0.1:{webhook_port}/webhooks/{{vendor}}", markup=False)
-    if demo:
-        from serviceflow.durable.demo import feed_demo_tickets
-
-        await feed_demo_tickets(settings)
-        console.print("demo tickets sent; watch them in the Web UI (Ctrl-C stops)", markup=False)
     try:
+        if demo and desk is not None:
+            from serviceflow.demo.zendesk import Narrator
+
+            background.append(asyncio.create_task(Narrator(desk, _say).run(stop)))
+            background.append(asyncio.create_task(desk.tell_story(_say, pace)))
+            console.print(
+                "demo customers are writing in; watch here and in the Web UI (Ctrl-C stops)", markup=False
+            )
+        elif demo:
+            from serviceflow.demo.builtin import feed_demo_tickets
+
+            await feed_demo_tickets(settings)
+            console.print("demo tickets sent; watch them in the Web UI (Ctrl-C stops)", markup=False)
         await worker_task
     finally:
         stop.set()
+        for task in background:
+            task.cancel()
         await receiving.__aexit__(None, None, None)
+        if desk is not None:
+            desk.stop()
 
 
 def _exit(code: int) -> None:

@@ -26,6 +26,7 @@ from serviceflow.durable.roster_source import RosterSource
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
+from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ async def start_watchers(client: Client, settings: Settings) -> list[str]:
             raise ValueError(
                 f"SERVICEFLOW_QUARANTINE_WATCH entry {entry!r} is not 'vendor:account' (e.g. zendesk:acme)"
             )
+        listing = get_plugin_manager().hook.serviceflow_list_quarantined(vendor=vendor, account=account)
+        if listing is None:
+            log.error("no installed plugin watches the quarantine of %r: not watching %s", vendor, entry)
+            continue
+        close = getattr(listing, "aclose", None)  # it was only asked whether a plugin serves it
+        if close is not None:
+            await close()
         handle = await client.start_workflow(
             QuarantineWatcher.run,
             WatchStart(vendor=vendor, account=account, interval_seconds=settings.quarantine_interval),

@@ -45,6 +45,9 @@ class Ownership(RunBase):
                 # The helpdesk wants an assignee inside the ticket's group: keep them together.
                 member = self.context.roster.agent(agent)
                 group = member.groups[0] if member and member.groups else None
+            known = self.context.roster.group(group) if group is not None else None
+            if known is not None:
+                group = known.id  # policies name teams; helpdesks want their ids
             self._act(
                 AssignOwner,
                 f"assign/{len(self.state.ownership)}@{self._input_id()}",

@@ -1,4 +1,5 @@
-"""Demo tickets for ``serviceflow dev``: the refund story's first contacts, sent as events."""
+"""The built-in demo helpdesk's tickets for ``serviceflow dev --helpdesk builtin``: the refund
+story's first contacts, signalled as events; actions land in ``SERVICEFLOW_DEMO_LOG``."""
 
 from __future__ import annotations
 
