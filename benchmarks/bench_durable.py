@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import sys
@@ -98,6 +99,12 @@ class Recorder:
         return "done"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -127,6 +134,8 @@ async def main(cases: int, rate: float, within: int) -> None:
         )
         async with worker:
             baseline = rss_mib()
+            server_cpu = cpu_seconds(server.process.pid) if server.process else 0.0
+            own_cpu = time.process_time()
             sent: dict[str, float] = {}
             due: dict[str, float] = {}
             started = time.monotonic()
@@ -154,6 +163,8 @@ async def main(cases: int, rate: float, within: int) -> None:
             open_rss = rss_mib()
             while len(recorder.escalated) < cases and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
+            server_cpu = (cpu_seconds(server.process.pid) if server.process else 0.0) - server_cpu
+            own_cpu = time.process_time() - own_cpu
         lateness = [recorder.escalated[t] - due[t] for t in recorder.escalated]
         latency = [recorder.assigned[t] - sent[t] for t in recorder.assigned]
         print(f"# bench_durable - {describe()}")
@@ -174,6 +185,12 @@ async def main(cases: int, rate: float, within: int) -> None:
                 f"mean {statistics.mean(latency) * 1000:.0f} ms"
             )
         print(
+            f"CPU per case (open, decide, assign, breach, escalate): dev server "
+            f"{server_cpu / cases * 1000:.1f} ms, worker and client {own_cpu / cases * 1000:.1f} ms; "
+            f"at {rate:g} cases/s that is {server_cpu / cases * rate:.2f} + {own_cpu / cases * rate:.2f} "
+            "cores of the machine's 2"
+        )
+        print(
             f"memory: {baseline:.0f} MiB before, {open_rss:.0f} MiB with {cases} cases open: "
             f"{(open_rss - baseline) * 1024 / cases:.1f} KiB per open case (worker and client)"
         )
@@ -190,6 +207,4 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     asyncio.run(main(arguments.cases, arguments.rate, arguments.within))
     sys.stdout.flush()
-    import os
-
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from serviceflow.durable.cases import open_cases_of
+from serviceflow.durable.live_roster import LiveRoster
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
 from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.notifier import NotificationFailed, Notifier
@@ -36,10 +37,19 @@ class CaseActivities:
         """``client`` lets a new case find the requester's open cases (repeat contacts);
         ``notifier`` delivers the notifications of review cases, which have no ticket."""
         self.store = store
-        self.roster = roster or Roster()
+        self.live = LiveRoster(roster)
         self.client = client
         self.notifier = notifier or Notifier()
         self.metrics = WorkerMetrics()
+
+    @property
+    def roster(self) -> Roster:
+        """The roster with each agent's load as this worker has seen it."""
+        return self.live.current()
+
+    @roster.setter
+    def roster(self, roster: Roster) -> None:
+        self.live.base = roster
 
     @activity.defn(name="decide")
     async def decide(self, request: DecideRequest) -> DecideResult:
@@ -55,6 +65,7 @@ class CaseActivities:
         outcome = decide(request.state, request.input, request.now, rules, context)
         errors = len(outcome.decision.errors) if outcome.decision else 0
         self.metrics.decided(request.state, outcome.state, errors)
+        self.live.observe(request.state, outcome.state)
         return DecideResult(
             state=outcome.state,
             actions=list(outcome.actions),
