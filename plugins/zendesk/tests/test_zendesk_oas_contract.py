@@ -108,14 +108,21 @@ async def test_fake_responses_match_the_oas(
     await client.me()
     job = await client.merge(ticket.id, [other["id"]])
     await client.wait_for_job(job.id)
+    suspended = [fake.add_suspended(f"s{i}@example.net", subject="Hi", content="Hello") for i in range(5)]
+    [s async for s in client.list_suspended_tickets()]
+    await client.get_suspended_ticket(suspended[0]["id"])
+    await client.recover_suspended_ticket(suspended[0]["id"])
+    await client.delete_suspended_ticket(suspended[1]["id"])
     with httpx.Client(
         base_url=fake.base_url, auth=(f"{fake.email}/token", fake.api_token), headers=JSON
     ) as http:
         http.get(f"/api/v2/tickets/{ticket.id}/tags")
         http.get("/api/v2/tickets", params={"per_page": 1})
+        http.put(f"/api/v2/suspended_tickets/{suspended[2]['id']}/recover")
+        http.delete("/api/v2/suspended_tickets/destroy_many", params={"ids": str(suspended[3]["id"])})
 
     checked = {(c.method, c.route) for c in fake.calls}
-    assert len(checked) == 16, sorted(checked)  # every route the fake serves
+    assert len(checked) == 22, sorted(checked)  # every route the fake serves
     for call in fake.calls:
         assert 200 <= call.status < 300, (call.method, call.path, call.response)
         assert oas.check_response(call.method, call.path, call.status, call.response) == [], (

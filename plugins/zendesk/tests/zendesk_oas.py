@@ -58,6 +58,11 @@ SUBSET_PATHS = (
     "/api/v2/groups",
     "/api/v2/group_memberships",
     "/api/v2/job_statuses/{job_status_id}",
+    "/api/v2/suspended_tickets",
+    "/api/v2/suspended_tickets/{id}",
+    "/api/v2/suspended_tickets/{id}/recover",
+    "/api/v2/suspended_tickets/recover_many",
+    "/api/v2/suspended_tickets/destroy_many",
 )
 #: Documented on developer.zendesk.com/api-reference/introduction/pagination for list endpoints.
 PAGINATION_PARAMS = frozenset({"page[size]", "page[after]", "page[before]", "page", "per_page"})
@@ -331,6 +336,8 @@ class OasContract:
         try:
             if kind == "integer":
                 value = int(raw)
+            elif kind == "number":  # SuspendedTicketId is declared a number
+                value = float(raw) if any(c in raw for c in ".eE") else int(raw)
             elif kind == "boolean":
                 if raw not in ("true", "false"):
                     raise ValueError(raw)

@@ -1,8 +1,8 @@
 """serviceflow's Zendesk plugin.
 
 Registered in the ``serviceflow`` entry-point group. The hooks for webhooks (verify, parse),
-actions, reading tickets and the roster live in :mod:`.hooks` and are imported here, because
-pluggy registers the hook implementations found on this module.
+actions, reading tickets, the roster and the suspended tickets queue live in :mod:`.hooks` and
+are imported here, because pluggy registers the hook implementations found on this module.
 """
 
 from collections.abc import Callable
@@ -11,10 +11,13 @@ from serviceflow.plugins import hookimpl
 
 from .hooks import (
     serviceflow_apply_action,
+    serviceflow_dismiss_quarantined,
     serviceflow_fetch_ticket,
     serviceflow_list_open_tickets,
+    serviceflow_list_quarantined,
     serviceflow_load_roster,
     serviceflow_parse_webhook,
+    serviceflow_recover_quarantined,
     serviceflow_verify_webhook,
 )
 from .webhooks import TRIGGER_BODY_TEMPLATE
@@ -22,10 +25,13 @@ from .webhooks import TRIGGER_BODY_TEMPLATE
 __all__ = [
     "TRIGGER_BODY_TEMPLATE",
     "serviceflow_apply_action",
+    "serviceflow_dismiss_quarantined",
     "serviceflow_fetch_ticket",
     "serviceflow_list_open_tickets",
+    "serviceflow_list_quarantined",
     "serviceflow_load_roster",
     "serviceflow_parse_webhook",
+    "serviceflow_recover_quarantined",
     "serviceflow_register_vendors",
     "serviceflow_verify_webhook",
 ]

@@ -14,8 +14,11 @@ What it promises its callers (the plugin's hooks, Temporal activities):
   the fresh ticket (a function of the ticket, or a dict), a bounded number of times.
 - **Tags are merged, not replaced**, through the Tags endpoints; comments go in as
   ``ticket.comment`` (``public: false`` is an internal note).
-- **Errors are typed** (:mod:`.errors`): 404 on a ticket is :class:`TicketGone`, and every error
-  carries Zendesk's ``error``/``description``/``details``.
+- **Errors are typed** (:mod:`.errors`): 404 on a ticket is :class:`TicketGone`, on a suspended
+  ticket :class:`SuspendedTicketGone`, and every error carries Zendesk's
+  ``error``/``description``/``details``.
+- **Suspended tickets are recovered keeping their author as requester**, through
+  ``recover_many`` with the one id (the single-ticket endpoint makes the API user the requester).
 
 Requests use the OAS path templates without the ``.json`` suffix and always send
 ``Accept: application/json`` (CONTRACTS.md §1.2).
@@ -24,14 +27,15 @@ Requests use the OAS path templates without the ``.json`` suffix and always send
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -42,7 +46,9 @@ from .errors import (
     BadRequest,
     NotFound,
     RateLimited,
+    RecoveryFailed,
     ServerError,
+    SuspendedTicketGone,
     TicketGone,
     TransportFailed,
     UnexpectedResponse,
@@ -50,7 +56,7 @@ from .errors import (
     ValidationFailed,
     ZendeskError,
 )
-from .models import Comment, Group, GroupMembership, JobStatus, Ticket, User
+from .models import Comment, Group, GroupMembership, JobStatus, SuspendedTicket, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,8 @@ Sleep = Callable[[float], Awaitable[None]]
 #: after a conflict correct: it sees the other writer's change.
 Changes = Mapping[str, Any] | Callable[[Ticket], Mapping[str, Any] | None]
 Params = Sequence[tuple[str, str]]
+#: The orders ListSuspendedTickets offers (OAS SuspendedTicketsSortBy).
+SuspendedSort = Literal["author_email", "cause", "created_at", "subject"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NOT_RETRIED_5XX = (501, 505)
@@ -325,6 +333,97 @@ class ZendeskClient:
         async for item in self._cursor("/api/v2/group_memberships", "group_memberships", params):
             yield GroupMembership.model_validate(item)
 
+    # ------------------------------------------------------------------ suspended tickets
+
+    async def list_suspended_tickets(
+        self, *, sort_by: SuspendedSort = "created_at", sort_order: Literal["asc", "desc"] = "asc"
+    ) -> AsyncIterator[SuspendedTicket]:
+        """ListSuspendedTickets, every page (cursor pagination); oldest first by default.
+
+        A failure on any page raises (after the usual retries): a caller must not take a partial
+        listing for the whole queue.
+        """
+        params = [("sort_by", sort_by), ("sort_order", sort_order)]
+        async for item in self._cursor("/api/v2/suspended_tickets", "suspended_tickets", params):
+            yield SuspendedTicket.model_validate(item)
+
+    async def get_suspended_ticket(self, suspended_id: int) -> SuspendedTicket:
+        """ShowSuspendedTickets.
+
+        Raises:
+            SuspendedTicketGone: it is no longer in the queue.
+        """
+        with _suspended(suspended_id):
+            data = await self._json("GET", f"/api/v2/suspended_tickets/{suspended_id}")
+        # Zendesk answers {"suspended_ticket": {...}} (what its client libraries read); the OAS
+        # reuses the list schema here, so a one-item list is accepted too.
+        item = data.get("suspended_ticket")
+        listed = data.get("suspended_tickets")
+        if item is None and isinstance(listed, list) and len(listed) == 1:
+            item = listed[0]
+        if not isinstance(item, dict):
+            raise UnexpectedResponse(
+                f"Zendesk GET /api/v2/suspended_tickets/{suspended_id}: the body has no suspended_ticket"
+            )
+        return SuspendedTicket.model_validate(item)
+
+    async def recover_suspended_ticket(self, suspended_id: int) -> Ticket:
+        """Recover one suspended ticket, keeping its author as the requester.
+
+        Uses RecoverSuspendedTickets (``recover_many``) with this one id: the single-ticket
+        endpoint sets the requester to the API user (OAS RecoverSuspendedTicket, note).
+
+        Returns:
+            The ticket it became (or the ticket its reply was added to), as Zendesk answered.
+
+        Raises:
+            SuspendedTicketGone: it is no longer in the queue (a person recovered or deleted it,
+                or it expired).
+            RecoveryFailed: Zendesk refused; it is still suspended.
+        """
+        try:
+            with _suspended(suspended_id):
+                data = await self._json(
+                    "PUT", "/api/v2/suspended_tickets/recover_many", params=[("ids", str(suspended_id))]
+                )
+        except ValidationFailed as exc:
+            raise await self._recovery_failed(suspended_id, exc) from exc
+        # Failed recoveries "are still included in the response" (OAS): only ticket-shaped items count.
+        made = [t for t in data.get("tickets") or () if isinstance(t, dict) and "status" in t]
+        if len(made) > 1:
+            raise UnexpectedResponse(
+                f"Zendesk recovered suspended ticket {suspended_id} into {len(made)} tickets; expected one"
+            )
+        if made:
+            return Ticket.model_validate(made[0])
+        raise await self._recovery_failed(suspended_id, None)
+
+    async def delete_suspended_ticket(self, suspended_id: int) -> None:
+        """DeleteSuspendedTicket: the email is gone for good.
+
+        Raises:
+            SuspendedTicketGone: it was no longer in the queue.
+        """
+        with _suspended(suspended_id):
+            await self._request("DELETE", f"/api/v2/suspended_tickets/{suspended_id}")
+
+    async def _recovery_failed(self, suspended_id: int, refusal: ValidationFailed | None) -> RecoveryFailed:
+        """The error for a recovery that did not happen, with the cause read back from the queue.
+
+        Raises:
+            SuspendedTicketGone: the re-read found it gone (someone else got there first).
+        """
+        still = await self.get_suspended_ticket(suspended_id)
+        fields = _error_fields(refusal) if refusal is not None else {}
+        return RecoveryFailed(
+            f"Zendesk did not recover suspended ticket {suspended_id} (suspended because: "
+            f"{still.cause or 'no cause given'}); it is still in the queue: recover it by hand in "
+            "Zendesk's Suspended tickets view, or delete it",
+            suspended_id=suspended_id,
+            cause=still.cause,
+            **fields,
+        )
+
     # ------------------------------------------------------------------ plumbing
 
     async def _cursor(
@@ -448,6 +547,34 @@ def _has_request(exc: httpx.TransportError) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _suspended(suspended_id: int) -> Iterator[None]:
+    """Turn a 404 on a suspended ticket into :class:`SuspendedTicketGone` (an unknown route stays
+    :class:`NotFound`: that is a client bug, not a message that left the queue)."""
+    try:
+        yield
+    except NotFound as exc:
+        if exc.error == "InvalidEndpoint" or isinstance(exc, SuspendedTicketGone):
+            raise
+        raise SuspendedTicketGone(
+            f"Zendesk suspended ticket {suspended_id} is no longer in the queue "
+            "(recovered, deleted, or expired after 14 days)",
+            suspended_id=suspended_id,
+            **_error_fields(exc),
+        ) from exc
+
+
+def _error_fields(exc: ZendeskError) -> dict[str, Any]:
+    return {
+        "status": exc.status,
+        "error": exc.error,
+        "description": exc.description,
+        "details": exc.details,
+        "method": exc.method,
+        "url": exc.url,
+    }
 
 
 def _field(data: Mapping[str, Any], key: str) -> Any:

@@ -1,4 +1,5 @@
-"""Zendesk's words -> serviceflow's: tickets from the REST API and the value maps webhooks share.
+"""Zendesk's words -> serviceflow's: tickets from the REST API, suspended tickets as quarantined
+messages, and the value maps webhooks share.
 
 Zendesk names things its own way (``hold``, ``web_service``, numeric ids); serviceflow's model is
 vendor-neutral with string ids, so every mapping lives here once and both the REST path
@@ -7,16 +8,28 @@ vendor-neutral with string ids, so every mapping lives here once and both the RE
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from serviceflow.model import Channel, Priority, Requester, Ticket, TicketStatus
+from serviceflow.model import Channel, Priority, QuarantinedMessage, Requester, Ticket, TicketStatus
 
+from .models import SuspendedTicket, User
 from .models import Ticket as ZendeskTicket
-from .models import User
 
 VENDOR = "zendesk"
+
+#: "All unrecovered suspended tickets are automatically deleted after 14 days"
+#: (support.zendesk.com/hc/en-us/articles/4408893392922; developer.zendesk.com Suspended Tickets:
+#: "If no one reviews it, the email is deleted after 14 days").
+SUSPENDED_RETENTION = timedelta(days=14)
+#: The longest excerpt of a suspended email kept on a QuarantinedMessage (characters).
+EXCERPT_LENGTH = 500
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-6])\s*>|<br\s*/?>", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
 
 _STATUS = {
     "new": TicketStatus.NEW,
@@ -130,4 +143,50 @@ def ticket_from_api(ticket: ZendeskTicket, *, account: str, requester: User | No
         custom_fields=custom_fields(ticket.custom_fields),
         created_at=created,
         updated_at=timestamp(ticket.updated_at, default=created),
+    )
+
+
+def excerpt(content: str | None, limit: int = EXCERPT_LENGTH) -> str:
+    """The start of an email's text as plain text: tags dropped, entities decoded, whitespace
+    collapsed, cut at a word boundary to at most ``limit`` characters (with "…" when cut)."""
+    if not content:
+        return ""
+    text = _TAG.sub("", _BLOCK_END.sub(" ", content)) if "<" in content else content
+    text = _SPACE.sub(" ", html.unescape(text)).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def quarantined_from_suspended(suspended: SuspendedTicket, *, account: str) -> QuarantinedMessage:
+    """A suspended ticket (``GET /api/v2/suspended_tickets``) as a QuarantinedMessage.
+
+    The sender is the author's user id when Zendesk knows one, else their email address. Zendesk
+    gives no deletion date, so ``expires_at`` is ``created_at`` plus the documented 14 days.
+    """
+    author = suspended.author
+    email = author.email if author else None
+    sender_id = sid(author.id) if author else None
+    received = timestamp(suspended.created_at)
+    via = suspended.via or {}
+    via_channel = via.get("channel") if isinstance(via, Mapping) else None
+    return QuarantinedMessage(
+        id=str(suspended.id),
+        vendor=VENDOR,
+        account=account,
+        sender=Requester(
+            id=sender_id or email or "unknown", email=email, name=author.name if author else None
+        ),
+        subject=suspended.subject or "",
+        excerpt=excerpt(suspended.content),
+        cause=suspended.cause or "",
+        recipient=suspended.recipient or None,
+        channel=channel(via_channel) if via_channel else Channel.EMAIL,
+        received_at=received,
+        expires_at=received + SUSPENDED_RETENTION,
+        ticket_id=sid(suspended.ticket_id),
     )

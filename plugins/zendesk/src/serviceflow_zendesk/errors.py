@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from serviceflow.errors import ServiceflowError
+from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
 from serviceflow.errors import TicketGone as CoreTicketGone
 
 
@@ -71,12 +71,39 @@ class TicketGone(NotFound, CoreTicketGone):
         self.ticket_id = ticket_id
 
 
+class SuspendedTicketGone(NotFound, QuarantinedMessageGone):
+    """404 on a suspended ticket: recovered, deleted (by a person or by us) or expired after
+    14 days; the quarantine watcher treats it as having left the queue.
+
+    Attributes:
+        suspended_id: The suspended ticket that is gone.
+    """
+
+    def __init__(self, message: str, *, suspended_id: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.suspended_id = suspended_id
+
+
 class UpdateConflict(ZendeskError):
     """409: a safe update kept losing to other writers after every allowed re-read."""
 
 
 class ValidationFailed(ZendeskError):
     """422: Zendesk refused the values (``RecordInvalid``; ``details`` names the fields)."""
+
+
+class RecoveryFailed(ValidationFailed):
+    """Zendesk refused to recover a suspended ticket (it stays suspended); a person must look.
+
+    Attributes:
+        suspended_id: The suspended ticket.
+        cause: Why it was suspended, as Zendesk says, when it could be read.
+    """
+
+    def __init__(self, message: str, *, suspended_id: int, cause: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.suspended_id = suspended_id
+        self.cause = cause
 
 
 class RateLimited(ZendeskError):

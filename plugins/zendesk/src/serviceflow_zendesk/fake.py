@@ -8,6 +8,7 @@ Usage::
         fake.fail_next(2, status=429, retry_after=1)           # a 429 storm
         fake.conflict_next(ticket["id"], {"priority": "high"})  # another agent saves first
         fake.add_webhook("http://127.0.0.1:8000/webhooks/zendesk", secret="s3cret")
+        spam = fake.add_suspended("bo@example.com", subject="Refund?", cause="Detected as spam")
         ...  # point the plugin at fake.base_url with fake.email / fake.api_token
         assert fake.calls_to("PUT", "/api/v2/tickets/*")[-1].status == 200
 
@@ -15,7 +16,8 @@ Behaviour follows ``shared/vendor/CONTRACTS.md`` §1 and the official OAS: API-t
 auth (401 ``{"error": "Couldn't authenticate you"}`` otherwise), ``{"ticket": ...}`` wrapping,
 404 ``RecordNotFound``, 422 ``RecordInvalid``, 409 on a stale ``updated_stamp``, tags replaced
 by ``ticket.tags`` and merged by the Tags endpoints, cursor and offset pagination, rate-limit
-headers, and signed webhooks in both the event-envelope and the trigger shape. The parts of
+headers, signed webhooks in both the event-envelope and the trigger shape, and the suspended
+tickets queue (:mod:`.fake_suspended`). The parts of
 the fake that are its own choices (where the contract is silent) say so in their docstrings.
 """
 
@@ -32,6 +34,7 @@ from .fake_faults import Fault, FaultPlan, PendingConflict
 from .fake_records import FakeApiError, Json
 from .fake_server import ServerStartError, ServerThread
 from .fake_state import FakeState
+from .fake_suspended import SuspendedQueue
 from .fake_webhooks import Delivery, WebhookDispatcher, WebhookKind, WebhookTarget, body_bytes
 from .signature import ZENDESK_TEST_SECRET
 
@@ -95,6 +98,7 @@ class FakeZendesk:
         """
         self.clock = clock
         self.state = FakeState(account_id=account_id, clock=clock)
+        self.suspended = SuspendedQueue(self.state)
         self.faults = FaultPlan()
         self.call_log = CallLog()
         self.rate_window = RateWindow(rate_limit, clock)
@@ -155,6 +159,7 @@ class FakeZendesk:
         """Back to a fresh account (admin only); forgets faults, calls, violations, webhooks."""
         self.webhooks.wait_idle(timeout=5.0)
         self.state.reset()
+        self.suspended.reset()
         self.faults.clear()
         self.call_log.clear()
         self.violations.clear()
@@ -306,6 +311,69 @@ class FakeZendesk:
             self.state.update_ticket(ticket_id, conflict.changes, actor_id=actor)
         except FakeApiError:
             pass  # the ticket is gone or closed: the real request will say so
+
+    # ------------------------------------------------------------------ suspended tickets
+
+    def add_suspended(
+        self,
+        author_email: str,
+        *,
+        author_name: str | None = None,
+        subject: str = "",
+        content: str = "",
+        cause: str = "Detected as spam",
+        recipient: str | None = None,
+        created_at: datetime | str | None = None,
+        ticket_id: int | None = None,
+        recoverable: bool = True,
+    ) -> Json:
+        """Put an email in the suspended tickets queue, as Zendesk's mail processing would.
+
+        No webhook fires (a suspended ticket is not a ticket). See
+        :meth:`.fake_suspended.SuspendedQueue.add` for the arguments; ``recoverable=False``
+        makes every recovery of it fail with 422.
+        """
+        return self.suspended.add(
+            author_email,
+            author_name=author_name,
+            subject=subject,
+            content=content,
+            cause=cause,
+            recipient=recipient,
+            created_at=created_at,
+            ticket_id=ticket_id,
+            recoverable=recoverable,
+        )
+
+    def suspended_tickets(self) -> list[Json]:
+        """The suspended tickets queue, by id."""
+        return self.suspended.listing()
+
+    def recover_suspended(self, suspended_id: int, *, actor_id: int | None = None) -> Json:
+        """Recover a suspended ticket as a person in the Zendesk UI would: the author stays the
+        requester, the ticket-created webhook fires; returns the ticket.
+
+        Raises:
+            FakeApiError: 404 when it is not in the queue, 422 when it cannot be recovered.
+        """
+        actor = actor_id if actor_id is not None else self.admin["id"]
+        done = self.suspended.recover([suspended_id], actor_id=actor, requester="author")
+        if done.failed:
+            raise FakeApiError(422, "RecoveryFailed", f"suspended ticket {suspended_id} cannot be recovered")
+        return done.tickets[0]
+
+    def delete_suspended(self, suspended_id: int) -> None:
+        """Delete a suspended ticket as a person in the Zendesk UI would.
+
+        Raises:
+            FakeApiError: 404 when it is not in the queue.
+        """
+        self.suspended.delete([suspended_id])
+
+    def expire_suspended(self) -> list[int]:
+        """Delete what has been suspended for over 14 days by :attr:`clock`, as Zendesk does;
+        returns the ids deleted."""
+        return self.suspended.expire()
 
     # ------------------------------------------------------------------ faults
 

@@ -27,6 +27,7 @@ from .fake_calls import Call, RequestInfo
 from .fake_faults import RATE_LIMIT_BODY
 from .fake_pages import paginate
 from .fake_records import AGENT_ROLES, FakeApiError, Json
+from .fake_suspended_routes import SUSPENDED_ROUTES
 
 if TYPE_CHECKING:
     from .fake import FakeZendesk
@@ -101,6 +102,7 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/groups", {"GET": _list_groups}),
         ("/api/v2/group_memberships", {"GET": _list_memberships}),
         ("/api/v2/job_statuses/{job_status_id}", {"GET": _show_job_status}),
+        *SUSPENDED_ROUTES,
     ]
     routes: list[Route] = []
     for path, handlers in table:

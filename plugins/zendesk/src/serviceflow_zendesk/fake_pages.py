@@ -6,15 +6,17 @@
 - **Offset** otherwise: ``page``/``per_page`` with ``next_page``/``previous_page``/``count``;
   going past 10,000 records is a 400, as on the real API.
 
-Cursors are opaque to clients but encode the id of the boundary record, so records added between
-two page requests neither repeat nor vanish.
+Cursors are opaque to clients but encode the boundary record's position (its id, or its sort key
+when the endpoint sorts by another field, e.g. suspended tickets by ``created_at``), never an
+offset: records added or removed between two page requests neither repeat nor make others vanish.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +26,9 @@ MAX_PAGE_SIZE = 100
 MAX_OFFSET_RECORDS = 10_000
 _PAGE_PARAMS = ("page[size]", "page[after]", "page[before]", "page", "per_page")
 
+#: A record's position in a sorted listing: JSON scalars (str, int), ending with a unique one (the id).
+SortKey = Callable[[Json], tuple[str | int, ...]]
+
 
 def paginate(
     items: Sequence[Json],
@@ -32,6 +37,7 @@ def paginate(
     query: Sequence[tuple[str, str]],
     url: str,
     descending: bool = False,
+    sort_key: SortKey | None = None,
 ) -> Json:
     """One page of ``items`` (already in the endpoint's order) under ``key``.
 
@@ -40,7 +46,9 @@ def paginate(
         key: The list's name in the body (``tickets``, ``users``, ...).
         query: The request's query items; non-paging ones are kept in the links.
         url: The endpoint URL without query, used to build links.
-        descending: Whether ``items`` are ordered by id descending (for cursor arithmetic).
+        descending: Whether ``items`` are ordered descending (for cursor arithmetic).
+        sort_key: The order of ``items`` when it is not by id; cursors then carry the key, so
+            they stay valid when the boundary record is removed between two requests.
 
     Raises:
         FakeApiError: 400 for bad paging parameters (the wording is the fake's own).
@@ -48,7 +56,7 @@ def paginate(
     params = dict(query)
     kept = [(k, v) for k, v in query if k not in _PAGE_PARAMS]
     if "page[size]" in params:
-        return _cursor_page(items, key, params, kept, url, descending)
+        return _cursor_page(items, key, params, kept, url, descending, sort_key)
     return _offset_page(items, key, params, kept, url)
 
 
@@ -73,6 +81,41 @@ def decode_cursor(cursor: str) -> int:
         raise _bad_param(f"{cursor!r} is not a valid cursor") from exc
 
 
+def encode_key_cursor(position: Sequence[str | int]) -> str:
+    """An opaque cursor carrying a record's sort key (see :data:`SortKey`)."""
+    text = "key:" + json.dumps(list(position), separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str) -> tuple[str | int, ...]:
+    """The sort key in a cursor made by :func:`encode_key_cursor`.
+
+    Raises:
+        FakeApiError: 400 when the cursor was not made by :func:`encode_key_cursor`.
+    """
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        position = json.loads(value) if prefix == "key" else None
+        if not isinstance(position, list) or not all(isinstance(v, str | int) for v in position):
+            raise ValueError(cursor)
+        return tuple(position)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise _bad_param(f"{cursor!r} is not a valid cursor") from exc
+
+
+def _by_id(record: Json) -> tuple[str | int, ...]:
+    return (int(record["id"]),)
+
+
+def _encode_id(position: Sequence[str | int]) -> str:
+    return encode_cursor(position[0])
+
+
+def _decode_id(cursor: str) -> tuple[str | int, ...]:
+    return (decode_cursor(cursor),)
+
+
 def _cursor_page(
     items: Sequence[Json],
     key: str,
@@ -80,30 +123,38 @@ def _cursor_page(
     kept: list[tuple[str, str]],
     url: str,
     descending: bool,
+    sort_key: SortKey | None,
 ) -> Json:
     size = _positive_int(params["page[size]"], "page[size]")
     if size > MAX_PAGE_SIZE:
         raise _bad_param(f"page[size] must be at most {MAX_PAGE_SIZE}")
+    if sort_key is None:
+        position, encode, decode = _by_id, _encode_id, _decode_id
+    else:
+        position, encode, decode = sort_key, encode_key_cursor, decode_key_cursor
 
-    def beyond(record: Json, boundary: int) -> bool:
-        record_id = int(record["id"])
-        return record_id < boundary if descending else record_id > boundary
+    def beyond(record: Json, boundary: tuple[str | int, ...]) -> bool:
+        here = position(record)
+        try:
+            return here < boundary if descending else here > boundary
+        except TypeError as exc:  # a cursor of another listing's shape
+            raise _bad_param("the cursor does not belong to this listing") from exc
 
     if "page[after]" in params:
-        boundary = decode_cursor(params["page[after]"])
+        boundary = decode(params["page[after]"])
         remaining = [r for r in items if beyond(r, boundary)]
         page = remaining[:size]
         has_more = len(remaining) > size
     elif "page[before]" in params:
-        boundary = decode_cursor(params["page[before]"])
-        earlier = [r for r in items if not beyond(r, boundary) and r["id"] != boundary]
+        boundary = decode(params["page[before]"])
+        earlier = [r for r in items if not beyond(r, boundary) and position(r) != boundary]
         page = earlier[-size:]
         has_more = len(earlier) > size
     else:
         page = list(items[:size])
         has_more = len(items) > size
-    after = encode_cursor(page[-1]["id"]) if page else None
-    before = encode_cursor(page[0]["id"]) if page else None
+    after = encode(position(page[-1])) if page else None
+    before = encode(position(page[0])) if page else None
 
     def link(name: str, cursor: str | None) -> str | None:
         if cursor is None:

@@ -268,12 +268,19 @@ class FakeState:
     # ------------------------------------------------------------------ ticket writes
 
     def create_ticket(
-        self, fields: Mapping[str, Any], *, actor_id: int, emit: bool = True
+        self,
+        fields: Mapping[str, Any],
+        *,
+        actor_id: int,
+        emit: bool = True,
+        system_fields: Mapping[str, Any] | None = None,
     ) -> tuple[Json, Json, TicketChange]:
         """CreateTicket: returns (ticket, audit, change); 422 on invalid fields.
 
         The first comment becomes the read-only ``description``; ``public`` on that comment sets
-        ``is_public`` and the default for later comments (CONTRACTS.md §1.3).
+        ``is_public`` and the default for later comments (CONTRACTS.md §1.3). ``system_fields``
+        are read-only TicketObject fields Zendesk itself sets (``via``, ``recipient``), for
+        tickets that did not come through the API, such as a recovered suspended email.
         """
         with self.lock:
             comment_in = fields.get("comment")
@@ -306,6 +313,7 @@ class FakeState:
                 ticket["status"] = "open"  # Zendesk opens a new ticket once someone owns it
             if "updated_at" in fields:
                 ticket["updated_at"] = str(fields["updated_at"])
+            ticket.update(copy.deepcopy(dict(system_fields or {})))
             audit = self._audit(ticket, actor_id, [{"type": "Create", **e} for e in events], comment)
             change = TicketChange(
                 ticket_id,

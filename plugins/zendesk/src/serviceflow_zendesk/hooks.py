@@ -15,13 +15,13 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Mapping
 
 from serviceflow.errors import ServiceflowError
-from serviceflow.model import Action, Agent, Group, Roster, Ticket, TicketEvent
+from serviceflow.model import Action, Agent, Group, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins import hookimpl
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, convert, webhooks
 from .client import ZendeskClient
-from .errors import NotFound
+from .errors import NotFound, SuspendedTicketGone, ZendeskError
 from .settings import ZendeskSettings
 
 log = logging.getLogger(__name__)
@@ -170,3 +170,66 @@ async def _roster(account: str) -> Roster:
         if user.active
     ]
     return Roster(agents=tuple(agents), groups=tuple(Group(id=str(g.id), name=g.name) for g in groups))
+
+
+# ---------------------------------------------------------------------- the suspended tickets queue
+
+
+@hookimpl
+def serviceflow_list_quarantined(vendor: str, account: str) -> AsyncIterator[QuarantinedMessage] | None:
+    if vendor != VENDOR:
+        return None
+    return _quarantined(account)
+
+
+async def _quarantined(account: str) -> AsyncIterator[QuarantinedMessage]:
+    """The whole suspended tickets queue, oldest first, every page. 429s within the client's
+    bound are waited out; a failure on any page raises a retryable error, never a short list."""
+    settings = _checked(account)
+    client = client_for(settings)
+    async for suspended in client.list_suspended_tickets(sort_by="created_at", sort_order="asc"):
+        yield convert.quarantined_from_suspended(suspended, account=settings.account)
+
+
+@hookimpl
+def serviceflow_recover_quarantined(vendor: str, account: str, message_id: str) -> Awaitable[Ticket] | None:
+    if vendor != VENDOR:
+        return None
+    return _recover(account, message_id)
+
+
+async def _recover(account: str, message_id: str) -> Ticket:
+    """Recover keeping the author as requester, then read the ticket back with its requester.
+
+    Once Zendesk has recovered the email, a failure to read the ticket back must not report the
+    recovery as failed (a retry would find the message gone): the ticket as the recovery
+    answered it is returned instead, with the requester by id only.
+    """
+    settings = _checked(account)
+    suspended_id = actions.numeric_id(message_id, "suspended ticket")
+    recovered = await client_for(settings).recover_suspended_ticket(suspended_id)
+    log.info("zendesk: suspended ticket %s recovered as ticket %s", suspended_id, recovered.id)
+    try:
+        return await _fetch(account, str(recovered.id))
+    except ZendeskError as exc:
+        log.warning("zendesk: recovered ticket %s could not be read back (%s)", recovered.id, exc)
+        return convert.ticket_from_api(recovered, account=settings.account)
+
+
+@hookimpl
+def serviceflow_dismiss_quarantined(vendor: str, account: str, message_id: str) -> Awaitable[str] | None:
+    if vendor != VENDOR:
+        return None
+    return _dismiss(account, message_id)
+
+
+async def _dismiss(account: str, message_id: str) -> str:
+    """Delete the suspended ticket; one already gone is a success ("skipped"), so retries hold."""
+    suspended_id = actions.numeric_id(message_id, "suspended ticket")
+    try:
+        await client_for(_checked(account)).delete_suspended_ticket(suspended_id)
+    except SuspendedTicketGone:
+        log.info("zendesk: suspended ticket %s was already gone", suspended_id)
+        return "skipped: already gone"
+    log.info("zendesk: suspended ticket %s deleted", suspended_id)
+    return "done"

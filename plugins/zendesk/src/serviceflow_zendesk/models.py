@@ -97,3 +97,31 @@ class JobStatus(ZendeskObject):
     def finished(self) -> bool:
         """Whether the job is done, one way or the other."""
         return self.status in ("completed", "failed", "killed")
+
+
+class SuspendedTicketAuthor(ZendeskObject):
+    """Who sent a suspended email (OAS AuthorObject): the user id only when Zendesk knows one."""
+
+    id: int | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class SuspendedTicket(ZendeskObject):
+    """An email in the suspended tickets queue (OAS SuspendedTicketObject); not a ticket.
+
+    ``ticket_id`` is the ticket the email would have updated, when it was a reply.
+    """
+
+    id: int
+    author: SuspendedTicketAuthor | None = None
+    subject: str | None = None
+    content: str | None = None
+    cause: str | None = None
+    cause_id: int | None = None
+    recipient: str | None = None
+    message_id: str | None = None
+    ticket_id: int | None = None
+    via: dict[str, Any] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
