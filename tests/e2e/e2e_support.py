@@ -42,11 +42,26 @@ owner:
   - {name: desk, pick: round_robin, from: [group:Frontline]}
 targets:
   - {name: reply, type: first_response, within: 8s}
+same_case:
+  when: other_ticket.requester.id == ticket.requester.id
+---
+apiVersion: serviceflow/v1
+kind: Policy
+name: e2e-quarantine
+applies_to: quarantined
+quarantine:
+  - {name: known-customer, when: size(open_cases) > 0, do: recover}
+  - {name: review-the-rest, do: review}
+owner:
+  - {name: triage, from: [group:Triage]}
+targets:
+  - {name: review, start: event.kind == "created", stop: ticket.status == "closed", within: 6s}
 """
 # Zendesk has no team leads: who leads whom is laid over the helpdesk's roster, by email.
 ROSTER_OVERLAY = """\
 agents:
   - {id: ann@shop.example, lead: lee@shop.example}
+  - {id: tia@shop.example, lead: lee@shop.example}
 """
 
 
@@ -67,6 +82,24 @@ async def wait_until(predicate: Callable[[], Any], timeout: float, what: str) ->
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(POLL)
+
+
+@dataclass
+class Sink:
+    """An incoming-webhook endpoint that keeps the notifications it is sent."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received.append(json.loads(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
 
 
 @dataclass
@@ -125,6 +158,7 @@ class System:
         self.queue = f"e2e-{uuid.uuid4()}"
         self.receiver_port = free_port()
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.notify_url = ""  # where review cases' notifications go (set before starting)
 
     @property
     def receiver_url(self) -> str:
@@ -143,6 +177,9 @@ class System:
             "SERVICEFLOW_ZENDESK_EMAIL": self.zendesk.email,
             "SERVICEFLOW_ZENDESK_API_TOKEN": self.zendesk.api_token,
             "SERVICEFLOW_ZENDESK_WEBHOOK_SECRET": SECRET,
+            "SERVICEFLOW_QUARANTINE_WATCH": '["zendesk:127.0.0.1"]',
+            "SERVICEFLOW_QUARANTINE_INTERVAL": "1",
+            "SERVICEFLOW_NOTIFY_URL": self.notify_url,
         }
 
     def start(self, *command: str, log: str) -> subprocess.Popen[bytes]:

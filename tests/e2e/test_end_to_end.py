@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from e2e_support import SECRET, Relay, System, free_port, wait_until
+from e2e_support import SECRET, Relay, Sink, System, free_port, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
@@ -29,10 +29,15 @@ TARGET_SECONDS = 8  # the first-response target of e2e_support.POLICIES; warning
 async def system(tmp_path: Path) -> AsyncIterator[System]:
     zendesk = FakeZendesk().start()
     running = System(tmp_path, zendesk)
-    frontline = zendesk.add_group("Frontline")
-    leads = zendesk.add_group("Leads")
+    frontline, triage, leads = (zendesk.add_group(name) for name in ("Frontline", "Triage", "Leads"))
     running.ann = zendesk.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])  # type: ignore[attr-defined]
+    running.tia = zendesk.add_agent("Tia", email="tia@shop.example", groups=[triage["id"]])  # type: ignore[attr-defined]
     running.lee = zendesk.add_agent("Lee", email="lee@shop.example", groups=[leads["id"]])  # type: ignore[attr-defined]
+    running.sink = Sink()  # type: ignore[attr-defined]
+    sink_port = free_port()
+    running.notify_url = f"http://127.0.0.1:{sink_port}/notify"
+    sinking = serving_app(running.sink.app, "127.0.0.1", sink_port)  # type: ignore[attr-defined]
+    await sinking.__aenter__()
     try:
         await running.server.start()
         running.start("worker", log="worker.log")
@@ -54,6 +59,7 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     finally:
         running.stop()
         zendesk.stop()
+        await sinking.__aexit__(None, None, None)
 
 
 def stamp(value: str) -> datetime:
@@ -154,3 +160,59 @@ async def test_bad_deliveries_get_their_status_and_reach_nothing(system: System)
     client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
     started = [w async for w in client.list_workflows(f'TaskQueue = "{system.queue}"')]
     assert started == []
+
+
+async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system: System) -> None:
+    """The manager's suspended email from a customer with an open case is recovered and joins
+    the case; a stranger's gets a reviewer, a warning and an escalation, and a person's deleting
+    it in the helpdesk closes the review."""
+    zendesk = system.zendesk
+    zendesk.add_webhook(f"{system.receiver_url}/webhooks/zendesk", secret=SECRET)
+    ann, tia, lee = (system.ann["id"], system.tia["id"], system.lee["id"])  # type: ignore[attr-defined]
+    casey = zendesk.add_user("Casey", email="casey@example.com")
+    first = zendesk.state.add_ticket(
+        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
+         "requester_id": casey["id"]},
+        actor_id=casey["id"], notify=True,
+    )["id"]  # fmt: skip
+    await wait_until(lambda: zendesk.ticket(first)["assignee_id"] == ann, 60, "Ann owning Casey's case")
+    zendesk.add_suspended(
+        "casey@example.com", author_name="Casey", subject="Third time: my refund",
+        content="Nobody answers me.", recipient="manager@shop.example",
+    )  # fmt: skip
+    recovered = await wait_until(
+        lambda: [t for t in zendesk.tickets() if t["subject"] == "Third time: my refund"], 60, "the recovery"
+    )
+    new = recovered[0]["id"]
+    assert recovered[0]["requester_id"] == casey["id"]  # the customer, not the API user
+    await wait_until(lambda: zendesk.ticket(new)["assignee_id"] == ann, 60, "the same owner")
+    await wait_until(
+        lambda: any(f"Case summary for zendesk:127.0.0.1:{first}" in (c.get("body") or "")
+                    for c in zendesk.comments(new)),
+        60, "the case summary on the recovered ticket",
+    )  # fmt: skip
+    stranger = zendesk.add_suspended("press@news.example", subject="Interview request", content="Hello")
+    sink: Sink = system.sink  # type: ignore[attr-defined]
+    review = f"zendesk:127.0.0.1:quarantine-{stranger['id']}"
+    await wait_until(
+        lambda: any(n["case"] == review and n["escalation_level"] == 1 for n in sink.received),
+        60, "the review's escalation",
+    )  # fmt: skip
+    mine = [n for n in sink.received if n["case"] == review]
+    assert [n["recipients"] for n in mine] == [[str(tia)], [str(lee)]]  # warned, then the lead
+    assert mine[0]["escalation_level"] is None
+    assert zendesk.suspended_tickets() == [
+        s for s in zendesk.suspended_tickets() if s["id"] == stranger["id"]
+    ]
+    zendesk.delete_suspended(stranger["id"])  # a person deals with it in Zendesk
+    client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
+    handle = client.get_workflow_handle(review)
+
+    async def closed() -> bool:
+        return (await handle.describe()).status.name == "COMPLETED"
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not await closed():
+        assert loop.time() < deadline, "the review case did not close"
+        await asyncio.sleep(0.1)

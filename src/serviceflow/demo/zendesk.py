@@ -94,23 +94,17 @@ class DemoZendesk:
         assignee = self.fake.ticket(ticket_id)["assignee_id"]
         self.fake.update_ticket(ticket_id, {"comment": {"body": body, "public": True}}, actor_id=assignee)
 
-    def suspend(self, who: str, subject: str, content: str, cause: str, recipient: str) -> bool:
-        """Mail that the helpdesk suspends instead of making it a ticket (if the fake can)."""
-        add = getattr(self.fake, "add_suspended", None)
-        if add is None:
-            return False
+    def suspend(self, who: str, subject: str, content: str, cause: str, recipient: str) -> None:
+        """Mail that the helpdesk suspends instead of making it a ticket."""
         person = self.people.get(who)
-        email = person["email"] if person else who
-        name = person["name"] if person else who.split("@")[0]
-        add(
-            author_name=name,
-            author_email=email,
+        self.fake.add_suspended(
+            person["email"] if person else who,
+            author_name=person["name"] if person else None,
             subject=subject,
             content=content,
             cause=cause,
             recipient=recipient,
         )
-        return True
 
     async def tell_story(self, say: Callable[[str], None], pace: float = 1.0) -> None:
         """Customers write, over a few minutes; one of them is the refund story's Casey."""
@@ -135,20 +129,20 @@ class DemoZendesk:
         again = self.open_ticket("casey", "Still no refund", "I wrote about this already. Where is my money?")
         say(f"Casey writes again, on a new ticket ({again}): it joins her case, she repeats nothing")
         await at(120)
-        if self.suspend(
+        self.suspend(
             "casey", "Third time: my refund", "Nobody answers me. I want to speak to a manager.",
             "Detected as spam", "manager@shop.example",
-        ):  # fmt: skip
-            say("Casey emails the manager; the helpdesk suspends it as spam (the watcher polls every 15 s)")
-            self.suspend(
-                "partners@agency.example", "Partnership proposal", "We would like to work with you.",
-                "Received from an unknown sender", "hello@shop.example",
-            )  # fmt: skip
-            self.suspend(
-                "win@prize.example", "You have won the lottery", "Claim your prize now!",
-                "Detected as spam", "hello@shop.example",
-            )  # fmt: skip
-            say("two more suspended: a partnership proposal (a person must review it) and obvious spam")
+        )  # fmt: skip
+        say("Casey emails the manager; the helpdesk suspends it as spam (the watcher polls every 15 s)")
+        self.suspend(
+            "partners@agency.example", "Partnership proposal", "We would like to work with you.",
+            "Received from an unknown sender", "hello@shop.example",
+        )  # fmt: skip
+        self.suspend(
+            "win@prize.example", "You have won the lottery", "Claim your prize now!",
+            "Detected as spam", "hello@shop.example",
+        )  # fmt: skip
+        say("two more suspended: a partnership proposal (a person must review it) and obvious spam")
         say("the story is told; targets breach and escalate over the next minutes (Ctrl-C stops)")
 
 

@@ -121,10 +121,12 @@ class QuarantineActivities:
             log.error("recovering quarantined message %s failed: %s; opening a review", message.id, exc)
             return await self._open_review(message)
         self.metrics.left_quarantine.labels(message.vendor, "recovered").inc()
-        # The customer has waited since the message arrived: the case's clocks start then.
+        # The customer has waited since the message arrived: the case's clocks start then. A
+        # suspended reply recovers onto the ticket it answered: a message on that case.
+        reply = message.ticket_id is not None and message.ticket_id == ticket.id
         event = TicketEvent(
             id=f"{ticket.key}/recovered-{message.id}",
-            kind=EventKind.CREATED,
+            kind=EventKind.CUSTOMER_MESSAGE if reply else EventKind.CREATED,
             time=min(message.received_at, ticket.created_at),
             actor=Actor(id=ticket.requester.id, role=ActorRole.CUSTOMER, name=ticket.requester.name),
             ticket=ticket,
