@@ -158,7 +158,8 @@ async def test_bad_deliveries_get_their_status_and_reach_nothing(system: System)
     assert [response.status_code for response, _ in cases] == [status for _, status in cases]
     assert "not json" not in metrics and SECRET not in system.log("serve.log")
     client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
-    started = [w async for w in client.list_workflows(f'TaskQueue = "{system.queue}"')]
+    query = f'TaskQueue = "{system.queue}" AND WorkflowType = "Case"'
+    started = [w async for w in client.list_workflows(query)]
     assert started == []
 
 
@@ -201,9 +202,7 @@ async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system
     mine = [n for n in sink.received if n["case"] == review]
     assert [n["recipients"] for n in mine] == [[str(tia)], [str(lee)]]  # warned, then the lead
     assert mine[0]["escalation_level"] is None
-    assert zendesk.suspended_tickets() == [
-        s for s in zendesk.suspended_tickets() if s["id"] == stranger["id"]
-    ]
+    assert [s["id"] for s in zendesk.suspended_tickets()] == [stranger["id"]]  # Casey's was recovered
     zendesk.delete_suspended(stranger["id"])  # a person deals with it in Zendesk
     client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
     handle = client.get_workflow_handle(review)
