@@ -11,7 +11,7 @@ from engine_support import MONDAY, event, hours
 from serviceflow.engine.decide import decide, next_wake_up
 from serviceflow.engine.inputs import Context, EventInput, WakeUp
 from serviceflow.engine.rules import Rules
-from serviceflow.model import Agent, Roster, TargetStatus
+from serviceflow.model import Agent, Roster, TargetStatus, TicketEvent
 from serviceflow.policy import load_policy_set
 
 ROSTER = Roster(
@@ -261,6 +261,36 @@ def test_repeat_contact_joins_and_merges_when_the_rule_says_so(
     ]
     assert joined.actions[3].into_ticket == "1"
     assert joined.actions[1].body.startswith("Case summary for demo:demo:1")
+
+
+def test_a_third_contact_joins_the_customers_first_case(rules_from: Callable[..., Rules]) -> None:
+    """The second contact joined the first case; the third joins that first case too, not the
+    second ticket's, whatever order the open cases come in."""
+    rules = rules_from(
+        {"p.yaml": SIMPLE + "same_case:\n  when: other_ticket.requester.id == ticket.requester.id\n"}
+    )
+
+    def contact(n: int) -> TicketEvent:
+        created = event("created", at=MONDAY + hours(n), event_id=f"c{n}")
+        return created.model_copy(update={"ticket": created.ticket.model_copy(update={"id": str(n + 1)})})
+
+    first = decide(None, EventInput(event=contact(0)), MONDAY, rules, CONTEXT).state
+    second = decide(
+        None,
+        EventInput(event=contact(1)),
+        MONDAY + hours(1),
+        rules,
+        Context(roster=ROSTER, open_cases=(first,)),
+    ).state
+    third = decide(
+        None,
+        EventInput(event=contact(2)),
+        MONDAY + hours(2),
+        rules,
+        Context(roster=ROSTER, open_cases=(second, first)),  # newest first, as Temporal lists them
+    )
+    links = [a for a in third.actions if a.type == "link_case"]
+    assert [a.case_id for a in links] == ["demo:demo:1"]
 
 
 def test_cooldown_keeps_one_person_from_hearing_twice(write_policies: Callable[..., Path]) -> None:

@@ -141,7 +141,8 @@ class Ownership(RunBase):
             if policy.same_case is None:
                 continue
             spec, expression = policy.same_case
-            for other in self.context.open_cases:
+            # The customer's case is the oldest one open: later contacts joined it already.
+            for other in sorted(self.context.open_cases, key=lambda case: case.opened_at):
                 if other.case_id == self.state.case_id or other.finished:
                     continue
                 if other.ticket.kind is not self.state.ticket.kind:
