@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Reinstall only when a distribution's metadata changes.
 $(STAMP): $(BIN)/python pyproject.toml plugins/zendesk/pyproject.toml plugins/freshdesk/pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e 'plugins/zendesk[test]' -e plugins/freshdesk
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e 'plugins/zendesk[test]' -e 'plugins/freshdesk[test]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -1,0 +1,192 @@
+"""Carry out serviceflow actions on Freshdesk, each at most once per idempotency key.
+
+Freshdesk has no optimistic locking, and ``PUT /api/v2/tickets/{id}`` replaces what it is given
+(``tags`` replaces the whole list). So every change reads the ticket first and writes only what
+still differs, computed from that fresh read: a retry finds the work done and writes nothing, and
+tags another agent added since serviceflow last looked are kept. What is left is the moment
+between our read and our write, which Freshdesk gives no way to close.
+
+Notes and replies are the one thing a retry would duplicate, so they end with the action key in
+a marker (``[sf:<key>]``) and are written only after reading the ticket's conversations and not
+finding it (read before write).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from serviceflow.model import (
+    Action,
+    AddInternalNote,
+    AddPublicReply,
+    AddTags,
+    AssignOwner,
+    LinkCase,
+    MergeTickets,
+    Notify,
+    RemoveTags,
+    SetPriority,
+    SetStatus,
+    TicketStatus,
+)
+
+from . import codes
+from .client import FreshdeskClient
+from .errors import FreshdeskError, UnsupportedAction
+from .models import Ticket
+from .text import to_html
+
+log = logging.getLogger(__name__)
+
+
+class InvalidActionTarget(FreshdeskError):
+    """The action names something Freshdesk cannot address (e.g. a non-numeric agent id)."""
+
+
+def marker(key: str) -> str:
+    """The line ending a note or reply so a retry can find it: ``[sf:<key>]``."""
+    return f"[sf:{key}]"
+
+
+def numeric_id(value: str, what: str) -> int:
+    """A Freshdesk id from serviceflow's string form; a clear error for anything else."""
+    text = value.strip()
+    if not re.fullmatch(r"\d+", text):
+        raise InvalidActionTarget(
+            f"Freshdesk {what} ids are numeric; got {value!r} "
+            "(the roster from load_roster carries the ids: pick owners from it)"
+        )
+    return int(text)
+
+
+async def apply(
+    client: FreshdeskClient, ticket_id: str, action: Action, *, on_hold_status: int | None = None
+) -> str:
+    """Carry out one action; returns ``"done"`` or ``"skipped: ..."``.
+
+    Raises:
+        TicketGone: the ticket is gone (from the client, unchanged).
+        InvalidActionTarget: an id is not numeric.
+        UnsupportedAction: ``on_hold`` without ``SERVICEFLOW_FRESHDESK_ON_HOLD_STATUS``.
+    """
+    tid = numeric_id(ticket_id, "ticket")
+    if isinstance(action, AssignOwner):
+        return await _assign(client, tid, action)
+    if isinstance(action, AddInternalNote):
+        return await _write_once(client, tid, action.key, action.body, kind="note")
+    if isinstance(action, AddPublicReply):
+        return await _write_once(client, tid, action.key, action.body, kind="reply")
+    if isinstance(action, Notify):
+        return await _write_once(client, tid, action.key, notify_body(action), kind="note")
+    if isinstance(action, AddTags | RemoveTags):
+        return await _tags(client, tid, action)
+    if isinstance(action, SetStatus):
+        return await _update(client, tid, {"status": status_code(action.status, on_hold_status)})
+    if isinstance(action, SetPriority):
+        return await _update(client, tid, {"priority": codes.PRIORITY_OUT[action.priority]})
+    if isinstance(action, MergeTickets):
+        return await _merge(client, tid, action)
+    if isinstance(action, LinkCase):
+        return "skipped: link_case is carried out by serviceflow, not by Freshdesk"
+    return f"skipped: {action.type} is not carried out by the Freshdesk plugin"  # pragma: no cover
+
+
+def status_code(status: TicketStatus, on_hold_status: int | None) -> int:
+    """The Freshdesk status id for a serviceflow status.
+
+    Raises:
+        UnsupportedAction: ``on_hold`` and no custom status is configured for it.
+    """
+    if status is TicketStatus.ON_HOLD:
+        if on_hold_status is None:
+            raise UnsupportedAction(
+                "Freshdesk has no on-hold status; create a custom status and set "
+                "SERVICEFLOW_FRESHDESK_ON_HOLD_STATUS to its id"
+            )
+        return on_hold_status
+    return codes.STATUS_OUT[status]
+
+
+def notify_body(action: Notify) -> str:
+    """Freshdesk has no "notify these people" call: a private note addressed to them instead."""
+    level = f" (escalation level {action.escalation_level})" if action.escalation_level is not None else ""
+    to = ", ".join(action.recipients) or "(no recipients)"
+    return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
+
+
+async def _assign(client: FreshdeskClient, tid: int, action: AssignOwner) -> str:
+    wanted: dict[str, Any] = {}
+    if action.agent is not None:
+        wanted["responder_id"] = numeric_id(action.agent, "agent")
+    if action.group is not None:
+        wanted["group_id"] = numeric_id(action.group, "group")
+    if not wanted:
+        return "skipped: nothing to assign"
+    return await _update(client, tid, wanted)
+
+
+async def _update(client: FreshdeskClient, tid: int, wanted: dict[str, Any]) -> str:
+    """Read, then send only the fields that still differ (a retry is a no-op)."""
+    ticket = await client.get_ticket(tid)
+    diff = {k: v for k, v in wanted.items() if getattr(ticket, k) != v}
+    if not diff:
+        return "skipped: already so"
+    await client.update_ticket(tid, diff)
+    return "done"
+
+
+async def _tags(client: FreshdeskClient, tid: int, action: AddTags | RemoveTags) -> str:
+    """Tags replace the list on PUT, so merge into the freshly read list and write the result."""
+    if not action.tags:
+        return "skipped: no tags"
+    ticket = await client.get_ticket(tid)
+    current = list(ticket.tags)
+    if isinstance(action, AddTags):
+        wanted = current + [t for t in dict.fromkeys(action.tags) if t not in current]
+    else:
+        wanted = [t for t in current if t not in action.tags]
+    if wanted == current:
+        return "skipped: already so"
+    await client.update_ticket(tid, {"tags": wanted})
+    return "done"
+
+
+async def _write_once(client: FreshdeskClient, tid: int, key: str, body: str, *, kind: str) -> str:
+    tag = marker(key)
+    if await has_marker(client, tid, tag):
+        return "skipped: already done"
+    html = to_html(f"{body.rstrip()}\n\n{tag}")
+    if kind == "reply":
+        await client.add_reply(tid, html)
+    else:
+        await client.add_note(tid, html, private=True)
+    return "done"
+
+
+async def has_marker(client: FreshdeskClient, tid: int, tag: str) -> bool:
+    """Whether any conversation of the ticket carries ``tag`` (in its text or its HTML)."""
+    escaped = to_html(tag).removeprefix("<div>").removesuffix("</div>")
+    async for conversation in client.list_conversations(tid):
+        texts = (conversation.body_text or "", conversation.body or "")
+        if any(tag in t or escaped in t for t in texts):
+            return True
+    return False
+
+
+def _ticket_is_closed(ticket: Ticket) -> bool:
+    return ticket.status == codes.STATUS_OUT[TicketStatus.CLOSED]
+
+
+async def _merge(client: FreshdeskClient, tid: int, action: MergeTickets) -> str:
+    """Merge this ticket into ``into_ticket``; a source already closed (by an earlier merge)
+    makes the retry a no-op. The merge body is UNVERIFIED (see :meth:`FreshdeskClient.merge`)."""
+    target = numeric_id(action.into_ticket, "ticket")
+    if target == tid:
+        return "skipped: a ticket cannot be merged into itself"
+    source = await client.get_ticket(tid)  # TicketGone when it is gone
+    if _ticket_is_closed(source):
+        return "skipped: already closed (merged?)"
+    await client.merge(target, [tid])
+    return "done"

@@ -1,0 +1,482 @@
+"""An async client for the parts of the Freshdesk API v2 serviceflow uses.
+
+What it promises its callers (the plugin's hooks, Temporal activities):
+
+- **Authentication** is the API key as the Basic-auth username with ``X`` as the password
+  (CONTRACTS.md §2.1).
+- **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Freshdesk sent, up to a
+  bound (``max_retry_after``); a longer wait is raised as :class:`RateLimited` with
+  ``retry_after`` instead of holding a worker (§2.4).
+- **Server errors are retried** with bounded, jittered exponential backoff (tenacity drives the
+  loop); so are connection failures where the request cannot have reached Freshdesk. Every sleep
+  goes through an injectable ``sleep``, so tests never wait in real time.
+- **Lists are followed to the end**: ``page``/``per_page`` (at most 100), next page while the
+  ``Link`` header has ``rel="next"`` (§2.3). The next request is built here from the page number
+  in that link, on the same path, so the API key never follows a URL the response chose.
+- **Errors are typed** (:mod:`.errors`): 404 on a ticket is :class:`TicketGone`, a 400 carries
+  each field's message (§2.5).
+
+Freshdesk has no optimistic locking (no ``updated_stamp``, no ``If-Match`` that we could
+verify), so this client has no conditional update; callers read right before they write
+(:mod:`.actions`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from .errors import (
+    AuthenticationFailed,
+    FieldError,
+    FreshdeskError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TicketGone,
+    TransportFailed,
+    UnexpectedResponse,
+    ValidationFailed,
+)
+from .models import Agent, Conversation, Group, Ticket
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+Params = Sequence[tuple[str, str]]
+
+#: Freshdesk stops list endpoints at page 300 (CONTRACTS.md §2.3); so do we.
+MAX_PAGES = 300
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_RETRIED_5XX = (501, 505)
+
+
+def basic_auth(api_key: str) -> str:
+    """The ``Authorization`` header for an API key: ``Basic base64("{key}:X")``."""
+    return "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode("ascii")
+
+
+class FreshdeskClient:
+    """Async Freshdesk API v2 client over one pooled ``httpx.AsyncClient``.
+
+    Use as ``async with FreshdeskClient(...) as fd:`` or call :meth:`aclose` when done.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        max_retries: int = 4,
+        max_retry_after: float = 60.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        page_size: int = 100,
+        timeout: float = 10.0,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        user_agent: str = "serviceflow-freshdesk",
+    ) -> None:
+        """Configure the client; no request is made.
+
+        Args:
+            base_url: ``https://{domain}.freshdesk.com`` (a trailing ``/api/v2`` is accepted), or
+                the fake's ``base_url``.
+            api_key: The API key of the agent serviceflow acts as.
+            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
+            max_retry_after: The longest ``Retry-After`` (seconds) waited in-process.
+            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
+            backoff_max: Cap of one backoff.
+            page_size: ``per_page`` for lists (Freshdesk allows at most 100).
+            timeout: Per-request timeout in seconds.
+            sleep: Awaitable sleep used for every wait; inject a recorder in tests.
+            transport: Optional httpx transport.
+            verify: TLS verification: True, or an ``ssl.SSLContext`` shared across clients.
+            user_agent: ``User-Agent`` header.
+        """
+        root = base_url.rstrip("/").removesuffix("/api/v2")
+        self._http = httpx.AsyncClient(
+            base_url=root,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+                "Authorization": basic_auth(api_key),
+            },
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+        )
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._page_size = max(1, min(page_size, 100))
+        self._sleep = sleep
+
+    async def __aenter__(self) -> FreshdeskClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ tickets
+
+    async def get_ticket(self, ticket_id: int, *, include: Sequence[str] = ()) -> Ticket:
+        """View a ticket, optionally with sideloads (``requester``, ``stats``; each costs credit).
+
+        Raises:
+            TicketGone: the ticket does not exist (any more).
+        """
+        params = [("include", ",".join(include))] if include else None
+        data = await self._json("GET", f"/api/v2/tickets/{ticket_id}", params=params, ticket_id=ticket_id)
+        return Ticket.model_validate(_object(data, "ticket"))
+
+    async def list_tickets(
+        self,
+        *,
+        filter_name: str | None = None,
+        updated_since: str | None = None,
+        order_by: str | None = None,
+        order_type: str | None = None,
+        include: Sequence[str] = (),
+    ) -> AsyncIterator[Ticket]:
+        """``GET /api/v2/tickets`` every page. Without ``updated_since`` Freshdesk returns only
+        tickets created in the last 30 days (CONTRACTS.md §2.3)."""
+        params: list[tuple[str, str]] = []
+        optional = {
+            "filter": filter_name,
+            "updated_since": updated_since,
+            "order_by": order_by,
+            "order_type": order_type,
+            "include": ",".join(include) if include else None,
+        }
+        params.extend((k, v) for k, v in optional.items() if v)
+        async for item in self._pages("/api/v2/tickets", params):
+            yield Ticket.model_validate(item)
+
+    async def create_ticket(self, fields: Mapping[str, Any]) -> Ticket:
+        """Create a ticket (demos and tests; serviceflow itself never creates tickets)."""
+        data = await self._json("POST", "/api/v2/tickets", json=dict(fields))
+        return Ticket.model_validate(_object(data, "ticket"))
+
+    async def update_ticket(self, ticket_id: int, fields: Mapping[str, Any]) -> Ticket:
+        """``PUT /api/v2/tickets/{id}`` with a flat body; ``tags`` replaces the whole list.
+
+        Not conditional: Freshdesk has no optimistic locking, so read right before calling.
+
+        Raises:
+            TicketGone: the ticket was deleted.
+            ValidationFailed: Freshdesk refused a value; ``errors`` says which and why.
+        """
+        data = await self._json("PUT", f"/api/v2/tickets/{ticket_id}", json=dict(fields), ticket_id=ticket_id)
+        return Ticket.model_validate(_object(data, "ticket"))
+
+    async def delete_ticket(self, ticket_id: int) -> None:
+        """``DELETE /api/v2/tickets/{id}``: moves the ticket to the trash (204)."""
+        await self._request("DELETE", f"/api/v2/tickets/{ticket_id}", ticket_id=ticket_id)
+
+    async def merge(self, primary_id: int, ticket_ids: Sequence[int]) -> None:
+        """``PUT /api/v2/tickets/merge``: merge ``ticket_ids`` into ``primary_id``.
+
+        The endpoint is listed by Freshworks (CONTRACTS.md §2.3); the body
+        ``{"primary_id", "ticket_ids"}`` is UNVERIFIED.
+        """
+        body = {"primary_id": primary_id, "ticket_ids": list(ticket_ids)}
+        await self._request("PUT", "/api/v2/tickets/merge", json=body, ticket_id=primary_id)
+
+    # ------------------------------------------------------------------ conversations
+
+    async def list_conversations(self, ticket_id: int) -> AsyncIterator[Conversation]:
+        """Every reply and note of a ticket, oldest first, every page."""
+        async for item in self._pages(f"/api/v2/tickets/{ticket_id}/conversations", [], ticket_id):
+            yield Conversation.model_validate(item)
+
+    async def add_note(
+        self, ticket_id: int, body_html: str, *, private: bool = True, notify_emails: Sequence[str] = ()
+    ) -> Conversation:
+        """``POST /api/v2/tickets/{id}/notes`` (201); ``private`` notes are agents-only."""
+        body: dict[str, Any] = {"body": body_html, "private": private}
+        if notify_emails:
+            body["notify_emails"] = list(notify_emails)
+        data = await self._json(
+            "POST", f"/api/v2/tickets/{ticket_id}/notes", json=body, ticket_id=ticket_id, expect=201
+        )
+        return Conversation.model_validate(data)
+
+    async def add_reply(self, ticket_id: int, body_html: str) -> Conversation:
+        """``POST /api/v2/tickets/{id}/reply`` (201): an email to the requester."""
+        data = await self._json(
+            "POST",
+            f"/api/v2/tickets/{ticket_id}/reply",
+            json={"body": body_html},
+            ticket_id=ticket_id,
+            expect=201,
+        )
+        return Conversation.model_validate(data)
+
+    # ------------------------------------------------------------------ people
+
+    async def list_agents(self) -> AsyncIterator[Agent]:
+        """``GET /api/v2/agents``: a plain array, every page."""
+        async for item in self._pages("/api/v2/agents", []):
+            yield Agent.model_validate(item)
+
+    async def list_groups(self) -> AsyncIterator[Group]:
+        """``GET /api/v2/groups``: a plain array, every page."""
+        async for item in self._pages("/api/v2/groups", []):
+            yield Group.model_validate(item)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _pages(
+        self, path: str, params: Params, ticket_id: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a paginated array: page 1, then the page named by ``Link: rel="next"``
+        until a page comes without one (CONTRACTS.md §2.3)."""
+        page = 1
+        for _ in range(MAX_PAGES):
+            query = [*params, ("page", str(page)), ("per_page", str(self._page_size))]
+            response = await self._request("GET", path, params=query, ticket_id=ticket_id)
+            items = _body(response)
+            if not isinstance(items, list):
+                raise UnexpectedResponse(f"Freshdesk GET {path}: the body is not a JSON array")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise UnexpectedResponse(f"Freshdesk GET {path}: an item is not a JSON object")
+                yield item
+            following = next_page(response.headers.get("link"))
+            if following is None:
+                return
+            if following <= page:
+                raise UnexpectedResponse(
+                    f"Freshdesk GET {path}: Link rel=next points back to page {following}"
+                )
+            page = following
+        log.warning("freshdesk: GET %s stopped at page %d, Freshdesk's own limit", path, MAX_PAGES)
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+        expect: int | None = None,
+    ) -> dict[str, Any]:
+        response = await self._request(method, path, params=params, json=json, ticket_id=ticket_id)
+        if expect is not None and response.status_code != expect:
+            raise UnexpectedResponse(
+                f"Freshdesk {method} {path}: expected {expect}, got {response.status_code}",
+                status=response.status_code,
+                method=method,
+                url=str(response.request.url),
+            )
+        data = _body(response)
+        if not isinstance(data, dict):
+            raise UnexpectedResponse(f"Freshdesk {method} {path}: the body is not a JSON object")
+        return data
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+    ) -> httpx.Response:
+        """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            retry=retry_if_exception(self._should_retry),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(method, path, params=params, json=json, ticket_id=ticket_id)
+        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
+
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
+    ) -> httpx.Response:
+        try:
+            query: list[tuple[str, str | int | float | bool | None]] | None = (
+                list(params) if params is not None else None
+            )
+            response = await self._http.request(method, path, params=query, json=json)
+        except httpx.TransportError as exc:
+            raise TransportFailed(
+                f"Freshdesk {method} {path}: {type(exc).__name__}: {exc}",
+                method=method,
+                url=path,
+                retry_safe=isinstance(exc, _NOT_SENT) or method == "GET",
+            ) from exc
+        if response.is_success:
+            return response
+        raise error_for(response, ticket_id)
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimited):
+            return exc.retry_after is None or exc.retry_after <= self._max_retry_after
+        if isinstance(exc, ServerError):
+            return exc.status not in _NOT_RETRIED_5XX and (
+                exc.retry_after is None or exc.retry_after <= self._max_retry_after
+            )
+        return isinstance(exc, TransportFailed) and exc.retry_safe
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return backoff_delay(state.attempt_number, initial=self._backoff_initial, cap=self._backoff_max)
+
+
+def backoff_delay(attempt: int, *, initial: float, cap: float) -> float:
+    """Exponential backoff with "equal jitter": half of ``min(cap, initial * 2**(attempt-1))``
+    fixed, half random, so retries from many workers spread out and no wait exceeds ``cap``."""
+    base: float = min(cap, initial * 2.0 ** (attempt - 1))
+    return base / 2 + random.uniform(0, base / 2)
+
+
+def next_page(link: str | None) -> int | None:
+    """The page number of the ``rel="next"`` entry of a ``Link`` header, or None.
+
+    ``<https://acme.freshdesk.com/api/v2/tickets?page=2&per_page=100>; rel="next"``
+    """
+    if not link:
+        return None
+    for part in link.split(","):
+        target, _, rest = part.partition(";")
+        rels = {p.strip().removeprefix("rel=").strip('"') for p in rest.split(";") if "rel=" in p}
+        if "next" not in rels:
+            continue
+        url = target.strip().removeprefix("<").removesuffix(">")
+        values = parse_qs(urlsplit(url).query).get("page")
+        if values and values[0].isdigit():
+            return int(values[0])
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0)
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise UnexpectedResponse(
+            f"Freshdesk {response.request.method} {response.request.url.path}: "
+            f"the {response.status_code} body is not JSON",
+            status=response.status_code,
+            method=response.request.method,
+            url=str(response.request.url),
+        ) from exc
+
+
+def _object(data: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    if "id" not in data:
+        raise UnexpectedResponse(f"Freshdesk answered a {what} without an id")
+    return data
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("freshdesk: attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, wait)
+
+
+def vendor_error(response: httpx.Response) -> tuple[str | None, str | None, tuple[FieldError, ...]]:
+    """Freshdesk's ``code``, ``description``/``message`` and field ``errors`` of an error body."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None, response.text.strip()[:500] or None, ()
+    if not isinstance(data, dict):
+        return None, str(data)[:500], ()
+    errors = tuple(
+        FieldError(
+            field=str(item.get("field") or "-"),
+            message=str(item.get("message") or ""),
+            code=None if item.get("code") is None else str(item.get("code")),
+        )
+        for item in data.get("errors") or ()
+        if isinstance(item, dict)
+    )
+    text = data.get("description") or data.get("message")
+    code = data.get("code")
+    return (None if code is None else str(code)), (None if text is None else str(text)), errors
+
+
+def error_for(response: httpx.Response, ticket_id: int | None) -> FreshdeskError:
+    """The typed error for a non-2xx answer."""
+    status = response.status_code
+    method = response.request.method
+    code, description, errors = vendor_error(response)
+    message = f"Freshdesk {method} {response.request.url.path} -> {status}"
+    if description or code:
+        message += f" {description or code}"
+    if errors:
+        message += ": " + "; ".join(map(str, errors))
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "description": description,
+        "errors": errors,
+        "method": method,
+        "url": str(response.request.url),
+    }
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 400:
+        return ValidationFailed(message, **kwargs)
+    if status in (401, 403):
+        return AuthenticationFailed(message, **kwargs)
+    if status == 404:
+        if ticket_id is not None:
+            return TicketGone(message, ticket_id=ticket_id, **kwargs)
+        return NotFound(message, **kwargs)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after, **kwargs)
+    if status >= 500:
+        return ServerError(message, retry_after=retry_after, **kwargs)
+    return UnexpectedResponse(message, **kwargs)

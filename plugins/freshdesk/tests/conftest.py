@@ -1,0 +1,96 @@
+"""Fixtures for the Freshdesk plugin tests: one real fake on 127.0.0.1, reset per test.
+
+One fake server serves the whole session (starting one takes ~20 ms, stopping ~200 ms) and is
+reset before each test. Its webhook retries wait zero seconds instead of Freshdesk's 5, 30 and 60
+minutes, so a redelivery is immediate. Settings reach the plugin as in production, through
+``SERVICEFLOW_FRESHDESK_*`` variables (set with monkeypatch).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from freshdesk_testing import SECRET, SleepRecorder, WebhookReceiver
+from serviceflow_freshdesk.client import FreshdeskClient
+from serviceflow_freshdesk.fake import FakeFreshdesk
+from serviceflow_freshdesk.hooks import aclose_clients
+
+
+@pytest.fixture(scope="session")
+def tls() -> ssl.SSLContext:
+    """One TLS context for every client of the session (httpx builds one per client otherwise)."""
+    return ssl.create_default_context()
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeFreshdesk]:
+    """The session's fake Freshdesk server (use :func:`fake` in tests)."""
+    with FakeFreshdesk(webhook_retry_delays=(0.0, 0.0, 0.0)) as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeFreshdesk) -> FakeFreshdesk:
+    """A fresh fake account for one test."""
+    fake_server.reset()
+    return fake_server
+
+
+@pytest.fixture
+async def freshdesk(fake: FakeFreshdesk, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeFreshdesk]:
+    """The fake, with the plugin's settings pointing at it; the plugin's clients closed after."""
+    for name in ("DOMAIN", "CUSTOM_STATUSES", "ON_HOLD_STATUS", "WEBHOOK_HEADER"):
+        monkeypatch.delenv(f"SERVICEFLOW_FRESHDESK_{name}", raising=False)
+    monkeypatch.setenv("SERVICEFLOW_FRESHDESK_BASE_URL", fake.base_url)
+    monkeypatch.setenv("SERVICEFLOW_FRESHDESK_API_KEY", fake.api_key)
+    monkeypatch.setenv("SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET", SECRET)
+    yield fake
+    await aclose_clients()
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    """The delays the client asked to sleep, in order."""
+    return SleepRecorder()
+
+
+@pytest.fixture
+async def make_client(
+    fake: FakeFreshdesk, sleeps: SleepRecorder, tls: ssl.SSLContext
+) -> AsyncIterator[Callable[..., FreshdeskClient]]:
+    """Build clients pointed at the fake (the admin's API key, recorded sleeps); closed after."""
+    made: list[FreshdeskClient] = []
+
+    def build(**kwargs: Any) -> FreshdeskClient:
+        kwargs.setdefault("sleep", sleeps)
+        kwargs.setdefault("verify", tls)
+        client = FreshdeskClient(fake.base_url, kwargs.pop("api_key", fake.api_key), **kwargs)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., FreshdeskClient]) -> FreshdeskClient:
+    """A client with default settings."""
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def receiver_server() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver("freshdesk")
+    with receiver.server:
+        yield receiver
+
+
+@pytest.fixture
+def receiver(receiver_server: WebhookReceiver, freshdesk: FakeFreshdesk) -> WebhookReceiver:
+    """A fresh webhook receiver verifying with the plugin (settings from :func:`freshdesk`)."""
+    receiver_server.reset()
+    return receiver_server

@@ -1,0 +1,112 @@
+"""Test helpers for the Freshdesk plugin tests (kept out of conftest so tests can import them)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from serviceflow_freshdesk.fake_server import ServerThread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from serviceflow.plugins import get_plugin_manager
+
+#: The webhook secret the tests configure (SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET).
+SECRET = "fd-test-webhook-secret"
+
+
+@dataclass
+class SleepRecorder:
+    """An injectable ``sleep`` that records the delays asked for and returns at once."""
+
+    delays: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@dataclass
+class SteppingClock:
+    """A clock that stands still until told to move (fixed times in tests)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+@dataclass(frozen=True)
+class Received:
+    """One webhook request as the receiver saw it, with the plugin's verdict on it."""
+
+    method: str
+    headers: dict[str, str]
+    body: bytes
+    accepted: bool
+    reason: str
+
+
+class WebhookReceiver:
+    """A real HTTP webhook receiver that verifies deliveries through the plugin manager's
+    ``serviceflow_verify_webhook`` hook, as serviceflow's webhook app does, for one vendor.
+
+    It answers 200 when the delivery is authentic and 401 with the reason otherwise, unless a
+    scripted status is queued with :meth:`respond_next`.
+    """
+
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+        self.received: list[Received] = []
+        self._script: list[int] = []
+        self._lock = threading.Lock()
+        self.server = ServerThread(
+            Starlette(routes=[Route("/webhooks/{vendor}", self._handle, methods=["POST", "PUT", "GET"])]),
+            name=f"{vendor}-webhook-receiver",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.base_url}/webhooks/{self.vendor}"
+
+    def respond_next(self, status: int) -> None:
+        """Answer the next delivery with ``status`` (after verifying and recording it)."""
+        with self._lock:
+            self._script.append(status)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self._script.clear()
+
+    def accepted(self) -> list[Received]:
+        """The authentic deliveries so far."""
+        with self._lock:
+            return [r for r in self.received if r.accepted]
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        verdict: Any = get_plugin_manager().hook.serviceflow_verify_webhook(
+            vendor=self.vendor, method=request.method, headers=headers, body=body
+        )
+        with self._lock:
+            self.received.append(Received(request.method, headers, body, verdict.accepted, verdict.reason))
+            scripted = self._script.pop(0) if self._script else None
+        if scripted is not None:
+            return Response(status_code=scripted)
+        if not verdict.accepted:
+            return JSONResponse({"error": verdict.reason}, status_code=401)
+        return JSONResponse({"ok": True})
+
+
+def action(cls: type, key: str = "k1", **fields: Any) -> Any:
+    """An engine action of type ``cls`` with the bookkeeping fields filled in."""
+    return cls(key=key, reason="test", policy="p", rule="r", **fields)

@@ -1,0 +1,119 @@
+"""The spam folder as quarantine: list (every page), recover (un-spam), dismiss (trash), gone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from serviceflow_freshdesk.errors import RateLimited
+from serviceflow_freshdesk.fake import FakeFreshdesk
+
+from serviceflow.errors import QuarantinedMessageGone
+from serviceflow.model import Channel, TicketStatus
+from serviceflow.plugins import get_plugin_manager
+
+ACCOUNT = "127.0.0.1"
+hook = get_plugin_manager().hook
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def listed(account: str = ACCOUNT) -> list:
+    listing = hook.serviceflow_list_quarantined(vendor="freshdesk", account=account)
+    assert listing is not None
+    return [m async for m in listing]
+
+
+async def test_lists_every_spam_ticket_across_pages_oldest_first(freshdesk: FakeFreshdesk) -> None:
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    spam_ids = []
+    for i in range(105):  # more than one page of 100
+        created = start + timedelta(minutes=(i * 37) % 105)  # created out of id order
+        ticket = freshdesk.add_ticket(
+            f"Win {i}",
+            description=f"<div>Prize {i}</div>",
+            email=f"s{i}@spam.example",
+            spam=True,
+            created_at=stamp(created),
+            source=9 if i == 0 else 1,
+        )
+        spam_ids.append(ticket["id"])
+    freshdesk.add_ticket("A real question")
+    messages = await listed()
+    assert len(messages) == 105 and {m.id for m in messages} == {str(i) for i in spam_ids}
+    assert [m.received_at for m in messages] == sorted(m.received_at for m in messages)
+    first = next(m for m in messages if m.id == str(spam_ids[0]))
+    assert (first.vendor, first.account, first.cause, first.channel) == (
+        "freshdesk",
+        ACCOUNT,
+        "spam",
+        Channel.WEB,
+    )
+    assert (first.subject, first.excerpt, first.sender.email) == ("Win 0", "Prize 0", "s0@spam.example")
+    assert first.received_at == start and first.expires_at == start + timedelta(days=30)
+    calls = freshdesk.calls_to("GET", "/api/v2/tickets")
+    assert [c.param("page") for c in calls] == ["1", "2"]
+    assert all(c.param("filter") == "spam" for c in calls)
+    assert "Link" in calls[0].response_headers and "Link" not in calls[1].response_headers
+
+
+async def test_a_rate_limited_listing_is_retryable_and_yields_nothing(freshdesk: FakeFreshdesk) -> None:
+    freshdesk.add_ticket("Spam", spam=True)
+    freshdesk.fail_next(1, status=429, retry_after=900)
+    with pytest.raises(RateLimited) as caught:
+        await listed()
+    assert caught.value.retryable is True
+
+
+async def test_recover_unspams_and_yields_the_ticket(freshdesk: FakeFreshdesk) -> None:
+    casey = freshdesk.add_contact("Casey", email="casey@example.com")
+    ticket = freshdesk.add_ticket("Not spam at all", requester_id=casey["id"], spam=True, priority=3)
+    recovered = await hook.serviceflow_recover_quarantined(
+        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
+    )
+    assert recovered.id == str(ticket["id"]) and recovered.status is TicketStatus.OPEN
+    assert (recovered.requester.id, recovered.requester.email) == (str(casey["id"]), "casey@example.com")
+    assert freshdesk.ticket(ticket["id"])["spam"] is False
+    assert freshdesk.calls_to("PUT", "/api/v2/tickets/*")[-1].json == {"spam": False}
+    assert await listed() == []
+    with pytest.raises(QuarantinedMessageGone, match="no longer spam"):
+        await hook.serviceflow_recover_quarantined(
+            vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
+        )
+
+
+@pytest.mark.parametrize("how", ["deleted", "purged"])
+async def test_recover_of_a_gone_message_says_so(freshdesk: FakeFreshdesk, how: str) -> None:
+    ticket = freshdesk.add_ticket("Spam", spam=True)
+    (freshdesk.delete if how == "deleted" else freshdesk.purge)(ticket["id"])
+    with pytest.raises(QuarantinedMessageGone):
+        await hook.serviceflow_recover_quarantined(
+            vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
+        )
+    assert freshdesk.calls_to("PUT") == []
+
+
+async def test_dismiss_deletes_once_and_a_retry_is_skipped(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket("Spam", spam=True)
+    dismiss = lambda: hook.serviceflow_dismiss_quarantined(  # noqa: E731
+        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
+    )
+    assert await dismiss() == "done"
+    assert freshdesk.ticket(ticket["id"])["deleted"] is True
+    assert await listed() == []
+    assert await dismiss() == "skipped: already gone"
+    freshdesk.purge(ticket["id"])
+    assert await dismiss() == "skipped: already gone"
+    assert len(freshdesk.calls_to("DELETE")) == 1
+
+
+async def test_dismiss_leaves_a_recovered_ticket_alone(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket("Was spam", spam=True)
+    freshdesk.update_ticket(ticket["id"], {"spam": False})  # a person clicked "Not spam"
+    outcome = await hook.serviceflow_dismiss_quarantined(
+        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
+    )
+    assert outcome.startswith("skipped: no longer spam")
+    assert freshdesk.ticket(ticket["id"])["deleted"] is False
