@@ -310,3 +310,16 @@ def test_cooldown_keeps_one_person_from_hearing_twice(write_policies: Callable[.
     # Level 2 comes an hour after level 1: lee is inside the cooldown, only max hears of it.
     # Level 3 comes two hours after level 2 and three after lee's last notice: lee again.
     assert escalations == [(1, ("lee",)), (2, ("max",)), (3, ("lee",))]
+
+
+def test_an_assignee_named_by_email_is_the_same_owner(rules_from: Callable[..., Rules]) -> None:
+    """Some webhooks name the assignee by email: that is the owner, not a reassignment."""
+    roster = Roster(agents=(Agent(id="80002", email="cat@shop.example", groups=("frontline",)),))
+    context = Context(roster=roster)
+    rules = rules_from({"p.yaml": SIMPLE})
+    first = decide(None, EventInput(event=event("created")), MONDAY, rules, context)
+    assert first.state.owner == "80002"
+    assigned = event("assigned", at=MONDAY + hours(1), event_id="as", assignee="cat@shop.example")
+    later = decide(first.state, EventInput(event=assigned), MONDAY + hours(1), rules, context)
+    assert later.state.owner == "80002" and len(later.state.ownership) == 1
+    assert [a.type for a in later.actions] == []

@@ -26,7 +26,7 @@ class Ownership(RunBase):
 
     def _set_owner(self, choice: OwnerChoice, time: datetime, *, assign: bool = True) -> None:
         previous = self.state.owner
-        if previous == choice.owner and self.state.ticket.assignee == choice.owner:
+        if previous == choice.owner and self._same_person(self.state.ticket.assignee, choice.owner):
             return
         if previous != choice.owner:
             change = OwnershipChange(
@@ -63,10 +63,11 @@ class Ownership(RunBase):
         ticket = self.state.ticket
         owner = self.state.owner
         if owner is None:
-            if ticket.assignee and self.context.roster.agent(ticket.assignee):
+            found = self.context.roster.agent(ticket.assignee) if ticket.assignee else None
+            if found is not None:
                 self._set_owner(
                     OwnerChoice(
-                        ticket.assignee,
+                        found.id,
                         None,
                         "helpdesk",
                         "assignee",
@@ -101,11 +102,16 @@ class Ownership(RunBase):
                 ),
                 event.time,
             )
-        elif ticket.assignee != owner and event.kind is EventKind.ASSIGNED:
+        elif (
+            ticket.assignee is not None
+            and not self._same_person(ticket.assignee, owner)
+            and event.kind is EventKind.ASSIGNED
+        ):
             who = event.actor.name or event.actor.id or event.actor.role.value
+            found = self.context.roster.agent(ticket.assignee)
             self._set_owner(
                 OwnerChoice(
-                    ticket.assignee,
+                    found.id if found else ticket.assignee,
                     None,
                     "helpdesk",
                     "reassigned",
@@ -114,6 +120,16 @@ class Ownership(RunBase):
                 event.time,
                 assign=False,
             )
+
+    def _same_person(self, assignee: str | None, owner: str | None) -> bool:
+        """Whether the helpdesk's assignee is the owner: by id, or by email through the roster
+        (some webhooks name agents by email)."""
+        if assignee is None or owner is None:
+            return assignee == owner
+        if assignee == owner:
+            return True
+        found = self.context.roster.agent(assignee)
+        return found is not None and found.id == owner
 
     def _apply_fallback(self, event: TicketEvent) -> None:
         """A rule failed on this ticket: a person from the fallback pool must look at it."""
