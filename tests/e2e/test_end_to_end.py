@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -203,6 +205,15 @@ async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system
     assert [n["recipients"] for n in mine] == [[str(tia)], [str(lee)]]  # warned, then the lead
     assert mine[0]["escalation_level"] is None
     assert [s["id"] for s in zendesk.suspended_tickets()] == [stranger["id"]]  # Casey's was recovered
+    listed = subprocess.run(
+        [sys.executable, "-m", "serviceflow", "case", "list", "--address", system.server.address],
+        capture_output=True, text=True, timeout=60, env=system.env(),
+    )  # fmt: skip
+    rows = [line for line in listed.stdout.splitlines() if f"quarantine-{stranger['id']}" in line]
+    assert rows and "review" in rows[0] and str(tia) in rows[0], listed.stdout  # the reviewer owns it
+    assert any(
+        f"zendesk:127.0.0.1:{first}" in line and "ticket" in line for line in listed.stdout.splitlines()
+    )
     zendesk.delete_suspended(stranger["id"])  # a person deals with it in Zendesk
     client = await Client.connect(system.server.address, data_converter=pydantic_data_converter)
     handle = client.get_workflow_handle(review)

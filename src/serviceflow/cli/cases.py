@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,7 +15,8 @@ from serviceflow.cli.run import _exit, _settings
 from serviceflow.model import QUARANTINE_PREFIX, CaseState, TargetStatus, TicketKind
 
 app = typer.Typer(help="Look at cases: owners, deadlines, breaches, decisions.", no_args_is_help=True)
-console = Console()
+# Piped into a file or another program, rows are not cut to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _left(due: datetime | None, now: datetime) -> str:
