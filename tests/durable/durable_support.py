@@ -94,6 +94,7 @@ class FakeQuarantine:
     polls: int = 0
     failed_polls: int = 0
     fail_next_polls: int = 0
+    unrecoverable: set[str] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add(self, message_id: str, received_at: datetime, **changes: object) -> QuarantinedMessage:
@@ -126,6 +127,8 @@ class FakeQuarantine:
         return self._recover(message_id) if vendor == "demo" else None
 
     async def _recover(self, message_id: str) -> Ticket:
+        if message_id in self.unrecoverable:
+            raise ServiceflowError(f"422: suspended ticket {message_id} cannot be recovered")
         message = self.queue.pop(message_id, None)
         if message is None:
             raise QuarantinedMessageGone(f"suspended ticket {message_id} is gone")

@@ -186,3 +186,22 @@ async def test_recover_and_dismiss_verdicts_are_carried_out_in_the_helpdesk(
         assert case.opened_at == now  # the customer has waited since the message arrived
         await watcher.terminate("done")
         await env.client.get_workflow_handle("demo:demo:rm5").terminate("done")
+
+
+async def test_a_recovery_the_helpdesk_refuses_becomes_a_review_that_closes(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, write_policies
+) -> None:
+    folder = write_policies({"q.yaml": POLICY})
+    built = worker([folder])
+    async with built:
+        now = await env.get_current_time()
+        quarantine.add("m7", now, sender=Requester(id="c7", email="c7@customer.example"))
+        quarantine.unrecoverable.add("m7")
+        watcher = await watch(env, built)
+        await state_when(env, "demo:demo:quarantine-m7", lambda s: True, "a review instead")
+        assert await watcher.query(QuarantineWatcher.known_messages) == {"m7": "review"}
+        del quarantine.queue["m7"]  # a person dealt with it after all
+        await watcher.signal(QuarantineWatcher.poll)
+        review = env.client.get_workflow_handle("demo:demo:quarantine-m7", result_type=CaseResult)
+        assert (await asyncio.wait_for(review.result(), 30)).closed_at is not None
+        await watcher.terminate("done")

@@ -100,8 +100,9 @@ class QuarantineWatcher:
                 result_type=TriageResult,
                 start_to_close_timeout=TRIAGE_TIMEOUT,
             )
+            outcome = verdict.verdict
             if verdict.verdict != "ignore":
-                await workflow.execute_activity(
+                done = await workflow.execute_activity(
                     "act_on_quarantined",
                     QuarantineAct(
                         message=message, verdict=verdict.verdict, rule=verdict.rule, reason=verdict.reason
@@ -110,8 +111,10 @@ class QuarantineWatcher:
                     start_to_close_timeout=ACT_TIMEOUT,
                     retry_policy=retry,
                 )
-            self.known[message.id] = verdict.verdict
-            if verdict.verdict == "review":
+                if done.case_id == message.key:
+                    outcome = "review"  # e.g. the helpdesk refused to recover it: a person looks
+            self.known[message.id] = outcome
+            if outcome == "review":
                 self.reviews[message.id] = message
         for message_id in [m for m in self.known if m not in present]:
             message = self.reviews.pop(message_id, None)
