@@ -21,7 +21,6 @@ from serviceflow_zendesk.fake import FakeZendesk
 
 DEMO_DIR = Path(__file__).resolve().parent
 SECRET = "serviceflow-demo-webhook-secret"
-ACCOUNT = "127.0.0.1"  # the fake's host: the account name of its tickets and case ids
 
 
 @dataclass
@@ -29,6 +28,9 @@ class DemoZendesk:
     """A seeded fake Zendesk on 127.0.0.1, and what ``serviceflow dev`` needs to use it."""
 
     fake: FakeZendesk = field(default_factory=FakeZendesk)
+    # Each run is an account of its own: the fake starts empty every time, while the dev server
+    # keeps earlier runs' cases in its database; their ids must not collide.
+    account: str = field(default_factory=lambda: f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}")
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -57,19 +59,21 @@ class DemoZendesk:
         """Point the plugin at the fake (environment of this process) and the fake's webhooks at
         ``webhook_url``; returns the settings to merge into serviceflow's."""
         os.environ.update(
+            SERVICEFLOW_ZENDESK_SUBDOMAIN=self.account,  # names the account; the URL is the fake's
             SERVICEFLOW_ZENDESK_BASE_URL=self.fake.base_url,
             SERVICEFLOW_ZENDESK_EMAIL=self.fake.email,
             SERVICEFLOW_ZENDESK_API_TOKEN=self.fake.api_token,
             SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
         )
-        for name in ("SERVICEFLOW_ZENDESK_SUBDOMAIN", "SERVICEFLOW_ZENDESK_OAUTH_TOKEN"):
-            os.environ.pop(name, None)
+        os.environ.pop("SERVICEFLOW_ZENDESK_OAUTH_TOKEN", None)
         self.fake.add_webhook(webhook_url, secret=SECRET)
         return {
             "policies": [DEMO_DIR / "policies"],
             "roster": DEMO_DIR / "roster.yaml",
-            "roster_from": f"zendesk:{ACCOUNT}",
-            "quarantine_watch": [f"zendesk:{ACCOUNT}"],
+            "roster_from": f"zendesk:{self.account}",
+            "quarantine_watch": [f"zendesk:{self.account}"],
+            # Earlier runs' cases and watchers wait on their own queues: their fake is gone.
+            "task_queue": self.account,
             "quarantine_interval": 15.0,
         }
 
