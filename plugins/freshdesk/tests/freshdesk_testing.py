@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from serviceflow_freshdesk.fake_server import ServerThread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from serviceflow.fakes.server import ServerThread
 from serviceflow.plugins import get_plugin_manager
 
 #: The webhook secret the tests configure (SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET).

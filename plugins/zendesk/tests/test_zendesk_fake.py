@@ -11,8 +11,9 @@ import httpx
 import pytest
 from serviceflow_zendesk.fake import FakeApiError, FakeZendesk, RequestInfo
 from serviceflow_zendesk.fake_demo import seed_demo
-from serviceflow_zendesk.fake_server import ServerThread
 from zendesk_testing import WebhookReceiver
+
+from serviceflow.fakes.server import ServerThread
 
 
 @pytest.fixture

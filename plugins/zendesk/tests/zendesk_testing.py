@@ -6,12 +6,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from serviceflow_zendesk.fake_server import ServerThread
 from serviceflow_zendesk.signature import verify
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from serviceflow.fakes.server import ServerThread
 
 
 @dataclass

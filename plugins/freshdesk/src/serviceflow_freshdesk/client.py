@@ -7,9 +7,10 @@ What it promises its callers (the plugin's hooks, Temporal activities):
 - **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Freshdesk sent, up to a
   bound (``max_retry_after``); a longer wait is raised as :class:`RateLimited` with
   ``retry_after`` instead of holding a worker (§2.4).
-- **Server errors are retried** with bounded, jittered exponential backoff (tenacity drives the
-  loop); so are connection failures where the request cannot have reached Freshdesk. Every sleep
-  goes through an injectable ``sleep``, so tests never wait in real time.
+- **Server errors are retried** with bounded, jittered exponential backoff; so are connection
+  failures where the request cannot have reached Freshdesk. Every sleep goes through an
+  injectable ``sleep``, so tests never wait in real time. The policy is serviceflow's
+  (:class:`serviceflow.plugins.http.RetryPolicy`), shared by every helpdesk plugin.
 - **Lists are followed to the end**: ``page``/``per_page`` (at most 100), next page while the
   ``Link`` header has ``rel="next"`` (§2.3). The next request is built here from the page number
   in that link, on the same path, so the API key never follows a URL the response chose.
@@ -25,18 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import logging
-import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from serviceflow.plugins.http import RetryPolicy, Sleep, is_retry_safe, parse_retry_after
+from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
 from .errors import (
     AuthenticationFailed,
@@ -54,13 +54,10 @@ from .models import Agent, Conversation, Group, Ticket
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 Params = Sequence[tuple[str, str]]
 
 #: Freshdesk stops list endpoints at page 300 (CONTRACTS.md §2.3); so do we.
 MAX_PAGES = 300
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_NOT_RETRIED_5XX = (501, 505)
 
 
 def basic_auth(api_key: str) -> str:
@@ -119,12 +116,14 @@ class FreshdeskClient:
             transport=transport,
             verify=verify,
         )
-        self._max_retries = max_retries
-        self._max_retry_after = max_retry_after
-        self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
+        self._retry = RetryPolicy(
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            sleep=sleep,
+        )
         self._page_size = max(1, min(page_size, 100))
-        self._sleep = sleep
 
     async def __aenter__(self) -> FreshdeskClient:
         return self
@@ -309,18 +308,11 @@ class FreshdeskClient:
         ticket_id: int | None = None,
     ) -> httpx.Response:
         """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_retries + 1),
-            retry=retry_if_exception(self._should_retry),
-            wait=self._wait,
-            sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
+        return await self._retry.run(
+            lambda: self._send(method, path, params=params, json=json, ticket_id=ticket_id),
+            log=log,
+            label="freshdesk",
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._send(method, path, params=params, json=json, ticket_id=ticket_id)
-        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
 
     async def _send(
         self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
@@ -335,34 +327,11 @@ class FreshdeskClient:
                 f"Freshdesk {method} {path}: {type(exc).__name__}: {exc}",
                 method=method,
                 url=path,
-                retry_safe=isinstance(exc, _NOT_SENT) or method == "GET",
+                retry_safe=is_retry_safe(exc, method),
             ) from exc
         if response.is_success:
             return response
         raise error_for(response, ticket_id)
-
-    def _should_retry(self, exc: BaseException) -> bool:
-        if isinstance(exc, RateLimited):
-            return exc.retry_after is None or exc.retry_after <= self._max_retry_after
-        if isinstance(exc, ServerError):
-            return exc.status not in _NOT_RETRIED_5XX and (
-                exc.retry_after is None or exc.retry_after <= self._max_retry_after
-            )
-        return isinstance(exc, TransportFailed) and exc.retry_safe
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        return backoff_delay(state.attempt_number, initial=self._backoff_initial, cap=self._backoff_max)
-
-
-def backoff_delay(attempt: int, *, initial: float, cap: float) -> float:
-    """Exponential backoff with "equal jitter": half of ``min(cap, initial * 2**(attempt-1))``
-    fixed, half random, so retries from many workers spread out and no wait exceeds ``cap``."""
-    base: float = min(cap, initial * 2.0 ** (attempt - 1))
-    return base / 2 + random.uniform(0, base / 2)
 
 
 def next_page(link: str | None) -> int | None:
@@ -384,23 +353,6 @@ def next_page(link: str | None) -> int | None:
     return None
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
-    if value is None or not value.strip():
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(seconds, 0.0)
-
-
 def _body(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -418,12 +370,6 @@ def _object(data: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if "id" not in data:
         raise UnexpectedResponse(f"Freshdesk answered a {what} without an id")
     return data
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning("freshdesk: attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, wait)
 
 
 def vendor_error(response: httpx.Response) -> tuple[str | None, str | None, tuple[FieldError, ...]]:

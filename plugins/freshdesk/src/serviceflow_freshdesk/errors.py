@@ -2,8 +2,9 @@
 
 Callers (the plugin's hooks, Temporal activities) decide by type: ``TicketGone`` ends a case
 cleanly, ``RateLimited``, ``ServerError`` and ``TransportFailed`` are worth a retry later (they
-carry ``retryable = True``, which serviceflow's activities read), ``AuthenticationFailed`` and
-``ValidationFailed`` need a person. Every error carries what Freshdesk said: the ``description``
+derive from serviceflow's :mod:`serviceflow.plugins.http` errors and carry ``retryable = True``,
+which serviceflow's activities read), ``AuthenticationFailed`` and ``ValidationFailed`` need a
+person. Every error carries what Freshdesk said: the ``description``
 and, for a 400, each field's message (CONTRACTS.md §2.5).
 """
 
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from serviceflow.errors import QuarantinedMessageGone as CoreQuarantinedMessageGone
-from serviceflow.errors import ServiceflowError
 from serviceflow.errors import TicketGone as CoreTicketGone
+from serviceflow.plugins import http
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class FieldError:
         return f"{self.field}: {self.message}" + (f" ({self.code})" if self.code else "")
 
 
-class FreshdeskError(ServiceflowError):
+class FreshdeskError(http.ApiError):
     """Base class of every error from the Freshdesk plugin.
 
     Attributes:
@@ -51,21 +52,13 @@ class FreshdeskError(ServiceflowError):
         self,
         message: str,
         *,
-        status: int | None = None,
         code: str | None = None,
-        description: str | None = None,
         errors: tuple[FieldError, ...] = (),
-        method: str | None = None,
-        url: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, **kwargs)
         self.code = code
-        self.description = description
         self.errors = errors
-        self.method = method
-        self.url = url
 
 
 class ValidationFailed(FreshdeskError):
@@ -96,47 +89,29 @@ class QuarantinedMessageGone(FreshdeskError, CoreQuarantinedMessageGone):
     """The spam-flagged ticket is no longer in the spam folder (un-spammed, deleted or purged)."""
 
 
-class RateLimited(FreshdeskError):
+class RateLimited(http.RateLimited, FreshdeskError):
     """429 after the allowed retries, or with a ``Retry-After`` longer than we may wait in-process.
 
     Attributes:
         retry_after: Seconds Freshdesk asked us to wait, if it said.
     """
 
-    retryable = True  # the activity's retry policy tries again later
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class ServerError(FreshdeskError):
+class ServerError(http.ServerError, FreshdeskError):
     """5xx after the allowed retries.
 
     Attributes:
         retry_after: Seconds Freshdesk asked us to wait, if it said.
     """
 
-    retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class TransportFailed(FreshdeskError):
+class TransportFailed(http.TransportFailed, FreshdeskError):
     """No HTTP response: connection refused or reset, DNS, timeout (after the allowed retries).
 
     Attributes:
         retry_safe: Whether repeating the call cannot apply it twice (the request never left, or
             it was a GET). A POST that timed out may have created a note.
     """
-
-    retryable = True
-
-    def __init__(self, message: str, *, retry_safe: bool = False, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_safe = retry_safe
 
 
 class UnexpectedResponse(FreshdeskError):

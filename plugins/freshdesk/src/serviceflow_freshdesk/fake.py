@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
+
+from serviceflow.fakes.helpdesk import FakeHelpdesk
 
 from . import text
 from .fake_app import RateWindow, build_app
 from .fake_calls import Call, CallLog
-from .fake_faults import Fault, FaultPlan
+from .fake_faults import FaultPlan
 from .fake_records import FakeApiError, Json, validation_failed
 from .fake_server import ServerStartError, ServerThread
 from .fake_state import FakeState
@@ -60,12 +61,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class FakeFreshdesk:
+class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
     """Controller of one fake Freshdesk account and its HTTP server.
 
     Start it with ``with FakeFreshdesk() as fake:`` or :meth:`start`/:meth:`stop`. The account
     always has one admin agent whose :attr:`api_key` authenticates requests; :meth:`reset`
-    returns to that state.
+    returns to that state. Start, stop, faults, the call record and delivery waits are
+    :class:`~serviceflow.fakes.helpdesk.FakeHelpdesk`'s.
     """
 
     def __init__(
@@ -101,7 +103,7 @@ class FakeFreshdesk:
         self.api_key = api_key
         self.state = FakeState(clock=clock, custom_statuses=custom_statuses)
         self.faults = FaultPlan()
-        self.call_log = CallLog()
+        self.call_log: CallLog[Call] = CallLog()
         self.rate_window = RateWindow(rate_limit, clock)
         self.enforce_rate_limit = enforce_rate_limit
         self.api_keys: dict[str, int] = {}
@@ -118,42 +120,6 @@ class FakeFreshdesk:
         self._seed()
 
     # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeFreshdesk:
-        """Serve on ``127.0.0.1:<free port>`` and return once requests are accepted.
-
-        Raises:
-            ServerStartError: the server did not start within ``startup_timeout``.
-        """
-        self._server.start()
-        self.webhooks.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and the webhook worker."""
-        self.webhooks.stop()
-        self._server.stop()
-
-    def __enter__(self) -> FakeFreshdesk:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``: what ``SERVICEFLOW_FRESHDESK_BASE_URL`` points at."""
-        return self._server.base_url
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is up."""
-        return self._server.running
 
     def reset(self) -> None:
         """Back to a fresh account (admin only); forgets faults, calls, rules and deliveries."""
@@ -313,56 +279,6 @@ class FakeFreshdesk:
             primary_id, {"body": f"<div>Merged tickets {listed} into this ticket</div>"}, actor_id=actor
         )
 
-    # ------------------------------------------------------------------ faults
-
-    def fail_next(
-        self,
-        n: int = 1,
-        *,
-        status: int = 429,
-        retry_after: float | None = 1,
-        method: str | None = None,
-        path: str | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Answer the next ``n`` matching requests with ``status`` instead of handling them.
-
-        Nothing is applied for a failed request, so "applied exactly once" is checkable.
-
-        Args:
-            n: How many requests fail.
-            status: 429 (default), or a 5xx for a server-error burst.
-            retry_after: ``Retry-After`` seconds, sent on 429 and 503 only; None omits it.
-            method: Only this method fails (any when None).
-            path: Only paths matching this ``fnmatch`` pattern fail (any when None).
-            body: JSON body; default the fake's 429 body, or ``text/plain`` for 5xx.
-        """
-        self.faults.add(Fault(n, status, retry_after, method, path, body))
-
-    @property
-    def pending_faults(self) -> int:
-        """Fault uses not consumed yet."""
-        return self.faults.pending
-
-    # ------------------------------------------------------------------ call record
-
-    @property
-    def calls(self) -> list[Call]:
-        """Every request answered so far, oldest first."""
-        return self.call_log.snapshot()
-
-    def calls_to(self, method: str | None = None, path: str | None = None) -> list[Call]:
-        """Calls with ``method`` whose path matches the ``fnmatch`` pattern ``path``."""
-        return self.call_log.matching(method, path)
-
-    def wait_for_calls(self, predicate: Callable[[list[Call]], bool], *, timeout: float = 5.0) -> list[Call]:
-        """Block until ``predicate(calls)`` holds (bounded).
-
-        Raises:
-            TimeoutError: it did not within ``timeout`` seconds.
-        """
-        return self.call_log.wait_for(predicate, timeout)
-
     # ------------------------------------------------------------------ webhooks
 
     def add_rule(
@@ -408,29 +324,3 @@ class FakeFreshdesk:
             else:
                 rules.append(self.add_rule(url, event, basic=("serviceflow", secret)))  # type: ignore[arg-type]
         return rules
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Finished webhook deliveries, in the order they finished."""
-        return self.webhooks.deliveries
-
-    def wait_for_deliveries(
-        self,
-        count: int | None = None,
-        *,
-        predicate: Callable[[list[Delivery]], bool] | None = None,
-        timeout: float = 5.0,
-    ) -> list[Delivery]:
-        """Block until ``count`` deliveries finished, or ``predicate(deliveries)`` holds (bounded).
-
-        Raises:
-            TimeoutError: not reached within ``timeout`` seconds.
-        """
-        if predicate is None:
-            wanted = 1 if count is None else count
-            predicate = lambda done: len(done) >= wanted  # noqa: E731
-        return self.webhooks.wait_for(predicate, timeout)
-
-    def wait_idle(self, timeout: float = 5.0) -> None:
-        """Block until every queued webhook call finished (bounded)."""
-        self.webhooks.wait_idle(timeout)

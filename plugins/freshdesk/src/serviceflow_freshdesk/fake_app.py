@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import http
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -163,14 +162,7 @@ def _pipeline(
         return 429, dict(RATE_LIMIT_BODY), {**rate, "Retry-After": str(resets)}
     fault = fake.faults.take(method, path)
     if fault is not None:
-        body: Any
-        if fault.body is not None:
-            body = dict(fault.body)
-        elif fault.status == 429:
-            body = dict(RATE_LIMIT_BODY)
-        else:
-            body = http.HTTPStatus(fault.status).phrase
-        return fault.status, body, {**rate, **fault.headers()}
+        return fault.status, fault.payload(RATE_LIMIT_BODY), {**rate, **fault.headers()}
     if method not in handlers:
         error = not_found()
         return error.status, error.payload, rate

@@ -23,11 +23,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
-import logging
-import queue
 import re
-import ssl
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,11 +31,11 @@ from typing import Any, Literal
 
 import httpx
 
+from serviceflow.fakes.webhooks import DeliveryWorker
+
 from .fake_records import Json, display
 from .fake_state import FakeState, TicketChange
 from .webhooks import trigger_body
-
-log = logging.getLogger(__name__)
 
 RuleEvent = Literal["ticket_created", "ticket_updated", "agent_reply", "customer_reply"]
 #: Freshdesk's retry schedule after a failed call, in seconds (CONTRACTS.md §2.6).
@@ -185,7 +181,7 @@ def render(template: str, ticket: Json, *, state: FakeState, fired: str, base_ur
     return re.sub(r"\{\{\s*([^}]+?)\s*\}\}", replace, template)
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(DeliveryWorker[Delivery]):
     """Turns ticket changes into rule firings and sends them from a worker thread."""
 
     def __init__(
@@ -197,81 +193,24 @@ class WebhookDispatcher:
         timeout: float = 10.0,
         retry_delays: tuple[float, ...] = FRESHDESK_RETRY_DELAYS,
     ) -> None:
+        super().__init__(name="fake-freshdesk-webhooks", timeout=timeout)
         self._state = state
         self._clock = clock
         self._base_url = base_url
-        self._timeout = timeout
         self.retry_delays = retry_delays
         self.rules: list[AutomationRule] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._log: list[Delivery] = []
-        self._cond = threading.Condition()
-        self._in_flight = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._tls = ssl.create_default_context()
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> None:
-        """Start the worker thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="fake-freshdesk-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker; queued deliveries not sent yet are dropped."""
-        self._stop.set()
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-
-    # ------------------------------------------------------------------ configuration and log
+    # ------------------------------------------------------------------ configuration
 
     def add_rule(self, rule: AutomationRule) -> AutomationRule:
         """Configure a rule; changes from now on fire it."""
         self.rules.append(rule)
         return rule
 
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Finished deliveries, in the order they finished."""
-        with self._cond:
-            return list(self._log)
-
     def clear(self) -> None:
         """Forget rules and the log (in-flight deliveries still finish)."""
         self.rules.clear()
-        with self._cond:
-            self._log.clear()
-
-    def wait_for(self, predicate: Callable[[list[Delivery]], bool], timeout: float) -> list[Delivery]:
-        """Block until ``predicate(deliveries)`` holds; bounded by ``timeout`` seconds.
-
-        Raises:
-            TimeoutError: still false when the timeout ran out.
-        """
-        with self._cond:
-            if not self._cond.wait_for(lambda: predicate(list(self._log)), timeout):
-                raise TimeoutError(
-                    f"webhook deliveries did not reach the expected state within {timeout}s "
-                    f"({len(self._log)} finished, {self._in_flight} in flight)"
-                )
-            return list(self._log)
-
-    def wait_idle(self, timeout: float) -> None:
-        """Block until nothing is queued or being sent.
-
-        Raises:
-            TimeoutError: deliveries were still in flight when the timeout ran out.
-        """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._in_flight == 0, timeout):
-                raise TimeoutError(f"{self._in_flight} webhook deliveries still in flight after {timeout}s")
+        self.clear_log()
 
     # ------------------------------------------------------------------ producing and sending
 
@@ -284,31 +223,20 @@ class WebhookDispatcher:
             body = render(
                 rule.template, change.after, state=self._state, fired=fired, base_url=self._base_url()
             )
-            delivery = Delivery(rule.name, rule.url, change.ticket_id, fired, body.encode(), _rule=rule)
-            with self._cond:
-                self._in_flight += 1
-            self._queue.put(delivery)
+            self.enqueue(Delivery(rule.name, rule.url, change.ticket_id, fired, body.encode(), _rule=rule))
 
-    def _work(self) -> None:
-        with httpx.Client(timeout=self._timeout, verify=self._tls) as client:
-            while True:
-                delivery = self._queue.get()
-                if delivery is None or self._stop.is_set():
-                    return
-                try:
-                    self._attempts(client, delivery)
-                except Exception:  # a broken receiver must never kill the worker
-                    log.exception("fake freshdesk: webhook delivery for ticket %s failed", delivery.ticket_id)
-                with self._cond:
-                    self._log.append(delivery)
-                    self._in_flight -= 1
-                    self._cond.notify_all()
+    def deliver(self, client: httpx.Client, delivery: Delivery) -> None:
+        """Every attempt of one rule firing: the first, then one after each of ``retry_delays``."""
+        self._attempts(client, delivery)
+
+    def describe(self, delivery: Delivery) -> str:
+        return f"for ticket {delivery.ticket_id}"
 
     def _attempts(self, client: httpx.Client, delivery: Delivery) -> None:
         rule = delivery._rule
         assert rule is not None
         for attempt, delay in enumerate((0.0, *self.retry_delays)):
-            if attempt and self._stop.wait(delay):  # interruptible: stop() never waits an hour
+            if attempt and self.pause(delay):  # interruptible: stop() never waits an hour
                 return
             headers = self._headers(rule)
             delivery.headers = headers

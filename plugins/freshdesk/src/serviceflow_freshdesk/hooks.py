@@ -9,14 +9,13 @@ the loop it first ran on. Verify and parse are sync, as the hookspecs say.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Mapping
 
 from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins import hookimpl
+from serviceflow.plugins.http import ClientCache
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, codes, convert, quarantine, webhooks
@@ -32,9 +31,7 @@ VENDOR = codes.VENDOR
 RECONCILE_SINCE = "2000-01-01T00:00:00Z"
 CLOSED = codes.STATUS_OUT[codes.TicketStatus.CLOSED]
 
-_clients: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str | None, ...], FreshdeskClient]
-] = weakref.WeakKeyDictionary()
+_clients: ClientCache[FreshdeskClient] = ClientCache()
 
 
 class AccountMismatch(FreshdeskError):
@@ -48,21 +45,12 @@ def load_settings() -> FreshdeskSettings:
 
 def client_for(settings: FreshdeskSettings) -> FreshdeskClient:
     """The shared client for these settings on the running event loop (created lazily)."""
-    loop = asyncio.get_running_loop()
-    per_loop = _clients.setdefault(loop, {})
-    key = settings.cache_key()
-    client = per_loop.get(key)
-    if client is None:
-        client = FreshdeskClient(settings.url, settings.key())
-        per_loop[key] = client
-    return client
+    return _clients.get(settings.cache_key(), lambda: FreshdeskClient(settings.url, settings.key()))
 
 
 async def aclose_clients() -> None:
     """Close the clients of the running loop (worker shutdown, tests)."""
-    per_loop = _clients.pop(asyncio.get_running_loop(), {})
-    for client in per_loop.values():
-        await client.aclose()
+    await _clients.aclose()
 
 
 def _checked(account: str) -> FreshdeskSettings:

@@ -5,10 +5,10 @@ What it promises its callers (the plugin's hooks, Temporal activities):
 - **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Zendesk sent, up to a bound
   (``max_retry_after``); a longer wait is not slept through but raised as :class:`RateLimited`
   with ``retry_after``, so a durable caller can come back later instead of holding a worker.
-- **Server errors are retried** with bounded, jittered exponential backoff (tenacity drives the
-  loop); so are
-  connection failures where the request cannot have reached Zendesk. Every sleep goes through an
-  injectable ``sleep``, so tests never wait in real time.
+- **Server errors are retried** with bounded, jittered exponential backoff; so are connection
+  failures where the request cannot have reached Zendesk. Every sleep goes through an injectable
+  ``sleep``, so tests never wait in real time. The policy is serviceflow's
+  (:class:`serviceflow.plugins.http.RetryPolicy`), shared by every helpdesk plugin.
 - **Edits never overwrite someone else's.** :meth:`ZendeskClient.update_ticket` sends
   ``safe_update`` with the ``updated_at`` it read; on 409 it re-reads and re-applies the change to
   the fresh ticket (a function of the ticket, or a dict), a bounded number of times.
@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import logging
-import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from serviceflow.plugins.http import RetryPolicy, Sleep, is_retry_safe, parse_retry_after, request_url
+from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
 from .auth import Credentials
 from .errors import (
@@ -60,7 +59,6 @@ from .models import Comment, Group, GroupMembership, JobStatus, SuspendedTicket,
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 #: What to change on a ticket: fields of TicketUpdateInput, or a function of the freshly read
 #: ticket returning them (None or {} for "nothing to do"). A function is what makes a re-apply
 #: after a conflict correct: it sees the other writer's change.
@@ -68,9 +66,6 @@ Changes = Mapping[str, Any] | Callable[[Ticket], Mapping[str, Any] | None]
 Params = Sequence[tuple[str, str]]
 #: The orders ListSuspendedTickets offers (OAS SuspendedTicketsSortBy).
 SuspendedSort = Literal["author_email", "cause", "created_at", "subject"]
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_NOT_RETRIED_5XX = (501, 505)
 
 
 class ZendeskClient:
@@ -123,10 +118,13 @@ class ZendeskClient:
             transport=transport,
             verify=verify,
         )
-        self._max_retries = max_retries
-        self._max_retry_after = max_retry_after
-        self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
+        self._retry = RetryPolicy(
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            sleep=sleep,
+        )
         self._max_conflict_retries = max_conflict_retries
         self._page_size = min(page_size, 100)
         self._sleep = sleep
@@ -485,18 +483,11 @@ class ZendeskClient:
         ticket_id: int | None = None,
     ) -> httpx.Response:
         """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_retries + 1),
-            retry=retry_if_exception(self._should_retry),
-            wait=self._wait,
-            sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
+        return await self._retry.run(
+            lambda: self._send(method, path, params=params, json=json, ticket_id=ticket_id),
+            log=log,
+            label="zendesk",
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._send(method, path, params=params, json=json, ticket_id=ticket_id)
-        raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
 
     async def _send(
         self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
@@ -510,43 +501,12 @@ class ZendeskClient:
             raise TransportFailed(
                 f"Zendesk {method} {path}: {type(exc).__name__}: {exc}",
                 method=method,
-                url=str(exc.request.url) if _has_request(exc) else path,
-                retry_safe=isinstance(exc, _NOT_SENT) or method == "GET",
+                url=request_url(exc, path),
+                retry_safe=is_retry_safe(exc, method),
             ) from exc
         if response.is_success:
             return response
         raise _error_for(response, ticket_id)
-
-    def _should_retry(self, exc: BaseException) -> bool:
-        if isinstance(exc, RateLimited):
-            return exc.retry_after is None or exc.retry_after <= self._max_retry_after
-        if isinstance(exc, ServerError):
-            return exc.status not in _NOT_RETRIED_5XX and (
-                exc.retry_after is None or exc.retry_after <= self._max_retry_after
-            )
-        return isinstance(exc, TransportFailed) and exc.retry_safe
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        return backoff_delay(state.attempt_number, initial=self._backoff_initial, cap=self._backoff_max)
-
-
-def backoff_delay(attempt: int, *, initial: float, cap: float) -> float:
-    """Exponential backoff with "equal jitter": half of ``min(cap, initial * 2**(attempt-1))``
-    fixed, half random, so retries from many workers spread out and no wait exceeds ``cap``."""
-    base: float = min(cap, initial * 2.0 ** (attempt - 1))
-    return base / 2 + random.uniform(0, base / 2)
-
-
-def _has_request(exc: httpx.TransportError) -> bool:
-    try:
-        exc.request  # noqa: B018 - raises RuntimeError when the error has no request
-    except RuntimeError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
@@ -581,29 +541,6 @@ def _field(data: Mapping[str, Any], key: str) -> Any:
     if key not in data:
         raise UnexpectedResponse(f"Zendesk response has no {key!r}")
     return data[key]
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning("zendesk: attempt %d failed (%s); retrying in %.2fs", state.attempt_number, exc, wait)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
-    if value is None or not value.strip():
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(seconds, 0.0)
 
 
 def _vendor_error(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any] | None]:

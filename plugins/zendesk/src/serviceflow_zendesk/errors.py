@@ -3,18 +3,20 @@
 Callers (the plugin's action hooks, Temporal activities) decide by type: ``TicketGone`` ends a
 case cleanly, ``RateLimited`` and ``ServerError`` are worth an activity retry later,
 ``AuthenticationFailed`` and ``ValidationFailed`` need a person. Every error carries the vendor's
-own ``error``/``description``/``details`` so logs say what Zendesk said.
+own ``error``/``description``/``details`` so logs say what Zendesk said. The retryable ones
+derive from serviceflow's (:mod:`serviceflow.plugins.http`), which carry ``retryable = True``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
+from serviceflow.errors import QuarantinedMessageGone
 from serviceflow.errors import TicketGone as CoreTicketGone
+from serviceflow.plugins import http
 
 
-class ZendeskError(ServiceflowError):
+class ZendeskError(http.ApiError):
     """Base class of every error from the Zendesk client.
 
     Attributes:
@@ -30,21 +32,13 @@ class ZendeskError(ServiceflowError):
         self,
         message: str,
         *,
-        status: int | None = None,
         error: str | None = None,
-        description: str | None = None,
         details: dict[str, Any] | None = None,
-        method: str | None = None,
-        url: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, **kwargs)
         self.error = error
-        self.description = description
         self.details = details
-        self.method = method
-        self.url = url
 
 
 class BadRequest(ZendeskError):
@@ -106,47 +100,29 @@ class RecoveryFailed(ValidationFailed):
         self.cause = cause
 
 
-class RateLimited(ZendeskError):
+class RateLimited(http.RateLimited, ZendeskError):
     """429 after the allowed retries, or with a ``Retry-After`` longer than we may wait.
 
     Attributes:
         retry_after: Seconds Zendesk asked us to wait, if it said.
     """
 
-    retryable = True  # the activity's retry policy tries again later
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class ServerError(ZendeskError):
+class ServerError(http.ServerError, ZendeskError):
     """5xx after the allowed retries.
 
     Attributes:
         retry_after: Seconds Zendesk asked us to wait (503 may say), if it said.
     """
 
-    retryable = True  # the activity's retry policy tries again later
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class TransportFailed(ZendeskError):
+class TransportFailed(http.TransportFailed, ZendeskError):
     """No HTTP response: connection refused or reset, DNS, timeout (after allowed retries).
 
     Attributes:
         retry_safe: Whether repeating the call cannot apply it twice: the request never left
             (connect failure) or it was a GET. A PUT that timed out may have been applied.
     """
-
-    retryable = True  # the activity's retry policy tries again later
-
-    def __init__(self, message: str, *, retry_safe: bool = False, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_safe = retry_safe
 
 
 class UnexpectedResponse(ZendeskError):

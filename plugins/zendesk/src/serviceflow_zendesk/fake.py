@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
+
+from serviceflow.fakes.helpdesk import FakeHelpdesk
 
 from .fake_app import RateWindow, build_app
 from .fake_calls import Call, CallLog, RequestCheck, RequestInfo
-from .fake_faults import Fault, FaultPlan, PendingConflict
+from .fake_faults import FaultPlan, PendingConflict
 from .fake_records import FakeApiError, Json
 from .fake_server import ServerStartError, ServerThread
 from .fake_state import FakeState
@@ -58,12 +59,14 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class FakeZendesk:
+class FakeZendesk(FakeHelpdesk[Call, Delivery]):
     """Controller of one fake Zendesk account and its HTTP server.
 
     Start it with ``with FakeZendesk() as fake:`` or :meth:`start`/:meth:`stop`. The account
     always has one admin, whose credentials (:attr:`email`, :attr:`api_token`,
-    :attr:`oauth_token`) authenticate requests; :meth:`reset` returns to that state.
+    :attr:`oauth_token`) authenticate requests; :meth:`reset` returns to that state. Start, stop,
+    faults, the call record and delivery waits are :class:`~serviceflow.fakes.helpdesk.FakeHelpdesk`'s;
+    fault and call paths are matched without ``.json``.
     """
 
     def __init__(
@@ -118,42 +121,8 @@ class FakeZendesk:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeZendesk:
-        """Serve on ``127.0.0.1:<free port>`` and return once requests are accepted.
-
-        Raises:
-            ServerStartError: the server did not start within ``startup_timeout``.
-        """
-        self._server.start()
+    def _serving(self) -> None:
         self.state.rebase(self.base_url)
-        self.webhooks.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and the webhook worker."""
-        self.webhooks.stop()
-        self._server.stop()
-
-    def __enter__(self) -> FakeZendesk:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``: what the plugin's ``base_url`` setting points at."""
-        return self._server.base_url
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is up."""
-        return self._server.running
 
     def reset(self) -> None:
         """Back to a fresh account (admin only); forgets faults, calls, violations, webhooks."""
@@ -375,56 +344,7 @@ class FakeZendesk:
         returns the ids deleted."""
         return self.suspended.expire()
 
-    # ------------------------------------------------------------------ faults
-
-    def fail_next(
-        self,
-        n: int = 1,
-        *,
-        status: int = 429,
-        retry_after: float | None = 1,
-        method: str | None = None,
-        path: str | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Answer the next ``n`` matching requests with ``status`` instead of handling them.
-
-        Nothing is applied for a failed request, so "applied exactly once" is checkable.
-
-        Args:
-            n: How many requests fail.
-            status: 429 (default), or a 5xx for a server-error burst.
-            retry_after: ``Retry-After`` seconds, sent on 429 and 503 only; None omits it.
-            method: Only this method fails (any when None).
-            path: Only paths matching this ``fnmatch`` pattern fail, ``.json`` ignored
-                (e.g. ``/api/v2/tickets/*``); any when None.
-            body: JSON body; default Zendesk's 429 body, or ``text/plain`` for 5xx.
-        """
-        self.faults.add_fault(Fault(n, status, retry_after, method, path, body))
-
-    @property
-    def pending_faults(self) -> int:
-        """Fault uses and conflicts not consumed yet."""
-        return self.faults.pending
-
     # ------------------------------------------------------------------ call record
-
-    @property
-    def calls(self) -> list[Call]:
-        """Every request answered so far, oldest first."""
-        return self.call_log.snapshot()
-
-    def calls_to(self, method: str | None = None, path: str | None = None) -> list[Call]:
-        """Calls with ``method`` whose path (``.json`` ignored) matches the pattern ``path``."""
-        return self.call_log.matching(method, path)
-
-    def wait_for_calls(self, predicate: Callable[[list[Call]], bool], *, timeout: float = 5.0) -> list[Call]:
-        """Block until ``predicate(calls)`` holds (bounded).
-
-        Raises:
-            TimeoutError: it did not within ``timeout`` seconds.
-        """
-        return self.call_log.wait_for(predicate, timeout)
 
     def record_violation(self, info: RequestInfo, problems: Sequence[str]) -> None:
         """Note a request that :attr:`request_check` refused (the server calls this)."""
@@ -482,25 +402,3 @@ class FakeZendesk:
             timestamp=timestamp,
             extra_headers=headers,
         )
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Finished webhook deliveries, in the order they finished."""
-        return self.webhooks.deliveries
-
-    def wait_for_deliveries(
-        self,
-        count: int | None = None,
-        *,
-        predicate: Callable[[list[Delivery]], bool] | None = None,
-        timeout: float = 5.0,
-    ) -> list[Delivery]:
-        """Block until ``count`` deliveries finished, or ``predicate(deliveries)`` holds (bounded).
-
-        Raises:
-            TimeoutError: not reached within ``timeout`` seconds.
-        """
-        if predicate is None:
-            wanted = 1 if count is None else count
-            predicate = lambda done: len(done) >= wanted  # noqa: E731
-        return self.webhooks.wait_for(predicate, timeout)

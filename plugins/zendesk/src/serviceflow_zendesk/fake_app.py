@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import http
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -174,15 +173,9 @@ def _pipeline(
         )
     if fake.enforce_rate_limit and used > limit:
         return 429, dict(RATE_LIMIT_BODY), {**rate_headers, "Retry-After": str(resets)}
-    fault = fake.faults.take_fault(info.method, info.normalised_path)
+    fault = fake.faults.take(info.method, info.normalised_path)
     if fault is not None:
-        if fault.body is not None:
-            body: Any = dict(fault.body)
-        elif fault.status == 429:
-            body = dict(RATE_LIMIT_BODY)
-        else:
-            body = http.HTTPStatus(fault.status).phrase
-        return fault.status, body, {**rate_headers, **fault.headers()}
+        return fault.status, fault.payload(RATE_LIMIT_BODY), {**rate_headers, **fault.headers()}
     if template is None or info.method not in handlers:
         return INVALID_ENDPOINT.status, INVALID_ENDPOINT.body(), rate_headers
     if info.method in WRITE_METHODS and "ticket_id" in params:

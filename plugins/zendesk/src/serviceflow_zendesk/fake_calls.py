@@ -2,54 +2,30 @@
 
 Tests assert on what reached the vendor (how many PUTs, with which body, which one got the 429),
 not on what the client believes it sent; the record is taken on the server side of the socket.
+The log is serviceflow's (:mod:`serviceflow.fakes.calls`); Zendesk's part is the optional
+``.json`` suffix, which matching ignores, and the route that answered.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from serviceflow.fakes import calls
+
+__all__ = ["Call", "CallLog", "RequestCheck", "RequestInfo"]
 
 
 @dataclass(frozen=True)
-class RequestInfo:
-    """A request as it arrived, before the fake answers it.
-
-    Attributes:
-        method: Upper-case HTTP method.
-        path: The raw path, ``.json`` suffix included if sent.
-        query: Query items in order (repeated keys such as ``role[]`` stay separate).
-        headers: Request headers, names lower-cased.
-        body: Raw body bytes.
-    """
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        """The body parsed as JSON; None when empty or not JSON."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+class RequestInfo(calls.RequestInfo):
+    """A request as it arrived, before the fake answers it (``path`` is raw: ``.json`` included
+    if sent)."""
 
     @property
     def normalised_path(self) -> str:
         """The path without the optional ``.json`` suffix."""
         return self.path.removesuffix(".json")
-
-    def query_values(self, name: str) -> list[str]:
-        """All values of one query parameter."""
-        return [v for k, v in self.query if k == name]
 
 
 @dataclass(frozen=True)
@@ -70,46 +46,8 @@ class Call(RequestInfo):
 RequestCheck = Callable[[RequestInfo], Sequence[str]]
 
 
-@dataclass
-class CallLog:
-    """Thread-safe, append-only list of calls with a condition to wait on."""
+class CallLog(calls.CallLog[Call]):
+    """Thread-safe, append-only list of calls; :meth:`matching` ignores the ``.json`` suffix."""
 
-    _calls: list[Call] = field(default_factory=list)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def append(self, call: Call) -> None:
-        """Record one call and wake waiters."""
-        with self._cond:
-            self._calls.append(call)
-            self._cond.notify_all()
-
-    def snapshot(self) -> list[Call]:
-        """A copy of every call so far, oldest first."""
-        with self._cond:
-            return list(self._calls)
-
-    def clear(self) -> None:
-        """Forget every call."""
-        with self._cond:
-            self._calls.clear()
-
-    def matching(self, method: str | None = None, path: str | None = None) -> list[Call]:
-        """Calls with ``method`` (any when None) whose path without ``.json`` matches the
-        ``fnmatch`` pattern ``path`` (any when None)."""
-        return [
-            c
-            for c in self.snapshot()
-            if (method is None or c.method == method.upper())
-            and (path is None or fnmatch.fnmatchcase(c.normalised_path, path))
-        ]
-
-    def wait_for(self, predicate: Callable[[list[Call]], bool], timeout: float) -> list[Call]:
-        """Block until ``predicate(calls)`` holds; bounded by ``timeout`` seconds.
-
-        Raises:
-            TimeoutError: the predicate still failed when the timeout ran out.
-        """
-        with self._cond:
-            if not self._cond.wait_for(lambda: predicate(list(self._calls)), timeout):
-                raise TimeoutError(f"condition on the call log not met within {timeout}s")
-            return list(self._calls)
+    def __init__(self) -> None:
+        super().__init__(path_of=lambda call: call.normalised_path)

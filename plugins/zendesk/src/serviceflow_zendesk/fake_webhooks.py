@@ -12,11 +12,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import json
-import logging
-import queue
 import secrets
-import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +21,12 @@ from typing import Any, Literal
 
 import httpx
 
+from serviceflow.fakes.webhooks import DeliveryWorker
+
 from .fake_payloads import DEFAULT_TRIGGER_TEMPLATE, event_envelopes, render_trigger_body
 from .fake_records import Json, iso
 from .fake_state import FakeState, TicketChange
 from .signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-
-log = logging.getLogger(__name__)
 
 WebhookKind = Literal["event", "trigger"]
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -119,7 +115,7 @@ class Delivery:
         return json.loads(self.body)
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(DeliveryWorker[Delivery]):
     """Builds deliveries from ticket changes and sends them from a worker thread."""
 
     def __init__(
@@ -138,41 +134,15 @@ class WebhookDispatcher:
             timeout: Per-attempt HTTP timeout (Zendesk's is 10-12 s, CONTRACTS.md §1.9).
             max_retry_after: 429/503 are retried only with a shorter ``Retry-After``.
         """
+        super().__init__(name="fake-zendesk-webhooks", timeout=timeout)
         self._state = state
         self._clock = clock
-        self._timeout = timeout
         self._max_retry_after = max_retry_after
         self.targets: list[WebhookTarget] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._log: list[Delivery] = []
-        self._cond = threading.Condition()
-        self._in_flight = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._invocations = itertools.count(8350205582)
         self._secrets: dict[str, str] = {}
-        self._tls = ssl.create_default_context()  # built once: each build costs ~40 ms
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> None:
-        """Start the worker thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._queue = queue.Queue()  # a stop() left its sentinel in the old one
-        self._thread = threading.Thread(target=self._work, name="fake-zendesk-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker; queued deliveries that were not sent are dropped."""
-        self._stop.set()
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-
-    # ------------------------------------------------------------------ configuration and log
+    # ------------------------------------------------------------------ configuration
 
     def add_target(self, target: WebhookTarget) -> WebhookTarget:
         """Configure a webhook; changes from now on are delivered to it."""
@@ -180,41 +150,10 @@ class WebhookDispatcher:
         self._secrets[target.webhook_id] = target.secret
         return target
 
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Finished deliveries, in the order they finished."""
-        with self._cond:
-            return list(self._log)
-
     def clear(self) -> None:
         """Forget targets and the log (in-flight deliveries still finish)."""
         self.targets.clear()
-        with self._cond:
-            self._log.clear()
-
-    def wait_for(self, predicate: Callable[[list[Delivery]], bool], timeout: float) -> list[Delivery]:
-        """Block until ``predicate(deliveries)`` holds; bounded by ``timeout`` seconds.
-
-        Raises:
-            TimeoutError: still false when the timeout ran out.
-        """
-        with self._cond:
-            if not self._cond.wait_for(lambda: predicate(list(self._log)), timeout):
-                raise TimeoutError(
-                    f"webhook deliveries did not reach the expected state within {timeout}s "
-                    f"({len(self._log)} finished, {self._in_flight} in flight)"
-                )
-            return list(self._log)
-
-    def wait_idle(self, timeout: float) -> None:
-        """Block until nothing is queued or being sent.
-
-        Raises:
-            TimeoutError: deliveries were still in flight when the timeout ran out.
-        """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._in_flight == 0, timeout):
-                raise TimeoutError(f"{self._in_flight} webhook deliveries still in flight after {timeout}s")
+        self.clear_log()
 
     # ------------------------------------------------------------------ producing
 
@@ -223,9 +162,7 @@ class WebhookDispatcher:
         change (trigger webhooks) for every active target."""
         for target in [t for t in self.targets if t.active]:
             for delivery in self._deliveries_for(target, change):
-                with self._cond:
-                    self._in_flight += 1
-                self._queue.put(delivery)
+                self.enqueue(delivery)
 
     def _deliveries_for(self, target: WebhookTarget, change: TicketChange) -> list[Delivery]:
         if target.kind == "trigger":
@@ -295,27 +232,17 @@ class WebhookDispatcher:
         webhook_id = webhook_id or new_webhook_id()
         self._secrets.setdefault(webhook_id, secret)
         delivery = self._delivery(url, webhook_id, kind, event_type, None, body)
-        with httpx.Client(timeout=self._timeout, verify=self._tls) as client:
+        with self.client() as client:
             self._attempts(client, delivery, secret, timestamp=timestamp, extra_headers=extra_headers)
-        with self._cond:
-            self._log.append(delivery)
-            self._cond.notify_all()
+        self.record(delivery)
         return delivery
 
-    def _work(self) -> None:
-        with httpx.Client(timeout=self._timeout, verify=self._tls) as client:
-            while True:
-                delivery = self._queue.get()
-                if delivery is None or self._stop.is_set():
-                    return
-                try:
-                    self._attempts(client, delivery, self._secrets[delivery.webhook_id])
-                except Exception:  # a broken receiver must never kill the worker
-                    log.exception("fake zendesk: webhook delivery %s failed", delivery.invocation_id)
-                with self._cond:
-                    self._log.append(delivery)
-                    self._in_flight -= 1
-                    self._cond.notify_all()
+    def deliver(self, client: httpx.Client, delivery: Delivery) -> None:
+        """Every attempt of one queued delivery, signed with its webhook's secret."""
+        self._attempts(client, delivery, self._secrets[delivery.webhook_id])
+
+    def describe(self, delivery: Delivery) -> str:
+        return delivery.invocation_id
 
     def _attempts(
         self,
@@ -346,7 +273,7 @@ class WebhookDispatcher:
             except httpx.TimeoutException as exc:
                 delivery.attempts.append(Attempt(stamp, signature, None, f"timeout: {exc}"))
                 timeouts += 1
-                if timeouts > 5 or self._stop.is_set():
+                if timeouts > 5 or self.stopping:
                     return
                 continue
             except httpx.HTTPError as exc:
@@ -357,7 +284,7 @@ class WebhookDispatcher:
             if delay is None:
                 return
             conflicts += response.status_code == 409
-            if self._stop.wait(delay):  # interruptible: stop() never waits out a Retry-After
+            if self.pause(delay):  # interruptible: stop() never waits out a Retry-After
                 return
 
     def _retry_delay(self, response: httpx.Response, conflicts: int) -> float | None:

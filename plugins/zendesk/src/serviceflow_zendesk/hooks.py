@@ -9,14 +9,13 @@ the loop it first ran on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Mapping
 
 from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins import hookimpl
+from serviceflow.plugins.http import ClientCache
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, convert, webhooks
@@ -28,9 +27,7 @@ log = logging.getLogger(__name__)
 
 VENDOR = convert.VENDOR
 
-_clients: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str | None, ...], ZendeskClient]
-] = weakref.WeakKeyDictionary()
+_clients: ClientCache[ZendeskClient] = ClientCache()
 
 
 class AccountMismatch(ServiceflowError):
@@ -44,21 +41,12 @@ def load_settings() -> ZendeskSettings:
 
 def client_for(settings: ZendeskSettings) -> ZendeskClient:
     """The shared client for these settings on the running event loop (created lazily)."""
-    loop = asyncio.get_running_loop()
-    per_loop = _clients.setdefault(loop, {})
-    key = settings.cache_key()
-    client = per_loop.get(key)
-    if client is None:
-        client = ZendeskClient(settings.url, settings.credentials())
-        per_loop[key] = client
-    return client
+    return _clients.get(settings.cache_key(), lambda: ZendeskClient(settings.url, settings.credentials()))
 
 
 async def aclose_clients() -> None:
     """Close the clients of the running loop (worker shutdown, tests)."""
-    per_loop = _clients.pop(asyncio.get_running_loop(), {})
-    for client in per_loop.values():
-        await client.aclose()
+    await _clients.aclose()
 
 
 def _checked(account: str) -> ZendeskSettings:
