@@ -16,6 +16,7 @@ from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins import hookimpl
 from serviceflow.plugins.http import ClientCache
+from serviceflow.plugins.settings import current_settings
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, codes, convert, quarantine, webhooks
@@ -40,7 +41,7 @@ class AccountMismatch(FreshdeskError):
 
 def load_settings() -> FreshdeskSettings:
     """The current settings from ``SERVICEFLOW_FRESHDESK_*``."""
-    return FreshdeskSettings()
+    return current_settings(FreshdeskSettings)  # built again only when the environment changes
 
 
 def client_for(settings: FreshdeskSettings) -> FreshdeskClient:

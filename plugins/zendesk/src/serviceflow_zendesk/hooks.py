@@ -16,6 +16,7 @@ from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins import hookimpl
 from serviceflow.plugins.http import ClientCache
+from serviceflow.plugins.settings import current_settings
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, convert, webhooks
@@ -36,7 +37,7 @@ class AccountMismatch(ServiceflowError):
 
 def load_settings() -> ZendeskSettings:
     """The current settings from ``SERVICEFLOW_ZENDESK_*``."""
-    return ZendeskSettings()
+    return current_settings(ZendeskSettings)  # built again only when the environment changes
 
 
 def client_for(settings: ZendeskSettings) -> ZendeskClient:
