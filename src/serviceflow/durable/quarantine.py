@@ -94,6 +94,9 @@ class QuarantineWatcher:
         for message in listing.messages:
             if message.id in self.known:
                 continue
+            if workflow.info().is_continue_as_new_suggested():
+                self.poll_now = True  # a long backlog: the rest on the next run, at once
+                break
             verdict = await workflow.execute_local_activity(
                 "triage_quarantined",
                 TriageRequest(message=message, now=workflow.now()),

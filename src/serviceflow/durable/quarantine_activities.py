@@ -75,6 +75,7 @@ class QuarantineActivities:
         self.metrics.quarantined.labels(request.message.vendor, verdict.verdict).inc()
         if verdict.errors:
             self.metrics.rule_errors.inc(len(verdict.errors))
+            log.warning("triage of quarantined message %s: %s", request.message.id, "; ".join(verdict.errors))
         return TriageResult(
             verdict=verdict.verdict,
             policy=verdict.policy,
