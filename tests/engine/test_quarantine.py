@@ -172,3 +172,14 @@ def test_a_review_case_is_never_joined_to_a_customer_case(shipped_rules: Rules) 
     )
     assert "same_case" not in {change.rule for change in outcome.state.ownership}
     assert not [a for a in outcome.actions if isinstance(a, LinkCase)]
+
+
+def test_the_senders_other_quarantined_mail_does_not_make_them_a_known_customer(
+    shipped_rules: Rules,
+) -> None:
+    first = message("500", sender=Requester(id="x@else.example"), cause="Received from a web form")
+    review = decide(
+        None, EventInput(event=arrival_event(first)), MONDAY, shipped_rules, Context(roster=ROSTER)
+    ).state
+    second = first.model_copy(update={"id": "501"})
+    assert triage(second, shipped_rules, [review], MONDAY).verdict == "review"

@@ -128,7 +128,7 @@ class QuarantineActivities:
         event = TicketEvent(
             id=f"{ticket.key}/recovered-{message.id}",
             kind=EventKind.CUSTOMER_MESSAGE if reply else EventKind.CREATED,
-            time=min(message.received_at, ticket.created_at),
+            time=message.received_at if reply else min(message.received_at, ticket.created_at),
             actor=Actor(id=ticket.requester.id, role=ActorRole.CUSTOMER, name=ticket.requester.name),
             ticket=ticket,
             body=message.excerpt,

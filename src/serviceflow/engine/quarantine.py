@@ -118,7 +118,8 @@ def triage(
             "case": case.view,
             "now": at,
             "message": message,
-            "open_cases": [c.view() for c in open_cases],
+            # The sender's customer cases: their other quarantined mail under review is not one.
+            "open_cases": [c.view() for c in open_cases if c.ticket.kind is TicketKind.TICKET],
         },
     )
     policies = sorted(
