@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from durable_support import POLL, free_port, wait_until
 
@@ -240,24 +241,26 @@ async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Pat
     await wait_until(lambda: not listening("127.0.0.1", port), 30, "the dev server to stop")
 
 
-async def test_serviceflow_dev_tells_its_story_through_the_fake_zendesk(tmp_path: Path) -> None:
-    """The default demo: the fake Zendesk sends signed webhooks, serviceflow answers in it."""
+@pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
+async def test_serviceflow_dev_tells_its_story_through_a_fake_helpdesk(tmp_path: Path, helpdesk: str) -> None:
+    """The demo: the fake helpdesk sends its webhooks, serviceflow answers in it."""
     port, ui_port, webhook_port = free_port(), free_port(), free_port()
     log = tmp_path / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "serviceflow", "dev", "--state-dir", str(tmp_path / "state"),
          "--port", str(port), "--ui-port", str(ui_port), "--webhook-port", str(webhook_port),
-         "--pace", "0.1"],
+         "--pace", "0.1", "--helpdesk", helpdesk],
         cwd=tmp_path, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        await wait_until(lambda: "fake Zendesk at http://127.0.0.1:" in log.read_text(), 90, "the demo desk")
+        desk = f"fake {helpdesk.title()} at http://127.0.0.1:"
+        await wait_until(lambda: desk in log.read_text(), 90, "the demo helpdesk")
         await wait_until(
             lambda: "'Charged twice for order 1042': owner Ada Agent" in log.read_text(), 60, "an owner"
         )
         await wait_until(
-            lambda: re.search(r"note: Case summary for zendesk:demo-[0-9-]+:1", log.read_text()),
+            lambda: re.search(rf"note: Case summary for {helpdesk}:demo-[0-9-]+:1", log.read_text()),
             60,
             "a summary",
         )

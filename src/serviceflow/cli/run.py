@@ -102,7 +102,8 @@ def dev(
         str,
         typer.Option(
             help="The demo helpdesk: 'zendesk' (the fake Zendesk of the Zendesk plugin; the default "
-            "when it is installed) or 'builtin' (actions written to a JSONL file)."
+            "when it is installed), 'freshdesk' (the fake Freshdesk) or 'builtin' (actions written "
+            "to a JSONL file)."
         ),
     ] = "auto",
     pace: Annotated[float, typer.Option(help="Stretch (>1) or shrink (<1) the demo story's timing.")] = 1.0,
@@ -117,8 +118,8 @@ def dev(
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if helpdesk == "auto":
         helpdesk = "zendesk" if _zendesk_installed() else "builtin"
-    if helpdesk not in ("zendesk", "builtin"):
-        console.print(f"error: --helpdesk must be zendesk or builtin, not {helpdesk!r}", markup=False)
+    if helpdesk not in ("zendesk", "freshdesk", "builtin"):
+        console.print(f"error: --helpdesk is zendesk, freshdesk or builtin, not {helpdesk!r}", markup=False)
         _exit(2)
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
@@ -158,11 +159,14 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     await server.start()
     settings = _settings(temporal_address=server.address)
     desk = None
-    if helpdesk == "zendesk":
-        from serviceflow.demo.zendesk import DemoZendesk
+    if helpdesk in ("zendesk", "freshdesk"):
+        if helpdesk == "zendesk":
+            from serviceflow.demo.zendesk import DemoZendesk as Desk
+        else:
+            from serviceflow.demo.freshdesk import DemoFreshdesk as Desk  # type: ignore[assignment]
 
-        desk = DemoZendesk().start()
-        overrides = desk.configure(f"http://127.0.0.1:{webhook_port}/webhooks/zendesk")
+        desk = Desk().start()
+        overrides = desk.configure(f"http://127.0.0.1:{webhook_port}")
         if "SERVICEFLOW_POLICIES" in os.environ:
             overrides.pop("policies")  # the user's own policies win over the demo's
         settings = settings.model_copy(update=overrides)
@@ -180,7 +184,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     console.print(f"task queue           {settings.task_queue}", markup=False)
     console.print(f"policies             {', '.join(map(str, settings.policies))}", markup=False)
     if desk is not None:
-        console.print(f"demo helpdesk        fake Zendesk at {desk.fake.base_url}", markup=False)
+        console.print(f"demo helpdesk        fake {helpdesk.title()} at {desk.fake.base_url}", markup=False)
         console.print(f"roster               from the helpdesk, leads from {settings.roster}", markup=False)
     else:
         console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
@@ -190,10 +194,10 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     console.print(f"webhook receiver     http://127.0.0.1:{webhook_port}/webhooks/{{vendor}}", markup=False)
     try:
         if demo and desk is not None:
-            from serviceflow.demo.zendesk import Narrator
+            from serviceflow.demo.story import Narrator, tell_story
 
             background.append(asyncio.create_task(Narrator(desk, _say).run(stop)))
-            background.append(asyncio.create_task(desk.tell_story(_say, pace)))
+            background.append(asyncio.create_task(tell_story(desk, _say, pace)))
             console.print(
                 "demo customers are writing in; watch here and in the Web UI (Ctrl-C stops)", markup=False
             )
