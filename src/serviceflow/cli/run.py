@@ -117,9 +117,15 @@ def dev(
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if helpdesk == "auto":
-        helpdesk = "zendesk" if _zendesk_installed() else "builtin"
+        helpdesk = "zendesk" if _installed("serviceflow_zendesk") else "builtin"
     if helpdesk not in ("zendesk", "freshdesk", "builtin"):
         console.print(f"error: --helpdesk is zendesk, freshdesk or builtin, not {helpdesk!r}", markup=False)
+        _exit(2)
+    if helpdesk != "builtin" and not _installed(f"serviceflow_{helpdesk}"):
+        console.print(
+            f"error: the fake {helpdesk.title()} comes with its plugin: pip install -e plugins/{helpdesk}",
+            markup=False,
+        )
         _exit(2)
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
@@ -140,10 +146,10 @@ def dev(
     _exit(code)
 
 
-def _zendesk_installed() -> bool:
+def _installed(module: str) -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("serviceflow_zendesk") is not None
+    return importlib.util.find_spec(module) is not None
 
 
 def _say(text: str) -> None:
