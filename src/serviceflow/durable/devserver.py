@@ -55,6 +55,9 @@ class DevServer:
                 "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
                 "--db-filename", str(self.db_file), "--log-level", "warn",
                 "--search-attribute", "ServiceflowRequester=Keyword",
+                # Write-ahead log, synced at checkpoints: safe when a process dies (what a dev
+                # server must survive), and it doubles the server's rate (bench_ingest).
+                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
             ],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

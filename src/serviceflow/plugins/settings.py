@@ -31,14 +31,16 @@ def current_settings(cls: type[S]) -> S:
 
 
 def _environment_of(cls: type[BaseSettings]) -> tuple[Any, ...]:
-    prefix = str(cls.model_config.get("env_prefix") or "").upper()
-    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(prefix)))
+    """The variables the class reads (one lookup per field: cheaper than scanning the whole
+    environment on every webhook) and the ``.env`` file's identity."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    variables = tuple(os.environ.get(f"{prefix}{name}".upper()) for name in cls.model_fields)
     env_file = cls.model_config.get("env_file")
     stamp: tuple[Any, ...] = ()
     if isinstance(env_file, str | Path):
         try:
-            stat = Path(env_file).stat()
-            stamp = (str(Path(env_file).resolve()), stat.st_mtime_ns, stat.st_size)
+            stat = os.stat(env_file)
+            stamp = (os.getcwd(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except OSError:
-            stamp = (str(env_file), None)
+            stamp = (os.getcwd(), None)
     return (variables, stamp)
