@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from serviceflow.durable.cases import deliver
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
-from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+from serviceflow.model import Actor, ActorRole, Channel, EventKind, Priority, Requester, Ticket, TicketEvent
 
 DEMO_TICKETS = [
     ("1042", "Charged twice for order 7781", ("billing",), "email"),
@@ -24,7 +24,7 @@ async def feed_demo_tickets(settings: Settings) -> list[str]:
     for ticket_id, subject, tags, channel in DEMO_TICKETS:
         ticket = Ticket(
             id=ticket_id, vendor="demo", account="demo", subject=subject, tags=tags,
-            channel=channel, priority="urgent" if "down" in subject else "normal",
+            channel=Channel(channel), priority=Priority.URGENT if "down" in subject else Priority.NORMAL,
             requester=Requester(id="dana", email="dana@customer.example", name="Dana Smith"),
             created_at=now, updated_at=now,
         )  # fmt: skip

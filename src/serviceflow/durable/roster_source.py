@@ -46,9 +46,10 @@ async def load_helpdesk_roster(source: str) -> Roster:
     if pending is None:
         raise RosterUnavailable(f"no installed plugin loads a roster for vendor {vendor!r}")
     try:
-        return await pending
+        roster: Roster = await pending
     except Exception as exc:  # the helpdesk's own errors: keep what we have, say why
         raise RosterUnavailable(f"reading the roster of {source} failed: {exc}") from exc
+    return roster
 
 
 class RosterSource:

@@ -9,7 +9,7 @@ history bounded on long-lived tickets.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -42,7 +42,7 @@ class CaseWorkflow:
     def __init__(self) -> None:
         self.state: CaseState | None = None
         self.inbox: list[EngineInput] = []
-        self.wake_at = None
+        self.wake_at: datetime | None = None
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:

@@ -53,7 +53,7 @@ class RequestInfo:
         return next((v for k, v in self.query if k == name), None)
 
 
-class _Recorded(Protocol):
+class Recorded(Protocol):
     @property
     def method(self) -> str: ...
 
@@ -61,7 +61,7 @@ class _Recorded(Protocol):
     def path(self) -> str: ...
 
 
-C = TypeVar("C", bound=_Recorded)
+C = TypeVar("C", bound=Recorded)
 
 
 class CallLog(Generic[C]):

@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-from serviceflow.fakes.calls import CallLog
+from serviceflow.fakes.calls import CallLog, Recorded
 from serviceflow.fakes.faults import Fault, FaultPlan
 from serviceflow.fakes.server import ServerThread
 from serviceflow.fakes.webhooks import DeliveryWorker
 
-C = TypeVar("C")
+C = TypeVar("C", bound=Recorded)
 D = TypeVar("D")
 
 

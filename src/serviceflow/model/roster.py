@@ -84,8 +84,8 @@ class Roster(Model):
         )
         groups = []
         for group in self.groups:
-            extra = overlay.group(group.id) or overlay.group(group.name)
-            lead = person(extra.lead) if extra and extra.lead else group.lead
+            known_group = overlay.group(group.id) or overlay.group(group.name)
+            lead = person(known_group.lead) if known_group and known_group.lead else group.lead
             groups.append(group.model_copy(update={"lead": lead}))
         names = {g.id for g in groups} | {g.name for g in groups}
         groups.extend(
