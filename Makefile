@@ -33,9 +33,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1"
+	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1" "mypy>=1.10,<2"
 	$(BIN)/ruff check src tests benchmarks plugins
 	$(BIN)/ruff format --check src tests benchmarks plugins
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

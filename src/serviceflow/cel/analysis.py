@@ -16,7 +16,7 @@ import lark
 Requirements = Mapping[str, frozenset[str]]
 
 
-def _only_child(node: lark.Tree) -> lark.Tree | None:
+def _only_child(node: lark.ParseTree) -> lark.ParseTree | None:
     trees = [c for c in node.children if isinstance(c, lark.Tree)]
     tokens = [c for c in node.children if isinstance(c, lark.Token)]
     return trees[0] if len(trees) == 1 and not tokens else None
@@ -28,7 +28,7 @@ _WRAPPERS = frozenset(
 )  # fmt: skip
 
 
-def _unwrap(node: lark.Tree) -> lark.Tree:
+def _unwrap(node: lark.ParseTree) -> lark.ParseTree:
     """Descend through single-child wrappers and parentheses."""
     while node.data in _WRAPPERS:
         child = _only_child(node)
@@ -38,7 +38,7 @@ def _unwrap(node: lark.Tree) -> lark.Tree:
     return node
 
 
-def _path(node: lark.Tree) -> str | None:
+def _path(node: lark.ParseTree) -> str | None:
     node = _unwrap(node)
     if node.data == "ident":
         return str(node.children[0])
@@ -49,7 +49,7 @@ def _path(node: lark.Tree) -> str | None:
     return None
 
 
-def _string(node: lark.Tree) -> str | None:
+def _string(node: lark.ParseTree) -> str | None:
     node = _unwrap(node)
     if node.data != "literal":
         return None
@@ -64,7 +64,7 @@ def _string(node: lark.Tree) -> str | None:
     return text[1:-1]
 
 
-def _strings(node: lark.Tree) -> frozenset[str] | None:
+def _strings(node: lark.ParseTree) -> frozenset[str] | None:
     node = _unwrap(node)
     if node.data != "list_lit":
         return None
@@ -73,7 +73,7 @@ def _strings(node: lark.Tree) -> frozenset[str] | None:
     return frozenset(v for v in values if v is not None) if all(v is not None for v in values) else None
 
 
-def _constraints(term: lark.Tree) -> dict[str, frozenset[str]]:
+def _constraints(term: lark.ParseTree) -> dict[str, frozenset[str]]:
     """A disjunction requires, of a field, any value either side requires of it."""
     term = _unwrap(term)
     if term.data == "conditionalor" and len(term.children) == 2:
@@ -83,7 +83,7 @@ def _constraints(term: lark.Tree) -> dict[str, frozenset[str]]:
     return {single[0]: single[1]} if single else {}
 
 
-def _constraint(term: lark.Tree) -> tuple[str, frozenset[str]] | None:
+def _constraint(term: lark.ParseTree) -> tuple[str, frozenset[str]] | None:
     if term.data != "relation" or len(term.children) != 2:
         return None
     operator, right = term.children
@@ -104,7 +104,7 @@ def _constraint(term: lark.Tree) -> tuple[str, frozenset[str]] | None:
     return None
 
 
-def _conjuncts(node: lark.Tree) -> list[lark.Tree]:
+def _conjuncts(node: lark.ParseTree) -> list[lark.ParseTree]:
     node = _unwrap(node)
     if node.data == "conditionaland" and len(node.children) == 2:
         left, right = node.children
@@ -113,7 +113,7 @@ def _conjuncts(node: lark.Tree) -> list[lark.Tree]:
     return [node]
 
 
-def requirements(tree: lark.Tree) -> dict[str, frozenset[str]]:
+def requirements(tree: lark.ParseTree) -> dict[str, frozenset[str]]:
     """Field path -> the values it must have for the expression to be true."""
     found: dict[str, frozenset[str]] = {}
     for term in _conjuncts(tree):

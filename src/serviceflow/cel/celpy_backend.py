@@ -12,6 +12,8 @@ from typing import Any
 import celpy
 import lark
 from celpy import celtypes
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
 
 from serviceflow.cel.functions import CelFunction
 from serviceflow.errors import CelEvaluationError, CelSyntaxError
@@ -66,7 +68,8 @@ class LazyMap(celtypes.MapType):
         dict.__init__(self)
         self._memo = memo
         for key, value in plain.items():
-            dict.__setitem__(self, celtypes.StringType(key), _Unconverted(value))
+            # A placeholder, deliberately not a celpy Value: __getitem__ converts it on first read.
+            dict.__setitem__(self, celtypes.StringType(key), _Unconverted(value))  # type: ignore[misc]
 
     def __getitem__(self, key: Any) -> Any:
         value = dict.__getitem__(self, key)
@@ -84,11 +87,11 @@ class LazyMap(celtypes.MapType):
         for key in list(dict.keys(self)):
             self[key]
 
-    def values(self) -> Any:  # type: ignore[override]
+    def values(self) -> Any:
         self._convert_all()
         return super().values()
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> Any:
         self._convert_all()
         return super().items()
 
@@ -187,7 +190,7 @@ def _wrap(function: CelFunction) -> Callable[..., Any]:
         try:
             return to_celpy(function.impl(*(from_celpy(a) for a in args)))
         except Exception as exc:  # a policy's bad argument must not escape as a crash
-            return celpy.CELEvalError(f"{function.name}(): {exc}", type(exc), exc.args)
+            return CELEvalError(f"{function.name}(): {exc}", type(exc), exc.args)
 
     name = f"{function.name}_{next(_counter)}"
     call.__module__ = _NAMESPACE
@@ -204,11 +207,11 @@ class CelpyProgram:
     def evaluate(self, activation: Any) -> Any:
         try:
             result = self._runner.evaluate(activation)
-        except celpy.CELEvalError as exc:
+        except CELEvalError as exc:
             raise CelEvaluationError(_error_text(exc), expression=self.source) from None
         except (TypeError, ValueError, KeyError, ZeroDivisionError, OverflowError) as exc:
             raise CelEvaluationError(str(exc), expression=self.source) from None
-        if isinstance(result, celpy.CELEvalError):
+        if isinstance(result, CELEvalError):
             raise CelEvaluationError(_error_text(result), expression=self.source)
         return from_celpy(result)
 
@@ -224,7 +227,7 @@ class CelpyBackend:
     def parse(self, source: str) -> Any:
         try:
             return self._env.compile(source)
-        except celpy.CELParseError as exc:
+        except CELParseError as exc:
             line, column = exc.line, exc.column
             cause = exc.__context__
             if isinstance(cause, lark.exceptions.UnexpectedToken) and cause.token.type == "$END":

@@ -64,15 +64,22 @@ _LITERALS: dict[str, CelType] = {
 }  # fmt: skip
 
 
-def _tokens(node: lark.Tree) -> list[lark.Token]:
+def _tokens(node: lark.ParseTree) -> list[lark.Token]:
     return [c for c in node.children if isinstance(c, lark.Token)]
 
 
-def _subtrees(node: lark.Tree) -> list[lark.Tree]:
+def _subtrees(node: lark.ParseTree) -> list[lark.ParseTree]:
     return [c for c in node.children if isinstance(c, lark.Tree)]
 
 
-def _first_token(node: lark.Tree | lark.Token) -> lark.Token | None:
+def _left_operand(operator: lark.ParseTree) -> lark.ParseTree:
+    """A binary operator node's first child: the left operand, a subtree by the grammar."""
+    operand = operator.children[0]
+    assert isinstance(operand, lark.Tree), operand
+    return operand
+
+
+def _first_token(node: lark.ParseTree | lark.Token) -> lark.Token | None:
     if isinstance(node, lark.Token):
         return node
     for child in node.children:
@@ -100,18 +107,18 @@ class Checker:
         self.references: set[str] = set()
         self.scopes: list[dict[str, CelType]] = []
 
-    def check(self, tree: lark.Tree) -> CheckResult:
+    def check(self, tree: lark.ParseTree) -> CheckResult:
         result = self.infer(tree)
         return CheckResult(result, frozenset(self.references), self.problems)
 
-    def problem(self, where: lark.Tree | lark.Token, message: str) -> None:
+    def problem(self, where: lark.ParseTree | lark.Token, message: str) -> None:
         token = _first_token(where)
         line, column = (token.line or 1, token.column or 1) if token else (1, 1)
         self.problems.append(CheckProblem(message, line, column))
 
     # -- the walk ------------------------------------------------------------------------------
 
-    def infer(self, node: lark.Tree) -> CelType:
+    def infer(self, node: lark.ParseTree) -> CelType:
         handler = getattr(self, f"_{node.data}", None)
         if handler is not None:
             result: CelType = handler(node)
@@ -120,18 +127,18 @@ class Checker:
             self.infer(child)
         return DYN
 
-    def _passthrough(self, node: lark.Tree) -> CelType:
+    def _passthrough(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         return self.infer(children[0]) if len(children) == 1 else self._boolean(children)
 
-    def _boolean(self, children: list[lark.Tree]) -> CelType:
+    def _boolean(self, children: list[lark.ParseTree]) -> CelType:
         for child in children:
             self.infer(child)
         return BOOL
 
     _member = _primary = _paren_expr = _passthrough
 
-    def _expr(self, node: lark.Tree) -> CelType:
+    def _expr(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
@@ -139,32 +146,32 @@ class Checker:
         when_true, when_false = self.infer(children[1]), self.infer(children[2])
         return when_true if when_true.name == when_false.name else DYN
 
-    def _conditionalor(self, node: lark.Tree) -> CelType:
+    def _conditionalor(self, node: lark.ParseTree) -> CelType:
         return self._passthrough(node)
 
     _conditionaland = _conditionalor
 
-    def _relation(self, node: lark.Tree) -> CelType:
+    def _relation(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(operator.children[0])
+        left = self.infer(_left_operand(operator))
         right_type = self.infer(right)
         if operator.data in ("relation_eq", "relation_ne"):
             self._check_enum_literal(left, right)
-            self._check_enum_literal(right_type, operator.children[0])
+            self._check_enum_literal(right_type, _left_operand(operator))
         elif operator.data == "relation_in" and isinstance(right_type, ListType):
             for item in self._list_items(right):
                 self._check_enum_literal(left, item)
         return BOOL
 
-    def _addition(self, node: lark.Tree) -> CelType:
+    def _addition(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(operator.children[0])
+        left = self.infer(_left_operand(operator))
         right_type = self.infer(right)
         if operator.data == "addition_sub" and _is(left, TIMESTAMP) and _is(right_type, TIMESTAMP):
             return DURATION
@@ -176,42 +183,42 @@ class Checker:
             return left
         return DYN
 
-    def _multiplication(self, node: lark.Tree) -> CelType:
+    def _multiplication(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(operator.children[0])
+        left = self.infer(_left_operand(operator))
         right_type = self.infer(right)
         return left if left.name == right_type.name and _is(left, INT, DOUBLE) else DYN
 
-    def _unary(self, node: lark.Tree) -> CelType:
+    def _unary(self, node: lark.ParseTree) -> CelType:
         children = _subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operand = self.infer(children[1])
         return BOOL if children[0].data == "unary_not" else operand
 
-    def _literal(self, node: lark.Tree) -> CelType:
+    def _literal(self, node: lark.ParseTree) -> CelType:
         token = _tokens(node)[0]
         return _LITERALS.get(token.type, DYN)
 
-    def _list_lit(self, node: lark.Tree) -> CelType:
+    def _list_lit(self, node: lark.ParseTree) -> CelType:
         items = [self.infer(item) for item in self._list_items(node)]
         names = {item.name for item in items}
         return list_of(items[0]) if len(names) == 1 else list_of(DYN)
 
-    def _map_lit(self, node: lark.Tree) -> CelType:
+    def _map_lit(self, node: lark.ParseTree) -> CelType:
         for child in _subtrees(node):
             self.infer(child)
         return map_of(DYN)
 
-    def _exprlist(self, node: lark.Tree) -> CelType:
+    def _exprlist(self, node: lark.ParseTree) -> CelType:
         for child in _subtrees(node):
             self.infer(child)
         return DYN
 
-    def _ident(self, node: lark.Tree) -> CelType:
+    def _ident(self, node: lark.ParseTree) -> CelType:
         name = str(_tokens(node)[0])
         for scope in reversed(self.scopes):
             if name in scope:
@@ -226,7 +233,7 @@ class Checker:
         )
         return DYN
 
-    def _member_dot(self, node: lark.Tree) -> CelType:
+    def _member_dot(self, node: lark.ParseTree) -> CelType:
         receiver_node, name_token = node.children[0], node.children[1]
         assert isinstance(receiver_node, lark.Tree) and isinstance(name_token, lark.Token)
         receiver = self.infer(receiver_node)
@@ -252,7 +259,7 @@ class Checker:
             self.problem(name_token, f"cannot select field '{name}' of a {receiver.name}")
         return DYN
 
-    def _member_index(self, node: lark.Tree) -> CelType:
+    def _member_index(self, node: lark.ParseTree) -> CelType:
         receiver_node, index = _subtrees(node)
         receiver = self.infer(receiver_node)
         self.infer(index)
@@ -262,11 +269,11 @@ class Checker:
             return receiver.value
         return DYN
 
-    def _member_object(self, node: lark.Tree) -> CelType:
+    def _member_object(self, node: lark.ParseTree) -> CelType:
         self.problem(node, "message construction (Type{...}) is not supported in policies")
         return DYN
 
-    def _member_dot_arg(self, node: lark.Tree) -> CelType:
+    def _member_dot_arg(self, node: lark.ParseTree) -> CelType:
         receiver_node, name_token = node.children[0], node.children[1]
         assert isinstance(receiver_node, lark.Tree) and isinstance(name_token, lark.Token)
         arguments = node.children[2] if len(node.children) > 2 else None
@@ -288,7 +295,7 @@ class Checker:
             self.problem(name_token, "lists have no contains(); write 'x in list'")
         return _METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
 
-    def _macro(self, where: lark.Token, name: str, receiver: CelType, args: list[lark.Tree]) -> CelType:
+    def _macro(self, where: lark.Token, name: str, receiver: CelType, args: list[lark.ParseTree]) -> CelType:
         if len(args) not in (2, 3) or (len(args) == 3 and name != "map"):
             self.problem(where, f"{name}() takes a variable and an expression, e.g. {name}(t, ...)")
             return DYN
@@ -314,7 +321,7 @@ class Checker:
             return receiver
         return BOOL
 
-    def _ident_arg(self, node: lark.Tree) -> CelType:
+    def _ident_arg(self, node: lark.ParseTree) -> CelType:
         name_token = node.children[0]
         assert isinstance(name_token, lark.Token)
         arguments = node.children[1] if len(node.children) > 1 else None
@@ -343,7 +350,7 @@ class Checker:
         self.problem(name_token, f"unknown function '{name}'{_suggest(name, known)}")
         return DYN
 
-    def _has(self, where: lark.Token, args: list[lark.Tree]) -> CelType:
+    def _has(self, where: lark.Token, args: list[lark.ParseTree]) -> CelType:
         selection = args[0] if len(args) == 1 else None
         while selection is not None and selection.data != "member_dot" and len(selection.children) == 1:
             only = selection.children[0]
@@ -356,7 +363,7 @@ class Checker:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _path(self, node: lark.Tree) -> str | None:
+    def _path(self, node: lark.ParseTree) -> str | None:
         """The dotted path of a selection chain rooted at a variable (not a macro variable)."""
         while node.data in ("member", "primary") and len(node.children) == 1:
             child = node.children[0]
@@ -374,16 +381,16 @@ class Checker:
             return f"{parent}.{node.children[1]}" if parent else None
         return None
 
-    def _bare_ident(self, node: lark.Tree) -> str | None:
-        current: lark.Tree | lark.Token = node
+    def _bare_ident(self, node: lark.ParseTree) -> str | None:
+        current: lark.ParseTree | lark.Token = node
         while isinstance(current, lark.Tree) and len(current.children) == 1:
             if current.data == "ident":
                 return str(current.children[0])
             current = current.children[0]
         return None
 
-    def _list_items(self, node: lark.Tree) -> list[lark.Tree]:
-        current: lark.Tree = node
+    def _list_items(self, node: lark.ParseTree) -> list[lark.ParseTree]:
+        current: lark.ParseTree = node
         while current.data != "list_lit":
             children = _subtrees(current)
             if len(children) != 1:
@@ -392,8 +399,8 @@ class Checker:
         lists = _subtrees(current)
         return _subtrees(lists[0]) if lists else []
 
-    def _string_literal(self, node: lark.Tree) -> tuple[str, lark.Token] | None:
-        current: lark.Tree = node
+    def _string_literal(self, node: lark.ParseTree) -> tuple[str, lark.Token] | None:
+        current: lark.ParseTree = node
         while True:
             children = current.children
             if current.data == "literal":
@@ -407,7 +414,7 @@ class Checker:
                 return None
             current = children[0]
 
-    def _check_enum_literal(self, type_: CelType, other: lark.Tree) -> None:
+    def _check_enum_literal(self, type_: CelType, other: lark.ParseTree) -> None:
         if not isinstance(type_, ScalarType) or not type_.values:
             return
         literal = self._string_literal(other)

@@ -63,7 +63,7 @@ class StructType(CelType):
         return [key for key, _ in self.fields]
 
 
-DYN = CelType("dyn")
+DYN: CelType = CelType("dyn")
 BOOL = ScalarType("bool")
 INT = ScalarType("int")
 DOUBLE = ScalarType("double")

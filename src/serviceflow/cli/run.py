@@ -8,17 +8,20 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from serviceflow.errors import PolicySetError, ServiceflowError
 
+if TYPE_CHECKING:
+    from serviceflow.durable.settings import Settings
+
 console = Console(stderr=True, soft_wrap=True)  # log-like lines: never wrapped mid-line
 
 
-def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+def _settings(**overrides: Any) -> Settings:
     from serviceflow.durable.settings import Settings
 
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

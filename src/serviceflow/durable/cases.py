@@ -110,4 +110,4 @@ async def list_cases(client: Client, *, include_closed: bool = False, limit: int
 
 async def read_case(client: Client, case_id: str) -> CaseState | None:
     handle = client.get_workflow_handle(case_id)
-    return await handle.query(CaseWorkflow.case_state, result_type=CaseState)
+    return await handle.query(CaseWorkflow.case_state)

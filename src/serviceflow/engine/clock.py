@@ -50,6 +50,7 @@ class Clock(RunBase):
                 if target.warn_at < target.due_at:
                     timed.append(_Timed(target.warn_at, len(timed), self._warning(target)))
                 target = target.model_copy(update={"warned": True})
+            assert target.due_at is not None  # the copy above changed only ``warned``
             if target.due_at <= until:
                 target = target.model_copy(
                     update={

@@ -130,6 +130,7 @@ class Evaluator:
         self.counter[0] += 1
         value = expression.evaluate(self._activation(expression))
         if key is not None:
+            assert self.cache is not None  # a key is only made when there is a cache
             self.cache.store(key, value)
         return value
 

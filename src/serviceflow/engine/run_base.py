@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
@@ -13,14 +13,14 @@ from serviceflow.engine.inputs import (
     EngineInput,
     EventInput,
 )
-from serviceflow.engine.rules import Rules
+from serviceflow.engine.rules import Duration, Rules
 from serviceflow.model import (
     Action,
     CaseState,
+    TargetKind,
     TargetState,
     TicketEvent,
 )
-from serviceflow.model.actions import ActionBase
 
 
 @dataclass
@@ -33,6 +33,28 @@ class RunBase:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evaluator: Evaluator | None = None
+    if TYPE_CHECKING:
+        # The case as it stands: set by the run's entry point (``_Run.run``) before any helper reads it.
+        state: CaseState = field(init=False)
+
+        # Defined by Deadlines and used by its sibling mixins (Handoffs): ``_Run`` mixes them all in.
+        def _new_target(
+            self,
+            *,
+            id: str,
+            name: str,
+            policy: str,
+            kind: TargetKind,
+            start: datetime,
+            duration: Duration,
+            at_risk: float | None,
+            escalation: str | None,
+            assignee: str | None = None,
+            detail: str = "",
+            due_override: datetime | None = None,
+        ) -> TargetState | None: ...
+
+        def _meet(self, target: TargetState, time: datetime, why: str) -> None: ...
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -43,7 +65,7 @@ class RunBase:
         return f"{self.state.case_id}/{purpose}"
 
     def _act(
-        self, action_type: type[ActionBase], purpose: str, *, policy: str, rule: str, reason: str,
+        self, action_type: type[Action], purpose: str, *, policy: str, rule: str, reason: str,
         **fields: Any,
     ) -> None:  # fmt: skip
         """Issue an action whose idempotency key is this case plus ``purpose``."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Any
+from importlib.metadata import PackageMetadata
+from typing import Any, Protocol
 
 import pluggy
 
@@ -71,8 +71,18 @@ def installed_plugins() -> list[PluginInfo]:
     return sorted(infos, key=lambda info: info.name)
 
 
+class _Distribution(Protocol):
+    """What is read of a plugin's distribution: pluggy wraps each in a facade that delegates to it."""
+
+    @property
+    def metadata(self) -> PackageMetadata: ...
+
+    @property
+    def version(self) -> str: ...
+
+
 def _distributions(
     manager: pluggy.PluginManager,
-) -> list[tuple[str, metadata.Distribution | None]]:
+) -> list[tuple[str, _Distribution | None]]:
     by_plugin = {manager.get_name(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
     return [(name, by_plugin.get(name)) for name, _ in manager.list_name_plugin() if name]

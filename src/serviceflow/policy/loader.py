@@ -198,7 +198,8 @@ def _validate_document(
     kind = data.get("kind")
     if kind in IGNORED_KINDS:
         return None
-    name = data.get("name") if isinstance(data.get("name"), str) else "-"
+    raw_name = data.get("name")
+    name = raw_name if isinstance(raw_name, str) else "-"
     if data.get("apiVersion") != API_VERSION:
         found = data.get("apiVersion")
         message = (
@@ -330,7 +331,8 @@ _NAMED_MAPS = frozenset({"calendars", "escalations"})
 
 def rule_for(data: Any, path: DataPath) -> str:
     """The name of the rule (or section) that ``path`` lies in, for messages."""
-    rule = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else "-"
+    name = data.get("name") if isinstance(data, dict) else None
+    rule = name if isinstance(name, str) else "-"
     node = data
     parent_key: str | int | None = None
     for part in path:

@@ -438,8 +438,8 @@ class Simulation:
             failures.extend(f"  + {self.describe(i)}" for i in since)
         if expect.actions is not None:
             failures.extend(self._compare_actions(expect.actions, since))
-        for name, wanted in expect.targets.items():
-            failures.extend(self._check_target(case, name, wanted))
+        for name, wanted_target in expect.targets.items():
+            failures.extend(self._check_target(case, name, wanted_target))
         if expect.breached is not None:
             breached = sorted({t.name for t in case.targets if t.breached_at is not None})
             if breached != sorted(expect.breached):
