@@ -4,8 +4,6 @@ process, and a fake helpdesk plugin that records the actions it is asked to carr
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +24,11 @@ from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.quarantine_activities import QuarantineActivities
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
+from serviceflow.fakes.server import free_port as free_port
+from serviceflow.fakes.sink import JsonSink
+from serviceflow.fakes.waiting import POLL as POLL
+from serviceflow.fakes.waiting import eventually as eventually
+from serviceflow.fakes.waiting import wait_until as wait_until
 from serviceflow.model import Action, Agent, QuarantinedMessage, Requester, Roster, Ticket
 from serviceflow.plugins import get_plugin_manager, hookimpl
 from serviceflow.receiver.server import serving_app
@@ -152,22 +155,10 @@ class FakeQuarantine:
 
 
 @dataclass
-class NotificationSink:
-    """An incoming-webhook endpoint on 127.0.0.1 that keeps what it is sent."""
+class NotificationSink(JsonSink):
+    """An incoming-webhook endpoint on 127.0.0.1 that keeps what it is sent, and its URL."""
 
     url: str = ""
-    received: list[dict[str, object]] = field(default_factory=list)
-
-    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.received.append(json.loads(body))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
 
 
 @pytest.fixture
@@ -240,23 +231,3 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
         return built
 
     yield start
-
-
-POLL = 0.05  # seconds between looks at a condition; every wait below is bounded
-
-
-def free_port() -> int:
-    """A port nothing listens on, for a server a test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for ``predicate`` to hold, or fail after ``timeout`` seconds saying ``what``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(POLL)

@@ -3,7 +3,6 @@ the worker's start of quarantine watchers from its settings."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +10,7 @@ import pytest_asyncio
 from durable_support import free_port
 
 from serviceflow.durable.notifier import NotificationFailed, Notifier
+from serviceflow.fakes.sink import JsonSink
 from serviceflow.model import Notify
 from serviceflow.receiver.server import serving_app
 
@@ -21,32 +21,15 @@ ESCALATION = Notify(
 )  # fmt: skip
 
 
-class Endpoint:
-    def __init__(self) -> None:
-        self.status = 200
-        self.received: list[dict[str, object]] = []
-
-    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.received.append(json.loads(body))
-        await send({"type": "http.response.start", "status": self.status, "headers": []})
-        await send({"type": "http.response.body", "body": b"no"})
-
-
 @pytest_asyncio.fixture
-async def endpoint() -> AsyncIterator[tuple[Endpoint, str]]:
-    target = Endpoint()
+async def endpoint() -> AsyncIterator[tuple[JsonSink, str]]:
+    target = JsonSink()
     port = free_port()
     async with serving_app(target.app, "127.0.0.1", port):
         yield target, f"http://127.0.0.1:{port}/hook"
 
 
-async def test_a_notification_is_posted_with_its_case_and_key(endpoint: tuple[Endpoint, str]) -> None:
+async def test_a_notification_is_posted_with_its_case_and_key(endpoint: tuple[JsonSink, str]) -> None:
     target, url = endpoint
     assert await Notifier(url).send("zendesk:acme:quarantine-9", ESCALATION) == "done: sent"
     (sent,) = target.received
@@ -55,7 +38,7 @@ async def test_a_notification_is_posted_with_its_case_and_key(endpoint: tuple[En
     assert "Breached: review (escalation level 1)" in str(sent["text"])
 
 
-async def test_5xx_is_retryable_and_4xx_is_a_refusal(endpoint: tuple[Endpoint, str]) -> None:
+async def test_5xx_is_retryable_and_4xx_is_a_refusal(endpoint: tuple[JsonSink, str]) -> None:
     target, url = endpoint
     target.status = 503
     with pytest.raises(NotificationFailed) as unavailable:

@@ -10,10 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest_asyncio
-from durable_support import POLL, FakeQuarantine, NotificationSink, wait_until
+from durable_support import FakeQuarantine, NotificationSink, eventually, wait_until
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -62,18 +61,12 @@ async def state_when(
 ) -> CaseState:
     """The case's state once it exists and ``predicate`` holds (bounded wait)."""
     handle = env.client.get_workflow_handle(case_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
-        try:
-            state = await handle.query(CaseWorkflow.case_state, result_type=CaseState)
-        except RPCError:  # not started yet
-            state = None
-        if state is not None and predicate(state):
-            return state
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what} on {case_id}")
-        await asyncio.sleep(POLL)
+
+    async def state() -> CaseState | None:
+        found = await handle.query(CaseWorkflow.case_state)
+        return found if found is not None and predicate(found) else None
+
+    return await eventually(state, 30, f"{what} on {case_id}")  # type: ignore[no-any-return]
 
 
 async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_reviewed(

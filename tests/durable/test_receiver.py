@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from durable_support import POLL, FakeHelpdesk, free_port
+from durable_support import FakeHelpdesk, eventually, free_port
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.hooks import aclose_clients
 from serviceflow_zendesk.signature import sign
@@ -25,21 +25,6 @@ from serviceflow.receiver.app import Receiver
 from serviceflow.receiver.server import serving
 
 SECRET = "sf-receiver-test-secret"
-
-
-async def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            value = await check()
-            if value:
-                return value
-        except Exception:  # not there yet
-            pass
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(POLL)
 
 
 @pytest.fixture

@@ -7,21 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 from serviceflow_zendesk.fake import FakeZendesk
 
 from serviceflow.durable.devserver import DevServer
+from serviceflow.fakes.server import free_port as free_port
+from serviceflow.fakes.sink import read_body
+from serviceflow.fakes.waiting import eventually as eventually
+from serviceflow.fakes.waiting import wait_until as wait_until
 
-POLL = 0.05  # seconds between looks at a condition; every wait is bounded
 SECRET = "sf-e2e-webhook-secret"
 
 POLICIES = """\
@@ -65,43 +65,6 @@ agents:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """``predicate()``'s value once it is truthy, or fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(POLL)
-
-
-@dataclass
-class Sink:
-    """An incoming-webhook endpoint that keeps the notifications it is sent."""
-
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.received.append(json.loads(body))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-
 @dataclass
 class Relay:
     """Takes the fake's webhooks (answering 200) and passes each on to the receiver twice, every
@@ -114,12 +77,7 @@ class Relay:
     largest_batch: int = 0  # deliveries reversed together (>1: some came out of order)
 
     async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {
             k.decode(): v.decode()
             for k, v in scope["headers"]

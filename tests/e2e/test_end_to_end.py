@@ -16,12 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from e2e_support import SECRET, Relay, Sink, System, free_port, wait_until
+from e2e_support import SECRET, Relay, System, eventually, free_port, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from serviceflow.fakes.sink import JsonSink
 from serviceflow.receiver.server import serving_app
 
 TARGET_SECONDS = 8  # the first-response target of e2e_support.POLICIES; warning at half of it
@@ -35,7 +36,7 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     running.ann = zendesk.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])  # type: ignore[attr-defined]
     running.tia = zendesk.add_agent("Tia", email="tia@shop.example", groups=[triage["id"]])  # type: ignore[attr-defined]
     running.lee = zendesk.add_agent("Lee", email="lee@shop.example", groups=[leads["id"]])  # type: ignore[attr-defined]
-    running.sink = Sink()  # type: ignore[attr-defined]
+    running.sink = JsonSink()  # type: ignore[attr-defined]
     sink_port = free_port()
     running.notify_url = f"http://127.0.0.1:{sink_port}/notify"
     sinking = serving_app(running.sink.app, "127.0.0.1", sink_port)  # type: ignore[attr-defined]
@@ -47,16 +48,9 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
         async with httpx.AsyncClient() as http:
 
             async def ready() -> bool:
-                try:
-                    return (await http.get(f"{running.receiver_url}/readyz")).status_code == 200
-                except httpx.HTTPError:
-                    return False
+                return (await http.get(f"{running.receiver_url}/readyz")).status_code == 200
 
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            while not await ready():
-                assert loop.time() < deadline, f"the receiver never got ready:\n{running.log('serve.log')}"
-                await asyncio.sleep(0.1)
+            await eventually(ready, 60, "the receiver to be ready (see serve.log)")
         yield running
     finally:
         running.stop()
@@ -195,7 +189,7 @@ async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system
         60, "the case summary on the recovered ticket",
     )  # fmt: skip
     stranger = zendesk.add_suspended("press@news.example", subject="Interview request", content="Hello")
-    sink: Sink = system.sink  # type: ignore[attr-defined]
+    sink: JsonSink = system.sink  # type: ignore[attr-defined]
     review = f"zendesk:127.0.0.1:quarantine-{stranger['id']}"
     await wait_until(
         lambda: any(n["case"] == review and n["escalation_level"] == 1 for n in sink.received),
@@ -221,8 +215,4 @@ async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system
     async def closed() -> bool:
         return (await handle.describe()).status.name == "COMPLETED"
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not await closed():
-        assert loop.time() < deadline, "the review case did not close"
-        await asyncio.sleep(0.1)
+    await eventually(closed, 60, "the review case to close")

@@ -164,3 +164,10 @@ class ServerThread:
         finally:
             sock.close()
             started.set()  # wake start() if start-up failed before uvicorn set it
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server a test or a benchmark starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
