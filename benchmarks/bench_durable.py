@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import describe  # noqa: E402
+from machine import cpu_seconds, describe, percentile  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from serviceflow.durable.activities import CaseActivities  # noqa: E402
@@ -34,6 +33,7 @@ from serviceflow.durable.roster_source import load_roster_file  # noqa: E402
 from serviceflow.durable.settings import Settings  # noqa: E402
 from serviceflow.durable.worker import connect  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
+from serviceflow.fakes.server import free_port  # noqa: E402
 from serviceflow.model import Action, Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent  # noqa: E402
 from serviceflow.plugins import get_plugin_manager, hookimpl  # noqa: E402
 
@@ -61,12 +61,6 @@ ROSTER = (
     + "".join(f"  - {{id: a{i}, groups: [frontline], lead: lead}}\n" for i in range(20))
     + "  - {id: lead, groups: [leads]}\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_mib() -> float:
@@ -97,17 +91,6 @@ class Recorder:
         elif getattr(action, "escalation_level", None) == 1:
             self.escalated.setdefault(ticket_id, now)
         return "done"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def main(cases: int, rate: float, within: int) -> None:

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-from machine import describe  # noqa: E402
+from machine import cpu_seconds, describe, percentile  # noqa: E402
 from serviceflow_zendesk.signature import sign  # noqa: E402
 from serviceflow_zendesk.webhooks import parse_delivery  # noqa: E402
 from temporalio.client import Client  # noqa: E402
@@ -38,16 +37,11 @@ from serviceflow.durable.cases import deliver  # noqa: E402
 from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.durable.settings import Settings  # noqa: E402
 from serviceflow.durable.worker import connect  # noqa: E402
+from serviceflow.fakes.server import free_port  # noqa: E402
 
 SECRET = "bench-ingest-secret"
 ROUNDS = 4
 ACCOUNT = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def envelope(ticket_id: int, now: datetime) -> bytes:
@@ -67,17 +61,6 @@ def envelope(ticket_id: int, now: datetime) -> bytes:
         "detail": detail, "event": {},
     }  # fmt: skip
     return json.dumps(body, separators=(",", ":")).encode()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def bounded(concurrency: int, jobs: list) -> None:  # type: ignore[type-arg]

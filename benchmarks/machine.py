@@ -1,10 +1,12 @@
-"""What machine a benchmark ran on, for benchmarks/RESULTS.md."""
+"""What the benchmarks share: the machine they ran on (for benchmarks/RESULTS.md), CPU time by
+process, and percentiles."""
 
 from __future__ import annotations
 
 import os
 import platform
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def describe() -> str:
@@ -21,3 +23,14 @@ def describe() -> str:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}; {os.cpu_count()} cores; "
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

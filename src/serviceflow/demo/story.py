@@ -33,6 +33,23 @@ CUSTOMERS = {"casey": "Casey Customer", "sam": "Sam Shopper", "robin": "Robin Re
 WEBHOOK_SECRET = "serviceflow-demo-webhook-secret"
 
 
+def seed_people(
+    add_group: Callable[[str], dict[str, Any]],
+    add_agent: Callable[..., dict[str, Any]],
+    add_customer: Callable[..., dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Create the demo's teams, agents and customers through a fake's own calls; returns the
+    people by key (``ada``, ..., ``casey``)."""
+    groups = {name: add_group(name) for name in TEAMS}
+    people = {
+        key: add_agent(name, email=email, groups=[groups[g]["id"] for g in teams])
+        for key, (name, email, teams) in TEAM.items()
+    }
+    for key, name in CUSTOMERS.items():
+        people[key] = add_customer(name, email=f"{key}@customer.example")
+    return people
+
+
 def demo_settings(vendor: str, account: str) -> dict[str, Any]:
     """What serviceflow runs with against a demo helpdesk: the demo policies, a roster from the
     helpdesk with leads laid over, its quarantine watched, and a task queue of the run's own

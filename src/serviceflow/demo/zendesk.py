@@ -13,7 +13,7 @@ from typing import Any
 
 from serviceflow_zendesk.fake import FakeZendesk
 
-from serviceflow.demo.story import CUSTOMERS, TEAM, TEAMS, WEBHOOK_SECRET, demo_account, demo_settings
+from serviceflow.demo.story import WEBHOOK_SECRET, demo_account, demo_settings, seed_people
 
 
 @dataclass
@@ -23,17 +23,10 @@ class DemoZendesk:
     fake: FakeZendesk = field(default_factory=FakeZendesk)
     account: str = field(default_factory=demo_account)
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def start(self) -> DemoZendesk:
         self.fake.start()
-        for name in TEAMS:
-            self.groups[name] = self.fake.add_group(name)
-        for key, (name, email, groups) in TEAM.items():
-            ids = [self.groups[g]["id"] for g in groups]
-            self.people[key] = self.fake.add_agent(name, email=email, groups=ids)
-        for key, name in CUSTOMERS.items():
-            self.people[key] = self.fake.add_user(name, email=f"{key}@customer.example")
+        self.people = seed_people(self.fake.add_group, self.fake.add_agent, self.fake.add_user)
         return self
 
     def stop(self) -> None:

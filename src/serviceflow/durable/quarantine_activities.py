@@ -20,9 +20,15 @@ from serviceflow.durable.messages import (
 from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.workflows import CaseWorkflow
-from serviceflow.engine.quarantine import arrival_event, departure_event, review_ticket, triage
+from serviceflow.engine.quarantine import (
+    arrival_event,
+    departure_event,
+    recovery_event,
+    review_ticket,
+    triage,
+)
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
-from serviceflow.model import Actor, ActorRole, CaseState, EventKind, QuarantinedMessage, TicketEvent
+from serviceflow.model import CaseState, QuarantinedMessage
 from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
@@ -122,18 +128,7 @@ class QuarantineActivities:
             log.error("recovering quarantined message %s failed: %s; opening a review", message.id, exc)
             return await self._open_review(message)
         self.metrics.left_quarantine.labels(message.vendor, "recovered").inc()
-        # The customer has waited since the message arrived: the case's clocks start then. A
-        # suspended reply recovers onto the ticket it answered: a message on that case.
-        reply = message.ticket_id is not None and message.ticket_id == ticket.id
-        event = TicketEvent(
-            id=f"{ticket.key}/recovered-{message.id}",
-            kind=EventKind.CUSTOMER_MESSAGE if reply else EventKind.CREATED,
-            time=message.received_at if reply else min(message.received_at, ticket.created_at),
-            actor=Actor(id=ticket.requester.id, role=ActorRole.CUSTOMER, name=ticket.requester.name),
-            ticket=ticket,
-            body=message.excerpt,
-            public=True,
-        )
+        event = recovery_event(message, ticket)
         case_id = await deliver(self.client, event, self.task_queue, index_requester=self.index_requester)
         log.info("quarantined message %s recovered as ticket %s (case %s)", message.id, ticket.id, case_id)
         return QuarantineOutcome(outcome=f"recovered as ticket {ticket.id}", case_id=case_id)

@@ -84,6 +84,22 @@ def arrival_event(message: QuarantinedMessage) -> TicketEvent:
     )
 
 
+def recovery_event(message: QuarantinedMessage, ticket: Ticket) -> TicketEvent:
+    """The event that brings a recovered message to its ticket's case. The customer has waited
+    since the message arrived, so the case's clocks start then; a recovered reply lands on the
+    ticket it answered, as a message on that case."""
+    reply = message.ticket_id is not None and message.ticket_id == ticket.id
+    return TicketEvent(
+        id=f"{ticket.key}/recovered-{message.id}",
+        kind=EventKind.CUSTOMER_MESSAGE if reply else EventKind.CREATED,
+        time=message.received_at if reply else min(message.received_at, ticket.created_at),
+        actor=Actor(id=ticket.requester.id, role=ActorRole.CUSTOMER, name=ticket.requester.name),
+        ticket=ticket,
+        body=message.excerpt,
+        public=True,
+    )
+
+
 def departure_event(message: QuarantinedMessage, time: datetime, how: str) -> TicketEvent:
     """The event that settles a review case: the message left the queue (``how`` says why)."""
     ticket = review_ticket(message, TicketStatus.CLOSED).model_copy(update={"updated_at": time})

@@ -26,7 +26,7 @@ from serviceflow.engine.inputs import (
     ResolveApproval,
     WakeUp,
 )
-from serviceflow.engine.quarantine import Triage, arrival_event, departure_event, triage
+from serviceflow.engine.quarantine import Triage, arrival_event, departure_event, recovery_event, triage
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -285,7 +285,7 @@ class Simulation:
                 created_at=self.now,
                 updated_at=self.now,
             )
-            event = arrival_event(message).model_copy(update={"id": f"{ticket.id}-created", "ticket": ticket})
+            event = recovery_event(message, ticket)
         else:
             return
         self.tickets[event.ticket.id] = event.ticket
