@@ -167,12 +167,24 @@ class Deadlines(RunBase):
                 if rule.pause is not None and test(rule.pause, policy=policy.name, rule=rule.name):
                     self._pause(started, event.time)
 
+    def _repause(self, policy: PolicyRuntime, event: TicketEvent) -> None:
+        """Only the pause of each open target follows the ticket (serviceflow's own writes)."""
+        for rule in policy.targets:
+            instances = self._instances(policy.name, rule.name)
+            if instances and instances[-1].open:
+                self._follow_pause(rule, instances[-1], event)
+
     def _progress(self, rule: TargetRuntime, target: TargetState, event: TicketEvent) -> None:
         assert self.evaluator is not None
         test = self.evaluator.test
         if test(rule.stop, policy=rule.policy, rule=rule.name):
             self._meet(target, event.time, f"{event.kind.value} by {event.actor.role.value}")
             return
+        self._follow_pause(rule, target, event)
+
+    def _follow_pause(self, rule: TargetRuntime, target: TargetState, event: TicketEvent) -> None:
+        assert self.evaluator is not None
+        test = self.evaluator.test
         if rule.pause is None or target.status is TargetStatus.BREACHED:
             return
         paused = test(rule.pause, policy=rule.policy, rule=rule.name)

@@ -148,6 +148,9 @@ class _Run(Ownership, Deadlines, Handoffs, Clock):
             {"ticket": freshest, "event": event, "case": self.state.view, "now": event.time},
             cache=self.rules.cache,
         )
+        if event.actor.role is ActorRole.SERVICEFLOW:
+            self._on_own_write(event)
+            return
         kind = freshest.kind.value
         matching = [
             p
@@ -166,6 +169,20 @@ class _Run(Ownership, Deadlines, Handoffs, Clock):
             self._acknowledge(policy, event, matches=policy in matching)
         self._reopen_unanswered(matching, event)
         self._journeys(event)
+        if event.ticket.status is TicketStatus.CLOSED:
+            self._ticket_closed(event.time)
+        if self.evaluator.errors:
+            self._apply_fallback(event)
+
+    def _on_own_write(self, event: TicketEvent) -> None:
+        """The echo of serviceflow's own write (its note, its assignment, its tags).
+
+        It refreshes what the case knows of the ticket, and a target's pause follows the ticket's
+        state, but it is nobody's reply or acknowledgement: no target starts, stops or is met, no
+        promise is recorded or kept, no journey moves, no owner changes.
+        """
+        for policy in self.rules.policies:
+            self._repause(policy, event)
         if event.ticket.status is TicketStatus.CLOSED:
             self._ticket_closed(event.time)
         if self.evaluator.errors:

@@ -20,11 +20,19 @@ class EventKind(StrEnum):
 
 
 class ActorRole(StrEnum):
-    """Who did it: the customer, a person on our side, or an automation (vendor rule, serviceflow)."""
+    """Who did it: the customer, a person on our side, an automation of the helpdesk (a trigger,
+    a rule), or serviceflow itself.
+
+    ``serviceflow`` marks the echo of serviceflow's own writes: a helpdesk reports every change
+    its API user makes (Zendesk's event subscriptions, Freshdesk's automation rules), and each
+    plugin recognises the integration's identity. Such an event is never a person's: it meets no
+    target, acknowledges nothing and is no reassignment by a person.
+    """
 
     CUSTOMER = "customer"
     AGENT = "agent"
     SYSTEM = "system"
+    SERVICEFLOW = "serviceflow"
 
 
 class Actor(Model):

@@ -273,7 +273,9 @@ class AcknowledgeRule(Spec):
 
     within: Within
     when: Condition = 'event.actor.role == "customer" && event.kind in ["created", "customer_message"]'
-    acknowledged: Condition = 'event.kind == "agent_reply" || event.kind == "internal_note"'
+    acknowledged: Condition = (
+        'event.actor.role == "agent" && (event.kind == "agent_reply" || event.kind == "internal_note")'
+    )
     calendar: Name | None = None
     escalation: Name | None = None
     reopen_unanswered: bool = Field(

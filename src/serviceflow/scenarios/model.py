@@ -42,7 +42,7 @@ class MessageSeed(_Spec):
 
 
 class Actor(_Spec):
-    role: Literal["customer", "agent", "system"]
+    role: Literal["customer", "agent", "system", "serviceflow"]
     id: str | None = None
     name: str | None = None
 
@@ -104,7 +104,7 @@ class Step(_Spec):
     """One step: exactly one of event, advance, at, remedy, approve, reassign, promise, expect."""
 
     event: str | None = None
-    by: Actor | Literal["customer", "agent", "system"] | None = None
+    by: Actor | Literal["customer", "agent", "system", "serviceflow"] | None = None
     ticket: str | None = None
     set: dict[str, Any] = {}
     add_tags: list[str] = []
