@@ -22,6 +22,9 @@ from serviceflow.plugins.http import NOT_RETRIED_5XX, parse_retry_after
 
 #: The most of an answer's body a delivery's detail quotes.
 DETAIL_CHARS = 300
+#: The longest a channel's ``Retry-After`` holds this worker's next posts; a longer wait is the
+#: durable retry's (``next_retry_delay``), which a worker must not double by waiting again.
+MAX_HOLD = 30.0
 
 
 class WebhookSpec(ChannelSpec):
@@ -105,7 +108,7 @@ class WebhookChannel:
             return self.result(notification, DeliveryOutcome.RETRYABLE, f"unreachable: {_describe(exc)}")
         delivery = self.read(notification, response)
         if delivery.retry_after:
-            self.pacer.hold(delivery.retry_after)
+            self.pacer.hold(min(delivery.retry_after, MAX_HOLD))
         return delivery
 
     async def aclose(self) -> None:

@@ -22,9 +22,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from serviceflow.channels import (
     DEFAULT_CHANNEL,
@@ -96,6 +96,37 @@ class NotificationActivities:
             detail = f"gave up after {attempt} attempts: {delivery.detail}"
             delivery = delivery.model_copy(update={"detail": detail})
         return delivery
+
+
+async def deliver_all(requests: Sequence[DeliveryRequest]) -> list[Delivery]:
+    """In workflow code: every (notification, channel) delivery as an activity of its own, all
+    at once; each one's outcome, in order. A delivery that exhausts its attempts or deadline is
+    recorded as retryable with what happened, never raised, so one channel's outage fails
+    nothing else. Run it in a task (``asyncio.create_task``) to keep the case deciding meanwhile.
+    """
+
+    async def one(request: DeliveryRequest) -> Delivery:
+        try:
+            delivery: Delivery = await workflow.execute_activity(
+                DELIVER_NOTIFICATION,
+                request,
+                result_type=Delivery,
+                start_to_close_timeout=DELIVERY_ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=DELIVERY_DEADLINE,
+                retry_policy=DELIVERY_RETRY,
+            )
+            return delivery
+        except ActivityError as exc:
+            cause = exc.cause or exc
+            return Delivery(
+                channel=request.channel,
+                key=request.notification.key,
+                outcome=DeliveryOutcome.RETRYABLE,
+                detail=f"gave up: {cause}",
+                attempts=0,
+            )
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
 class NotificationFailed(ServiceflowError):
