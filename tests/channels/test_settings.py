@@ -66,6 +66,9 @@ def test_every_problem_names_its_channel_and_field() -> None:
             "helpdesk": {},
             "teams": {"url": "ftp://example.com/x", "colour": "blue"},
             "mattermost": "https://chat.example.com/hooks/x",
+            "webhook:a": {"url": "http://["},
+            "webhook:b": {"url": "https://x.example:99999/h"},
+            "email:b": {"host": "smtp example.com", "from": "a@b.example"},
         }
     )
     text = "\n".join(found)
@@ -79,6 +82,9 @@ def test_every_problem_names_its_channel_and_field() -> None:
     assert "'teams'.url: Value error, must be an http(s) URL" in text
     assert "'teams'.colour: Extra inputs are not permitted" in text
     assert "'mattermost': its settings must be a JSON object, not str" in text
+    assert "'webhook:a'.url: Value error, must be an http(s) URL" in text
+    assert "'webhook:b'.url: Value error, must be an http(s) URL" in text
+    assert "'email:b'.host: Value error, must be a host name or an IP address" in text
     assert "short" not in text  # a value, perhaps a secret, is never echoed
 
 
@@ -127,8 +133,13 @@ def test_the_worker_settings_read_channels_as_json_and_hide_them(monkeypatch: py
 
 # -- property-based --------------------------------------------------------------------------
 
+urlish = st.builds(
+    lambda scheme, rest: f"{scheme}{rest}",
+    st.sampled_from(["https://", "http://", "ftp://", ""]),
+    st.text(max_size=30),
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20) | urlish,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )

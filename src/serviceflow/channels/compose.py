@@ -37,8 +37,9 @@ def recipients_of(ids: tuple[str, ...], roster: Roster) -> tuple[Recipient, ...]
 def notification_for(
     case_id: str,
     action: Notify,
-    roster: Roster,
+    roster: Roster | None = None,
     *,
+    recipients: tuple[Recipient, ...] | None = None,
     ticket: TicketRef | None = None,
     kind: NotificationKind | None = None,
     target_id: str | None = None,
@@ -48,7 +49,9 @@ def notification_for(
     Args:
         case_id: The case the action belongs to.
         action: The engine's action; its ``key`` stays the idempotency key.
-        roster: Who the recipients are.
+        roster: Who the recipients are (their names and emails), when ``recipients`` is None.
+        recipients: The recipients already resolved (by the engine, from the roster it decided
+            with); workflow code passes these, since it has no roster of its own.
         ticket: The ticket, with its subject and link, when the shell knows them.
         kind: Warning, breach or resolve; by default a breach when the action has a ladder
             level, else a warning.
@@ -63,7 +66,9 @@ def notification_for(
         kind=kind,
         subject=action.subject[:1_000],
         body=action.body[:20_000],
-        recipients=recipients_of(action.recipients, roster),
+        recipients=recipients
+        if recipients is not None
+        else recipients_of(action.recipients, roster or Roster()),
         ticket=ticket,
         target=action.rule[:200] or None,
         target_id=target_id,

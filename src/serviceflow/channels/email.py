@@ -63,6 +63,13 @@ class EmailSpec(ChannelSpec):
     ca_file: Path | None = Field(default=None, description="The CA bundle of a private server certificate.")
     timeout: float = Field(default=30.0, gt=0, le=300, description="Seconds for each SMTP step.")
 
+    @field_validator("host")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        if not all(c.isascii() and (c.isalnum() or c in ".-_:[]") for c in value):
+            raise ValueError("must be a host name or an IP address")
+        return value
+
     @field_validator("from_")
     @classmethod
     def _sender(cls, value: str) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -40,8 +41,13 @@ class WebhookSpec(ChannelSpec):
     @classmethod
     def _http_url(cls, url: SecretStr) -> SecretStr:
         value = url.get_secret_value()
-        parsed = httpx.URL(value) if value.isprintable() and " " not in value else None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        try:
+            parsed = urlsplit(value)
+            parsed.port  # noqa: B018 - raises ValueError on a port that is no number or out of range
+        except ValueError:
+            parsed = None
+        plain = len(value) <= 2_000 and value.isprintable() and not any(c.isspace() for c in value)
+        if parsed is None or not plain or parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("must be an http(s) URL")
         return url
 
