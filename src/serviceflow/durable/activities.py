@@ -112,11 +112,12 @@ class CaseActivities:
 
     async def _on_review_case(self, request: ActionRequest) -> ActionResult:
         """A review case's message is not a ticket yet: serviceflow keeps its owner, and its
-        warnings and escalations go to the notifier instead of an internal note."""
+        warnings and escalations go to the notifier's channels instead of an internal note,
+        naming people as the roster knows them."""
         action = request.action
         if isinstance(action, Notify):
             try:
-                outcome = await self.notifier.send(request.case_id, action)
+                outcome = await self.notifier.send(request.case_id, action, self.roster)
             except NotificationFailed as exc:
                 if exc.retryable:
                     raise

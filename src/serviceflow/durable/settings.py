@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,7 +40,20 @@ class Settings(BaseSettings):
     )
     notify_url: str | None = Field(
         default=None,
-        description="Incoming-webhook URL (Slack-compatible JSON) for review-case notifications.",
+        repr=False,  # a webhook URL is a secret: anyone who has it can post
+        description="Incoming-webhook URL (serviceflow's JSON, with a Slack-compatible text): the "
+        "channel 'default', where review cases' notifications go.",
+    )
+    channels: dict[str, Any] = Field(
+        default_factory=dict,
+        repr=False,  # holds webhook URLs, keys and passwords
+        description='Notification channels by name, as JSON: {"slack:leads": {"url": "..."}} '
+        "(see docs/notifications.md); validated when the worker starts.",
+    )
+    review_via: list[str] = Field(
+        default_factory=lambda: ["default"],
+        description="The channels review cases' warnings and escalations go to (they have no "
+        "ticket for the helpdesk to notify on); every notification is also logged.",
     )
     quarantine_watch: list[str] = Field(
         default_factory=list,

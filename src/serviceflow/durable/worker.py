@@ -112,7 +112,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     store = PolicyStore(settings.policies)
     client = await connect(settings)
     roster = RosterSource(settings.roster, settings.roster_from, settings.roster_refresh)
-    activities = CaseActivities(store, await roster.refresh(), client, Notifier(settings.notify_url))
+    activities = CaseActivities(store, await roster.refresh(), client, Notifier.from_settings(settings))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

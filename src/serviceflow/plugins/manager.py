@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import pluggy
 
+from serviceflow.channels import hookspecs as channel_hookspecs
 from serviceflow.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "serviceflow"
@@ -17,7 +18,7 @@ ENTRY_POINT_GROUP = "serviceflow"
 LOAD_PLUGINS_ENV = "SERVICEFLOW_LOAD_PLUGINS"
 
 #: Built-in plugins, registered like any other (datasette and llm do the same).
-DEFAULT_PLUGINS = ("serviceflow.plugins.demo",)
+DEFAULT_PLUGINS = ("serviceflow.plugins.demo", "serviceflow.channels.builtin")
 
 _manager: pluggy.PluginManager | None = None
 
@@ -28,6 +29,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _manager is None:
         manager = pluggy.PluginManager("serviceflow")
         manager.add_hookspecs(hookspecs)
+        manager.add_hookspecs(channel_hookspecs)
         for module_name in DEFAULT_PLUGINS:
             manager.register(importlib.import_module(module_name), name=module_name.rpartition(".")[2])
         allowed = os.environ.get(LOAD_PLUGINS_ENV)
