@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import SecretStr, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_settings import SettingsError
 from rich.markup import escape
 
 from serviceflow.cli.boundary import EXIT_USAGE, CliError
@@ -110,6 +112,12 @@ def load_settings(**overrides: Any) -> Settings:
             shown = "" if field in _secret_fields() else f" (got {given!r})"
             lines.append(f"error: {env_name(field)}: {problem['msg']}{shown}")
         raise CliError("\n".join(lines), code=EXIT_USAGE) from None
+    except SettingsError as exc:  # a list or dict variable that is not JSON
+        found = re.search(r'field "([a-z_]+)"', str(exc))
+        name = env_name(found.group(1)) if found else "a SERVICEFLOW_* variable"
+        raise CliError(
+            f'error: {name}: not valid JSON (write a JSON list, e.g. ["a", "b"])', code=EXIT_USAGE
+        ) from None
 
 
 def _secret_fields() -> set[str]:

@@ -175,6 +175,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         if settings.roster is None:
             builtin_roster = Path(__file__).resolve().parent.parent / "demo" / "builtin_roster.yaml"
             settings = settings.model_copy(update={"roster": builtin_roster})
+    await _save_names(settings, server.state_dir)
     stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
@@ -215,6 +216,15 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         if desk is not None:
             desk.stop()
         await _end_this_run(client, settings.task_queue)
+
+
+async def _save_names(settings: Settings, state_dir: Path) -> None:
+    """Leave the demo's names for ``case list`` in another terminal (cli/names.py)."""
+    from serviceflow.cli.names import save_dev_names
+    from serviceflow.durable.roster_source import RosterSource
+
+    roster = await RosterSource(settings.roster, settings.roster_from).refresh()
+    save_dev_names(roster, state_dir / "names.json")
 
 
 async def _end_this_run(client: Any, task_queue: str) -> None:
