@@ -157,7 +157,7 @@ def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., 
         wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *added]}
         if env_only:
             listed = "; ".join(
-                f"{env_name(n)}: {Settings.model_fields[n].description or n}" for n in env_only
+                f"{env_name(n)}: {(Settings.model_fields[n].description or n).rstrip('.')}" for n in env_only
             )
             doc = inspect.cleandoc(command.__doc__ or "")
             wrapper.__doc__ = f"{doc}\n\nRead from the environment only: {escape(listed)}."
