@@ -54,8 +54,10 @@ def env_name(field: str, cls: type[Any] = Settings) -> str:
 
 
 def is_secret(field: FieldInfo) -> bool:
+    """A credential: a ``SecretStr``, a field marked ``SECRET``, or one kept out of ``repr``."""
     extra = field.json_schema_extra
-    return SecretStr in _members(field.annotation) or (isinstance(extra, dict) and bool(extra.get("secret")))
+    marked = isinstance(extra, dict) and bool(extra.get("secret"))
+    return SecretStr in _members(field.annotation) or marked or field.repr is False
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:

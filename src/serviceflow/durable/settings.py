@@ -3,8 +3,9 @@
 Every setting is declared once, here: its type, default and description. The CLI builds its
 options from these fields (``serviceflow.cli.options``), so ``--help`` names each variable, and
 ``serviceflow settings`` prints the effective values and where each came from. To add a setting,
-add a field with a ``description``; mark a credential ``SecretStr`` (or ``SECRET`` in
-``json_schema_extra`` when its type must stay a plain string) so it is never printed.
+add a field with a ``description``; mark a credential ``SecretStr`` (or ``repr=False``, or
+``SECRET`` in ``json_schema_extra``, when its type must stay a plain one) so it is never printed
+and gets no command-line option.
 """
 
 from __future__ import annotations
