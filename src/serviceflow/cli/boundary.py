@@ -12,8 +12,10 @@ Exit codes of every command that talks to Temporal:
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
+import socket
 import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn
@@ -90,6 +92,24 @@ def explain(exc: BaseException, address: str) -> CliError | None:
     return None
 
 
+def ensure_free(host: str, port: int | None, what: str) -> None:
+    """Fail with one line, before anything starts, when ``host:port`` cannot be listened on.
+
+    Raises:
+        CliError: the port is taken or not ours to use.
+    """
+    if port is None:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port} for {what}: {exc.strerror or exc}", code=EXIT_USAGE
+            ) from None
+
+
 def fail(error: CliError) -> NoReturn:
     """Print the error (one line; a broken policy set names each problem first) and leave."""
     lines = str(error).splitlines() or ["failed"]
@@ -107,11 +127,17 @@ def run(coroutine: Coroutine[Any, Any, None], *, address: str) -> NoReturn:
     except KeyboardInterrupt:
         leave(130)
     except Exception as exc:
-        error = explain(exc, address)
-        if error is None:
-            raise
-        fail(error)
+        fail(explain(exc, address) or unexpected(exc))
     leave(EXIT_OK)
+
+
+def unexpected(exc: BaseException) -> CliError:
+    """A failure nobody foresaw (a bug): one line too; the traceback goes to the debug log."""
+    logging.getLogger("serviceflow.cli").debug("unexpected failure", exc_info=exc)
+    return CliError(
+        f"serviceflow failed unexpectedly: {type(exc).__name__}: {exc} (a bug: please report it; "
+        "SERVICEFLOW_LOG_LEVEL=DEBUG shows where)"
+    )
 
 
 def leave(code: int) -> NoReturn:

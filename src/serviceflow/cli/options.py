@@ -8,8 +8,8 @@ precedence); an invalid value ends the command with one line per field and exit 
 
 List settings (``SERVICEFLOW_POLICIES``) are JSON in the environment, which click cannot split:
 their options take repeated flags, and the variable is read by the settings alone.
-Credentials (``SecretStr``) get no option at all: a secret on a command line is visible to every
-user of the machine. They are listed in the command's help instead.
+Credentials (``SecretStr``, ``repr=False``) get no option at all: a secret on a command line is
+visible to every user of the machine. They are listed in the command's help instead.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import SettingsError
 from rich.markup import escape
 
-from serviceflow.cli.boundary import EXIT_USAGE, CliError
+from serviceflow.cli.boundary import EXIT_USAGE, CliError, fail
 from serviceflow.durable.settings import Settings
 
 R = TypeVar("R")
@@ -114,11 +114,12 @@ def load_settings(**overrides: Any) -> Settings:
             shown = "" if field in _secret_fields() else f" (got {given!r})"
             lines.append(f"error: {env_name(field)}: {problem['msg']}{shown}")
         raise CliError("\n".join(lines), code=EXIT_USAGE) from None
-    except SettingsError as exc:  # a list or dict variable that is not JSON
+    except SettingsError as exc:  # a list or map variable that is not JSON
         found = re.search(r'field "([a-z_]+)"', str(exc))
         name = env_name(found.group(1)) if found else "a SERVICEFLOW_* variable"
         raise CliError(
-            f'error: {name}: not valid JSON (write a JSON list, e.g. ["a", "b"])', code=EXIT_USAGE
+            f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
+            code=EXIT_USAGE,
         ) from None
 
 
@@ -150,8 +151,6 @@ def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., 
             try:
                 settings = load_settings(**given)
             except CliError as error:
-                from serviceflow.cli.boundary import fail
-
                 fail(error)
             return command(settings=settings, **kwargs)
 

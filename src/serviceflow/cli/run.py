@@ -45,8 +45,18 @@ def worker(settings: Settings) -> None:
     from serviceflow.durable.worker import run_worker
     from serviceflow.logs import configure_logging
 
+    _ports_free(("0.0.0.0", settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"))
     configure_logging(settings.log_format, settings.log_level)
     boundary.run(run_worker(settings), address=settings.temporal_address)
+
+
+def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
+    """Every port the command will listen on is free, or one line says which is not."""
+    try:
+        for host, port, what in wanted:
+            boundary.ensure_free(host, port, what)
+    except boundary.CliError as error:
+        boundary.fail(error)
 
 
 @settings_options(*SERVE_SETTINGS)
@@ -63,6 +73,7 @@ def serve(
     from serviceflow.logs import configure_logging
     from serviceflow.receiver.server import run_receiver
 
+    _ports_free((host, port, "the webhook receiver (--port)"))
     configure_logging(settings.log_format, settings.log_level)
 
     async def main() -> None:
@@ -114,6 +125,7 @@ def dev(
             markup=False,
         )
         boundary.leave(2)
+    _ports_free(("127.0.0.1", webhook_port, "the webhook receiver (--webhook-port)"))
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
     try:
@@ -121,9 +133,7 @@ def dev(
     except KeyboardInterrupt:
         pass
     except Exception as exc:
-        error = boundary.explain(exc, server.address)
-        if error is None:
-            raise
+        error = boundary.explain(exc, server.address) or boundary.unexpected(exc)
         for line in str(error).splitlines():
             console.print(line if line.startswith("error:") else f"error: {line}", markup=False)
         code = error.code
