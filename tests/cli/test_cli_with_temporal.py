@@ -10,58 +10,18 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest_asyncio
-from temporalio.client import Client, WorkflowExecutionStatus
+from lab_support import dev_server, lab_environment, open_case
+from temporalio.client import WorkflowExecutionStatus
 
-from serviceflow.durable.cases import deliver
 from serviceflow.durable.devserver import DevServer, end_demo_runs, listening
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.fakes.server import free_port
 from serviceflow.fakes.waiting import wait_until
-from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
 
 REPO = Path(__file__).resolve().parents[2]
-POLICIES = """\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: cli
-defaults: {escalation: quick}
-fallback: {owner: group:desk}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: cli
-owner:
-  - {name: desk, from: [group:desk]}
-targets:
-  - {name: reply, type: first_response, within: 2s}
-"""
-ROSTER = """\
-agents:
-  - {id: a17, name: Ada Agent, groups: [desk], lead: l9}
-  - {id: l9, name: Lee Lead, groups: [leads]}
-groups:
-  - {id: desk, name: Front desk}
-"""
-
-
-@pytest_asyncio.fixture
-async def server(tmp_path: Path) -> AsyncIterator[DevServer]:
-    running = DevServer(state_dir=tmp_path / "temporal", port=free_port(), ui_port=free_port())
-    await running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -75,39 +35,10 @@ def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
     )
 
 
-def environment(server: DevServer, root: Path, queue: str) -> dict[str, str]:
-    (root / "policies").mkdir(exist_ok=True)
-    (root / "policies" / "cli.yaml").write_text(POLICIES)
-    (root / "roster.yaml").write_text(ROSTER)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    return {
-        **base,
-        "SERVICEFLOW_TEMPORAL_ADDRESS": server.address,
-        "SERVICEFLOW_TASK_QUEUE": queue,
-        "SERVICEFLOW_POLICIES": json.dumps([str(root / "policies")]),
-        "SERVICEFLOW_ROSTER": str(root / "roster.yaml"),
-        "SERVICEFLOW_DEMO_LOG": str(root / "actions.jsonl"),
-        "SERVICEFLOW_LOAD_PLUGINS": "",
-    }
-
-
-async def open_case(client: Client, queue: str, ticket_id: str) -> str:
-    now = datetime.now(UTC)
-    ticket = Ticket(
-        id=ticket_id, vendor="demo", account="cli", subject="Charged twice", requester=Requester(id="c1"),
-        created_at=now, updated_at=now,
-    )  # fmt: skip
-    event = TicketEvent(
-        id=f"created-{ticket_id}-{uuid.uuid4()}", kind=EventKind.CREATED, time=now,
-        actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket,
-    )  # fmt: skip
-    return await deliver(client, event, queue)
-
-
-async def test_cases_nobody_serves_are_listed_with_the_reason(server: DevServer, tmp_path: Path) -> None:
-    client = await connect(Settings(temporal_address=server.address))
+async def test_cases_nobody_serves_are_listed_with_the_reason(dev_server: DevServer, tmp_path: Path) -> None:
+    client = await connect(Settings(temporal_address=dev_server.address))
     orphan = await open_case(client, "demo-20200101-000000", "1")  # an earlier run's queue
-    env = environment(server, tmp_path, "cli-live")
+    env = lab_environment(dev_server, tmp_path, "cli-live")
     listed = cli("case", "list", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "Traceback" not in listed.stderr and "no poller" not in listed.stderr
@@ -128,23 +59,25 @@ async def test_cases_nobody_serves_are_listed_with_the_reason(server: DevServer,
     ]
 
 
-async def test_an_unknown_case_is_one_line(server: DevServer, tmp_path: Path) -> None:
-    shown = cli("case", "show", "zendesk:acme:404", env=environment(server, tmp_path, "q"), cwd=tmp_path)
+async def test_an_unknown_case_is_one_line(dev_server: DevServer, tmp_path: Path) -> None:
+    shown = cli(
+        "case", "show", "zendesk:acme:404", env=lab_environment(dev_server, tmp_path, "q"), cwd=tmp_path
+    )
     assert shown.returncode == 1 and shown.stdout == ""
     assert shown.stderr.strip().splitlines() == [
         "error: no case zendesk:acme:404 in Temporal (ids are vendor:account:ticket)"
     ]
 
 
-async def test_owners_and_recipients_by_name(server: DevServer, tmp_path: Path) -> None:
+async def test_owners_and_recipients_by_name(dev_server: DevServer, tmp_path: Path) -> None:
     queue = f"cli-{uuid.uuid4()}"
-    env = environment(server, tmp_path, queue)
+    env = lab_environment(dev_server, tmp_path, queue)
     worker = subprocess.Popen(
         [sys.executable, "-m", "serviceflow", "worker"], env=env, cwd=tmp_path,
         stdout=(tmp_path / "worker.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        client = await connect(Settings(temporal_address=server.address))
+        client = await connect(Settings(temporal_address=dev_server.address))
         case = await open_case(client, queue, "2")
         actions = tmp_path / "actions.jsonl"
         await wait_until(
@@ -166,8 +99,8 @@ async def test_owners_and_recipients_by_name(server: DevServer, tmp_path: Path) 
         worker.wait(30)
 
 
-async def test_end_demo_runs_ends_only_other_demo_runs(server: DevServer) -> None:
-    client = await connect(Settings(temporal_address=server.address))
+async def test_end_demo_runs_ends_only_other_demo_runs(dev_server: DevServer) -> None:
+    client = await connect(Settings(temporal_address=dev_server.address))
     old = await open_case(client, "demo-20200101-000000", "10")
     current = await open_case(client, "demo-20200102-000000", "11")
     other = await open_case(client, "production", "12")
@@ -241,3 +174,6 @@ def _server_pids(state: Path) -> list[int]:
         ["pgrep", "-f", "--", f"--db-filename {state}/temporal.db"], capture_output=True, text=True
     )
     return [int(pid) for pid in found.stdout.split()]
+
+
+__all__ = ["dev_server"]  # a fixture, used by name
