@@ -45,7 +45,10 @@ def worker(settings: Settings) -> None:
     from serviceflow.durable.worker import run_worker
     from serviceflow.logs import configure_logging
 
-    _ports_free(("0.0.0.0", settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"))
+    _ports_free(
+        ("0.0.0.0", settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
+        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
+    )
     configure_logging(settings.log_format, settings.log_level)
     boundary.run(run_worker(settings), address=settings.temporal_address)
 
@@ -73,7 +76,10 @@ def serve(
     from serviceflow.logs import configure_logging
     from serviceflow.receiver.server import run_receiver
 
-    _ports_free((host, port, "the webhook receiver (--port)"))
+    _ports_free(
+        (host, port, "the webhook receiver (--port)"),
+        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
+    )
     configure_logging(settings.log_format, settings.log_level)
 
     async def main() -> None:
