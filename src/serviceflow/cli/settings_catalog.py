@@ -8,6 +8,8 @@ define; core names no vendor), plus the few variables read directly (``EXTRA_VAR
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -50,17 +52,26 @@ class Effective:
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """Core's settings and every plugin's, once the plugins are loaded."""
+    """Core's settings and every installed plugin's (classes defined in a plugin's own package),
+    whether or not ``SERVICEFLOW_LOAD_PLUGINS`` loads the plugin in this process."""
     from serviceflow.plugins import get_plugin_manager
+    from serviceflow.plugins.manager import ENTRY_POINT_GROUP
 
-    get_plugin_manager()
+    packages = {"serviceflow"}
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        packages.add(entry_point.module.partition(".")[0])
+        importlib.import_module(entry_point.module)  # its settings classes exist once imported
+    packages |= {
+        str(getattr(p, "__name__", "")).partition(".")[0] for p in get_plugin_manager().get_plugins()
+    }
     found: list[type[BaseSettings]] = [Settings]
     stack = list(BaseSettings.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
         prefix = str(cls.model_config.get("env_prefix") or "")
-        if cls not in found and prefix.upper().startswith(PREFIX):
+        ours = cls.__module__.partition(".")[0] in packages
+        if cls not in found and ours and prefix.upper().startswith(PREFIX):
             found.append(cls)
     return sorted(found, key=lambda c: (c is not Settings, c.__module__, c.__name__))
 
