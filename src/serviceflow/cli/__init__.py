@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from serviceflow import __version__
-from serviceflow.cli import cases, plugins, policy, run
+from serviceflow.cli import cases, plugins, policy, run, show_settings
 
 app = typer.Typer(
     name="serviceflow",
@@ -23,6 +23,7 @@ app.command(name="plugins")(plugins.list_plugins)
 app.command(name="worker")(run.worker)
 app.command(name="serve")(run.serve)
 app.command(name="dev")(run.dev)
+app.command(name="settings")(show_settings.show_settings)
 
 
 def _version(value: bool) -> None:

@@ -1,22 +1,38 @@
-"""``serviceflow case list`` and ``serviceflow case show``: cases as Temporal holds them."""
+"""``serviceflow case list`` and ``serviceflow case show``: cases as Temporal holds them.
+
+Both name people (owners, recipients) by the roster the CLI can read (``cli/names.py``), list
+cases that no worker can answer for with the reason instead of failing, and print JSON with
+``--json``. Exit status: 0 shown, 1 an unknown case or one that cannot be read, 2 an invalid
+setting, 3 Temporal cannot be reached.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from serviceflow.cli.run import _exit, _settings
-from serviceflow.model import QUARANTINE_PREFIX, CaseState, TargetStatus, TicketKind
+from serviceflow.cli import boundary
+from serviceflow.cli.case_reading import CaseRow
+from serviceflow.cli.names import Names
+from serviceflow.cli.options import CONNECTION, settings_options
+from serviceflow.durable.settings import Settings
+from serviceflow.model import CaseState, Notify, TargetStatus, TicketKind
 
 app = typer.Typer(help="Look at cases: owners, deadlines, breaches, decisions.", no_args_is_help=True)
 # Piped into a file or another program, rows are not cut to 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
+# Ids, subjects and names are shown as they are: no markup, no :emoji: codes (``nope:x:1``).
+console = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False, highlight=False)
+
+CASE_SETTINGS = (*CONNECTION, "roster", "roster_from")
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def _left(due: datetime | None, now: datetime) -> str:
@@ -28,63 +44,147 @@ def _left(due: datetime | None, now: datetime) -> str:
     return f"{sign}{hours}h{rest // 60:02d}m"
 
 
-@app.command(name="list")
-def list_command(
-    all_: Annotated[bool, typer.Option("--all", help="Include closed cases.")] = False,
-    address: Annotated[str | None, typer.Option(help="Temporal address.")] = None,
-) -> None:
-    """The cases and review tasks (quarantined mail), their owner, the next deadline with time
-    left, and breaches."""
-    from serviceflow.durable.cases import list_cases
+async def _connect(settings: Settings) -> Any:
     from serviceflow.durable.worker import connect
 
-    async def run() -> None:
-        client = await connect(_settings(temporal_address=address))
-        cases = await list_cases(client, include_closed=all_)
-        now = datetime.now(UTC)
-        table = Table("case", "kind", "status", "owner", "next deadline", "time left", "breaches")
-        for case in cases:
-            state = case.state
-            running = [t for t in (state.targets if state else ()) if t.status is TargetStatus.RUNNING]
-            nearest = min(running, key=lambda t: t.due_at or now, default=None)
-            kind = "review" if QUARANTINE_PREFIX in case.case_id else "ticket"
-            table.add_row(
-                case.case_id,
-                kind,
-                case.status,
-                (state.owner if state else None) or "-",
-                f"{nearest.name} {nearest.due_at:%Y-%m-%d %H:%M}" if nearest and nearest.due_at else "-",
-                _left(nearest.due_at, now) if nearest else "-",
-                str(sum(1 for t in state.targets if t.breached_at)) if state else "-",
-            )
-        console.print(table)
+    return await asyncio.wait_for(connect(settings), boundary.CONNECT_TIMEOUT_SECONDS)
 
-    _run(run())
+
+@app.command(name="list")
+@settings_options(*CASE_SETTINGS)
+def list_command(
+    settings: Settings,
+    all_: Annotated[bool, typer.Option("--all", help="Include closed cases.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """The cases and review tasks (quarantined mail), their owner, the next deadline with time
+    left, and breaches. Cases no worker serves are listed with the reason."""
+    from serviceflow.cli.case_reading import list_rows
+    from serviceflow.cli.names import load_names
+
+    async def run() -> None:
+        client = await _connect(settings)
+        rows = await list_rows(client, include_closed=all_)
+        names = await load_names(settings)
+        if as_json:
+            typer.echo(json.dumps([_row_json(row, names) for row in rows], indent=2))
+        else:
+            console.print(_rows_table(rows, names))
+            _print_unserved(rows)
+        for note in names.notes:
+            boundary.errors.print(f"note: {note}", markup=False)
+
+    boundary.run(run(), address=settings.temporal_address)
+
+
+def _nearest(state: CaseState | None, now: datetime) -> Any:
+    running = [t for t in (state.targets if state else ()) if t.status is TargetStatus.RUNNING]
+    return min(running, key=lambda t: t.due_at or now, default=None)
+
+
+def _rows_table(rows: list[CaseRow], names: Names) -> Table:
+    now = datetime.now(UTC)
+    table = Table("case", "kind", "status", "owner", "next deadline", "time left", "breaches")
+    for row in rows:
+        state = row.state
+        nearest = _nearest(state, now)
+        table.add_row(
+            row.case_id,
+            row.kind,
+            row.status if row.problem is None else f"{row.status} (unread)",
+            names.of(state.owner) if state else "-",
+            f"{nearest.name} {nearest.due_at:%Y-%m-%d %H:%M}" if nearest and nearest.due_at else "-",
+            _left(nearest.due_at, now) if nearest else "-",
+            str(sum(1 for t in state.targets if t.breached_at)) if state else "-",
+        )
+    return table
+
+
+def _print_unserved(rows: list[CaseRow]) -> None:
+    """One line per reason a case could not be read (a queue nobody serves, a timeout)."""
+    problems: dict[str, int] = {}
+    for row in rows:
+        if row.problem:
+            problems[row.problem] = problems.get(row.problem, 0) + 1
+    for problem, count in problems.items():
+        noun = "case" if count == 1 else "cases"
+        boundary.errors.print(f"note: {count} {noun} not read: {problem}", markup=False)
+
+
+def _row_json(row: CaseRow, names: Names) -> dict[str, Any]:
+    state = row.state
+    nearest = _nearest(state, datetime.now(UTC))
+    owner = state.owner if state else None
+    return {
+        "case": row.case_id,
+        "kind": row.kind,
+        "status": row.status,
+        "task_queue": row.task_queue,
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "owner": {"id": owner, "name": names.of(owner)} if owner else None,
+        "next_deadline": (
+            {"target": nearest.name, "due_at": nearest.due_at.isoformat() if nearest.due_at else None}
+            if nearest
+            else None
+        ),
+        "breaches": sum(1 for t in state.targets if t.breached_at) if state else None,
+        "problem": row.problem,
+    }
 
 
 @app.command(name="show")
+@settings_options(*CASE_SETTINGS)
 def show_command(
+    settings: Settings,
     case_id: Annotated[str, typer.Argument(help="vendor:account:ticket, e.g. zendesk:acme:1042")],
-    address: Annotated[str | None, typer.Option(help="Temporal address.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """One case: owner and its history, every deadline with time left, and the decision log."""
-    from serviceflow.durable.cases import read_case
-    from serviceflow.durable.worker import connect
+    from serviceflow.cli.case_reading import show_row
+    from serviceflow.cli.names import load_names
 
     async def run() -> None:
-        client = await connect(_settings(temporal_address=address))
-        state = await read_case(client, case_id)
-        if state is None:
+        client = await _connect(settings)
+        row = await show_row(client, case_id)
+        names = await load_names(settings)
+        if as_json:
+            typer.echo(json.dumps(_case_json(row, names), indent=2))
+        elif row.state is None:
             console.print(f"case {case_id} has not decided anything yet")
-            return
-        _print_case(state)
+        else:
+            _print_case(row.state, names)
 
-    _run(run())
+    boundary.run(run(), address=settings.temporal_address)
 
 
-def _print_case(state: CaseState) -> None:
+def _case_json(row: CaseRow, names: Names) -> dict[str, Any]:
+    state = row.state
+    people = _people_of(state) if state else set()
+    return {
+        "case": row.case_id,
+        "status": row.status,
+        "task_queue": row.task_queue,
+        "names": {key: names.of(key) for key in sorted(people)},
+        "state": state.model_dump(mode="json") if state else None,
+    }
+
+
+def _people_of(state: CaseState) -> set[str]:
+    found = {state.owner} if state.owner else set()
+    found |= {change.owner for change in state.ownership}
+    for decision in state.decisions:
+        for action in decision.actions:
+            if isinstance(action, Notify):
+                found |= set(action.recipients)
+    return found
+
+
+def _print_case(state: CaseState, names: Names | None = None) -> None:
+    names = names or Names()
     now = datetime.now(UTC)
-    console.print(f"[bold]{state.case_id}[/bold]  {state.ticket.subject!r}  owner: {state.owner or '-'}")
+    console.print(
+        Text.assemble((state.case_id, "bold"), f"  {state.ticket.subject!r}  owner: {names.of(state.owner)}")
+    )
     if state.ticket.kind is TicketKind.QUARANTINED:
         fields = state.ticket.custom_fields
         sender = state.ticket.requester.email or state.ticket.requester.id
@@ -92,7 +192,7 @@ def _print_case(state: CaseState) -> None:
         expires = fields.get("expires_at", "-")
         console.print(f"  review of quarantined mail from {sender} ({cause}); deleted at {expires}")
     for change in state.ownership:
-        console.print(f"  owner {change.owner} since {change.time:%Y-%m-%d %H:%M}: {change.reason}")
+        console.print(f"  owner {names.of(change.owner)} since {change.time:%Y-%m-%d %H:%M}: {change.reason}")
     targets = Table("deadline", "kind", "status", "due", "time left", "breached", "level")
     for target in state.targets:
         targets.add_row(
@@ -105,23 +205,24 @@ def _print_case(state: CaseState) -> None:
             str(target.level),
         )
     console.print(targets)
+    console.print(_decision_log(state, names))
+
+
+def _decision_log(state: CaseState, names: Names) -> Table:
     log = Table("time", "input", "policy version", "actions", "errors")
     for decision in state.decisions:
         log.add_row(
             f"{decision.time:%Y-%m-%d %H:%M}",
             decision.input,
             decision.policy_version,
-            "\n".join(f"{a.type} ({a.policy}/{a.rule}): {a.reason}" for a in decision.actions) or "-",
+            "\n".join(_action_line(a, names) for a in decision.actions) or "-",
             "\n".join(decision.errors) or "-",
         )
-    console.print(log)
+    return log
 
 
-def _run(coroutine) -> None:  # type: ignore[no-untyped-def]
-    code = 0
-    try:
-        asyncio.run(coroutine)
-    except RuntimeError as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False)
-        code = 1
-    _exit(code)
+def _action_line(action: Any, names: Names) -> str:
+    line = f"{action.type} ({action.policy}/{action.rule}): {action.reason}"
+    if isinstance(action, Notify):
+        line += " to " + ", ".join(names.of(r) for r in action.recipients)
+    return line

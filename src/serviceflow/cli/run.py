@@ -6,80 +6,81 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from serviceflow.errors import PolicySetError, ServiceflowError
+from serviceflow.cli import boundary
+from serviceflow.cli.options import CONNECTION, LOGGING, settings_options
+from serviceflow.durable.settings import Settings
 
-if TYPE_CHECKING:
-    from serviceflow.durable.settings import Settings
-
-console = Console(stderr=True, soft_wrap=True)  # log-like lines: never wrapped mid-line
+console = Console(
+    stderr=True, soft_wrap=True, emoji=False, highlight=False
+)  # log-like lines: never wrapped mid-line
 
 
 def _settings(**overrides: Any) -> Settings:
-    from serviceflow.durable.settings import Settings
+    from serviceflow.cli.options import load_settings
 
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return load_settings(**overrides)
 
 
-def worker(
-    address: Annotated[
-        str | None, typer.Option(help="Temporal address [env SERVICEFLOW_TEMPORAL_ADDRESS].")
-    ] = None,
-    namespace: Annotated[
-        str | None, typer.Option(help="Namespace [env SERVICEFLOW_TEMPORAL_NAMESPACE].")
-    ] = None,
-    task_queue: Annotated[str | None, typer.Option(help="Task queue [env SERVICEFLOW_TASK_QUEUE].")] = None,
-    policies: Annotated[
-        list[Path] | None, typer.Option("--policies", help="Policy folders [env SERVICEFLOW_POLICIES].")
-    ] = None,
-) -> None:
+WORKER_SETTINGS = (
+    *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url", "review_via",
+    "quarantine_watch", "quarantine_interval", "metrics_port", "temporal_metrics_port", *LOGGING,
+)  # fmt: skip
+SERVE_SETTINGS = (*CONNECTION, "task_queue", "policies", "temporal_metrics_port", *LOGGING)
+
+
+@settings_options(*WORKER_SETTINGS)
+def worker(settings: Settings) -> None:
     """Run a worker: case workflows and their activities, until SIGTERM or Ctrl-C.
 
-    Reads SERVICEFLOW_* settings (Temporal address, namespace, task queue, TLS files or an API
-    key for Temporal Cloud, the policies). Refuses to start on a broken policy set.
+    Every option has its SERVICEFLOW_* variable (and .env); an option given wins. Refuses to
+    start on a broken policy set. Exit status: 0 stopped, 1 failed (a broken policy set), 2 an
+    invalid setting, 3 Temporal cannot be reached.
     """
     from serviceflow.durable.worker import run_worker
+    from serviceflow.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(
-        temporal_address=address, temporal_namespace=namespace, task_queue=task_queue, policies=policies
+    _ports_free(
+        ("0.0.0.0", settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
+        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
     )
-    code = 0
+    configure_logging(settings.log_format, settings.log_level)
+    boundary.run(run_worker(settings), address=settings.temporal_address)
+
+
+def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
+    """Every port the command will listen on is free, or one line says which is not."""
     try:
-        asyncio.run(run_worker(settings))
-    except PolicySetError as exc:
-        for problem in exc.problems:
-            console.print(f"{problem.location}: {problem.rule}: {problem.message}", markup=False)
-        console.print("error: the policy set is broken; the worker did not start", markup=False)
-        code = 1
-    except (ServiceflowError, RuntimeError) as exc:
-        console.print(f"error: {exc}", markup=False)
-        code = 1
-    _exit(code)
+        for host, port, what in wanted:
+            boundary.ensure_free(host, port, what)
+    except boundary.CliError as error:
+        boundary.fail(error)
 
 
+@settings_options(*SERVE_SETTINGS)
 def serve(
+    settings: Settings,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
-    address: Annotated[
-        str | None, typer.Option(help="Temporal address [env SERVICEFLOW_TEMPORAL_ADDRESS].")
-    ] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8400,
 ) -> None:
     """Run the webhook receiver: POST /webhooks/{vendor}, /healthz, /readyz, /metrics.
 
     Starts and answers /healthz even while Temporal is down; deliveries then get 503 with
     Retry-After, so the helpdesk retries them.
     """
+    from serviceflow.logs import configure_logging
     from serviceflow.receiver.server import run_receiver
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(temporal_address=address)
+    _ports_free(
+        (host, port, "the webhook receiver (--port)"),
+        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
+    )
+    configure_logging(settings.log_format, settings.log_level)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -89,8 +90,7 @@ def serve(
         console.print(f"webhook receiver on http://{host}:{port}/webhooks/{{vendor}}", markup=False)
         await run_receiver(settings, host, port, stop)
 
-    asyncio.run(main())
-    _exit(0)
+    boundary.run(main(), address=settings.temporal_address)
 
 
 def dev(
@@ -117,36 +117,36 @@ def dev(
     Reuses a Temporal server already listening on the port. Ctrl-C stops everything.
     """
     from serviceflow.durable.devserver import DevServer
+    from serviceflow.logs import configure_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("text", logging.WARNING)
     if helpdesk == "auto":
         helpdesk = "zendesk" if _installed("serviceflow_zendesk") else "builtin"
     if helpdesk not in ("zendesk", "freshdesk", "builtin"):
         console.print(f"error: --helpdesk is zendesk, freshdesk or builtin, not {helpdesk!r}", markup=False)
-        _exit(2)
+        boundary.leave(2)
     if helpdesk != "builtin" and not _installed(f"serviceflow_{helpdesk}"):
         console.print(
             f"error: the fake {helpdesk.title()} comes with its plugin: pip install -e plugins/{helpdesk}",
             markup=False,
         )
-        _exit(2)
+        boundary.leave(2)
+    _ports_free(("127.0.0.1", webhook_port, "the webhook receiver (--webhook-port)"))
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
     try:
         asyncio.run(_dev(server, demo, webhook_port, helpdesk, pace))
     except KeyboardInterrupt:
         pass
-    except PolicySetError as exc:
-        for problem in exc.problems:
-            console.print(f"{problem.location}: {problem.rule}: {problem.message}", markup=False)
-        code = 1
-    except ServiceflowError as exc:
-        console.print(f"error: {exc}", markup=False)
-        code = 1
+    except Exception as exc:
+        error = boundary.explain(exc, server.address) or boundary.unexpected(exc)
+        for line in str(error).splitlines():
+            console.print(line if line.startswith("error:") else f"error: {line}", markup=False)
+        code = error.code
     finally:
         server.stop()
         console.print("stopped", markup=False)
-    _exit(code)
+    boundary.leave(code)
 
 
 def _installed(module: str) -> bool:
@@ -162,11 +162,18 @@ def _say(text: str) -> None:
 
 
 async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float) -> None:  # type: ignore[no-untyped-def]
-    from serviceflow.durable.worker import run_worker
+    from serviceflow.demo.story import demo_account
+    from serviceflow.durable.devserver import end_demo_runs
+    from serviceflow.durable.worker import connect, run_worker
     from serviceflow.receiver.server import receiver_for, serving
 
     await server.start()
-    settings = _settings(temporal_address=server.address)
+    # Every run has a task queue of its own; earlier runs' cases are ended (see end_demo_runs).
+    settings = _settings(temporal_address=server.address, task_queue=demo_account())
+    client = await connect(settings)
+    ended = await end_demo_runs(client, "an earlier serviceflow dev run ended", keep=settings.task_queue)
+    if ended:
+        console.print(f"ended {len(ended)} cases and watchers of earlier demo runs", markup=False)
     desk = None
     if helpdesk in ("zendesk", "freshdesk"):
         if helpdesk == "zendesk":
@@ -184,6 +191,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         if settings.roster is None:
             builtin_roster = Path(__file__).resolve().parent.parent / "demo" / "builtin_roster.yaml"
             settings = settings.model_copy(update={"roster": builtin_roster})
+    await _save_names(settings, server.state_dir)
     stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
     worker_task = asyncio.create_task(run_worker(settings, stop=stop))
@@ -223,10 +231,27 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         await receiving.__aexit__(None, None, None)
         if desk is not None:
             desk.stop()
+        await _end_this_run(client, settings.task_queue)
 
 
-def _exit(code: int) -> None:
-    """Leave without the interpreter-exit crash of short Temporal processes (sdk-python #300)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+async def _save_names(settings: Settings, state_dir: Path) -> None:
+    """Leave the demo's names for ``case list`` in another terminal (cli/names.py)."""
+    from serviceflow.cli.names import save_dev_names
+    from serviceflow.durable.roster_source import RosterSource
+
+    roster = await RosterSource(settings.roster, settings.roster_from).refresh()
+    save_dev_names(roster, state_dir / "names.json")
+
+
+async def _end_this_run(client: Any, task_queue: str) -> None:
+    """The demo's cases end with it: nothing serves them once its worker and helpdesk are gone."""
+    from serviceflow.durable.devserver import end_demo_runs
+
+    try:
+        ended = await asyncio.wait_for(
+            end_demo_runs(client, "the serviceflow dev run ended", only=task_queue), 15
+        )
+    except Exception as exc:  # the server is going away too; the next run ends what is left
+        console.print(f"could not end this run's cases ({exc}); the next run will", markup=False)
+        return
+    console.print(f"ended this run's {len(ended)} cases and watchers", markup=False)

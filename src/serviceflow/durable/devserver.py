@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.binaries import temporal_cli
 from serviceflow.errors import ServiceflowError
@@ -85,3 +89,33 @@ class DevServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout)
+
+
+#: The task queues ``serviceflow dev`` runs its demos on: one per run, named by its start time.
+DEMO_QUEUE = re.compile(r"^demo-\d{8}-\d{6}$")
+
+
+async def end_demo_runs(
+    client: Client, reason: str, *, keep: str | None = None, only: str | None = None
+) -> list[str]:
+    """Terminate the running cases and watchers of demo runs (task queues ``demo-<time>``): all
+    but ``keep``'s, or only ``only``'s; returns their workflow ids.
+
+    A demo run's cases wait on its own task queue, and its fake helpdesk is gone with it: left
+    running, they would fill the Web UI with cases nobody serves. Terminated, they stay in the
+    database with the reason, as history. Workflows on any other task queue are never touched.
+    """
+    ended = []
+    async for execution in client.list_workflows('ExecutionStatus = "Running"'):
+        queue = execution.task_queue or ""
+        if queue == keep or not DEMO_QUEUE.match(queue) or (only is not None and queue != only):
+            continue
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        try:
+            await handle.terminate(reason=reason)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:  # it ended meanwhile: nothing to do
+                raise
+            continue
+        ended.append(execution.id)
+    return ended

@@ -1,12 +1,30 @@
-"""Settings from the environment (``SERVICEFLOW_*``), for the worker and the CLI."""
+"""Settings from the environment (``SERVICEFLOW_*``), for the worker and the CLI.
+
+Every setting is declared once, here: its type, default and description. The CLI builds its
+options from these fields (``serviceflow.cli.options``), so ``--help`` names each variable, and
+``serviceflow settings`` prints the effective values and where each came from. To add a setting,
+add a field with a ``description``; mark a credential ``SecretStr`` (or ``repr=False``, or
+``SECRET`` in ``json_schema_extra``, when its type must stay a plain one) so it is never printed
+and gets no command-line option.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
+from pydantic.config import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: ``json_schema_extra`` of a field whose value is a credential although its type is a string.
+SECRET: JsonDict = {"secret": True}
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class Settings(BaseSettings):
@@ -18,14 +36,24 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SERVICEFLOW_", env_file=".env", extra="ignore")
 
-    temporal_address: str = "localhost:7233"
-    temporal_namespace: str = "default"
-    task_queue: str = "serviceflow"
-    temporal_tls_cert: Path | None = Field(default=None, description="Client certificate (mTLS).")
-    temporal_tls_key: Path | None = Field(default=None, description="Client private key (mTLS).")
-    temporal_tls_ca: Path | None = Field(default=None, description="Server CA, if not public.")
-    temporal_api_key: str | None = Field(default=None, description="Temporal Cloud API key.")
-    policies: list[Path] = Field(default_factory=lambda: [Path("policies"), Path("workflows")])
+    # -- Temporal ---------------------------------------------------------------------------
+    temporal_address: str = Field(
+        default="localhost:7233",
+        description="The Temporal frontend, host:port (Temporal Cloud: ns.acct.tmprl.cloud:7233).",
+    )
+    temporal_namespace: str = Field(default="default", description="The Temporal namespace.")
+    task_queue: str = Field(default="serviceflow", description="The task queue cases run on.")
+    temporal_tls_cert: Path | None = Field(default=None, description="Client certificate file (mTLS).")
+    temporal_tls_key: Path | None = Field(default=None, description="Client private key file (mTLS).")
+    temporal_tls_ca: Path | None = Field(default=None, description="Server CA file, if not a public CA.")
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="A Temporal Cloud API key (TLS is then on)."
+    )
+    # -- policies and people ----------------------------------------------------------------
+    policies: list[Path] = Field(
+        default_factory=lambda: [Path("policies"), Path("workflows")],
+        description='The policy folders or files, as a JSON list: ["policies", "workflows"].',
+    )
     roster: Path | None = Field(
         default=None,
         description="A YAML roster of agents and groups; with roster_from, what the helpdesk lacks "
@@ -35,18 +63,17 @@ class Settings(BaseSettings):
         default=None, description="Read agents and groups from this helpdesk: 'vendor:account'."
     )
     roster_refresh: float = Field(default=300.0, gt=0, description="Seconds between roster reads.")
-    metrics_port: int | None = Field(
-        default=None, description="Serve the worker's Prometheus metrics on this port."
-    )
     notify_url: str | None = Field(
         default=None,
         repr=False,  # a webhook URL is a secret: anyone who has it can post
         description="Incoming-webhook URL (serviceflow's JSON, with a Slack-compatible text): the "
         "channel 'default', where review cases' notifications go.",
+        json_schema_extra=SECRET,  # an incoming-webhook URL is itself the credential
     )
     channels: dict[str, Any] = Field(
         default_factory=dict,
         repr=False,  # holds webhook URLs, keys and passwords
+        json_schema_extra=SECRET,
         description='Notification channels by name, as JSON: {"slack:leads": {"url": "..."}} '
         "(see docs/notifications.md); validated when the worker starts.",
     )
@@ -57,8 +84,30 @@ class Settings(BaseSettings):
     )
     quarantine_watch: list[str] = Field(
         default_factory=list,
-        description='Helpdesk accounts whose quarantine to watch, as JSON: ["zendesk:acme"].',
+        description='Helpdesk accounts whose quarantine to watch, as a JSON list: ["zendesk:acme"].',
     )
     quarantine_interval: float = Field(
         default=300.0, gt=0, description="Seconds between two polls of a quarantine."
+    )
+    # -- operations -------------------------------------------------------------------------
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the worker's Prometheus metrics (/metrics) and its /healthz and /readyz "
+        "on this port.",
+    )
+    temporal_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the Temporal SDK's own Prometheus metrics (worker and receiver) on this port.",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT, description="Log lines as 'text' or 'json' (one object a line)."
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern="(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$",
+        description="The lowest level logged: DEBUG, INFO, WARNING, ERROR.",
     )

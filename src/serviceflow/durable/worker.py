@@ -10,20 +10,23 @@ import asyncio
 import logging
 import signal
 
-from prometheus_client import start_http_server
+from starlette.applications import Starlette
 from temporalio.client import Client, TLSConfig
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from serviceflow.durable.activities import CaseActivities
+from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
 from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.open_cases import OpenCases
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
 from serviceflow.durable.quarantine_activities import QuarantineActivities
 from serviceflow.durable.roster_source import RosterSource
 from serviceflow.durable.settings import Settings
+from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
 from serviceflow.plugins import get_plugin_manager
@@ -32,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 async def connect(settings: Settings) -> Client:
-    """A Temporal client for the settings: plain, mTLS, or Temporal Cloud with an API key."""
+    """A Temporal client for the settings: plain, mTLS, or Temporal Cloud with an API key; the
+    SDK's metrics are served on ``SERVICEFLOW_TEMPORAL_METRICS_PORT`` when it is set."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -46,8 +50,9 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         tls=tls,
-        api_key=settings.temporal_api_key,
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         data_converter=pydantic_data_converter,
+        runtime=sdk_runtime(settings.temporal_metrics_port),
     )
 
 
@@ -120,9 +125,13 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port, registry=activities.metrics.registry)
     worker = build_worker(client, settings, activities)
+    background: list[asyncio.Task[None]] = []
+    if settings.metrics_port is not None:
+        open_cases = OpenCases(activities.metrics.registry)
+        background.append(asyncio.create_task(open_cases.keep_counting(client, settings.task_queue, stop)))
+        app = worker_app(activities.metrics.registry, client, lambda: worker.is_running)
+        background.append(asyncio.create_task(_serve_until(app, settings.metrics_port, stop)))
     log.info(
         "worker on %s namespace %s task queue %s, policy set %s",
         settings.temporal_address,
@@ -141,3 +150,12 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await stop.wait()
         await refreshing
         log.info("stopping: finishing in-flight tasks")
+    await asyncio.gather(*background)
+
+
+async def _serve_until(app: Starlette, port: int, stop: asyncio.Event) -> None:
+    """Serve the worker's metrics and health on ``0.0.0.0:port`` until ``stop``."""
+    from serviceflow.receiver.server import serving_app
+
+    async with serving_app(app, "0.0.0.0", port):
+        await stop.wait()

@@ -1,0 +1,171 @@
+"""CLI options made from the settings, so each setting is declared once (in ``Settings``).
+
+``@settings_options("temporal_address", "task_queue", ...)`` gives a command one option per
+setting: its help is the field's description, its default the field's, and it names its
+``SERVICEFLOW_*`` variable (typer's ``envvar=``, shown in ``--help``). The command receives one
+``settings: Settings`` built from the options, the environment and ``.env`` (in that order of
+precedence); an invalid value ends the command with one line per field and exit status 2.
+
+List settings (``SERVICEFLOW_POLICIES``) are JSON in the environment, which click cannot split:
+their options take repeated flags, and the variable is read by the settings alone.
+Credentials (``SecretStr``, ``repr=False``) get no option at all: a secret on a command line is
+visible to every user of the machine. They are listed in the command's help instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import types
+import typing
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import SettingsError
+from rich.markup import escape
+
+from serviceflow.cli.boundary import EXIT_USAGE, CliError, fail
+from serviceflow.durable.settings import Settings
+
+R = TypeVar("R")
+
+#: Flags that are shorter than the field name (and already in use).
+FLAGS = {"temporal_address": "--address", "temporal_namespace": "--namespace"}
+
+CONNECTION = (
+    "temporal_address",
+    "temporal_namespace",
+    "temporal_tls_cert",
+    "temporal_tls_key",
+    "temporal_tls_ca",
+    "temporal_api_key",
+)
+LOGGING = ("log_format", "log_level")
+
+
+def env_name(field: str, cls: type[Any] = Settings) -> str:
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    return f"{prefix}{field}".upper()
+
+
+def is_secret(field: FieldInfo) -> bool:
+    """A credential: a ``SecretStr``, a field marked ``SECRET``, or one kept out of ``repr``."""
+    extra = field.json_schema_extra
+    marked = isinstance(extra, dict) and bool(extra.get("secret"))
+    return SecretStr in _members(field.annotation) or marked or field.repr is False
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(a for a in args if a is not type(None))
+    return (annotation,)
+
+
+def _default_text(field: FieldInfo) -> str | bool:
+    value = field.get_default(call_default_factory=True)
+    if value is None:
+        return False
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or False
+    return str(value.value if isinstance(value, Enum) else value)
+
+
+def setting_option(name: str) -> Any | None:
+    """The typer annotation of the option for one setting; None for a credential (env only)."""
+    field = Settings.model_fields[name]
+    if is_secret(field):
+        return None
+    (kind,) = _members(field.annotation)[:1]
+    flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+    help_text = escape(field.description or name.replace("_", " "))
+    if typing.get_origin(kind) is list:
+        item = typing.get_args(kind)[0]
+        option = typer.Option(
+            flag,
+            help=f"{help_text} Repeat the flag for more. \\[env var: {env_name(name)}, a JSON list]",
+            show_default=_default_text(field),
+        )
+        return Annotated[list[item] | None, option]  # type: ignore[valid-type]
+    option = typer.Option(
+        flag, envvar=env_name(name), show_envvar=True, help=help_text, show_default=_default_text(field)
+    )
+    return Annotated[kind | None, option]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the options given (None: not given), the environment and ``.env``.
+
+    Raises:
+        CliError: a value is invalid; the message names each variable and what is wrong.
+    """
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        lines = []
+        for problem in exc.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            given = problem.get("input")
+            shown = "" if field in _secret_fields() else f" (got {given!r})"
+            lines.append(f"error: {env_name(field)}: {problem['msg']}{shown}")
+        raise CliError("\n".join(lines), code=EXIT_USAGE) from None
+    except SettingsError as exc:  # a list or map variable that is not JSON
+        found = re.search(r'field "([a-z_]+)"', str(exc))
+        name = env_name(found.group(1)) if found else "a SERVICEFLOW_* variable"
+        raise CliError(
+            f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
+            code=EXIT_USAGE,
+        ) from None
+
+
+def _secret_fields() -> set[str]:
+    return {name for name, field in Settings.model_fields.items() if is_secret(field)}
+
+
+def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Give a command an option for each named setting and a ``settings`` argument built from
+    them (see the module docstring)."""
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        hints = typing.get_type_hints(command, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in _params(command)]
+        added = []
+        env_only = []
+        for name in names:
+            annotation = setting_option(name)
+            if annotation is None:
+                env_only.append(name)
+                continue
+            added.append(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+            )
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> R:
+            given = {name: kwargs.pop(name) for name in names if name in kwargs}
+            try:
+                settings = load_settings(**given)
+            except CliError as error:
+                fail(error)
+            return command(settings=settings, **kwargs)
+
+        wrapper.__signature__ = inspect.Signature([*own, *added])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *added]}
+        if env_only:
+            listed = "; ".join(
+                f"{env_name(n)}: {(Settings.model_fields[n].description or n).rstrip('.')}" for n in env_only
+            )
+            doc = inspect.cleandoc(command.__doc__ or "")
+            wrapper.__doc__ = f"{doc}\n\nRead from the environment only: {escape(listed)}."
+        return wrapper
+
+    return decorate
+
+
+def _params(command: Callable[..., Any]) -> list[inspect.Parameter]:
+    return [p for p in inspect.signature(command).parameters.values() if p.name != "settings"]
