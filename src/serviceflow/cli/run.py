@@ -28,8 +28,9 @@ def _settings(**overrides: Any) -> Settings:
 
 
 WORKER_SETTINGS = (
-    *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url", "review_via",
-    "quarantine_watch", "quarantine_interval", "metrics_port", "temporal_metrics_port", *LOGGING,
+    *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
+    "channels", "review_via", "quarantine_watch", "quarantine_interval", "metrics_port",
+    "temporal_metrics_port", *LOGGING,
 )  # fmt: skip
 SERVE_SETTINGS = (*CONNECTION, "task_queue", "policies", "temporal_metrics_port", *LOGGING)
 
