@@ -106,11 +106,11 @@ class Relay:
 class System:
     """Everything of one end-to-end run, in ``root``."""
 
-    def __init__(self, root: Path, zendesk: FakeZendesk) -> None:
+    def __init__(self, root: Path, zendesk: FakeZendesk, policies: str = POLICIES) -> None:
         self.root = root
         self.zendesk = zendesk
         (root / "policies").mkdir()
-        (root / "policies" / "e2e.yaml").write_text(POLICIES)
+        (root / "policies" / "e2e.yaml").write_text(policies)
         (root / "roster.yaml").write_text(ROSTER_OVERLAY)
         self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
         self.queue = f"e2e-{uuid.uuid4()}"

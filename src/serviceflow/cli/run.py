@@ -104,9 +104,9 @@ def dev(
     helpdesk: Annotated[
         str,
         typer.Option(
-            help="The demo helpdesk: 'zendesk' (the fake Zendesk of the Zendesk plugin; the default "
-            "when it is installed), 'freshdesk' (the fake Freshdesk) or 'builtin' (actions written "
-            "to a JSONL file)."
+            help="The demo helpdesk: the vendor of an installed plugin that offers one (its fake "
+            "helpdesk; `serviceflow plugins` lists them, the default is the most preferred), or "
+            "'builtin' (actions written to a JSONL file)."
         ),
     ] = "auto",
     pace: Annotated[float, typer.Option(help="Stretch (>1) or shrink (<1) the demo story's timing.")] = 1.0,
@@ -119,16 +119,12 @@ def dev(
     from serviceflow.durable.devserver import DevServer
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if helpdesk == "auto":
-        helpdesk = "zendesk" if _installed("serviceflow_zendesk") else "builtin"
-    if helpdesk not in ("zendesk", "freshdesk", "builtin"):
-        console.print(f"error: --helpdesk is zendesk, freshdesk or builtin, not {helpdesk!r}", markup=False)
-        _exit(2)
-    if helpdesk != "builtin" and not _installed(f"serviceflow_{helpdesk}"):
-        console.print(
-            f"error: the fake {helpdesk.title()} comes with its plugin: pip install -e plugins/{helpdesk}",
-            markup=False,
-        )
+    from serviceflow.demo.helpdesks import resolve
+
+    try:
+        helpdesk = resolve(helpdesk)
+    except ServiceflowError as exc:
+        console.print(f"error: {exc}", markup=False)
         _exit(2)
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
@@ -149,12 +145,6 @@ def dev(
     _exit(code)
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def _say(text: str) -> None:
     from datetime import datetime
 
@@ -162,20 +152,18 @@ def _say(text: str) -> None:
 
 
 async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float) -> None:  # type: ignore[no-untyped-def]
+    from serviceflow.demo.helpdesks import demo_helpdesk
+    from serviceflow.demo.story import WEBHOOK_SECRET, demo_settings
     from serviceflow.durable.worker import run_worker
     from serviceflow.receiver.server import receiver_for, serving
 
     await server.start()
     settings = _settings(temporal_address=server.address)
-    desk = None
-    if helpdesk in ("zendesk", "freshdesk"):
-        if helpdesk == "zendesk":
-            from serviceflow.demo.zendesk import DemoZendesk as Desk
-        else:
-            from serviceflow.demo.freshdesk import DemoFreshdesk as Desk  # type: ignore[assignment]
-
-        desk = Desk().start()
-        overrides = desk.configure(f"http://127.0.0.1:{webhook_port}")
+    desk = demo_helpdesk(helpdesk)
+    if desk is not None:
+        desk.start()
+        desk.connect(f"http://127.0.0.1:{webhook_port}", WEBHOOK_SECRET)
+        overrides = demo_settings(desk.vendor, desk.account)
         if "SERVICEFLOW_POLICIES" in os.environ:
             overrides.pop("policies")  # the user's own policies win over the demo's
         settings = settings.model_copy(update=overrides)
@@ -193,7 +181,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     console.print(f"task queue           {settings.task_queue}", markup=False)
     console.print(f"policies             {', '.join(map(str, settings.policies))}", markup=False)
     if desk is not None:
-        console.print(f"demo helpdesk        fake {helpdesk.title()} at {desk.fake.base_url}", markup=False)
+        console.print(f"demo helpdesk        {desk.where}", markup=False)
         console.print(f"roster               from the helpdesk, leads from {settings.roster}", markup=False)
     else:
         console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
