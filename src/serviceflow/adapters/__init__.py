@@ -6,12 +6,14 @@
 - :mod:`.registry`: adapters by vendor name, from the plugins' ``serviceflow_register_adapters``;
 - :mod:`.identity`: the integration's own identity per account, learned once;
 - :mod:`.demo`: what ``serviceflow dev`` needs of a plugin's demo helpdesk;
-- :mod:`.base`: defaults for the optional parts.
+- :mod:`.base`: defaults for the optional parts; :mod:`.configured`: settings, the account check
+  and client reuse of an adapter for one configured account.
 
 Writing an adapter: ``docs/adapters.md``.
 """
 
 from serviceflow.adapters.base import AdapterBase
+from serviceflow.adapters.configured import AccountMismatch, ConfiguredAdapter
 from serviceflow.adapters.demo import DemoHelpdesk, DemoPerson
 from serviceflow.adapters.identity import Identities
 from serviceflow.adapters.protocol import HelpdeskAdapter, QuarantineQueue, WebhookRequest
@@ -27,10 +29,12 @@ from serviceflow.adapters.registry import AdapterRegistry, InvalidAdapter, adapt
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
 __all__ = [
+    "AccountMismatch",
     "AdapterBase",
     "AdapterRegistry",
     "ChangeCursor",
     "ChangePage",
+    "ConfiguredAdapter",
     "DemoHelpdesk",
     "DemoPerson",
     "HelpdeskAdapter",

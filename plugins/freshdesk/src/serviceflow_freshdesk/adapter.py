@@ -11,28 +11,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from serviceflow.adapters import (
-    AdapterBase,
+    AccountMismatch,
     ChangeCursor,
     ChangePage,
+    ConfiguredAdapter,
     Identity,
     Person,
     TicketRecord,
     WebhookRequest,
 )
-from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
-from serviceflow.plugins.http import ClientCache
-from serviceflow.plugins.settings import current_settings
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, codes, convert, webhooks
 from .client import MAX_PAGES, FreshdeskClient
-from .errors import FreshdeskError
 from .quarantine import SpamFolder
 from .settings import FreshdeskSettings
 
@@ -43,16 +40,15 @@ log = logging.getLogger(__name__)
 
 VENDOR = codes.VENDOR
 
-
-class AccountMismatch(FreshdeskError):
-    """A call was about an account other than the configured one."""
+__all__ = ["ADAPTER", "AccountMismatch", "FreshdeskAdapter", "aclose_clients"]
 
 
-class FreshdeskAdapter(AdapterBase):
+class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
     """Freshdesk, as serviceflow uses it."""
 
     vendor = VENDOR
     description = "Freshdesk"
+    settings_class = FreshdeskSettings
 
     def __init__(
         self, settings: FreshdeskSettings | None = None, *, client_options: Mapping[str, Any] | None = None
@@ -64,47 +60,12 @@ class FreshdeskAdapter(AdapterBase):
             client_options: Keyword arguments for every :class:`~.client.FreshdeskClient` (page
                 size, retry bounds, an injected ``sleep``).
         """
-        self._settings = settings
-        self._options = dict(client_options or {})
-        self._clients: ClientCache[FreshdeskClient] = ClientCache()
+        super().__init__(settings, client_options=client_options)
         self._spam = SpamFolder(self)
         self._warned_unstamped = False
 
-    # ------------------------------------------------------------------ settings and clients
-
-    def settings(self) -> FreshdeskSettings:
-        """The current settings."""
-        return self._settings or current_settings(FreshdeskSettings)
-
-    def checked(self, account: str) -> FreshdeskSettings:
-        """The settings, for a call about ``account``.
-
-        Raises:
-            AccountMismatch: the settings are for another account.
-        """
-        settings = self.settings()
-        if account != settings.account:
-            raise AccountMismatch(
-                f"Freshdesk account {account!r} is not configured "
-                f"(SERVICEFLOW_FRESHDESK_* points at {settings.account!r})"
-            )
-        return settings
-
-    def client(self, settings: FreshdeskSettings) -> FreshdeskClient:
-        """The shared client for these settings on the running event loop (created lazily)."""
-        return self._clients.get(
-            settings.cache_key(), lambda: FreshdeskClient(settings.url, settings.key(), **self._options)
-        )
-
-    async def aclose(self) -> None:
-        """Close the clients of the running loop (worker shutdown, tests)."""
-        await self._clients.aclose()
-
-    def accounts(self) -> Sequence[str]:
-        try:
-            return (self.settings().account,)
-        except ServiceflowError:
-            return ()
+    def make_client(self, settings: FreshdeskSettings) -> FreshdeskClient:
+        return FreshdeskClient(settings.url, settings.key(), **self.client_options)
 
     # ------------------------------------------------------------------ webhooks
 

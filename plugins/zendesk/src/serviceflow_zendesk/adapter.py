@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from serviceflow.adapters import (
-    AdapterBase,
+    AccountMismatch,
     ChangeCursor,
     ChangePage,
+    ConfiguredAdapter,
     Identity,
     TicketRecord,
     WebhookRequest,
 )
-from serviceflow.errors import ServiceflowError
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
-from serviceflow.plugins.http import ClientCache
-from serviceflow.plugins.settings import current_settings
 from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, convert, webhooks
@@ -45,16 +43,15 @@ VENDOR = convert.VENDOR
 #: IncrementalUnixTime); a cursor asking for later starts from a minute ago.
 INCREMENTAL_LAG = 60
 
-
-class AccountMismatch(ServiceflowError):
-    """A call was about an account other than the configured one."""
+__all__ = ["ADAPTER", "AccountMismatch", "ZendeskAdapter", "aclose_clients"]
 
 
-class ZendeskAdapter(AdapterBase):
+class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
     """Zendesk, as serviceflow uses it."""
 
     vendor = VENDOR
     description = "Zendesk"
+    settings_class = ZendeskSettings
     #: The demo ``serviceflow dev`` tells by default: signed event webhooks and a suspended queue.
     demo_preference = 10
 
@@ -73,47 +70,12 @@ class ZendeskAdapter(AdapterBase):
                 retry bounds, an injected ``sleep``).
             clock: Unix time, for the incremental export's start.
         """
-        self._settings = settings
-        self._options = dict(client_options or {})
+        super().__init__(settings, client_options=client_options)
         self._clock = clock
-        self._clients: ClientCache[ZendeskClient] = ClientCache()
         self._suspended = SuspendedTickets(self)
 
-    # ------------------------------------------------------------------ settings and clients
-
-    def settings(self) -> ZendeskSettings:
-        """The current settings."""
-        return self._settings or current_settings(ZendeskSettings)
-
-    def checked(self, account: str) -> ZendeskSettings:
-        """The settings, for a call about ``account``.
-
-        Raises:
-            AccountMismatch: the settings are for another account.
-        """
-        settings = self.settings()
-        if account != settings.account:
-            raise AccountMismatch(
-                f"Zendesk account {account!r} is not configured "
-                f"(SERVICEFLOW_ZENDESK_* points at {settings.account!r})"
-            )
-        return settings
-
-    def client(self, settings: ZendeskSettings) -> ZendeskClient:
-        """The shared client for these settings on the running event loop (created lazily)."""
-        return self._clients.get(
-            settings.cache_key(), lambda: ZendeskClient(settings.url, settings.credentials(), **self._options)
-        )
-
-    async def aclose(self) -> None:
-        """Close the clients of the running loop (worker shutdown, tests)."""
-        await self._clients.aclose()
-
-    def accounts(self) -> Sequence[str]:
-        try:
-            return (self.settings().account,)
-        except ServiceflowError:
-            return ()
+    def make_client(self, settings: ZendeskSettings) -> ZendeskClient:
+        return ZendeskClient(settings.url, settings.credentials(), **self.client_options)
 
     # ------------------------------------------------------------------ webhooks
 
