@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pytest_asyncio
-from e2e_support import SECRET, System, eventually, wait_until
+from e2e_support import SECRET, System, stamp, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 
 ACKNOWLEDGE_SECONDS = 8
@@ -54,23 +52,11 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     running.lee = zendesk.add_agent("Lee", email="lee@shop.example", groups=[leads["id"]])  # type: ignore[attr-defined]
     running.triage = triage  # type: ignore[attr-defined]
     try:
-        await running.server.start()
-        running.start("worker", log="worker.log")
-        running.start("serve", "--host", "127.0.0.1", "--port", str(running.receiver_port), log="serve.log")
-        async with httpx.AsyncClient() as http:
-
-            async def ready() -> bool:
-                return (await http.get(f"{running.receiver_url}/readyz")).status_code == 200
-
-            await eventually(ready, 60, "the receiver to be ready (see serve.log)")
+        await running.run()
         yield running
     finally:
         running.stop()
         zendesk.stop()
-
-
-def stamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 async def test_the_email_to_the_manager_keeps_its_acknowledgement_target_until_a_person_acts(

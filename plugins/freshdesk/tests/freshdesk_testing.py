@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,19 +14,10 @@ from starlette.routing import Route
 
 from serviceflow.adapters import WebhookRequest, adapter_for
 from serviceflow.fakes.server import ServerThread
+from serviceflow.testing import SleepRecorder as SleepRecorder
 
 #: The webhook secret the tests configure (SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET).
 SECRET = "fd-test-webhook-secret"
-
-
-@dataclass
-class SleepRecorder:
-    """An injectable ``sleep`` that records the delays asked for and returns at once."""
-
-    delays: list[float] = field(default_factory=list)
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @dataclass

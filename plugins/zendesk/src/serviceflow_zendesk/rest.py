@@ -47,32 +47,16 @@ def headers(auth: Credentials, user_agent: str) -> dict[str, str]:
     return {"Accept": "application/json", "User-Agent": user_agent, "Authorization": auth.header()}
 
 
-class ZendeskErrors:
+class ZendeskErrors(http.VendorErrors):
     """The transport's :class:`~serviceflow.plugins.http.ErrorMapper` for Zendesk; the context
     of a call is the ticket id it is about (a 404 on it is :class:`TicketGone`)."""
 
+    label = "Zendesk"
+    transport_failed = TransportFailed
+    unexpected_response = UnexpectedResponse
+
     def for_response(self, response: httpx.Response, context: Any) -> ZendeskError:
         return error_for(response, context if isinstance(context, int) else None)
-
-    def for_transport(
-        self, exc: httpx.TransportError, *, method: str, url: str, retry_safe: bool
-    ) -> ZendeskError:
-        return TransportFailed(
-            f"Zendesk {method} {url}: {type(exc).__name__}: {exc}",
-            method=method,
-            url=url,
-            retry_safe=retry_safe,
-        )
-
-    def unexpected(self, message: str, *, response: httpx.Response | None = None) -> ZendeskError:
-        if response is None:
-            return UnexpectedResponse(message)
-        return UnexpectedResponse(
-            message,
-            status=response.status_code,
-            method=response.request.method,
-            url=str(response.request.url),
-        )
 
 
 def vendor_error(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any] | None]:

@@ -36,7 +36,13 @@ from serviceflow.plugins.http.retry import (
     backoff_delay,
     parse_retry_after,
 )
-from serviceflow.plugins.http.transport import IDEMPOTENT_METHODS, ErrorMapper, Params, RestTransport
+from serviceflow.plugins.http.transport import (
+    IDEMPOTENT_METHODS,
+    ErrorMapper,
+    Params,
+    RestTransport,
+    VendorErrors,
+)
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -58,6 +64,7 @@ __all__ = [
     "ServerError",
     "Sleep",
     "TransportFailed",
+    "VendorErrors",
     "backoff_delay",
     "header_reader",
     "is_retry_safe",

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from serviceflow.plugins.http.errors import ApiError, is_retry_safe, request_url
+from serviceflow.plugins.http.errors import ApiError, TransportFailed, is_retry_safe, request_url
 from serviceflow.plugins.http.ratelimit import Pacer, RateReader
 from serviceflow.plugins.http.retry import RetryPolicy
 
@@ -50,6 +50,45 @@ class ErrorMapper(Protocol):
     def unexpected(self, message: str, *, response: httpx.Response | None = None) -> ApiError:
         """The error for a success whose body is not what the contract promises."""
         ...
+
+
+class VendorErrors:
+    """An :class:`ErrorMapper` with the two answers every vendor gives alike; a plugin subclasses
+    it, names its ``label`` and its ``TransportFailed`` / unexpected-response classes, and writes
+    only :meth:`for_response` (the vendor's error body and status mapping).
+
+    Attributes:
+        label: The vendor's name in messages ("Zendesk").
+        transport_failed: The plugin's subclass of :class:`~.errors.TransportFailed`.
+        unexpected_response: The plugin's error for a success whose body breaks the contract.
+    """
+
+    label: str = "HTTP"
+    transport_failed: type[TransportFailed] = TransportFailed
+    unexpected_response: type[ApiError] = ApiError
+
+    def for_response(self, response: httpx.Response, context: Any) -> ApiError:
+        raise NotImplementedError
+
+    def for_transport(
+        self, exc: httpx.TransportError, *, method: str, url: str, retry_safe: bool
+    ) -> ApiError:
+        return self.transport_failed(
+            f"{self.label} {method} {url}: {type(exc).__name__}: {exc}",
+            method=method,
+            url=url,
+            retry_safe=retry_safe,
+        )
+
+    def unexpected(self, message: str, *, response: httpx.Response | None = None) -> ApiError:
+        if response is None:
+            return self.unexpected_response(message)
+        return self.unexpected_response(
+            message,
+            status=response.status_code,
+            method=response.request.method,
+            url=str(response.request.url),
+        )
 
 
 class RestTransport:
