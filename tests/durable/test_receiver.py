@@ -13,8 +13,8 @@ import httpx
 import pytest
 import pytest_asyncio
 from durable_support import FakeHelpdesk, eventually, free_port
+from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.fake import FakeZendesk
-from serviceflow_zendesk.hooks import aclose_clients
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment

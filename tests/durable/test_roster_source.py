@@ -31,16 +31,21 @@ groups:
 
 
 class Helpdesk:
+    """An adapter for the vendor ``acme-desk`` whose roster a test controls."""
+
+    vendor = "acme-desk"
+
     def __init__(self) -> None:
         self.roster = HELPDESK
         self.down = False
         self.reads = 0
 
     @hookimpl
-    def serviceflow_load_roster(self, vendor, account):  # type: ignore[no-untyped-def]
-        return self._load() if (vendor, account) == ("acme-desk", "acme") else None
+    def serviceflow_register_adapters(self, register):  # type: ignore[no-untyped-def]
+        register(self)
 
-    async def _load(self) -> Roster:
+    async def load_roster(self, account: str) -> Roster:
+        assert account == "acme"
         self.reads += 1
         if self.down:
             raise ServiceflowError("503 from the helpdesk")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -103,14 +104,19 @@ class Relay:
                     pass
 
 
+def stamp(value: str) -> datetime:
+    """A helpdesk timestamp (``...Z``) as a datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 class System:
     """Everything of one end-to-end run, in ``root``."""
 
-    def __init__(self, root: Path, zendesk: FakeZendesk) -> None:
+    def __init__(self, root: Path, zendesk: FakeZendesk, policies: str = POLICIES) -> None:
         self.root = root
         self.zendesk = zendesk
         (root / "policies").mkdir()
-        (root / "policies" / "e2e.yaml").write_text(POLICIES)
+        (root / "policies" / "e2e.yaml").write_text(policies)
         (root / "roster.yaml").write_text(ROSTER_OVERLAY)
         self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
         self.queue = f"e2e-{uuid.uuid4()}"
@@ -149,6 +155,19 @@ class System:
         )
         self.processes.append(process)
         return process
+
+    async def run(self) -> None:
+        """Start the Temporal dev server, ``serviceflow worker`` and ``serviceflow serve``, and
+        wait for the receiver to be ready."""
+        await self.server.start()
+        self.start("worker", log="worker.log")
+        self.start("serve", "--host", "127.0.0.1", "--port", str(self.receiver_port), log="serve.log")
+        async with httpx.AsyncClient() as http:
+
+            async def ready() -> bool:
+                return (await http.get(f"{self.receiver_url}/readyz")).status_code == 200
+
+            await eventually(ready, 60, "the receiver to be ready (see serve.log)")
 
     def log(self, name: str) -> str:
         return (self.root / name).read_text(errors="replace")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from e2e_support import SECRET, Relay, System, eventually, free_port, wait_until
+from e2e_support import SECRET, Relay, System, eventually, free_port, stamp, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
@@ -42,24 +42,12 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     sinking = serving_app(running.sink.app, "127.0.0.1", sink_port)  # type: ignore[attr-defined]
     await sinking.__aenter__()
     try:
-        await running.server.start()
-        running.start("worker", log="worker.log")
-        running.start("serve", "--host", "127.0.0.1", "--port", str(running.receiver_port), log="serve.log")
-        async with httpx.AsyncClient() as http:
-
-            async def ready() -> bool:
-                return (await http.get(f"{running.receiver_url}/readyz")).status_code == 200
-
-            await eventually(ready, 60, "the receiver to be ready (see serve.log)")
+        await running.run()
         yield running
     finally:
         running.stop()
         zendesk.stop()
         await sinking.__aexit__(None, None, None)
-
-
-def stamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 async def test_a_ticket_gets_its_owner_warning_and_escalation_once_despite_duplicates(

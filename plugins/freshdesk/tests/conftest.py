@@ -13,10 +13,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from freshdesk_contract import FreshdeskDesk
 from freshdesk_testing import SECRET, SleepRecorder, WebhookReceiver
+from serviceflow_freshdesk import FreshdeskAdapter
+from serviceflow_freshdesk.adapter import aclose_clients
 from serviceflow_freshdesk.client import FreshdeskClient
 from serviceflow_freshdesk.fake import FakeFreshdesk
-from serviceflow_freshdesk.hooks import aclose_clients
+from serviceflow_freshdesk.settings import FreshdeskSettings
+from serviceflow_freshdesk.webhooks import DEFAULT_CHANGE_FIELD
+
+from serviceflow import testing
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +100,25 @@ def receiver(receiver_server: WebhookReceiver, freshdesk: FakeFreshdesk) -> Webh
     """A fresh webhook receiver verifying with the plugin (settings from :func:`freshdesk`)."""
     receiver_server.reset()
     return receiver_server
+
+
+@pytest.fixture
+async def helpdesk_contract(fake: FakeFreshdesk) -> AsyncIterator[testing.ContractTarget]:
+    """serviceflow's conformance suite (``serviceflow.testing``) against the fake: the adapter
+    with its own settings (its own changes stamped), pages of two, sleeps recorded."""
+    sleeps = testing.SleepRecorder()
+    settings = FreshdeskSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        domain=None,
+        base_url=fake.base_url,
+        api_key=fake.api_key,
+        webhook_secret=SECRET,
+        change_field=DEFAULT_CHANGE_FIELD,
+        custom_statuses={},
+        on_hold_status=None,
+    )
+    adapter = FreshdeskAdapter(settings, client_options={"page_size": 2, "sleep": sleeps})
+    yield testing.ContractTarget(
+        adapter=adapter, account="127.0.0.1", desk=FreshdeskDesk(fake), sleeps=sleeps.delays
+    )
+    await adapter.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,21 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from serviceflow.adapters import WebhookRequest, adapter_for
 from serviceflow.fakes.server import ServerThread
-from serviceflow.plugins import get_plugin_manager
+from serviceflow.testing import SleepRecorder as SleepRecorder
 
 #: The webhook secret the tests configure (SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET).
 SECRET = "fd-test-webhook-secret"
-
-
-@dataclass
-class SleepRecorder:
-    """An injectable ``sleep`` that records the delays asked for and returns at once."""
-
-    delays: list[float] = field(default_factory=list)
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @dataclass
@@ -55,8 +46,8 @@ class Received:
 
 
 class WebhookReceiver:
-    """A real HTTP webhook receiver that verifies deliveries through the plugin manager's
-    ``serviceflow_verify_webhook`` hook, as serviceflow's webhook app does, for one vendor.
+    """A real HTTP webhook receiver that verifies deliveries with the vendor's registered
+    adapter, as serviceflow's webhook app does, for one vendor.
 
     It answers 200 when the delivery is authentic and 401 with the reason otherwise, unless a
     scripted status is queued with :meth:`respond_next`.
@@ -94,9 +85,7 @@ class WebhookReceiver:
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        verdict: Any = get_plugin_manager().hook.serviceflow_verify_webhook(
-            vendor=self.vendor, method=request.method, headers=headers, body=body
-        )
+        verdict = adapter_for(self.vendor).verify_webhook(WebhookRequest(request.method, headers, body))
         with self._lock:
             self.received.append(Received(request.method, headers, body, verdict.accepted, verdict.reason))
             scripted = self._script.pop(0) if self._script else None

@@ -12,6 +12,11 @@ through the plugin's ``apply_action`` on its fake at once, as the durable shell 
 webhooks those changes cause are part of the story too. Both vendors must give the same
 decisions: action types, policies, rules, keys, owners, statuses, and every target's due times,
 with vendor ids replaced by names. Times are fixed (a stepping clock shared by both fakes).
+
+The echo is on, as in production: every write serviceflow makes through a fake's API comes back
+as the webhooks that vendor sends for it (Zendesk's event subscriptions, Freshdesk's rules, which
+fire on updates by anyone), and each adapter recognises them as serviceflow's own by the
+integration's identity (``whoami``): they change no decision.
 """
 
 from __future__ import annotations
@@ -25,16 +30,17 @@ from typing import Any
 import pytest
 from freshdesk_testing import SteppingClock, WebhookReceiver
 from serviceflow_freshdesk.actions import marker
+from serviceflow_freshdesk.adapter import aclose_clients as close_freshdesk
 from serviceflow_freshdesk.fake import FakeFreshdesk
-from serviceflow_freshdesk.hooks import aclose_clients as close_freshdesk
+from serviceflow_freshdesk.webhooks import DEFAULT_CHANGE_FIELD
+from serviceflow_zendesk.adapter import aclose_clients as close_zendesk
 from serviceflow_zendesk.fake import FakeZendesk
-from serviceflow_zendesk.hooks import aclose_clients as close_zendesk
 
+from serviceflow.adapters import Identity, WebhookRequest, adapter_for
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput, WakeUp
 from serviceflow.engine.rules import Rules
-from serviceflow.model import Action, CaseState, Roster, TicketEvent
-from serviceflow.plugins import get_plugin_manager
+from serviceflow.model import Action, ActorRole, CaseState, Roster, TicketEvent
 from serviceflow.policy import load_policy_set
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,7 +48,6 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam, the
 ZENDESK_SECRET = "zd-cross-vendor-secret"
 FRESHDESK_SECRET = "fd-cross-vendor-secret"
 STEPS = ("created", "customer wrote again", "agent replied", "set pending", "set solved", "two days later")
-hook = get_plugin_manager().hook
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,7 @@ class Run:
 
     vendor: str
     account: str
+    identity: Identity | None = None
     ticket_id: str = ""
     roster: Roster = field(default_factory=Roster)
     names: dict[str, str] = field(default_factory=dict)
@@ -125,11 +131,13 @@ class Story:
         accepted = self.receiver.accepted()
         fresh, self.seen = accepted[self.seen :], len(accepted)
         events: list[TicketEvent] = []
+        adapter = adapter_for(self.run.vendor)
+        assert self.run.identity is not None
         for delivery in fresh:
-            parsed = hook.serviceflow_parse_webhook(
-                vendor=self.run.vendor, headers=delivery.headers, body=delivery.body
+            request = WebhookRequest("POST", delivery.headers, delivery.body)
+            events.extend(
+                adapter.parse_webhook(request, account=self.run.account, identity=self.run.identity)
             )
-            events.extend(parsed)
         return events
 
     async def step(self, label: str) -> None:
@@ -149,9 +157,7 @@ class Story:
                 run.state = outcome.state
                 for action in outcome.actions:
                     issued.append(action)
-                    await hook.serviceflow_apply_action(
-                        vendor=run.vendor, account=run.account, ticket_id=run.ticket_id, action=action
-                    )
+                    await adapter_for(run.vendor).apply_action(run.account, run.ticket_id, action)
         else:
             raise AssertionError(f"{run.vendor}: webhooks kept coming after {label}")
         run.actions.extend(issued)
@@ -161,9 +167,7 @@ class Story:
         outcome = decide(self.run.state, WakeUp(), now, self.rules, Context(roster=self.run.roster))
         self.run.state = outcome.state
         for action in outcome.actions:
-            await hook.serviceflow_apply_action(
-                vendor=self.run.vendor, account=self.run.account, ticket_id=self.run.ticket_id, action=action
-            )
+            await adapter_for(self.run.vendor).apply_action(self.run.account, self.run.ticket_id, action)
         self.run.actions.extend(outcome.actions)
         self.run.snapshot(label, list(outcome.actions))
 
@@ -205,11 +209,14 @@ def freshdesk(clock: SteppingClock, monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.setenv("SERVICEFLOW_FRESHDESK_BASE_URL", fake.base_url)
         monkeypatch.setenv("SERVICEFLOW_FRESHDESK_API_KEY", fake.api_key)
         monkeypatch.setenv("SERVICEFLOW_FRESHDESK_WEBHOOK_SECRET", FRESHDESK_SECRET)
+        monkeypatch.setenv("SERVICEFLOW_FRESHDESK_CHANGE_FIELD", DEFAULT_CHANGE_FIELD)
         yield fake
 
 
 async def roster_of(run: Run) -> Roster:
-    roster = await hook.serviceflow_load_roster(vendor=run.vendor, account=run.account)
+    adapter = adapter_for(run.vendor)
+    run.identity = await adapter.whoami(run.account)
+    roster = await adapter.load_roster(run.account)
     run.roster = roster
     run.names.update({a.id: a.email or a.id for a in roster.agents})
     run.names.update({g.id: g.name for g in roster.groups})
@@ -361,6 +368,16 @@ async def solved_unanswered(desk: Desk, receiver: WebhookReceiver, rules: Rules,
 WRITES = ("add_internal_note", "add_public_reply", "notify")
 
 
+def own_echoes(run: Run) -> set[str]:
+    """The kinds of serviceflow's own writes that came back as webhooks, recognised as its own;
+    nothing the integration did was taken for a person's."""
+    assert run.identity is not None
+    for event in run.events:
+        if event.actor.id == run.identity.id or event.actor.name == run.identity.name:
+            assert event.actor.role is ActorRole.SERVICEFLOW, (run.vendor, event.kind, event.actor)
+    return {e.kind.value for e in run.events if e.actor.role is ActorRole.SERVICEFLOW}
+
+
 def comparable(run: Run) -> list[dict[str, Any]]:
     """The steps as compared. Freshdesk has no "new" status: a new Freshdesk ticket is "open",
     so "new" counts as "open" here (no shipped policy tells them apart)."""
@@ -379,9 +396,7 @@ async def check_written_once(desk: Desk, run: Run) -> int:
     for action in written:
         assert sum(marker(action.key) in t for t in texts) == 1, (run.vendor, action.key)
     for action in run.actions:
-        outcome = await hook.serviceflow_apply_action(
-            vendor=run.vendor, account=run.account, ticket_id=run.ticket_id, action=action
-        )
+        outcome = await adapter_for(run.vendor).apply_action(run.account, run.ticket_id, action)
         assert outcome.startswith("skipped"), (run.vendor, action.type, outcome)
     desk.wait_idle()
     assert desk.texts(int(run.ticket_id)) == texts
@@ -419,6 +434,8 @@ async def test_one_policy_set_two_helpdesks_same_decisions(
             await check_written_once(desk, run)
         for receiver in receivers.values():
             assert receiver.received and all(r.accepted for r in receiver.received)
+        for run in runs:  # the echo is on: serviceflow's assignment came back, as its own
+            assert "assigned" in own_echoes(run), run.vendor
     finally:
         await close_zendesk()
         await close_freshdesk()
@@ -451,6 +468,8 @@ async def test_unanswered_solve_is_reopened_with_one_note_in_both(
             assert await check_written_once(desk, run) >= 1
         assert zendesk.ticket(int(zd.ticket_id))["status"] == "open"
         assert freshdesk.ticket(int(fd.ticket_id))["status"] == 2
+        for run in runs:  # the reopening and its note came back, as serviceflow's own
+            assert {"status_changed", "internal_note"} <= own_echoes(run), (run.vendor, own_echoes(run))
     finally:
         await close_zendesk()
         await close_freshdesk()

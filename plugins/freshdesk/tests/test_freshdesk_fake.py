@@ -9,7 +9,7 @@ import httpx
 import pytest
 from freshdesk_testing import WebhookReceiver
 from serviceflow_freshdesk.fake import FakeFreshdesk
-from serviceflow_freshdesk.fake_demo import seed_demo
+from serviceflow_freshdesk.fake.seed import seed_demo
 
 
 def http(fake: FakeFreshdesk, key: str | None = None) -> httpx.Client:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from serviceflow_freshdesk import ADAPTER
 from serviceflow_freshdesk.errors import RateLimited
 from serviceflow_freshdesk.fake import FakeFreshdesk
 
 from serviceflow.errors import QuarantinedMessageGone
 from serviceflow.model import Channel, TicketStatus
-from serviceflow.plugins import get_plugin_manager
 
 ACCOUNT = "127.0.0.1"
-hook = get_plugin_manager().hook
+QUARANTINE = ADAPTER.quarantine
 
 
 def stamp(moment: datetime) -> str:
@@ -21,9 +21,7 @@ def stamp(moment: datetime) -> str:
 
 
 async def listed(account: str = ACCOUNT) -> list:
-    listing = hook.serviceflow_list_quarantined(vendor="freshdesk", account=account)
-    assert listing is not None
-    return [m async for m in listing]
+    return [m async for m in QUARANTINE.list_messages(account)]
 
 
 async def test_lists_every_spam_ticket_across_pages_oldest_first(freshdesk: FakeFreshdesk) -> None:
@@ -70,18 +68,14 @@ async def test_a_rate_limited_listing_is_retryable_and_yields_nothing(freshdesk:
 async def test_recover_unspams_and_yields_the_ticket(freshdesk: FakeFreshdesk) -> None:
     casey = freshdesk.add_contact("Casey", email="casey@example.com")
     ticket = freshdesk.add_ticket("Not spam at all", requester_id=casey["id"], spam=True, priority=3)
-    recovered = await hook.serviceflow_recover_quarantined(
-        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
-    )
+    recovered = await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
     assert recovered.id == str(ticket["id"]) and recovered.status is TicketStatus.OPEN
     assert (recovered.requester.id, recovered.requester.email) == (str(casey["id"]), "casey@example.com")
     assert freshdesk.ticket(ticket["id"])["spam"] is False
     assert freshdesk.calls_to("PUT", "/api/v2/tickets/*")[-1].json == {"spam": False}
     assert await listed() == []
     with pytest.raises(QuarantinedMessageGone, match="no longer spam"):
-        await hook.serviceflow_recover_quarantined(
-            vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
-        )
+        await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
 
 
 @pytest.mark.parametrize("how", ["deleted", "purged"])
@@ -89,17 +83,13 @@ async def test_recover_of_a_gone_message_says_so(freshdesk: FakeFreshdesk, how: 
     ticket = freshdesk.add_ticket("Spam", spam=True)
     (freshdesk.delete if how == "deleted" else freshdesk.purge)(ticket["id"])
     with pytest.raises(QuarantinedMessageGone):
-        await hook.serviceflow_recover_quarantined(
-            vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
-        )
+        await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
     assert freshdesk.calls_to("PUT") == []
 
 
 async def test_dismiss_deletes_once_and_a_retry_is_skipped(freshdesk: FakeFreshdesk) -> None:
     ticket = freshdesk.add_ticket("Spam", spam=True)
-    dismiss = lambda: hook.serviceflow_dismiss_quarantined(  # noqa: E731
-        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
-    )
+    dismiss = lambda: QUARANTINE.dismiss(ACCOUNT, str(ticket["id"]))  # noqa: E731
     assert await dismiss() == "done"
     assert freshdesk.ticket(ticket["id"])["deleted"] is True
     assert await listed() == []
@@ -112,8 +102,6 @@ async def test_dismiss_deletes_once_and_a_retry_is_skipped(freshdesk: FakeFreshd
 async def test_dismiss_leaves_a_recovered_ticket_alone(freshdesk: FakeFreshdesk) -> None:
     ticket = freshdesk.add_ticket("Was spam", spam=True)
     freshdesk.update_ticket(ticket["id"], {"spam": False})  # a person clicked "Not spam"
-    outcome = await hook.serviceflow_dismiss_quarantined(
-        vendor="freshdesk", account=ACCOUNT, message_id=str(ticket["id"])
-    )
+    outcome = await QUARANTINE.dismiss(ACCOUNT, str(ticket["id"]))
     assert outcome.startswith("skipped: no longer spam")
     assert freshdesk.ticket(ticket["id"])["deleted"] is False

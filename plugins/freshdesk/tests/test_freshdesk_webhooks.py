@@ -16,28 +16,31 @@ from typing import Any
 
 import pytest
 from freshdesk_testing import SECRET, WebhookReceiver
-from serviceflow_freshdesk import RULE_EVENTS, TRIGGER_BODY_TEMPLATE, trigger_body
+from serviceflow_freshdesk import ADAPTER, RULE_EVENTS, TRIGGER_BODY_TEMPLATE, trigger_body
 from serviceflow_freshdesk.fake import FakeFreshdesk
 from serviceflow_freshdesk.triggered import TriggeredEventError, parse
 from serviceflow_freshdesk.webhooks import event_id, parse_delivery
 
+from serviceflow.adapters import Identity, WebhookRequest
 from serviceflow.model import ActorRole, Channel, EventKind, Priority, TicketEvent, TicketStatus
-from serviceflow.plugins import get_plugin_manager
 from serviceflow.plugins.webhooks import WebhookRejected
 
-hook = get_plugin_manager().hook
 ACCOUNT = "127.0.0.1"
+#: Who the API key acts as in these tests: nobody the bodies name, unless a test says so.
+NOBODY = Identity(vendor="freshdesk", account=ACCOUNT, id="0", name="serviceflow integration")
 
 
 def verdict(headers: dict[str, str], method: str = "POST") -> Any:
-    return hook.serviceflow_verify_webhook(vendor="freshdesk", method=method, headers=headers, body=b"{}")
+    return ADAPTER.verify_webhook(WebhookRequest(method, headers, b"{}"))
 
 
-def parse_hook(body: bytes | dict[str, Any], headers: dict[str, str] | None = None) -> list[TicketEvent]:
+def parse_hook(
+    body: bytes | dict[str, Any], headers: dict[str, str] | None = None, identity: Identity = NOBODY
+) -> list[TicketEvent]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    events = hook.serviceflow_parse_webhook(vendor="freshdesk", headers=headers or {}, body=raw)
-    assert events is not None
-    return list(events)
+    return ADAPTER.parse_webhook(
+        WebhookRequest("POST", headers or {}, raw), account=ACCOUNT, identity=identity
+    )
 
 
 def zulip_shape(**fields: str) -> dict[str, Any]:
@@ -278,17 +281,27 @@ def test_bad_bodies_are_rejected(freshdesk: FakeFreshdesk, body: bytes, reason: 
 
 def test_ids_are_stable_and_times_come_from_date_or_the_clock() -> None:
     body = json.dumps(zulip_shape()).encode()
-    first = parse_delivery(body, account="acme", headers={"date": "Mon, 02 Mar 2026 09:00:00 GMT"})
-    again = parse_delivery(body, account="acme", headers={"date": "Mon, 02 Mar 2026 09:05:00 GMT"})
+    first = parse_delivery(
+        body, account="acme", identity=None, headers={"date": "Mon, 02 Mar 2026 09:00:00 GMT"}
+    )
+    again = parse_delivery(
+        body, account="acme", identity=None, headers={"date": "Mon, 02 Mar 2026 09:05:00 GMT"}
+    )
     assert first[0].id == again[0].id
     assert first[0].time == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     fixed = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    undated = parse_delivery(body, account="acme", clock=lambda: fixed)
+    undated = parse_delivery(body, account="acme", identity=None, clock=lambda: fixed)
     future = parse_delivery(
-        body, account="acme", headers={"date": "Mon, 02 Mar 2099 09:00:00 GMT"}, clock=lambda: fixed
+        body,
+        account="acme",
+        identity=None,
+        headers={"date": "Mon, 02 Mar 2099 09:00:00 GMT"},
+        clock=lambda: fixed,
     )
     assert undated[0].time == fixed and future[0].time == fixed
-    other = parse_delivery(json.dumps(zulip_shape(ticket_status="Open")).encode(), account="acme")
+    other = parse_delivery(
+        json.dumps(zulip_shape(ticket_status="Open")).encode(), account="acme", identity=None
+    )
     assert other[0].id != first[0].id
     spaced = zulip_shape()
     spaced["freshdesk_webhook"]["ticket_subject"] = "  Printer   on fire \u2603 "

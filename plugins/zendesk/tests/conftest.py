@@ -14,11 +14,19 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from serviceflow_zendesk import ZendeskAdapter
 from serviceflow_zendesk.auth import ApiToken
 from serviceflow_zendesk.client import ZendeskClient
 from serviceflow_zendesk.fake import FakeZendesk, RequestInfo
+from serviceflow_zendesk.settings import ZendeskSettings
+from zendesk_contract import ZendeskDesk
 from zendesk_oas import OasContract
 from zendesk_testing import SleepRecorder, WebhookReceiver
+
+from serviceflow import testing
+
+#: The signing secret of the conformance suite's webhooks.
+CONTRACT_SECRET = "sf-contract-signing-secret"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,3 +117,24 @@ def receiver(receiver_server: WebhookReceiver) -> WebhookReceiver:
     """A fresh webhook receiver expecting Zendesk's test secret."""
     receiver_server.reset("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==")
     return receiver_server
+
+
+@pytest.fixture
+async def helpdesk_contract(fake: FakeZendesk) -> AsyncIterator[testing.ContractTarget]:
+    """serviceflow's conformance suite (``serviceflow.testing``) against the fake, every request
+    held to the OAS: the adapter with its own settings, pages of two, sleeps recorded."""
+    sleeps = testing.SleepRecorder()
+    settings = ZendeskSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        subdomain=None,
+        oauth_token=None,
+        base_url=fake.base_url,
+        email=fake.email,
+        api_token=fake.api_token,
+        webhook_secret=CONTRACT_SECRET,
+    )
+    adapter = ZendeskAdapter(settings, client_options={"page_size": 2, "sleep": sleeps})
+    yield testing.ContractTarget(
+        adapter=adapter, account="127.0.0.1", desk=ZendeskDesk(fake, CONTRACT_SECRET), sleeps=sleeps.delays
+    )
+    await adapter.aclose()

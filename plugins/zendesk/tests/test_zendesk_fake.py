@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from serviceflow_zendesk.fake import FakeApiError, FakeZendesk, RequestInfo
-from serviceflow_zendesk.fake_demo import seed_demo
+from serviceflow_zendesk.fake.seed import seed_demo
 from zendesk_testing import WebhookReceiver
 
 from serviceflow.fakes.server import ServerThread

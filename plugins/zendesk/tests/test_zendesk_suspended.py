@@ -22,7 +22,7 @@ from serviceflow_zendesk.errors import (
     ValidationFailed,
 )
 from serviceflow_zendesk.fake import FakeApiError, FakeZendesk
-from serviceflow_zendesk.fake_demo import seed_demo
+from serviceflow_zendesk.fake.seed import seed_demo
 from zendesk_oas import OasContract
 from zendesk_testing import SleepRecorder, WebhookReceiver
 

@@ -63,6 +63,7 @@ SUBSET_PATHS = (
     "/api/v2/suspended_tickets/{id}/recover",
     "/api/v2/suspended_tickets/recover_many",
     "/api/v2/suspended_tickets/destroy_many",
+    "/api/v2/incremental/tickets/cursor",
 )
 #: Documented on developer.zendesk.com/api-reference/introduction/pagination for list endpoints.
 PAGINATION_PARAMS = frozenset({"page[size]", "page[after]", "page[before]", "page", "per_page"})

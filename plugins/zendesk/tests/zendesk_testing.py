@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from serviceflow_zendesk.signature import verify
@@ -13,16 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from serviceflow.fakes.server import ServerThread
-
-
-@dataclass
-class SleepRecorder:
-    """An injectable ``sleep`` that records the delays asked for and returns at once."""
-
-    delays: list[float] = field(default_factory=list)
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+from serviceflow.testing import SleepRecorder as SleepRecorder
 
 
 @dataclass(frozen=True)

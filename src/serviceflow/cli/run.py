@@ -15,6 +15,7 @@ from rich.console import Console
 from serviceflow.cli import boundary
 from serviceflow.cli.options import CONNECTION, LOGGING, settings_options
 from serviceflow.durable.settings import Settings
+from serviceflow.errors import ServiceflowError
 
 console = Console(
     stderr=True, soft_wrap=True, emoji=False, highlight=False
@@ -105,9 +106,9 @@ def dev(
     helpdesk: Annotated[
         str,
         typer.Option(
-            help="The demo helpdesk: 'zendesk' (the fake Zendesk of the Zendesk plugin; the default "
-            "when it is installed), 'freshdesk' (the fake Freshdesk) or 'builtin' (actions written "
-            "to a JSONL file)."
+            help="The demo helpdesk: the vendor of an installed plugin that offers one (its fake "
+            "helpdesk; `serviceflow plugins` lists them, the default is the most preferred), or "
+            "'builtin' (actions written to a JSONL file)."
         ),
     ] = "auto",
     pace: Annotated[float, typer.Option(help="Stretch (>1) or shrink (<1) the demo story's timing.")] = 1.0,
@@ -121,16 +122,12 @@ def dev(
     from serviceflow.logs import configure_logging
 
     configure_logging("text", logging.WARNING)
-    if helpdesk == "auto":
-        helpdesk = "zendesk" if _installed("serviceflow_zendesk") else "builtin"
-    if helpdesk not in ("zendesk", "freshdesk", "builtin"):
-        console.print(f"error: --helpdesk is zendesk, freshdesk or builtin, not {helpdesk!r}", markup=False)
-        boundary.leave(2)
-    if helpdesk != "builtin" and not _installed(f"serviceflow_{helpdesk}"):
-        console.print(
-            f"error: the fake {helpdesk.title()} comes with its plugin: pip install -e plugins/{helpdesk}",
-            markup=False,
-        )
+    from serviceflow.demo.helpdesks import resolve
+
+    try:
+        helpdesk = resolve(helpdesk)
+    except ServiceflowError as exc:
+        console.print(f"error: {exc}", markup=False)
         boundary.leave(2)
     _ports_free(("127.0.0.1", webhook_port, "the webhook receiver (--webhook-port)"))
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
@@ -150,12 +147,6 @@ def dev(
     boundary.leave(code)
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def _say(text: str) -> None:
     from datetime import datetime
 
@@ -163,7 +154,8 @@ def _say(text: str) -> None:
 
 
 async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float) -> None:  # type: ignore[no-untyped-def]
-    from serviceflow.demo.story import demo_account
+    from serviceflow.demo.helpdesks import demo_helpdesk
+    from serviceflow.demo.story import WEBHOOK_SECRET, demo_account, demo_settings
     from serviceflow.durable.devserver import end_demo_runs
     from serviceflow.durable.worker import connect, run_worker
     from serviceflow.receiver.server import receiver_for, serving
@@ -175,15 +167,11 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     ended = await end_demo_runs(client, "an earlier serviceflow dev run ended", keep=settings.task_queue)
     if ended:
         console.print(f"ended {len(ended)} cases and watchers of earlier demo runs", markup=False)
-    desk = None
-    if helpdesk in ("zendesk", "freshdesk"):
-        if helpdesk == "zendesk":
-            from serviceflow.demo.zendesk import DemoZendesk as Desk
-        else:
-            from serviceflow.demo.freshdesk import DemoFreshdesk as Desk  # type: ignore[assignment]
-
-        desk = Desk().start()
-        overrides = desk.configure(f"http://127.0.0.1:{webhook_port}")
+    desk = demo_helpdesk(helpdesk)
+    if desk is not None:
+        desk.start()
+        desk.connect(f"http://127.0.0.1:{webhook_port}", WEBHOOK_SECRET)
+        overrides = demo_settings(desk.vendor, desk.account)
         if "SERVICEFLOW_POLICIES" in os.environ:
             overrides.pop("policies")  # the user's own policies win over the demo's
         settings = settings.model_copy(update=overrides)
@@ -202,7 +190,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     console.print(f"task queue           {settings.task_queue}", markup=False)
     console.print(f"policies             {', '.join(map(str, settings.policies))}", markup=False)
     if desk is not None:
-        console.print(f"demo helpdesk        fake {helpdesk.title()} at {desk.fake.base_url}", markup=False)
+        console.print(f"demo helpdesk        {desk.where}", markup=False)
         console.print(f"roster               from the helpdesk, leads from {settings.roster}", markup=False)
     else:
         console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)

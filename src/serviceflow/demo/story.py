@@ -1,8 +1,9 @@
-"""The demo's story and its narrator, for any demo helpdesk (the fake Zendesk or Freshdesk).
+"""The demo's story and its narrator, for any plugin's demo helpdesk.
 
 Customers write in over a few minutes, the refund story's Casey among them; the narrator prints
 what serviceflow does in the helpdesk, as an agent would see it: owners set, notes, warnings and
-escalations.
+escalations. Both speak only :class:`serviceflow.adapters.DemoHelpdesk`, so any helpdesk plugin
+that offers a demo helpdesk tells the same story.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from serviceflow.adapters.demo import DemoHelpdesk
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -39,7 +42,8 @@ def seed_people(
     add_customer: Callable[..., dict[str, Any]],
 ) -> dict[str, dict[str, Any]]:
     """Create the demo's teams, agents and customers through a fake's own calls; returns the
-    people by key (``ada``, ..., ``casey``)."""
+    records the fake answered, by key (``ada``, ..., ``casey``): a plugin's demo helpdesk turns
+    them into :class:`~serviceflow.adapters.DemoPerson`."""
     groups = {name: add_group(name) for name in TEAMS}
     people = {
         key: add_agent(name, email=email, groups=[groups[g]["id"] for g in teams])
@@ -70,31 +74,7 @@ def demo_account() -> str:
     return f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
 
 
-class DemoDesk(Protocol):
-    """What the story and the narrator need of a fake helpdesk."""
-
-    people: dict[str, dict[str, Any]]
-
-    def open_ticket(self, who: str, subject: str, body: str, *, tags: tuple[str, ...] = ()) -> int: ...
-
-    def reply(self, ticket_id: int, body: str) -> bool:
-        """The ticket's assignee answers the customer; False while it has none."""
-        ...
-
-    def suspend(self, who: str, subject: str, content: str, cause: str, recipient: str) -> None:
-        """Mail the helpdesk quarantines (suspended, or flagged spam) instead of a ticket."""
-        ...
-
-    def tickets(self) -> list[tuple[int, str, Any]]:
-        """Every ticket a person sees: (id, subject, assignee id or None)."""
-        ...
-
-    def notes(self, ticket_id: int) -> list[tuple[Any, str]]:
-        """A ticket's notes and comments as plain text: (id, text)."""
-        ...
-
-
-async def tell_story(desk: DemoDesk, say: Say, pace: float = 1.0) -> None:
+async def tell_story(desk: DemoHelpdesk, say: Say, pace: float = 1.0) -> None:
     """Customers write, over a few minutes; one of them is the refund story's Casey."""
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -138,17 +118,16 @@ async def tell_story(desk: DemoDesk, say: Say, pace: float = 1.0) -> None:
 class Narrator:
     """Prints what serviceflow does in the demo helpdesk: owners set, notes and escalations."""
 
-    desk: DemoDesk
+    desk: DemoHelpdesk
     say: Say
-    seen_notes: set[Any] = field(default_factory=set)
-    owners: dict[int, Any] = field(default_factory=dict)
+    seen_notes: set[str] = field(default_factory=set)
+    owners: dict[str, str | None] = field(default_factory=dict)
 
-    def name(self, user_id: Any) -> str:
+    def name(self, user_id: str) -> str:
         for person in self.desk.people.values():
-            if str(person["id"]) == str(user_id).strip():
-                # Freshdesk keeps an agent's name on its contact.
-                return str(person.get("name") or person.get("contact", {}).get("name") or user_id)
-        return str(user_id)
+            if person.id == user_id.strip():
+                return person.name
+        return user_id
 
     def look(self) -> None:
         for ticket_id, subject, owner in self.desk.tickets():

@@ -1,5 +1,5 @@
 """Activities: the engine's decision (a local activity, so each one is in the history with the
-policy version it used), and carrying out actions through the vendor plugins."""
+policy version it used), and carrying out actions through the helpdesks' adapters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.live_roster import LiveRoster
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
@@ -19,7 +20,6 @@ from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.errors import ServiceflowError, TicketGone
 from serviceflow.model import QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
-from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class CaseActivities:
 
     @activity.defn(name="carry_out")
     async def carry_out(self, request: ActionRequest) -> ActionResult:
-        """Apply one action through the plugin that serves the ticket's helpdesk."""
+        """Apply one action through the adapter of the ticket's helpdesk."""
         result = await self._carry_out(request)
         self.metrics.carried_out(request.action, result.outcome)
         return result
@@ -83,14 +83,8 @@ class CaseActivities:
     async def _carry_out(self, request: ActionRequest) -> ActionResult:
         if request.ticket_id.startswith(QUARANTINE_PREFIX):
             return await self._on_review_case(request)
-        hook = get_plugin_manager().hook.serviceflow_apply_action
-        pending = hook(
-            vendor=request.vendor,
-            account=request.account,
-            ticket_id=request.ticket_id,
-            action=request.action,
-        )
-        if pending is None:
+        adapter = registry().get(request.vendor)
+        if adapter is None:
             log.warning(
                 "no plugin carries out actions for vendor %r; %s %s not applied",
                 request.vendor,
@@ -99,7 +93,7 @@ class CaseActivities:
             )
             return ActionResult(key=request.action.key, outcome="no plugin")
         try:
-            outcome = await pending
+            outcome = await adapter.apply_action(request.account, request.ticket_id, request.action)
         except TicketGone:
             return ActionResult(key=request.action.key, outcome="ticket gone")
         except ServiceflowError as exc:

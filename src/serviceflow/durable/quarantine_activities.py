@@ -9,6 +9,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from serviceflow.adapters.protocol import QuarantineQueue
+from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import deliver, open_cases_of
 from serviceflow.durable.messages import (
     QuarantineAct,
@@ -29,13 +31,28 @@ from serviceflow.engine.quarantine import (
 )
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
 from serviceflow.model import CaseState, QuarantinedMessage
-from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
 
 
 class NoQuarantinePlugin(ServiceflowError):
     """No installed plugin serves this vendor's quarantine (the watcher retries until one does)."""
+
+
+def quarantine_of(vendor: str) -> QuarantineQueue:
+    """The quarantine of ``vendor``'s adapter.
+
+    Raises:
+        NoQuarantinePlugin: no installed adapter for it has one.
+    """
+    adapter = registry().get(vendor)
+    queue = adapter.quarantine if adapter is not None else None
+    if queue is None:
+        raise NoQuarantinePlugin(
+            f"no installed plugin lists quarantined mail for vendor {vendor!r} "
+            f"(check SERVICEFLOW_QUARANTINE_WATCH and `serviceflow plugins`)"
+        )
+    return queue
 
 
 class QuarantineActivities:
@@ -57,13 +74,7 @@ class QuarantineActivities:
     @activity.defn(name="list_quarantined")
     async def list_quarantined(self, vendor: str, account: str) -> QuarantineListing:
         """The whole queue; any error fails the attempt and the retry policy tries again."""
-        listing = get_plugin_manager().hook.serviceflow_list_quarantined(vendor=vendor, account=account)
-        if listing is None:
-            raise NoQuarantinePlugin(
-                f"no installed plugin lists quarantined mail for vendor {vendor!r} "
-                f"(check SERVICEFLOW_QUARANTINE_WATCH and `serviceflow plugins`)"
-            )
-        messages = [message async for message in listing]
+        messages = [message async for message in quarantine_of(vendor).list_messages(account)]
         self.metrics.in_quarantine.labels(vendor, account).set(len(messages))
         return QuarantineListing(messages=messages)
 
@@ -112,13 +123,9 @@ class QuarantineActivities:
         return QuarantineOutcome(outcome="review case opened", case_id=case_id)
 
     async def _recover(self, message: QuarantinedMessage) -> QuarantineOutcome:
-        pending = get_plugin_manager().hook.serviceflow_recover_quarantined(
-            vendor=message.vendor, account=message.account, message_id=message.id
-        )
-        if pending is None:
-            raise NoQuarantinePlugin(f"no installed plugin recovers quarantined mail for {message.vendor!r}")
+        queue = quarantine_of(message.vendor)
         try:
-            ticket = await pending
+            ticket = await queue.recover(message.account, message.id)
         except QuarantinedMessageGone:
             return QuarantineOutcome(outcome="gone: it left the queue before it could be recovered")
         except ServiceflowError as exc:
@@ -134,12 +141,7 @@ class QuarantineActivities:
         return QuarantineOutcome(outcome=f"recovered as ticket {ticket.id}", case_id=case_id)
 
     async def _dismiss(self, message: QuarantinedMessage) -> QuarantineOutcome:
-        pending = get_plugin_manager().hook.serviceflow_dismiss_quarantined(
-            vendor=message.vendor, account=message.account, message_id=message.id
-        )
-        if pending is None:
-            raise NoQuarantinePlugin(f"no installed plugin dismisses quarantined mail for {message.vendor!r}")
-        outcome = await pending
+        outcome = await quarantine_of(message.vendor).dismiss(message.account, message.id)
         self.metrics.left_quarantine.labels(message.vendor, "dismissed").inc()
         return QuarantineOutcome(outcome=str(outcome))
 

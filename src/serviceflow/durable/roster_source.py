@@ -1,4 +1,4 @@
-"""Where the worker's roster comes from: the helpdesk (``serviceflow_load_roster``), a YAML file,
+"""Where the worker's roster comes from: the helpdesk (its adapter's ``load_roster``), a YAML file,
 or both (the helpdesk's agents and groups, with leads, skills and absences from the file).
 
 A helpdesk roster is read at start and refreshed every ``SERVICEFLOW_ROSTER_REFRESH`` seconds;
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from serviceflow.adapters.registry import registry
 from serviceflow.errors import ServiceflowError
 from serviceflow.model import Roster
-from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,11 @@ async def load_helpdesk_roster(source: str) -> Roster:
         raise RosterUnavailable(
             f"SERVICEFLOW_ROSTER_FROM {source!r} is not 'vendor:account' (e.g. zendesk:acme)"
         )
-    pending = get_plugin_manager().hook.serviceflow_load_roster(vendor=vendor, account=account)
-    if pending is None:
+    adapter = registry().get(vendor)
+    if adapter is None:
         raise RosterUnavailable(f"no installed plugin loads a roster for vendor {vendor!r}")
     try:
-        roster: Roster = await pending
+        roster: Roster = await adapter.load_roster(account)
     except Exception as exc:  # the helpdesk's own errors: keep what we have, say why
         raise RosterUnavailable(f"reading the roster of {source} failed: {exc}") from exc
     return roster

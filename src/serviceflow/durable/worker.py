@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from serviceflow.adapters.registry import registry
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
@@ -29,7 +30,6 @@ from serviceflow.durable.settings import Settings
 from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
-from serviceflow.plugins import get_plugin_manager
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,10 @@ async def start_watchers(client: Client, settings: Settings) -> list[str]:
             raise ValueError(
                 f"SERVICEFLOW_QUARANTINE_WATCH entry {entry!r} is not 'vendor:account' (e.g. zendesk:acme)"
             )
-        listing = get_plugin_manager().hook.serviceflow_list_quarantined(vendor=vendor, account=account)
-        if listing is None:
+        adapter = registry().get(vendor)
+        if adapter is None or adapter.quarantine is None:
             log.error("no installed plugin watches the quarantine of %r: not watching %s", vendor, entry)
             continue
-        close = getattr(listing, "aclose", None)  # it was only asked whether a plugin serves it
-        if close is not None:
-            await close()
         handle = await client.start_workflow(
             QuarantineWatcher.run,
             WatchStart(vendor=vendor, account=account, interval_seconds=settings.quarantine_interval),

@@ -1,7 +1,9 @@
 """Injectable faults for a fake helpdesk: 429 and 5xx answers the client must ride out.
 
 Retry handling can only be trusted if it is exercised against the failures real APIs produce: 429
-with ``Retry-After`` and 5xx bursts. Faults are queued, consumed by the first matching request,
+with ``Retry-After``, 5xx bursts, and a 5xx (a gateway's 502 or 504) that comes *after* the
+vendor applied the write (``after_write``), which a client that simply repeats the call turns
+into a duplicate. Faults are queued, consumed by the first matching request,
 and optionally scoped to a method and a path pattern. Each fake decides what a fault's default
 body is (its vendor's 429 body, ``text/plain`` for 5xx) and may queue more kinds of trouble in a
 subclass of :class:`FaultPlan` (Zendesk: another writer saving the ticket first).
@@ -34,6 +36,7 @@ class Fault:
             fake decides which form of the path it matches (Zendesk: without ``.json``).
         body: JSON body to send; None leaves it to the fake (its 429 body, or ``text/plain``
             for 5xx).
+        after_write: Handle the request first (the write is applied), then answer the fault.
     """
 
     remaining: int
@@ -42,6 +45,7 @@ class Fault:
     method: str | None = None
     path: str | None = None
     body: Mapping[str, Any] | None = None
+    after_write: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request with ``method`` on ``path`` takes this fault."""

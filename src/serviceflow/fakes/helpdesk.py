@@ -95,10 +95,13 @@ class FakeHelpdesk(Generic[C, D]):
         method: str | None = None,
         path: str | None = None,
         body: Mapping[str, Any] | None = None,
+        after_write: bool = False,
     ) -> None:
-        """Answer the next ``n`` matching requests with ``status`` instead of handling them.
+        """Answer the next ``n`` matching requests with ``status`` instead of handling them
+        (or, with ``after_write``, after handling them).
 
-        Nothing is applied for a failed request, so "applied exactly once" is checkable.
+        Nothing is applied for a failed request unless ``after_write``, so "applied exactly
+        once" is checkable either way.
 
         Args:
             n: How many requests fail.
@@ -108,8 +111,9 @@ class FakeHelpdesk(Generic[C, D]):
             path: Only paths matching this ``fnmatch`` pattern fail (e.g. ``/api/v2/tickets/*``;
                 the fake says which form of the path it matches); any when None.
             body: JSON body; default the vendor's 429 body, or ``text/plain`` for 5xx.
+            after_write: Apply the request, then answer ``status`` (a 502 after the write).
         """
-        self.faults.add(Fault(n, status, retry_after, method, path, body))
+        self.faults.add(Fault(n, status, retry_after, method, path, body, after_write))
 
     @property
     def pending_faults(self) -> int:

@@ -6,7 +6,7 @@ import importlib
 import os
 from dataclasses import dataclass
 from importlib.metadata import PackageMetadata
-from typing import Any, Protocol
+from typing import Protocol
 
 import pluggy
 
@@ -51,15 +51,14 @@ class PluginInfo:
 
 
 def installed_plugins() -> list[PluginInfo]:
-    """Every loaded plugin, its distribution and the vendors it registers."""
+    """Every loaded plugin, its distribution and the vendors whose adapters it registers."""
+    from serviceflow.adapters.registry import registry
+
     manager = get_plugin_manager()
+    adapters = registry()
     vendors_by_plugin: dict[str, list[str]] = {}
-    for impl in manager.hook.serviceflow_register_vendors.get_hookimpls():
-
-        def register(name: str, *, _plugin: str = impl.plugin_name, **_: Any) -> None:
-            vendors_by_plugin.setdefault(_plugin, []).append(name)
-
-        impl.function(register=register)
+    for vendor in adapters.vendors():
+        vendors_by_plugin.setdefault(adapters.plugin_of(vendor) or "", []).append(vendor)
     infos = []
     for plugin_name, distribution in _distributions(manager):
         infos.append(

@@ -1,8 +1,13 @@
 """The webhook receiver, an ASGI app: verify, parse, signal, and only then answer.
 
-For each delivery to ``POST /webhooks/{vendor}``: the vendor's plugin verifies it and parses it
-into ticket events; each event is signalled to its case with signal-with-start; the answer is
-2xx only after Temporal has accepted every signal, so an acknowledged webhook is never lost.
+For each delivery to ``POST /webhooks/{vendor}``: the vendor's adapter verifies it and parses it
+into ticket events, knowing the integration's own identity in the account (learned on the
+first delivery for it and kept: :class:`~serviceflow.adapters.Identities`), so the echo of
+serviceflow's own writes is marked as serviceflow's; each event is signalled to its case with
+signal-with-start; the answer is 2xx only after Temporal has accepted every signal, so an
+acknowledged webhook is never lost. While the identity cannot be learned (the helpdesk's API
+is down, the credentials act as no one) deliveries are answered 503 with ``Retry-After``:
+never taken as a person's, and the vendor delivers them again.
 When Temporal cannot be reached the answer is 503 with a short ``Retry-After``, so the vendor
 tries again. Bad input gets a 4xx with its reason, is logged and counted, and nothing is
 signalled. Secrets and raw bodies never appear in logs.
@@ -25,9 +30,11 @@ from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from serviceflow.adapters import Identities, WebhookRequest
+from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import deliver
+from serviceflow.errors import IdentityUnavailable
 from serviceflow.model import TicketEvent
-from serviceflow.plugins import get_plugin_manager, installed_plugins
 from serviceflow.plugins.webhooks import WebhookRejected
 from serviceflow.receiver.metrics import ReceiverMetrics
 
@@ -48,6 +55,7 @@ class Receiver:
     max_body_bytes: int = MAX_BODY_BYTES
     index_requester: bool = True  # off only where the server knows no custom search attributes
     metrics: ReceiverMetrics = field(default_factory=ReceiverMetrics)
+    identities: Identities = field(default_factory=Identities)
     _client: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
@@ -61,9 +69,9 @@ class Receiver:
             return self._client
 
     def vendors(self) -> set[str]:
-        """The vendors installed plugins serve (read once: plugins load at start-up)."""
+        """The vendors installed plugins register adapters for (read once: plugins load at start-up)."""
         if self._vendors is None:
-            self._vendors = {vendor for info in installed_plugins() for vendor in info.vendors}
+            self._vendors = set(registry().vendors())
         return self._vendors
 
     # -- the webhook --------------------------------------------------------------------------
@@ -88,20 +96,10 @@ class Receiver:
             if len(body) > self.max_body_bytes:
                 return self._refuse(vendor, 413, "too_large", f"over {self.max_body_bytes} bytes")
         headers = {name.lower(): value for name, value in request.headers.items()}
-        hooks = get_plugin_manager().hook
-        verdict = hooks.serviceflow_verify_webhook(
-            vendor=vendor, method=request.method, headers=headers, body=body
-        )
-        if verdict is None:
-            return self._refuse(vendor, 401, "unverifiable", "the plugin cannot verify deliveries")
-        if not verdict.accepted:
-            return self._refuse(vendor, 401, verdict.reason or "unauthorized", "not authentic")
-        try:
-            events = hooks.serviceflow_parse_webhook(vendor=vendor, headers=headers, body=body)
-        except WebhookRejected as exc:
-            return self._refuse(vendor, exc.status, exc.reason, exc.detail)
-        if events is None:
-            return self._refuse(vendor, 400, "unparseable", "the plugin cannot parse deliveries")
+        parsed = await self._parse(vendor, WebhookRequest(request.method, headers, body))
+        if isinstance(parsed, Response):
+            return parsed
+        events = parsed
         fresh = [e for e in events if (vendor, e.id) not in self._seen]
         duplicates = len(events) - len(fresh)
         if duplicates:
@@ -119,6 +117,30 @@ class Receiver:
             )
         log.info("webhook vendor=%s status=200 events=%d duplicates=%d", vendor, len(fresh), duplicates)
         return JSONResponse({"accepted": len(fresh), "duplicates": duplicates})
+
+    async def _parse(self, vendor: str, delivery: WebhookRequest) -> list[TicketEvent] | Response:
+        """The delivery's events by the vendor's adapter, or the refusal to answer."""
+        adapter = registry().require(vendor)
+        verdict = adapter.verify_webhook(delivery)
+        if not verdict.accepted:
+            return self._refuse(vendor, 401, verdict.reason or "unauthorized", "not authentic")
+        account = verdict.account
+        if not account:
+            return self._refuse(vendor, 401, "unknown_account", "the adapter names no account for it")
+        try:
+            identity = await self.identities.of(adapter, account)
+        except IdentityUnavailable as exc:
+            self.metrics.rejected.labels(vendor, "identity_unknown").inc()
+            log.warning("webhook vendor=%s status=503 reason=identity_unknown detail=%s", vendor, exc)
+            return JSONResponse(
+                {"error": "identity_unknown", "detail": "the helpdesk has not said who serviceflow is yet"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        try:
+            return adapter.parse_webhook(delivery, account=account, identity=identity)
+        except WebhookRejected as exc:
+            return self._refuse(vendor, exc.status, exc.reason, exc.detail)
 
     async def _signal(self, vendor: str, events: list[TicketEvent]) -> None:
         if not events:

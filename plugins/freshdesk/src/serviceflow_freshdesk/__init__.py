@@ -1,44 +1,31 @@
 """serviceflow's Freshdesk plugin.
 
-Registered in the ``serviceflow`` entry-point group. The hooks for webhooks (verify, parse),
-actions, reading tickets and the roster, and the spam folder as quarantine live in :mod:`.hooks`
-and are imported here, because pluggy registers the hook implementations found on this module.
+Registered in the ``serviceflow`` entry-point group. It registers one adapter
+(:class:`~.adapter.FreshdeskAdapter`, vendor ``freshdesk``); the adapter's modules are
+:mod:`.webhooks`, :mod:`.webhook_auth`, :mod:`.triggered` and :mod:`.own_writes` (webhooks in),
+:mod:`.actions` (actions out), :mod:`.client` and :mod:`.rest` (the REST API), :mod:`.convert`,
+:mod:`.codes`, :mod:`.models` and :mod:`.text` (Freshdesk's words to serviceflow's),
+:mod:`.quarantine` (the spam folder) and :mod:`.demo` (``serviceflow dev --helpdesk freshdesk``).
+The fake Freshdesk is test support, in its own sub-package :mod:`serviceflow_freshdesk.fake`.
 """
 
 from collections.abc import Callable
 
 from serviceflow.plugins import hookimpl
 
-from .hooks import (
-    serviceflow_apply_action,
-    serviceflow_dismiss_quarantined,
-    serviceflow_fetch_ticket,
-    serviceflow_list_open_tickets,
-    serviceflow_list_quarantined,
-    serviceflow_load_roster,
-    serviceflow_parse_webhook,
-    serviceflow_recover_quarantined,
-    serviceflow_verify_webhook,
-)
+from .adapter import ADAPTER, FreshdeskAdapter
 from .webhooks import RULE_EVENTS, TRIGGER_BODY_TEMPLATE, trigger_body
 
 __all__ = [
+    "ADAPTER",
     "RULE_EVENTS",
     "TRIGGER_BODY_TEMPLATE",
-    "serviceflow_apply_action",
-    "serviceflow_dismiss_quarantined",
-    "serviceflow_fetch_ticket",
-    "serviceflow_list_open_tickets",
-    "serviceflow_list_quarantined",
-    "serviceflow_load_roster",
-    "serviceflow_parse_webhook",
-    "serviceflow_recover_quarantined",
-    "serviceflow_register_vendors",
-    "serviceflow_verify_webhook",
+    "FreshdeskAdapter",
+    "serviceflow_register_adapters",
     "trigger_body",
 ]
 
 
 @hookimpl
-def serviceflow_register_vendors(register: Callable[..., None]) -> None:
-    register("freshdesk", description="Freshdesk")
+def serviceflow_register_adapters(register: Callable[..., None]) -> None:
+    register(ADAPTER)

@@ -8,7 +8,12 @@ between our read and our write, which Freshdesk gives no way to close.
 
 Notes and replies are the one thing a retry would duplicate, so they end with the action key in
 a marker (``[sf:<key>]``) and are written only after reading the ticket's conversations and not
-finding it (read before write).
+finding it (read before write); a 5xx after the POST may come after the note was written, so
+the conversations are read again before the error is passed on.
+
+Every field change also stamps what it changed in the custom field
+``SERVICEFLOW_FRESHDESK_CHANGE_FIELD`` when it is set, so its webhook is recognised as
+serviceflow's (:mod:`.own_writes`).
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from serviceflow.model import (
     TicketStatus,
 )
 
-from . import codes
+from . import codes, own_writes
 from .client import FreshdeskClient
-from .errors import FreshdeskError, UnsupportedAction
+from .errors import FreshdeskError, ServerError, TransportFailed, UnsupportedAction
 from .models import Ticket
 from .text import to_html
 
@@ -62,7 +67,12 @@ def numeric_id(value: str, what: str) -> int:
 
 
 async def apply(
-    client: FreshdeskClient, ticket_id: str, action: Action, *, on_hold_status: int | None = None
+    client: FreshdeskClient,
+    ticket_id: str,
+    action: Action,
+    *,
+    on_hold_status: int | None = None,
+    change_field: str | None = None,
 ) -> str:
     """Carry out one action; returns ``"done"`` or ``"skipped: ..."``.
 
@@ -73,7 +83,7 @@ async def apply(
     """
     tid = numeric_id(ticket_id, "ticket")
     if isinstance(action, AssignOwner):
-        return await _assign(client, tid, action)
+        return await _assign(client, tid, action, change_field)
     if isinstance(action, AddInternalNote):
         return await _write_once(client, tid, action.key, action.body, kind="note")
     if isinstance(action, AddPublicReply):
@@ -83,9 +93,11 @@ async def apply(
     if isinstance(action, AddTags | RemoveTags):
         return await _tags(client, tid, action)
     if isinstance(action, SetStatus):
-        return await _update(client, tid, {"status": status_code(action.status, on_hold_status)})
+        return await _update(
+            client, tid, {"status": status_code(action.status, on_hold_status)}, change_field
+        )
     if isinstance(action, SetPriority):
-        return await _update(client, tid, {"priority": codes.PRIORITY_OUT[action.priority]})
+        return await _update(client, tid, {"priority": codes.PRIORITY_OUT[action.priority]}, change_field)
     if isinstance(action, MergeTickets):
         return await _merge(client, tid, action)
     if isinstance(action, LinkCase):
@@ -116,7 +128,7 @@ def notify_body(action: Notify) -> str:
     return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
 
 
-async def _assign(client: FreshdeskClient, tid: int, action: AssignOwner) -> str:
+async def _assign(client: FreshdeskClient, tid: int, action: AssignOwner, change_field: str | None) -> str:
     wanted: dict[str, Any] = {}
     if action.agent is not None:
         wanted["responder_id"] = numeric_id(action.agent, "agent")
@@ -124,16 +136,19 @@ async def _assign(client: FreshdeskClient, tid: int, action: AssignOwner) -> str
         wanted["group_id"] = numeric_id(action.group, "group")
     if not wanted:
         return "skipped: nothing to assign"
-    return await _update(client, tid, wanted)
+    return await _update(client, tid, wanted, change_field)
 
 
-async def _update(client: FreshdeskClient, tid: int, wanted: dict[str, Any]) -> str:
-    """Read, then send only the fields that still differ (a retry is a no-op)."""
+async def _update(
+    client: FreshdeskClient, tid: int, wanted: dict[str, Any], change_field: str | None = None
+) -> str:
+    """Read, then send only the fields that still differ (a retry is a no-op), stamped as
+    serviceflow's own change."""
     ticket = await client.get_ticket(tid)
     diff = {k: v for k, v in wanted.items() if getattr(ticket, k) != v}
     if not diff:
         return "skipped: already so"
-    await client.update_ticket(tid, diff)
+    await client.update_ticket(tid, own_writes.stamped(diff, change_field))
     return "done"
 
 
@@ -158,10 +173,18 @@ async def _write_once(client: FreshdeskClient, tid: int, key: str, body: str, *,
     if await has_marker(client, tid, tag):
         return "skipped: already done"
     html = to_html(f"{body.rstrip()}\n\n{tag}")
-    if kind == "reply":
-        await client.add_reply(tid, html)
-    else:
-        await client.add_note(tid, html, private=True)
+    try:
+        if kind == "reply":
+            await client.add_reply(tid, html)
+        else:
+            await client.add_note(tid, html, private=True)
+    except (ServerError, TransportFailed) as exc:
+        if isinstance(exc, TransportFailed) and exc.retry_safe:
+            raise  # it never left: nothing can have been written
+        if await has_marker(client, tid, tag):
+            log.info("freshdesk: ticket %s: the %s %s was written before the error (%s)", tid, kind, key, exc)
+            return "done"
+        raise
     return "done"
 
 

@@ -4,13 +4,16 @@ What it promises its callers (the plugin's hooks, Temporal activities):
 
 - **Authentication** is the API key as the Basic-auth username with ``X`` as the password
   (CONTRACTS.md §2.1).
-- **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Freshdesk sent, up to a
-  bound (``max_retry_after``); a longer wait is raised as :class:`RateLimited` with
-  ``retry_after`` instead of holding a worker (§2.4).
-- **Server errors are retried** with bounded, jittered exponential backoff; so are connection
-  failures where the request cannot have reached Freshdesk. Every sleep goes through an
-  injectable ``sleep``, so tests never wait in real time. The policy is serviceflow's
-  (:class:`serviceflow.plugins.http.RetryPolicy`), shared by every helpdesk plugin.
+- **Rate limits are honoured, before and after a 429.** Requests are paced by Freshdesk's
+  ``X-RateLimit-*`` headers once the minute's budget runs low (:mod:`.rest`); a 429 waits exactly
+  the ``Retry-After`` Freshdesk sent, up to a bound (``max_retry_after``); a longer wait is raised
+  as :class:`RateLimited` with ``retry_after`` instead of holding a worker (§2.4).
+- **Server errors are retried** with bounded, jittered exponential backoff, but only for calls
+  that may be repeated: a 5xx on a note or reply (a POST) may come after it was written, so it is
+  raised and the caller looks for its marker first. Connection failures where the request
+  cannot have reached Freshdesk are always retried. Every sleep goes through an injectable
+  ``sleep``, so tests never wait in real time. The transport is serviceflow's
+  (:class:`serviceflow.plugins.http.RestTransport`), shared by every helpdesk plugin.
 - **Lists are followed to the end**: ``page``/``per_page`` (at most 100), next page while the
   ``Link`` header has ``rel="next"`` (§2.3). The next request is built here from the page number
   in that link, on the same path, so the API key never follows a URL the response chose.
@@ -25,7 +28,6 @@ verify), so this client has no conditional update; callers read right before the
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -35,22 +37,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from serviceflow.plugins.http import RetryPolicy, Sleep, is_retry_safe, parse_retry_after
+from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
 from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
-from .errors import (
-    AuthenticationFailed,
-    FieldError,
-    FreshdeskError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    TicketGone,
-    TransportFailed,
-    UnexpectedResponse,
-    ValidationFailed,
-)
+from . import rest
+from .errors import UnexpectedResponse
 from .models import Agent, Conversation, Group, Ticket
+from .rest import basic_auth as basic_auth  # re-exported
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +51,6 @@ Params = Sequence[tuple[str, str]]
 
 #: Freshdesk stops list endpoints at page 300 (CONTRACTS.md §2.3); so do we.
 MAX_PAGES = 300
-
-
-def basic_auth(api_key: str) -> str:
-    """The ``Authorization`` header for an API key: ``Basic base64("{key}:X")``."""
-    return "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode("ascii")
 
 
 class FreshdeskClient:
@@ -81,6 +69,7 @@ class FreshdeskClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
         page_size: int = 100,
+        pace_reserve: int = 5,
         timeout: float = 10.0,
         sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -98,6 +87,7 @@ class FreshdeskClient:
             backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
             backoff_max: Cap of one backoff.
             page_size: ``per_page`` for lists (Freshdesk allows at most 100).
+            pace_reserve: Below this many requests left in the minute, requests are spaced out.
             timeout: Per-request timeout in seconds.
             sleep: Awaitable sleep used for every wait; inject a recorder in tests.
             transport: Optional httpx transport.
@@ -105,23 +95,23 @@ class FreshdeskClient:
             user_agent: ``User-Agent`` header.
         """
         root = base_url.rstrip("/").removesuffix("/api/v2")
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            headers={
-                "Accept": "application/json",
-                "User-Agent": user_agent,
-                "Authorization": basic_auth(api_key),
-            },
+        self._rest = RestTransport(
+            root,
+            errors=rest.FreshdeskErrors(),
+            label="Freshdesk",
+            headers=rest.headers(api_key, user_agent),
+            rate_limits=rest.RATE_LIMITS,
+            pace_reserve=pace_reserve,
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                max_retry_after=max_retry_after,
+                backoff_initial=backoff_initial,
+                backoff_max=backoff_max,
+                sleep=sleep,
+            ),
             timeout=timeout,
             transport=transport,
             verify=verify,
-        )
-        self._retry = RetryPolicy(
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            sleep=sleep,
         )
         self._page_size = max(1, min(page_size, 100))
 
@@ -138,7 +128,7 @@ class FreshdeskClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._rest.aclose()
 
     # ------------------------------------------------------------------ tickets
 
@@ -174,6 +164,30 @@ class FreshdeskClient:
         params.extend((k, v) for k, v in optional.items() if v)
         async for item in self._pages("/api/v2/tickets", params):
             yield Ticket.model_validate(item)
+
+    async def tickets_page(
+        self, *, updated_since: str, page: int = 1, include: Sequence[str] = ()
+    ) -> tuple[list[Ticket], int | None]:
+        """One page of ``GET /api/v2/tickets?updated_since=...&order_by=updated_at&order_type=asc``
+        and the number of the next page (None on the last: no ``Link: rel="next"``; CONTRACTS.md
+        §2.3). Spam and deleted tickets are not listed without their filter."""
+        params = [
+            ("updated_since", updated_since),
+            ("order_by", "updated_at"),
+            ("order_type", "asc"),
+            ("page", str(page)),
+            ("per_page", str(self._page_size)),
+        ]
+        if include:
+            params.append(("include", ",".join(include)))
+        response = await self._request("GET", "/api/v2/tickets", params=params)
+        items = _body(response)
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise UnexpectedResponse("Freshdesk GET /api/v2/tickets: the body is not a JSON array of objects")
+        following = next_page(response.headers.get("link"))
+        return [
+            Ticket.model_validate(i) for i in items
+        ], following if following and following > page else None
 
     async def create_ticket(self, fields: Mapping[str, Any]) -> Ticket:
         """Create a ticket (demos and tests; serviceflow itself never creates tickets)."""
@@ -236,6 +250,18 @@ class FreshdeskClient:
         return Conversation.model_validate(data)
 
     # ------------------------------------------------------------------ people
+
+    async def me(self) -> Agent:
+        """``GET /api/v2/agents/me``: the agent the API key acts as.
+
+        SECONDARY: "Get the currently authenticated agent" at this fixed path is documented in
+        copies of Freshdesk's API reference (withone.ai's Freshdesk knowledge page
+        "Get the Currently Authenticated Agent", with the same answer as View an Agent) and used
+        by client libraries (mpclarkson/freshdesk-php-sdk ``Agent::current()`` -> ``/agents/me``);
+        the official page itself is not in the stored material.
+        """
+        data = await self._json("GET", "/api/v2/agents/me")
+        return Agent.model_validate(_object(data, "agent"))
 
     async def list_agents(self) -> AsyncIterator[Agent]:
         """``GET /api/v2/agents``: a plain array, every page."""
@@ -307,31 +333,8 @@ class FreshdeskClient:
         json: Any = None,
         ticket_id: int | None = None,
     ) -> httpx.Response:
-        """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
-        return await self._retry.run(
-            lambda: self._send(method, path, params=params, json=json, ticket_id=ticket_id),
-            log=log,
-            label="freshdesk",
-        )
-
-    async def _send(
-        self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
-    ) -> httpx.Response:
-        try:
-            query: list[tuple[str, str | int | float | bool | None]] | None = (
-                list(params) if params is not None else None
-            )
-            response = await self._http.request(method, path, params=query, json=json)
-        except httpx.TransportError as exc:
-            raise TransportFailed(
-                f"Freshdesk {method} {path}: {type(exc).__name__}: {exc}",
-                method=method,
-                url=path,
-                retry_safe=is_retry_safe(exc, method),
-            ) from exc
-        if response.is_success:
-            return response
-        raise error_for(response, ticket_id)
+        """One API call through the transport (retries, ``Retry-After``, pacing)."""
+        return await self._rest.request(method, path, params=params, json=json, context=ticket_id)
 
 
 def next_page(link: str | None) -> int | None:
@@ -370,59 +373,3 @@ def _object(data: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if "id" not in data:
         raise UnexpectedResponse(f"Freshdesk answered a {what} without an id")
     return data
-
-
-def vendor_error(response: httpx.Response) -> tuple[str | None, str | None, tuple[FieldError, ...]]:
-    """Freshdesk's ``code``, ``description``/``message`` and field ``errors`` of an error body."""
-    try:
-        data = response.json()
-    except ValueError:
-        return None, response.text.strip()[:500] or None, ()
-    if not isinstance(data, dict):
-        return None, str(data)[:500], ()
-    errors = tuple(
-        FieldError(
-            field=str(item.get("field") or "-"),
-            message=str(item.get("message") or ""),
-            code=None if item.get("code") is None else str(item.get("code")),
-        )
-        for item in data.get("errors") or ()
-        if isinstance(item, dict)
-    )
-    text = data.get("description") or data.get("message")
-    code = data.get("code")
-    return (None if code is None else str(code)), (None if text is None else str(text)), errors
-
-
-def error_for(response: httpx.Response, ticket_id: int | None) -> FreshdeskError:
-    """The typed error for a non-2xx answer."""
-    status = response.status_code
-    method = response.request.method
-    code, description, errors = vendor_error(response)
-    message = f"Freshdesk {method} {response.request.url.path} -> {status}"
-    if description or code:
-        message += f" {description or code}"
-    if errors:
-        message += ": " + "; ".join(map(str, errors))
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "code": code,
-        "description": description,
-        "errors": errors,
-        "method": method,
-        "url": str(response.request.url),
-    }
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if status == 400:
-        return ValidationFailed(message, **kwargs)
-    if status in (401, 403):
-        return AuthenticationFailed(message, **kwargs)
-    if status == 404:
-        if ticket_id is not None:
-            return TicketGone(message, ticket_id=ticket_id, **kwargs)
-        return NotFound(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, retry_after=retry_after, **kwargs)
-    if status >= 500:
-        return ServerError(message, retry_after=retry_after, **kwargs)
-    return UnexpectedResponse(message, **kwargs)

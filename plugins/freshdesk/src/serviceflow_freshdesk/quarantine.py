@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
+from typing import TYPE_CHECKING
 
 from serviceflow.model import QuarantinedMessage
 from serviceflow.model import Ticket as CoreTicket
@@ -25,7 +26,29 @@ from .errors import QuarantinedMessageGone, TicketGone
 from .models import Ticket
 from .settings import FreshdeskSettings
 
+if TYPE_CHECKING:
+    from .adapter import FreshdeskAdapter
+
 SPAM_FILTER = "spam"
+
+
+class SpamFolder:
+    """The :class:`~serviceflow.adapters.QuarantineQueue` of one :class:`~.adapter.FreshdeskAdapter`."""
+
+    def __init__(self, adapter: FreshdeskAdapter) -> None:
+        self._adapter = adapter
+
+    async def list_messages(self, account: str) -> AsyncIterator[QuarantinedMessage]:
+        settings = self._adapter.checked(account)
+        async for message in list_spam(self._adapter.client(settings), account=settings.account):
+            yield message
+
+    async def recover(self, account: str, message_id: str) -> CoreTicket:
+        settings = self._adapter.checked(account)
+        return await recover(self._adapter.client(settings), message_id, settings=settings)
+
+    async def dismiss(self, account: str, message_id: str) -> str:
+        return await dismiss(self._adapter.client(self._adapter.checked(account)), message_id)
 
 
 async def list_spam(client: FreshdeskClient, *, account: str) -> AsyncIterator[QuarantinedMessage]:

@@ -37,6 +37,9 @@ class FreshdeskSettings(BaseSettings):
             ``{"6": "pending", "Waiting on Third Party": "on_hold"}``; overrides the name rules.
         on_hold_status: The custom status id serviceflow's ``on_hold`` is written as. Freshdesk
             has no on-hold status of its own; without this setting ``set_status on_hold`` is refused.
+        change_field: The API name of the custom text field serviceflow stamps its own field
+            changes in (``cf_serviceflow_change`` in the README), so their webhooks are known as
+            serviceflow's; unset, they read as an agent's (see :mod:`.own_writes`).
     """
 
     model_config = SettingsConfigDict(
@@ -50,6 +53,7 @@ class FreshdeskSettings(BaseSettings):
     webhook_header: str = Field(default=DEFAULT_WEBHOOK_HEADER, min_length=1)
     custom_statuses: dict[str, TicketStatus] = Field(default_factory=dict)
     on_hold_status: int | None = Field(default=None, ge=6)
+    change_field: str | None = Field(default=None, pattern=r"^cf_[a-z0-9_]{1,60}$")
 
     @property
     def url(self) -> str:

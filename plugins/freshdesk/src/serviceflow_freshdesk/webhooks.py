@@ -10,6 +10,10 @@ not known from any stored source (UNVERIFIED), while a literal typed into the ru
 Bodies of Zulip's template (``{"freshdesk_webhook": {...}}`` without ``serviceflow_event``) and of
 the "Simple" content mode parse too: the same field names, fewer of them.
 
+**Our own writes** come back too (the rules fire for changes by anyone): an event whose author
+is the integration's agent (its :class:`~serviceflow.adapters.Identity`) has the role
+``serviceflow``; how the author is known is :mod:`.own_writes`'.
+
 **Event ids.** Freshdesk sends no delivery or event id, and retries a failed call after 5, 30 and
 60 minutes. The id is therefore ``freshdesk:{ticket id}:{digest}``, the digest a SHA-256 over the
 body's fields (names sorted, whitespace in values collapsed): a redelivery of the same rendered
@@ -29,10 +33,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from serviceflow.adapters.records import Identity
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
-from . import codes, convert, text, triggered
+from . import codes, convert, own_writes, text, triggered
 from .settings import FreshdeskSettings
 from .webhook_auth import AuthReason, check
 
@@ -68,8 +73,9 @@ TRIGGER_BODY_TEMPLATE = """{"freshdesk_webhook": {
   "agent_email": "{{ticket.agent.email}}",
   "group_id": "{{ticket.group.id}}",
   "group_name": "{{ticket.group.name}}",
-  "latest_public_comment": "{{ticket.latest_public_comment}}",
-  "latest_private_comment": "{{ticket.latest_private_comment}}"
+  "latest_public_comment": "{{ticket.latest_public_comment_text}}",
+  "latest_private_comment": "{{ticket.latest_private_comment_text}}",
+  "serviceflow_change": "{{ticket.cf_serviceflow_change}}"
 }}"""
 
 _UNRENDERED = re.compile(r"\{\{.*?\}\}")
@@ -84,15 +90,23 @@ _MAX_FUTURE = timedelta(minutes=5)
 Clock = Callable[[], datetime]
 
 
-def trigger_body(event: str) -> str:
-    """The body to paste into the rule for ``event`` (one of :data:`RULE_EVENTS`).
+#: The custom field the README asks for, whose placeholder :data:`TRIGGER_BODY_TEMPLATE` carries.
+DEFAULT_CHANGE_FIELD = "cf_serviceflow_change"
+
+
+def trigger_body(event: str, *, change_field: str = DEFAULT_CHANGE_FIELD) -> str:
+    """The body to paste into the rule for ``event`` (one of :data:`RULE_EVENTS`), carrying the
+    custom field ``change_field`` serviceflow stamps its own changes in (see :mod:`.own_writes`).
 
     Raises:
-        ValueError: not a rule event.
+        ValueError: not a rule event, or not a custom field's API name.
     """
     if event not in RULE_EVENTS:
         raise ValueError(f"unknown rule event {event!r}; use one of {', '.join(RULE_EVENTS)}")
-    return TRIGGER_BODY_TEMPLATE.replace("__SERVICEFLOW_EVENT__", event)
+    if not own_writes.FIELD_NAME.match(change_field):
+        raise ValueError(f"{change_field!r} is not a custom field's API name (cf_...)")
+    body = TRIGGER_BODY_TEMPLATE.replace("__SERVICEFLOW_EVENT__", event)
+    return body.replace(f"{{{{ticket.{DEFAULT_CHANGE_FIELD}}}}}", f"{{{{ticket.{change_field}}}}}")
 
 
 def verify_delivery(settings: FreshdeskSettings, method: str, headers: Mapping[str, str]) -> WebhookVerdict:
@@ -108,6 +122,7 @@ def parse_delivery(
     body: bytes,
     *,
     account: str,
+    identity: Identity | None,
     headers: Mapping[str, str] | None = None,
     overrides: Mapping[str, TicketStatus] | None = None,
     clock: Clock | None = None,
@@ -117,6 +132,8 @@ def parse_delivery(
     Args:
         body: The raw body.
         account: The account name for the tickets.
+        identity: The integration's agent; its notes, replies and stamped changes are
+            serviceflow's. Given explicitly; None (tests of payload shapes only) recognises nobody.
         headers: The request headers, lower-case names (for ``Date``).
         overrides: ``SERVICEFLOW_FRESHDESK_CUSTOM_STATUSES``.
         clock: "Now", for deliveries without a ``Date`` header.
@@ -135,7 +152,9 @@ def parse_delivery(
         raise WebhookRejected("unknown_shape", f"neither a {WRAPPER!r} object nor a body with a ticket_id")
     values = {str(k): _value(v) for k, v in fields.items()}
     now = (clock or _utc_now)()
-    return _events(values, account=account, time=_sent_at(headers or {}, now), overrides=overrides)
+    return _events(
+        values, account=account, time=_sent_at(headers or {}, now), overrides=overrides, identity=identity
+    )
 
 
 def event_id(values: Mapping[str, str]) -> str:
@@ -149,7 +168,12 @@ def event_id(values: Mapping[str, str]) -> str:
 
 
 def _events(
-    values: Mapping[str, str], *, account: str, time: datetime, overrides: Mapping[str, TicketStatus] | None
+    values: Mapping[str, str],
+    *,
+    account: str,
+    time: datetime,
+    overrides: Mapping[str, TicketStatus] | None,
+    identity: Identity | None,
 ) -> list[TicketEvent]:
     ticket_id = values.get("ticket_id", "")
     if not _DIGITS.match(ticket_id):
@@ -162,15 +186,16 @@ def _events(
     )
     agent = Actor(role=ActorRole.AGENT)
     common: dict[str, Any] = {"id": event_id(values), "time": time, "ticket": ticket}
-    public = values.get("latest_public_comment", "")
-    private = values.get("latest_private_comment", "")
+    public_author, public = _comment(values.get("latest_public_comment", ""))
+    private_author, private = _comment(values.get("latest_private_comment", ""))
 
     if rule == "customer_reply":
         return [
             TicketEvent(kind=EventKind.CUSTOMER_MESSAGE, actor=requester, body=public, public=True, **common)
         ]
     if rule == "agent_reply":
-        return [TicketEvent(kind=EventKind.AGENT_REPLY, actor=agent, body=public, public=True, **common)]
+        author = _author(public_author, identity)
+        return [TicketEvent(kind=EventKind.AGENT_REPLY, actor=author, body=public, public=True, **common)]
     created = fired is not None and fired.key == "ticket_action" and fired.value == "created"
     if created or (fired is None and rule == "ticket_created"):
         outbound = codes.source_code(values.get("ticket_source")) in codes.OUTBOUND_SOURCES
@@ -178,6 +203,10 @@ def _events(
         return [
             TicketEvent(kind=EventKind.CREATED, actor=agent if outbound else requester, body=body, **common)
         ]
+    if fired is not None and fired.key not in ("note_type", "ticket_action"):
+        changer = _changer(fired, values.get("serviceflow_change"), identity)
+    else:
+        changer = agent
     if fired is None:
         return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=agent, **common)]
     if fired.key == "ticket_action":
@@ -188,23 +217,53 @@ def _events(
         is_private = (fired.value or "").lower() != "public"
         # A public note is visible to the customer in the portal but is no reply (Freshdesk does
         # not email it, nor count it as a response): an internal note that says it is public.
-        note = private if is_private else public
+        note, author = (private, private_author) if is_private else (public, public_author)
         return [
-            TicketEvent(kind=EventKind.INTERNAL_NOTE, actor=agent, body=note, public=not is_private, **common)
+            TicketEvent(
+                kind=EventKind.INTERNAL_NOTE,
+                actor=_author(author, identity),
+                body=note,
+                public=not is_private,
+                **common,
+            )
         ]
     if fired.key == "status" and fired.is_change:
         before = codes.status(fired.old, overrides=overrides).value if fired.old is not None else None
-        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=agent, changes={"status": before}, **common)]
+        return [
+            TicketEvent(kind=EventKind.STATUS_CHANGED, actor=changer, changes={"status": before}, **common)
+        ]
     if fired.key == "priority" and fired.is_change:
         before = codes.priority(fired.old).value if fired.old is not None else None
         return [
-            TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=agent, changes={"priority": before}, **common)
+            TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=changer, changes={"priority": before}, **common)
         ]
     if fired.key in _ASSIGNEE_KEYS | _GROUP_KEYS and fired.is_change:
         name = "assignee" if fired.key in _ASSIGNEE_KEYS else "group"
-        return [TicketEvent(kind=EventKind.ASSIGNED, actor=agent, changes={name: fired.old}, **common)]
+        return [TicketEvent(kind=EventKind.ASSIGNED, actor=changer, changes={name: fired.old}, **common)]
     changes = {fired.key: fired.old} if fired.is_change else {}
-    return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=agent, changes=changes, **common)]
+    return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=changer, changes=changes, **common)]
+
+
+def _comment(rendered: str) -> tuple[str | None, str]:
+    """A comment placeholder's author and plain text (Freshdesk renders "<author> : <body>")."""
+    author, body = own_writes.split_comment(rendered)
+    return author, text.plain(body) if "<" in body else body
+
+
+def _author(name: str | None, identity: Identity | None) -> Actor:
+    """The agent who wrote a note or reply: serviceflow itself when it is the integration's agent."""
+    if identity is not None and name is not None and identity.is_actor(name=name):
+        return Actor(id=identity.id, role=ActorRole.SERVICEFLOW, name=identity.name)
+    if name is not None and name.casefold() == "system":  # a comment without a user (the source's word)
+        return Actor(role=ActorRole.SYSTEM, name=name)
+    return Actor(role=ActorRole.AGENT, name=name)
+
+
+def _changer(fired: triggered.TriggeredEvent, change_stamp: str | None, identity: Identity | None) -> Actor:
+    """Who made a field change: serviceflow when it is the change serviceflow stamped."""
+    if identity is not None and own_writes.is_own_change(fired, change_stamp):
+        return Actor(id=identity.id, role=ActorRole.SERVICEFLOW, name=identity.name)
+    return Actor(role=ActorRole.AGENT)
 
 
 def _ticket(

@@ -1,42 +1,24 @@
 """serviceflow's Zendesk plugin.
 
-Registered in the ``serviceflow`` entry-point group. The hooks for webhooks (verify, parse),
-actions, reading tickets, the roster and the suspended tickets queue live in :mod:`.hooks` and
-are imported here, because pluggy registers the hook implementations found on this module.
+Registered in the ``serviceflow`` entry-point group. It registers one adapter
+(:class:`~.adapter.ZendeskAdapter`, vendor ``zendesk``); the adapter's modules are
+:mod:`.webhooks` and :mod:`.signature` (webhooks in), :mod:`.actions` (actions out),
+:mod:`.client`, :mod:`.rest` and :mod:`.auth` (the REST API), :mod:`.convert` and :mod:`.models`
+(Zendesk's words to serviceflow's), :mod:`.quarantine` (the suspended tickets queue) and
+:mod:`.demo` (``serviceflow dev --helpdesk zendesk``). The fake Zendesk is test support, in its
+own sub-package :mod:`serviceflow_zendesk.fake`.
 """
 
 from collections.abc import Callable
 
 from serviceflow.plugins import hookimpl
 
-from .hooks import (
-    serviceflow_apply_action,
-    serviceflow_dismiss_quarantined,
-    serviceflow_fetch_ticket,
-    serviceflow_list_open_tickets,
-    serviceflow_list_quarantined,
-    serviceflow_load_roster,
-    serviceflow_parse_webhook,
-    serviceflow_recover_quarantined,
-    serviceflow_verify_webhook,
-)
+from .adapter import ADAPTER, ZendeskAdapter
 from .webhooks import TRIGGER_BODY_TEMPLATE
 
-__all__ = [
-    "TRIGGER_BODY_TEMPLATE",
-    "serviceflow_apply_action",
-    "serviceflow_dismiss_quarantined",
-    "serviceflow_fetch_ticket",
-    "serviceflow_list_open_tickets",
-    "serviceflow_list_quarantined",
-    "serviceflow_load_roster",
-    "serviceflow_parse_webhook",
-    "serviceflow_recover_quarantined",
-    "serviceflow_register_vendors",
-    "serviceflow_verify_webhook",
-]
+__all__ = ["ADAPTER", "TRIGGER_BODY_TEMPLATE", "ZendeskAdapter", "serviceflow_register_adapters"]
 
 
 @hookimpl
-def serviceflow_register_vendors(register: Callable[..., None]) -> None:
-    register("zendesk", description="Zendesk")
+def serviceflow_register_adapters(register: Callable[..., None]) -> None:
+    register(ADAPTER)

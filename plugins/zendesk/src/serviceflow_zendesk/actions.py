@@ -27,7 +27,7 @@ from serviceflow.model import (
 )
 
 from .client import ZendeskClient
-from .errors import ZendeskError
+from .errors import ServerError, TransportFailed, ZendeskError
 from .models import Ticket
 
 log = logging.getLogger(__name__)
@@ -81,16 +81,8 @@ async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
         return await _comment(client, tid, action.key, action.body, public=True)
     if isinstance(action, Notify):
         return await _comment(client, tid, action.key, notify_body(action), public=False)
-    if isinstance(action, AddTags):
-        if not action.tags:
-            return "skipped: no tags"
-        await client.add_tags(tid, list(action.tags))
-        return "done"
-    if isinstance(action, RemoveTags):
-        if not action.tags:
-            return "skipped: no tags"
-        await client.remove_tags(tid, list(action.tags))
-        return "done"
+    if isinstance(action, AddTags | RemoveTags):
+        return await _tags(client, tid, action)
     if isinstance(action, SetStatus):
         return await _set(client, tid, "status", _STATUS_OUT[action.status.value])
     if isinstance(action, SetPriority):
@@ -106,6 +98,24 @@ def notify_body(action: Notify) -> str:
     level = f" (escalation level {action.escalation_level})" if action.escalation_level is not None else ""
     to = ", ".join(action.recipients) or "(no recipients)"
     return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
+
+
+async def _tags(client: ZendeskClient, tid: int, action: AddTags | RemoveTags) -> str:
+    """Through the Tags endpoints, which add or remove without replacing other tags; read first,
+    so a retry whose tags are already so writes nothing (Zendesk lower-cases tags)."""
+    if not action.tags:
+        return "skipped: no tags"
+    current = set((await client.get_ticket(tid)).tags)
+    wanted = [t.lower() for t in action.tags]
+    if isinstance(action, AddTags):
+        if set(wanted) <= current:
+            return "skipped: already so"
+        await client.add_tags(tid, list(action.tags))
+    else:
+        if not set(wanted) & current:
+            return "skipped: already so"
+        await client.remove_tags(tid, list(action.tags))
+    return "done"
 
 
 async def _assign(client: ZendeskClient, tid: int, action: AssignOwner) -> str:
@@ -139,10 +149,21 @@ async def _update(client: ZendeskClient, tid: int, wanted: dict[str, Any]) -> st
 
 
 async def _comment(client: ZendeskClient, tid: int, key: str, body: str, *, public: bool) -> str:
+    """Read, then write once. A 5xx (or a lost answer) after the write may come after Zendesk
+    applied it (CONTRACTS.md §8), so the comments are read again before the error is passed on
+    for a retry: a comment that is there is done, never written twice."""
     tag = marker(key)
     if await _has_marker(client, tid, tag):
         return "skipped: already done"
-    await client.add_comment(tid, f"{body.rstrip()}\n\n{tag}", public=public)
+    try:
+        await client.add_comment(tid, f"{body.rstrip()}\n\n{tag}", public=public)
+    except (ServerError, TransportFailed) as exc:
+        if isinstance(exc, TransportFailed) and exc.retry_safe:
+            raise  # it never left: nothing can have been written
+        if await _has_marker(client, tid, tag):
+            log.info("zendesk: ticket %s: the comment %s was written before the error (%s)", tid, key, exc)
+            return "done"
+        raise
     return "done"
 
 

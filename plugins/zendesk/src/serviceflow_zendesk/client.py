@@ -2,13 +2,17 @@
 
 What it promises its callers (the plugin's hooks, Temporal activities):
 
-- **Rate limits are honoured.** A 429 waits exactly the ``Retry-After`` Zendesk sent, up to a bound
-  (``max_retry_after``); a longer wait is not slept through but raised as :class:`RateLimited`
-  with ``retry_after``, so a durable caller can come back later instead of holding a worker.
-- **Server errors are retried** with bounded, jittered exponential backoff; so are connection
-  failures where the request cannot have reached Zendesk. Every sleep goes through an injectable
-  ``sleep``, so tests never wait in real time. The policy is serviceflow's
-  (:class:`serviceflow.plugins.http.RetryPolicy`), shared by every helpdesk plugin.
+- **Rate limits are honoured, before and after a 429.** Requests are paced by Zendesk's
+  rate-limit headers once the minute's budget runs low (:mod:`.rest`); a 429 waits exactly the
+  ``Retry-After`` Zendesk sent, up to a bound (``max_retry_after``); a longer wait is not slept
+  through but raised as :class:`RateLimited` with ``retry_after``, so a durable caller can come
+  back later instead of holding a worker.
+- **Server errors are retried** with bounded, jittered exponential backoff, but only for calls
+  that may be repeated: a 5xx on a comment may come after the comment was written, so it is
+  raised (the caller re-reads for its marker first). Connection failures where the request
+  cannot have reached Zendesk are always retried. Every sleep goes through an injectable
+  ``sleep``, so tests never wait in real time. The transport is serviceflow's
+  (:class:`serviceflow.plugins.http.RestTransport`), shared by every helpdesk plugin.
 - **Edits never overwrite someone else's.** :meth:`ZendeskClient.update_ticket` sends
   ``safe_update`` with the ``updated_at`` it read; on 409 it re-reads and re-applies the change to
   the fresh ticket (a function of the ticket, or a dict), a bounded number of times.
@@ -36,26 +40,23 @@ from typing import Any, Literal
 
 import httpx
 
-from serviceflow.plugins.http import RetryPolicy, Sleep, is_retry_safe, parse_retry_after, request_url
+from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
 from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
+from serviceflow.plugins.http import parse_retry_after as parse_retry_after  # re-exported
 
+from . import rest
 from .auth import Credentials
 from .errors import (
     AuthenticationFailed,
-    BadRequest,
     NotFound,
-    RateLimited,
     RecoveryFailed,
-    ServerError,
     SuspendedTicketGone,
-    TicketGone,
-    TransportFailed,
     UnexpectedResponse,
     UpdateConflict,
     ValidationFailed,
     ZendeskError,
 )
-from .models import Comment, Group, GroupMembership, JobStatus, SuspendedTicket, Ticket, User
+from .models import Comment, Group, GroupMembership, IncrementalPage, JobStatus, SuspendedTicket, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ZendeskClient:
         backoff_max: float = 8.0,
         max_conflict_retries: int = 3,
         page_size: int = 100,
+        pace_reserve: int = 5,
         timeout: float = 10.0,
         sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -103,6 +105,7 @@ class ZendeskClient:
             backoff_max: Cap of one backoff.
             max_conflict_retries: Re-reads after a 409 before :class:`UpdateConflict` is raised.
             page_size: ``page[size]`` for cursor pagination (Zendesk allows at most 100).
+            pace_reserve: Below this many requests left in the minute, requests are spaced out.
             timeout: Per-request timeout in seconds.
             sleep: Awaitable sleep used for every backoff; inject a recorder in tests.
             transport: Optional httpx transport (proxies, custom TLS).
@@ -111,19 +114,23 @@ class ZendeskClient:
             user_agent: ``User-Agent`` header.
         """
         root = base_url.rstrip("/").removesuffix("/api/v2")
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            headers={"Accept": "application/json", "User-Agent": user_agent, "Authorization": auth.header()},
+        self._rest = RestTransport(
+            root,
+            errors=rest.ZendeskErrors(),
+            label="Zendesk",
+            headers=rest.headers(auth, user_agent),
+            rate_limits=rest.RATE_LIMITS,
+            pace_reserve=pace_reserve,
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                max_retry_after=max_retry_after,
+                backoff_initial=backoff_initial,
+                backoff_max=backoff_max,
+                sleep=sleep,
+            ),
             timeout=timeout,
             transport=transport,
             verify=verify,
-        )
-        self._retry = RetryPolicy(
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            sleep=sleep,
         )
         self._max_conflict_retries = max_conflict_retries
         self._page_size = min(page_size, 100)
@@ -142,7 +149,7 @@ class ZendeskClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._rest.aclose()
 
     # ------------------------------------------------------------------ tickets
 
@@ -160,6 +167,24 @@ class ZendeskClient:
         params = [("external_id", external_id)] if external_id is not None else []
         async for item in self._cursor("/api/v2/tickets", "tickets", params):
             yield Ticket.model_validate(item)
+
+    async def incremental_tickets(
+        self, *, start_time: int | None = None, cursor: str | None = None, per_page: int | None = None
+    ) -> IncrementalPage:
+        """IncrementalTicketExportCursor: one page of the tickets changed since ``start_time``
+        (a first call) or since ``cursor`` (every later one).
+
+        ``start_time`` must be at least one minute in the past (OAS IncrementalUnixTime); the
+        answer's ``after_cursor`` continues the export and ``end_of_stream`` says it is caught
+        up (CONTRACTS.md §1.6). Allowed for admins only (OAS).
+        """
+        if (start_time is None) == (cursor is None):
+            raise ValueError("give exactly one of start_time and cursor")
+        params = [("start_time", str(start_time))] if start_time is not None else [("cursor", str(cursor))]
+        if per_page is not None:
+            params.append(("per_page", str(per_page)))
+        data = await self._json("GET", "/api/v2/incremental/tickets/cursor", params=params)
+        return IncrementalPage.model_validate(data)
 
     async def create_ticket(self, fields: Mapping[str, Any]) -> Ticket:
         """CreateTicket (for demos and tests; serviceflow itself never creates tickets)."""
@@ -193,7 +218,11 @@ class ZendeskClient:
             body = {**fields, "safe_update": True, "updated_stamp": ticket.updated_at}
             try:
                 data = await self._json(
-                    "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": body}, ticket_id=ticket_id
+                    "PUT",
+                    f"/api/v2/tickets/{ticket_id}",
+                    json={"ticket": body},
+                    ticket_id=ticket_id,
+                    idempotent="comment" not in fields,  # a comment is written again by a repeat
                 )
             except UpdateConflict:
                 if attempt == self._max_conflict_retries:
@@ -209,13 +238,19 @@ class ZendeskClient:
     ) -> Ticket:
         """Add a comment through ``ticket.comment``; ``public=False`` makes an internal note.
 
-        Not a safe update: a comment overwrites nothing, so another writer cannot be lost.
+        Not a safe update: a comment overwrites nothing, so another writer cannot be lost. Not
+        repeated after a 5xx either (the comment may have been written before the error): the
+        :class:`~.errors.ServerError` is raised for the caller to check before writing again.
         """
         comment: dict[str, Any] = {"html_body" if html else "body": body, "public": public}
         if author_id is not None:
             comment["author_id"] = author_id
         data = await self._json(
-            "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": {"comment": comment}}, ticket_id=ticket_id
+            "PUT",
+            f"/api/v2/tickets/{ticket_id}",
+            json={"ticket": {"comment": comment}},
+            ticket_id=ticket_id,
+            idempotent=False,
         )
         return Ticket.model_validate(_field(data, "ticket"))
 
@@ -298,9 +333,26 @@ class ZendeskClient:
     # ------------------------------------------------------------------ people
 
     async def me(self) -> User:
-        """ShowCurrentUser: who the credentials act as (a cheap credentials check)."""
+        """ShowCurrentUser: who the credentials act as (a cheap credentials check).
+
+        The endpoint is "Allowed for: Anonymous users" (OAS ShowCurrentUser): credentials Zendesk
+        does not accept may answer 200 with an anonymous user (no id) instead of a 401, so that
+        is refused here rather than taken for someone.
+
+        Raises:
+            AuthenticationFailed: the answer names no user (the credentials act as no one).
+        """
         data = await self._json("GET", "/api/v2/users/me")
-        return User.model_validate(_field(data, "user"))
+        user = _field(data, "user")
+        if not isinstance(user, dict) or user.get("id") is None:
+            raise AuthenticationFailed(
+                "Zendesk GET /api/v2/users/me answered an anonymous user: the credentials act as no "
+                "one (check SERVICEFLOW_ZENDESK_EMAIL and SERVICEFLOW_ZENDESK_API_TOKEN, or the OAuth token)",
+                status=200,
+                method="GET",
+                url="/api/v2/users/me",
+            )
+        return User.model_validate(user)
 
     async def get_user(self, user_id: int) -> User:
         """ShowUser.
@@ -458,17 +510,11 @@ class ZendeskClient:
         params: Params | None = None,
         json: Any = None,
         ticket_id: int | None = None,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        response = await self._request(method, path, params=params, json=json, ticket_id=ticket_id)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise UnexpectedResponse(
-                f"Zendesk {method} {path}: the {response.status_code} body is not JSON",
-                status=response.status_code,
-                method=method,
-                url=str(response.request.url),
-            ) from exc
+        data = await self._rest.json(
+            method, path, params=params, json=json, context=ticket_id, idempotent=idempotent
+        )
         if not isinstance(data, dict):
             raise UnexpectedResponse(f"Zendesk {method} {path}: the body is not a JSON object")
         return data
@@ -482,31 +528,8 @@ class ZendeskClient:
         json: Any = None,
         ticket_id: int | None = None,
     ) -> httpx.Response:
-        """One API call with retries for 429 (Retry-After), 5xx (backoff) and unsent requests."""
-        return await self._retry.run(
-            lambda: self._send(method, path, params=params, json=json, ticket_id=ticket_id),
-            log=log,
-            label="zendesk",
-        )
-
-    async def _send(
-        self, method: str, path: str, *, params: Params | None, json: Any, ticket_id: int | None
-    ) -> httpx.Response:
-        try:
-            query: list[tuple[str, str | int | float | bool | None]] | None = (
-                list(params) if params is not None else None
-            )
-            response = await self._http.request(method, path, params=query, json=json)
-        except httpx.TransportError as exc:
-            raise TransportFailed(
-                f"Zendesk {method} {path}: {type(exc).__name__}: {exc}",
-                method=method,
-                url=request_url(exc, path),
-                retry_safe=is_retry_safe(exc, method),
-            ) from exc
-        if response.is_success:
-            return response
-        raise _error_for(response, ticket_id)
+        """One API call through the transport (retries, ``Retry-After``, pacing)."""
+        return await self._rest.request(method, path, params=params, json=json, context=ticket_id)
 
 
 @contextlib.contextmanager
@@ -541,60 +564,3 @@ def _field(data: Mapping[str, Any], key: str) -> Any:
     if key not in data:
         raise UnexpectedResponse(f"Zendesk response has no {key!r}")
     return data[key]
-
-
-def _vendor_error(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any] | None]:
-    """Zendesk's ``error``/``description``/``details``; text bodies become the description."""
-    try:
-        data = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return None, text[:500] or None, None
-    if not isinstance(data, dict):
-        return None, str(data)[:500], None
-    error = data.get("error")
-    description = data.get("description")
-    if isinstance(error, dict):  # some endpoints nest {"title", "message"}
-        description = description or error.get("message")
-        error = error.get("title")
-    details = data.get("details")
-    return (
-        None if error is None else str(error),
-        None if description is None else str(description),
-        details if isinstance(details, dict) else None,
-    )
-
-
-def _error_for(response: httpx.Response, ticket_id: int | None) -> ZendeskError:
-    status = response.status_code
-    method = response.request.method
-    error, description, details = _vendor_error(response)
-    message = f"Zendesk {method} {response.request.url.path} -> {status}"
-    if error or description:
-        message += f" {error or ''}: {description or ''}".rstrip(": ")
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "error": error,
-        "description": description,
-        "details": details,
-        "method": method,
-        "url": str(response.request.url),
-    }
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if status == 400:
-        return BadRequest(message, **kwargs)
-    if status in (401, 403):
-        return AuthenticationFailed(message, **kwargs)
-    if status == 404:
-        if ticket_id is not None and error != "InvalidEndpoint":
-            return TicketGone(message, ticket_id=ticket_id, **kwargs)
-        return NotFound(message, **kwargs)
-    if status == 409:
-        return UpdateConflict(message, **kwargs)
-    if status == 422:
-        return ValidationFailed(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, retry_after=retry_after, **kwargs)
-    if status >= 500:
-        return ServerError(message, retry_after=retry_after, **kwargs)
-    return UnexpectedResponse(message, **kwargs)

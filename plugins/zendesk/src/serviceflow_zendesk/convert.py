@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from serviceflow.adapters.records import Person
 from serviceflow.model import Channel, Priority, QuarantinedMessage, Requester, Ticket, TicketStatus
 
 from .models import SuspendedTicket, User
@@ -143,6 +144,20 @@ def ticket_from_api(ticket: ZendeskTicket, *, account: str, requester: User | No
         custom_fields=custom_fields(ticket.custom_fields),
         created_at=created,
         updated_at=timestamp(ticket.updated_at, default=created),
+    )
+
+
+def person(user: User) -> Person:
+    """A Zendesk user (the requester) as a :class:`~serviceflow.adapters.Person`."""
+    extra = user.model_extra or {}
+    fields = extra.get("user_fields")
+    return Person(
+        id=str(user.id),
+        name=user.name,
+        email=user.email,
+        organization=sid(extra.get("organization_id")),
+        tags=tuple(str(t) for t in extra.get("tags") or ()),
+        fields=dict(fields) if isinstance(fields, Mapping) else {},
     )
 
 

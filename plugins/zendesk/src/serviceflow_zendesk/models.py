@@ -125,3 +125,12 @@ class SuspendedTicket(ZendeskObject):
     via: dict[str, Any] | None = None
     created_at: str | None = None
     updated_at: str | None = None
+
+
+class IncrementalPage(ZendeskObject):
+    """A page of the cursor-based incremental ticket export (OAS
+    CursorBasedExportIncrementalTicketsResponse)."""
+
+    tickets: tuple[Ticket, ...] = ()
+    after_cursor: str | None = None
+    end_of_stream: bool = True

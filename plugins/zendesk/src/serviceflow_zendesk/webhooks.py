@@ -11,6 +11,14 @@ Zendesk has two webhook connection methods and they send nothing alike (CONTRACT
 Event ids must survive redelivery: the envelope ``id`` does; for triggers the invocation id does
 *not* (each webhook of a trigger gets its own), so the id is derived from the ticket id, its
 ``updated_at`` and a hash of the body's fields.
+
+**Our own writes.** Event subscriptions fire for changes made through the API too, with the API
+user as the actor (CONTRACTS.md §8): serviceflow's own notes, assignments, tags and statuses come
+back. The envelope names the actor in ``detail.actor_id`` and a comment's author in
+``event.comment.author.id`` (developer.zendesk.com/api-reference/webhooks/event-types/ticket-events:
+"Detail object properties"); a trigger body in ``{{current_user.id}}``. When that is the
+integration's :class:`~serviceflow.adapters.Identity` (``GET /api/v2/users/me``), the event's
+role is ``serviceflow``: it meets no target and acknowledges nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from serviceflow.adapters.records import Identity
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
@@ -101,8 +110,11 @@ def verify_delivery(
     return WebhookVerdict.accept(account=_account_or_none(settings))
 
 
-def parse_delivery(body: bytes, *, account: str) -> list[TicketEvent]:
+def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> list[TicketEvent]:
     """The events one delivery carries (an empty list for event types serviceflow ignores).
+
+    ``identity`` is the integration's own user: events by it are serviceflow's. It must be given
+    explicitly; None (tests of payload shapes only) recognises nobody.
 
     Raises:
         WebhookRejected: ``not_json`` or ``unknown_shape``.
@@ -115,16 +127,18 @@ def parse_delivery(body: bytes, *, account: str) -> list[TicketEvent]:
         raise WebhookRejected("unknown_shape", "the body is not a JSON object")
     kind = data.get("type")
     if isinstance(kind, str) and kind.startswith(EVENT_PREFIX):
-        return parse_envelope(data, account=account)
+        return parse_envelope(data, account=account, identity=identity)
     if "ticket_id" in data:
-        return parse_trigger(data, account=account)
+        return parse_trigger(data, account=account, identity=identity)
     raise WebhookRejected("unknown_shape", "neither a Zendesk event envelope nor a serviceflow trigger body")
 
 
 # ---------------------------------------------------------------------- event envelopes
 
 
-def parse_envelope(envelope: Mapping[str, Any], *, account: str) -> list[TicketEvent]:
+def parse_envelope(
+    envelope: Mapping[str, Any], *, account: str, identity: Identity | None = None
+) -> list[TicketEvent]:
     """One event-subscription envelope -> zero or one event."""
     event_type = str(envelope["type"]).removeprefix(EVENT_PREFIX)
     if not event_type.startswith("ticket."):
@@ -137,20 +151,25 @@ def parse_envelope(envelope: Mapping[str, Any], *, account: str) -> list[TicketE
         raise WebhookRejected("unknown_shape", "event envelope without an id")
     ticket = ticket_from_detail(detail, account=account)
     requester = ticket.requester.id
-    actor = _actor(convert.sid(detail.get("actor_id")), requester)
+    actor = _actor(convert.sid(detail.get("actor_id")), requester, identity)
     common: dict[str, Any] = {
         "id": f"zendesk:{event_id}",
         "time": convert.timestamp(envelope.get("time"), default=ticket.updated_at),
         "ticket": ticket,
     }
     if event_type == "ticket.created":
+        # "The submitter always becomes the author of the first comment on the ticket" (OAS
+        # TicketObject.submitter_id): the message is the submitter's, whoever saved the ticket.
+        # A suspended email serviceflow recovers keeps its author as submitter and requester.
+        submitter = convert.sid(detail.get("submitter_id"))
+        author = _actor(submitter, requester, identity) if submitter else actor
         return [
             TicketEvent(
-                kind=EventKind.CREATED, actor=actor, body=str(detail.get("description") or ""), **common
+                kind=EventKind.CREATED, actor=author, body=str(detail.get("description") or ""), **common
             )
         ]
     if event_type == "ticket.comment_added":
-        return [_comment_event(event.get("comment") or {}, requester, common)]
+        return [_comment_event(event.get("comment") or {}, requester, identity, common)]
     if event_type in ("ticket.agent_assignment_changed", "ticket.group_assignment_changed"):
         name = "assignee" if event_type == "ticket.agent_assignment_changed" else "group"
         changes = {name: convert.sid(event.get("previous"))}
@@ -186,14 +205,20 @@ def ticket_from_detail(detail: Mapping[str, Any], *, account: str) -> Ticket:
     )
 
 
-def _comment_event(comment: Mapping[str, Any], requester: str, common: dict[str, Any]) -> TicketEvent:
+def _comment_event(
+    comment: Mapping[str, Any], requester: str, identity: Identity | None, common: dict[str, Any]
+) -> TicketEvent:
     """Who wrote it and who may see it decide the kind: requester (or any non-staff author) ->
-    customer message; staff public -> agent reply; staff private -> internal note."""
+    customer message; staff public -> agent reply; staff private -> internal note. A comment by
+    the integration itself is serviceflow's, public or not."""
     author = comment.get("author") or {}
     author_id = convert.sid(author.get("id"))
     public = comment.get("is_public")
     is_staff = author.get("is_staff")
-    if author_id == requester or is_staff is False:
+    if identity is not None and identity.is_actor(actor_id=author_id):
+        kind = EventKind.INTERNAL_NOTE if public is False else EventKind.AGENT_REPLY
+        role = ActorRole.SERVICEFLOW
+    elif author_id == requester or is_staff is False:
         kind, role = EventKind.CUSTOMER_MESSAGE, ActorRole.CUSTOMER
     elif public is False:
         kind, role = EventKind.INTERNAL_NOTE, ActorRole.AGENT
@@ -222,9 +247,11 @@ def _previous_value(event_type: str, event: Mapping[str, Any], ticket: Ticket) -
     return json.dumps(previous, sort_keys=True)
 
 
-def _actor(actor_id: str | None, requester: str) -> Actor:
+def _actor(actor_id: str | None, requester: str, identity: Identity | None) -> Actor:
     if actor_id is None or actor_id == "-1":
         return Actor(id=actor_id, role=ActorRole.SYSTEM)
+    if identity is not None and identity.is_actor(actor_id=actor_id):
+        return Actor(id=actor_id, role=ActorRole.SERVICEFLOW, name=identity.name)
     role = ActorRole.CUSTOMER if actor_id == requester else ActorRole.AGENT
     return Actor(id=actor_id, role=role)
 
@@ -232,7 +259,9 @@ def _actor(actor_id: str | None, requester: str) -> Actor:
 # ---------------------------------------------------------------------- trigger bodies
 
 
-def parse_trigger(body: Mapping[str, Any], *, account: str) -> list[TicketEvent]:
+def parse_trigger(
+    body: Mapping[str, Any], *, account: str, identity: Identity | None = None
+) -> list[TicketEvent]:
     """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event.
 
     A trigger says *that* something changed, not what: a new comment makes it a message, reply
@@ -267,6 +296,8 @@ def parse_trigger(body: Mapping[str, Any], *, account: str) -> list[TicketEvent]
     role_text = _text(body, "current_user_role").lower()
     if actor_id is None:
         role = ActorRole.SYSTEM
+    elif identity is not None and identity.is_actor(actor_id=actor_id):
+        role = ActorRole.SERVICEFLOW
     elif actor_id == requester or role_text in ("end-user", "end_user", "end user"):
         role = ActorRole.CUSTOMER
     else:

@@ -1,0 +1,283 @@
+"""The registered Freshdesk adapter's REST side, against the fake over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from freshdesk_testing import action
+from serviceflow_freshdesk import ADAPTER
+from serviceflow_freshdesk.actions import InvalidActionTarget, marker
+from serviceflow_freshdesk.adapter import AccountMismatch
+from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction
+from serviceflow_freshdesk.fake import FakeFreshdesk
+
+from serviceflow.adapters import ChangeCursor, Identity, adapter_for
+from serviceflow.errors import TicketGone
+from serviceflow.model import (
+    AddInternalNote,
+    AddPublicReply,
+    AddTags,
+    AssignOwner,
+    Channel,
+    LinkCase,
+    MergeTickets,
+    Notify,
+    Priority,
+    RemoveTags,
+    SetPriority,
+    SetStatus,
+    TicketStatus,
+)
+
+ACCOUNT = "127.0.0.1"  # no domain set: the account is the base_url host
+
+
+async def apply(ticket_id: int | str, act: Any) -> str:
+    return await ADAPTER.apply_action(ACCOUNT, str(ticket_id), act)
+
+
+async def fetch(ticket_id: int | str) -> Any:
+    return (await ADAPTER.fetch_ticket(ACCOUNT, str(ticket_id))).ticket
+
+
+def test_the_adapter_is_registered_under_its_vendor() -> None:
+    assert adapter_for("freshdesk") is ADAPTER
+    assert ADAPTER.quarantine is not None and ADAPTER.demo_helpdesk() is not None
+
+
+async def test_whoami_is_the_api_keys_agent(freshdesk: FakeFreshdesk) -> None:
+    assert await ADAPTER.whoami(ACCOUNT) == Identity(
+        vendor="freshdesk",
+        account=ACCOUNT,
+        id=str(freshdesk.admin["id"]),
+        name="Fake Admin",
+        email="admin@example.com",
+    )
+    assert freshdesk.calls_to("GET", "/api/v2/agents/me")
+
+
+# ---------------------------------------------------------------------- reading
+
+
+async def test_fetch_ticket_normalises_codes_and_sideloads_the_requester(freshdesk: FakeFreshdesk) -> None:
+    casey = freshdesk.add_contact("Casey", email="casey@example.com")
+    ticket = freshdesk.add_ticket(
+        "Charged twice", requester_id=casey["id"], status=3, priority=4, source=9, tags=["billing"]
+    )
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+    got = record.ticket
+    assert record.requester is not None and record.requester.name == "Casey" and record.missing == ()
+    assert (got.vendor, got.account, got.id) == ("freshdesk", ACCOUNT, str(ticket["id"]))
+    assert (got.status, got.priority, got.channel) == (TicketStatus.PENDING, Priority.URGENT, Channel.WEB)
+    assert (got.requester.id, got.requester.email, got.requester.name) == (
+        str(casey["id"]),
+        "casey@example.com",
+        "Casey",
+    )
+    assert got.tags == ("billing",)
+    assert freshdesk.calls[-1].param("include") == "requester"
+
+
+async def test_custom_status_reads_as_on_hold_unless_configured(
+    freshdesk: FakeFreshdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = freshdesk.add_ticket(status=6)
+    got = await fetch(ticket["id"])
+    assert got.status is TicketStatus.ON_HOLD
+    assert got.custom_fields["freshdesk_status_id"] == 6
+    monkeypatch.setenv("SERVICEFLOW_FRESHDESK_CUSTOM_STATUSES", '{"6": "pending"}')
+    assert (await fetch(ticket["id"])).status is TicketStatus.PENDING
+
+
+async def test_fetch_of_a_deleted_ticket_is_ticket_gone(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    freshdesk.purge(ticket["id"])
+    with pytest.raises(TicketGone):
+        await fetch(ticket["id"])
+
+
+async def test_other_accounts_are_refused(freshdesk: FakeFreshdesk) -> None:
+    with pytest.raises(AccountMismatch, match="not configured"):
+        await ADAPTER.fetch_ticket("other", "1")
+
+
+async def test_changed_tickets_include_old_ones_page_by_page_and_skip_spam(freshdesk: FakeFreshdesk) -> None:
+    long_ago = (datetime.now(UTC) - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    freshdesk.add_ticket("Old but changed", created_at=long_ago)
+    freshdesk.add_ticket("Recent", status=3)
+    freshdesk.add_ticket("Closed", status=5)
+    freshdesk.add_ticket("Spam", spam=True)
+    small = type(ADAPTER)(client_options={"page_size": 2})
+    try:
+        cursor = ChangeCursor.since(datetime.now(UTC) - timedelta(days=365))
+        pages = []
+        while True:
+            page = await small.changed_tickets(ACCOUNT, cursor)
+            pages.append([r.ticket.subject for r in page.tickets])
+            cursor = page.next
+            if not page.more:
+                break
+    finally:
+        await small.aclose()
+    assert pages == [["Old but changed", "Recent"], ["Closed"]]
+    # Without updated_since Freshdesk lists 30 days only; the sweep must ask for more.
+    assert all(c.param("updated_since") for c in freshdesk.calls_to("GET", "/api/v2/tickets"))
+    assert freshdesk.calls_to("GET", "/api/v2/tickets")[0].param("include") == "requester"
+
+
+async def test_roster_carries_numeric_ids_as_strings_and_memberships(freshdesk: FakeFreshdesk) -> None:
+    frontline, billing = freshdesk.add_group("frontline"), freshdesk.add_group("billing")
+    ada = freshdesk.add_agent("Ada", email="ada@shop.example", groups=[frontline["id"], billing["id"]])
+    gone = freshdesk.add_agent("Gone", email="gone@shop.example")
+    freshdesk.state.deactivate_contact(gone["id"])
+    roster = await ADAPTER.load_roster(ACCOUNT)
+    assert {g.name: g.id for g in roster.groups} == {
+        "frontline": str(frontline["id"]),
+        "billing": str(billing["id"]),
+    }
+    agent = roster.agent("ada@shop.example")
+    assert agent is not None and agent.id == str(ada["id"]) and agent.name == "Ada"
+    assert set(agent.groups) == {str(frontline["id"]), str(billing["id"])}
+    assert [a.id for a in roster.members("frontline")] == [str(ada["id"])]
+    assert roster.agent(str(gone["id"])) is None
+    assert roster.agent(str(freshdesk.admin["id"])) is None  # the API key's agent owns nothing
+    # The roster's ids are what AssignOwner needs.
+    ticket = freshdesk.add_ticket()
+    assert await apply(ticket["id"], action(AssignOwner, agent=agent.id, group=roster.groups[0].id)) == "done"
+    assert (freshdesk.ticket(ticket["id"])["responder_id"], freshdesk.ticket(ticket["id"])["group_id"]) == (
+        ada["id"],
+        frontline["id"],
+    )
+
+
+# ---------------------------------------------------------------------- actions
+
+
+async def test_assign_reads_before_writing_and_a_retry_writes_nothing(freshdesk: FakeFreshdesk) -> None:
+    ada = freshdesk.add_agent("Ada", email="ada@shop.example")
+    ticket = freshdesk.add_ticket()
+    assign = action(AssignOwner, agent=str(ada["id"]))
+    assert await apply(ticket["id"], assign) == "done"
+    assert await apply(ticket["id"], assign) == "skipped: already so"
+    puts = freshdesk.calls_to("PUT", "/api/v2/tickets/*")
+    assert [p.json for p in puts] == [{"responder_id": ada["id"]}]
+
+
+async def test_the_same_note_twice_leaves_one_note(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    freshdesk.add_note(ticket["id"], "someone else's note")
+    note = action(
+        AddInternalNote, key="ack/created@1", body="Owner: Ada <ada@shop.example>\nSecond line & more"
+    )
+    assert await apply(ticket["id"], note) == "done"
+    assert await apply(ticket["id"], note) == "skipped: already done"
+    notes = freshdesk.notes(ticket["id"])
+    ours = [n for n in notes if marker("ack/created@1") in n["body_text"]]
+    assert len(ours) == 1 and ours[0]["private"] is True
+    assert "Owner: Ada <ada@shop.example>" in ours[0]["body_text"]
+    assert "&lt;ada@shop.example&gt;" in ours[0]["body"]  # HTML-escaped on the way in
+    assert len(freshdesk.calls_to("POST", "/api/v2/tickets/*/notes")) == 1
+
+
+async def test_marker_is_found_on_a_later_page_of_conversations(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    note = action(AddInternalNote, key="late", body="first")
+    assert await apply(ticket["id"], note) == "done"
+    for i in range(120):  # push our note off the first page of 100
+        freshdesk.state.add_note(
+            ticket["id"], {"body": f"<div>n{i}</div>"}, actor_id=freshdesk.admin["id"], emit=False
+        )
+    assert await apply(ticket["id"], note) == "skipped: already done"
+
+
+async def test_public_reply_is_sent_once(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    reply = action(AddPublicReply, key="r1", body="We are on it.")
+    assert await apply(ticket["id"], reply) == "done"
+    assert await apply(ticket["id"], reply) == "skipped: already done"
+    replies = [c for c in freshdesk.conversations(ticket["id"]) if c["source"] == 0]
+    assert len(replies) == 1 and replies[0]["private"] is False
+    assert len(freshdesk.calls_to("POST", "/api/v2/tickets/*/reply")) == 1
+
+
+async def test_notify_is_a_private_note_addressed_to_the_recipients(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    notify = action(
+        Notify,
+        key="n1",
+        recipients=("lee", "group:leads"),
+        subject="Breach: first-response",
+        body="Overdue.",
+        escalation_level=1,
+    )
+    assert await apply(ticket["id"], notify) == "done"
+    (note,) = freshdesk.notes(ticket["id"])
+    assert note["private"] is True
+    assert note["body_text"].startswith("To: lee, group:leads\nBreach: first-response (escalation level 1)")
+
+
+async def test_tags_merge_with_an_agents_change_made_since(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket(tags=["billing"])
+    freshdesk.update_ticket(ticket["id"], {"tags": ["billing", "vip"]})  # an agent, in the UI
+    add = action(AddTags, tags=("refund", "billing"))
+    assert await apply(ticket["id"], add) == "done"
+    assert freshdesk.ticket(ticket["id"])["tags"] == ["billing", "vip", "refund"]
+    assert await apply(ticket["id"], add) == "skipped: already so"
+    remove = action(RemoveTags, key="k2", tags=("vip", "absent"))
+    assert await apply(ticket["id"], remove) == "done"
+    assert freshdesk.ticket(ticket["id"])["tags"] == ["billing", "refund"]
+    assert await apply(ticket["id"], remove) == "skipped: already so"
+    assert len(freshdesk.calls_to("PUT", "/api/v2/tickets/*")) == 2
+
+
+async def test_status_and_priority(freshdesk: FakeFreshdesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    ticket = freshdesk.add_ticket()
+    assert await apply(ticket["id"], action(SetStatus, status=TicketStatus.PENDING)) == "done"
+    assert await apply(ticket["id"], action(SetPriority, priority=Priority.URGENT)) == "done"
+    assert (freshdesk.ticket(ticket["id"])["status"], freshdesk.ticket(ticket["id"])["priority"]) == (3, 4)
+    with pytest.raises(UnsupportedAction, match="SERVICEFLOW_FRESHDESK_ON_HOLD_STATUS"):
+        await apply(ticket["id"], action(SetStatus, status=TicketStatus.ON_HOLD))
+    monkeypatch.setenv("SERVICEFLOW_FRESHDESK_ON_HOLD_STATUS", "6")
+    assert await apply(ticket["id"], action(SetStatus, status=TicketStatus.ON_HOLD)) == "done"
+    assert freshdesk.ticket(ticket["id"])["status"] == 6
+
+
+async def test_merge_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
+    primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
+    merge = action(MergeTickets, into_ticket=str(primary["id"]))
+    assert await apply(source["id"], merge) == "done"
+    assert freshdesk.ticket(source["id"])["status"] == 5
+    assert await apply(source["id"], merge) == "skipped: already closed (merged?)"
+    assert freshdesk.calls_to("PUT", "/api/v2/tickets/merge")[0].json == {
+        "primary_id": primary["id"],
+        "ticket_ids": [source["id"]],
+    }
+
+
+async def test_link_case_is_not_a_vendor_action(freshdesk: FakeFreshdesk) -> None:
+    outcome = await apply(1, action(LinkCase, case_id="freshdesk:x:2", ticket_key="freshdesk:x:1"))
+    assert outcome.startswith("skipped:") and freshdesk.calls == []
+
+
+async def test_actions_on_a_deleted_ticket_raise_ticket_gone(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    freshdesk.purge(ticket["id"])
+    with pytest.raises(TicketGone):
+        await apply(ticket["id"], action(AddInternalNote, body="hello"))
+
+
+async def test_non_numeric_ids_are_refused_with_advice(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    with pytest.raises(InvalidActionTarget, match="roster"):
+        await apply(ticket["id"], action(AssignOwner, agent="ada@shop.example"))
+
+
+async def test_a_long_rate_limit_surfaces_as_retryable(freshdesk: FakeFreshdesk) -> None:
+    ticket = freshdesk.add_ticket()
+    freshdesk.fail_next(1, status=429, retry_after=600)
+    with pytest.raises(RateLimited) as caught:
+        await apply(ticket["id"], action(AddInternalNote, body="hello"))
+    assert getattr(caught.value, "retryable", False) is True
+    assert freshdesk.notes(ticket["id"]) == []

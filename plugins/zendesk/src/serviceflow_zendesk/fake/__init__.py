@@ -1,0 +1,23 @@
+"""The fake Zendesk: a contract-faithful Zendesk Support API on 127.0.0.1, for tests, demos and
+other plugins' authors. It is test support, kept apart from the adapter's modules; nothing in the
+adapter imports it.
+
+One module per part, each following the vendor's documentation (CONTRACTS.md §1, the official
+OAS), citing it, and marking what the fake decides where the contract is silent:
+
+- :mod:`.controller`: :class:`FakeZendesk`, the account and its server (seeding, other actors,
+  faults, webhooks);
+- :mod:`.state` and :mod:`.records`: the account's data, its rules and the JSON shapes;
+- :mod:`.app`, :mod:`.pages`, :mod:`.incremental`, :mod:`.suspended_routes`: the HTTP surface;
+- :mod:`.payloads` and :mod:`.webhooks`: what Zendesk sends back for every change, including
+  serviceflow's own (the event subscriptions fire for the API user's changes too);
+- :mod:`.suspended`: the suspended tickets queue;
+- :mod:`.seed` and ``python -m serviceflow_zendesk.fake``: a seeded fake to poke at.
+"""
+
+from .calls import Call, RequestInfo
+from .controller import FakeZendesk
+from .records import FakeApiError
+from .webhooks import Delivery, WebhookTarget
+
+__all__ = ["Call", "Delivery", "FakeApiError", "FakeZendesk", "RequestInfo", "WebhookTarget"]

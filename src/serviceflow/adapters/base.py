@@ -1,0 +1,42 @@
+"""Defaults for the optional parts of :class:`~.protocol.HelpdeskAdapter`.
+
+Subclassing :class:`AdapterBase` is a convenience, not a requirement (the protocol is
+structural): it answers "not offered" for the optional capabilities, so an adapter implements
+only what its helpdesk has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from serviceflow.adapters.records import ChangeCursor, ChangePage, TicketRecord
+from serviceflow.errors import NotSupported
+
+if TYPE_CHECKING:
+    from serviceflow.adapters.demo import DemoHelpdesk
+    from serviceflow.adapters.protocol import QuarantineQueue
+
+
+class AdapterBase:
+    """No quarantine, no demo helpdesk, no ticket reads; subclasses override what they have."""
+
+    vendor: str = ""
+    description: str = ""
+    demo_preference: int = 0
+
+    @property
+    def quarantine(self) -> QuarantineQueue | None:
+        return None
+
+    def accounts(self) -> Sequence[str]:
+        return ()
+
+    def demo_helpdesk(self) -> DemoHelpdesk | None:
+        return None
+
+    async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
+        raise NotSupported(f"the {self.vendor} adapter cannot read tickets")
+
+    async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
+        raise NotSupported(f"the {self.vendor} adapter cannot list changed tickets")
