@@ -175,6 +175,28 @@ class Evaluator:
                 return True
         return False
 
+    def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
+        """Record a rule error; ``default`` says what was used instead."""
+        self.errors.append(RuleError(policy, rule, message, default or "nothing"))
+
+    def value(self, expression: Expression) -> Any:
+        """The expression's value, or CelEvaluationError."""
+        return self._run(expression)
+
+    def text(self, expression: Expression, *, policy: str, rule: str) -> str | None:
+        """A string's value; None (recorded as an error) when it fails or is not a string."""
+        try:
+            value = self._run(expression)
+        except CelEvaluationError as exc:
+            self.errors.append(RuleError(policy, rule, exc.message, "the default"))
+            return None
+        if not isinstance(value, str):
+            self.errors.append(
+                RuleError(policy, rule, f"yielded {type(value).__name__}, not a string", "the default")
+            )
+            return None
+        return value
+
     def test(self, expression: Expression, *, policy: str, rule: str, default: bool = False) -> bool:
         """A condition's value; ``default`` (recorded as an error) when it fails or is not a bool."""
         if self._ruled_out(expression):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,12 +43,15 @@ from serviceflow.policy.schema import (
     API_VERSION,
     DOCUMENT_KINDS,
     IGNORED_KINDS,
+    NAME_PATTERN,
+    RULE_SECTIONS,
     CelField,
     JourneySpec,
     PolicySetSpec,
     PolicySpec,
     SpanField,
     Spec,
+    field_marker,
 )
 from serviceflow.policy.scopes import SCOPES
 from serviceflow.policy.yaml_source import Document, load_documents
@@ -355,17 +359,6 @@ def rule_for(data: Any, path: DataPath) -> str:
 # -- the set ---------------------------------------------------------------------------------
 
 
-def _markers(info: pydantic.fields.FieldInfo) -> CelField | SpanField | None:
-    for item in info.metadata:
-        if isinstance(item, CelField | SpanField):
-            return item
-    for arg in typing.get_args(info.annotation):
-        for item in getattr(arg, "__metadata__", ()):
-            if isinstance(item, CelField | SpanField):
-                return item
-    return None
-
-
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "bool": (bool,),
     "duration": (timedelta,),
@@ -464,13 +457,7 @@ class _Builder:
 
     def _unique_rules(self, document: Document, model: type[Spec]) -> None:
         """Rule names are unique inside a policy (decisions cite policy/rule) and a journey."""
-        sections: tuple[tuple[str, ...], ...]
-        if model is PolicySpec:
-            sections = (("owner",), ("targets",), ("promises",), ("authority", "grant"))
-        elif model is JourneySpec:
-            sections = (("stages",),)
-        else:
-            return
+        sections = RULE_SECTIONS.get(model.__name__.removesuffix("Spec"), ())
         seen: dict[str, DataPath] = {}
         for section in sections:
             items: Any = document.data
@@ -480,7 +467,7 @@ class _Builder:
                 name = item.get("name") if isinstance(item, dict) else None
                 if not isinstance(name, str):
                     continue
-                path = (*section, index, "name")
+                path: DataPath = (*section, index, "name")
                 if name in seen:
                     first = document.locate(seen[name])
                     self.problem(
@@ -513,8 +500,13 @@ class _Builder:
                 continue
             value = data[key]
             field_path = (*path, key)
-            marker = _markers(info)
-            if marker is not None and isinstance(value, str):
+            marker = field_marker(info)
+            if isinstance(marker, CelField) and marker.names and isinstance(value, str):
+                if re.match(NAME_PATTERN, value):
+                    self._reference(document, field_path, "calendar", value, rule)
+                else:
+                    self._field(document, field_path, value, marker, calendar, rule)
+            elif marker is not None and isinstance(value, str):
                 self._field(document, field_path, value, marker, calendar, rule)
             elif name in ("calendar", "escalation") and isinstance(value, str):
                 self._reference(document, field_path, name, value, rule)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from serviceflow.engine.decide import decide, next_wake_up
+from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import (
     Context,
     EngineInput,
@@ -28,6 +28,7 @@ from serviceflow.engine.inputs import (
 )
 from serviceflow.engine.quarantine import Triage, arrival_event, departure_event, recovery_event, triage
 from serviceflow.engine.rules import Rules
+from serviceflow.engine.timers import next_wake_up
 from serviceflow.model import (
     Action,
     Actor,
