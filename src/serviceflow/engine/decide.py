@@ -135,10 +135,11 @@ def _decide(
     if event is not None:
         advance(run, min(event.time, now))
         label = f"{event.kind.value} {event.id}"
-        _on_event(run, event, new_case=new_case)
+        _on_event(run, event, new_case=new_case, switched=switched is not None)
     else:
         label = _on_manual(run, engine_input)
-        targets.follow_rules(run, _matching_now(run) if isinstance(engine_input, WakeUp) else None)
+        matching = _matching_now(run) if isinstance(engine_input, WakeUp) else None
+        targets.follow_rules(run, matching, switched=switched is not None)
     advance(run, now)
     _close_if_done(run)
     run.notes.extend(switch_notes)
@@ -184,10 +185,10 @@ def _matching_now(run: Run) -> set[str]:
 # -- events --------------------------------------------------------------------------------------
 
 
-def _on_event(run: Run, event: TicketEvent, *, new_case: bool) -> None:
+def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -> None:
     matching = _matching(run, event)
     names = {p.name for p in matching}
-    targets.follow_rules(run, names)
+    targets.follow_rules(run, names, switched=switched)
     if event.actor.role is ActorRole.SERVICEFLOW:
         _on_own_write(run, event)
         return

@@ -170,11 +170,13 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
 
 
 def retime_ladder(run: Run, target: TargetState) -> TargetState:
-    """A ladder changed under a breached target: its next level follows the ladder as it is now."""
+    """A ladder changed under a breached target: its next level follows the ladder as it is now.
+
+    Not when its ladder was held since its last level: the time it waited is not on the ladder."""
     if target.status is not TargetStatus.BREACHED or target.ladder_held_at is not None:
         return target
     base = target.level_base_at or (target.breached_at if target.level == 0 else None)
-    if base is None:
+    if base is None or any(p.start >= base for p in target.pauses):
         return target
     when = level_time(run, target, target.level, base)
     if when == target.next_level_at:

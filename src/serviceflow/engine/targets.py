@@ -17,11 +17,12 @@ from serviceflow.engine.run import Run
 from serviceflow.model import TargetKind, TargetState, TargetStatus, TicketEvent
 
 
-def follow_rules(run: Run, matching: set[str] | None) -> None:
-    """Cancel the open deadlines the rules no longer call for; re-time changed ladders.
+def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False) -> None:
+    """Cancel the open deadlines the rules no longer call for; re-time ladders that changed.
 
     ``matching`` names the policies that match the ticket now (None: not known, as on a
-    manual input; then only removed rules cancel).
+    manual input; then only removed rules cancel). ``switched``: the case has just moved to this
+    policy set version, so a ladder may have changed under a breached target.
     """
     rules = run.rules
     for original in list(run.case.targets):
@@ -43,7 +44,8 @@ def follow_rules(run: Run, matching: set[str] | None) -> None:
                 continue
             if rule.escalation != target.escalation:
                 target = target.model_copy(update={"escalation": rule.escalation})
-        target = retime_ladder(run, target)
+        if switched:
+            target = retime_ladder(run, target)
         if target is not original:
             run.replace_target(target)
 

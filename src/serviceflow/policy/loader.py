@@ -90,6 +90,7 @@ class PolicySet:
     spans: Mapping[tuple[str, str, DataPath], Span]
     version: str
     files: tuple[str, ...]
+    documents: tuple[Document, ...] = ()
 
     def expression(self, kind: str, document: str, *path: str | int) -> Expression:
         """The compiled expression at ``path`` of a document, e.g. ("targets", 0, "stop")."""
@@ -113,6 +114,14 @@ class Report:
     policy_set: PolicySet | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def errors(self) -> list[PolicyError]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[PolicyError]:
+        return [p for p in self.problems if p.warning]
+
 
 def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment | None = None) -> PolicySet:
     """Load and check every policy and journey under ``paths``.
@@ -122,8 +131,8 @@ def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment 
         PolicySetError: with every problem found.
     """
     report = validate(paths, environment=environment)
-    if report.problems or report.policy_set is None:
-        raise PolicySetError(report.problems)
+    if report.policy_set is None:
+        raise PolicySetError(report.errors)
     return report.policy_set
 
 
@@ -156,7 +165,7 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
         )
         return report
     digest = hashlib.sha256()
-    parsed: list[tuple[Document, type[Spec], Spec | None]] = []
+    loaded: list[Document] = []
     for file in files:
         raw = file.read_bytes()
         digest.update(str(file).encode() + b"\0" + raw + b"\0")
@@ -170,15 +179,24 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
         except PolicyError as exc:
             report.problems.append(exc)
             continue
-        for document in documents:
-            validated = _validate_document(document, report.problems)
-            if validated is not None:
-                parsed.append((document, *validated))
+        loaded.extend(documents)
+    return check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+
+
+def check_documents(
+    documents: Sequence[Document], version: str, report: Report, *, environment: CelEnvironment | None = None
+) -> Report:
+    """Check documents read from files (or written inline, by a scenario) as one policy set."""
+    parsed: list[tuple[Document, type[Spec], Spec | None]] = []
+    for document in documents:
+        validated = _validate_document(document, report.problems)
+        if validated is not None:
+            parsed.append((document, *validated))
     builder = _Builder(environment or CelEnvironment(), report.problems)
-    policy_set = builder.build(parsed, digest.hexdigest()[:16], [str(f) for f in files])
+    policy_set = builder.build(parsed, version, list(report.files))
     report.counts = builder.counts
     report.problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
-    if not report.problems:
+    if not any(not p.warning for p in report.problems):
         report.policy_set = policy_set
     return report
 
@@ -384,8 +402,8 @@ class _Builder:
         self.calendars: set[str] | None = None
         self.escalations: set[str] | None = None
 
-    def problem(self, message: str, location: SourceLocation, rule: str) -> None:
-        self.problems.append(PolicyError(message, location=location, rule=rule))
+    def problem(self, message: str, location: SourceLocation, rule: str, *, warning: bool = False) -> None:
+        self.problems.append(PolicyError(message, location=location, rule=rule, warning=warning))
 
     def build(
         self, parsed: list[tuple[Document, type[Spec], Spec | None]], version: str, files: list[str]
@@ -424,7 +442,7 @@ class _Builder:
             self.current = (model.__name__.removesuffix("Spec"), _name(data))
             self._walk(document, model, data, (), calendar or default_calendar, _name(data))
         self.counts["expressions"] = len(self.sites)
-        if self.problems or not sets:
+        if any(not p.warning for p in self.problems) or not sets:
             return None
         ordered = sorted(
             (typing.cast(PolicySpec, s) for _, s in policies), key=lambda p: (-p.priority, p.name)
@@ -437,6 +455,7 @@ class _Builder:
             spans=self.spans,
             version=version,
             files=tuple(files),
+            documents=tuple(d for d, _, _ in parsed),
         )
 
     def _unique_documents(self, docs: list[tuple[Document, Spec | None]], noun: str) -> None:
