@@ -112,7 +112,7 @@ def run_tests(
     if json_output:
         echo(as_json(suite, report.warnings))
     else:
-        _text_report(suite, keyword or (only and "file"), echo)
+        _text_report(suite, keyword or ("file" if only else None), echo)
     if not suite.results:
         echo("error: no scenario ran", err=True)
         return 2 if not scenarios else 1
