@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from serviceflow.engine import timers
+from serviceflow.engine.deadlines import entitlement_of
 from serviceflow.engine.rules import Rules, TargetRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import CaseState, TargetKind, TargetState, TargetStatus
@@ -57,6 +58,10 @@ def _recompute(run: Run, rule: TargetRuntime, target: TargetState) -> tuple[Targ
     span = rule.within.span
     if span is None or (span.clock is Clock.ELAPSED) != (target.calendar is None):
         return None  # a CEL duration, or another kind of clock: the due time stands
+    if rule.within_from is not None and entitlement_of(
+        run, rule.within_from, policy=rule.policy, rule=rule.name
+    ):
+        return None  # the ticket's entitlement gives its time, not the rule
     calendar = run.calendar(target.calendar)
     total = calendar.business_seconds(target.started_at, calendar.deadline(target.started_at, span))
     if abs(total - target.total_seconds) < 1:

@@ -67,9 +67,8 @@ class Checker:
             if count != expect.errors:
                 failures.append(f"errors: expected {expect.errors}, got {count}")
         if expect.policy_version is not None:
-            wanted = {"first": sim.first_version, "latest": sim.rules.version}.get(
-                expect.policy_version, expect.policy_version
-            )
+            named = {"first": sim.versions[0], "latest": sim.versions[-1], "previous": sim.versions[-2:][0]}
+            wanted = named.get(expect.policy_version, expect.policy_version)
             if case.policy_version != wanted:
                 failures.append(
                     f"policy_version: expected {expect.policy_version} ({wanted}), got {case.policy_version}"
@@ -116,6 +115,8 @@ class Checker:
             failures.append(
                 f"targets.{name}: reason expected to contain {spec.reason!r}, got {target.cancel_reason!r}"
             )
+        if spec.pauses is not None and len(target.pauses) != spec.pauses:
+            failures.append(f"targets.{name}: expected {spec.pauses} pauses, got {len(target.pauses)}")
         if spec.held is not None and (target.ladder_held_at is not None) != spec.held:
             failures.append(
                 f"targets.{name}: held expected {spec.held}, got {target.ladder_held_at is not None}"

@@ -82,6 +82,7 @@ class ExpectedTarget(_Spec):
     level: int | None = Field(default=None, description="Escalation levels fired so far.")
     reason: str | None = Field(default=None, description="Text in the reason it was cancelled.")
     held: bool | None = Field(default=None, description="Breached, and its ladder held by its pause.")
+    pauses: int | None = Field(default=None, description="How often the latest cycle's clock stood still.")
 
 
 class Expectation(_Spec):
@@ -100,7 +101,9 @@ class Expectation(_Spec):
     closed: bool | None = None
     errors: int | None = Field(default=None, description="Rule errors recorded so far.")
     policy_version: str | None = Field(
-        default=None, description="The policy set the case decides under: 'first', 'latest' or a version."
+        default=None,
+        description="The policy set the case decides under: 'first', 'latest', 'previous' (the one "
+        "before the latest) or a version.",
     )
     triage: dict[str, str] = Field(
         default_factory=dict,

@@ -6,6 +6,7 @@ the nearest folder above it that holds a PolicySet, and only that file's scenari
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from serviceflow.scenarios.runner import ScenarioResult
 from serviceflow.scenarios.suite import LoadedScenario, SuiteResult, load_scenarios, run_suite
 
 Echo = Callable[..., None]
+_POLICY_SET = re.compile(r"^kind:\s*PolicySet\s*$", re.MULTILINE)  # a document's own kind, not one inside
 
 
 def _holds_policy_set(folder: Path) -> bool:
     for file in discover([folder]):
         try:
-            if "kind: PolicySet" in file.read_text(encoding="utf-8", errors="replace"):
+            if _POLICY_SET.search(file.read_text(encoding="utf-8", errors="replace")):
                 return True
         except OSError:
             continue
@@ -81,8 +83,8 @@ def run_tests(
         scenarios = [s for s in scenarios if str(Path(s.document.file).resolve()) in only]
     blocking = [*(report.errors if ignore_warnings else report.problems), *problems]
     if blocking or report.policy_set is None:
-        for problem in [*report.problems, *problems]:
-            echo(_line(problem), err=True)
+        for line in dict.fromkeys(_line(p) for p in [*report.problems, *problems]):
+            echo(line, err=True)
         if report.policy_set is None and not report.errors and not problems:
             echo(f"error: no PolicySet in {', '.join(map(str, chosen))}", err=True)
         hint = (

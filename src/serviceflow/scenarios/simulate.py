@@ -81,7 +81,7 @@ class Simulation:
     def __init__(self, scenario: Scenario, rules: Rules, load_policies: PolicyLoader | None = None) -> None:
         self.scenario = scenario
         self.rules = rules
-        self.first_version = rules.version
+        self.versions = [rules.version]  # every policy set version the scenario switched to
         self.load_policies = load_policies
         self.clock = SimulatedClock.starting(scenario.start, rules)
         self.roster: Roster = scenario.roster
@@ -214,6 +214,7 @@ class Simulation:
             if self.load_policies is None:
                 raise ScenarioError("change_policies: this run cannot load another policy set")
             self.rules = self.load_policies(step.change_policies, self.rules, index)
+            self.versions.append(self.rules.version)
 
     def _manual(self, ticket: str | None, engine_input: EngineInput) -> None:
         ticket_id = ticket or self.primary
