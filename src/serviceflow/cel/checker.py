@@ -35,12 +35,31 @@ from serviceflow.cel.types import (
     map_of,
 )
 
+#: Macros (exists, all, map, filter...) nested deeper than this are refused: each level multiplies
+#: the work by a list's length (four levels over 40 tags froze a worker for 95 s).
+MAX_COMPREHENSION_DEPTH = 2
+#: A list written in an expression holds at most this many items.
+MAX_LIST_LITERAL = 1000
+
 
 @dataclass(frozen=True)
 class CheckProblem:
     message: str
     line: int
     column: int
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class ConstantCall:
+    """A call whose arguments are all literals, so it can be run once at check time: the text to
+    run (a method's receiver replaced by a literal when only its arguments are constant)."""
+
+    source: str
+    shown: str
+    line: int
+    column: int
+    pattern: bool = False  # ``source`` is the literal regex of a matches()
 
 
 @dataclass
@@ -48,6 +67,7 @@ class CheckResult:
     type: CelType
     references: frozenset[str]
     problems: list[CheckProblem] = field(default_factory=list)
+    constants: list[ConstantCall] = field(default_factory=list)
 
 
 _GLOBAL_RESULTS: dict[str, CelType] = {
@@ -100,21 +120,63 @@ def _is(type_: CelType, *wanted: CelType) -> bool:
 class Checker:
     """Checks one expression against the variables in scope and the declared functions."""
 
-    def __init__(self, variables: Mapping[str, CelType], functions: Sequence[CelFunction]) -> None:
+    def __init__(
+        self, variables: Mapping[str, CelType], functions: Sequence[CelFunction], source: str = ""
+    ) -> None:
         self.variables = dict(variables)
         self.functions = {f.name: f for f in functions}
         self.problems: list[CheckProblem] = []
         self.references: set[str] = set()
         self.scopes: list[dict[str, CelType]] = []
+        self.source = source
+        self.constants: list[ConstantCall] = []
 
     def check(self, tree: lark.ParseTree) -> CheckResult:
         result = self.infer(tree)
-        return CheckResult(result, frozenset(self.references), self.problems)
+        return CheckResult(result, frozenset(self.references), self.problems, self.constants)
 
-    def problem(self, where: lark.ParseTree | lark.Token, message: str) -> None:
+    def problem(self, where: lark.ParseTree | lark.Token, message: str, *, warning: bool = False) -> None:
         token = _first_token(where)
         line, column = (token.line or 1, token.column or 1) if token else (1, 1)
-        self.problems.append(CheckProblem(message, line, column))
+        self.problems.append(CheckProblem(message, line, column, warning))
+
+    # -- constant calls --------------------------------------------------------------------------
+
+    def _text(self, node: lark.ParseTree) -> str | None:
+        meta = getattr(node, "meta", None)
+        if meta is None or getattr(meta, "empty", True) or not self.source:
+            return None
+        return self.source[meta.start_pos : meta.end_pos]
+
+    def _constant(self, node: lark.ParseTree) -> bool:
+        """A literal, or a list of literals: its value is known without any data."""
+        current = node
+        while len(current.children) == 1 and isinstance(current.children[0], lark.Tree):
+            if current.data in ("literal", "list_lit"):
+                break
+            current = current.children[0]
+        if current.data == "literal":
+            return True
+        if current.data == "list_lit":
+            return all(self._constant(item) for item in self._list_items(current))
+        return False
+
+    def _note_constant(
+        self, node: lark.ParseTree, args: list[lark.ParseTree], *, pattern: bool = False
+    ) -> None:
+        """Remember a call whose arguments are constants, to run it at check time; a ``pattern``
+        (the regex of ``matches``) runs against an empty string, whatever it is matched with."""
+        if not args or not all(self._constant(arg) for arg in args):
+            return
+        shown = self._text(node)
+        texts = [self._text(arg) for arg in args]
+        if shown is None or any(t is None for t in texts):
+            return
+        token = _first_token(node)
+        line, column = (token.line or 1, token.column or 1) if token else (1, 1)
+        self.constants.append(
+            ConstantCall(texts[-1] or "" if pattern else shown, shown, line, column, pattern)
+        )
 
     # -- the walk ------------------------------------------------------------------------------
 
@@ -158,6 +220,8 @@ class Checker:
         operator, right = children
         left = self.infer(_left_operand(operator))
         right_type = self.infer(right)
+        if operator.data != "relation_in":
+            self._check_comparison(operator, left, right_type)
         if operator.data in ("relation_eq", "relation_ne"):
             self._check_enum_literal(left, right)
             self._check_enum_literal(right_type, _left_operand(operator))
@@ -204,7 +268,12 @@ class Checker:
         return _LITERALS.get(token.type, DYN)
 
     def _list_lit(self, node: lark.ParseTree) -> CelType:
-        items = [self.infer(item) for item in self._list_items(node)]
+        listed = self._list_items(node)
+        if len(listed) > MAX_LIST_LITERAL:
+            self.problem(
+                node, f"a list of {len(listed)} items; an expression's list holds at most {MAX_LIST_LITERAL}"
+            )
+        items = [self.infer(item) for item in listed]
         names = {item.name for item in items}
         return list_of(items[0]) if len(names) == 1 else list_of(DYN)
 
@@ -291,6 +360,8 @@ class Checker:
             self.problem(name_token, f"unknown method '{name}'{hint}")
         for arg in args:
             self.infer(arg)
+        if name == "matches":
+            self._note_constant(node, args, pattern=True)
         if name == "contains" and isinstance(receiver, ListType):
             self.problem(name_token, "lists have no contains(); write 'x in list'")
         return _METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
@@ -303,6 +374,12 @@ class Checker:
         if variable is None:
             self.problem(args[0], f"the first argument of {name}() must be a variable name")
             return DYN
+        if len(self.scopes) >= MAX_COMPREHENSION_DEPTH:
+            self.problem(
+                where,
+                f"{name}() nested {len(self.scopes) + 1} deep; at most {MAX_COMPREHENSION_DEPTH} "
+                "macros (exists, all, map, filter) may nest: each level multiplies the work",
+            )
         element = (
             receiver.element
             if isinstance(receiver, ListType)
@@ -330,6 +407,10 @@ class Checker:
         if name == "has":
             return self._has(name_token, args)
         arg_types = [self.infer(arg) for arg in args]
+        if name == "matches" and len(args) == 2 and self._constant(args[1]):
+            self._note_constant(node, [args[1]], pattern=True)
+        elif name in self.functions or name in ("duration", "timestamp", "int", "double", "uint"):
+            self._note_constant(node, args)
         function = self.functions.get(name)
         if function is not None:
             if len(args) != len(function.params):
@@ -413,6 +494,34 @@ class Checker:
             if len(children) != 1 or not isinstance(children[0], lark.Tree):
                 return None
             current = children[0]
+
+    def _check_comparison(self, operator: lark.ParseTree, left: CelType, right: CelType) -> None:
+        """Both sides of a comparison must be of one type (numbers of any kind compare); an enum
+        compares by its text, so ordering one (``priority > "normal"``) is a mistake."""
+        numbers = ("int", "double")
+        known = [t for t in (left, right) if isinstance(t, ScalarType) and not _is(t, NULL)]
+        if (
+            len(known) == 2
+            and left.name != right.name
+            and not (left.name in numbers and right.name in numbers)
+        ):
+            enum = next((t for t in known if t.values), None)
+            what = f"one of {', '.join(enum.values)}" if enum else f"a {left.name}"
+            self.problem(
+                _left_operand(operator),
+                f"cannot compare {what} with a {right.name if enum is left or not enum else left.name}: "
+                "it is never equal and has no order",
+            )
+            return
+        ordering = operator.data in ("relation_lt", "relation_le", "relation_gt", "relation_ge")
+        enum = next((t for t in known if t.values), None)
+        if ordering and enum is not None:
+            self.problem(
+                _left_operand(operator),
+                f"an order comparison of {', '.join(enum.values)} compares text, not rank; "
+                f"write e.g. 'x in [\"{enum.values[-1]}\"]'",
+                warning=True,
+            )
 
     def _check_enum_literal(self, type_: CelType, other: lark.ParseTree) -> None:
         if not isinstance(type_, ScalarType) or not type_.values:

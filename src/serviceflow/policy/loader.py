@@ -54,6 +54,7 @@ from serviceflow.policy.schema import (
     field_marker,
 )
 from serviceflow.policy.scopes import SCOPES
+from serviceflow.policy.traps import target_traps
 from serviceflow.policy.yaml_source import Document, load_documents
 
 DataPath = tuple[str | int, ...]
@@ -442,6 +443,9 @@ class _Builder:
             self.current = (model.__name__.removesuffix("Spec"), _name(data))
             self._walk(document, model, data, (), calendar or default_calendar, _name(data))
         self.counts["expressions"] = len(self.sites)
+        for document, spec in policies:
+            if isinstance(spec, PolicySpec):
+                self._traps(document, spec)
         if any(not p.warning for p in self.problems) or not sets:
             return None
         ordered = sorted(
@@ -457,6 +461,18 @@ class _Builder:
             files=tuple(files),
             documents=tuple(d for d, _, _ in parsed),
         )
+
+    def _traps(self, document: Document, spec: PolicySpec) -> None:
+        """Targets that never run or never count, though every condition type-checks."""
+        sites = {s.path: s.expression for s in self.sites if s.kind == "Policy" and s.document == spec.name}
+        for index, target in enumerate(spec.targets):
+            start, stop = sites.get(("targets", index, "start")), sites.get(("targets", index, "stop"))
+            if start is None or stop is None:
+                continue
+            pause = sites.get(("targets", index, "pause"))
+            for field_name, message in target_traps(self.env, start, stop, pause):
+                where = document.locate(("targets", index, field_name))
+                self.problem(message, where, target.name, warning=True)
 
     def _unique_documents(self, docs: list[tuple[Document, Spec | None]], noun: str) -> None:
         seen: dict[str, Document] = {}
@@ -596,13 +612,23 @@ class _Builder:
             self.problem(exc.message, document.locate_in_value(path, exc.line or 1, exc.column or 1), rule)
             return
         for check in result.problems:
-            self.problem(check.message, document.locate_in_value(path, check.line, check.column), rule)
-        if result.problems:
+            location = document.locate_in_value(path, check.line, check.column)
+            self.problem(check.message, location, rule, warning=check.warning)
+        if any(not check.warning for check in result.problems):
             return
         location = document.locate_in_value(path, 1, 1)
         expression = self.env.compile(source, variables)
         if not self._type_ok(expression, marker, variables, location, rule, path):
             return
+        if isinstance(marker, CelField) and marker.names and self.calendars is not None:
+            for calendar_name in expression.results or ():
+                if calendar_name not in self.calendars:
+                    self.problem(
+                        f"'{calendar_name}' is not a calendar; the PolicySet's calendars: "
+                        + ", ".join(sorted(self.calendars)),
+                        location,
+                        rule,
+                    )
         self.sites.append(
             ExpressionSite(
                 kind=kind,
