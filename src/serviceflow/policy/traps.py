@@ -29,10 +29,16 @@ VARIED: dict[str, type[Enum]] = {
 MAX_SAMPLES = 2000  # more combinations than this: not checked (it would slow validate down)
 
 
-def _samples(env: CelEnvironment, paths: list[str]) -> Iterator[Any]:
+def _samples(env: CelEnvironment, paths: list[str], start: Expression) -> Iterator[Any]:
+    """An activation per combination of the varied fields for which ``start`` may hold."""
     base = sample_values(SCOPES["case"])
     for combination in itertools.product(*(VARIED[p] for p in paths)):
         chosen = dict(zip(paths, combination, strict=True))
+        if any(
+            path in start.requires and value.value not in start.requires[path]
+            for path, value in chosen.items()
+        ):
+            continue  # start cannot hold here: nothing to learn
         ticket_changes = {p.split(".")[1]: v for p, v in chosen.items() if p.startswith("ticket.")}
         ticket = base["ticket"].model_copy(update=ticket_changes)
         event = base["event"].model_copy(update={"ticket": ticket})
@@ -65,7 +71,7 @@ def target_traps(
     if size > MAX_SAMPLES:
         return []
     starts = stops = pauses = 0
-    for activation in _samples(env, paths):
+    for activation in _samples(env, paths, start):
         if _holds(start, activation) is not True:
             continue
         starts += 1

@@ -13,7 +13,6 @@ from pathlib import Path
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import PolicyError
 from serviceflow.policy import PolicyPathError, validate
-from serviceflow.policy.loader import discover
 from serviceflow.scenarios.report import as_json, failure_report, write_junit
 from serviceflow.scenarios.runner import ScenarioResult
 from serviceflow.scenarios.suite import LoadedScenario, SuiteResult, load_scenarios, run_suite
@@ -23,7 +22,8 @@ _POLICY_SET = re.compile(r"^kind:\s*PolicySet\s*$", re.MULTILINE)  # a document'
 
 
 def _holds_policy_set(folder: Path) -> bool:
-    for file in discover([folder]):
+    """Whether a YAML file directly in ``folder`` is a PolicySet document."""
+    for file in sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
         try:
             if _POLICY_SET.search(file.read_text(encoding="utf-8", errors="replace")):
                 return True
@@ -33,13 +33,11 @@ def _holds_policy_set(folder: Path) -> bool:
 
 
 def _policy_folder(file: Path) -> Path | None:
-    """The nearest folder above a scenario file that holds a PolicySet."""
+    """The nearest folder above a scenario file (at most three up) that holds a PolicySet."""
     here = Path.cwd()
-    for folder in file.resolve().parents:
+    for folder in list(file.resolve().parents)[:3]:
         if _holds_policy_set(folder):
             return folder.relative_to(here) if folder.is_relative_to(here) else folder
-        if (folder / ".git").exists() or folder == folder.parent:
-            return None
     return None
 
 
