@@ -58,7 +58,8 @@ def test_a_runtime_mistake_is_a_problem(write_policies: Callable[..., Path], bod
 def test_servicenow_traps_are_warnings(write_policies: Callable[..., Path]) -> None:
     body = (
         "targets:\n"
-        "  - {name: never-runs, start: 'ticket.status == \"open\"', stop: 'ticket.status != \"new\"', within: 1h}\n"
+        "  - {name: never-runs, within: 1h,\n"
+        "     start: 'ticket.status == \"open\"', stop: 'ticket.status != \"new\"'}\n"
         "  - name: never-counts\n"
         '    start: event.kind == "created" && ticket.status == "new"\n'
         '    stop: event.kind == "agent_reply"\n'
