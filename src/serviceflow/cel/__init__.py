@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from serviceflow.cel.analysis import requirements, result_strings
@@ -48,6 +49,11 @@ class Expression:
     program: Program
     requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
     results: tuple[str, ...] | None = None  # the strings it can yield, when only literals
+
+    @cached_property
+    def paths(self) -> tuple[str, ...]:
+        """The references, sorted: what the engine's result cache keys on."""
+        return tuple(sorted(self.references))
 
     def evaluate(self, activation: Any) -> Any:
         """Evaluate against an activation from :meth:`CelEnvironment.activation`.

@@ -8,6 +8,7 @@ CEL field of the language needs no new lookup here.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -95,9 +96,12 @@ class Rules:
         self.inventory: tuple[RuleRef, ...] = tuple(self._inventory)
         self.earlier: dict[str, Rules] = {}
         if self.previous is not None and self.previous.version != self.version:
-            kept = {**self.previous.earlier, self.previous.version: self.previous}
+            # Kept without their own earlier versions, so the chain stays VERSIONS_KEPT long
+            # (a shallow copy shares everything compiled; the previous rules are not changed).
+            alone = copy.copy(self.previous)
+            alone.earlier = {}
+            kept = {**self.previous.earlier, alone.version: alone}
             self.earlier = dict(list(kept.items())[-VERSIONS_KEPT:])
-            self.previous.earlier = {}  # the chain is held here once, not along every link
         self.previous = None
 
     def calendar(self, name: str | None) -> BusinessCalendar:

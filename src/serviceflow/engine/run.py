@@ -118,16 +118,28 @@ class Run:
         return self.case.freeze(self.base, None, ())
 
     def instances(self, policy: str, name: str) -> list[TargetState]:
-        return [t for t in self.case.targets if t.policy == policy and t.name == name]
+        """The cycles of one rule's target, oldest first."""
+        targets = self.case.targets
+        return [targets[i] for i in self._index().get((policy, name), ())]
+
+    def _index(self) -> dict[tuple[str, str], list[int]]:
+        index = self.__dict__.get("_by_rule")
+        if index is None:
+            index = {}
+            for position, target in enumerate(self.case.targets):
+                index.setdefault((target.policy, target.name), []).append(position)
+            self.__dict__["_by_rule"] = index
+        return index
 
     def add_target(self, target: TargetState) -> None:
+        self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
         self.case.targets.append(target)
 
     def replace_target(self, target: TargetState) -> None:
         targets = self.case.targets
-        for index, existing in enumerate(targets):
-            if existing.id == target.id:
-                targets[index] = target
+        for position in self._index().get((target.policy, target.name), ()):
+            if targets[position].id == target.id:
+                targets[position] = target
                 return
 
     # -- actions -------------------------------------------------------------------------------
@@ -179,5 +191,18 @@ class Run:
         """Times people read are in the policy set's local time."""
         if moment is None:
             return "-"
-        zone = self.zone()
-        return (moment.astimezone(zone) if zone else moment).strftime("%a %d %b %Y %H:%M %Z")
+        return human_time(moment, self.zone())
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_time(moment: datetime, zone: ZoneInfo | None) -> str:
+    """``Mon 02 Mar 2026 14:00 CET`` (what ``%a %d %b %Y %H:%M %Z`` gives, in English, faster)."""
+    local = moment.astimezone(zone) if zone else moment
+    name = local.tzname() or ""
+    return (
+        f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d} "
+        f"{local.hour:02d}:{local.minute:02d} {name}"
+    )

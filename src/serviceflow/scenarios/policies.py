@@ -36,10 +36,24 @@ def _key(document: Document) -> str:
     return f"{data.get('kind')}/{data.get('name')}"
 
 
+#: Policy sets loaded by change steps, by (scenario file, step, the version changed from): a suite
+#: run again (or ``policy test`` in a benchmark) validates each change once.
+_LOADED: dict[tuple[str, int, str, str], Rules] = {}
+_LOADED_KEPT = 64
+
+
 def policy_loader(scenario: Document) -> PolicyLoader:
     """What a scenario's ``change_policies`` steps load, relative to the scenario's own file."""
 
     def load(change: PolicyChange, rules: Rules, step: int) -> Rules:
+        key = (scenario.file, step, rules.version, change.model_dump_json())
+        if key not in _LOADED:
+            if len(_LOADED) >= _LOADED_KEPT:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[key] = _load(change, rules, step)
+        return _LOADED[key]
+
+    def _load(change: PolicyChange, rules: Rules, step: int) -> Rules:
         if change.path is not None:
             folder = Path(scenario.file).parent / change.path
             try:
