@@ -174,3 +174,34 @@ def test_a_far_rule_duration_is_a_rule_error_not_an_overflow(write_policies: Cal
     assert outcome.decision is not None
     assert any("longer than 10 years" in e for e in outcome.decision.errors)
     assert any(a.type == "add_internal_note" and a.rule == "fallback" for a in outcome.actions)
+
+
+PAGED = LADDER.replace(
+    "      - notify: [owner.lead]\n", "      - {notify: [owner.lead], via: [helpdesk, 'pagerduty:on-call']}\n"
+)
+
+
+def test_a_breach_told_through_an_incident_channel_is_resolved_there(
+    write_policies: Callable[..., Path],
+) -> None:
+    folder = write_policies({"set.yaml": PAGED, "vip.yaml": VIP}, with_set=False)
+    rules = Rules(load_policy_set([folder]))
+    breached = _breached(rules)
+    level = next(a for a in breached.actions if a.type == "notify" and a.escalation_level == 1)
+    assert level.channels == ("helpdesk", "pagerduty:on-call")
+    reply = event("agent_reply", at=MONDAY + hours(1.5), tags=("vip",))
+    met = decide(breached.state, EventInput(event=reply), MONDAY + hours(1.5), rules, CONTEXT)
+    resolved = [a for a in met.actions if a.type == "notify"]
+    assert [(a.purpose, a.channels, a.target) for a in resolved] == [
+        ("resolved", ("pagerduty:on-call",), "reply")
+    ]
+
+
+def test_a_channel_name_is_checked(write_policies: Callable[..., Path]) -> None:
+    from serviceflow.policy import validate
+
+    bad = LADDER.replace(
+        "      - notify: [owner.lead]\n", "      - {notify: [owner.lead], via: [Slack Leads]}\n"
+    )
+    report = validate([write_policies({"set.yaml": bad, "vip.yaml": VIP}, with_set=False)])
+    assert any("via" in p.message and "Slack Leads" in p.message for p in report.problems), report.problems
