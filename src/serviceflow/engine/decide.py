@@ -42,8 +42,6 @@ from serviceflow.engine.rules import PolicyRuntime, Rules
 from serviceflow.engine.run import Draft, Run
 from serviceflow.engine.safety import failed_outcome
 from serviceflow.engine.timers import next_wake_up
-
-__all__ = ["decide", "next_wake_up"]
 from serviceflow.model import (
     ActorRole,
     CaseState,
@@ -54,6 +52,8 @@ from serviceflow.model import (
     TicketEvent,
     TicketStatus,
 )
+
+__all__ = ["decide", "next_wake_up"]
 
 
 def decide(
@@ -89,12 +89,15 @@ def decide(
         return Outcome(state, (), next_wake_up(state), None)
     try:
         return _decide(state, engine_input, now, rules, context or Context())
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # never out of decide: recorded, and the fallback applies
         if not isinstance(engine_input, EventInput | WakeUp) and _is_caller_error(exc):
             raise
-        return failed_outcome(state, engine_input, now, rules, context or Context(), exc)
-    except (ArithmeticError, RecursionError, LookupError, AttributeError, AssertionError) as exc:
-        return failed_outcome(state, engine_input, now, rules, context or Context(), exc)
+        try:
+            return failed_outcome(state, engine_input, now, rules, context or Context(), exc)
+        except Exception:  # not even the fallback: the case stays as it was, and retries later
+            if state is None:
+                raise
+            return Outcome(state, (), None, None)
 
 
 def _nothing_due(state: CaseState, now: datetime, rules: Rules) -> bool:
