@@ -205,3 +205,15 @@ def test_a_channel_name_is_checked(write_policies: Callable[..., Path]) -> None:
     )
     report = validate([write_policies({"set.yaml": bad, "vip.yaml": VIP}, with_set=False)])
     assert any("via" in p.message and "Slack Leads" in p.message for p in report.problems), report.problems
+
+
+def test_cycles_are_available_to_metrics_and_reports(rules: Rules) -> None:
+    from serviceflow.engine.cycles import cycles, settled
+
+    breached = _breached(rules)
+    reply = event("agent_reply", at=MONDAY + hours(1.5), tags=("vip",))
+    met = decide(breached.state, EventInput(event=reply), MONDAY + hours(1.5), rules, CONTEXT)
+    done = settled(breached.state, met.state)
+    assert [(c.target, c.cycle, c.outcome.value) for c in done] == [("reply", 1, "met_late")]
+    assert settled(met.state, met.state) == []
+    assert [c.outcome.value for c in cycles(met.state, MONDAY + hours(2))] == ["met_late"]
