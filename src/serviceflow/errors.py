@@ -63,13 +63,17 @@ class PolicyError(ServiceflowError):
         location: where in which file.
         rule: the name of the rule, target or section the problem is in ("-" when none).
         message: what is wrong and, where possible, how to fix it.
+        warning: probably a mistake, though the set still loads (a target that never runs).
     """
 
-    def __init__(self, message: str, *, location: SourceLocation, rule: str = "-") -> None:
-        super().__init__(f"{location}: {rule}: {message}")
+    def __init__(
+        self, message: str, *, location: SourceLocation, rule: str = "-", warning: bool = False
+    ) -> None:
+        super().__init__(f"{location}: {rule}: {'warning: ' if warning else ''}{message}")
         self.message = message
         self.location = location
         self.rule = rule
+        self.warning = warning
 
 
 class PolicySetError(ServiceflowError):

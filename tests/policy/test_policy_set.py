@@ -39,8 +39,11 @@ def test_every_expression_evaluates_on_a_sample(shipped) -> None:
 
 
 def test_expressions_and_spans_are_addressable(shipped) -> None:
-    stop_default = shipped.policies[0].targets[0].stop
-    assert stop_default is None  # type defaults are the engine's business
+    # A type's start and stop are filled in by the schema, so they are compiled like any other.
+    assert shipped.policies[0].targets[0].stop == 'event.kind == "agent_reply"'
+    assert (
+        shipped.expression("Policy", "urgent", "targets", 0, "stop").source == 'event.kind == "agent_reply"'
+    )
     within = shipped.expression("Policy", "standard", "targets", 0, "within")
     assert within.type.name == "duration"
     resolution = shipped.span("Policy", "standard", "targets", 3, "within")

@@ -154,7 +154,7 @@ targets:
     problems = problems_for(write_policies, body)
     assert problems == [
         "8:5: t: unknown key 'withn' (did you mean 'within'?); allowed here: name, type, when, "
-        "within, calendar, start, stop, pause, at_risk, escalation"
+        "within, within_from, calendar, start, stop, pause, at_risk, escalation"
     ]
 
 

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
-from serviceflow.cel.analysis import requirements
+from serviceflow.cel.analysis import requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
-from serviceflow.cel.checker import Checker, CheckResult
+from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
 from serviceflow.cel.functions import BUILTIN_FUNCTIONS, CelFunction
 from serviceflow.cel.types import CelType
 from serviceflow.cel.values import to_plain
-from serviceflow.errors import CelCheckError
+from serviceflow.errors import CelCheckError, CelError, CelSyntaxError
 
 __all__ = ["CelEnvironment", "CheckResult", "Expression", "backend_named"]
 
@@ -46,6 +48,12 @@ class Expression:
     references: frozenset[str]
     program: Program
     requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    results: tuple[str, ...] | None = None  # the strings it can yield, when only literals
+
+    @cached_property
+    def paths(self) -> tuple[str, ...]:
+        """The references, sorted: what the engine's result cache keys on."""
+        return tuple(sorted(self.references))
 
     def evaluate(self, activation: Any) -> Any:
         """Evaluate against an activation from :meth:`CelEnvironment.activation`.
@@ -54,6 +62,63 @@ class Expression:
             CelEvaluationError: the expression failed on these values.
         """
         return self.program.evaluate(activation)
+
+
+#: The longest an expression may be, and how deeply it may nest brackets: past these the parser
+#: and the checker would recurse thousands deep (a RecursionError, not a message).
+MAX_SOURCE = 20_000
+MAX_NESTING = 64
+MAX_DURATION = timedelta(days=10 * 366)
+_TOO_DEEP = (
+    f"the expression is nested too deeply or is too long (at most {MAX_NESTING} levels, "
+    f"{MAX_SOURCE} characters)"
+)
+
+
+def _bounded(source: str) -> None:
+    """Refuse an expression too long or nested too deeply to be parsed safely."""
+    if len(source) > MAX_SOURCE:
+        raise CelSyntaxError(
+            f"the expression is {len(source)} characters; at most {MAX_SOURCE}", expression=source[:200]
+        )
+    depth = deepest = 0
+    quote: str | None = None
+    escaped = False
+    operators = 0
+    for char in source:
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+        elif char in "&|+-*/%<>=!?":
+            operators += 1
+    if deepest > MAX_NESTING or operators > 4 * MAX_NESTING * 8:
+        raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1)
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is no regular expression in RE2's syntax (which CEL's matches() uses)."""
+    import re2  # type: ignore[import-untyped]  # google-re2, which cel-python's matches() runs on
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr; the message is returned here
+    try:
+        re2.compile(pattern, options)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return f"not a regular expression in RE2 syntax: {detail}"
+    return None
 
 
 def backend_named(name: str) -> Backend:
@@ -82,18 +147,53 @@ class CelEnvironment:
         self.functions = tuple(functions)
         self.backend = backend or CelpyBackend()
         self._parser = self.backend if isinstance(self.backend, CelpyBackend) else CelpyBackend()
+        self._constants = self._parser
 
     def check(self, source: str, variables: Mapping[str, CelType]) -> CheckResult:
         """Parse and check ``source`` without compiling it; problems are returned, not raised.
 
+        Calls whose arguments are all constants (``duration("30mins")``, a regex in ``matches``)
+        are run once here, so what would fail on every ticket fails now; a constant duration
+        longer than ten years is refused.
+
         Raises:
-            CelSyntaxError: ``source`` is not valid CEL.
+            CelSyntaxError: ``source`` is not valid CEL, or nested too deeply to be read.
         """
-        return self._check(source, variables)[1]
+        tree, result = self._check(source, variables)
+        if any(not p.warning for p in result.problems):
+            return result  # fix those first: a constant call of the wrong types would only repeat them
+        for constant in result.constants:
+            problem = self._run_constant(constant.source, pattern=constant.pattern)
+            if problem is not None:
+                result.problems.append(
+                    CheckProblem(f"{constant.shown}: {problem}", constant.line, constant.column)
+                )
+        return result
+
+    def _run_constant(self, source: str, *, pattern: bool = False) -> str | None:
+        try:
+            value = self._constants.program(source, self.functions).evaluate({})
+        except CelError as exc:
+            if source.startswith("duration("):
+                return f"not a duration, or too long ({exc.message}); CEL writes durations as 30m, 1h30m, 90s"
+            if source.startswith("timestamp("):
+                return f"not a timestamp ({exc.message}); write e.g. 2026-03-02T09:00:00Z"
+            return exc.message
+        except RecursionError:
+            return "too deeply nested"
+        if pattern:
+            return regex_problem(value) if isinstance(value, str) else None
+        if isinstance(value, timedelta) and abs(value) > MAX_DURATION:
+            return "longer than 10 years; a duration is at most 10 years"
+        return None
 
     def _check(self, source: str, variables: Mapping[str, CelType]) -> tuple[Any, CheckResult]:
-        tree = self._parser.parse(source)
-        return tree, Checker(variables, self.functions).check(tree)
+        _bounded(source)
+        try:
+            tree = self._parser.parse(source)
+            return tree, Checker(variables, self.functions, source).check(tree)
+        except RecursionError:
+            raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1) from None
 
     def compile(self, source: str, variables: Mapping[str, CelType]) -> Expression:
         """Parse, check and compile ``source`` for evaluation against ``variables``.
@@ -103,11 +203,17 @@ class CelEnvironment:
             CelCheckError: it names an unknown variable, field or function (the first problem).
         """
         tree, result = self._check(source, variables)
-        if result.problems:
-            first = result.problems[0]
+        errors = [p for p in result.problems if not p.warning]
+        if errors:
+            first = errors[0]
             raise CelCheckError(first.message, expression=source, line=first.line, column=first.column)
-        program = self.backend.program(source, self.functions)
-        return Expression(source, result.type, result.references, program, requirements(tree))
+        try:
+            program = self.backend.program(source, self.functions)
+            return Expression(
+                source, result.type, result.references, program, requirements(tree), result_strings(tree)
+            )
+        except RecursionError:
+            raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1) from None
 
     def activation(self, values: Mapping[str, Any]) -> Any:
         """Convert models and Python values once, for any number of evaluations."""

@@ -120,3 +120,17 @@ def requirements(tree: lark.ParseTree) -> dict[str, frozenset[str]]:
         for path, values in _constraints(term).items():
             found[path] = found[path] & values if path in found else values
     return found
+
+
+def result_strings(tree: lark.ParseTree) -> tuple[str, ...] | None:
+    """The string literals an expression can yield, when it is a literal or a chain of ``?:``
+    with literal branches (a calendar chosen by name); None when it can yield anything else."""
+    node = _unwrap(tree)
+    if node.data == "expr" and len(node.children) == 3:
+        branches = [c for c in node.children[1:] if isinstance(c, lark.Tree)]
+        found = [result_strings(b) for b in branches]
+        if len(found) != 2 or any(f is None for f in found):
+            return None
+        return tuple(v for f in found for v in f or ())
+    value = _string(node)
+    return (value,) if value is not None else None

@@ -10,13 +10,28 @@ so the engine can skip rules that an input cannot affect.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import lark
 
+from serviceflow.cel.comparisons import check_comparison, check_enum_literal
+from serviceflow.cel.constants import ConstantCall, constant, note_constant
 from serviceflow.cel.functions import MACROS, STANDARD_GLOBALS, STANDARD_METHODS, CelFunction
+from serviceflow.cel.tree import (
+    GLOBAL_RESULTS,
+    LITERALS,
+    METHOD_RESULTS,
+    bare_ident,
+    compatible,
+    first_token,
+    is_type,
+    left_operand,
+    list_items,
+    subtrees,
+    suggest,
+    tokens,
+)
 from serviceflow.cel.types import (
     BOOL,
     DOUBLE,
@@ -35,12 +50,19 @@ from serviceflow.cel.types import (
     map_of,
 )
 
+#: Macros (exists, all, map, filter...) nested deeper than this are refused: each level multiplies
+#: the work by a list's length (four levels over 40 tags froze a worker for 95 s).
+MAX_COMPREHENSION_DEPTH = 2
+#: A list written in an expression holds at most this many items.
+MAX_LIST_LITERAL = 1000
+
 
 @dataclass(frozen=True)
 class CheckProblem:
     message: str
     line: int
     column: int
+    warning: bool = False
 
 
 @dataclass
@@ -48,73 +70,33 @@ class CheckResult:
     type: CelType
     references: frozenset[str]
     problems: list[CheckProblem] = field(default_factory=list)
-
-
-_GLOBAL_RESULTS: dict[str, CelType] = {
-    "size": INT, "int": INT, "uint": INT, "double": DOUBLE, "string": STRING, "bool": BOOL,
-    "duration": DURATION, "timestamp": TIMESTAMP, "matches": BOOL, "has": BOOL,
-}  # fmt: skip
-_METHOD_RESULTS: dict[str, CelType] = {
-    "size": INT, "contains": BOOL, "startsWith": BOOL, "endsWith": BOOL, "matches": BOOL,
-    "exists": BOOL, "all": BOOL, "exists_one": BOOL,
-}  # fmt: skip
-_LITERALS: dict[str, CelType] = {
-    "INT_LIT": INT, "UINT_LIT": INT, "FLOAT_LIT": DOUBLE, "STRING_LIT": STRING,
-    "MLSTRING_LIT": STRING, "BOOL_LIT": BOOL, "NULL_LIT": NULL,
-}  # fmt: skip
-
-
-def _tokens(node: lark.ParseTree) -> list[lark.Token]:
-    return [c for c in node.children if isinstance(c, lark.Token)]
-
-
-def _subtrees(node: lark.ParseTree) -> list[lark.ParseTree]:
-    return [c for c in node.children if isinstance(c, lark.Tree)]
-
-
-def _left_operand(operator: lark.ParseTree) -> lark.ParseTree:
-    """A binary operator node's first child: the left operand, a subtree by the grammar."""
-    operand = operator.children[0]
-    assert isinstance(operand, lark.Tree), operand
-    return operand
-
-
-def _first_token(node: lark.ParseTree | lark.Token) -> lark.Token | None:
-    if isinstance(node, lark.Token):
-        return node
-    for child in node.children:
-        if child is not None and (token := _first_token(child)) is not None:
-            return token
-    return None
-
-
-def _suggest(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _is(type_: CelType, *wanted: CelType) -> bool:
-    return any(type_.name == w.name for w in wanted)
+    constants: list[ConstantCall] = field(default_factory=list)
 
 
 class Checker:
     """Checks one expression against the variables in scope and the declared functions."""
 
-    def __init__(self, variables: Mapping[str, CelType], functions: Sequence[CelFunction]) -> None:
+    def __init__(
+        self, variables: Mapping[str, CelType], functions: Sequence[CelFunction], source: str = ""
+    ) -> None:
         self.variables = dict(variables)
         self.functions = {f.name: f for f in functions}
         self.problems: list[CheckProblem] = []
         self.references: set[str] = set()
         self.scopes: list[dict[str, CelType]] = []
+        self.source = source
+        self.constants: list[ConstantCall] = []
 
     def check(self, tree: lark.ParseTree) -> CheckResult:
         result = self.infer(tree)
-        return CheckResult(result, frozenset(self.references), self.problems)
+        return CheckResult(result, frozenset(self.references), self.problems, self.constants)
 
-    def problem(self, where: lark.ParseTree | lark.Token, message: str) -> None:
-        token = _first_token(where)
+    def problem(self, where: lark.ParseTree | lark.Token, message: str, *, warning: bool = False) -> None:
+        token = first_token(where)
         line, column = (token.line or 1, token.column or 1) if token else (1, 1)
-        self.problems.append(CheckProblem(message, line, column))
+        self.problems.append(CheckProblem(message, line, column, warning))
+
+    # -- constant calls --------------------------------------------------------------------------
 
     # -- the walk ------------------------------------------------------------------------------
 
@@ -123,12 +105,12 @@ class Checker:
         if handler is not None:
             result: CelType = handler(node)
             return result
-        for child in _subtrees(node):
+        for child in subtrees(node):
             self.infer(child)
         return DYN
 
     def _passthrough(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         return self.infer(children[0]) if len(children) == 1 else self._boolean(children)
 
     def _boolean(self, children: list[lark.ParseTree]) -> CelType:
@@ -139,7 +121,7 @@ class Checker:
     _member = _primary = _paren_expr = _passthrough
 
     def _expr(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         self.infer(children[0])
@@ -152,74 +134,81 @@ class Checker:
     _conditionaland = _conditionalor
 
     def _relation(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(_left_operand(operator))
+        left = self.infer(left_operand(operator))
         right_type = self.infer(right)
+        if operator.data != "relation_in":
+            check_comparison(self, operator, left, right_type)
         if operator.data in ("relation_eq", "relation_ne"):
-            self._check_enum_literal(left, right)
-            self._check_enum_literal(right_type, _left_operand(operator))
+            check_enum_literal(self, left, right)
+            check_enum_literal(self, right_type, left_operand(operator))
         elif operator.data == "relation_in" and isinstance(right_type, ListType):
-            for item in self._list_items(right):
-                self._check_enum_literal(left, item)
+            for item in list_items(right):
+                check_enum_literal(self, left, item)
         return BOOL
 
     def _addition(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(_left_operand(operator))
+        left = self.infer(left_operand(operator))
         right_type = self.infer(right)
-        if operator.data == "addition_sub" and _is(left, TIMESTAMP) and _is(right_type, TIMESTAMP):
+        if operator.data == "addition_sub" and is_type(left, TIMESTAMP) and is_type(right_type, TIMESTAMP):
             return DURATION
-        if _is(left, TIMESTAMP) and _is(right_type, DURATION):
+        if is_type(left, TIMESTAMP) and is_type(right_type, DURATION):
             return TIMESTAMP
-        if _is(left, DURATION) and _is(right_type, TIMESTAMP) and operator.data == "addition_add":
+        if is_type(left, DURATION) and is_type(right_type, TIMESTAMP) and operator.data == "addition_add":
             return TIMESTAMP
-        if left.name == right_type.name and not _is(left, BOOL, NULL):
+        if left.name == right_type.name and not is_type(left, BOOL, NULL):
             return left
         return DYN
 
     def _multiplication(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operator, right = children
-        left = self.infer(_left_operand(operator))
+        left = self.infer(left_operand(operator))
         right_type = self.infer(right)
-        return left if left.name == right_type.name and _is(left, INT, DOUBLE) else DYN
+        return left if left.name == right_type.name and is_type(left, INT, DOUBLE) else DYN
 
     def _unary(self, node: lark.ParseTree) -> CelType:
-        children = _subtrees(node)
+        children = subtrees(node)
         if len(children) == 1:
             return self.infer(children[0])
         operand = self.infer(children[1])
         return BOOL if children[0].data == "unary_not" else operand
 
     def _literal(self, node: lark.ParseTree) -> CelType:
-        token = _tokens(node)[0]
-        return _LITERALS.get(token.type, DYN)
+        token = tokens(node)[0]
+        return LITERALS.get(token.type, DYN)
 
     def _list_lit(self, node: lark.ParseTree) -> CelType:
-        items = [self.infer(item) for item in self._list_items(node)]
+        listed = list_items(node)
+        if len(listed) > MAX_LIST_LITERAL:
+            self.problem(
+                node, f"a list of {len(listed)} items; an expression's list holds at most {MAX_LIST_LITERAL}"
+            )
+        items = [self.infer(item) for item in listed]
         names = {item.name for item in items}
         return list_of(items[0]) if len(names) == 1 else list_of(DYN)
 
     def _map_lit(self, node: lark.ParseTree) -> CelType:
-        for child in _subtrees(node):
+        for child in subtrees(node):
             self.infer(child)
         return map_of(DYN)
 
     def _exprlist(self, node: lark.ParseTree) -> CelType:
-        for child in _subtrees(node):
+        for child in subtrees(node):
             self.infer(child)
         return DYN
 
     def _ident(self, node: lark.ParseTree) -> CelType:
-        name = str(_tokens(node)[0])
+        name = str(tokens(node)[0])
         for scope in reversed(self.scopes):
             if name in scope:
                 return scope[name]
@@ -229,7 +218,7 @@ class Checker:
         known = sorted(self.variables)
         self.problem(
             node,
-            f"unknown name '{name}'{_suggest(name, known)}; known here: {', '.join(known)}",
+            f"unknown name '{name}'{suggest(name, known)}; known here: {', '.join(known)}",
         )
         return DYN
 
@@ -245,7 +234,7 @@ class Checker:
                 where = path or receiver.name
                 self.problem(
                     name_token,
-                    f"unknown field '{name}' of {where}{_suggest(name, receiver.field_names)}; "
+                    f"unknown field '{name}' of {where}{suggest(name, receiver.field_names)}; "
                     f"fields: {', '.join(receiver.field_names)}",
                 )
                 return DYN
@@ -255,12 +244,12 @@ class Checker:
             return field_type
         if isinstance(receiver, MapType):
             return receiver.value
-        if isinstance(receiver, ScalarType | ListType) and not _is(receiver, NULL):
+        if isinstance(receiver, ScalarType | ListType) and not is_type(receiver, NULL):
             self.problem(name_token, f"cannot select field '{name}' of a {receiver.name}")
         return DYN
 
     def _member_index(self, node: lark.ParseTree) -> CelType:
-        receiver_node, index = _subtrees(node)
+        receiver_node, index = subtrees(node)
         receiver = self.infer(receiver_node)
         self.infer(index)
         if isinstance(receiver, ListType):
@@ -279,30 +268,38 @@ class Checker:
         arguments = node.children[2] if len(node.children) > 2 else None
         receiver = self.infer(receiver_node)
         name = str(name_token)
-        args = _subtrees(arguments) if isinstance(arguments, lark.Tree) else []
+        args = subtrees(arguments) if isinstance(arguments, lark.Tree) else []
         if name in MACROS:
             return self._macro(name_token, name, receiver, args)
         if name not in STANDARD_METHODS:
             hint = (
                 f"; call it as {name}(x, ...)"
                 if name in self.functions
-                else _suggest(name, sorted(STANDARD_METHODS))
+                else suggest(name, sorted(STANDARD_METHODS))
             )
             self.problem(name_token, f"unknown method '{name}'{hint}")
         for arg in args:
             self.infer(arg)
+        if name == "matches":
+            note_constant(self, node, args, pattern=True)
         if name == "contains" and isinstance(receiver, ListType):
             self.problem(name_token, "lists have no contains(); write 'x in list'")
-        return _METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
+        return METHOD_RESULTS.get(name, INT if name.startswith("get") else DYN)
 
     def _macro(self, where: lark.Token, name: str, receiver: CelType, args: list[lark.ParseTree]) -> CelType:
         if len(args) not in (2, 3) or (len(args) == 3 and name != "map"):
             self.problem(where, f"{name}() takes a variable and an expression, e.g. {name}(t, ...)")
             return DYN
-        variable = self._bare_ident(args[0])
+        variable = bare_ident(args[0])
         if variable is None:
             self.problem(args[0], f"the first argument of {name}() must be a variable name")
             return DYN
+        if len(self.scopes) >= MAX_COMPREHENSION_DEPTH:
+            self.problem(
+                where,
+                f"{name}() nested {len(self.scopes) + 1} deep; at most {MAX_COMPREHENSION_DEPTH} "
+                "macros (exists, all, map, filter) may nest: each level multiplies the work",
+            )
         element = (
             receiver.element
             if isinstance(receiver, ListType)
@@ -325,11 +322,15 @@ class Checker:
         name_token = node.children[0]
         assert isinstance(name_token, lark.Token)
         arguments = node.children[1] if len(node.children) > 1 else None
-        args = _subtrees(arguments) if isinstance(arguments, lark.Tree) else []
+        args = subtrees(arguments) if isinstance(arguments, lark.Tree) else []
         name = str(name_token)
         if name == "has":
             return self._has(name_token, args)
         arg_types = [self.infer(arg) for arg in args]
+        if name == "matches" and len(args) == 2 and constant(self, args[1]):
+            note_constant(self, node, [args[1]], pattern=True)
+        elif name in self.functions or name in ("duration", "timestamp", "int", "double", "uint"):
+            note_constant(self, node, args)
         function = self.functions.get(name)
         if function is not None:
             if len(args) != len(function.params):
@@ -338,16 +339,16 @@ class Checker:
                     f"{name}() takes {len(function.params)} argument(s), got {len(args)}: {function.doc}",
                 )
             for position, (given, wanted) in enumerate(zip(arg_types, function.params, strict=False), 1):
-                if not _compatible(given, wanted):
+                if not compatible(given, wanted):
                     self.problem(
                         args[position - 1],
                         f"argument {position} of {name}() must be {wanted}, not {given}",
                     )
             return function.result
         if name in STANDARD_GLOBALS:
-            return _GLOBAL_RESULTS.get(name, DYN)
+            return GLOBAL_RESULTS.get(name, DYN)
         known = sorted(set(self.functions) | STANDARD_GLOBALS)
-        self.problem(name_token, f"unknown function '{name}'{_suggest(name, known)}")
+        self.problem(name_token, f"unknown function '{name}'{suggest(name, known)}")
         return DYN
 
     def _has(self, where: lark.Token, args: list[lark.ParseTree]) -> CelType:
@@ -371,7 +372,7 @@ class Checker:
                 return None
             node = child
         if node.data == "ident":
-            name = str(_tokens(node)[0])
+            name = str(tokens(node)[0])
             if name in self.variables and not any(name in scope for scope in self.scopes):
                 return name
             return None
@@ -380,56 +381,3 @@ class Checker:
             parent = self._path(receiver) if isinstance(receiver, lark.Tree) else None
             return f"{parent}.{node.children[1]}" if parent else None
         return None
-
-    def _bare_ident(self, node: lark.ParseTree) -> str | None:
-        current: lark.ParseTree | lark.Token = node
-        while isinstance(current, lark.Tree) and len(current.children) == 1:
-            if current.data == "ident":
-                return str(current.children[0])
-            current = current.children[0]
-        return None
-
-    def _list_items(self, node: lark.ParseTree) -> list[lark.ParseTree]:
-        current: lark.ParseTree = node
-        while current.data != "list_lit":
-            children = _subtrees(current)
-            if len(children) != 1:
-                return []
-            current = children[0]
-        lists = _subtrees(current)
-        return _subtrees(lists[0]) if lists else []
-
-    def _string_literal(self, node: lark.ParseTree) -> tuple[str, lark.Token] | None:
-        current: lark.ParseTree = node
-        while True:
-            children = current.children
-            if current.data == "literal":
-                token = children[0]
-                if isinstance(token, lark.Token) and token.type == "STRING_LIT":
-                    text = str(token)
-                    raw = text[1:] if text[0] in "rR" else text
-                    return raw[1:-1], token
-                return None
-            if len(children) != 1 or not isinstance(children[0], lark.Tree):
-                return None
-            current = children[0]
-
-    def _check_enum_literal(self, type_: CelType, other: lark.ParseTree) -> None:
-        if not isinstance(type_, ScalarType) or not type_.values:
-            return
-        literal = self._string_literal(other)
-        if literal is not None and literal[0] not in type_.values:
-            value, token = literal
-            self.problem(
-                token,
-                f"'{value}' is never a value here{_suggest(value, type_.values)}; "
-                f"values: {', '.join(type_.values)}",
-            )
-
-
-def _compatible(given: CelType, wanted: CelType) -> bool:
-    if given is DYN or wanted is DYN or given.name == "dyn" or wanted.name == "dyn":
-        return True
-    if isinstance(wanted, ListType) and isinstance(given, ListType):
-        return True
-    return given.name == wanted.name

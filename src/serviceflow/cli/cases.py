@@ -193,16 +193,26 @@ def _print_case(state: CaseState, names: Names | None = None) -> None:
         console.print(f"  review of quarantined mail from {sender} ({cause}); deleted at {expires}")
     for change in state.ownership:
         console.print(f"  owner {names.of(change.owner)} since {change.time:%Y-%m-%d %H:%M}: {change.reason}")
-    targets = Table("deadline", "kind", "status", "due", "time left", "breached", "level")
+    # Each start (or re-arm) of a target is an SLA cycle of its own: its start, pauses, stop, outcome.
+    columns = ("deadline", "cycle", "kind", "status", "started", "due", "time left", "paused")
+    targets = Table(*columns, "breached", "level", "stopped", "outcome")
     for target in state.targets:
+        status = target.status.value + (" (ladder held)" if target.ladder_held_at else "")
+        paused = sum(((p.end or now) - p.start).total_seconds() for p in target.pauses)
+        stopped = target.stopped_at
         targets.add_row(
             f"{target.policy}/{target.name}",
+            str(target.cycle),
             target.kind.value,
-            target.status.value,
+            status,
+            f"{target.started_at:%Y-%m-%d %H:%M}",
             f"{target.due_at:%Y-%m-%d %H:%M}" if target.due_at else "-",
             _left(target.due_at, now) if target.open else "-",
+            f"{len(target.pauses)}x {int(paused // 60)}m" if target.pauses else "-",
             f"{target.breached_at:%Y-%m-%d %H:%M}" if target.breached_at else "-",
             str(target.level),
+            f"{stopped:%Y-%m-%d %H:%M}" if stopped else "-",
+            target.outcome.value + (f": {target.cancel_reason}" if target.cancel_reason else ""),
         )
     console.print(targets)
     console.print(_decision_log(state, names))

@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from serviceflow.errors import PolicyError
 from serviceflow.policy import PolicyPathError, validate
 from serviceflow.policy.jsonschema import policy_json_schema_text
 
@@ -28,11 +29,15 @@ def validate_command(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    ignore_warnings: Annotated[
+        bool, typer.Option("--ignore-warnings", "-W", help="Warnings are printed but do not fail.")
+    ] = False,
 ) -> None:
     """Load every policy and journey, compile and check every CEL expression.
 
     Prints one line per problem as [bold]file:line:col: rule: message[/bold], then a summary.
-    Exits 0 when the set is valid, 1 when there is any problem, 2 on a usage error.
+    Exits 0 when the set is valid, 1 when there is any problem (a warning too, unless
+    --ignore-warnings), 2 on a usage error.
     """
     chosen = _chosen_paths(paths)
     try:
@@ -40,11 +45,12 @@ def validate_command(
     except PolicyPathError as exc:
         _usage_error(str(exc))
     for problem in report.problems:
-        typer.echo(f"{problem.location}: {problem.rule}: {problem.message}")
+        typer.echo(_line(problem))
     files = len(report.files)
-    if report.problems:
-        count = len(report.problems)
-        bad_files = len({p.location.file for p in report.problems})
+    failing = report.errors if ignore_warnings else report.problems
+    if failing:
+        count = len(failing)
+        bad_files = len({p.location.file for p in failing})
         typer.echo(
             f"{count} problem{'s' if count != 1 else ''} in {bad_files} of {files} "
             f"file{'s' if files != 1 else ''}",
@@ -80,7 +86,8 @@ def test_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Folders or files with policies and their scenarios. Default: ./policies and ./workflows.",
+            help="Folders with policies and their scenarios, or scenario files (the policy set is "
+            "then the folder above that holds a PolicySet). Default: ./policies and ./workflows.",
             show_default=False,
         ),
     ] = None,
@@ -91,66 +98,111 @@ def test_command(
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report here, for CI.")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each scenario's steps.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show each scenario's steps and its rule errors.")
+    ] = False,
+    exitfirst: Annotated[bool, typer.Option("--exitfirst", "-x", help="Stop at the first failure.")] = False,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text (default) or json (one JSON document on stdout).")
+    ] = "text",
+    ignore_warnings: Annotated[
+        bool, typer.Option("--ignore-warnings", "-W", help="Run even when the policy set has warnings.")
+    ] = False,
 ) -> None:
     """Run the policy scenarios (kind: Scenario) against the policies, with a simulated clock.
 
-    One line per scenario, a diff of expected and actual actions on failure, a summary, and the
-    rules that no scenario exercised. Exits 0 when all pass, 1 on any failure, 2 on a usage
-    error or an invalid policy or scenario.
+    One line per scenario, a diff of expected and actual actions on failure (with the rule errors
+    recorded on the way), a summary, and the rules that no scenario exercised. Exits 0 when all
+    pass, 1 on any failure, 2 on a usage error or an invalid policy or scenario.
     """
-    from serviceflow.engine.rules import Rules
-    from serviceflow.scenarios.suite import (
-        failure_report,
-        load_scenarios,
-        run_suite,
-        write_junit,
+    from serviceflow.scenarios.run_command import run_tests
+
+    if output_format not in ("text", "json"):
+        _usage_error(f"--format must be text or json, not {output_format!r}")
+    code = run_tests(
+        paths or [],
+        _chosen_paths,
+        keyword=keyword,
+        junit_xml=junit_xml,
+        verbose=verbose,
+        exitfirst=exitfirst,
+        json_output=output_format == "json",
+        ignore_warnings=ignore_warnings,
+        echo=typer.echo,
     )
+    if code:
+        raise typer.Exit(code=code)
 
-    chosen = _chosen_paths(paths)
-    try:
-        report = validate(chosen)
-        scenarios, problems = load_scenarios(chosen)
-    except PolicyPathError as exc:
-        _usage_error(str(exc))
-    if report.problems or problems or report.policy_set is None:
-        for problem in [*report.problems, *problems]:
-            typer.echo(f"{problem.location}: {problem.rule}: {problem.message}", err=True)
-        typer.echo("error: the policy set or its scenarios are invalid; nothing was run", err=True)
-        raise typer.Exit(code=2)
-    rules = Rules(report.policy_set)
 
-    def show(loaded, result) -> None:  # type: ignore[no-untyped-def]
-        outcome = "PASSED" if result.passed else "FAILED"
-        typer.echo(f"{loaded.id} {outcome}" + (f" ({result.steps} steps)" if verbose else ""))
+@app.command(name="diff")
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The policy folder as it is (or was).")],
+    new: Annotated[Path, typer.Argument(help="The policy folder as it would be.")],
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live", help="Also list the running cases whose owner, due times or ladder would change."
+        ),
+    ] = False,
+    address: Annotated[str | None, typer.Option(help="Temporal address, for --live.")] = None,
+) -> None:
+    """List the rules that changed between two policy sets and, with --live, a what-if over the
+    running cases: each decided now under both, and what would differ. Exits 0 when nothing
+    changed, 1 when something did, 2 on a usage error or an invalid set."""
+    from serviceflow.policy.diff import diff
 
-    suite = run_suite(scenarios, rules, keyword=keyword, on_result=show)
-    failed = [(loaded, result) for loaded, result in suite.results if not result.passed]
-    if failed:
-        typer.echo("")
-        typer.echo("=" * 30 + " FAILURES " + "=" * 30)
-        for loaded, result in failed:
-            typer.echo(f"_____ {loaded.scenario.name} _____")
-            for line in failure_report(loaded, result):
-                typer.echo(line)
-    if suite.unexercised and not keyword:
-        typer.echo("")
-        typer.echo(f"rules no scenario exercised ({len(suite.unexercised)}):")
-        for name in suite.unexercised:
-            typer.echo(f"  {name}")
-    if junit_xml is not None:
-        write_junit(suite, junit_xml)
-    parts = [f"{suite.passed} passed"]
-    if suite.failed:
-        parts.insert(0, f"{suite.failed} failed")
-    if suite.deselected:
-        parts.append(f"{suite.deselected} deselected")
-    typer.echo(f"{'=' * 10} {', '.join(parts)} in {suite.seconds:.2f}s {'=' * 10}")
-    if not suite.results:
-        typer.echo("error: no scenario ran", err=True)
-        raise typer.Exit(code=2 if not scenarios else 1)
-    if suite.failed:
+    sets = []
+    for path in (old, new):
+        try:
+            report = validate(_chosen_paths([path]))
+        except PolicyPathError as exc:
+            _usage_error(str(exc))
+        if report.policy_set is None:
+            for problem in report.errors:
+                typer.echo(_line(problem), err=True)
+            _usage_error(f"{path} is not a valid policy set")
+        sets.append(report.policy_set)
+    lines = diff(sets[0], sets[1])
+    for line in lines:
+        typer.echo(line)
+    typer.echo(
+        f"{len(lines)} change{'s' if len(lines) != 1 else ''} (on_change: {sets[1].settings.on_change})"
+    )
+    if live:
+        _live(sets[0], sets[1], address)
+    if lines:
         raise typer.Exit(code=1)
+
+
+def _live(old_set: object, new_set: object, address: str | None) -> None:
+    """The what-if over running cases, read from Temporal."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from serviceflow.cli.run import _settings
+    from serviceflow.durable.cases import list_cases
+    from serviceflow.durable.worker import connect
+    from serviceflow.engine.rules import Rules
+    from serviceflow.engine.whatif import what_if
+    from serviceflow.policy import PolicySet
+
+    assert isinstance(old_set, PolicySet) and isinstance(new_set, PolicySet)
+
+    async def cases() -> list[object]:
+        client = await connect(_settings(temporal_address=address))
+        return [c.state for c in await list_cases(client) if c.state is not None]
+
+    try:
+        states = asyncio.run(cases())
+    except (RuntimeError, OSError) as exc:
+        _usage_error(f"cannot read the running cases: {exc}")
+    old, new = Rules(old_set), Rules(new_set)
+    changed = what_if(states, old, new, datetime.now(UTC))  # type: ignore[arg-type]
+    typer.echo(f"{len(changed)} of {len(states)} running cases would change:")
+    for case in changed:
+        typer.echo(f"  {case.case_id}")
+        for change in case.changes:
+            typer.echo(f"    {change}")
 
 
 def _chosen_paths(paths: list[Path] | None) -> list[Path]:
@@ -167,6 +219,11 @@ def _chosen_paths(paths: list[Path] | None) -> list[Path]:
             if all(sibling != p.resolve() for p in chosen):
                 chosen.append(sibling)
     return chosen
+
+
+def _line(problem: PolicyError) -> str:
+    kind = "warning: " if problem.warning else ""
+    return f"{problem.location}: {problem.rule}: {kind}{problem.message}"
 
 
 def _usage_error(message: str) -> NoReturn:

@@ -16,8 +16,8 @@ from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequ
 from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.notifier import NotificationFailed, Notifier
 from serviceflow.durable.policy_store import PolicyStore
-from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
+from serviceflow.engine.offloop import decide_off_loop
 from serviceflow.errors import ServiceflowError, TicketGone
 from serviceflow.model import QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
 
@@ -62,7 +62,7 @@ class CaseActivities:
             except RPCError as exc:  # no search attribute, or visibility down: decide without
                 log.warning("could not look up the requester's open cases: %s", exc)
         context = Context(roster=self.roster, open_cases=open_cases)
-        outcome = decide(request.state, request.input, request.now, rules, context)
+        outcome = await decide_off_loop(request.state, request.input, request.now, rules, context)
         errors = len(outcome.decision.errors) if outcome.decision else 0
         self.metrics.decided(request.state, outcome.state, errors)
         self.live.observe(request.state, outcome.state)

@@ -5,17 +5,26 @@ the policy and the rule that issued it, and every decision records the policy se
 
 An event is handled in three steps: timers due before the event happened are processed, then
 the event itself (at its own time), then timers due up to ``now``. Wake-ups only process timers.
+``decide`` never raises on its input: anything unexpected becomes a recorded rule error, and the
+policy set's safe fallback applies (see :mod:`serviceflow.engine.safety`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from serviceflow.engine.clock import Clock
-from serviceflow.engine.deadlines import Deadlines
+from serviceflow.engine import (
+    acknowledge,
+    authority,
+    deadlines,
+    journeys,
+    ownership,
+    promises,
+    targets,
+    versions,
+)
+from serviceflow.engine.escalation import advance
 from serviceflow.engine.evaluation import Evaluator
-from serviceflow.engine.handoffs import Handoffs
 from serviceflow.engine.inputs import (
     Context,
     EngineInput,
@@ -28,9 +37,11 @@ from serviceflow.engine.inputs import (
     ResolveApproval,
     WakeUp,
 )
-from serviceflow.engine.ownership import Ownership
 from serviceflow.engine.people import OwnerChoice
-from serviceflow.engine.rules import Rules
+from serviceflow.engine.rules import PolicyRuntime, Rules
+from serviceflow.engine.run import Draft, Run
+from serviceflow.engine.safety import failed_outcome
+from serviceflow.engine.timers import next_wake_up
 from serviceflow.model import (
     ActorRole,
     CaseState,
@@ -42,9 +53,7 @@ from serviceflow.model import (
     TicketStatus,
 )
 
-SEEN_EVENTS_KEPT = 500
-DECISIONS_KEPT = 200
-TIMELINE_KEPT = 30
+__all__ = ["decide", "next_wake_up"]
 
 
 def decide(
@@ -60,203 +69,224 @@ def decide(
         state: the case so far; None for the first event of a new case.
         engine_input: a ticket event, a wake-up, or a manual operation.
         now: the current time, as the caller's clock (or a simulated one) says.
-        rules: the compiled policy set.
+        rules: the compiled policy set (with the earlier versions it keeps).
         context: the roster and the requester's other open cases.
 
     Returns:
         The new state, the actions to carry out (in order), and the next wake-up time.
+
+    Raises:
+        ValueError: only for a caller's mistake: a manual input for a case that has not started,
+            or one naming an approval or promise rule that does not exist.
     """
-    return _Run(state, engine_input, now, rules, context or Context()).run()
+    if isinstance(engine_input, EventInput):
+        event = engine_input.event
+        if state is not None and event.id in state.seen_events:
+            return Outcome(state, (), next_wake_up(state), None)
+    elif state is None:
+        raise ValueError("only a ticket event can start a case")
+    elif isinstance(engine_input, WakeUp) and _nothing_due(state, now, rules):
+        return Outcome(state, (), next_wake_up(state), None)
+    try:
+        return _decide(state, engine_input, now, rules, context or Context())
+    except Exception as exc:  # never out of decide: recorded, and the fallback applies
+        if not isinstance(engine_input, EventInput | WakeUp) and _is_caller_error(exc):
+            raise
+        try:
+            return failed_outcome(state, engine_input, now, rules, context or Context(), exc)
+        except Exception:  # not even the fallback: the case stays as it was, and retries later
+            if state is None:
+                raise
+            return Outcome(state, (), None, None)
 
 
-def next_wake_up(state: CaseState) -> datetime | None:
-    """The earliest moment a timer of this case needs the engine again."""
-    times: list[datetime] = [d.send_at for d in state.deferred]
-    for target in state.targets:
-        if target.status is TargetStatus.RUNNING:
-            if target.warn_at is not None and not target.warned:
-                times.append(target.warn_at)
-            if target.due_at is not None:
-                times.append(target.due_at)
-        elif target.status is TargetStatus.BREACHED and target.next_level_at is not None:
-            times.append(target.next_level_at)
-    return min(times) if times else None
+def _nothing_due(state: CaseState, now: datetime, rules: Rules) -> bool:
+    """A wake-up with no timer due, under the version the case already follows, changes nothing:
+    the rules are checked again when the next event or timer comes."""
+    wake = next_wake_up(state)
+    return (wake is None or wake > now) and state.policy_version == rules.version
 
 
-@dataclass
-class _Run(Ownership, Deadlines, Handoffs, Clock):
-    # -- entry ---------------------------------------------------------------------------------
+def _is_caller_error(exc: Exception) -> bool:
+    return isinstance(exc, ValueError) and str(exc).startswith(("no approval", "no promise rule"))
 
-    def run(self) -> Outcome:
-        engine_input = self.engine_input
-        if isinstance(engine_input, EventInput):
-            event = engine_input.event
-            if self.state_in is not None and event.id in self.state_in.seen_events:
-                return Outcome(self.state_in, (), next_wake_up(self.state_in), None)
-            self.state = self.state_in or CaseState(
-                case_id=event.ticket.key, ticket=event.ticket, opened_at=event.time
-            )
-            self._advance(min(event.time, self.now))
-            self._on_event(event, new_case=self.state_in is None)
-            label = f"{event.kind.value} {event.id}"
-        else:
-            if self.state_in is None:
-                raise ValueError("only a ticket event can start a case")
-            self.state = self.state_in
-            label = self._on_manual(engine_input)
-        self._cancel_stale_targets()
-        self._advance(self.now)
-        self._close_if_done()
-        return self._outcome(label)
 
-    def _outcome(self, label: str) -> Outcome:
-        errors = tuple(str(e) for e in self.evaluator.errors) if self.evaluator else ()
-        if not self.actions and not self.notes and not errors and isinstance(self.engine_input, WakeUp):
-            return Outcome(self.state, (), next_wake_up(self.state), None)
-        decision = Decision(
-            time=self.now,
-            input=label,
-            policy_version=self.rules.version,
-            actions=tuple(self.actions),
-            notes=tuple(self.notes),
-            errors=errors,
+def _decide(
+    state_in: CaseState | None, engine_input: EngineInput, now: datetime, rules: Rules, context: Context
+) -> Outcome:
+    event = engine_input.event if isinstance(engine_input, EventInput) else None
+    new_case = state_in is None
+    if state_in is None:
+        assert event is not None
+        state_in = CaseState(
+            case_id=event.ticket.key, ticket=event.ticket, opened_at=event.time, policy_version=rules.version
         )
-        self.state = self.state.model_copy(
-            update={
-                "decisions": (*self.state.decisions, decision)[-DECISIONS_KEPT:],
-                "issued": (*self.state.issued, *(a.key for a in self.actions)),
-            }
+    rules, switched = versions.rules_for(state_in, rules)
+    case = Draft.of(state_in)
+    values: dict[str, object] = {"case": state_in.view, "now": now}
+    if event is not None:
+        if event.ticket.updated_at >= case.ticket.updated_at:
+            case.ticket = event.ticket
+        case.seen_events = (*case.seen_events, event.id)
+        values.update(event=event, now=event.time)
+    if isinstance(engine_input, RequestRemedy):
+        values["remedy"] = engine_input.remedy
+    values["ticket"] = case.ticket
+    evaluator = Evaluator(rules.environment, values, cache=rules.cache)
+    run = Run(rules, now, context, engine_input, state_in, case, evaluator)
+    switch_notes = versions.switch(run, switched)
+    if event is not None:
+        advance(run, min(event.time, now))
+        label = f"{event.kind.value} {event.id}"
+        _on_event(run, event, new_case=new_case, switched=switched is not None)
+    else:
+        label = _on_manual(run, engine_input)
+        matching = _matching_now(run) if isinstance(engine_input, WakeUp) else None
+        targets.follow_rules(run, matching, switched=switched is not None)
+    advance(run, now)
+    _close_if_done(run)
+    run.notes.extend(switch_notes)
+    return _outcome(run, label)
+
+
+def _outcome(run: Run, label: str) -> Outcome:
+    errors = tuple(str(e) for e in run.evaluator.errors)
+    if not run.actions and not run.notes and not errors and isinstance(run.engine_input, WakeUp):
+        state = run.case.freeze(run.base, None, ())
+        return Outcome(state, (), next_wake_up(state), None)
+    decision = Decision(
+        time=run.now,
+        input=label,
+        policy_version=run.rules.version,
+        actions=tuple(run.actions),
+        notes=tuple(run.notes),
+        errors=errors,
+    )
+    state = run.case.freeze(run.base, decision, tuple(a.key for a in run.actions))
+    return Outcome(state, tuple(run.actions), next_wake_up(state), decision, run.evaluator.counter[0])
+
+
+def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
+    """The policies that cover the ticket now (those whose ``match`` reads the event count as
+    matching when there is none)."""
+    kind = run.case.ticket.kind.value
+    return [
+        p
+        for p in run.rules.policies
+        if p.kind == kind
+        and (
+            (event is None and p.match_reads_event)
+            or run.evaluator.test(p.match, policy=p.name, rule="match")
         )
-        return Outcome(
-            self.state, tuple(self.actions), next_wake_up(self.state), decision, self._evaluations()
-        )
+    ]
 
-    def _evaluations(self) -> int:
-        return self.evaluator.counter[0] if self.evaluator else 0
 
-    # -- events --------------------------------------------------------------------------------
+def _matching_now(run: Run) -> set[str]:
+    return {p.name for p in _matching(run, None)}
 
-    def _on_event(self, event: TicketEvent, *, new_case: bool) -> None:
-        state = self.state
-        freshest = event.ticket if event.ticket.updated_at >= state.ticket.updated_at else state.ticket
-        self._update(
-            ticket=freshest,
-            seen_events=(*state.seen_events, event.id)[-SEEN_EVENTS_KEPT:],
-        )
-        self.evaluator = Evaluator(
-            self.rules.environment,
-            {"ticket": freshest, "event": event, "case": self.state.view, "now": event.time},
-            cache=self.rules.cache,
-        )
-        if event.actor.role is ActorRole.SERVICEFLOW:
-            self._on_own_write(event)
-            return
-        kind = freshest.kind.value
-        matching = [
-            p
-            for p in self.rules.policies
-            if p.kind == kind and self.evaluator.test(p.match, policy=p.name, rule="match")
-        ]
-        linked = new_case and self._same_case(matching, event)
-        if not linked:
-            self._ownership(matching, event)
-        if event.kind is EventKind.AGENT_REPLY and event.actor.role is ActorRole.AGENT:
-            self._update(human_replied=True)
-        self._remember(event)
-        for policy in self.rules.policies:
-            self._targets(policy, event, matches=policy in matching)
-            self._promises(policy, event, matches=policy in matching)
-            self._acknowledge(policy, event, matches=policy in matching)
-        self._reopen_unanswered(matching, event)
-        self._journeys(event)
-        if event.ticket.status is TicketStatus.CLOSED:
-            self._ticket_closed(event.time)
-        if self.evaluator.errors:
-            self._apply_fallback(event)
 
-    def _on_own_write(self, event: TicketEvent) -> None:
-        """The echo of serviceflow's own write (its note, its assignment, its tags).
+# -- events --------------------------------------------------------------------------------------
 
-        It refreshes what the case knows of the ticket, and a target's pause follows the ticket's
-        state, but it is nobody's reply or acknowledgement: no target starts, stops or is met, no
-        promise is recorded or kept, no journey moves, no owner changes.
-        """
-        for policy in self.rules.policies:
-            self._repause(policy, event)
-        if event.ticket.status is TicketStatus.CLOSED:
-            self._ticket_closed(event.time)
-        if self.evaluator.errors:
-            self._apply_fallback(event)
 
-    def _remember(self, event: TicketEvent) -> None:
-        """Keep the story: what the customer said and what people did, for the case summary."""
-        who = event.actor.name or event.actor.id or event.actor.role.value
-        text = " ".join((event.body or "").split())
-        text = f": {text[:117]}..." if len(text) > 120 else (f": {text}" if text else "")
-        entry = {
-            EventKind.CREATED: f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})",
-            EventKind.CUSTOMER_MESSAGE: f"{who} wrote",
-            EventKind.AGENT_REPLY: f"{who} replied",
-            EventKind.INTERNAL_NOTE: f"{who} noted",
-            EventKind.STATUS_CHANGED: f"{who} set the status to {event.ticket.status.value}",
-        }.get(event.kind)
-        if entry is not None:
-            line = f"{self._fmt(event.time)} {entry}{text}"
-            self._update(timeline=(*self.state.timeline, line)[-TIMELINE_KEPT:])
+def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -> None:
+    matching = _matching(run, event)
+    names = {p.name for p in matching}
+    targets.follow_rules(run, names, switched=switched)
+    if event.actor.role is ActorRole.SERVICEFLOW:
+        _on_own_write(run, event)
+        return
+    linked = new_case and ownership.same_case(run, matching, event)
+    if not linked:
+        ownership.on_event(run, matching, event)
+    if event.kind is EventKind.AGENT_REPLY and event.actor.role is ActorRole.AGENT:
+        run.case.human_replied = True
+    _remember(run, event)
+    for policy in run.rules.policies:
+        matches = policy.name in names
+        targets.on_event(run, policy, event, matches=matches)
+        promises.on_event(run, policy, event, matches=matches)
+        acknowledge.on_event(run, policy, event, matches=matches)
+    acknowledge.reopen_unanswered(run, matching, event)
+    journeys.on_event(run, event)
+    if event.ticket.status is TicketStatus.CLOSED:
+        _ticket_closed(run)
+    if run.evaluator.errors:
+        ownership.apply_fallback(run, event.time)
 
-    def _on_manual(self, engine_input: EngineInput) -> str:
-        if isinstance(engine_input, WakeUp):
-            return "wake-up"
-        if isinstance(engine_input, ReassignOwner):
-            self._set_owner(
-                OwnerChoice(
-                    owner=engine_input.agent,
-                    group=None,
-                    policy="manual",
-                    rule="reassign",
-                    reason=f"reassigned by {engine_input.by}: {engine_input.reason}",
-                ),
-                self.now,
-            )
-            return f"reassign owner to {engine_input.agent}"
-        if isinstance(engine_input, RecordPromise):
-            self._record_promise_by_hand(engine_input)
-            return f"record promise {engine_input.promise}"
-        if isinstance(engine_input, RequestRemedy):
-            self._request_remedy(engine_input)
-            return f"remedy request {engine_input.remedy.kind} {engine_input.remedy.amount}"
-        if isinstance(engine_input, ResolveApproval):
-            self._resolve_approval(engine_input)
-            return f"approval {engine_input.approval}"
-        if isinstance(engine_input, LinkContact):
-            if engine_input.ticket_key not in self.state.linked_tickets:
-                self._update(linked_tickets=(*self.state.linked_tickets, engine_input.ticket_key))
-                self.notes.append(f"repeat contact {engine_input.ticket_key} joined this case")
-            return f"link contact {engine_input.ticket_key}"
-        raise TypeError(f"unknown input {engine_input!r}")
 
-    # -- housekeeping --------------------------------------------------------------------------
+def _on_own_write(run: Run, event: TicketEvent) -> None:
+    """The echo of serviceflow's own write (its note, its assignment, its tags).
 
-    def _cancel_stale_targets(self) -> None:
-        """A rule removed from the policy set stops the targets and escalations it started."""
-        names = self.rules.rule_names
-        for target in self.state.targets:
-            if target.open and (target.policy, target.name) not in names:
-                self._cancel(target, f"its rule is not in policy set version {self.rules.version}")
+    It refreshes what the case knows of the ticket, and a target's pause follows the ticket's
+    state, but it is nobody's reply or acknowledgement: no target starts, stops or is met, no
+    promise is recorded or kept, no journey moves, no owner changes.
+    """
+    for policy in run.rules.policies:
+        targets.follow_pauses(run, policy, event)
+    if event.ticket.status is TicketStatus.CLOSED:
+        _ticket_closed(run)
+    if run.evaluator.errors:
+        ownership.apply_fallback(run, event.time)
 
-    def _ticket_closed(self, time: datetime) -> None:
-        """A closed ticket stops its turnaround targets; promises stand until kept or missed."""
-        for target in self.state.targets:
-            if (
-                target.open
-                and target.kind is not TargetKind.PROMISE
-                and target.status is not TargetStatus.BREACHED
-            ):
-                self._cancel(target, "the ticket was closed")
 
-    def _close_if_done(self) -> None:
-        if self.state.closed_at is not None or self.state.ticket.status is not TicketStatus.CLOSED:
-            return
-        if all(t.settled for t in self.state.targets) and not self.state.deferred:
-            self._update(closed_at=self.now)
-            self.notes.append("case closed: the ticket is closed and every target is settled")
+def _remember(run: Run, event: TicketEvent) -> None:
+    """Keep the story: what the customer said and what people did, for the case summary."""
+    who = event.actor.name or event.actor.id or event.actor.role.value
+    text = " ".join((event.body or "").split())
+    text = f": {text[:117]}..." if len(text) > 120 else (f": {text}" if text else "")
+    entry = {
+        EventKind.CREATED: f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})",
+        EventKind.CUSTOMER_MESSAGE: f"{who} wrote",
+        EventKind.AGENT_REPLY: f"{who} replied",
+        EventKind.INTERNAL_NOTE: f"{who} noted",
+        EventKind.STATUS_CHANGED: f"{who} set the status to {event.ticket.status.value}",
+    }.get(event.kind)
+    if entry is not None:
+        run.case.timeline.append(f"{run.fmt(event.time)} {entry}{text}")
+
+
+def _on_manual(run: Run, engine_input: EngineInput) -> str:
+    if isinstance(engine_input, WakeUp):
+        return "wake-up"
+    if isinstance(engine_input, ReassignOwner):
+        reason = f"reassigned by {engine_input.by}: {engine_input.reason}"
+        ownership.set_owner(run, OwnerChoice(engine_input.agent, None, "manual", "reassign", reason), run.now)
+        return f"reassign owner to {engine_input.agent}"
+    if isinstance(engine_input, RecordPromise):
+        promises.record_by_hand(run, engine_input)
+        return f"record promise {engine_input.promise}"
+    if isinstance(engine_input, RequestRemedy):
+        authority.request_remedy(run, engine_input)
+        return f"remedy request {engine_input.remedy.kind} {engine_input.remedy.amount}"
+    if isinstance(engine_input, ResolveApproval):
+        authority.resolve_approval(run, engine_input)
+        return f"approval {engine_input.approval}"
+    if isinstance(engine_input, LinkContact):
+        if engine_input.ticket_key not in run.case.linked_tickets:
+            run.case.linked_tickets.append(engine_input.ticket_key)
+            run.notes.append(f"repeat contact {engine_input.ticket_key} joined this case")
+        return f"link contact {engine_input.ticket_key}"
+    raise TypeError(f"unknown input {engine_input!r}")
+
+
+# -- housekeeping --------------------------------------------------------------------------------
+
+
+def _ticket_closed(run: Run) -> None:
+    """A closed ticket stops its turnaround targets; promises stand until kept or missed."""
+    for target in list(run.case.targets):
+        if (
+            target.open
+            and target.kind is not TargetKind.PROMISE
+            and target.status is not TargetStatus.BREACHED
+        ):
+            deadlines.cancel(run, target, "the ticket was closed")
+
+
+def _close_if_done(run: Run) -> None:
+    case = run.case
+    if case.closed_at is not None or case.ticket.status is not TicketStatus.CLOSED:
+        return
+    if all(t.settled for t in case.targets) and not case.deferred:
+        case.closed_at = run.now
+        run.notes.append("case closed: the ticket is closed and every target is settled")

@@ -69,6 +69,7 @@ class Evaluator:
         self._plain: dict[str, Any] = {}
         self._converted: dict[str, Any] = {}
         self._memo: dict[int, Any] = {}
+        self._tested: dict[int, bool] = {}  # conditions' results by expression, for these values
         self._lazy = isinstance(self.environment.backend.activation({}), dict)
         self._full: Any = None
         self._paths: dict[str, Any] = {}  # path -> plain value, for requirements and cache keys
@@ -98,6 +99,7 @@ class Evaluator:
         child._plain = dict(self._plain)
         child._converted = dict(self._converted)
         child._memo = self._memo
+        child._tested = {}
         child._lazy = self._lazy
         child._full = None
         child._paths = {p: v for p, v in self._paths.items() if p.lstrip("\0").partition(".")[0] not in extra}
@@ -120,10 +122,7 @@ class Evaluator:
     def _run(self, expression: Expression) -> Any:
         key = None
         if self.cache is not None:
-            key = (
-                id(expression),
-                tuple(self._frozen(p) for p in sorted(expression.references)),
-            )
+            key = (id(expression), tuple(self._frozen(p) for p in expression.paths))
             if key in self.cache.results:
                 self.cache.hits += 1
                 return self.cache.results[key]
@@ -175,9 +174,35 @@ class Evaluator:
                 return True
         return False
 
+    def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
+        """Record a rule error; ``default`` says what was used instead."""
+        self.errors.append(RuleError(policy, rule, message, default or "nothing"))
+
+    def value(self, expression: Expression) -> Any:
+        """The expression's value, or CelEvaluationError."""
+        return self._run(expression)
+
+    def text(self, expression: Expression, *, policy: str, rule: str) -> str | None:
+        """A string's value; None (recorded as an error) when it fails or is not a string."""
+        try:
+            value = self._run(expression)
+        except CelEvaluationError as exc:
+            self.errors.append(RuleError(policy, rule, exc.message, "the default"))
+            return None
+        if not isinstance(value, str):
+            self.errors.append(
+                RuleError(policy, rule, f"yielded {type(value).__name__}, not a string", "the default")
+            )
+            return None
+        return value
+
     def test(self, expression: Expression, *, policy: str, rule: str, default: bool = False) -> bool:
         """A condition's value; ``default`` (recorded as an error) when it fails or is not a bool."""
+        known = self._tested.get(id(expression))
+        if known is not None:
+            return known  # the same condition, on the same values, earlier in this decision
         if self._ruled_out(expression):
+            self._tested[id(expression)] = False
             return False
         try:
             value = self._run(expression)
@@ -189,6 +214,7 @@ class Evaluator:
                 RuleError(policy, rule, f"yielded {type(value).__name__}, not bool", str(default).lower())
             )
             return default
+        self._tested[id(expression)] = value
         return value
 
     def moment(

@@ -1,4 +1,6 @@
-"""Who: choosing the accountable owner from the roster, and resolving notification recipients."""
+"""Who: choosing the accountable owner from the roster, resolving notification recipients, and
+naming people in texts by their names (the roster's agents and teams, the ticket's requester),
+never by bare ids."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import UTC, datetime
 
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.rules import OwnerRuntime
-from serviceflow.model import Agent, Roster
+from serviceflow.model import Agent, Person, Roster, Ticket
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -113,3 +115,26 @@ def lead_of(person: str | None, roster: Roster) -> str | None:
         if group and group.lead and group.lead != agent.id:
             return group.lead
     return None
+
+
+def person(recipient: str, roster: Roster) -> Person:
+    """A recipient (an agent id or email, ``group:NAME``, ``agent:ID``) as the roster knows it."""
+    kind, _, rest = recipient.partition(":")
+    if kind == "group" and rest:
+        group = roster.group(rest)
+        return Person(id=recipient, name=group.name if group and group.name else rest, team=True)
+    key = rest if kind == "agent" and rest else recipient
+    agent = roster.agent(key)
+    if agent is None:
+        return Person(id=recipient, name=key)
+    return Person(id=agent.id, name=agent.name or agent.email or agent.id, email=agent.email)
+
+
+def name_of(recipient: str | None, roster: Roster, *, nobody: str = "nobody yet") -> str:
+    """How a text names an owner or recipient."""
+    return person(recipient, roster).name if recipient else nobody
+
+
+def requester_name(ticket: Ticket) -> str:
+    requester = ticket.requester
+    return requester.name or requester.email or f"customer {requester.id}"

@@ -1,163 +1,86 @@
-"""The policy set as the engine uses it: every rule with its compiled expressions resolved,
-type defaults filled in, calendars built, and the effective clock of every duration decided.
+"""The policy set as the engine uses it: every rule with its compiled expressions, its durations
+and clocks resolved, calendars built; and the one inventory of the set's rules.
 
-Built once per policy set version; deciding never compiles anything.
+Built once per policy set version; deciding never compiles anything. The CEL fields of each rule
+are found by walking the rule's schema (the fields marked ``CelField`` / ``SpanField``), so a new
+CEL field of the language needs no new lookup here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
-from serviceflow.cel import CelEnvironment, Expression
+from pydantic import BaseModel
+
+from serviceflow.cel import CelEnvironment
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import ResultCache
+from serviceflow.engine.runtime import (
+    AcknowledgeRuntime,
+    AuthorityRuntime,
+    CalendarChoice,
+    Duration,
+    JourneyRuntime,
+    OwnerRuntime,
+    PolicyRuntime,
+    PromiseRuntime,
+    RuleRef,
+    StageRuntime,
+    TargetRuntime,
+)
 from serviceflow.policy import PolicySet
 from serviceflow.policy.durations import Clock, Span
 from serviceflow.policy.schema import (
-    AcknowledgeRule,
-    Authority,
+    NAME_PATTERN,
+    CelField,
     JourneySpec,
     Ladder,
-    OwnerRule,
     PolicySpec,
-    QuarantineRule,
-    SameCaseRule,
-    Stage,
+    SpanField,
+    field_marker,
 )
-from serviceflow.policy.scopes import SCOPES
 
-# Start and stop conditions that a target's `type` implies; `restart` re-arms a met target.
-TYPE_DEFAULTS: Mapping[str, tuple[str, str, bool]] = {
-    "first_response": ('event.kind == "created"', 'event.kind == "agent_reply"', False),
-    "next_response": ('event.kind == "customer_message"', 'event.kind == "agent_reply"', True),
-    "resolution": (
-        'event.kind == "created" || (event.kind == "status_changed"'
-        ' && ticket.status in ["new", "open"] && "status" in event.changes'
-        ' && event.changes.status in ["solved", "closed"])',
-        'ticket.status in ["solved", "closed"]',
-        True,
-    ),
-}
+__all__ = [
+    "AcknowledgeRuntime",
+    "AuthorityRuntime",
+    "CalendarChoice",
+    "Duration",
+    "JourneyRuntime",
+    "OwnerRuntime",
+    "PolicyRuntime",
+    "PromiseRuntime",
+    "RuleRef",
+    "Rules",
+    "StageRuntime",
+    "TargetRuntime",
+]
 
-
-@dataclass(frozen=True)
-class Duration:
-    """A rule's duration: a literal span, or CEL; and the calendar its clock runs on (None: elapsed)."""
-
-    span: Span | None
-    expression: Expression | None
-    calendar: str | None
-
-
-@dataclass(frozen=True)
-class TargetRuntime:
-    policy: str
-    name: str
-    when: Expression
-    start: Expression
-    stop: Expression
-    pause: Expression | None
-    within: Duration
-    at_risk: float | None
-    escalation: str | None
-    restart: bool
-
-
-@dataclass(frozen=True)
-class PromiseRuntime:
-    policy: str
-    name: str
-    recorded: Expression
-    due: Duration
-    kept: Expression
-    at_risk: float | None
-    escalation: str | None
-
-
-@dataclass(frozen=True)
-class OwnerRuntime:
-    policy: str
-    rule: OwnerRule
-    when: Expression
-    only: Expression | None
-
-
-@dataclass(frozen=True)
-class AcknowledgeRuntime:
-    policy: str
-    spec: AcknowledgeRule
-    within: Duration
-    when: Expression
-    acknowledged: Expression
-    reopen_unless: Expression
-    escalation: str | None
-    at_risk: float | None
-
-
-@dataclass(frozen=True)
-class AuthorityRuntime:
-    policy: str
-    spec: Authority
-    grants: tuple[tuple[str, Expression], ...]
-    approve_within: Duration
-    escalation: str | None
-
-
-@dataclass(frozen=True)
-class PolicyRuntime:
-    spec: PolicySpec
-    match: Expression
-    owners: tuple[OwnerRuntime, ...]
-    targets: tuple[TargetRuntime, ...]
-    promises: tuple[PromiseRuntime, ...]
-    acknowledge: AcknowledgeRuntime | None
-    same_case: tuple[SameCaseRule, Expression] | None
-    authority: AuthorityRuntime | None
-    quarantine: tuple[tuple[QuarantineRule, Expression], ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def kind(self) -> str:
-        """The kind of ticket the policy applies to: "ticket" or "quarantined"."""
-        return self.spec.applies_to
-
-
-@dataclass(frozen=True)
-class StageRuntime:
-    spec: Stage
-    within: Duration
-    done: Expression
-    at_risk: float | None
-    escalation: str | None
-
-
-@dataclass(frozen=True)
-class JourneyRuntime:
-    spec: JourneySpec
-    start: Expression
-    stages: tuple[StageRuntime, ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
+DataPath = tuple[str | int, ...]
+#: How many earlier versions a ``new_cases`` policy set keeps for the cases that started on them.
+VERSIONS_KEPT = 20
 
 
 @dataclass
 class Rules:
-    """The engine's compiled view of one policy set version."""
+    """The engine's compiled view of one policy set version.
+
+    ``previous`` is the version this one replaces: a set whose ``on_change`` is ``new_cases``
+    keeps the earlier versions (up to :data:`VERSIONS_KEPT`) for the cases that started on them.
+    """
 
     policy_set: PolicySet
     environment: CelEnvironment = field(default_factory=CelEnvironment)
+    previous: Rules | None = None
 
     def __post_init__(self) -> None:
         settings = self.policy_set.settings
         self.version = self.policy_set.version
+        self.on_change = settings.on_change
         self.defaults = settings.defaults
         self.fallback = settings.fallback
         self.ladders: dict[str, Ladder] = dict(settings.escalations)
@@ -166,9 +89,20 @@ class Rules:
         }
         self._elapsed = BusinessCalendar.always_open()
         self.cache: ResultCache | None = ResultCache()  # None turns it off (benchmarks)
-        self._defaults: dict[str, Expression] = {}
+        self._sites = {(s.kind, s.document, s.path): s.expression for s in self.policy_set.expressions}
+        self._inventory: list[RuleRef] = []
         self.policies = tuple(self._policy(p) for p in self.policy_set.policies)
         self.journeys = tuple(self._journey(j) for j in self.policy_set.journeys)
+        self.inventory: tuple[RuleRef, ...] = tuple(self._inventory)
+        self.earlier: dict[str, Rules] = {}
+        if self.previous is not None and self.previous.version != self.version:
+            # Kept without their own earlier versions, so the chain stays VERSIONS_KEPT long
+            # (a shallow copy shares everything compiled; the previous rules are not changed).
+            alone = copy.copy(self.previous)
+            alone.earlier = {}
+            kept = {**self.previous.earlier, alone.version: alone}
+            self.earlier = dict(list(kept.items())[-VERSIONS_KEPT:])
+        self.previous = None
 
     def calendar(self, name: str | None) -> BusinessCalendar:
         """The named calendar; None means elapsed time (always open)."""
@@ -177,199 +111,192 @@ class Rules:
     def ladder(self, name: str | None) -> Ladder | None:
         return self.ladders.get(name) if name else None
 
+    def for_version(self, version: str | None) -> Rules | None:
+        """This version or a kept earlier one; None when it is not kept."""
+        if version is None or version == self.version:
+            return self
+        return self.earlier.get(version)
+
     @cached_property
     def rule_names(self) -> frozenset[tuple[str, str]]:
-        """(policy or journey, rule) pairs that exist in this version: targets of others are stale."""
-        names: set[tuple[str, str]] = set()
-        for policy in self.policies:
-            names.update((policy.name, t.name) for t in policy.targets)
-            names.update((policy.name, p.name) for p in policy.promises)
-            if policy.acknowledge:
-                names.add((policy.name, "acknowledge"))
-            if policy.authority:
-                names.add((policy.name, "authority"))
-        for journey in self.journeys:
-            names.update((journey.name, s.spec.name) for s in journey.stages)
-        return frozenset(names)
+        """(policy or journey, rule) pairs that make deadlines: targets of others are stale."""
+        return frozenset((r.policy, r.rule) for r in self.inventory if r.deadline)
+
+    @cached_property
+    def target_rules(self) -> dict[tuple[str, str], TargetRuntime]:
+        return {(t.policy, t.name): t for p in self.policies for t in p.targets}
+
+    @cached_property
+    def policies_by_name(self) -> dict[str, PolicyRuntime]:
+        return {p.name: p for p in self.policies}
+
+    # -- walking a rule's schema -----------------------------------------------------------------
+
+    def _compiled(self, kind: str, document: str, path: DataPath, spec: BaseModel) -> dict[str, Any]:
+        """Every CEL field of ``spec`` (at ``path`` in its document) that the loader compiled."""
+        found: dict[str, Any] = {}
+        for name, info in type(spec).model_fields.items():
+            marker = field_marker(info)
+            if isinstance(marker, CelField) and not marker.names:
+                expression = self._sites.get((kind, document, (*path, info.alias or name)))
+                if expression is not None:
+                    found[name] = expression
+        return found
+
+    def _durations(
+        self, kind: str, document: str, path: DataPath, spec: BaseModel, calendar: CalendarChoice | None
+    ) -> dict[str, Any]:
+        """Every duration field of ``spec``: a literal's clock is in its text; CEL runs on the
+        rule's own calendar, else elapsed."""
+        found: dict[str, Any] = {}
+        explicit = getattr(spec, "calendar", None)
+        for name, info in type(spec).model_fields.items():
+            if not isinstance(field_marker(info), SpanField) or getattr(spec, name) is None:
+                continue
+            field_path = (kind, document, (*path, info.alias or name))
+            span = self.policy_set.spans.get(field_path)
+            if span is not None:
+                found[name] = Duration(span, None, None if span.clock is Clock.ELAPSED else calendar)
+            elif field_path in self._sites:
+                found[name] = Duration(None, self._sites[field_path], calendar if explicit else None)
+        return found
+
+    def _choice(
+        self, kind: str, document: str, path: DataPath, value: str | None, inherited: CalendarChoice | None
+    ) -> CalendarChoice | None:
+        if value is None:
+            return inherited
+        if re.match(NAME_PATTERN, value):
+            return CalendarChoice(value)
+        fallback = inherited.name if inherited is not None else self.defaults.calendar
+        expression = self._sites.get((kind, document, (*path, "calendar")))
+        return CalendarChoice(None, expression, fallback or self.defaults.calendar)
+
+    def _note(self, policy: str, rule: str, section: str) -> None:
+        self._inventory.append(RuleRef(policy, rule, section))
 
     # -- building ------------------------------------------------------------------------------
 
-    def _expr(self, kind: str, document: str, *path: str | int) -> Expression:
-        return self.policy_set.expression(kind, document, *path)
-
-    def _maybe(self, kind: str, document: str, *path: str | int) -> Expression | None:
-        try:
-            return self._expr(kind, document, *path)
-        except KeyError:
-            return None
-
-    def _default(self, source: str) -> Expression:
-        if source not in self._defaults:
-            self._defaults[source] = self.environment.compile(source, SCOPES["case"])
-        return self._defaults[source]
-
-    def _duration(
-        self,
-        kind: str,
-        document: str,
-        path: tuple[str | int, ...],
-        *,
-        explicit: str | None,
-        inherited: str | None,
-    ) -> Duration:
-        """A literal's clock is in its text; CEL runs on the rule's own calendar, else elapsed."""
-        span = self.policy_set.span(kind, document, *path)
-        if span is not None:
-            calendar = None if span.clock is Clock.ELAPSED else (explicit or inherited)
-            return Duration(span, None, calendar)
-        return Duration(None, self._expr(kind, document, *path), explicit)
-
     def _policy(self, spec: PolicySpec) -> PolicyRuntime:
         name = spec.name
-        inherited = spec.calendar or self.defaults.calendar
+        base = CalendarChoice(self.defaults.calendar) if self.defaults.calendar else None
+        inherited = self._choice("Policy", name, (), spec.calendar, base)
+        at_risk = self.defaults.at_risk
+        ladder = self.defaults.escalation
+
+        def parts(path: DataPath, rule: BaseModel) -> dict[str, Any]:
+            choice = self._choice("Policy", name, path, getattr(rule, "calendar", None), inherited)
+            return {
+                **self._compiled("Policy", name, path, rule),
+                **self._durations("Policy", name, path, rule, choice),
+            }
+
+        owners = []
+        for index, owner in enumerate(spec.owner):
+            self._note(name, owner.name, "owner")
+            owners.append(OwnerRuntime(policy=name, rule=owner, **parts(("owner", index), owner)))
         targets = []
-        for index, rule in enumerate(spec.targets):
-            start, stop, restart = TYPE_DEFAULTS.get(rule.type, ("", "", False))
+        for index, target in enumerate(spec.targets):
+            self._note(name, target.name, "target")
             targets.append(
                 TargetRuntime(
                     policy=name,
-                    name=rule.name,
-                    when=self._expr("Policy", name, "targets", index, "when"),
-                    start=self._maybe("Policy", name, "targets", index, "start") or self._default(start),
-                    stop=self._maybe("Policy", name, "targets", index, "stop") or self._default(stop),
-                    pause=self._maybe("Policy", name, "targets", index, "pause"),
-                    within=self._duration(
-                        "Policy",
-                        name,
-                        ("targets", index, "within"),
-                        explicit=rule.calendar,
-                        inherited=inherited,
-                    ),
-                    at_risk=rule.at_risk or self.defaults.at_risk,
-                    escalation=rule.escalation or self.defaults.escalation,
-                    restart=restart,
+                    name=target.name,
+                    spec=target,
+                    at_risk=target.at_risk or at_risk,
+                    escalation=target.escalation or ladder,
+                    **parts(("targets", index), target),
                 )
             )
-        promises = tuple(
-            PromiseRuntime(
-                policy=name,
-                name=rule.name,
-                recorded=self._expr("Policy", name, "promises", index, "recorded"),
-                due=self._duration(
-                    "Policy",
-                    name,
-                    ("promises", index, "due"),
-                    explicit=rule.calendar,
-                    inherited=inherited,
-                ),
-                kept=self._expr("Policy", name, "promises", index, "kept"),
-                at_risk=rule.at_risk or self.defaults.at_risk,
-                escalation=rule.escalation or self.defaults.escalation,
+        promises = []
+        for index, promise in enumerate(spec.promises):
+            self._note(name, promise.name, "promise")
+            promises.append(
+                PromiseRuntime(
+                    policy=name,
+                    name=promise.name,
+                    spec=promise,
+                    at_risk=promise.at_risk or at_risk,
+                    escalation=promise.escalation or ladder,
+                    **parts(("promises", index), promise),
+                )
             )
-            for index, rule in enumerate(spec.promises)
-        )
-        owners = tuple(
-            OwnerRuntime(
-                policy=name,
-                rule=rule,
-                when=self._expr("Policy", name, "owner", index, "when"),
-                only=self._maybe("Policy", name, "owner", index, "only"),
-            )
-            for index, rule in enumerate(spec.owner)
-        )
         acknowledge = None
         if spec.acknowledge is not None:
-            ack = spec.acknowledge
+            self._note(name, "acknowledge", "acknowledge")
             acknowledge = AcknowledgeRuntime(
                 policy=name,
-                spec=ack,
-                within=self._duration(
-                    "Policy",
-                    name,
-                    ("acknowledge", "within"),
-                    explicit=ack.calendar,
-                    inherited=inherited,
-                ),
-                when=self._expr("Policy", name, "acknowledge", "when"),
-                acknowledged=self._expr("Policy", name, "acknowledge", "acknowledged"),
-                reopen_unless=self._expr("Policy", name, "acknowledge", "reopen_unless"),
-                escalation=ack.escalation or self.defaults.escalation,
-                at_risk=self.defaults.at_risk,
+                spec=spec.acknowledge,
+                escalation=spec.acknowledge.escalation or ladder,
+                at_risk=at_risk,
+                **parts(("acknowledge",), spec.acknowledge),
             )
         same_case = None
         if spec.same_case is not None:
-            same_case = (spec.same_case, self._expr("Policy", name, "same_case", "when"))
+            self._note(name, "same_case", "same_case")
+            same_case = (spec.same_case, parts(("same_case",), spec.same_case)["when"])
         authority = None
         if spec.authority is not None:
-            auth = spec.authority
+            self._note(name, "authority", "authority")
+            grants = []
+            for index, grant in enumerate(spec.authority.grant):
+                self._note(name, grant.name, "grant")
+                grants.append((grant.name, parts(("authority", "grant", index), grant)["when"]))
             authority = AuthorityRuntime(
                 policy=name,
-                spec=auth,
-                grants=tuple(
-                    (grant.name, self._expr("Policy", name, "authority", "grant", index, "when"))
-                    for index, grant in enumerate(auth.grant)
-                ),
-                approve_within=self._duration(
-                    "Policy",
-                    name,
-                    ("authority", "approve_within"),
-                    explicit=None,
-                    inherited=inherited,
-                ),
-                escalation=auth.escalation or self.defaults.escalation,
+                spec=spec.authority,
+                grants=tuple(grants),
+                escalation=spec.authority.escalation or ladder,
+                **parts(("authority",), spec.authority),
             )
+        quarantine = []
+        for index, rule in enumerate(spec.quarantine):
+            self._note(name, rule.name, "quarantine")
+            quarantine.append((rule, parts(("quarantine", index), rule)["when"]))
         return PolicyRuntime(
             spec=spec,
-            match=self._expr("Policy", name, "match"),
-            owners=owners,
+            match=self._compiled("Policy", name, (), spec)["match"],
+            owners=tuple(owners),
             targets=tuple(targets),
-            promises=promises,
+            promises=tuple(promises),
             acknowledge=acknowledge,
             same_case=same_case,
             authority=authority,
-            quarantine=tuple(
-                (rule, self._expr("Policy", name, "quarantine", index, "when"))
-                for index, rule in enumerate(spec.quarantine)
-            ),
+            quarantine=tuple(quarantine),
         )
 
     def _journey(self, spec: JourneySpec) -> JourneyRuntime:
         name = spec.name
-        inherited = spec.calendar or self.defaults.calendar
-        stages = tuple(
-            StageRuntime(
-                spec=stage,
-                within=self._duration(
-                    "Journey",
-                    name,
-                    ("stages", index, "within"),
-                    explicit=stage.calendar,
-                    inherited=inherited,
-                ),
-                done=self._expr("Journey", name, "stages", index, "done"),
-                at_risk=stage.at_risk or self.defaults.at_risk,
-                escalation=stage.escalation or self.defaults.escalation,
+        self._note(name, "start", "journey")
+        calendar = spec.calendar or self.defaults.calendar
+        inherited = CalendarChoice(calendar) if calendar else None
+        stages = []
+        for index, stage in enumerate(spec.stages):
+            self._note(name, stage.name, "stage")
+            path: DataPath = ("stages", index)
+            choice = self._choice("Journey", name, path, stage.calendar, inherited)
+            stages.append(
+                StageRuntime(
+                    spec=stage,
+                    at_risk=stage.at_risk or self.defaults.at_risk,
+                    escalation=stage.escalation or self.defaults.escalation,
+                    **self._compiled("Journey", name, path, stage),
+                    **self._durations("Journey", name, path, stage, choice),
+                )
             )
-            for index, stage in enumerate(spec.stages)
+        return JourneyRuntime(
+            spec=spec, start=self._compiled("Journey", name, (), spec)["start"], stages=tuple(stages)
         )
-        return JourneyRuntime(spec=spec, start=self._expr("Journey", name, "start"), stages=stages)
 
     # -- ladders -------------------------------------------------------------------------------
 
+    def _set_span(self, *path: str | int) -> Span | None:
+        return self.policy_set.spans.get(("PolicySet", self.policy_set.settings.name, tuple(path)))
+
     def level_delay(self, ladder: str, level: int) -> Span | None:
         """A ladder level's ``after``; None means at once."""
-        return self.policy_set.span(
-            "PolicySet",
-            self.policy_set.settings.name,
-            "escalations",
-            ladder,
-            "levels",
-            level,
-            "after",
-        )
+        return self._set_span("escalations", ladder, "levels", level, "after")
 
     def cooldown(self, ladder: str) -> timedelta:
-        span = self.policy_set.span(
-            "PolicySet", self.policy_set.settings.name, "escalations", ladder, "cooldown"
-        )
+        span = self._set_span("escalations", ladder, "cooldown")
         return span.delta if span is not None else timedelta(hours=1)

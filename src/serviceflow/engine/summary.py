@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from serviceflow.model import CaseState, TargetKind, TargetStatus
+from serviceflow.engine.people import name_of, requester_name
+from serviceflow.model import CaseState, Roster, TargetKind, TargetStatus
 
 _STEP_TYPES = ("add_internal_note", "add_public_reply", "set_status", "merge_tickets")
 
@@ -18,15 +19,15 @@ def _when(moment: datetime | None, zone: ZoneInfo | None) -> str:
     return local.strftime("%a %d %b %Y %H:%M %Z").strip()
 
 
-def case_summary(state: CaseState, *, zone: ZoneInfo | None = None) -> str:
-    """What happened, the steps already taken, promises and their dates, and who owns it."""
+def case_summary(state: CaseState, *, zone: ZoneInfo | None = None, roster: Roster | None = None) -> str:
+    """What happened, the steps already taken, promises and their dates, and who owns it; people
+    by their names (the roster's, the ticket's requester)."""
     ticket = state.ticket
-    requester = ticket.requester.name or ticket.requester.email or ticket.requester.id
     lines = [
         f'Case summary for {state.case_id}: "{ticket.subject}"',
-        f"Customer: {requester}; first contact {_when(state.opened_at, zone)}; "
+        f"Customer: {requester_name(ticket)}; first contact {_when(state.opened_at, zone)}; "
         f"contacts so far: {1 + len(state.linked_tickets)}.",
-        f"Owner: {state.owner or 'nobody yet'}"
+        f"Owner: {name_of(state.owner, roster or Roster())}"
         + (f" (since {_when(state.ownership[-1].time, zone)})" if state.ownership else "")
         + ".",
     ]

@@ -1,6 +1,7 @@
 """The vendor-neutral domain model: tickets, events, cases and actions."""
 
 from serviceflow.model.actions import (
+    HELPDESK_CHANNEL,
     Action,
     AddInternalNote,
     AddPublicReply,
@@ -9,6 +10,8 @@ from serviceflow.model.actions import (
     LinkCase,
     MergeTickets,
     Notify,
+    NotifyPurpose,
+    Person,
     RemoveTags,
     SetPriority,
     SetStatus,
@@ -16,10 +19,13 @@ from serviceflow.model.actions import (
 from serviceflow.model.case import (
     CaseState,
     CaseView,
+    CycleOutcome,
     Decision,
     Deferred,
     JourneyState,
+    Notified,
     OwnershipChange,
+    Pause,
     TargetKind,
     TargetState,
     TargetStatus,
@@ -31,6 +37,7 @@ from serviceflow.model.roster import Agent, Group, Remedy, Roster
 from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketKind, TicketStatus
 
 __all__ = [
+    "HELPDESK_CHANNEL",
     "QUARANTINE_PREFIX",
     "Action",
     "Actor",
@@ -43,6 +50,7 @@ __all__ = [
     "CaseState",
     "CaseView",
     "Channel",
+    "CycleOutcome",
     "Decision",
     "Deferred",
     "EventKind",
@@ -50,8 +58,12 @@ __all__ = [
     "JourneyState",
     "LinkCase",
     "MergeTickets",
+    "Notified",
     "Notify",
+    "NotifyPurpose",
     "OwnershipChange",
+    "Pause",
+    "Person",
     "Priority",
     "QuarantinedMessage",
     "Remedy",

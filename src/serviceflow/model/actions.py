@@ -7,11 +7,15 @@ carried out once, however often an activity retries.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from serviceflow.model.ticket import Model, Priority, TicketStatus
+
+#: The channel every notification goes through unless a ladder level names others (``via``).
+HELPDESK_CHANNEL = "helpdesk"
 
 
 class ActionBase(Model):
@@ -70,8 +74,36 @@ class LinkCase(ActionBase):
     ticket_key: str
 
 
+class Person(Model):
+    """Someone a notification is for, as the roster knows them: what a channel needs to address
+    them and to name them in its text (never a bare id)."""
+
+    id: str = Field(description="The recipient as in ``recipients``: an agent id or ``group:NAME``.")
+    name: str = Field(description="How texts name them: the agent's or team's name, else the id.")
+    email: str | None = None
+    team: bool = Field(default=False, description="A team (``group:NAME``), not one person.")
+
+
+class NotifyPurpose(StrEnum):
+    """Why a notification is sent; a channel that keeps incidents (PagerDuty) opens one on a
+    breach and resolves it when the target is met or withdrawn (``resolved``)."""
+
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    RESOLVED = "resolved"
+    HANDOFF = "handoff"
+    APPROVAL = "approval"
+
+
 class Notify(ActionBase):
-    """Tell people something: an at-risk warning to the owner, or a breach escalation level."""
+    """Tell people something: an at-risk warning to the owner, a breach escalation level, a
+    handoff or approval request, or that a breached target was met after all.
+
+    ``recipients`` are ids (agents, ``group:NAME``); ``people`` are the same recipients resolved
+    through the roster, so a channel can address them and name them. ``channels`` are where it
+    goes: ``helpdesk`` (a note on the ticket that tells them), or a registered notification
+    channel as ``kind:name`` (``slack:support-leads``) or ``name``.
+    """
 
     type: Literal["notify"] = "notify"
     recipients: tuple[str, ...]
@@ -80,6 +112,14 @@ class Notify(ActionBase):
     escalation_level: int | None = Field(
         default=None, description="The ladder level, for escalations; None for warnings."
     )
+    channels: tuple[str, ...] = Field(
+        default=(HELPDESK_CHANNEL,), description="Where to deliver it: helpdesk, or kind:name channels."
+    )
+    people: tuple[Person, ...] = Field(default=(), description="The recipients, resolved from the roster.")
+    purpose: NotifyPurpose | None = Field(default=None, description="None in actions decided before it.")
+    target: str | None = Field(default=None, description="The target's name (policy/rule in ``rule``).")
+    target_id: str | None = Field(default=None, description="The target instance (cycle) in the case.")
+    ticket_subject: str = ""
 
 
 Action = Annotated[

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from serviceflow.model.actions import Action
 from serviceflow.model.ticket import Model, Ticket
@@ -26,11 +28,31 @@ class TargetKind(StrEnum):
     APPROVAL = "approval"  # a remedy over the owner's authority, waiting for an approver
 
 
-class TargetState(Model):
-    """One deadline, with its clock and its escalation ladder.
+class Pause(Model):
+    """One stretch of time a target's clock stood still (``end`` None: it still does)."""
 
-    While running, ``due_at`` is set; while paused, ``remaining_seconds`` holds what is left on
-    the target's clock (elapsed or business seconds) and ``due_at`` is None.
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+
+
+class CycleOutcome(StrEnum):
+    """How one SLA cycle (one start of a target, to its stop) turned out."""
+
+    OPEN = "open"  # running or paused
+    MET = "met"  # met before its due time
+    MET_LATE = "met_late"  # met after it breached
+    BREACHED = "breached"  # breached and not met (yet)
+    CANCELLED = "cancelled"  # withdrawn: its rule changed or went, the ticket closed
+
+
+class TargetState(Model):
+    """One deadline, with its clock and its escalation ladder: one SLA cycle.
+
+    Every start (and re-arm) of a target is an instance of its own, numbered by ``cycle``, with
+    its start, its pauses, its stop and outcome. While running, ``due_at`` is set; while paused,
+    ``remaining_seconds`` holds what is left on the target's clock (elapsed or business seconds)
+    and ``due_at`` is None. A breached target whose pause holds stops climbing its ladder:
+    ``ladder_held_at`` says since when, ``ladder_remaining_seconds`` how long until its next level.
     """
 
     id: str = Field(description="Unique in the case: policy/rule, plus an instance suffix.")
@@ -55,6 +77,33 @@ class TargetState(Model):
     next_level_at: AwareDatetime | None = None
     met_at: AwareDatetime | None = None
     detail: str = ""
+    cycle: int = Field(default=1, description="Which start of this target it is: 1, 2, ...")
+    pauses: tuple[Pause, ...] = ()
+    cancelled_at: AwareDatetime | None = None
+    cancel_reason: str | None = None
+    level_base_at: AwareDatetime | None = Field(
+        default=None, description="When the last level fired (or the breach): the next one counts from it."
+    )
+    ladder_held_at: AwareDatetime | None = None
+    ladder_remaining_seconds: float | None = None
+    channels_used: tuple[str, ...] = Field(
+        default=(), description="Channels other than the helpdesk its escalations went through."
+    )
+
+    @property
+    def outcome(self) -> CycleOutcome:
+        if self.status is TargetStatus.CANCELLED:
+            return CycleOutcome.CANCELLED
+        if self.status is TargetStatus.MET:
+            return CycleOutcome.MET_LATE if self.breached_at is not None else CycleOutcome.MET
+        if self.breached_at is not None:
+            return CycleOutcome.BREACHED
+        return CycleOutcome.OPEN
+
+    @property
+    def stopped_at(self) -> datetime | None:
+        """When the cycle stopped: met or cancelled."""
+        return self.met_at or self.cancelled_at
 
     @property
     def open(self) -> bool:
@@ -83,6 +132,14 @@ class JourneyState(Model):
     stage: int = 0
     started_at: AwareDatetime
     finished_at: AwareDatetime | None = None
+
+
+class Notified(Model):
+    """Who was told about a target's breach, and when: what escalation cooldowns read."""
+
+    target: str = Field(description="policy/rule of the target.")
+    recipient: str
+    at: AwareDatetime
 
 
 class Deferred(Model):
@@ -118,15 +175,43 @@ class CaseState(Model):
     human_replied: bool = False
     seen_events: tuple[str, ...] = Field(default=(), description="Event ids already decided on.")
     issued: tuple[str, ...] = Field(default=(), description="Idempotency keys of issued actions.")
-    notified: tuple[str, ...] = Field(
-        default=(),
-        description="target|recipient|ISO time of escalation notifications, for cooldowns.",
+    notified: tuple[Notified, ...] = Field(
+        default=(), description="Escalation notifications by target and recipient, for cooldowns."
     )
     deferred: tuple[Deferred, ...] = ()
     timeline: tuple[str, ...] = Field(
         default=(), description="The story so far: messages, replies, notes, status changes."
     )
     decisions: tuple[Decision, ...] = ()
+    policy_version: str | None = Field(
+        default=None, description="The policy set version the case decides under."
+    )
+
+    @field_validator("notified", mode="before")
+    @classmethod
+    def _typed_notified(cls, value: Any) -> Any:
+        """Cases recorded before the records were typed hold ``target|recipient|iso`` strings."""
+        if isinstance(value, list | tuple):
+            records = []
+            for item in value:
+                if isinstance(item, str):
+                    target, recipient, at = item.rsplit("|", 2)
+                    records.append({"target": target, "recipient": recipient, "at": at})
+                else:
+                    records.append(item)
+            return records
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_from_decisions(cls, data: Any) -> Any:
+        """A case recorded before it kept its version decided under its last decision's."""
+        if isinstance(data, dict) and data.get("policy_version") is None and data.get("decisions"):
+            last = data["decisions"][-1]
+            version = last.get("policy_version") if isinstance(last, dict) else last.policy_version
+            if version:
+                return {**data, "policy_version": version}
+        return data
 
     @property
     def finished(self) -> bool:

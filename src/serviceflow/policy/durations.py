@@ -56,6 +56,10 @@ _UNITS = {
 _COMPACT = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 _BUSINESS = re.compile(r"^(\d+(?:\.\d+)?)\s*business\s+(days?|hours?|minutes?)$")
 EXAMPLES = "4h, 1h30m, 90 minutes, 2 days, 8 business hours, 5 business days"
+#: The longest duration a policy may name: ten years. Past it a deadline means nothing, and the
+#: date arithmetic of a far one overflows (a case would be stuck).
+MAX_SECONDS = 10 * 366 * 86400
+MAX_BUSINESS_DAYS = 10 * 366
 
 
 def looks_like_duration(text: str) -> bool:
@@ -76,6 +80,8 @@ def parse_duration(text: str) -> Span:
         if unit.startswith("day"):
             if not amount.is_integer() or amount < 1:
                 raise DurationSyntaxError(f"'{text}': business days must be a whole number >= 1")
+            if amount > MAX_BUSINESS_DAYS:
+                raise DurationSyntaxError(f"'{text}': longer than 10 years; a duration is at most 10 years")
             return Span(clock=Clock.BUSINESS_DAYS, days=int(amount))
         seconds = amount * _UNITS[unit]
         return Span(clock=Clock.BUSINESS_HOURS, seconds=_positive(seconds, text))
@@ -97,6 +103,8 @@ def parse_duration(text: str) -> Span:
 def _positive(seconds: float, text: str) -> int:
     if seconds <= 0:
         raise DurationSyntaxError(f"'{text}': a duration must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise DurationSyntaxError(f"'{text}': longer than 10 years; a duration is at most 10 years")
     return round(seconds)
 
 

@@ -12,7 +12,6 @@ import hashlib
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,33 +22,23 @@ from pydantic import BaseModel
 from serviceflow.cel import CelEnvironment, Expression
 from serviceflow.cel.types import CelType
 from serviceflow.errors import (
-    CelError,
-    CelEvaluationError,
     PolicyError,
     PolicySetError,
     ServiceflowError,
     SourceLocation,
 )
 from serviceflow.policy.durations import (
-    Clock,
-    DurationSyntaxError,
     Span,
-    looks_like_duration,
-    parse_duration,
 )
-from serviceflow.policy.samples import sample_values
 from serviceflow.policy.schema import (
     API_VERSION,
     DOCUMENT_KINDS,
     IGNORED_KINDS,
-    CelField,
     JourneySpec,
     PolicySetSpec,
     PolicySpec,
-    SpanField,
     Spec,
 )
-from serviceflow.policy.scopes import SCOPES
 from serviceflow.policy.yaml_source import Document, load_documents
 
 DataPath = tuple[str | int, ...]
@@ -86,6 +75,7 @@ class PolicySet:
     spans: Mapping[tuple[str, str, DataPath], Span]
     version: str
     files: tuple[str, ...]
+    documents: tuple[Document, ...] = ()
 
     def expression(self, kind: str, document: str, *path: str | int) -> Expression:
         """The compiled expression at ``path`` of a document, e.g. ("targets", 0, "stop")."""
@@ -109,6 +99,14 @@ class Report:
     policy_set: PolicySet | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def errors(self) -> list[PolicyError]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[PolicyError]:
+        return [p for p in self.problems if p.warning]
+
 
 def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment | None = None) -> PolicySet:
     """Load and check every policy and journey under ``paths``.
@@ -118,8 +116,8 @@ def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment 
         PolicySetError: with every problem found.
     """
     report = validate(paths, environment=environment)
-    if report.problems or report.policy_set is None:
-        raise PolicySetError(report.problems)
+    if report.policy_set is None:
+        raise PolicySetError(report.errors)
     return report.policy_set
 
 
@@ -152,7 +150,7 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
         )
         return report
     digest = hashlib.sha256()
-    parsed: list[tuple[Document, type[Spec], Spec | None]] = []
+    loaded: list[Document] = []
     for file in files:
         raw = file.read_bytes()
         digest.update(str(file).encode() + b"\0" + raw + b"\0")
@@ -166,15 +164,26 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
         except PolicyError as exc:
             report.problems.append(exc)
             continue
-        for document in documents:
-            validated = _validate_document(document, report.problems)
-            if validated is not None:
-                parsed.append((document, *validated))
-    builder = _Builder(environment or CelEnvironment(), report.problems)
-    policy_set = builder.build(parsed, digest.hexdigest()[:16], [str(f) for f in files])
+        loaded.extend(documents)
+    return check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+
+
+def check_documents(
+    documents: Sequence[Document], version: str, report: Report, *, environment: CelEnvironment | None = None
+) -> Report:
+    """Check documents read from files (or written inline, by a scenario) as one policy set."""
+    parsed: list[tuple[Document, type[Spec], Spec | None]] = []
+    for document in documents:
+        validated = _validate_document(document, report.problems)
+        if validated is not None:
+            parsed.append((document, *validated))
+    from serviceflow.policy.builder import Builder  # it builds on this module's types
+
+    builder = Builder(environment or CelEnvironment(), report.problems)
+    policy_set = builder.build(parsed, version, list(report.files))
     report.counts = builder.counts
     report.problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
-    if not report.problems:
+    if not any(not p.warning for p in report.problems):
         report.policy_set = policy_set
     return report
 
@@ -353,307 +362,3 @@ def rule_for(data: Any, path: DataPath) -> str:
 
 
 # -- the set ---------------------------------------------------------------------------------
-
-
-def _markers(info: pydantic.fields.FieldInfo) -> CelField | SpanField | None:
-    for item in info.metadata:
-        if isinstance(item, CelField | SpanField):
-            return item
-    for arg in typing.get_args(info.annotation):
-        for item in getattr(arg, "__metadata__", ()):
-            if isinstance(item, CelField | SpanField):
-                return item
-    return None
-
-
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "bool": (bool,),
-    "duration": (timedelta,),
-    "timestamp": (datetime,),
-}
-
-
-class _Builder:
-    """Turns validated specs into a PolicySet, checking names, references and every CEL field.
-
-    It walks each document's data beside its model class: the validated spec (defaults filled
-    in) where the document is valid, else the raw YAML, so that one run reports CEL and
-    reference problems even in a document that also has a schema problem.
-    """
-
-    def __init__(self, environment: CelEnvironment, problems: list[PolicyError]) -> None:
-        self.env = environment
-        self.problems = problems
-        self.sites: list[ExpressionSite] = []
-        self.spans: dict[tuple[str, str, DataPath], Span] = {}
-        self.counts: dict[str, int] = {}
-        self._activations: dict[str, Any] = {}
-        self.calendars: set[str] | None = None
-        self.escalations: set[str] | None = None
-
-    def problem(self, message: str, location: SourceLocation, rule: str) -> None:
-        self.problems.append(PolicyError(message, location=location, rule=rule))
-
-    def build(
-        self, parsed: list[tuple[Document, type[Spec], Spec | None]], version: str, files: list[str]
-    ) -> PolicySet | None:
-        def of(model: type[Spec]) -> list[tuple[Document, Spec | None]]:
-            return [(d, s) for d, m, s in parsed if m is model]
-
-        sets, policies, journeys = of(PolicySetSpec), of(PolicySpec), of(JourneySpec)
-        self.counts = {"policies": len(policies), "journeys": len(journeys), "sets": len(sets)}
-        for document, _ in sets[1:]:
-            first = sets[0][0].locate(("kind",))
-            self.problem(
-                f"a second PolicySet (the first is at {first}); keep one per policy set",
-                document.locate(("kind",)),
-                _name(document.data),
-            )
-        if not sets and (policies or journeys):
-            document = (policies or journeys)[0][0]
-            self.problem(
-                "no PolicySet document: add one (kind: PolicySet) with at least a fallback owner",
-                document.locate(("kind",)),
-                _name(document.data),
-            )
-        default_calendar = None
-        if sets:
-            raw = sets[0][0].data
-            self.calendars = set(_mapping(raw.get("calendars")))
-            self.escalations = set(_mapping(raw.get("escalations")))
-            default_calendar = _mapping(raw.get("defaults")).get("calendar")
-        self._unique_documents(policies, "policy")
-        self._unique_documents(journeys, "journey")
-        for document, model, spec in parsed:
-            self._unique_rules(document, model)
-            data = spec.model_dump(by_alias=True) if spec is not None else document.data
-            calendar = data.get("calendar") if model is not PolicySetSpec else None
-            self.current = (model.__name__.removesuffix("Spec"), _name(data))
-            self._walk(document, model, data, (), calendar or default_calendar, _name(data))
-        self.counts["expressions"] = len(self.sites)
-        if self.problems or not sets:
-            return None
-        ordered = sorted(
-            (typing.cast(PolicySpec, s) for _, s in policies), key=lambda p: (-p.priority, p.name)
-        )
-        return PolicySet(
-            settings=typing.cast(PolicySetSpec, sets[0][1]),
-            policies=tuple(ordered),
-            journeys=tuple(typing.cast(JourneySpec, s) for _, s in journeys),
-            expressions=tuple(self.sites),
-            spans=self.spans,
-            version=version,
-            files=tuple(files),
-        )
-
-    def _unique_documents(self, docs: list[tuple[Document, Spec | None]], noun: str) -> None:
-        seen: dict[str, Document] = {}
-        for document, _ in docs:
-            name = _name(document.data)
-            if name == "-":
-                continue
-            if name in seen:
-                first = seen[name].locate(("name",))
-                self.problem(
-                    f"duplicate {noun} name '{name}' (also at {first})",
-                    document.locate(("name",)),
-                    name,
-                )
-            else:
-                seen[name] = document
-
-    def _unique_rules(self, document: Document, model: type[Spec]) -> None:
-        """Rule names are unique inside a policy (decisions cite policy/rule) and a journey."""
-        sections: tuple[tuple[str, ...], ...]
-        if model is PolicySpec:
-            sections = (("owner",), ("targets",), ("promises",), ("authority", "grant"))
-        elif model is JourneySpec:
-            sections = (("stages",),)
-        else:
-            return
-        seen: dict[str, DataPath] = {}
-        for section in sections:
-            items: Any = document.data
-            for part in section:
-                items = items.get(part) if isinstance(items, dict) else None
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                name = item.get("name") if isinstance(item, dict) else None
-                if not isinstance(name, str):
-                    continue
-                path = (*section, index, "name")
-                if name in seen:
-                    first = document.locate(seen[name])
-                    self.problem(
-                        f"duplicate rule name '{name}' (first at line {first.line}); "
-                        "rule names must be unique within a policy",
-                        document.locate(path),
-                        name,
-                    )
-                else:
-                    seen[name] = path
-
-    def _walk(
-        self,
-        document: Document,
-        model: type[BaseModel],
-        data: Any,
-        path: DataPath,
-        calendar: str | None,
-        rule: str,
-    ) -> None:
-        if not isinstance(data, dict):
-            return
-        if isinstance(data.get("calendar"), str):
-            calendar = data["calendar"]
-        if isinstance(data.get("name"), str):
-            rule = data["name"]
-        for name, info in model.model_fields.items():
-            key = info.alias or name
-            if key not in data:
-                continue
-            value = data[key]
-            field_path = (*path, key)
-            marker = _markers(info)
-            if marker is not None and isinstance(value, str):
-                self._field(document, field_path, value, marker, calendar, rule)
-            elif name in ("calendar", "escalation") and isinstance(value, str):
-                self._reference(document, field_path, name, value, rule)
-            sub = _model_in(info.annotation)
-            if sub is None:
-                continue
-            if typing.get_origin(info.annotation) is dict and isinstance(value, dict):
-                for item_key, item in value.items():
-                    self._walk(document, sub, item, (*field_path, item_key), calendar, str(item_key))
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    self._walk(document, sub, item, (*field_path, index), calendar, rule)
-            else:
-                section_rule = key if key in _SECTIONS else rule
-                self._walk(document, sub, value, field_path, calendar, section_rule)
-
-    def _reference(self, document: Document, path: DataPath, what: str, value: str, rule: str) -> None:
-        known_set = self.calendars if what == "calendar" else self.escalations
-        if known_set is None or value in known_set:
-            return
-        known = sorted(known_set)
-        section = "calendars" if what == "calendar" else "escalations"
-        hint = difflib.get_close_matches(value, known, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        listed = ", ".join(known) if known else "none defined"
-        self.problem(
-            f"unknown {what} '{value}'{suggestion}; the PolicySet's {section}: {listed}",
-            document.locate(path),
-            rule,
-        )
-
-    def _field(
-        self,
-        document: Document,
-        path: DataPath,
-        source: str,
-        marker: CelField | SpanField,
-        calendar: str | None,
-        rule: str,
-    ) -> None:
-        kind, name = self.current
-        if isinstance(marker, SpanField) and looks_like_duration(source):
-            try:
-                span = parse_duration(source)
-            except DurationSyntaxError as exc:
-                self.problem(str(exc), document.locate(path), rule)
-                return
-            if span.clock is not Clock.ELAPSED and calendar is None:
-                self.problem(
-                    f"'{source}' counts business time but no calendar applies: set 'calendar:' "
-                    "here or on the policy, or defaults.calendar in the PolicySet",
-                    document.locate(path),
-                    rule,
-                )
-            self.spans[(kind, name, path)] = span
-            return
-        if isinstance(marker, SpanField) and marker.literal:
-            self.problem(
-                f"'{source}' is not a duration; write e.g. 30m, 4h, 4 business hours",
-                document.locate(path),
-                rule,
-            )
-            return
-        variables = SCOPES[marker.scope]
-        try:
-            result = self.env.check(source, variables)
-        except CelError as exc:
-            self.problem(exc.message, document.locate_in_value(path, exc.line or 1, exc.column or 1), rule)
-            return
-        for check in result.problems:
-            self.problem(check.message, document.locate_in_value(path, check.line, check.column), rule)
-        if result.problems:
-            return
-        location = document.locate_in_value(path, 1, 1)
-        expression = self.env.compile(source, variables)
-        if not self._type_ok(expression, marker, variables, location, rule, path):
-            return
-        self.sites.append(
-            ExpressionSite(
-                kind=kind,
-                document=name,
-                path=path,
-                source=source,
-                scope=marker.scope,
-                variables=variables,
-                expect=marker.expect,
-                location=location,
-                rule=rule,
-                expression=expression,
-            )
-        )
-
-    def _type_ok(
-        self,
-        expression: Expression,
-        marker: CelField | SpanField,
-        variables: Mapping[str, CelType],
-        location: SourceLocation,
-        rule: str,
-        path: DataPath,
-    ) -> bool:
-        wanted = " or ".join(marker.expect)
-        field_name = next((str(p) for p in reversed(path) if isinstance(p, str)), "expression")
-        if expression.type.name in marker.expect:
-            return True
-        if expression.type.name != "dyn":
-            self.problem(
-                f"{field_name} must yield a {wanted}, but this yields a {expression.type.name}",
-                location,
-                rule,
-            )
-            return False
-        try:
-            value = expression.evaluate(self._activation(marker.scope, variables))
-        except CelEvaluationError as exc:
-            if "no such member" in exc.message or "no such key" in exc.message:
-                return True  # depends on data the sample lacks (custom fields): fine
-            self.problem(f"{field_name} fails on a sample ticket: {exc.message}", location, rule)
-            return False
-        if not any(isinstance(value, _PYTHON_TYPES[t]) for t in marker.expect):
-            self.problem(
-                f"{field_name} must yield a {wanted}, but on a sample ticket it yields "
-                f"{type(value).__name__} {value!r}",
-                location,
-                rule,
-            )
-            return False
-        return True
-
-    def _activation(self, scope: str, variables: Mapping[str, CelType]) -> Any:
-        if scope not in self._activations:
-            self._activations[scope] = self.env.activation(sample_values(variables))
-        return self._activations[scope]
-
-
-def _name(data: Any) -> str:
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else "-"
-
-
-def _mapping(value: Any) -> dict[Any, Any]:
-    return value if isinstance(value, dict) else {}

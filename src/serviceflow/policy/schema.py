@@ -14,13 +14,18 @@ what the expression must yield; the loader compiles and checks every one of them
 
 from __future__ import annotations
 
-import re
-import zoneinfo
+import typing
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+
+from serviceflow.policy.calendars import WEEKDAYS as WEEKDAYS
+from serviceflow.policy.calendars import Calendar as Calendar
+from serviceflow.policy.calendars import Holiday as Holiday
+from serviceflow.policy.calendars import TimeRanges as TimeRanges
+from serviceflow.policy.calendars import expand_days as expand_days
 
 API_VERSION = "serviceflow/v1"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -28,10 +33,15 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 @dataclass(frozen=True)
 class CelField:
-    """Marks a string field as CEL: its variable scope and the types it may yield."""
+    """Marks a string field as CEL: its variable scope and the types it may yield.
+
+    ``names``: a plain name (``office``) is a reference to a calendar, anything else CEL that
+    yields a calendar's name.
+    """
 
     scope: str
     expect: tuple[str, ...] = ("bool",)
+    names: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,18 @@ class SpanField:
     scope: str
     expect: tuple[str, ...] = ("duration",)
     literal: bool = False
+
+
+def field_marker(info: FieldInfo) -> CelField | SpanField | None:
+    """The CEL or duration marker of a model field (in its metadata or inside its annotation)."""
+    for item in info.metadata:
+        if isinstance(item, CelField | SpanField):
+            return item
+    for arg in typing.get_args(info.annotation):
+        for item in getattr(arg, "__metadata__", ()):
+            if isinstance(item, CelField | SpanField):
+                return item
+    return None
 
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase letters, digits, - and _.")]
@@ -72,6 +94,29 @@ Delay = Annotated[
     Field(description="A duration literal: 30m, 4h, 4 business hours, 1 business days."),
 ]
 AtRisk = Annotated[float, Field(gt=0, lt=1, description="Warn the owner at this fraction of the target.")]
+CalendarChoice = Annotated[
+    str,
+    CelField("case", ("string",), names="calendars"),
+    Field(
+        description="A calendar's name, or CEL yielding one (e.g. from the customer's region or contract)."
+    ),
+]
+Entitlement = Annotated[
+    str,
+    CelField("case", ("duration", "string")),
+    Field(
+        description="CEL yielding the target's time from the ticket (an entitlement field): a duration, "
+        "or a literal such as '4 business hours'; `within` applies where it yields nothing."
+    ),
+]
+CHANNEL_PATTERN = r"^[a-z0-9][a-z0-9_-]*(:[^\s:]+)?$"
+Channel = Annotated[
+    str,
+    Field(
+        pattern=CHANNEL_PATTERN,
+        description="helpdesk, or a notification channel as name or kind:name (slack:support-leads).",
+    ),
+]
 
 RECIPIENT_PATTERN = r"^(owner|owner\.lead|owner\.manager|group:[^\s]+|agent:[^\s]+)$"
 Recipient = Annotated[
@@ -89,78 +134,7 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-# -- calendars -------------------------------------------------------------------------------
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-
-
-def expand_days(spec: str) -> list[str]:
-    """``mon-fri`` -> [mon..fri]; ``sat,sun`` -> [sat, sun]; ``fri-mon`` wraps the weekend."""
-    days: list[str] = []
-    for part in spec.lower().replace(" ", "").split(","):
-        first, _, last = part.partition("-")
-        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
-            raise ValueError(f"'{spec}' is not a day or range of days; use e.g. mon-fri, sat, sat,sun")
-        start = WEEKDAYS.index(first)
-        stop = WEEKDAYS.index(last) if last else start
-        days.extend(WEEKDAYS[(start + i) % 7] for i in range((stop - start) % 7 + 1))
-    return days
-
-
-def _check_ranges(value: str | list[str]) -> list[str]:
-    ranges = [value] if isinstance(value, str) else value
-    for item in ranges:
-        match = _RANGE.match(item.replace(" ", ""))
-        if not match:
-            raise ValueError(f"'{item}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30")
-        if match.group(3) == "24" and match.group(4) != "00":
-            raise ValueError(f"'{item}': the day ends at 24:00")
-        if item.replace(" ", "")[:5] == item.replace(" ", "")[6:]:
-            raise ValueError(f"'{item}' is empty; for around the clock write 00:00-24:00")
-    return ranges
-
-
-TimeRanges = Annotated[str | list[str], AfterValidator(_check_ranges)]
-
-
-class Holiday(Spec):
-    date: date
-    name: str = ""
-
-
-class Calendar(Spec):
-    """Business hours: a weekly schedule in a time zone, with holidays.
-
-    A range that ends before it starts (``22:00-06:00``) runs past midnight into the next day.
-    """
-
-    timezone: str = Field(description="An IANA time zone, e.g. Europe/Amsterdam.")
-    hours: dict[str, TimeRanges] = Field(
-        description="Days (mon-fri, sat, sat,sun) to one or more HH:MM-HH:MM ranges."
-    )
-    holidays: list[date | Holiday] = []
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}'; use an IANA name like Europe/Berlin") from None
-        return value
-
-    @field_validator("hours")
-    @classmethod
-    def _days_once(cls, value: dict[str, TimeRanges]) -> dict[str, TimeRanges]:
-        seen: dict[str, str] = {}
-        for key in value:
-            for day in expand_days(key):
-                if day in seen:
-                    raise ValueError(f"'{day}' is listed twice (in '{seen[day]}' and '{key}')")
-                seen[day] = key
-        return value
-
+# -- calendars: serviceflow.policy.calendars ----------------------------------------------------
 
 # -- escalation ------------------------------------------------------------------------------
 
@@ -179,6 +153,9 @@ class Level(Spec):
         default=False, description="Hold notifications until the calendar is open."
     )
     message: str | None = None
+    via: list[Channel] = Field(
+        default=["helpdesk"], min_length=1, description="The channels the notification goes through."
+    )
 
 
 class Ladder(Spec):
@@ -206,11 +183,20 @@ class Fallback(Spec):
     note: str = "serviceflow could not apply a policy rule to this ticket; a person must check it."
 
 
+OnChange = Literal["new_cases", "open_cases", "recompute"]
+
+
 class PolicySetSpec(Spec):
     api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
     kind: Literal["PolicySet"]
     name: Name
     description: str = ""
+    on_change: OnChange = Field(
+        default="open_cases",
+        description="What this version does to cases opened under an earlier one: new_cases (they "
+        "keep their version), open_cases (they switch at their next decision), recompute (they "
+        "switch, and their open targets are recomputed from their recorded cycles).",
+    )
     defaults: Defaults = Defaults()
     fallback: Fallback
     calendars: dict[Name, Calendar] = {}
@@ -231,6 +217,19 @@ class OwnerRule(Spec):
 
 TargetType = Literal["first_response", "next_response", "resolution", "custom"]
 
+#: The start and stop conditions a target's ``type`` implies, and whether a met target re-arms.
+TYPE_DEFAULTS: dict[str, tuple[str, str, bool]] = {
+    "first_response": ('event.kind == "created"', 'event.kind == "agent_reply"', False),
+    "next_response": ('event.kind == "customer_message"', 'event.kind == "agent_reply"', True),
+    "resolution": (
+        'event.kind == "created" || (event.kind == "status_changed"'
+        ' && ticket.status in ["new", "open"] && "status" in event.changes'
+        ' && event.changes.status in ["solved", "closed"])',
+        'ticket.status in ["solved", "closed"]',
+        True,
+    ),
+}
+
 
 class TargetRule(Spec):
     """A turnaround target. ``type`` gives start/stop defaults; any of them can be overridden."""
@@ -239,7 +238,8 @@ class TargetRule(Spec):
     type: TargetType = "custom"
     when: Condition = "true"
     within: Within
-    calendar: Name | None = None
+    within_from: Entitlement | None = None
+    calendar: CalendarChoice | None = None
     start: Condition | None = None
     stop: Condition | None = None
     pause: Condition | None = None
@@ -247,13 +247,24 @@ class TargetRule(Spec):
     escalation: Name | None = None
 
     @model_validator(mode="after")
-    def _custom_needs_start_and_stop(self) -> TargetRule:
-        if self.type == "custom" and (self.start is None or self.stop is None):
-            raise ValueError(
-                "a custom target needs both start and stop; or set type: first_response, "
-                "next_response or resolution for their defaults"
-            )
+    def _defaults_of_the_type(self) -> TargetRule:
+        if self.type == "custom":
+            if self.start is None or self.stop is None:
+                raise ValueError(
+                    "a custom target needs both start and stop; or set type: first_response, "
+                    "next_response or resolution for their defaults"
+                )
+            return self
+        start, stop, _ = TYPE_DEFAULTS[self.type]
+        # Filled in here so the loader compiles and checks them like any condition written out.
+        object.__setattr__(self, "start", self.start or start)
+        object.__setattr__(self, "stop", self.stop or stop)
         return self
+
+    @property
+    def restart(self) -> bool:
+        """Whether a met target starts again on its next start event."""
+        return TYPE_DEFAULTS.get(self.type, ("", "", False))[2]
 
 
 class PromiseRule(Spec):
@@ -263,7 +274,7 @@ class PromiseRule(Spec):
     recorded: Condition
     due: Due
     kept: Condition
-    calendar: Name | None = None
+    calendar: CalendarChoice | None = None
     at_risk: AtRisk | None = None
     escalation: Name | None = None
 
@@ -276,7 +287,7 @@ class AcknowledgeRule(Spec):
     acknowledged: Condition = (
         'event.actor.role == "agent" && (event.kind == "agent_reply" || event.kind == "internal_note")'
     )
-    calendar: Name | None = None
+    calendar: CalendarChoice | None = None
     escalation: Name | None = None
     reopen_unanswered: bool = Field(
         default=True, description="Reopen a ticket solved or closed without any human reply."
@@ -328,7 +339,7 @@ class PolicySpec(Spec):
     )
     match: Condition = "true"
     priority: int = Field(default=0, description="Higher first, where several policies match.")
-    calendar: Name | None = None
+    calendar: CalendarChoice | None = None
     owner: list[OwnerRule] = []
     targets: list[TargetRule] = []
     promises: list[PromiseRule] = []
@@ -356,7 +367,7 @@ class Stage(Spec):
     handoff: Pool | None = Field(default=None, description="The team that does this stage.")
     within: Within
     done: Condition
-    calendar: Name | None = None
+    calendar: CalendarChoice | None = None
     at_risk: AtRisk | None = None
     escalation: Name | None = None
     note: str | None = Field(default=None, description="What the stage's owner is told.")
@@ -378,3 +389,9 @@ DOCUMENT_KINDS: dict[str, type[Spec]] = {
     "Journey": JourneySpec,
 }
 IGNORED_KINDS = frozenset({"Scenario"})
+
+#: Where a document's named rules live (rule names are unique within a document).
+RULE_SECTIONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Policy": (("owner",), ("targets",), ("promises",), ("authority", "grant")),
+    "Journey": (("stages",),),
+}

@@ -1,20 +1,24 @@
-"""Finding scenarios beside the policies, running them, and reporting like pytest (and JUnit XML)."""
+"""Finding scenarios beside the policies, and running them."""
 
 from __future__ import annotations
 
+import difflib
 import time
-import xml.etree.ElementTree as ET
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pydantic
+from pydantic import BaseModel
 
 from serviceflow.engine.rules import Rules
-from serviceflow.errors import PolicyError
-from serviceflow.policy.loader import _data_path, discover
+from serviceflow.errors import PolicyError, SourceLocation
+from serviceflow.policy.loader import _data_path, _model_in, discover
 from serviceflow.policy.yaml_source import Document, load_documents
-from serviceflow.scenarios.model import Scenario
+from serviceflow.scenarios.model import STEP_KINDS, Scenario
+from serviceflow.scenarios.policies import policy_loader
 from serviceflow.scenarios.runner import ScenarioResult, run_scenario
 
 
@@ -34,6 +38,7 @@ class SuiteResult:
     deselected: int = 0
     unexercised: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False  # -x: stopped at the first failure
 
     @property
     def failed(self) -> int:
@@ -54,28 +59,21 @@ def load_scenarios(paths: Sequence[Path | str]) -> tuple[list[LoadedScenario], l
         except PolicyError as exc:
             problems.append(exc)
             continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(PolicyError(f"cannot read it: {exc}", location=SourceLocation(str(file))))
+            continue
         for document in documents:
             data = document.data
             if not isinstance(data, dict) or data.get("kind") != "Scenario":
                 continue
+            step_problems = _step_problems(document)
+            if step_problems:
+                problems.extend(step_problems)
+                continue
             try:
                 found.append(LoadedScenario(Scenario.model_validate(data), document))
             except pydantic.ValidationError as exc:
-                for error in exc.errors():
-                    path, rest = _data_path(data, error["loc"])
-                    where = (*path, *rest) if error["type"] == "extra_forbidden" else path
-                    message = str(error["msg"]).removeprefix("Value error, ")
-                    if error["type"] == "missing":
-                        message = f"missing required key '{rest[0] if rest else path[-1]}'"
-                    elif error["type"] == "extra_forbidden":
-                        message = f"unknown key '{where[-1]}'"
-                    problems.append(
-                        PolicyError(
-                            message,
-                            location=document.locate(where, key=error["type"] == "extra_forbidden"),
-                            rule=str(data.get("name", "-")),
-                        )
-                    )
+                problems.extend(_problems(document, exc))
     names: dict[str, LoadedScenario] = {}
     for loaded in found:
         if loaded.scenario.name in names:
@@ -91,25 +89,90 @@ def load_scenarios(paths: Sequence[Path | str]) -> tuple[list[LoadedScenario], l
     return found, problems
 
 
-def rule_inventory(rules: Rules) -> list[tuple[str, str]]:
-    """Every rule a scenario could exercise, as (policy or journey, rule)."""
-    inventory: list[tuple[str, str]] = []
-    for policy in rules.policies:
-        inventory.extend((policy.name, o.rule.name) for o in policy.owners)
-        inventory.extend((policy.name, t.name) for t in policy.targets)
-        inventory.extend((policy.name, p.name) for p in policy.promises)
-        if policy.acknowledge:
-            inventory.append((policy.name, "acknowledge"))
-        if policy.same_case:
-            inventory.append((policy.name, "same_case"))
-        if policy.authority:
-            inventory.append((policy.name, "authority"))
-            inventory.extend((policy.name, name) for name, _ in policy.authority.grants)
-        inventory.extend((policy.name, rule.name) for rule, _ in policy.quarantine)
-    for journey in rules.journeys:
-        inventory.append((journey.name, "start"))
-        inventory.extend((journey.name, s.spec.name) for s in journey.stages)
-    return inventory
+def _suggest(key: str, allowed: Sequence[str]) -> str:
+    hint = difflib.get_close_matches(key, list(allowed), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _step_problems(document: Document) -> list[PolicyError]:
+    """A step is one of the known kinds: say which key is wrong and what was probably meant."""
+    problems = []
+    name = str(document.data.get("name", "-"))
+    steps = document.data.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        kinds = [key for key in STEP_KINDS if key in step]
+        if len(kinds) == 1:
+            continue
+        if kinds:
+            message = f"a step is exactly one of: {', '.join(STEP_KINDS)} (found: {', '.join(kinds)})"
+            where = document.locate(("steps", index))
+        else:
+            unknown = next((str(k) for k in step), "?")
+            message = (
+                f"unknown step '{unknown}'{_suggest(unknown, list(STEP_KINDS))}; "
+                f"a step is one of: {', '.join(STEP_KINDS)}"
+            )
+            where = document.locate(("steps", index, unknown), key=True)
+        problems.append(PolicyError(message, location=where, rule=name))
+    return problems
+
+
+def _allowed_keys(data: Any, path: Sequence[str | int]) -> list[str]:
+    """The keys a scenario allows at ``path`` (steps by their kind)."""
+    model: Any = Scenario
+    node = data
+    in_mapping = False  # the next part is a key of a dict[str, Model], not a field
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+        if isinstance(part, int) or in_mapping:
+            in_mapping = False
+            if isinstance(node, dict) and model is None:
+                model = next((m for k, m in STEP_KINDS.items() if k in node), None)
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        info = model.model_fields.get(str(part)) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        if info is None:
+            return []
+        model = None if part == "steps" else _model_in(info.annotation)
+        in_mapping = typing.get_origin(info.annotation) is dict
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _problems(document: Document, exc: pydantic.ValidationError) -> list[PolicyError]:
+    data = document.data
+    problems = []
+    seen: set[tuple[Any, ...]] = set()
+    for error in exc.errors():
+        path, rest = _data_path(data, error["loc"])
+        extra = error["type"] == "extra_forbidden"
+        where = (*path, *rest) if extra else path
+        if where in seen:
+            continue
+        seen.add(where)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = f"missing required key '{rest[0] if rest else path[-1]}'"
+        elif extra:
+            key = str(where[-1])
+            allowed = _allowed_keys(data, where[:-1])
+            listed = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+            message = f"unknown key '{key}'{_suggest(key, allowed)}{listed}"
+        problems.append(
+            PolicyError(message, location=document.locate(where, key=extra), rule=str(data.get("name", "-")))
+        )
+    return problems
 
 
 def run_suite(
@@ -118,6 +181,7 @@ def run_suite(
     *,
     keyword: str | None = None,
     on_result: Callable[[LoadedScenario, ScenarioResult], None] | None = None,
+    exitfirst: bool = False,
 ) -> SuiteResult:
     started = time.perf_counter()
     suite = SuiteResult()
@@ -126,12 +190,17 @@ def run_suite(
         if keyword and not _selected(keyword, loaded):
             suite.deselected += 1
             continue
-        result = run_scenario(loaded.scenario, rules)
+        result = run_scenario(loaded.scenario, rules, policy_loader(loaded.document))
         exercised |= result.exercised
         suite.results.append((loaded, result))
         if on_result:
             on_result(loaded, result)
-    suite.unexercised = [f"{p}/{r}" for p, r in rule_inventory(rules) if (p, r) not in exercised]
+        if exitfirst and not result.passed:
+            suite.stopped = True
+            break
+    suite.unexercised = [
+        f"{r.policy}/{r.rule}" for r in rules.inventory if (r.policy, r.rule) not in exercised
+    ]
     suite.seconds = time.perf_counter() - started
     return suite
 
@@ -147,44 +216,3 @@ def _selected(keyword: str, loaded: LoadedScenario) -> bool:
         elif term not in text:
             return False
     return True
-
-
-def failure_report(loaded: LoadedScenario, result: ScenarioResult) -> list[str]:
-    """The lines that explain a failed scenario: which step, where, and what differed."""
-    lines: list[str] = []
-    if result.error is not None:
-        step = result.error_step or 0
-        where = loaded.document.locate(("steps", step))
-        lines.append(f"{where}: step {step + 1}: error: {result.error}")
-    for failure in result.failures:
-        where = loaded.document.locate(("steps", failure.step))
-        lines.append(
-            f"{where}: step {failure.step + 1} ({failure.kind} at {failure.time:%a %Y-%m-%d %H:%M %Z}):"
-        )
-        lines.extend(f"    {line}" for line in failure.lines)
-    return lines
-
-
-def write_junit(suite: SuiteResult, path: Path) -> None:
-    testsuite = ET.Element(
-        "testsuite",
-        name="serviceflow policy test",
-        tests=str(len(suite.results)),
-        failures=str(suite.failed),
-        errors="0",
-        skipped=str(suite.deselected),
-        time=f"{suite.seconds:.3f}",
-    )
-    for loaded, result in suite.results:
-        case = ET.SubElement(
-            testsuite,
-            "testcase",
-            classname=loaded.document.file,
-            name=loaded.scenario.name,
-            time="0",
-        )
-        if not result.passed:
-            failure = ET.SubElement(case, "failure", message="scenario failed")
-            failure.text = "\n".join(failure_report(loaded, result))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(testsuite).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,42 @@
+"""Notifications: what a channel needs to tell people and to name them (never by bare ids)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from serviceflow.engine.people import person
+from serviceflow.engine.run import Run
+from serviceflow.model import HELPDESK_CHANNEL, Notify, NotifyPurpose, TargetState
+
+
+def notification(
+    run: Run,
+    target: TargetState,
+    *,
+    key: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    reason: str,
+    purpose: NotifyPurpose,
+    level: int | None = None,
+    channels: Sequence[str] = (HELPDESK_CHANNEL,),
+    rule: str | None = None,
+) -> Notify:
+    """A notification about ``target``, with what a channel needs to address and name people."""
+    return Notify(
+        key=run.key(key),
+        reason=reason,
+        policy=target.policy,
+        rule=rule or target.name,
+        recipients=tuple(recipients),
+        people=tuple(person(r, run.context.roster) for r in recipients),
+        subject=subject,
+        body=body,
+        escalation_level=level,
+        channels=tuple(channels),
+        purpose=purpose,
+        target=target.name,
+        target_id=target.id,
+        ticket_subject=run.case.ticket.subject,
+    )

@@ -1,0 +1,208 @@
+"""One decision in the making: the rules, the time, the context, one evaluator, and the case as
+it is being changed. Every step of the engine is a plain function of a :class:`Run`.
+
+The case is changed through a :class:`Draft` (plain lists and values) and frozen into a new
+:class:`~serviceflow.model.CaseState` once, at the end: a decision touches the case many times
+and an immutable copy per touch was a large share of the engine's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.evaluation import Evaluator
+from serviceflow.engine.inputs import Context, EngineInput, EventInput
+from serviceflow.engine.rules import Rules
+from serviceflow.model import (
+    Action,
+    CaseState,
+    Decision,
+    Deferred,
+    JourneyState,
+    Notified,
+    OwnershipChange,
+    TargetState,
+    Ticket,
+    TicketEvent,
+)
+
+SEEN_EVENTS_KEPT = 500
+DECISIONS_KEPT = 200
+TIMELINE_KEPT = 30
+
+
+@dataclass
+class Draft:
+    """The case's fields while a decision changes them (see the module docstring)."""
+
+    ticket: Ticket
+    owner: str | None
+    closed_at: datetime | None
+    targets: list[TargetState]
+    ownership: list[OwnershipChange]
+    journeys: list[JourneyState]
+    linked_tickets: list[str]
+    human_replied: bool
+    seen_events: tuple[str, ...]
+    notified: list[Notified]
+    deferred: list[Deferred]
+    timeline: list[str]
+    policy_version: str | None
+
+    @classmethod
+    def of(cls, state: CaseState) -> Draft:
+        return cls(
+            ticket=state.ticket,
+            owner=state.owner,
+            closed_at=state.closed_at,
+            targets=list(state.targets),
+            ownership=list(state.ownership),
+            journeys=list(state.journeys),
+            linked_tickets=list(state.linked_tickets),
+            human_replied=state.human_replied,
+            seen_events=state.seen_events,
+            notified=list(state.notified),
+            deferred=list(state.deferred),
+            timeline=list(state.timeline),
+            policy_version=state.policy_version,
+        )
+
+    def freeze(self, base: CaseState, decision: Decision | None, issued: tuple[str, ...]) -> CaseState:
+        changes: dict[str, Any] = {
+            "ticket": self.ticket,
+            "owner": self.owner,
+            "closed_at": self.closed_at,
+            "targets": tuple(self.targets),
+            "ownership": tuple(self.ownership),
+            "journeys": tuple(self.journeys),
+            "linked_tickets": tuple(self.linked_tickets),
+            "human_replied": self.human_replied,
+            "seen_events": self.seen_events[-SEEN_EVENTS_KEPT:],
+            "notified": tuple(self.notified),
+            "deferred": tuple(self.deferred),
+            "timeline": tuple(self.timeline[-TIMELINE_KEPT:]),
+            "policy_version": self.policy_version,
+        }
+        if decision is not None:
+            changes["decisions"] = (*base.decisions, decision)[-DECISIONS_KEPT:]
+            changes["issued"] = (*base.issued, *issued)
+        return base.model_copy(update=changes)
+
+
+@dataclass
+class Run:
+    """Everything one decision reads and writes."""
+
+    rules: Rules
+    now: datetime
+    context: Context
+    engine_input: EngineInput
+    base: CaseState
+    case: Draft
+    evaluator: Evaluator
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    # -- the case ------------------------------------------------------------------------------
+
+    @property
+    def case_id(self) -> str:
+        return self.base.case_id
+
+    def state(self) -> CaseState:
+        """The case as it stands now (a frozen copy, for what reads a whole case)."""
+        return self.case.freeze(self.base, None, ())
+
+    def instances(self, policy: str, name: str) -> list[TargetState]:
+        """The cycles of one rule's target, oldest first."""
+        targets = self.case.targets
+        return [targets[i] for i in self._index().get((policy, name), ())]
+
+    def _index(self) -> dict[tuple[str, str], list[int]]:
+        index = self.__dict__.get("_by_rule")
+        if index is None:
+            index = {}
+            for position, target in enumerate(self.case.targets):
+                index.setdefault((target.policy, target.name), []).append(position)
+            self.__dict__["_by_rule"] = index
+        return index
+
+    def add_target(self, target: TargetState) -> None:
+        self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
+        self.case.targets.append(target)
+
+    def replace_target(self, target: TargetState) -> None:
+        targets = self.case.targets
+        for position in self._index().get((target.policy, target.name), ()):
+            if targets[position].id == target.id:
+                targets[position] = target
+                return
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def key(self, purpose: str) -> str:
+        return f"{self.case_id}/{purpose}"
+
+    def act(
+        self, action_type: type[Action], purpose: str, *, policy: str, rule: str, reason: str,
+        **fields: Any,
+    ) -> None:  # fmt: skip
+        """Issue an action whose idempotency key is this case plus ``purpose``."""
+        self.emit(action_type(key=self.key(purpose), policy=policy, rule=rule, reason=reason, **fields))
+
+    def emit(self, action: Action) -> None:
+        if action.key in self._issued or any(a.key == action.key for a in self.actions):
+            return  # carried out once, however often the input repeats
+        self.actions.append(action)
+
+    @property
+    def _issued(self) -> frozenset[str]:
+        issued = self.__dict__.get("_issued_keys")
+        if issued is None:
+            issued = self.__dict__["_issued_keys"] = frozenset(self.base.issued)
+        return issued
+
+    # -- the input -----------------------------------------------------------------------------
+
+    def input_id(self) -> str:
+        """What makes an action's key unique to this input, and the same when it is repeated."""
+        if isinstance(self.engine_input, EventInput):
+            return self.engine_input.event.id
+        return self.now.isoformat()
+
+    @property
+    def event(self) -> TicketEvent | None:
+        return self.engine_input.event if isinstance(self.engine_input, EventInput) else None
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        return self.rules.calendar(name)
+
+    def zone(self) -> ZoneInfo | None:
+        calendar = self.rules.defaults.calendar
+        return self.calendar(calendar).zone if calendar else None
+
+    def fmt(self, moment: datetime | None) -> str:
+        """Times people read are in the policy set's local time."""
+        if moment is None:
+            return "-"
+        return human_time(moment, self.zone())
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_time(moment: datetime, zone: ZoneInfo | None) -> str:
+    """``Mon 02 Mar 2026 14:00 CET`` (what ``%a %d %b %Y %H:%M %Z`` gives, in English, faster)."""
+    local = moment.astimezone(zone) if zone else moment
+    name = local.tzname() or ""
+    return (
+        f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d} "
+        f"{local.hour:02d}:{local.minute:02d} {name}"
+    )

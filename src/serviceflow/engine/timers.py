@@ -1,0 +1,177 @@
+"""The life of one deadline, as pure transitions: start, pause, resume, warn, breach, climb,
+hold and release the ladder, meet, cancel. Each takes a target (and the calendar its clock runs
+on) and returns the new target; none reads a clock or the case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.model import CaseState, Pause, TargetKind, TargetState, TargetStatus
+
+
+def warn_time(
+    at_risk: float | None, total: float, anchor: datetime, remaining: float, calendar: BusinessCalendar
+) -> datetime | None:
+    """When the owner is warned: at ``at_risk`` of the target's whole time."""
+    if at_risk is None:
+        return None
+    before_due = (1 - at_risk) * total
+    return calendar.add(anchor, max(remaining - before_due, 0.0))
+
+
+def started(
+    *,
+    id: str,
+    name: str,
+    policy: str,
+    kind: TargetKind,
+    start: datetime,
+    due: datetime,
+    total: float,
+    calendar_name: str | None,
+    calendar: BusinessCalendar,
+    at_risk: float | None,
+    escalation: str | None,
+    assignee: str | None = None,
+    detail: str = "",
+    cycle: int = 1,
+) -> TargetState:
+    return TargetState(
+        id=id,
+        name=name,
+        policy=policy,
+        kind=kind,
+        calendar=calendar_name,
+        assignee=assignee,
+        started_at=start,
+        total_seconds=total,
+        due_at=due,
+        at_risk=at_risk,
+        warn_at=warn_time(at_risk, total, start, total, calendar),
+        escalation=escalation,
+        detail=detail,
+        cycle=cycle,
+    )
+
+
+def paused(target: TargetState, at: datetime, calendar: BusinessCalendar) -> TargetState:
+    assert target.due_at is not None
+    return target.model_copy(
+        update={
+            "status": TargetStatus.PAUSED,
+            "remaining_seconds": calendar.business_seconds(at, target.due_at),
+            "due_at": None,
+            "warn_at": None,
+            "pauses": (*target.pauses, Pause(start=at)),
+        }
+    )
+
+
+def _closed_pauses(target: TargetState, at: datetime) -> tuple[Pause, ...]:
+    pauses = target.pauses
+    if pauses and pauses[-1].end is None:
+        return (*pauses[:-1], pauses[-1].model_copy(update={"end": at}))
+    return pauses
+
+
+def resumed(target: TargetState, at: datetime, calendar: BusinessCalendar) -> TargetState:
+    remaining = target.remaining_seconds or 0.0
+    warn_at = (
+        None if target.warned else warn_time(target.at_risk, target.total_seconds, at, remaining, calendar)
+    )
+    return target.model_copy(
+        update={
+            "status": TargetStatus.RUNNING,
+            "remaining_seconds": None,
+            "due_at": calendar.add(at, remaining),
+            "warn_at": warn_at,
+            "pauses": _closed_pauses(target, at),
+        }
+    )
+
+
+def warned(target: TargetState) -> TargetState:
+    return target.model_copy(update={"warned": True})
+
+
+def breached(target: TargetState, next_level_at: datetime | None) -> TargetState:
+    return target.model_copy(
+        update={
+            "status": TargetStatus.BREACHED,
+            "breached_at": target.due_at,
+            "warned": True,
+            "next_level_at": next_level_at,
+            "level_base_at": target.due_at,
+        }
+    )
+
+
+def climbed(target: TargetState, fired_at: datetime, next_level_at: datetime | None) -> TargetState:
+    """One more ladder level fired at ``fired_at``; the next one is due at ``next_level_at``."""
+    return target.model_copy(
+        update={"level": target.level + 1, "next_level_at": next_level_at, "level_base_at": fired_at}
+    )
+
+
+def ladder_held(target: TargetState, at: datetime, remaining: float | None) -> TargetState:
+    """A breached target whose pause holds stops climbing; ``remaining`` is the time to its next level."""
+    return target.model_copy(
+        update={
+            "ladder_held_at": at,
+            "ladder_remaining_seconds": remaining,
+            "next_level_at": None,
+            "pauses": (*target.pauses, Pause(start=at)),
+        }
+    )
+
+
+def ladder_released(target: TargetState, at: datetime, next_level_at: datetime | None) -> TargetState:
+    return target.model_copy(
+        update={
+            "ladder_held_at": None,
+            "ladder_remaining_seconds": None,
+            "next_level_at": next_level_at,
+            "pauses": _closed_pauses(target, at),
+        }
+    )
+
+
+def met(target: TargetState, at: datetime) -> TargetState:
+    return target.model_copy(
+        update={
+            "status": TargetStatus.MET,
+            "met_at": at,
+            "next_level_at": None,
+            "ladder_held_at": None,
+            "pauses": _closed_pauses(target, at),
+        }
+    )
+
+
+def cancelled(target: TargetState, at: datetime, reason: str) -> TargetState:
+    return target.model_copy(
+        update={
+            "status": TargetStatus.CANCELLED,
+            "next_level_at": None,
+            "ladder_held_at": None,
+            "cancelled_at": at,
+            "cancel_reason": reason,
+            "pauses": _closed_pauses(target, at),
+        }
+    )
+
+
+def next_wake_up(state: CaseState) -> datetime | None:
+    """The earliest moment a timer of this case needs the engine again."""
+    times: list[datetime] = [d.send_at for d in state.deferred]
+    for target in state.targets:
+        if target.status is TargetStatus.RUNNING:
+            if target.warn_at is not None and not target.warned:
+                times.append(target.warn_at)
+            if target.due_at is not None:
+                times.append(target.due_at)
+        elif target.status is TargetStatus.BREACHED and target.next_level_at is not None:
+            times.append(target.next_level_at)
+    return min(times) if times else None

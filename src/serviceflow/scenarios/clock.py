@@ -1,0 +1,88 @@
+"""The scenario's simulated time: the times people write, read in the policy set's zone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from serviceflow.engine.rules import Rules
+from serviceflow.policy.durations import DurationSyntaxError, parse_duration
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_AT = re.compile(r"(?:(next)\s+)?([a-z]+)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+class ScenarioError(Exception):
+    """The scenario itself is wrong (a bad step), as opposed to an expectation that failed."""
+
+
+@dataclass
+class SimulatedClock:
+    now: datetime
+    zone: ZoneInfo
+
+    @classmethod
+    def starting(cls, start: datetime, rules: Rules) -> SimulatedClock:
+        calendar = rules.defaults.calendar
+        zone = rules.calendars[calendar].zone if calendar and calendar in rules.calendars else ZoneInfo("UTC")
+        return cls(start.astimezone(UTC), zone)  # arithmetic on real time, not wall time
+
+    def after(self, text: str, rules: Rules) -> datetime:
+        try:
+            span = parse_duration(text)
+        except DurationSyntaxError as exc:
+            raise ScenarioError(f"advance: {exc}") from None
+        if span.clock.value == "elapsed":
+            return self.now + span.delta
+        return rules.calendar(rules.defaults.calendar).deadline(self.now, span)
+
+    def moment(self, value: datetime | str) -> datetime:
+        """``HH:MM`` (the next one), ``Tuesday 09:00`` (the next Tuesday), or a timestamp."""
+        if isinstance(value, datetime):
+            return value
+        match = _AT.fullmatch(value.strip().lower())
+        if not match:
+            raise ScenarioError(
+                f"at: '{value}' is not a time; write e.g. 'Tuesday 09:00', '14:30' or an ISO timestamp"
+            )
+        day, hour, minute = match.group(2), int(match.group(3)), int(match.group(4))
+        second = int(match.group(5) or 0)
+        local = self.now.astimezone(self.zone)
+        candidate = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        if day is not None:
+            names = [d for d in WEEKDAYS if d.startswith(day)] if len(day) >= 3 else []
+            if len(names) != 1:
+                raise ScenarioError(f"at: '{day}' is not a weekday")
+            ahead = (WEEKDAYS.index(names[0]) - local.weekday()) % 7
+            candidate = (candidate + timedelta(days=ahead)).replace(tzinfo=self.zone)
+        if candidate.astimezone(UTC) < self.now:
+            candidate = candidate + timedelta(days=7 if day else 1)
+        return datetime.combine(candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone)
+
+    def on_this_day(self, value: datetime | str) -> datetime:
+        """In an expectation, a time without a date ("14:00") is on the current simulated day."""
+        if isinstance(value, datetime):
+            return value
+        match = _TIME.fullmatch(value.strip())
+        if not match:
+            raise ScenarioError(f"'{value}' is not a time; write HH:MM, HH:MM:SS or an ISO timestamp")
+        day = self.now.astimezone(self.zone).date()
+        return datetime.combine(day, datetime.min.time(), self.zone).replace(
+            hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0)
+        )
+
+    @staticmethod
+    def precision(value: datetime | str) -> float:
+        """A time written with seconds is checked to the second, else to the minute."""
+        if isinstance(value, datetime):
+            return 1.0 if value.second or value.microsecond else 60.0
+        text = value.strip()
+        clock = text.split("T")[-1].split(" ")[-1]
+        return 1.0 if clock.count(":") >= 2 else 60.0
+
+    def fmt(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        return local.strftime("%a %Y-%m-%d %H:%M" + (":%S" if local.second else ""))
