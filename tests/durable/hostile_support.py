@@ -181,7 +181,10 @@ class ThreadedReceiver:
                 return client
 
             self.receiver = Receiver(
-                connect=connect, task_queue=f"hostile-{uuid.uuid4()}", index_requester=False, limits=self.limits
+                connect=connect,
+                task_queue=f"hostile-{uuid.uuid4()}",
+                index_requester=False,
+                limits=self.limits,
             )
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"

@@ -59,7 +59,10 @@ async def post(url: str, vendor: str, body: Any, headers: dict[str, str] | None 
 
 
 def signalled(receiver: Receiver, vendor: str) -> float:
-    return receiver.metrics.registry.get_sample_value("serviceflow_events_signalled_total", {"vendor": vendor}) or 0
+    return (
+        receiver.metrics.registry.get_sample_value("serviceflow_events_signalled_total", {"vendor": vendor})
+        or 0
+    )
 
 
 # -- 1. metric labels -----------------------------------------------------------------------------
@@ -79,9 +82,12 @@ async def test_unknown_vendors_share_one_label_and_metrics_stay_small(receiving)
         if "vendor" in sample.labels
     }
     assert vendors <= receiver.vendors() | {"unknown"}
-    assert receiver.metrics.registry.get_sample_value(
-        "serviceflow_webhook_rejected_total", {"vendor": "unknown", "reason": "unknown_vendor"}
-    ) == 300
+    assert (
+        receiver.metrics.registry.get_sample_value(
+            "serviceflow_webhook_rejected_total", {"vendor": "unknown", "reason": "unknown_vendor"}
+        )
+        == 300
+    )
     assert len(scraped.content) < 20_000
 
 
@@ -117,7 +123,9 @@ async def test_json_nested_100000_deep_is_a_400(receiving, vendor: str) -> None:
         ("zendesk", zendesk_envelope(subject="\ud800 lone"), "ticket.subject"),
         ("zendesk", zendesk_envelope(description="ok \udfff"), "body"),
         pytest.param(
-            "freshdesk", freshdesk_body(ticket_subject="\ud800"), "ticket.subject",
+            "freshdesk",
+            freshdesk_body(ticket_subject="\ud800"),
+            "ticket.subject",
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="plugin-side: the Freshdesk parser hashes the values (UnicodeEncodeError) before "
@@ -126,7 +134,9 @@ async def test_json_nested_100000_deep_is_a_400(receiving, vendor: str) -> None:
         ),
     ],
 )
-async def test_lone_surrogates_are_a_400_naming_the_field(receiving, vendor: str, body: Any, field: str) -> None:  # type: ignore[no-untyped-def]
+async def test_lone_surrogates_are_a_400_naming_the_field(
+    receiving, vendor: str, body: Any, field: str
+) -> None:  # type: ignore[no-untyped-def]
     url, receiver = receiving
     answer = await post(url, vendor, body)
     assert answer.status_code == 400 and signalled(receiver, vendor) == 0
@@ -143,7 +153,11 @@ async def test_lone_surrogates_are_a_400_naming_the_field(receiving, vendor: str
     ],
 )
 async def test_a_plugin_that_raises_or_answers_nonsense_gives_a_400(  # type: ignore[no-untyped-def]
-    receiving, misbehaving: Misbehaving, caplog: pytest.LogCaptureFixture, headers: dict[str, str], reason: str
+    receiving,
+    misbehaving: Misbehaving,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+    reason: str,
 ) -> None:
     url, receiver = receiving
     receiver._vendors = None
@@ -176,7 +190,9 @@ async def test_times_outside_the_window_are_a_400(receiving, vendor: str, body: 
 
 async def test_a_time_beyond_the_clock_skew_is_a_400(receiving) -> None:  # type: ignore[no-untyped-def]
     url, receiver = receiving
-    ahead = (datetime.now(UTC) + receiver.limits.clock_skew + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ahead = (datetime.now(UTC) + receiver.limits.clock_skew + timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     answer = await post(url, "zendesk", {**zendesk_envelope(), "time": ahead})
     assert (answer.status_code, answer.json().get("field")) == (400, "time"), answer.text
 
@@ -217,10 +233,17 @@ async def test_events_naming_another_account_than_the_verdict_are_refused(  # ty
     receiver._vendors = None
     now = datetime.now(UTC)
     ticket = Ticket(
-        id="9", vendor="hostile", account="attacker", requester=Requester(id="r"), created_at=now, updated_at=now
+        id="9",
+        vendor="hostile",
+        account="attacker",
+        requester=Requester(id="r"),
+        created_at=now,
+        updated_at=now,
     )
     misbehaving.events = lambda: [
-        TicketEvent(id="e", kind=EventKind.CREATED, time=now, actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket)
+        TicketEvent(
+            id="e", kind=EventKind.CREATED, time=now, actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket
+        )
     ]
     answer = await post(url, "hostile", {}, {"x-do": "events"})
     assert (answer.status_code, answer.json()["field"]) == (401, "ticket.account")
@@ -246,9 +269,17 @@ def marked_deliveries() -> list[tuple[str, bytes, dict[str, str]]]:
         ("zendesk", dumps(zendesk_envelope(subject=MARKER + "\ud800")), {}),
         ("zendesk", dumps({"type": "zen:event-type:ticket.created", "id": MARKER, "detail": MARKER}), {}),
         ("freshdesk", dumps(freshdesk_body(ticket_id=MARKER)), {}),
-        ("freshdesk", dumps(freshdesk_body(ticket_subject=MARKER, requester_id="", requester_email=f"{MARKER} x")), {}),
+        (
+            "freshdesk",
+            dumps(freshdesk_body(ticket_subject=MARKER, requester_id="", requester_email=f"{MARKER} x")),
+            {},
+        ),
         ("freshdesk", dumps(freshdesk_body(triggered_event="{" + MARKER)), {}),
-        ("freshdesk", dumps({**fd, "freshdesk_webhook": {**fd["freshdesk_webhook"], "ticket_id": [MARKER]}}), {}),
+        (
+            "freshdesk",
+            dumps({**fd, "freshdesk_webhook": {**fd["freshdesk_webhook"], "ticket_id": [MARKER]}}),
+            {},
+        ),
         ("hostile", dumps({"x": MARKER}), {"x-do": "log-body"}),
         ("hostile", dumps({"x": MARKER}), {"x-do": "type-error"}),
         ("hostile", dumps({"x": MARKER}), {"x-do": "verify-raises"}),
@@ -284,7 +315,9 @@ def test_the_filter_finds_a_quote_of_the_body_and_nothing_else() -> None:
     assert not quotes_body("a" * 11 + "b", "ab" * 100_000)
 
 
-async def test_the_account_check_at_start_refuses_a_plugin_that_cannot_name_it(misbehaving: Misbehaving) -> None:
+async def test_the_account_check_at_start_refuses_a_plugin_that_cannot_name_it(
+    misbehaving: Misbehaving,
+) -> None:
     from serviceflow.errors import ServiceflowError
     from serviceflow.plugins import get_plugin_manager, hookimpl
     from serviceflow.receiver.accounts import AccountNotConfigured, check_accounts

@@ -58,7 +58,9 @@ def test_a_ticket_id_is_accepted_exactly_when_it_is_unreserved_ascii(text: str) 
         assert expected and built.key == f"zendesk:acme:{text}" and built.key.count(":") == 2
 
 
-@pytest.mark.parametrize("bad", ['x" OR WorkflowType = "Case', "a b", "it's", "a\\b", "", "\n", "é", "x" * 255])
+@pytest.mark.parametrize(
+    "bad", ['x" OR WorkflowType = "Case', "a b", "it's", "a\\b", "", "\n", "é", "x" * 255]
+)
 def test_requester_ids_that_could_break_a_query_are_refused(bad: str) -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         Requester(id=bad)
@@ -101,7 +103,9 @@ def test_an_event_time_outside_the_window_is_refused_and_inside_is_kept() -> Non
 @pytest.mark.parametrize("bad", ["", "e\x00", "e\n1", "x" * 513, "\ud800"])
 def test_event_ids_are_bounded(bad: str) -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
-        TicketEvent(id=bad, kind=EventKind.CREATED, time=NOW, actor=Actor(role=ActorRole.AGENT), ticket=ticket())
+        TicketEvent(
+            id=bad, kind=EventKind.CREATED, time=NOW, actor=Actor(role=ActorRole.AGENT), ticket=ticket()
+        )
     assert field_of(caught.value) == "id"
 
 

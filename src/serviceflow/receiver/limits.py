@@ -32,6 +32,9 @@ class ReceiverLimits:
         with Retry-After (reading bodies is bounded by the connection limit and the timeouts).
     clock_skew: how far ahead of the receiver's clock a delivery's times may be.
     keep_alive: seconds an idle kept-alive connection stays open (uvicorn's ``timeout_keep_alive``).
+    shutdown_timeout: seconds a stopping receiver waits for deliveries in flight before it
+        cancels them (uvicorn's ``timeout_graceful_shutdown``); a cancelled delivery was never
+        answered 2xx, so the helpdesk sends it again.
     """
 
     max_body_bytes: int = MAX_BODY_BYTES
@@ -41,6 +44,7 @@ class ReceiverLimits:
     max_in_flight: int = 64
     clock_skew: timedelta = timedelta(days=1)
     keep_alive: int = 5
+    shutdown_timeout: int = 15
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReceiverLimits:

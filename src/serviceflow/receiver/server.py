@@ -71,9 +71,10 @@ async def serving_app(
         logs.install()
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3",
-            http=protocol_with(limits.header_timeout),
+            http=protocol_with(limits.header_timeout, limits.keep_alive),
             limit_concurrency=limits.max_connections,
             timeout_keep_alive=limits.keep_alive,
+            timeout_graceful_shutdown=limits.shutdown_timeout,
         )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
