@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections import Counter
 import sys
 import tempfile
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 

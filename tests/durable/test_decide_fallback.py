@@ -59,7 +59,8 @@ async def test_a_decision_that_keeps_raising_falls_back_to_the_safe_owner_and_a_
     async with worker:
         now = await env.get_current_time()
         new_ticket_id()
-        handle = await start_case(env, worker.task_queue, event("created", now, "customer", "f1", body="#boom"))
+        first = event("created", now, "customer", "f1", body="#boom")
+        handle = await start_case(env, worker.task_queue, first)
         await helpdesk.wait_for(lambda applied: any(isinstance(a, AddInternalNote) for a in applied))
         state = await state_of(handle)
         assert activities.calls == Counter(decide=DECIDE_ATTEMPTS, fallback=1)
