@@ -114,7 +114,7 @@ def test_command(
     except PolicyPathError as exc:
         _usage_error(str(exc))
     if report.problems or problems or report.policy_set is None:
-        for problem in [*report.problems, *problems]:
+        for problem in {str(p): p for p in [*report.problems, *problems]}.values():  # a file's, once
             typer.echo(f"{problem.location}: {problem.rule}: {problem.message}", err=True)
         typer.echo("error: the policy set or its scenarios are invalid; nothing was run", err=True)
         raise typer.Exit(code=2)

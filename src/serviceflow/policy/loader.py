@@ -37,6 +37,7 @@ from serviceflow.policy.durations import (
     looks_like_duration,
     parse_duration,
 )
+from serviceflow.policy.files import read_policy_file
 from serviceflow.policy.samples import sample_values
 from serviceflow.policy.schema import (
     API_VERSION,
@@ -132,10 +133,10 @@ def discover(paths: Sequence[Path | str]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
+        if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        elif path.exists() or path.is_symlink():  # not a regular file: read_policy_file says so
+            files.append(path)
         else:
             raise PolicyPathError(f"no such file or directory: {path}")
     return list(dict.fromkeys(files))
@@ -154,15 +155,10 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
     digest = hashlib.sha256()
     parsed: list[tuple[Document, type[Spec], Spec | None]] = []
     for file in files:
-        raw = file.read_bytes()
-        digest.update(str(file).encode() + b"\0" + raw + b"\0")
         try:
-            documents = load_documents(raw.decode("utf-8"), str(file))
-        except UnicodeDecodeError as exc:
-            report.problems.append(
-                PolicyError(f"not UTF-8 text ({exc.reason})", location=SourceLocation(str(file)))
-            )
-            continue
+            raw, text = read_policy_file(file)
+            digest.update(str(file).encode() + b"\0" + raw + b"\0")
+            documents = load_documents(text, str(file))
         except PolicyError as exc:
             report.problems.append(exc)
             continue
