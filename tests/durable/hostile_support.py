@@ -196,6 +196,22 @@ class ThreadedReceiver:
                 ready.set_exception(exc)
             raise
 
+    def case_exists(self, case_id: str) -> bool:
+        """Whether Temporal has a workflow of that id (asked on the receiver's own loop)."""
+        assert self._loop is not None and self.receiver is not None
+        receiver = self.receiver
+
+        async def ask() -> bool:
+            from temporalio.service import RPCError
+
+            try:
+                await (await receiver.client()).get_workflow_handle(case_id).describe()
+            except RPCError:
+                return False
+            return True
+
+        return asyncio.run_coroutine_threadsafe(ask(), self._loop).result(timeout=30)
+
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)

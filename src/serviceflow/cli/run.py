@@ -89,7 +89,11 @@ def serve(
         console.print(f"webhook receiver on http://{host}:{port}/webhooks/{{vendor}}", markup=False)
         await run_receiver(settings, host, port, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ServiceflowError as exc:  # e.g. a vendor whose account is not configured
+        console.print(f"error: {exc}; the receiver did not start", markup=False)
+        _exit(1)
     _exit(0)
 
 

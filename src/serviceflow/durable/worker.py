@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 from temporalio.client import Client, TLSConfig
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -103,6 +104,15 @@ async def start_watchers(client: Client, settings: Settings) -> list[str]:
     return started
 
 
+def serve_metrics(settings: Settings, registry: CollectorRegistry) -> WSGIServer | None:
+    """The worker's Prometheus endpoint on ``metrics_host:metrics_port`` (127.0.0.1 unless the
+    settings say otherwise, as the receiver), or None when no port is set."""
+    if settings.metrics_port is None:
+        return None
+    server, _ = start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
+    return server
+
+
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM or SIGINT (or ``stop``), then finish in-flight tasks and exit.
 
@@ -120,8 +130,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port, registry=activities.metrics.registry)
+    serve_metrics(settings, activities.metrics.registry)
     worker = build_worker(client, settings, activities)
     log.info(
         "worker on %s namespace %s task queue %s, policy set %s",
