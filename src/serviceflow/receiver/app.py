@@ -46,7 +46,10 @@ log = logging.getLogger("serviceflow.receiver")
 
 RETRY_AFTER_SECONDS = 5
 SEEN_KEPT = 10_000
-CLOSE = {"Connection": "close"}  # the rest of an unread body is not worth reading
+# A stalled body's connection is closed with its 408. A too-large body's is not: a client that
+# sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
+# deadline (protocol.py) closes the connection if the rest does not end in time.
+CLOSE = {"Connection": "close"}
 
 
 @dataclass
@@ -137,7 +140,7 @@ class Receiver:
         limit = self.limits.max_body_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=True)
+            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
         body = bytearray()
         try:
             async with asyncio.timeout(self.limits.body_timeout):
