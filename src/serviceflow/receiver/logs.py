@@ -18,13 +18,14 @@ from contextvars import ContextVar
 
 WINDOW = 24  # characters of the body that make a quote; shorter runs are field names and the like
 
-_body: ContextVar[str | None] = ContextVar("serviceflow_receiver_body", default=None)
+_body: ContextVar[bytes | None] = ContextVar("serviceflow_receiver_body", default=None)
 
 
 @contextlib.contextmanager
 def handling(body: bytes) -> Iterator[None]:
-    """Mark the code inside as handling a delivery with this body."""
-    token = _body.set(body.decode("utf-8", "replace") if len(body) >= WINDOW else None)
+    """Mark the code inside as handling a delivery with this body (decoded only if a record
+    is logged meanwhile)."""
+    token = _body.set(body if len(body) >= WINDOW else None)
     try:
         yield
     finally:
@@ -59,9 +60,10 @@ class NoBodyText(logging.Filter):
     """Withholds log records that quote the body of the delivery being handled."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        body = _body.get()
-        if body is None:
+        raw = _body.get()
+        if raw is None:
             return True
+        body = raw.decode("utf-8", "replace")
         text = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             kind = type(record.exc_info[1]).__name__
