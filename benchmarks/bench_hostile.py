@@ -43,6 +43,7 @@ from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.fakes.server import free_port  # noqa: E402
 
 SECRET = "bench-hostile-secret"
+STALLED_HEAD = b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
 ACCOUNT = "bench"
 
 
@@ -134,7 +135,7 @@ async def stalled(host: str, port: int, answers: Counter[str], stop: asyncio.Eve
     while not stop.is_set():
         try:
             reader, writer = await asyncio.open_connection(host, port)
-            writer.write(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"a\":")
+            writer.write(STALLED_HEAD + b'{"a":')
             await writer.drain()
             reply = await asyncio.wait_for(reader.read(), 120)
             answers[f"stalled {reply[9:12].decode() or 'closed'}"] += 1
@@ -237,11 +238,15 @@ async def main(rate: float, quiet: float, hostile: float, stalls: int) -> None:
         )
         for phase in ("quiet", "hostile", "after"):
             count = len(valid.latencies.get(phase, []))
-            print(f"valid {phase:8s}: {count} deliveries, p50 {p(phase, 0.5):.1f} ms, p99 {p(phase, 0.99):.1f} ms")
+            print(
+                f"valid {phase:8s}: {count} deliveries, "
+                f"p50 {p(phase, 0.5):.1f} ms, p99 {p(phase, 0.99):.1f} ms"
+            )
         print(f"hostile p99 / quiet p99: {p('hostile', 0.99) / quiet_p99:.2f}x (goal: at most 2x)")
+        change = (memory_after / memory_before - 1) * 100
         print(
             f"receiver memory: {memory_before / 1024:.1f} MiB before the floods, "
-            f"{memory_after / 1024:.1f} MiB after ({(memory_after / memory_before - 1) * 100:+.1f} %; goal: within 10 %)"
+            f"{memory_after / 1024:.1f} MiB after ({change:+.1f} %; goal: within 10 %)"
         )
         print("valid answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(valid.statuses.items())))
         print("flood answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(answers.items())))
@@ -254,7 +259,9 @@ async def main(rate: float, quiet: float, hostile: float, stalls: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=20, help="valid deliveries per second")
     parser.add_argument("--quiet", type=float, default=20, help="seconds of the quiet phases")
     parser.add_argument("--hostile", type=float, default=40, help="seconds of the hostile phase")
