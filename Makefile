@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_durable.py
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_hostile.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1" "mypy>=1.10,<2"

@@ -10,6 +10,9 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - local_actions.json: the promise story again, recorded after actions became local activities
   (`workflow.patched("actions-as-local-activities")`); the two above were recorded before, so
   both paths stay guarded.
+- decide_fallback.json: a decision that raises on every attempt, recorded after the decide
+  activity got a bounded retry policy (`workflow.patched("decide-bounded-retries")`): the case
+  falls back to the safe owner and a note, then decides the next event as usual.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -21,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 from test_case_workflow import event, new_ticket_id, start_case  # noqa: E402
+from test_decide_fallback import FaultyDecide  # noqa: E402
 
 from serviceflow.durable.activities import CaseActivities  # noqa: E402
 from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
@@ -41,17 +46,19 @@ from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
 from serviceflow.plugins import get_plugin_manager  # noqa: E402
 
 
-async def record(env: WorkflowEnvironment, policies: Path, name: str, story) -> None:  # type: ignore[no-untyped-def]
+async def record(env: WorkflowEnvironment, policies: Path, name: str, story, kind=CaseActivities) -> None:  # type: ignore[no-untyped-def]
     target = HERE / "histories" / f"{name}.json"
     if target.exists() and "--force" not in sys.argv:
         print(f"kept {name} (use --force to record it again)")
         return
     store = PolicyStore([policies / "policies", policies / "workflows"])
+    activities = kind(store, ROSTER)
+    activities.calls = Counter()
     worker = Worker(
         env.client,
         task_queue=f"record-{uuid.uuid4()}",
         workflows=[CaseWorkflow],
-        activities=[CaseActivities(store, ROSTER).decide, CaseActivities(store, ROSTER).carry_out],
+        activities=[activities.decide, activities.carry_out],
     )
     async with worker:
         handle = await story(env, worker.task_queue, policies)
@@ -87,6 +94,17 @@ async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped
     return handle
 
 
+async def decide_fallback(env, queue, policies):  # type: ignore[no-untyped-def]
+    now = await env.get_current_time()
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "d1", body="#boom"))
+    await env.sleep(timedelta(minutes=5))
+    later = await env.get_current_time()
+    await handle.signal("event", event("customer_message", later, "customer", "d2", body="Any news?"))
+    await env.sleep(timedelta(hours=2))
+    return handle
+
+
 async def main() -> None:
     STAND_IN.actions = FakeHelpdesk()
     get_plugin_manager().register(STAND_IN, name="demo-stand-in")
@@ -95,16 +113,17 @@ async def main() -> None:
         data_converter=pydantic_data_converter,
     )
     try:
-        for name, story in (
-            ("promise_breach", promise_breach),
-            ("before_policy_change", before_policy_change),
-            ("local_actions", promise_breach),
+        for name, story, kind in (
+            ("promise_breach", promise_breach, CaseActivities),
+            ("before_policy_change", before_policy_change, CaseActivities),
+            ("local_actions", promise_breach, CaseActivities),
+            ("decide_fallback", decide_fallback, FaultyDecide),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)
                 shutil.copytree(REPO / "policies", copy / "policies")
                 shutil.copytree(REPO / "workflows", copy / "workflows")
-                await record(env, copy, name, story)
+                await record(env, copy, name, story, kind)
     finally:
         await env.shutdown()
 

@@ -37,7 +37,12 @@ def policy_versions(history: dict) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_there_are_histories_to_replay() -> None:
-    assert {p.stem for p in HISTORIES} >= {"promise_breach", "before_policy_change", "local_actions"}
+    assert {p.stem for p in HISTORIES} >= {
+        "promise_breach",
+        "before_policy_change",
+        "local_actions",
+        "decide_fallback",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
@@ -55,3 +60,22 @@ def test_a_policy_change_took_effect_mid_case() -> None:
     assert versions == sorted(versions, key=versions.index)  # never back to the old version
     first_new = versions.index(versions[-1])
     assert all(v == versions[0] for v in versions[:first_new])
+
+
+def test_the_fallback_history_records_the_error_and_goes_on() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "decide_fallback.json").read_text())
+    patches = [
+        json.loads(base64.b64decode(p["data"]))
+        for e in history["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
+    ]
+    assert any(p.get("id") == "decide-bounded-retries" for p in patches), patches
+    decisions = []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        for payload in (marker or {}).get("details", {}).get("result", {}).get("payloads", []):
+            result = json.loads(base64.b64decode(payload["data"]))
+            if isinstance(result, dict) and result.get("decision"):
+                decisions.append(result["decision"])
+    assert "OverflowError" in decisions[0]["errors"][0] and not decisions[-1]["errors"]

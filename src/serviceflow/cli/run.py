@@ -28,12 +28,17 @@ def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
+RECEIVER_LIMITS = tuple(name for name in Settings.model_fields if name.startswith("receiver_"))
 WORKER_SETTINGS = (
     *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
     "channels", "review_via", "quarantine_watch", "quarantine_interval", "metrics_port",
-    "temporal_metrics_port", *LOGGING,
+    "metrics_host", "temporal_metrics_port", *LOGGING,
 )  # fmt: skip
-SERVE_SETTINGS = (*CONNECTION, "task_queue", "policies", "temporal_metrics_port", *LOGGING)
+SERVE_SETTINGS = (
+    *CONNECTION, "task_queue", "policies", "temporal_metrics_port", "metrics_host", *RECEIVER_LIMITS,
+    *LOGGING,
+)  # fmt: skip
+SDK_METRICS = "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"
 
 
 @settings_options(*WORKER_SETTINGS)
@@ -48,8 +53,8 @@ def worker(settings: Settings) -> None:
     from serviceflow.logs import configure_logging
 
     _ports_free(
-        ("0.0.0.0", settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
-        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
+        (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
+        (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
     )
     configure_logging(settings.log_format, settings.log_level)
     boundary.run(run_worker(settings), address=settings.temporal_address)
@@ -80,7 +85,7 @@ def serve(
 
     _ports_free(
         (host, port, "the webhook receiver (--port)"),
-        ("0.0.0.0", settings.temporal_metrics_port, "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"),
+        (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
     )
     configure_logging(settings.log_format, settings.log_level)
 
@@ -195,7 +200,7 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     else:
         console.print(f"demo helpdesk log    {os.environ['SERVICEFLOW_DEMO_LOG']}", markup=False)
         console.print(f"roster               {settings.roster}", markup=False)
-    receiving = serving(receiver_for(settings), "127.0.0.1", webhook_port)
+    receiving = serving(receiver_for(settings, require_account=desk is not None), "127.0.0.1", webhook_port)
     await receiving.__aenter__()
     console.print(f"webhook receiver     http://127.0.0.1:{webhook_port}/webhooks/{{vendor}}", markup=False)
     try:

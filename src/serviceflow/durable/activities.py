@@ -11,6 +11,7 @@ from temporalio.service import RPCError
 
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import open_cases_of
+from serviceflow.durable.fallback import fall_back
 from serviceflow.durable.live_roster import LiveRoster
 from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
 from serviceflow.durable.metrics import WorkerMetrics
@@ -55,6 +56,9 @@ class CaseActivities:
     async def decide(self, request: DecideRequest) -> DecideResult:
         """Run the engine. Deterministic given its input; recorded in the workflow's history."""
         rules = self.store.current()
+        if request.failure is not None:  # the engine failed on this input every time it was tried
+            log.error("case decision failed, applying the fallback: %s", request.failure)
+            return fall_back(request, rules, self.roster)
         open_cases: tuple[CaseState, ...] = ()
         if self.client is not None and request.state is None and isinstance(request.input, EventInput):
             try:

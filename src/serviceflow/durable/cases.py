@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -11,6 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.messages import CaseStart
 from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.errors import ServiceflowError
 from serviceflow.model import CaseState, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,76 @@ log = logging.getLogger(__name__)
 #: customer's open cases, so a repeat contact joins its case. Register it once per namespace:
 #: ``temporal operator search-attribute create --name ServiceflowRequester --type Keyword``
 #: (``serviceflow dev`` does it for its dev server).
-REQUESTER = SearchAttributeKey.for_keyword("ServiceflowRequester")
+REQUESTER_ATTRIBUTE = "ServiceflowRequester"
+REQUESTER = SearchAttributeKey.for_keyword(REQUESTER_ATTRIBUTE)
+
+# How Temporal says a search attribute is not registered (temporalio/temporal,
+# common/searchattribute/mapper.go "Namespace %s has no mapping defined for search attribute %s",
+# validator.go "search attribute %s is not defined"; a visibility query: "invalid search
+# attribute"). Any other INVALID_ARGUMENT is about the one request (a workflow id over the
+# 1,000-byte limit, a value over the search attribute size limit) and says nothing of the next.
+_MISSING_ATTRIBUTE = ("no mapping defined for search attribute", "is not defined", "invalid search attribute")
+
+
+class SearchAttributeMissing(ServiceflowError):
+    """The namespace has no ServiceflowRequester search attribute: cases run, but a repeat
+    contact cannot find its case. The message says how to register it."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(
+            f"the search attribute {REQUESTER_ATTRIBUTE} is not registered in namespace {namespace}: "
+            f"run temporal operator search-attribute create --namespace {namespace} "
+            f"--name {REQUESTER_ATTRIBUTE} --type Keyword"
+        )
+        self.namespace = namespace
+
+
+class DeliveryRefused(ServiceflowError):
+    """Temporal refused this one delivery for good: no retry can make it acceptable.
+
+    Attributes:
+        field: the event field Temporal's complaint is about ("ticket.id"), when it is known.
+        detail: what Temporal said.
+    """
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field or 'the delivery'}: {detail}")
+        self.field = field
+        self.detail = detail
+
+
+def is_missing_attribute(exc: RPCError) -> bool:
+    """Whether Temporal's answer says the ServiceflowRequester search attribute is not registered."""
+    message = exc.message or ""
+    return (
+        exc.status == RPCStatusCode.INVALID_ARGUMENT
+        and REQUESTER_ATTRIBUTE in message
+        and any(words in message for words in _MISSING_ATTRIBUTE)
+    )
+
+
+def _refused(exc: RPCError) -> DeliveryRefused:
+    message = exc.message or "invalid argument"
+    if "WorkflowId" in message:
+        return DeliveryRefused(message, field="ticket.id")
+    if REQUESTER_ATTRIBUTE in message:
+        return DeliveryRefused(message, field="ticket.requester.id")
+    return DeliveryRefused(message)
+
+
+async def requester_attribute_problem(client: Client) -> str | None:
+    """None when the namespace has the search attribute; else what to do about it, in words.
+
+    Asks through a visibility query, as :func:`open_cases_of` does (the operator service is not
+    open to every client). Raises ``RPCError`` when Temporal cannot answer at all.
+    """
+    try:
+        await client.count_workflows(f'{REQUESTER_ATTRIBUTE} = "probe"')
+    except RPCError as exc:
+        if is_missing_attribute(exc):
+            return str(SearchAttributeMissing(client.namespace))
+        raise
+    return None
 
 
 def requester_key(ticket: Ticket) -> str:
@@ -27,36 +98,47 @@ def requester_key(ticket: Ticket) -> str:
 
 
 async def deliver(
-    client: Client, event: TicketEvent, task_queue: str, *, index_requester: bool = True
+    client: Client,
+    event: TicketEvent,
+    task_queue: str,
+    *,
+    index_requester: bool = True,
+    unindexed: Callable[[SearchAttributeMissing], None] | None = None,
 ) -> str:
     """Signal the event to its case, starting the case if needed; returns the case id.
 
     The case id is ``{vendor}:{account}:{ticket_id}``: one workflow per ticket. A new case is
-    indexed by its requester (``index_requester``), which needs the search attribute above.
+    indexed by its requester (``index_requester``), which needs the search attribute above. When
+    the namespace lacks it, this delivery goes through unindexed, ``unindexed`` is told, and the
+    next delivery tries the index again: one delivery never turns indexing off for others.
+
+    Raises:
+        DeliveryRefused: Temporal refused this delivery for good (INVALID_ARGUMENT).
+        RPCError: anything else (unavailable, deadline): worth trying again.
     """
     attributes = (
         TypedSearchAttributes([SearchAttributePair(REQUESTER, requester_key(event.ticket))])
-        if index_requester and not _unindexed.get(id(client))
+        if index_requester
         else None
     )
     try:
         await _signal_with_start(client, event, task_queue, attributes)
     except RPCError as exc:
-        if attributes is None or exc.status != RPCStatusCode.INVALID_ARGUMENT:
+        if exc.status != RPCStatusCode.INVALID_ARGUMENT:
             raise
-        # The namespace lacks the search attribute: cases still run, but repeat contacts
-        # cannot find their case until it is registered (see REQUESTER).
-        log.warning(
-            "ServiceflowRequester is not a search attribute here (%s); "
-            "repeat contacts will not join their cases",
-            exc.message,
-        )
-        _unindexed[id(client)] = True
-        await _signal_with_start(client, event, task_queue, None)
+        if attributes is None or not is_missing_attribute(exc):
+            raise _refused(exc) from None
+        missing = SearchAttributeMissing(client.namespace)
+        log.warning("%s; repeat contacts will not join their cases until then", missing)
+        if unindexed is not None:
+            unindexed(missing)
+        try:
+            await _signal_with_start(client, event, task_queue, None)
+        except RPCError as again:
+            if again.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise _refused(again) from None
+            raise
     return event.ticket.key
-
-
-_unindexed: dict[int, bool] = {}
 
 
 async def _signal_with_start(
@@ -75,10 +157,10 @@ async def _signal_with_start(
 
 async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> list[CaseState]:
     """The requester's other running cases, newest first, as their workflows report them."""
-    query = (
-        f'WorkflowType = "Case" AND ExecutionStatus = "Running" '
-        f'AND ServiceflowRequester = "{requester_key(ticket)}"'
-    )
+    key = requester_key(ticket)
+    if '"' in key or "\\" in key:  # the model refuses such ids; never build a query from one
+        return []
+    query = f'WorkflowType = "Case" AND ExecutionStatus = "Running" AND {REQUESTER_ATTRIBUTE} = "{key}"'
     found = []
     async for execution in client.list_workflows(query, limit=limit):
         if execution.id == ticket.key:

@@ -33,6 +33,7 @@ class DecideRequest(Message):
     state: CaseState | None
     input: EngineInput
     now: AwareDatetime
+    failure: str | None = None  # set: every attempt failed so; answer with the fallback (fallback.py)
 
 
 class DecideResult(Message):

@@ -13,7 +13,8 @@ from pathlib import Path
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import PolicySetError
 from serviceflow.policy import load_policy_set
-from serviceflow.policy.loader import discover
+from serviceflow.policy.files import fingerprint
+from serviceflow.policy.loader import PolicyPathError, discover
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,10 @@ class PolicyStore:
         self._rules = Rules(load_policy_set(self.paths))
 
     def _files(self) -> tuple[tuple[str, int, int], ...]:
-        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in discover(self.paths))
+        try:
+            return tuple(fingerprint(f) for f in discover(self.paths))
+        except PolicyPathError:  # a folder went away: a change, refused by the reload
+            return ((str(self.paths), -1, -1),)
 
     def current(self) -> Rules:
         """The rules to decide with: reloaded if a file changed since the last look."""
@@ -38,8 +42,10 @@ class PolicyStore:
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
             try:
-                self._rules = Rules(load_policy_set(self.paths))
+                # The rules replaced are kept beside the new ones: under ``on_change: new_cases``
+                # a running case goes on deciding with the version it started with.
+                self._rules = Rules(load_policy_set(self.paths), previous=self._rules)
                 log.info("policy set reloaded: version %s", self._rules.version)
-            except PolicySetError as exc:
+            except (PolicySetError, PolicyPathError) as exc:
                 log.error("policy change refused, still on version %s:\n%s", self._rules.version, exc)
         return self._rules

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="Serve the worker's Prometheus metrics (/metrics) and its /healthz and /readyz "
         "on this port.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="The interface the worker's metrics and the SDK's metrics listen on "
+        "(0.0.0.0: every interface).",
+    )
     temporal_metrics_port: int | None = Field(
         default=None,
         ge=1,
@@ -111,3 +116,29 @@ class Settings(BaseSettings):
         pattern="(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$",
         description="The lowest level logged: DEBUG, INFO, WARNING, ERROR.",
     )
+
+    # -- the webhook receiver's limits (docs/security.md) -------------------------------------
+    receiver_max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, le=16 * 1024 * 1024,
+        description="Largest delivery body taken; larger ones get 413.",
+    )  # fmt: skip
+    receiver_body_timeout: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds a delivery's whole body may take to arrive; slower ones get 408.",
+    )  # fmt: skip
+    receiver_header_timeout: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds a connection may take to send a request's headers before it is closed.",
+    )  # fmt: skip
+    receiver_max_connections: int = Field(
+        default=256, gt=0, le=100_000,
+        description="Open connections and requests the server takes at once; more get 503.",
+    )  # fmt: skip
+    receiver_max_in_flight: int = Field(
+        default=64, gt=0, le=10_000,
+        description="Deliveries verified, parsed and signalled at once; more get 503 with Retry-After.",
+    )  # fmt: skip
+    receiver_clock_skew: float = Field(
+        default=86_400.0, ge=0, le=30 * 86_400,
+        description="Seconds a delivery's times may lie ahead of the receiver's clock.",
+    )  # fmt: skip

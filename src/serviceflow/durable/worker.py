@@ -52,7 +52,7 @@ async def connect(settings: Settings) -> Client:
         tls=tls,
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         data_converter=pydantic_data_converter,
-        runtime=sdk_runtime(settings.temporal_metrics_port),
+        runtime=sdk_runtime(settings.temporal_metrics_port, settings.metrics_host),
     )
 
 
@@ -105,6 +105,14 @@ async def start_watchers(client: Client, settings: Settings) -> list[str]:
     return started
 
 
+def metrics_address(settings: Settings) -> tuple[str, int] | None:
+    """Where the worker serves its metrics and health: ``metrics_host:metrics_port`` (loopback
+    unless the settings say otherwise, as the receiver), or None when no port is set."""
+    if settings.metrics_port is None:
+        return None
+    return settings.metrics_host, settings.metrics_port
+
+
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM or SIGINT (or ``stop``), then finish in-flight tasks and exit.
 
@@ -124,11 +132,12 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             pass
     worker = build_worker(client, settings, activities)
     background: list[asyncio.Task[None]] = []
-    if settings.metrics_port is not None:
+    address = metrics_address(settings)
+    if address is not None:
         open_cases = OpenCases(activities.metrics.registry)
         background.append(asyncio.create_task(open_cases.keep_counting(client, settings.task_queue, stop)))
         app = worker_app(activities.metrics.registry, client, lambda: worker.is_running)
-        background.append(asyncio.create_task(_serve_until(app, settings.metrics_port, stop)))
+        background.append(asyncio.create_task(serve_until(app, address, stop)))
     log.info(
         "worker on %s namespace %s task queue %s, policy set %s",
         settings.temporal_address,
@@ -150,9 +159,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     await asyncio.gather(*background)
 
 
-async def _serve_until(app: Starlette, port: int, stop: asyncio.Event) -> None:
-    """Serve the worker's metrics and health on ``0.0.0.0:port`` until ``stop``."""
+async def serve_until(app: Starlette, address: tuple[str, int], stop: asyncio.Event) -> None:
+    """Serve the worker's metrics and health on ``address`` until ``stop``."""
     from serviceflow.receiver.server import serving_app
 
-    async with serving_app(app, "0.0.0.0", port):
+    async with serving_app(app, *address):
         await stop.wait()

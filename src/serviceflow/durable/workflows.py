@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
     from serviceflow.durable.messages import (
         ActionRequest,
         ActionResult,
@@ -28,6 +30,15 @@ with workflow.unsafe.imports_passed_through():
     from serviceflow.model import CaseState, LinkCase, TicketEvent
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
+BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
+# A decision that raises is tried DECIDE_ATTEMPTS times (a second and a half in all), then the
+# case falls back (fallback.py); before the marker, a raising decision was retried without end.
+DECIDE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=DECIDE_ATTEMPTS,
+)
 LOCAL_ACTIONS = "actions-as-local-activities"  # a workflow.patched() marker: see run()
 ACTION_TIMEOUT = timedelta(minutes=2)
 ACTION_RETRY = RetryPolicy(
@@ -51,11 +62,8 @@ class CaseWorkflow:
         self.wake_at = start.wake_at
         while True:
             engine_input = await self._next_input()
-            result = await workflow.execute_local_activity(
-                "decide",
-                DecideRequest(state=self.state, input=engine_input, now=workflow.now()),
-                result_type=DecideResult,
-                start_to_close_timeout=DECIDE_TIMEOUT,
+            result = await self._decide(
+                DecideRequest(state=self.state, input=engine_input, now=workflow.now())
             )
             self.state, self.wake_at = result.state, result.wake_at
             gone = False
@@ -108,6 +116,39 @@ class CaseWorkflow:
                     )
                 )
 
+    async def _decide(self, request: DecideRequest) -> DecideResult:
+        """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
+        result: DecideResult
+        if not workflow.patched(BOUNDED_DECIDE):  # cases started before the change replay as they ran
+            result = await workflow.execute_local_activity(
+                "decide", request, result_type=DecideResult, start_to_close_timeout=DECIDE_TIMEOUT
+            )
+            return result
+        try:
+            result = await workflow.execute_local_activity(
+                "decide",
+                request,
+                result_type=DecideResult,
+                start_to_close_timeout=DECIDE_TIMEOUT,
+                retry_policy=DECIDE_RETRY,
+            )
+            return result
+        except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
+            error = _failure(exc)
+        workflow.logger.error("the engine could not decide (%s); falling back", error)
+        try:
+            result = await workflow.execute_local_activity(
+                "decide",
+                request.model_copy(update={"failure": error}),
+                result_type=DecideResult,
+                start_to_close_timeout=DECIDE_TIMEOUT,
+                retry_policy=DECIDE_RETRY,
+            )
+            return result
+        except (ActivityError, ApplicationError) as exc:
+            workflow.logger.error("the fallback failed too (%s); the input is set aside", _failure(exc))
+            return last_resort(request, error)
+
     async def _next_input(self) -> EngineInput:
         while not self.inbox:
             if self.wake_at is None:
@@ -148,3 +189,11 @@ class CaseWorkflow:
     @workflow.query(name="state")
     def case_state(self) -> CaseState | None:
         return self.state
+
+
+def _failure(exc: ActivityError | ApplicationError) -> str:
+    """What an activity failed with, as ``Type: message``."""
+    failure = exc.cause if isinstance(exc, ActivityError) and exc.cause is not None else exc
+    kind = getattr(failure, "type", None) or type(failure).__name__
+    message = getattr(failure, "message", None) or str(failure)
+    return f"{kind}: {message}"

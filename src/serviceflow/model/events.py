@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from serviceflow.model.bounds import EventId, WebhookTime
 from serviceflow.model.ticket import Model, Ticket
 
 
@@ -47,9 +48,9 @@ class TicketEvent(Model):
     ``id`` is stable across re-deliveries of the same webhook: the case de-duplicates on it.
     """
 
-    id: str = Field(description="Stable event id for de-duplication.")
+    id: EventId = Field(description="Stable event id for de-duplication.")
     kind: EventKind
-    time: AwareDatetime
+    time: WebhookTime
     actor: Actor
     ticket: Ticket
     body: str = Field(default="", description="Message or note text; empty when there is none.")

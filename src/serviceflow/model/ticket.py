@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from serviceflow.model.bounds import AccountName, CustomFields, PersonId, TicketId, VendorName, WebhookTime
 
 
 class TicketStatus(StrEnum):
@@ -54,7 +55,7 @@ class Model(BaseModel):
 class Requester(Model):
     """The customer who asked."""
 
-    id: str
+    id: PersonId
     email: str | None = None
     name: str | None = None
 
@@ -62,16 +63,18 @@ class Requester(Model):
 class Ticket(Model):
     """A helpdesk ticket as serviceflow sees it, whatever the vendor.
 
-    Ids are strings everywhere (Zendesk's event webhooks send them as strings, Freshdesk's as numbers).
+    Ids are strings everywhere (Zendesk's event webhooks send them as strings, Freshdesk's as numbers),
+    bounded by :mod:`serviceflow.model.bounds`: one case per ticket, and a 400 at parse for an id,
+    an account or a time no case could hold.
     """
 
-    id: str
+    id: TicketId
     kind: TicketKind = Field(
         default=TicketKind.TICKET,
         description="'quarantined' for a review case of suspended or spam mail (not yet a ticket).",
     )
-    vendor: str = Field(description="The plugin that owns the ticket, e.g. 'zendesk'.")
-    account: str = Field(description="The helpdesk account: Zendesk subdomain, Freshdesk domain.")
+    vendor: VendorName = Field(description="The plugin that owns the ticket, e.g. 'zendesk'.")
+    account: AccountName = Field(description="The helpdesk account: Zendesk subdomain, Freshdesk domain.")
     subject: str = ""
     status: TicketStatus = TicketStatus.NEW
     priority: Priority = Priority.NORMAL
@@ -83,9 +86,9 @@ class Ticket(Model):
     assignee: str | None = Field(default=None, description="The assigned agent's id.")
     group: str | None = Field(default=None, description="The assigned group's id or name.")
     tags: tuple[str, ...] = ()
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    custom_fields: CustomFields = Field(default_factory=dict)
+    created_at: WebhookTime
+    updated_at: WebhookTime
 
     @property
     def key(self) -> str:

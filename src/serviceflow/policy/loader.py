@@ -30,6 +30,7 @@ from serviceflow.errors import (
 from serviceflow.policy.durations import (
     Span,
 )
+from serviceflow.policy.files import read_policy_file
 from serviceflow.policy.schema import (
     API_VERSION,
     DOCUMENT_KINDS,
@@ -124,16 +125,26 @@ def load_policy_set(paths: Sequence[Path | str], *, environment: CelEnvironment 
 def discover(paths: Sequence[Path | str]) -> list[Path]:
     """The YAML files under ``paths``, in a stable order.
 
+    Hidden files and folders (a name starting with ``.``) are skipped: a Kubernetes ConfigMap
+    mounted as a folder holds each file twice, once under its hidden ``..data`` folder.
+
     Raises:
         PolicyPathError: a path does not exist.
     """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix in (".yaml", ".yml")
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists() or path.is_symlink():  # not a regular file: read_policy_file says so
             files.append(path)
-        elif path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
         else:
             raise PolicyPathError(f"no such file or directory: {path}")
     return list(dict.fromkeys(files))
@@ -152,15 +163,10 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
     digest = hashlib.sha256()
     loaded: list[Document] = []
     for file in files:
-        raw = file.read_bytes()
-        digest.update(str(file).encode() + b"\0" + raw + b"\0")
         try:
-            documents = load_documents(raw.decode("utf-8"), str(file))
-        except UnicodeDecodeError as exc:
-            report.problems.append(
-                PolicyError(f"not UTF-8 text ({exc.reason})", location=SourceLocation(str(file)))
-            )
-            continue
+            raw, text = read_policy_file(file)
+            digest.update(str(file).encode() + b"\0" + raw + b"\0")
+            documents = load_documents(text, str(file))
         except PolicyError as exc:
             report.problems.append(exc)
             continue

@@ -4,6 +4,12 @@ PyYAML composes a node graph with start marks; we build plain Python data from i
 from each path (``("targets", 0, "within")``) to its position, so that any later problem (a pydantic
 error, an unknown calendar, a CEL error at column 12 of an expression) can be reported as
 ``file:line:col``. Duplicate keys, which PyYAML silently accepts, are reported here.
+
+The YAML is bounded before it is built, so no file can hang or exhaust the process: at most
+:data:`MAX_ALIASES` aliases, nesting at most :data:`MAX_DEPTH` deep (both counted on PyYAML's event
+stream, which is not recursive, before the recursive composer runs), at most :data:`MAX_VALUES`
+values once aliases are expanded (a "billion laughs" stops there), and no alias that contains
+itself.
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ import yaml
 from serviceflow.errors import PolicyError, SourceLocation
 
 Path = tuple[str | int, ...]
+
+MAX_ALIASES = 100  # policies rarely use aliases at all; a few to share a block are fine
+MAX_DEPTH = 64  # the deepest policy document nests about eight levels
+MAX_VALUES = 100_000  # values in one file, aliases expanded
 
 
 @dataclass(frozen=True)
@@ -71,42 +81,120 @@ def load_documents(text: str, file: str) -> list[Document]:
     Raises:
         PolicyError: the YAML does not parse, or a mapping repeats a key.
     """
-    loader = yaml.SafeLoader(text)
     documents = []
+    loader: yaml.SafeLoader | None = None
     try:
+        _check_shape(text, file)
+        loader = yaml.SafeLoader(text)
+        budget = _Budget()
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             document = Document(file=file, data=None)
-            document.data = _build(node, (), document, loader, text)
+            document.data = _build(node, (), document, loader, text, budget)
             documents.append(document)
+    except RecursionError:
+        raise PolicyError(
+            "YAML error: nested too deep to read", location=SourceLocation(file), rule="yaml"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
         raise PolicyError(f"YAML error: {problem}{context}", location=location, rule="yaml") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"YAML error: {exc}", location=SourceLocation(file), rule="yaml") from None
+    except yaml.YAMLError as exc:  # ReaderError and the like: no mark of their own
+        where = getattr(exc, "position", None)
+        location = SourceLocation(file)
+        if isinstance(where, int):
+            line = text.count("\n", 0, where) + 1
+            location = SourceLocation(file, line, where - text.rfind("\n", 0, where))
+        reason = getattr(exc, "reason", None) or "invalid YAML"
+        raise PolicyError(f"YAML error: {reason}", location=location, rule="yaml") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents
 
 
-def _build(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, text: str) -> Any:
+def _check_shape(text: str, file: str) -> None:
+    """Refuse too many aliases or too deep a nesting, from the event stream alone."""
+    depth = aliases = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _shape_error(f"nested more than {MAX_DEPTH} deep", event, file)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _shape_error(f"more than {MAX_ALIASES} aliases", event, file)
+
+
+def _shape_error(problem: str, event: yaml.Event, file: str) -> PolicyError:
+    mark = event.start_mark
+    return PolicyError(
+        f"YAML error: {problem}", location=SourceLocation(file, mark.line + 1, mark.column + 1), rule="yaml"
+    )
+
+
+@dataclass
+class _Budget:
+    """Values built so far in one file, and the nodes being built (to find an alias to itself)."""
+
+    values: int = 0
+    building: set[int] = field(default_factory=set)
+
+
+def _build(
+    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, text: str, budget: _Budget
+) -> Any:
     start = node.start_mark
+    budget.values += 1
+    if budget.values > MAX_VALUES:
+        raise PolicyError(
+            f"YAML error: more than {MAX_VALUES} values once aliases are expanded",
+            location=doc.locate(path), rule="yaml",
+        )  # fmt: skip
     if isinstance(node, yaml.ScalarNode):
         indent = _block_indent(text, start.line) if node.style in ("|", ">") else None
         doc.values[path] = Position(start.line, start.column, node.style, indent)
-        return loader.construct_object(node, deep=True)
+        return _scalar(node, loader, doc.file)
     doc.values[path] = Position(start.line, start.column)
+    if id(node) in budget.building:
+        raise PolicyError(
+            "YAML error: an alias refers to a node that contains it",
+            location=SourceLocation(doc.file, start.line + 1, start.column + 1), rule="yaml",
+        )  # fmt: skip
+    budget.building.add(id(node))
+    try:
+        return _build_collection(node, path, doc, loader, text, budget)
+    finally:
+        budget.building.discard(id(node))
+
+
+def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, file: str) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4,300 digits
+        raise PolicyError(
+            f"YAML error: the value cannot be read ({type(exc).__name__})",
+            location=SourceLocation(file, node.start_mark.line + 1, node.start_mark.column + 1), rule="yaml",
+        ) from None  # fmt: skip
+
+
+def _build_collection(
+    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, text: str, budget: _Budget
+) -> Any:
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), doc, loader, text) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), doc, loader, text, budget) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(key_node, loader, doc.file) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int):
                 raise PolicyError(
                     "keys must be plain strings",
@@ -126,7 +214,7 @@ def _build(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, 
                     rule="yaml",
                 )
             doc.keys[child] = Position(key_node.start_mark.line, key_node.start_mark.column)
-            result[key] = _build(value_node, child, doc, loader, text)
+            result[key] = _build(value_node, child, doc, loader, text, budget)
         return result
     raise PolicyError("unsupported YAML node", location=doc.locate(path), rule="yaml")
 

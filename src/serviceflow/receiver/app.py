@@ -9,8 +9,9 @@ acknowledged webhook is never lost. While the identity cannot be learned (the he
 is down, the credentials act as no one) deliveries are answered 503 with ``Retry-After``:
 never taken as a person's, and the vendor delivers them again.
 When Temporal cannot be reached the answer is 503 with a short ``Retry-After``, so the vendor
-tries again. Bad input gets a 4xx with its reason, is logged and counted, and nothing is
-signalled. Secrets and raw bodies never appear in logs.
+tries again. Bad input gets a 4xx with its reason and field, is logged in one line and counted,
+and nothing is signalled; nothing a delivery holds makes a 500 (docs/security.md). Secrets and
+bodies never appear in logs (:mod:`serviceflow.receiver.logs`).
 """
 
 from __future__ import annotations
@@ -21,28 +22,41 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import pydantic
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from serviceflow.adapters import Identities, WebhookRequest
+from serviceflow.adapters import HelpdeskAdapter, Identities, Identity, WebhookRequest
 from serviceflow.adapters.registry import registry
-from serviceflow.durable.cases import deliver
+from serviceflow.durable.cases import (
+    DeliveryRefused,
+    SearchAttributeMissing,
+    deliver,
+    requester_attribute_problem,
+)
 from serviceflow.errors import IdentityUnavailable
 from serviceflow.model import TicketEvent
-from serviceflow.plugins.webhooks import WebhookRejected
+from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
+from serviceflow.receiver import logs
+from serviceflow.receiver.checks import Refusal, check_events, from_validation_error
+from serviceflow.receiver.limits import ReceiverLimits
 from serviceflow.receiver.metrics import ReceiverMetrics
 
 log = logging.getLogger("serviceflow.receiver")
 
-MAX_BODY_BYTES = 1024 * 1024  # Zendesk caps its payloads at 16 KB; this leaves room and no more
 RETRY_AFTER_SECONDS = 5
 SEEN_KEPT = 10_000
+# A stalled body's connection is closed with its 408. A too-large body's is not: a client that
+# sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
+# deadline (protocol.py) closes the connection if the rest does not end in time.
+CLOSE = {"Connection": "close"}
 
 
 @dataclass
@@ -52,21 +66,49 @@ class Receiver:
     connect: Callable[[], Awaitable[Client]]
     task_queue: str
     ready_checks: list[Callable[[], Awaitable[str | None]]] = field(default_factory=list)
-    max_body_bytes: int = MAX_BODY_BYTES
+    limits: ReceiverLimits = field(default_factory=ReceiverLimits)
     index_requester: bool = True  # off only where the server knows no custom search attributes
     metrics: ReceiverMetrics = field(default_factory=ReceiverMetrics)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     identities: Identities = field(default_factory=Identities)
     _client: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
     _vendors: set[str] | None = None
+    _in_flight: int = 0
+    attribute_problem: str | None = None  # why cases are not indexed by requester, in words
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.limits.max_body_bytes
 
     async def client(self) -> Client:
-        """The Temporal client, connected on first use: the receiver starts without Temporal."""
+        """The Temporal client, connected on first use: the receiver starts without Temporal.
+
+        On connecting, the requester search attribute is checked once; ``/readyz`` checks again.
+        """
         async with self._connecting:
             if self._client is None:
                 self._client = await self.connect()
+                await self._check_attribute(self._client)
             return self._client
+
+    async def _check_attribute(self, client: Client) -> None:
+        if not self.index_requester:
+            return
+        try:
+            problem = await asyncio.wait_for(requester_attribute_problem(client), timeout=5)
+        except (RPCError, TimeoutError) as exc:
+            log.warning(
+                "could not check the %s search attribute: %s", "ServiceflowRequester", type(exc).__name__
+            )
+            return
+        if problem != self.attribute_problem:
+            if problem:
+                log.error("%s; repeat contacts will not join their cases until then", problem)
+            else:
+                log.info("the ServiceflowRequester search attribute is registered: cases are indexed")
+        self.attribute_problem = problem
 
     def vendors(self) -> set[str]:
         """The vendors installed plugins register adapters for (read once: plugins load at start-up)."""
@@ -78,85 +120,162 @@ class Receiver:
 
     async def webhook(self, request: Request) -> Response:
         vendor = request.path_params["vendor"]
+        label = self.metrics.vendor_label(vendor, self.vendors())
         started = time.perf_counter()
-        response = await self._webhook(request, vendor)
-        self.metrics.latency.labels(vendor).observe(time.perf_counter() - started)
+        response = await self._webhook(request, vendor, label)
+        self.metrics.latency.labels(label).observe(time.perf_counter() - started)
         return response
 
-    async def _webhook(self, request: Request, vendor: str) -> Response:
+    async def _webhook(self, request: Request, vendor: str, label: str) -> Response:
         if vendor not in self.vendors():
-            return self._refuse(vendor, 404, "unknown_vendor", f"no plugin serves {vendor!r}")
+            return self._refuse(label, Refusal(404, "unknown_vendor", "no installed plugin serves it"))
         self.metrics.received.labels(vendor).inc()
+        body = await self._read_body(request, vendor)
+        if isinstance(body, Response):
+            return body
+        if self._in_flight >= self.limits.max_in_flight:
+            return self._busy(vendor, "busy", "too many deliveries at once")
+        self._in_flight += 1
+        try:
+            with logs.handling(body):
+                return await self._take(request, vendor, body)
+        except Exception as exc:  # noqa: BLE001 - a defect of ours: retryable, never a 500
+            return self._busy(vendor, "internal_error", "try again shortly", exc)
+        finally:
+            self._in_flight -= 1
+
+    async def _read_body(self, request: Request, vendor: str) -> bytes | Response:
+        limit = self.limits.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return self._refuse(vendor, 413, "too_large", f"over {self.max_body_bytes} bytes")
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_body_bytes:
-                return self._refuse(vendor, 413, "too_large", f"over {self.max_body_bytes} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
+        body = bytearray()
+        try:
+            async with asyncio.timeout(self.limits.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        return self._refuse(
+                            vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=True
+                        )
+        except TimeoutError:
+            detail = f"the body did not arrive within {self.limits.body_timeout:g} s"
+            return self._refuse(vendor, Refusal(408, "body_timeout", detail), close=True)
+        except ClientDisconnect:
+            self.metrics.refused(vendor, "client_disconnected")
+            log.info("webhook vendor=%s client disconnected after %d bytes of the body", vendor, len(body))
+            return Response(status_code=400)  # nobody is left to read it
+        return bytes(body)
+
+    async def _take(self, request: Request, vendor: str, body: bytes) -> Response:
         headers = {name.lower(): value for name, value in request.headers.items()}
-        parsed = await self._parse(vendor, WebhookRequest(request.method, headers, body))
-        if isinstance(parsed, Response):
-            return parsed
-        events = parsed
+        delivery = WebhookRequest(request.method, headers, body)
+        adapter = registry().require(vendor)
+        verdict = self._verify(adapter, delivery)
+        if isinstance(verdict, Refusal):
+            return self._refuse(vendor, verdict)
+        if not verdict.account:
+            log.error("webhook vendor=%s refused: its plugin names no configured account", vendor)
+            return self._busy(vendor, "account_not_configured", "the receiver has no account for this vendor")
+        try:
+            identity = await self.identities.of(adapter, verdict.account)
+        except IdentityUnavailable as exc:
+            return self._busy(
+                vendor, "identity_unknown", "the helpdesk has not said who serviceflow is yet", exc
+            )
+        events = self._parse(adapter, delivery, verdict.account, identity)
+        if isinstance(events, Refusal):
+            return self._refuse(vendor, events)
+        problem = check_events(
+            events, vendor=vendor, account=verdict.account, now=self.clock(), skew=self.limits.clock_skew
+        )
+        if problem is not None:
+            return self._refuse(vendor, problem)
         fresh = [e for e in events if (vendor, e.id) not in self._seen]
         duplicates = len(events) - len(fresh)
         if duplicates:
             self.metrics.duplicates.labels(vendor).inc(duplicates)
         try:
             await self._signal(vendor, fresh)
+        except DeliveryRefused as exc:
+            return self._refuse(vendor, Refusal(400, "refused_by_temporal", exc.detail[:200], exc.field))
         except (RPCError, RuntimeError, OSError) as exc:
             self._client = None if not isinstance(exc, RPCError) else self._client
-            self.metrics.rejected.labels(vendor, "temporal_unavailable").inc()
-            log.warning("webhook vendor=%s status=503 reason=temporal_unavailable detail=%s", vendor, exc)
-            return JSONResponse(
-                {"error": "temporal_unavailable", "detail": "try again shortly"},
-                status_code=503,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+            return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
         log.info("webhook vendor=%s status=200 events=%d duplicates=%d", vendor, len(fresh), duplicates)
         return JSONResponse({"accepted": len(fresh), "duplicates": duplicates})
 
-    async def _parse(self, vendor: str, delivery: WebhookRequest) -> list[TicketEvent] | Response:
-        """The delivery's events by the vendor's adapter, or the refusal to answer."""
-        adapter = registry().require(vendor)
-        verdict = adapter.verify_webhook(delivery)
+    def _verify(self, adapter: HelpdeskAdapter, delivery: WebhookRequest) -> WebhookVerdict | Refusal:
+        vendor = adapter.vendor
+        try:
+            verdict: object = adapter.verify_webhook(delivery)
+        except Exception as exc:  # noqa: BLE001 - a plugin's failure on one delivery is that delivery's
+            return self._unparseable(vendor, "verify", exc)
+        if not isinstance(verdict, WebhookVerdict):
+            return self._unparseable(vendor, "verify", TypeError(type(verdict).__name__))
         if not verdict.accepted:
-            return self._refuse(vendor, 401, verdict.reason or "unauthorized", "not authentic")
-        account = verdict.account
-        if not account:
-            return self._refuse(vendor, 401, "unknown_account", "the adapter names no account for it")
+            return Refusal(401, verdict.reason or "unauthorized", "not authentic")
+        return verdict
+
+    def _parse(
+        self, adapter: HelpdeskAdapter, delivery: WebhookRequest, account: str, identity: Identity
+    ) -> list[TicketEvent] | Refusal:
+        vendor = adapter.vendor
         try:
-            identity = await self.identities.of(adapter, account)
-        except IdentityUnavailable as exc:
-            self.metrics.rejected.labels(vendor, "identity_unknown").inc()
-            log.warning("webhook vendor=%s status=503 reason=identity_unknown detail=%s", vendor, exc)
-            return JSONResponse(
-                {"error": "identity_unknown", "detail": "the helpdesk has not said who serviceflow is yet"},
-                status_code=503,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        try:
-            return adapter.parse_webhook(delivery, account=account, identity=identity)
+            events: object = adapter.parse_webhook(delivery, account=account, identity=identity)
         except WebhookRejected as exc:
-            return self._refuse(vendor, exc.status, exc.reason, exc.detail)
+            status = exc.status if 400 <= exc.status < 500 else 400
+            return Refusal(status, exc.reason, exc.detail[:200], getattr(exc, "field", None))
+        except pydantic.ValidationError as exc:
+            return from_validation_error(exc)
+        except Exception as exc:  # noqa: BLE001 - RecursionError, TypeError...: this delivery's fault
+            return self._unparseable(vendor, "parse", exc)
+        if not isinstance(events, list | tuple) or not all(isinstance(e, TicketEvent) for e in events):
+            return self._unparseable(vendor, "parse", TypeError(type(events).__name__))
+        return list(events)
+
+    def _unparseable(self, vendor: str, step: str, exc: BaseException) -> Refusal:
+        log.warning("webhook vendor=%s the plugin's %s raised %s", vendor, step, type(exc).__name__)
+        return Refusal(400, "unparseable", f"the {vendor} plugin could not {step} this delivery")
 
     async def _signal(self, vendor: str, events: list[TicketEvent]) -> None:
         if not events:
             return
         client = await self.client()
         for event in events:
-            await deliver(client, event, self.task_queue, index_requester=self.index_requester)
+            await deliver(
+                client,
+                event,
+                self.task_queue,
+                index_requester=self.index_requester and self.attribute_problem is None,
+                unindexed=self._unindexed,
+            )
             self._seen[(vendor, event.id)] = None
             self.metrics.signalled.labels(vendor).inc()
         while len(self._seen) > SEEN_KEPT:
             self._seen.popitem(last=False)
 
-    def _refuse(self, vendor: str, status: int, reason: str, detail: str) -> Response:
-        self.metrics.rejected.labels(vendor, reason).inc()
-        log.warning("webhook vendor=%s status=%d reason=%s detail=%s", vendor, status, reason, detail)
-        return JSONResponse({"error": reason, "detail": detail}, status_code=status)
+    def _unindexed(self, missing: SearchAttributeMissing) -> None:
+        self.attribute_problem = str(missing)  # until /readyz finds it registered
+
+    def _refuse(self, vendor: str, refusal: Refusal, *, close: bool = False) -> Response:
+        reason = self.metrics.refused(vendor, refusal.reason)
+        where = f" field={refusal.field}" if refusal.field else ""
+        log.warning("webhook vendor=%s status=%d reason=%s%s", vendor, refusal.status, reason, where)
+        content: dict[str, str] = {"error": refusal.reason, "detail": refusal.detail}
+        if refusal.field:
+            content["field"] = refusal.field
+        return JSONResponse(content, status_code=refusal.status, headers=CLOSE if close else None)
+
+    def _busy(self, vendor: str, reason: str, detail: str, exc: BaseException | None = None) -> Response:
+        self.metrics.refused(vendor, reason)
+        why = f" ({type(exc).__name__})" if exc is not None else ""
+        log.warning("webhook vendor=%s status=503 reason=%s%s", vendor, reason, why)
+        return JSONResponse(
+            {"error": reason, "detail": detail},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -168,9 +287,13 @@ class Receiver:
         try:
             client = await asyncio.wait_for(self.client(), timeout=5)
             await asyncio.wait_for(client.service_client.check_health(), timeout=5)
-        except Exception as exc:  # any failure to reach Temporal means not ready
+        except Exception as exc:  # noqa: BLE001 - any failure to reach Temporal means not ready
             self._client = None
-            problems.append(f"temporal: {type(exc).__name__}")
+            problems.append(f"Temporal cannot be reached ({type(exc).__name__}); deliveries get 503")
+        else:
+            await self._check_attribute(client)
+            if self.attribute_problem:
+                problems.append(self.attribute_problem)
         for check in self.ready_checks:
             problem = await check()
             if problem:

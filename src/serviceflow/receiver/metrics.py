@@ -1,15 +1,29 @@
-"""The receiver's Prometheus metrics, in a registry of their own (one per app)."""
+"""The receiver's Prometheus metrics, in a registry of their own (one per app).
+
+Every label value is bounded: the vendor is one of the installed vendors or ``unknown`` (a URL is
+anyone's to choose, so a label taken from it would let any client grow the process and
+``/metrics`` without end), and a refusal reason is a short snake_case word, at most
+:data:`MAX_REASONS` of them per vendor, or ``other``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+UNKNOWN_VENDOR = "unknown"
+OTHER_REASON = "other"
+MAX_REASONS = 32  # distinct reasons per vendor; the receiver and plugins use about a dozen
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 @dataclass
 class ReceiverMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    _reasons: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.received = Counter(
@@ -33,3 +47,24 @@ class ReceiverMetrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )  # fmt: skip
+
+    @staticmethod
+    def vendor_label(vendor: str, installed: Collection[str]) -> str:
+        """The vendor as a label: an installed vendor's name, else ``unknown``."""
+        return vendor if vendor in installed else UNKNOWN_VENDOR
+
+    def reason_label(self, vendor_label: str, reason: str) -> str:
+        """The reason as a label: a short snake_case word seen before or within the bound."""
+        seen = self._reasons.setdefault(vendor_label, set())
+        if reason in seen:
+            return reason
+        if not _REASON.fullmatch(reason) or len(seen) >= MAX_REASONS:
+            return OTHER_REASON
+        seen.add(reason)
+        return reason
+
+    def refused(self, vendor_label: str, reason: str) -> str:
+        """Count one refusal; returns the reason label used."""
+        label = self.reason_label(vendor_label, reason)
+        self.rejected.labels(vendor_label, label).inc()
+        return label

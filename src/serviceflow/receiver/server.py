@@ -13,12 +13,20 @@ from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.errors import PolicySetError
+from serviceflow.receiver import logs
+from serviceflow.receiver.accounts import check_accounts
 from serviceflow.receiver.app import Receiver
+from serviceflow.receiver.limits import ReceiverLimits
+from serviceflow.receiver.protocol import protocol_with
 
 
-def receiver_for(settings: Settings) -> Receiver:
+def receiver_for(settings: Settings, *, require_account: bool = True) -> Receiver:
     """A receiver for the settings: it connects to Temporal on first use, and is ready only
-    while the policy set loads."""
+    while the policy set loads.
+
+    Raises:
+        AccountNotConfigured: a vendor plugin cannot name its account from configuration.
+    """
 
     stores: list[PolicyStore] = []
 
@@ -32,24 +40,42 @@ def receiver_for(settings: Settings) -> Receiver:
         stores[0].current()
         return None
 
-    return Receiver(
+    receiver = Receiver(
         connect=lambda: connect(settings),
         task_queue=settings.task_queue,
         ready_checks=[policies_loaded],
+        limits=ReceiverLimits.from_settings(settings),
     )
+    check_accounts(receiver.vendors(), require=require_account)
+    return receiver
 
 
 def serving(
     receiver: Receiver, host: str, port: int
 ) -> contextlib.AbstractAsyncContextManager[uvicorn.Server]:
     """Run the receiver on host:port inside the current event loop until the block ends."""
-    return serving_app(receiver.app(), host, port)
+    return serving_app(receiver.app(), host, port, limits=receiver.limits)
 
 
 @contextlib.asynccontextmanager
-async def serving_app(app: ASGIApp, host: str, port: int) -> AsyncIterator[uvicorn.Server]:
-    """Run an ASGI app on host:port inside the current event loop until the block ends."""
+async def serving_app(
+    app: ASGIApp, host: str, port: int, *, limits: ReceiverLimits | None = None
+) -> AsyncIterator[uvicorn.Server]:
+    """Run an ASGI app on host:port inside the current event loop until the block ends.
+
+    With ``limits``, uvicorn's own settings carry the connection limit and keep-alive timeout,
+    and its h11 protocol gets the header deadline (:mod:`serviceflow.receiver.protocol`).
+    """
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3")
+    if limits is not None:
+        logs.install()
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3",
+            http=protocol_with(limits.header_timeout, limits.keep_alive),
+            limit_concurrency=limits.max_connections,
+            timeout_keep_alive=limits.keep_alive,
+            timeout_graceful_shutdown=limits.shutdown_timeout,
+        )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
@@ -68,5 +94,10 @@ async def serving_app(app: ASGIApp, host: str, port: int) -> AsyncIterator[uvico
 
 
 async def run_receiver(settings: Settings, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set.
+
+    Raises:
+        AccountNotConfigured: a vendor plugin cannot name its account; the receiver does not start.
+    """
     async with serving(receiver_for(settings), host, port):
         await stop.wait()

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import PolicyError, SourceLocation
+from serviceflow.policy.files import read_policy_file
 from serviceflow.policy.loader import _data_path, _model_in, discover
 from serviceflow.policy.yaml_source import Document, load_documents
 from serviceflow.scenarios.model import STEP_KINDS, Scenario
@@ -55,7 +56,7 @@ def load_scenarios(paths: Sequence[Path | str]) -> tuple[list[LoadedScenario], l
     problems: list[PolicyError] = []
     for file in discover(paths):
         try:
-            documents = load_documents(file.read_text(encoding="utf-8"), str(file))
+            documents = load_documents(read_policy_file(file)[1], str(file))
         except PolicyError as exc:
             problems.append(exc)
             continue

