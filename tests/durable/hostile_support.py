@@ -20,7 +20,7 @@ from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from serviceflow.adapters import AdapterBase, Identity, WebhookRequest
+from serviceflow.adapters import AdapterBase, Identities, Identity, WebhookRequest
 from serviceflow.fakes.server import free_port
 from serviceflow.model import TicketEvent
 from serviceflow.plugins import get_plugin_manager, hookimpl
@@ -31,6 +31,16 @@ from serviceflow.receiver.server import serving
 
 SECRET = "sf-hostile-test-secret"
 ACCOUNT = "acme"
+#: The integration's own user in each test helpdesk (its API is not reached by these tests).
+OWN_USER = "900"
+
+
+def known_identities() -> Identities:
+    """Identities as a receiver would have learned them from each helpdesk's ``whoami``."""
+    identities = Identities()
+    for vendor in ("zendesk", "freshdesk", "hostile"):
+        identities.learn(Identity(vendor=vendor, account=ACCOUNT, id=OWN_USER, name="serviceflow"))
+    return identities
 
 
 def configure_plugins(monkeypatch: pytest.MonkeyPatch, *, account: bool = True) -> None:
@@ -99,7 +109,7 @@ def freshdesk_body(ticket_id: str = "4", **fields: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@dataclass
+@dataclass(eq=False)  # pluggy keeps plugins in sets
 class Misbehaving(AdapterBase):
     """An adapter for vendor ``hostile``: each delivery's ``x-do`` header says what to do."""
 
@@ -188,6 +198,7 @@ class ThreadedReceiver:
                 task_queue=f"hostile-{uuid.uuid4()}",
                 index_requester=False,
                 limits=self.limits,
+                identities=known_identities(),
             )
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"

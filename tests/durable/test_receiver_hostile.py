@@ -20,6 +20,7 @@ from hostile_support import (
     Misbehaving,
     configure_plugins,
     dumps,
+    known_identities,
     freshdesk_body,
     misbehaving,
     zendesk_envelope,
@@ -45,7 +46,7 @@ async def receiving(env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch) -
     async def connect() -> Client:
         return env.client
 
-    receiver = Receiver(connect=connect, task_queue=f"hostile-{uuid.uuid4()}", index_requester=False)
+    receiver = Receiver(connect=connect, task_queue=f"hostile-{uuid.uuid4()}", index_requester=False, identities=known_identities())
     port = free_port()
     async with serving(receiver, "127.0.0.1", port):
         yield f"http://127.0.0.1:{port}", receiver

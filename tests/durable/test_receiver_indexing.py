@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from hostile_support import Misbehaving, configure_plugins, misbehaving
+from hostile_support import Misbehaving, configure_plugins, known_identities, misbehaving
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -62,7 +62,7 @@ async def served(bare_server: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     async def connect() -> Client:
         return client
 
-    receiver = Receiver(connect=connect, task_queue=f"indexing-{uuid.uuid4()}")
+    receiver = Receiver(connect=connect, task_queue=f"indexing-{uuid.uuid4()}", identities=known_identities())
     port = free_port()
     async with serving(receiver, "127.0.0.1", port):
         yield f"http://127.0.0.1:{port}", receiver, client

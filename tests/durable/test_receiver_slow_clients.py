@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from hostile_support import configure_plugins
+from hostile_support import configure_plugins, known_identities
 from temporalio.client import Client
 
 from serviceflow.fakes.server import free_port
@@ -38,7 +38,10 @@ async def serve(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., 
 
         defaults: dict[str, Any] = {"body_timeout": DEADLINE, "header_timeout": DEADLINE}
         receiver = Receiver(
-            connect=connect, task_queue="slow", limits=ReceiverLimits(**{**defaults, **limits})
+            connect=connect,
+            task_queue="slow",
+            limits=ReceiverLimits(**{**defaults, **limits}),
+            identities=known_identities(),
         )
         port = free_port()
         context = serving(receiver, "127.0.0.1", port)

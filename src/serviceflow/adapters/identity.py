@@ -45,6 +45,11 @@ class Identities:
         self._failed: dict[tuple[str, str], tuple[float, str]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
+    def learn(self, identity: Identity) -> None:
+        """Keep an identity learned elsewhere (a process that asked already, a test's fixture)."""
+        self._known[(identity.vendor, identity.account)] = identity
+        self._failed.pop((identity.vendor, identity.account), None)
+
     def known(self, vendor: str, account: str) -> Identity | None:
         """The identity if it has been learned."""
         return self._known.get((vendor, account))
