@@ -8,6 +8,10 @@ signal-with-start; the answer is 2xx only after Temporal has accepted every sign
 acknowledged webhook is never lost. While the identity cannot be learned (the helpdesk's API
 is down, the credentials act as no one) deliveries are answered 503 with ``Retry-After``:
 never taken as a person's, and the vendor delivers them again.
+An adapter whose webhooks are thin reads the helpdesk while parsing (its ``parse_webhook`` is
+a coroutine): that read gets at most ``parse_timeout`` seconds, and a timeout or an error of the
+helpdesk's is answered 503 with ``Retry-After`` too, so the vendor delivers again and nothing is
+attributed by guess.
 When Temporal cannot be reached the answer is 503 with a short ``Retry-After``, so the vendor
 tries again. Bad input gets a 4xx with its reason, is logged and counted, and nothing is
 signalled. Secrets and raw bodies never appear in logs.
@@ -16,6 +20,7 @@ signalled. Secrets and raw bodies never appear in logs.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections import OrderedDict
@@ -33,7 +38,7 @@ from temporalio.service import RPCError
 from serviceflow.adapters import Identities, WebhookRequest
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import deliver
-from serviceflow.errors import IdentityUnavailable
+from serviceflow.errors import IdentityUnavailable, ServiceflowError
 from serviceflow.model import TicketEvent
 from serviceflow.plugins.webhooks import WebhookRejected
 from serviceflow.receiver.metrics import ReceiverMetrics
@@ -42,6 +47,9 @@ log = logging.getLogger("serviceflow.receiver")
 
 MAX_BODY_BYTES = 1024 * 1024  # Zendesk caps its payloads at 16 KB; this leaves room and no more
 RETRY_AFTER_SECONDS = 5
+#: Seconds an adapter may spend reading the helpdesk to parse a thin delivery before it is
+#: answered 503 (the vendor delivers it again).
+PARSE_TIMEOUT = 10.0
 SEEN_KEPT = 10_000
 
 
@@ -54,6 +62,7 @@ class Receiver:
     ready_checks: list[Callable[[], Awaitable[str | None]]] = field(default_factory=list)
     max_body_bytes: int = MAX_BODY_BYTES
     index_requester: bool = True  # off only where the server knows no custom search attributes
+    parse_timeout: float = PARSE_TIMEOUT
     metrics: ReceiverMetrics = field(default_factory=ReceiverMetrics)
     identities: Identities = field(default_factory=Identities)
     _client: Client | None = None
@@ -138,9 +147,26 @@ class Receiver:
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         try:
-            return adapter.parse_webhook(delivery, account=account, identity=identity)
+            parsed = adapter.parse_webhook(delivery, account=account, identity=identity)
+            if inspect.isawaitable(parsed):  # a thin delivery: the adapter reads the helpdesk
+                return await asyncio.wait_for(parsed, self.parse_timeout)
+            return parsed
         except WebhookRejected as exc:
             return self._refuse(vendor, exc.status, exc.reason, exc.detail)
+        except TimeoutError:
+            return self._unavailable(vendor, f"reading the helpdesk took over {self.parse_timeout:.0f}s")
+        except ServiceflowError as exc:  # the helpdesk refused or failed the read: try later
+            return self._unavailable(vendor, str(exc))
+
+    def _unavailable(self, vendor: str, detail: str) -> Response:
+        """503 for a thin delivery the helpdesk could not be read for (now): delivered again."""
+        self.metrics.rejected.labels(vendor, "helpdesk_unavailable").inc()
+        log.warning("webhook vendor=%s status=503 reason=helpdesk_unavailable detail=%s", vendor, detail)
+        return JSONResponse(
+            {"error": "helpdesk_unavailable", "detail": "the helpdesk could not be read; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     async def _signal(self, vendor: str, events: list[TicketEvent]) -> None:
         if not events:
