@@ -100,7 +100,9 @@ async def test_a_thin_delivery_is_read_and_a_read_that_cannot_finish_is_delivere
 
 async def test_parse_events_awaits_a_thin_parser_and_calls_a_plain_one(desk: ThinDesk) -> None:
     identity = await desk.whoami("acme")
-    assert await parse_events(desk, WebhookRequest("POST", {}, b"fine"), account="acme", identity=identity) == []
+    assert (
+        await parse_events(desk, WebhookRequest("POST", {}, b"fine"), account="acme", identity=identity) == []
+    )
 
     class Plain(ThinDesk):
         def parse_webhook(  # type: ignore[override]
