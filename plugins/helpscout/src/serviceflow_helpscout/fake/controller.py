@@ -92,13 +92,14 @@ class FakeHelpScout(FakeHelpdesk[Call, Delivery]):
         self.app_id, self.app_secret = app_id, app_secret
         self.company_id = 1
         self.page_size, self.conversation_page_size = page_size, conversation_page_size
-        self.token_lifetime = token_lifetime
+        self.token_lifetime = self._token_lifetime = token_lifetime
         self.tokens: dict[str, tuple[int, float]] = {}
         self.state = FakeState(clock=clock)
         self.faults = FaultPlan()
         self.call_log: CallLog[Call] = CallLog()
         self.rate_window = RateWindow(rate_limit, clock)
         self.enforce_rate_limit = enforce_rate_limit
+        self._rate_limit = rate_limit
         self.webhooks = Dispatcher(timeout=webhook_timeout, retry_delays=webhook_retry_delays)
         self.state.subscribe(self.webhooks.on_change)
         self._server = ServerThread(build_app(self), name="fake-helpscout", startup_timeout=startup_timeout)
@@ -109,7 +110,8 @@ class FakeHelpScout(FakeHelpdesk[Call, Delivery]):
     # ------------------------------------------------------------------ lifecycle
 
     def reset(self) -> None:
-        """Back to a fresh account; forgets tokens, faults, calls, webhooks and deliveries."""
+        """Back to a fresh account (its token lifetime and rate limit as built); forgets tokens,
+        faults, calls, webhooks and deliveries."""
         self.webhooks.wait_idle(timeout=5.0)
         self.state.reset()
         self.tokens.clear()
@@ -117,6 +119,8 @@ class FakeHelpScout(FakeHelpdesk[Call, Delivery]):
         self.call_log.clear()
         self.webhooks.clear()
         self.enforce_rate_limit = False
+        self.token_lifetime = self._token_lifetime
+        self.rate_window.limit = self._rate_limit
         self.rate_window.reset()
         self._seed()
 
