@@ -14,7 +14,11 @@ from serviceflow_freshdesk.webhooks import DEFAULT_CHANGE_FIELD
 from serviceflow_helpscout.fake import FakeHelpScout
 from serviceflow_zendesk.fake import FakeZendesk
 
-SECRETS = {"zendesk": "zd-cross-vendor-secret", "freshdesk": "fd-cross-vendor-secret", "helpscout": "hs-cross-vendor"}
+SECRETS = {
+    "zendesk": "zd-cross-vendor-secret",
+    "freshdesk": "fd-cross-vendor-secret",
+    "helpscout": "hs-cross-vendor",
+}
 
 
 @dataclass
@@ -151,7 +155,9 @@ class FreshdeskDesk:
         return [c["body_text"] for c in self.fake.conversations(ticket_id)]
 
     def status(self, ticket_id: int) -> str:
-        return {2: "open", 3: "pending", 4: "solved", 5: "closed"}.get(self.fake.ticket(ticket_id)["status"], "?")
+        return {2: "open", 3: "pending", 4: "solved", 5: "closed"}.get(
+            self.fake.ticket(ticket_id)["status"], "?"
+        )
 
 
 class HelpScoutDesk:

@@ -138,7 +138,9 @@ class Story:
         for delivery in self.receiver.take():
             verdict = adapter.verify_webhook(delivery)
             assert verdict.accepted, (self.run.vendor, verdict.reason)
-            events += await parse_events(adapter, delivery, account=self.run.account, identity=self.run.identity)
+            events += await parse_events(
+                adapter, delivery, account=self.run.account, identity=self.run.identity
+            )
         return events
 
     async def step(self, label: str) -> None:
@@ -262,7 +264,9 @@ async def the_story(desk: Desk, receiver: ContractReceiver, rules: Rules, clock:
     return run
 
 
-async def solved_unanswered(desk: Desk, receiver: ContractReceiver, rules: Rules, clock: SteppingClock) -> Run:
+async def solved_unanswered(
+    desk: Desk, receiver: ContractReceiver, rules: Rules, clock: SteppingClock
+) -> Run:
     """A ticket solved without any human reply: the policies reopen it and leave a note."""
     dana = desk.customer("Dana Customer", "dana@example.com")
     run = Run(desk.vendor)
@@ -329,7 +333,10 @@ async def each_vendor(
 
 
 async def test_one_policy_set_three_helpdesks_same_decisions(
-    rules: Rules, clock: SteppingClock, desks: Callable[[], list[Desk]], receivers: dict[str, ContractReceiver]
+    rules: Rules,
+    clock: SteppingClock,
+    desks: Callable[[], list[Desk]],
+    receivers: dict[str, ContractReceiver],
 ) -> None:
     made, runs = await each_vendor(desks, receivers, clock, lambda d, r, c: the_story(d, r, rules, c))
     zd = runs[0]
@@ -345,13 +352,18 @@ async def test_one_policy_set_three_helpdesks_same_decisions(
     for desk, run in zip(made, runs, strict=True):  # the owner serviceflow picked is the assignee
         assert run.names[desk.assignee(int(run.ticket_id)) or ""] == owner
         await check_written_once(desk, run)
-        assert "assigned" in own_echoes(run), run.vendor  # the echo is on: its assignment came back, as its own
+        assert "assigned" in own_echoes(run), (
+            run.vendor
+        )  # the echo is on: its assignment came back, as its own
     for receiver in receivers.values():
         assert receiver.received == []  # every delivery was taken by the story
 
 
 async def test_an_unanswered_solve_is_reopened_with_one_note_in_all_three(
-    rules: Rules, clock: SteppingClock, desks: Callable[[], list[Desk]], receivers: dict[str, ContractReceiver]
+    rules: Rules,
+    clock: SteppingClock,
+    desks: Callable[[], list[Desk]],
+    receivers: dict[str, ContractReceiver],
 ) -> None:
     made, runs = await each_vendor(desks, receivers, clock, lambda d, r, c: solved_unanswered(d, r, rules, c))
     reopened = runs[0].steps[1]["actions"]

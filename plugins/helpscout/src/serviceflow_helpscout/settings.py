@@ -24,16 +24,16 @@ class HelpScoutSettings(BaseSettings):
     """One Help Scout account, reached through one OAuth2 app (client credentials).
 
     Attributes:
-        company: The account's name in case ids and tickets (``acme``): Help Scout has no
-            subdomain, so name it yourself. Unset: the API host's name.
+        company: The account's name in case ids (``acme``); unset: the API host's name.
+            Help Scout has no subdomain, so name the account yourself.
         base_url: The API root (``https://api.helpscout.net``; the fake's address in tests).
         app_id: The OAuth2 app's App ID (Your Profile > My apps), the ``client_id``.
         app_secret: The app's App Secret, the ``client_secret``.
-        webhook_secret: The secret key of the webhook (Manage > Apps > Webhooks), at most 40
-            characters; every delivery's ``X-HelpScout-Signature`` is checked with it.
-        priority_tag_prefix: Help Scout has no priority: serviceflow reads and writes it as a tag
-            ``<prefix><low|normal|high|urgent>`` (``priority-high``).
-        spam_mailboxes: Inbox ids whose spam folder the quarantine watches (all when empty).
+        webhook_secret: The webhook's secret key (Manage > Apps > Webhooks), 40 characters or less.
+            Every delivery's ``X-HelpScout-Signature`` is checked with it.
+        priority_tag_prefix: The tag serviceflow keeps priority in: ``<prefix><level>``.
+            Help Scout has no priority (``priority-high``, ``priority-urgent``, ...).
+        spam_mailboxes: Inbox ids whose Spam folder the quarantine watches (all when empty).
     """
 
     model_config = SettingsConfigDict(
