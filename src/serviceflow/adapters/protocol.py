@@ -138,7 +138,7 @@ class HelpdeskAdapter(Protocol):
         webhooks are thin (who wrote a note or made a change is only in the helpdesk), define it
         ``async`` and read what is missing: the receiver waits for it a bounded time and answers
         503 with ``Retry-After`` (the vendor delivers again) when it times out or raises a
-        retryable error, so nothing is attributed by guess.
+        ``ServiceflowError`` other than ``WebhookRejected``, so nothing is attributed by guess.
         """
         ...
 
