@@ -11,8 +11,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when a distribution's metadata changes.
-$(STAMP): $(BIN)/python pyproject.toml plugins/zendesk/pyproject.toml plugins/freshdesk/pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e 'plugins/zendesk[test]' -e 'plugins/freshdesk[test]'
+$(STAMP): $(BIN)/python pyproject.toml plugins/zendesk/pyproject.toml plugins/freshdesk/pyproject.toml \
+		plugins/helpscout/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e 'plugins/zendesk[test]' -e 'plugins/freshdesk[test]' \
+		-e 'plugins/helpscout[test]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -20,8 +20,8 @@ from hostile_support import (
     Misbehaving,
     configure_plugins,
     dumps,
-    known_identities,
     freshdesk_body,
+    known_identities,
     misbehaving,
     zendesk_envelope,
     zendesk_headers,
@@ -46,7 +46,12 @@ async def receiving(env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch) -
     async def connect() -> Client:
         return env.client
 
-    receiver = Receiver(connect=connect, task_queue=f"hostile-{uuid.uuid4()}", index_requester=False, identities=known_identities())
+    receiver = Receiver(
+        connect=connect,
+        task_queue=f"hostile-{uuid.uuid4()}",
+        index_requester=False,
+        identities=known_identities(),
+    )
     port = free_port()
     async with serving(receiver, "127.0.0.1", port):
         yield f"http://127.0.0.1:{port}", receiver

@@ -16,7 +16,7 @@ from serviceflow.adapters.base import AdapterBase
 from serviceflow.adapters.configured import AccountMismatch, ConfiguredAdapter
 from serviceflow.adapters.demo import DemoHelpdesk, DemoPerson
 from serviceflow.adapters.identity import Identities
-from serviceflow.adapters.protocol import HelpdeskAdapter, QuarantineQueue, WebhookRequest
+from serviceflow.adapters.protocol import HelpdeskAdapter, QuarantineQueue, WebhookRequest, parse_events
 from serviceflow.adapters.records import (
     ChangeCursor,
     ChangePage,
@@ -49,5 +49,6 @@ __all__ = [
     "WebhookRequest",
     "WebhookVerdict",
     "adapter_for",
+    "parse_events",
     "registry",
 ]

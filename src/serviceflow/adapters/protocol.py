@@ -9,7 +9,10 @@ Two kinds of method:
 
 - **webhooks in** (:meth:`~HelpdeskAdapter.verify_webhook`, :meth:`~HelpdeskAdapter.parse_webhook`)
   are synchronous and do no I/O: the receiver calls them for every delivery, and everything
-  they need (the secret, the integration's :class:`~.records.Identity`) is at hand;
+  they need (the secret, the integration's :class:`~.records.Identity`) is at hand. One
+  exception: a helpdesk whose webhooks are *thin* (an id, or an object that does not say who
+  made the change) cannot tell its events without reading them, so its ``parse_webhook`` may be
+  a coroutine; callers go through :func:`parse_events`, which awaits it when it is one;
 - **the helpdesk, read and written** (everything else) are coroutines that call the vendor's API.
 
 Errors: raise :class:`serviceflow.errors.TicketGone` for a ticket that no longer exists,
@@ -22,7 +25,8 @@ not offered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -122,13 +126,19 @@ class HelpdeskAdapter(Protocol):
 
     def parse_webhook(
         self, request: WebhookRequest, *, account: str, identity: Identity
-    ) -> list[TicketEvent]:
+    ) -> list[TicketEvent] | Awaitable[list[TicketEvent]]:
         """The vendor-neutral events of a verified delivery (empty for what no case reacts to).
 
         Event ids must be stable: a redelivery of the same change yields the same ids. Events
         whose actor is ``identity`` (the echo of serviceflow's own writes) get
         ``ActorRole.SERVICEFLOW``. Raise :class:`~serviceflow.plugins.webhooks.WebhookRejected`
         for a body that is not JSON or of an unknown shape.
+
+        Synchronous and without I/O where the delivery says everything. Where the vendor's
+        webhooks are thin (who wrote a note or made a change is only in the helpdesk), define it
+        ``async`` and read what is missing: the receiver waits for it a bounded time and answers
+        503 with ``Retry-After`` (the vendor delivers again) when it times out or raises a
+        ``ServiceflowError`` other than ``WebhookRejected``, so nothing is attributed by guess.
         """
         ...
 
@@ -168,3 +178,14 @@ class HelpdeskAdapter(Protocol):
     def demo_helpdesk(self) -> DemoHelpdesk | None:
         """A new, stopped demo helpdesk for ``serviceflow dev --helpdesk {vendor}``, or None."""
         ...
+
+
+async def parse_events(
+    adapter: HelpdeskAdapter, request: WebhookRequest, *, account: str, identity: Identity
+) -> list[TicketEvent]:
+    """``adapter.parse_webhook(...)``, awaited when the adapter reads its thin webhooks (see
+    :meth:`HelpdeskAdapter.parse_webhook`): how the receiver and the conformance suite call it."""
+    parsed = adapter.parse_webhook(request, account=account, identity=identity)
+    if inspect.isawaitable(parsed):
+        return await parsed
+    return parsed

@@ -8,6 +8,10 @@ signal-with-start; the answer is 2xx only after Temporal has accepted every sign
 acknowledged webhook is never lost. While the identity cannot be learned (the helpdesk's API
 is down, the credentials act as no one) deliveries are answered 503 with ``Retry-After``:
 never taken as a person's, and the vendor delivers them again.
+An adapter whose webhooks are thin reads the helpdesk while parsing (its ``parse_webhook`` is
+a coroutine): that read gets at most ``parse_timeout`` seconds, and a timeout or an error of the
+helpdesk's is answered 503 with ``Retry-After`` too, so the vendor delivers again and nothing is
+attributed by guess.
 When Temporal cannot be reached the answer is 503 with a short ``Retry-After``, so the vendor
 tries again. Bad input gets a 4xx with its reason and field, is logged in one line and counted,
 and nothing is signalled; nothing a delivery holds makes a 500 (docs/security.md). Secrets and
@@ -17,6 +21,7 @@ bodies never appear in logs (:mod:`serviceflow.receiver.logs`).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections import OrderedDict
@@ -41,7 +46,7 @@ from serviceflow.durable.cases import (
     deliver,
     requester_attribute_problem,
 )
-from serviceflow.errors import IdentityUnavailable
+from serviceflow.errors import IdentityUnavailable, ServiceflowError
 from serviceflow.model import TicketEvent
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 from serviceflow.receiver import logs
@@ -52,6 +57,9 @@ from serviceflow.receiver.metrics import ReceiverMetrics
 log = logging.getLogger("serviceflow.receiver")
 
 RETRY_AFTER_SECONDS = 5
+#: Seconds an adapter may spend reading the helpdesk to parse a thin delivery before it is
+#: answered 503 (the vendor delivers it again).
+PARSE_TIMEOUT = 10.0
 SEEN_KEPT = 10_000
 # A stalled body's connection is closed with its 408. A too-large body's is not: a client that
 # sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
@@ -68,6 +76,7 @@ class Receiver:
     ready_checks: list[Callable[[], Awaitable[str | None]]] = field(default_factory=list)
     limits: ReceiverLimits = field(default_factory=ReceiverLimits)
     index_requester: bool = True  # off only where the server knows no custom search attributes
+    parse_timeout: float = PARSE_TIMEOUT
     metrics: ReceiverMetrics = field(default_factory=ReceiverMetrics)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     identities: Identities = field(default_factory=Identities)
@@ -183,7 +192,9 @@ class Receiver:
             return self._busy(
                 vendor, "identity_unknown", "the helpdesk has not said who serviceflow is yet", exc
             )
-        events = self._parse(adapter, delivery, verdict.account, identity)
+        events = await self._parse(adapter, delivery, verdict.account, identity)
+        if isinstance(events, Response):
+            return events
         if isinstance(events, Refusal):
             return self._refuse(vendor, events)
         problem = check_events(
@@ -217,17 +228,29 @@ class Receiver:
             return Refusal(401, verdict.reason or "unauthorized", "not authentic")
         return verdict
 
-    def _parse(
+    async def _parse(
         self, adapter: HelpdeskAdapter, delivery: WebhookRequest, account: str, identity: Identity
-    ) -> list[TicketEvent] | Refusal:
+    ) -> list[TicketEvent] | Refusal | Response:
         vendor = adapter.vendor
+        reading = False
         try:
             events: object = adapter.parse_webhook(delivery, account=account, identity=identity)
+            if inspect.isawaitable(events):  # a thin delivery: the adapter reads the helpdesk
+                reading = True
+                events = await asyncio.wait_for(events, self.parse_timeout)
         except WebhookRejected as exc:
             status = exc.status if 400 <= exc.status < 500 else 400
             return Refusal(status, exc.reason, exc.detail[:200], getattr(exc, "field", None))
         except pydantic.ValidationError as exc:
             return from_validation_error(exc)
+        except TimeoutError:
+            detail = f"reading the helpdesk took over {self.parse_timeout:.0f}s"
+            return self._busy(vendor, "helpdesk_unavailable", detail)
+        except ServiceflowError as exc:
+            if not reading:
+                return self._unparseable(vendor, "parse", exc)
+            # The helpdesk refused or failed the read a thin delivery needs: delivered again later.
+            return self._busy(vendor, "helpdesk_unavailable", "the helpdesk could not be read", exc)
         except Exception as exc:  # noqa: BLE001 - RecursionError, TypeError...: this delivery's fault
             return self._unparseable(vendor, "parse", exc)
         if not isinstance(events, list | tuple) or not all(isinstance(e, TicketEvent) for e in events):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from serviceflow.adapters import ChangeCursor, Identity, WebhookRequest
+from serviceflow.adapters import ChangeCursor, Identity, WebhookRequest, parse_events
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError, TicketGone
 from serviceflow.model import (
     Action,
@@ -66,16 +66,17 @@ def act(cls: type[Any], **fields: Any) -> Action:
     return action
 
 
-def events_of(
+async def events_of(
     target: ContractTarget, identity: Identity, deliveries: list[WebhookRequest]
 ) -> list[TicketEvent]:
-    """Verify and parse deliveries as the receiver does."""
+    """Verify and parse deliveries as the receiver does (awaiting an adapter that reads its
+    thin webhooks)."""
     out: list[TicketEvent] = []
     for delivery in deliveries:
         verdict = target.adapter.verify_webhook(delivery)
         assert verdict.accepted, f"the fake's own delivery was refused: {verdict.reason}"
         account = verdict.account or target.account
-        out.extend(target.adapter.parse_webhook(delivery, account=account, identity=identity))
+        out.extend(await parse_events(target.adapter, delivery, account=account, identity=identity))
     return out
 
 
@@ -134,8 +135,8 @@ async def test_every_documented_webhook_shape_parses(target: ContractTarget) -> 
     shapes = target.desk.documented_webhooks(ticket)
     assert shapes, "the desk names no documented webhook shape"
     for name, delivery in shapes:
-        events = events_of(target, identity, [delivery])
-        again = events_of(target, identity, [delivery])
+        events = await events_of(target, identity, [delivery])
+        again = await events_of(target, identity, [delivery])
         assert [e.id for e in events] == [e.id for e in again], name
         for event in events:
             assert (event.ticket.vendor, event.ticket.account) == (target.adapter.vendor, target.account), (
@@ -160,7 +161,7 @@ async def test_a_redelivery_yields_the_same_event_ids(
     redelivered = [group for group in copies.values() if len(group) > 1]
     assert redelivered, "the fake delivered nothing again after a 503"
     for group in redelivered:
-        ids = [[e.id for e in events_of(target, identity, [copy])] for copy in group]
+        ids = [[e.id for e in await events_of(target, identity, [copy])] for copy in group]
         assert all(i == ids[0] for i in ids), ids
 
 
@@ -240,14 +241,14 @@ async def test_our_own_writes_come_back_as_ours(target: ContractTarget, receiver
     ):
         await target.adapter.apply_action(target.account, ticket, action)
     desk.wait_idle()
-    ours = events_of(target, identity, receiver.take())
+    ours = await events_of(target, identity, receiver.take())
     assert ours, "serviceflow's writes came back as no webhook: the fake does not echo them"
     assert all(e.actor.role is ActorRole.SERVICEFLOW for e in ours), [(e.kind, e.actor) for e in ours]
     assert {EventKind.ASSIGNED, EventKind.INTERNAL_NOTE} <= {e.kind for e in ours}
     desk.agent_notes(ticket, agent, unique("A person's note"))
     desk.customer_writes(ticket, unique("Any news"))
     desk.wait_idle()
-    theirs = events_of(target, identity, receiver.take())
+    theirs = await events_of(target, identity, receiver.take())
     assert not any(e.actor.role is ActorRole.SERVICEFLOW for e in theirs), theirs
     assert any(e.kind is EventKind.INTERNAL_NOTE and e.actor.role is ActorRole.AGENT for e in theirs)
     assert any(e.kind is EventKind.CUSTOMER_MESSAGE and e.actor.role is ActorRole.CUSTOMER for e in theirs)
