@@ -1,4 +1,4 @@
-# serviceflow: the worker and the webhook receiver from one image, with both helpdesk plugins.
+# serviceflow: the worker and the webhook receiver from one image, with the helpdesk plugins (Zendesk, Freshdesk, Help Scout).
 #
 #   docker build -t serviceflow .
 #   docker run serviceflow worker            # the default command
@@ -13,7 +13,7 @@
 # registry can be reached from where this file was written (UNVERIFIED: never built here).
 ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
 
-# -- build: wheels of serviceflow and both plugins, installed into a virtual environment ------
+# -- build: wheels of serviceflow and its plugins, installed into a virtual environment ------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -23,8 +23,10 @@ COPY plugins/zendesk/pyproject.toml plugins/zendesk/README.md ./plugins/zendesk/
 COPY plugins/zendesk/src ./plugins/zendesk/src
 COPY plugins/freshdesk/pyproject.toml plugins/freshdesk/README.md ./plugins/freshdesk/
 COPY plugins/freshdesk/src ./plugins/freshdesk/src
+COPY plugins/helpscout/pyproject.toml plugins/helpscout/README.md ./plugins/helpscout/
+COPY plugins/helpscout/src ./plugins/helpscout/src
 RUN python -m venv /opt/serviceflow \
- && /opt/serviceflow/bin/pip install . ./plugins/zendesk ./plugins/freshdesk \
+ && /opt/serviceflow/bin/pip install . ./plugins/zendesk ./plugins/freshdesk ./plugins/helpscout \
  && /opt/serviceflow/bin/serviceflow plugins
 
 # -- run: the virtual environment and the shipped policies, as an unprivileged user -----------
