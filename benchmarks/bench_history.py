@@ -142,6 +142,7 @@ async def main(tickets: int) -> None:
         totals: list[Counter[str]] = []
         sizes: list[tuple[int, int]] = []
         closed = 0
+        cpu = time.process_time()
         async with worker:
             for life in lives.values():
                 now = await env.get_current_time()
@@ -159,6 +160,7 @@ async def main(tickets: int) -> None:
                 totals.append(billable_actions(history))
                 sizes.append((len(history.events), sum(e.ByteSize() for e in history.events)))
                 closed += history.events[-1].event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+        cpu = time.process_time() - cpu
         print(f"# bench_history - {describe()}")
         count = sum(len(v) for v in lives.values())
         print(
@@ -171,6 +173,11 @@ async def main(tickets: int) -> None:
             f"{statistics.mean(s[0] for s in sizes):.0f} events (max {max(s[0] for s in sizes)}), "
             f"{statistics.mean(s[1] for s in sizes) / 1024:.1f} KiB "
             f"(max {max(s[1] for s in sizes) / 1024:.1f})"
+        )
+        tasks = sum(total["workflow tasks with local activities"] for total in totals)
+        print(
+            f"worker and client CPU per ticket lifetime (this process, the cases cached): "
+            f"{cpu / len(lives) * 1000:.0f} ms, {cpu / max(1, tasks) * 1000:.1f} ms per workflow task"
         )
         kinds = sorted({kind for total in totals for kind in total})
         per_ticket = {kind: statistics.mean(total[kind] for total in totals) for kind in kinds}

@@ -3,12 +3,13 @@
 "Quick" is what runs in a minute or two on the 2-core machine, all of it ratios to a floor
 measured in the same run, so that a busy machine moves both sides alike:
 
-- bench_engine (200 tickets, 3 alternating rounds per backend): engine decisions/s over raw CEL
-  evaluations/s of the same expressions, for cel-python and cel-expr-python;
-- bench_cel (1 s per backend): serviceflow's CEL interface against cel-expr-python used raw;
-- bench_ingest (400 events, 2 alternating rounds): webhooks through `serviceflow serve` against
-  raw signal-with-start, and the raw client's CPU per signal-with-start over the receiver's CPU
-  per webhook.
+- bench_engine (300 tickets, 5 alternating rounds per backend, the median round): engine
+  decisions/s over raw CEL evaluations/s of the same expressions, for cel-python and
+  cel-expr-python;
+- bench_cel (2 s per backend): serviceflow's CEL interface against cel-expr-python used raw;
+- bench_ingest (1,200 events, 4 alternating rounds, the median round): webhooks through
+  `serviceflow serve` against raw signal-with-start, and the raw client's CPU per
+  signal-with-start over the receiver's CPU per webhook.
 
 Every figure is a ratio where higher is better. The check fails (exit 1) when one falls more
 than 20 % below its recorded value, or is no longer measured. ``--record`` writes the figures
@@ -33,9 +34,9 @@ HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "baseline.json"
 TOLERANCE = 0.20
 QUICK: list[tuple[str, list[str]]] = [
-    ("bench_engine.py", ["--tickets", "200", "--rounds", "3", "--scenario-rounds", "0"]),
-    ("bench_cel.py", ["--seconds", "1"]),
-    ("bench_ingest.py", ["--events", "400", "--rounds", "2"]),
+    ("bench_engine.py", ["--tickets", "300", "--rounds", "5", "--scenario-rounds", "0"]),
+    ("bench_cel.py", ["--seconds", "2"]),
+    ("bench_ingest.py", ["--events", "1200", "--rounds", "4"]),
 ]
 
 

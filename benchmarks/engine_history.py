@@ -11,15 +11,25 @@ workload (from this checkout, the same tickets for every commit) runs through th
 - decisions/s, the best of ``--passes`` passes (a fresh result cache each), with the commits
   run in alternating order (forwards, then backwards) so that load drifts hit all alike.
 
+``--callgrind`` instead counts the **machine instructions per decision** under valgrind's
+callgrind, collecting only inside one pass (wrapped in ``functools.reduce`` so that
+``--toggle-collect=functools_reduce`` isolates it from loading the policies): stable to a
+fraction of a percent however busy the machine is, and about 80 s per commit for 40 tickets.
+A commit may be given as ``engine:policies`` (``f079dca:ace2aaa``: today's engine on the old
+policy set) to tell the engine's cost from the policy set's.
+
 Run: .venv/bin/python benchmarks/engine_history.py ace2aaa b3f4aef HEAD [--tickets 300]
+     .venv/bin/python benchmarks/engine_history.py --callgrind --tickets 40 ace2aaa f079dca:ace2aaa
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +61,11 @@ def one_pass():
     return evaluations
 
 one_pass()
+if CALLGRIND:
+    import functools
+    functools.reduce(lambda _, __: one_pass(), [None], None)  # callgrind collects in here only
+    print(json.dumps({"decisions": len(inputs), "expressions": len(policy_set.expressions)}))
+    raise SystemExit(0)
 best = float("inf")
 for _ in range(PASSES):
     started = time.perf_counter()
@@ -81,18 +96,32 @@ def checkout(commit: str) -> Path:
     return place
 
 
-def probe(place: Path, tickets: int, passes: int) -> dict[str, float]:
+def probe(
+    place: Path, policies: Path, tickets: int, passes: int, callgrind: bool = False
+) -> dict[str, float]:
     code = (
         PROBE.replace("SRC", repr(str(place / "src")))
         .replace("BENCHMARKS", repr(str(HERE)))
-        .replace("ROOT", repr(str(place)))
+        .replace("ROOT", repr(str(policies)))
         .replace("TICKETS", str(tickets))
         .replace("PASSES", str(passes))
+        .replace("CALLGRIND", str(callgrind))
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"{place}: {done.stderr.strip().splitlines()[-1]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-c", code]
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "callgrind.out"
+        if callgrind:
+            command = [
+                "valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=functools_reduce",
+                f"--callgrind-out-file={out}", *command,
+            ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{place}: {done.stderr.strip().splitlines()[-1]}")
+        result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        if callgrind:
+            totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
+            result["instructions_per_decision"] = int(totals.group(1)) / result["decisions"] if totals else 0
     return result
 
 
@@ -100,30 +129,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("commits", nargs="+")
+    parser.add_argument("commits", nargs="+", help="commits, or engine:policies pairs of commits")
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--callgrind", action="store_true", help="instructions per decision under callgrind")
     args = parser.parse_args()
-    places = {commit: checkout(commit) for commit in args.commits}
-    rates: dict[str, list[float]] = {commit: [] for commit in args.commits}
-    found: dict[str, dict[str, float]] = {}
-    for order in (args.commits, list(reversed(args.commits))):
-        for commit in order:
+    specs = {spec: tuple(checkout(c) for c in (spec.split(":") + [spec])[:2]) for spec in args.commits}
+    if args.callgrind:
+        for spec, (engine, policies) in specs.items():
             try:
-                result = probe(places[commit], args.tickets, args.passes)
+                r = probe(engine, policies, args.tickets, 0, callgrind=True)
             except RuntimeError as exc:
-                print(f"{commit}: {exc}")
+                print(f"{spec}: {exc}")
                 continue
-            rates[commit].append(result["per_second"])
-            found[commit] = result
-    for commit in args.commits:
-        if commit not in found:
-            continue
-        r = found[commit]
+            print(
+                f"{spec:17} {r['instructions_per_decision'] / 1e6:7.3f} M instructions/decision  "
+                f"{r['expressions']:3.0f} expressions  ({r['decisions']:.0f} decisions)",
+                flush=True,
+            )
+        return
+    rates: dict[str, list[float]] = {spec: [] for spec in specs}
+    found: dict[str, dict[str, float]] = {}
+    for order in (list(specs), list(reversed(specs))):
+        for spec in order:
+            engine, policies = specs[spec]
+            try:
+                result = probe(engine, policies, args.tickets, args.passes)
+            except RuntimeError as exc:
+                print(f"{spec}: {exc}")
+                continue
+            rates[spec].append(result["per_second"])
+            found[spec] = result
+    for spec, r in found.items():
         print(
-            f"{commit:9} {r['calls_per_decision']:8.0f} calls/decision  "
+            f"{spec:17} {r['calls_per_decision']:8.0f} calls/decision  "
             f"{r['evaluations_per_decision']:.2f} evaluations/decision  {r['expressions']:3.0f} expressions  "
-            f"{max(rates[commit]):7,.0f} decisions/s (best of {len(rates[commit])} runs)"
+            f"{max(rates[spec]):7,.0f} decisions/s (best of {len(rates[spec])} runs)"
         )
 
 
