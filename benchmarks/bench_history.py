@@ -36,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import REPO, ROSTER, workload  # noqa: E402
+from bench_helpdesk import register_helpdesk  # noqa: E402
 from machine import describe  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
@@ -50,7 +51,6 @@ from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
 from serviceflow.engine.inputs import EventInput  # noqa: E402
 from serviceflow.model import TicketEvent  # noqa: E402
-from serviceflow.plugins import get_plugin_manager, hookimpl  # noqa: E402
 
 E = EventType
 
@@ -94,17 +94,6 @@ async def settled(client: Client, workflow_id: str, timeout: float = 30) -> None
     raise TimeoutError(f"{workflow_id} still has a workflow task pending after {timeout} s")
 
 
-class Helpdesk:
-    """A benchmark helpdesk: every action is done."""
-
-    @hookimpl
-    def serviceflow_apply_action(self, vendor, account, ticket_id, action):  # type: ignore[no-untyped-def]
-        return self._done() if vendor == "bench" else None
-
-    async def _done(self) -> str:
-        return "done"
-
-
 def shifted(events: list[TicketEvent], by: Callable[[object], object]) -> list[TicketEvent]:
     return [
         event.model_copy(
@@ -128,7 +117,7 @@ async def main(tickets: int) -> None:
     for ticket_id, engine_input, _ in workload(tickets):
         if isinstance(engine_input, EventInput):
             lives.setdefault(ticket_id, []).append(engine_input.event)
-    get_plugin_manager().register(Helpdesk(), name="bench-helpdesk")
+    register_helpdesk("bench", lambda ticket_id, action: None)  # every action done at once
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
     )

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
 from machine import cpu_seconds, describe, percentile  # noqa: E402
+from serviceflow_zendesk.fake import FakeZendesk  # noqa: E402
 from serviceflow_zendesk.signature import sign  # noqa: E402
 from serviceflow_zendesk.webhooks import parse_delivery  # noqa: E402
 from temporalio.client import Client  # noqa: E402
@@ -44,6 +45,7 @@ from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.durable.settings import Settings  # noqa: E402
 from serviceflow.durable.worker import connect  # noqa: E402
 from serviceflow.fakes.server import free_port  # noqa: E402
+from serviceflow.model import TicketEvent  # noqa: E402
 
 SECRET = "bench-ingest-secret"
 ACCOUNT = "bench"
@@ -79,10 +81,18 @@ async def bounded(concurrency: int, jobs: list) -> None:  # type: ignore[type-ar
     await asyncio.gather(*(lane() for _ in range(concurrency)))
 
 
+def parse(body: bytes) -> list[TicketEvent]:
+    """The plugin's parse, with or without the identity argument of the adapter API."""
+    try:
+        return parse_delivery(body, account=ACCOUNT, identity=None)  # type: ignore[call-arg,unused-ignore]
+    except TypeError:  # before the adapter API: no identity
+        return parse_delivery(body, account=ACCOUNT)  # type: ignore[call-arg,unused-ignore]
+
+
 async def raw_batch(client: Client, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
     """Seconds to signal-with-start the events of ``bodies`` straight from a client, and this
     process's CPU seconds for it (the events are parsed beforehand, outside both)."""
-    events = [event for body in bodies for event in parse_delivery(body, account=ACCOUNT)]
+    events = [event for body in bodies for event in parse(body)]
     started, cpu = time.perf_counter(), time.process_time()
     await bounded(concurrency, [lambda e=e: deliver(client, e, "bench-raw") for e in events])
     return time.perf_counter() - started, time.process_time() - cpu
@@ -151,6 +161,7 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
     server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
     await server.start()
     receiver: subprocess.Popen[bytes] | None = None
+    zendesk = FakeZendesk().start()  # the receiver asks it once who serviceflow is (users/me)
     try:
         settings = Settings(temporal_address=server.address)
         client = await connect(settings)
@@ -160,6 +171,9 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
             SERVICEFLOW_TEMPORAL_ADDRESS=server.address,
             SERVICEFLOW_TASK_QUEUE="bench-webhooks",
             SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
+            SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
+            SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
+            SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
             SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
         )
         receiver = subprocess.Popen(
@@ -249,6 +263,7 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
             receiver.terminate()
             receiver.wait(20)
         server.stop()
+        zendesk.stop()
 
 
 if __name__ == "__main__":

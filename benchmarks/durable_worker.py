@@ -28,12 +28,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_helpdesk import register_helpdesk  # noqa: E402
 from floor_workflow import FloorActivities, FloorWorkflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker  # noqa: E402
 
 from serviceflow.model import Action  # noqa: E402
-from serviceflow.plugins import get_plugin_manager, hookimpl  # noqa: E402
 
 
 def rss_kib() -> int:
@@ -71,13 +71,8 @@ class Recorder:
             if len(self.escalated) == self.cases:
                 say(done=True)
 
-    @hookimpl
-    def serviceflow_apply_action(self, vendor, account, ticket_id, action: Action):  # type: ignore[no-untyped-def]
-        if vendor != "bench":
-            return None
-        return self._apply(ticket_id, action)
-
-    async def _apply(self, ticket_id: str, action: Action) -> str:
+    def action(self, ticket_id: str, action: Action) -> None:
+        """A case's action, carried out by the benchmark's helpdesk (vendor ``bench``)."""
         now = time.time()
         if action.type == "assign_owner":
             self.record(ticket_id, "assign", now)
@@ -85,7 +80,6 @@ class Recorder:
             self.record(ticket_id, "escalate", now)
         else:
             self.types[action.type] += 1
-        return "done"
 
 
 def say(**fields: Any) -> None:
@@ -109,7 +103,7 @@ def build_worker(
     from serviceflow.durable.roster_source import load_roster_file
     from serviceflow.durable.workflows import CaseWorkflow
 
-    get_plugin_manager().register(recorder, name="bench-recorder")
+    register_helpdesk("bench", recorder.action)
     activities = CaseActivities(PolicyStore([root / "policies"]), load_roster_file(root / "roster.yaml"))
     return Worker(
         client, workflows=[CaseWorkflow], activities=[activities.decide, activities.carry_out], **common

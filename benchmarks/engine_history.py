@@ -1,9 +1,10 @@
 """The engine's cost per decision across its git history: where did decisions/s go?
 
-For each commit named, a scratch worktree (``git worktree add --detach /tmp/sf-old-<commit>``)
-supplies ``src/`` and that commit's own ``policies/`` and ``workflows/``; bench_engine's
-workload (from this checkout, the same tickets for every commit) runs through that commit's
-``decide()`` with cel-python in a subprocess. Reported per commit:
+For each commit named, a scratch worktree (``git worktree add --detach /tmp/sf-old-<commit>``,
+removed again at the end unless it was there before) supplies ``src/`` and that commit's own
+``policies/`` and ``workflows/``; bench_engine's workload (from this checkout, the same tickets
+for every commit) runs through that commit's ``decide()`` with cel-python in a subprocess.
+Reported per commit:
 
 - **Python function calls per decision**, counted by cProfile over one pass: deterministic,
   so it compares commits without the noise of a shared machine;
@@ -82,6 +83,9 @@ print(json.dumps({"per_second": len(inputs) / best, "calls_per_decision": calls 
 """
 
 
+CREATED: list[Path] = []  # the scratch worktrees this run made, removed at its end
+
+
 def checkout(commit: str) -> Path:
     sha = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", commit], capture_output=True, text=True, check=True
@@ -93,7 +97,13 @@ def checkout(commit: str) -> Path:
             check=True,
             capture_output=True,
         )
+        CREATED.append(place)
     return place
+
+
+def remove_checkouts() -> None:
+    for place in CREATED:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(place)], check=False)
 
 
 def probe(
@@ -169,4 +179,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        remove_checkouts()

@@ -20,8 +20,8 @@ upsert), and what this workflow does in the same order with the same Temporal fe
 So both make 3 workflow tasks, 6 local activities (markers) and 2 timers per case. The issue's
 sketch of the shape has one timer; the case in fact warns before it escalates, so the floor does
 too. What the floor leaves out is what serviceflow adds: the engine's work in the activities,
-the pydantic data converter and its payloads (the ticket, the case state, the decision: 13.8 KB
-of history against the floor's 3.7 KB), the requester's search attribute on the start, the
+the pydantic data converter and its payloads (the ticket, the case state, the decision: 13.5 KiB
+of history against the floor's 3.6 KiB), the requester's search attribute on the start, the
 ``workflow.patched`` marker (and the search-attribute upsert the SDK makes for it). The floor
 uses Temporal's default data converter with small dataclasses, and the same sandboxed workflow
 runner, worker settings, timeouts and retry policy as the case.
