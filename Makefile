@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run bench validate lint clean
+.PHONY: test run bench bench-check bench-record validate lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_durable.py
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_hostile.py
+	$(BIN)/python benchmarks/bench_timers.py
+
+# The quick benchmarks (a minute or two), failing when a ratio falls more than 20 % below its
+# record in benchmarks/baseline.json. Never part of `make test`: speed is not a unit test.
+bench-check: $(STAMP)
+	$(BIN)/python benchmarks/check.py
+
+# Run the quick benchmarks and keep their ratios as the new record (then note the run in
+# benchmarks/RESULTS.md).
+bench-record: $(STAMP)
+	$(BIN)/python benchmarks/check.py --record
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1" "mypy>=1.10,<2"

@@ -309,10 +309,26 @@ def report(info: dict[str, Any], source: str, count: int, results: list[Result],
         console.print(f"[yellow]{note}[/]", highlight=False)
 
 
+def ratios(results: Sequence[Result]) -> dict[str, float]:
+    """What make bench-check compares (higher is better): serviceflow's interface over
+    cel-expr-python used raw, for each backend."""
+    by_name = {r.backend: r.per_second for r in results if r.per_second}
+    raw = by_name.get("cel-expr raw")
+    if not raw:
+        return {}
+    return {
+        f"cel_{name.replace('-', '_')}_vs_cel_expr_raw": by_name[name] / raw
+        for name in ("celpy", "cel-expr")
+        if name in by_name
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--seconds", type=float, default=2.0, help="time per backend (default 2)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--json", nargs="?", const="-", metavar="FILE", help="JSON instead of a table (to FILE if named)"
+    )
     parser.add_argument("--expressions", type=Path, help="one CEL expression per line")
     parser.add_argument(
         "paths",
@@ -357,8 +373,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 for r in results
             ],
             "notes": notes,
+            "figures": ratios(results),
         }
-        print(json.dumps(payload, indent=2))
+        if args.json == "-":
+            print(json.dumps(payload, indent=2))
+        else:
+            report(info, source, len(cases), results, notes)
+            Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
     else:
         report(info, source, len(cases), results, notes)
 

@@ -21,8 +21,14 @@ def describe() -> str:
         pass
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}; {os.cpu_count()} cores; "
-        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}; "
+        f"load average {load_average()}"
     )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the shared machine was."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def cpu_seconds(pid: int) -> float:

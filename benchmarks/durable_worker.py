@@ -1,0 +1,146 @@
+"""bench_durable's worker, in a process of its own so that its CPU and memory are its own.
+
+``python benchmarks/durable_worker.py case|floor --address A --task-queue Q --root DIR --warm W
+--cases N`` runs one worker (serviceflow's CaseWorkflow with its activities, or the floor's
+workflow) and talks to bench_durable over stdin/stdout, one JSON object a line:
+
+- prints ``{"ready": ...}`` once W warm-up cases (ids starting ``warm-``) have had their first
+  action carried out, with the process's resident memory then;
+- prints ``{"open": ...}`` with the resident memory once the N measured cases all have theirs
+  (every case open and in the worker's cache);
+- prints ``{"done": true}`` once their escalations have all been carried out;
+- on the line ``report`` from stdin prints ``{"report": ...}``: when each case's first action
+  (the owner) and its escalation were carried out, and how many actions of each type ran;
+- on ``exit`` stops the worker and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_helpdesk import register_helpdesk  # noqa: E402
+from floor_workflow import FloorActivities, FloorWorkflow  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker  # noqa: E402
+
+from serviceflow.model import Action  # noqa: E402
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Recorder:
+    """When each case's owner and escalation were carried out; prints the milestones."""
+
+    def __init__(self, warm: int, cases: int) -> None:
+        self.warm, self.cases = warm, cases
+        self.assigned: dict[str, float] = {}
+        self.escalated: dict[str, float] = {}
+        self.types: Counter[str] = Counter()
+        self.warmed = 0
+
+    def record(self, ticket_id: str, kind: str, at: float) -> None:
+        self.types[kind] += 1
+        if ticket_id.startswith("warm-"):
+            if kind == "assign":
+                self.warmed += 1
+                if self.warmed == self.warm:
+                    say(ready=True, rss_kib=rss_kib())
+            return
+        if kind == "assign" and ticket_id not in self.assigned:
+            self.assigned[ticket_id] = at
+            if len(self.assigned) == self.cases:
+                say(open=True, rss_kib=rss_kib())
+        elif kind == "escalate" and ticket_id not in self.escalated:
+            self.escalated[ticket_id] = at
+            if len(self.escalated) == self.cases:
+                say(done=True)
+
+    def action(self, ticket_id: str, action: Action) -> None:
+        """A case's action, carried out by the benchmark's helpdesk (vendor ``bench``)."""
+        now = time.time()
+        if action.type == "assign_owner":
+            self.record(ticket_id, "assign", now)
+        elif getattr(action, "escalation_level", None) == 1:
+            self.record(ticket_id, "escalate", now)
+        else:
+            self.types[action.type] += 1
+
+
+def say(**fields: Any) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def build_worker(
+    kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, sandboxed: bool
+) -> Worker:
+    common: dict[str, Any] = {
+        "task_queue": queue,
+        **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}),
+        "max_cached_workflows": cases + recorder.warm + 100,
+        "max_concurrent_activities": 200,
+    }
+    if kind == "floor":
+        floor = FloorActivities(recorder.record)
+        return Worker(client, workflows=[FloorWorkflow], activities=[floor.decide, floor.act], **common)
+    from serviceflow.durable.activities import CaseActivities
+    from serviceflow.durable.policy_store import PolicyStore
+    from serviceflow.durable.roster_source import load_roster_file
+    from serviceflow.durable.workflows import CaseWorkflow
+
+    register_helpdesk("bench", recorder.action)
+    activities = CaseActivities(PolicyStore([root / "policies"]), load_roster_file(root / "roster.yaml"))
+    return Worker(
+        client, workflows=[CaseWorkflow], activities=[activities.decide, activities.carry_out], **common
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.kind == "floor":
+        client = await Client.connect(args.address)  # the default data converter
+    else:
+        from serviceflow.durable.settings import Settings
+        from serviceflow.durable.worker import connect
+
+        client = await connect(Settings(temporal_address=args.address, task_queue=args.task_queue))
+    recorder = Recorder(args.warm, args.cases)
+    worker = build_worker(
+        args.kind, client, args.task_queue, Path(args.root), recorder, args.cases, not args.unsandboxed
+    )
+    async with worker:
+        while True:
+            line = (await asyncio.to_thread(sys.stdin.readline)).strip()
+            if line == "report":
+                say(report={"assigned": recorder.assigned, "escalated": recorder.escalated,
+                            "types": dict(recorder.types), "rss_kib": rss_kib()})  # fmt: skip
+            elif line in ("exit", ""):
+                break
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("kind", choices=["case", "floor"])
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--root", required=True, help="where bench_durable wrote the policies and roster")
+    parser.add_argument("--warm", type=int, default=20)
+    parser.add_argument("--cases", type=int, required=True)
+    parser.add_argument("--unsandboxed", action="store_true", help="the workflow runner without the sandbox")
+    asyncio.run(main(parser.parse_args()))
+    sys.stdout.flush()
+    os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client
