@@ -64,6 +64,9 @@ class DevServer:
                 "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
             ],
             stdout=log, stderr=subprocess.STDOUT,
+            # A session of its own: Ctrl-C in the terminal reaches serviceflow only, which ends
+            # this run's cases while the server still answers, then stops it (stop()).
+            start_new_session=True,
         )  # fmt: skip
         await self.wait_ready(timeout)
 
