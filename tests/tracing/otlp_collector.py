@@ -52,7 +52,9 @@ class CollectorStub:
     _server: ServerThread | None = None
 
     def start(self) -> CollectorStub:
-        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:  # a function: uvicorn takes it as ASGI 3
+        async def asgi(
+            scope: Scope, receive: Receive, send: Send
+        ) -> None:  # a function: uvicorn takes it as ASGI 3
             await self.app(scope, receive, send)
 
         self._server = ServerThread(asgi, name="otlp-collector-stub")

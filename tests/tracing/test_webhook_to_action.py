@@ -57,11 +57,17 @@ async def run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run]:
         casey = zendesk.add_user("Casey", email="casey@example.com")
         ticket = await asyncio.to_thread(
             zendesk.state.add_ticket,
-            {"subject": SUBJECT, "comment": {"body": DESCRIPTION, "public": True}, "requester_id": casey["id"]},
+            {
+                "subject": SUBJECT,
+                "comment": {"body": DESCRIPTION, "public": True},
+                "requester_id": casey["id"],
+            },
             actor_id=casey["id"],
             notify=True,
         )
-        await wait_until(lambda: zendesk.ticket(ticket["id"])["assignee_id"] == ann["id"], 60, "Ann owning it")
+        await wait_until(
+            lambda: zendesk.ticket(ticket["id"])["assignee_id"] == ann["id"], 60, "Ann owning it"
+        )
         case = f"zendesk:127.0.0.1:{ticket['id']}"
         spans: list[Any] = []
         if collector is not None:
@@ -118,7 +124,11 @@ def test_one_trace_runs_from_the_webhook_to_the_action_carried_out(run: Run) -> 
     assert workflow and workflow[0].service == "serviceflow-worker"
     assert workflow[0].attributes["temporalWorkflowID"] == run.case
     services = {s.name: s.service for s in chain}
-    assert services["POST /webhooks/{vendor}"] == services["SignalWithStartWorkflow:Case"] == "serviceflow-receiver"
+    assert (
+        services["POST /webhooks/{vendor}"]
+        == services["SignalWithStartWorkflow:Case"]
+        == "serviceflow-receiver"
+    )
     assert services["RunActivity:carry_out"] == services["PUT Zendesk"] == "serviceflow-worker"
     root = chain[-1]
     assert root.kind == "SERVER" and root.parent_span_id == ""

@@ -28,7 +28,8 @@ OTEL = all(
     for name in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http", "opentelemetry.proto")
 )
 requires_otel = pytest.mark.skipif(
-    not OTEL, reason="the otel extra is not installed: pip install 'serviceflow[otel]' (the test extra has it)"
+    not OTEL,
+    reason="the otel extra is not installed: pip install 'serviceflow[otel]' (the test extra has it)",
 )
 
 SECRET = "sf-tracing-webhook-secret"
