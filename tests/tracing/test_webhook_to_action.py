@@ -143,6 +143,27 @@ def test_one_trace_runs_from_the_webhook_to_the_action_carried_out(run: Run) -> 
 
 
 @requires_otel
+def test_a_later_webhook_for_the_open_case_is_a_trace_the_case_links_to(run: Run) -> None:
+    chain = trace_of_the_action(run.spans, run.case)
+    assert chain is not None
+    case_trace = chain[0].trace_id
+    signalled = {
+        s.trace_id
+        for s in run.spans
+        if s.name == "SignalWithStartWorkflow:Case" and s.attributes.get("temporalWorkflowID") == run.case
+    }
+    later = signalled - {case_trace}
+    assert later, "serviceflow's own write came back as no webhook"  # the assignment's echo
+    linked = {
+        link
+        for s in run.spans
+        if s.trace_id == case_trace and s.name == "HandleSignal:event"
+        for link in s.links
+    }
+    assert later <= linked
+
+
+@requires_otel
 def test_no_span_holds_the_tickets_text(run: Run) -> None:
     for span in run.spans:
         text = repr((span.name, span.attributes))
