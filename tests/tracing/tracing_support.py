@@ -23,8 +23,16 @@ from serviceflow.durable.devserver import DevServer
 from serviceflow.fakes.server import free_port
 from serviceflow.fakes.waiting import eventually
 
+
+def installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is not there either
+        return False
+
+
 OTEL = all(
-    importlib.util.find_spec(name) is not None
+    installed(name)
     for name in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http", "opentelemetry.proto")
 )
 requires_otel = pytest.mark.skipif(
