@@ -1,4 +1,5 @@
-# serviceflow: the worker and the webhook receiver from one image, with the helpdesk plugins (Zendesk, Freshdesk, Help Scout).
+# serviceflow: the worker and the webhook receiver from one image, with the helpdesk plugins (Zendesk, Freshdesk, Help Scout)
+# and the otel extra (tracing, on when SERVICEFLOW_OTEL_ENDPOINT is set).
 #
 #   docker build -t serviceflow .
 #   docker run serviceflow worker            # the default command
@@ -26,7 +27,7 @@ COPY plugins/freshdesk/src ./plugins/freshdesk/src
 COPY plugins/helpscout/pyproject.toml plugins/helpscout/README.md ./plugins/helpscout/
 COPY plugins/helpscout/src ./plugins/helpscout/src
 RUN python -m venv /opt/serviceflow \
- && /opt/serviceflow/bin/pip install . ./plugins/zendesk ./plugins/freshdesk ./plugins/helpscout \
+ && /opt/serviceflow/bin/pip install '.[otel]' ./plugins/zendesk ./plugins/freshdesk ./plugins/helpscout \
  && /opt/serviceflow/bin/serviceflow plugins
 
 # -- run: the virtual environment and the shipped policies, as an unprivileged user -----------

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,14 +30,15 @@ def _settings(**overrides: Any) -> Settings:
 
 
 RECEIVER_LIMITS = tuple(name for name in Settings.model_fields if name.startswith("receiver_"))
+TRACING = tuple(name for name in Settings.model_fields if name.startswith("otel_"))
 WORKER_SETTINGS = (
     *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
     "channels", "review_via", "quarantine_watch", "quarantine_interval", "metrics_port",
-    "metrics_host", "temporal_metrics_port", *LOGGING,
+    "metrics_host", "temporal_metrics_port", *LOGGING, *TRACING,
 )  # fmt: skip
 SERVE_SETTINGS = (
     *CONNECTION, "task_queue", "policies", "temporal_metrics_port", "metrics_host", *RECEIVER_LIMITS,
-    *LOGGING,
+    *LOGGING, *TRACING,
 )  # fmt: skip
 SDK_METRICS = "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"
 
@@ -57,7 +59,17 @@ def worker(settings: Settings) -> None:
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
     )
     configure_logging(settings.log_format, settings.log_level)
-    boundary.run(run_worker(settings), address=settings.temporal_address)
+    boundary.run(_flushing_spans(run_worker(settings)), address=settings.temporal_address)
+
+
+async def _flushing_spans(work: Coroutine[Any, Any, None]) -> None:
+    """Run the command, then send the spans still queued: the process leaves by ``os._exit``."""
+    from serviceflow import tracing
+
+    try:
+        await work
+    finally:
+        await tracing.shutdown()
 
 
 def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
@@ -97,7 +109,7 @@ def serve(
         console.print(f"webhook receiver on http://{host}:{port}/webhooks/{{vendor}}", markup=False)
         await run_receiver(settings, host, port, stop)
 
-    boundary.run(main(), address=settings.temporal_address)
+    boundary.run(_flushing_spans(main()), address=settings.temporal_address)
 
 
 def dev(
@@ -226,6 +238,9 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         if desk is not None:
             desk.stop()
         await _end_this_run(client, settings.task_queue)
+        from serviceflow import tracing
+
+        await tracing.shutdown()
 
 
 async def _save_names(settings: Settings, state_dir: Path) -> None:

@@ -116,6 +116,26 @@ class Settings(BaseSettings):
         pattern="(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$",
         description="The lowest level logged: DEBUG, INFO, WARNING, ERROR.",
     )
+    # -- tracing (serviceflow[otel]; docs/production.md, Observability) -------------------------
+    otel_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The OTLP/HTTP endpoint traces are sent to (a collector, Jaeger, Tempo: "
+        "http://collector:4318; /v1/traces is added); unset, tracing is off.",
+    )
+    otel_service_name: str = Field(
+        default="serviceflow",
+        min_length=1,
+        max_length=200,
+        description="The service name this process's spans carry (serviceflow-worker, "
+        "serviceflow-receiver, ...).",
+    )
+    otel_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="The share of webhooks traced, 0 to 1; the worker follows the receiver's choice.",
+    )
 
     # -- the webhook receiver's limits (docs/security.md) -------------------------------------
     receiver_max_body_bytes: int = Field(

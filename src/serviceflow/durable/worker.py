@@ -30,13 +30,15 @@ from serviceflow.durable.settings import Settings
 from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
+from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
 
 
 async def connect(settings: Settings) -> Client:
     """A Temporal client for the settings: plain, mTLS, or Temporal Cloud with an API key; the
-    SDK's metrics are served on ``SERVICEFLOW_TEMPORAL_METRICS_PORT`` when it is set."""
+    SDK's metrics are served on ``SERVICEFLOW_TEMPORAL_METRICS_PORT`` when it is set, and its
+    calls (and its workers) are traced when ``SERVICEFLOW_OTEL_ENDPOINT`` is (serviceflow.tracing)."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -53,6 +55,7 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         data_converter=pydantic_data_converter,
         runtime=sdk_runtime(settings.temporal_metrics_port, settings.metrics_host),
+        interceptors=client_interceptors(settings),  # tracing: Temporal's TracingInterceptor, or none
     )
 
 
@@ -68,6 +71,8 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
+        # Tracing, when on and the client does not carry it already (serviceflow.tracing).
+        interceptors=worker_interceptors(client),
         workflows=[CaseWorkflow, QuarantineWatcher],
         activities=[
             activities.decide,

@@ -16,7 +16,7 @@ from serviceflow.policy.schema import JourneySpec, PolicySetSpec, PolicySpec
 _DocumentType: TypeAlias = Annotated[PolicySetSpec | PolicySpec | JourneySpec, Field(discriminator="kind")]
 # mypy takes a union (or Annotated) for TypeAdapter's TypeForm only with its incomplete TypeForm feature.
 _Document: TypeAdapter[PolicySetSpec | PolicySpec | JourneySpec]
-_Document = TypeAdapter(_DocumentType)  # type: ignore[arg-type]
+_Document = TypeAdapter(_DocumentType)  # type: ignore[arg-type, unused-ignore]
 
 
 def policy_json_schema() -> dict[str, Any]:

@@ -15,12 +15,17 @@ attributed by guess.
 When Temporal cannot be reached the answer is 503 with a short ``Retry-After``, so the vendor
 tries again. Bad input gets a 4xx with its reason and field, is logged in one line and counted,
 and nothing is signalled; nothing a delivery holds makes a 500 (docs/security.md). Secrets and
-bodies never appear in logs (:mod:`serviceflow.receiver.logs`).
+bodies never appear in logs (:mod:`serviceflow.receiver.logs`). Once a delivery's events are
+known, every line logged about them names their case (:func:`serviceflow.logs.case_context`).
+With tracing on (:mod:`serviceflow.tracing`) each delivery is a ``POST /webhooks/{vendor}``
+span with ``verify``, ``identity``, ``parse`` and ``signal`` under it, and the signal carries the
+trace into the case's workflow; spans hold bounded labels only, never the body.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -38,6 +43,7 @@ from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from serviceflow import tracing
 from serviceflow.adapters import HelpdeskAdapter, Identities, Identity, WebhookRequest
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import (
@@ -47,6 +53,7 @@ from serviceflow.durable.cases import (
     requester_attribute_problem,
 )
 from serviceflow.errors import IdentityUnavailable, ServiceflowError
+from serviceflow.logs import case_context
 from serviceflow.model import TicketEvent
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 from serviceflow.receiver import logs
@@ -131,7 +138,15 @@ class Receiver:
         vendor = request.path_params["vendor"]
         label = self.metrics.vendor_label(vendor, self.vendors())
         started = time.perf_counter()
-        response = await self._webhook(request, vendor, label)
+        # A new trace for each delivery: a context the sender names (traceparent) is not taken,
+        # since anyone on the internet may send one.
+        attributes = {"http.request.method": "POST", "http.route": "/webhooks/{vendor}"}
+        with tracing.span("POST /webhooks/{vendor}", attributes, kind=tracing.Kind.SERVER) as span:
+            span.set({"serviceflow.vendor": label})
+            response = await self._webhook(request, vendor, label)
+            span.set({"http.response.status_code": response.status_code})
+            if response.status_code >= 500:
+                span.failed(str(response.status_code))
         self.metrics.latency.labels(label).observe(time.perf_counter() - started)
         return response
 
@@ -180,19 +195,23 @@ class Receiver:
         headers = {name.lower(): value for name, value in request.headers.items()}
         delivery = WebhookRequest(request.method, headers, body)
         adapter = registry().require(vendor)
-        verdict = self._verify(adapter, delivery)
+        with tracing.span("verify"):
+            verdict = self._verify(adapter, delivery)
         if isinstance(verdict, Refusal):
             return self._refuse(vendor, verdict)
         if not verdict.account:
             log.error("webhook vendor=%s refused: its plugin names no configured account", vendor)
             return self._busy(vendor, "account_not_configured", "the receiver has no account for this vendor")
         try:
-            identity = await self.identities.of(adapter, verdict.account)
+            with tracing.span("identity", {"serviceflow.account": verdict.account}):
+                identity = await self.identities.of(adapter, verdict.account)
         except IdentityUnavailable as exc:
             return self._busy(
                 vendor, "identity_unknown", "the helpdesk has not said who serviceflow is yet", exc
             )
-        events = await self._parse(adapter, delivery, verdict.account, identity)
+        with tracing.span("parse") as parsing:
+            events = await self._parse(adapter, delivery, verdict.account, identity)
+            parsing.set({"serviceflow.events": len(events) if isinstance(events, list) else None})
         if isinstance(events, Response):
             return events
         if isinstance(events, Refusal):
@@ -202,12 +221,22 @@ class Receiver:
         )
         if problem is not None:
             return self._refuse(vendor, problem)
+        cases = {event.ticket.key for event in events}
+        case = next(iter(cases)) if len(cases) == 1 else None
+        # From here on, the delivery's lines name its case (a delivery about several names each
+        # in its own lines of _signal).
+        with case_context(case) if case else contextlib.nullcontext():
+            tracing.current().set({"serviceflow.case": case})
+            return await self._take_events(vendor, events)
+
+    async def _take_events(self, vendor: str, events: list[TicketEvent]) -> Response:
         fresh = [e for e in events if (vendor, e.id) not in self._seen]
         duplicates = len(events) - len(fresh)
         if duplicates:
             self.metrics.duplicates.labels(vendor).inc(duplicates)
         try:
-            await self._signal(vendor, fresh)
+            with tracing.span("signal", {"serviceflow.events": len(fresh)}):
+                await self._signal(vendor, fresh)
         except DeliveryRefused as exc:
             return self._refuse(vendor, Refusal(400, "refused_by_temporal", exc.detail[:200], exc.field))
         except (RPCError, RuntimeError, OSError) as exc:
@@ -266,13 +295,14 @@ class Receiver:
             return
         client = await self.client()
         for event in events:
-            await deliver(
-                client,
-                event,
-                self.task_queue,
-                index_requester=self.index_requester and self.attribute_problem is None,
-                unindexed=self._unindexed,
-            )
+            with case_context(event.ticket.key):
+                await deliver(
+                    client,
+                    event,
+                    self.task_queue,
+                    index_requester=self.index_requester and self.attribute_problem is None,
+                    unindexed=self._unindexed,
+                )
             self._seen[(vendor, event.id)] = None
             self.metrics.signalled.labels(vendor).inc()
         while len(self._seen) > SEEN_KEPT:
@@ -283,6 +313,7 @@ class Receiver:
 
     def _refuse(self, vendor: str, refusal: Refusal, *, close: bool = False) -> Response:
         reason = self.metrics.refused(vendor, refusal.reason)
+        tracing.current().set({"serviceflow.refusal": reason, "serviceflow.field": refusal.field})
         where = f" field={refusal.field}" if refusal.field else ""
         log.warning("webhook vendor=%s status=%d reason=%s%s", vendor, refusal.status, reason, where)
         content: dict[str, str] = {"error": refusal.reason, "detail": refusal.detail}
@@ -292,6 +323,7 @@ class Receiver:
 
     def _busy(self, vendor: str, reason: str, detail: str, exc: BaseException | None = None) -> Response:
         self.metrics.refused(vendor, reason)
+        tracing.current().set({"serviceflow.refusal": reason})
         why = f" ({type(exc).__name__})" if exc is not None else ""
         log.warning("webhook vendor=%s status=503 reason=%s%s", vendor, reason, why)
         return JSONResponse(

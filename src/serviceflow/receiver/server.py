@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from serviceflow import tracing
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
@@ -26,8 +27,10 @@ def receiver_for(settings: Settings, *, require_account: bool = True) -> Receive
 
     Raises:
         AccountNotConfigured: a vendor plugin cannot name its account from configuration.
+        TracingUnavailable: ``SERVICEFLOW_OTEL_ENDPOINT`` is set without the ``otel`` extra.
     """
 
+    tracing.configure(settings)  # before the first delivery: its spans start before Temporal is reached
     stores: list[PolicyStore] = []
 
     async def policies_loaded() -> str | None:

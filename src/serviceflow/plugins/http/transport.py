@@ -8,7 +8,10 @@ else is here, once:
 - retries by :class:`~.retry.RetryPolicy` (429 after exactly its ``Retry-After``; 5xx with
   backoff only for calls that may be repeated; unsent requests always);
 - pacing by the vendor's rate-limit headers before a 429 comes (:class:`~.ratelimit.Pacer`);
-- JSON decoding that names the call when an answer is not what the contract promises.
+- JSON decoding that names the call when an answer is not what the contract promises;
+- with tracing on (:mod:`serviceflow.tracing`), one client span around each call, its retries
+  included (OpenTelemetry's HTTP client conventions: method, URL without the query, status,
+  ``http.request.resend_count``; an error's type, never its message).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from serviceflow import tracing
 from serviceflow.plugins.http.errors import ApiError, TransportFailed, is_retry_safe, request_url
 from serviceflow.plugins.http.ratelimit import Pacer, RateReader
 from serviceflow.plugins.http.retry import RetryPolicy
@@ -170,12 +174,36 @@ class RestTransport:
             context: Handed to the error mapper.
         """
         repeatable = idempotent if idempotent is not None else method.upper() in IDEMPOTENT_METHODS
-        return await self.retry.run(
-            lambda: self._send(method, path, params, json, repeatable, context),
-            log=log,
-            label=self.label,
-            idempotent=repeatable,
-        )
+        sent = 0
+
+        async def send() -> httpx.Response:
+            nonlocal sent
+            sent += 1
+            return await self._send(method, path, params, json, repeatable, context)
+
+        with tracing.span(f"{method.upper()} {self.label}", self._span_attributes(method, path),
+                          kind=tracing.Kind.CLIENT) as span:  # fmt: skip
+            try:
+                response = await self.retry.run(send, log=log, label=self.label, idempotent=repeatable)
+            except ApiError as exc:
+                span.set({"http.response.status_code": exc.status})
+                raise
+            finally:
+                span.set({"http.request.resend_count": sent - 1 if sent > 1 else None})
+            span.set({"http.response.status_code": response.status_code})
+            return response
+
+    def _span_attributes(self, method: str, path: str) -> tracing.Attributes:
+        if not tracing.enabled():
+            return {}
+        url = self._http.base_url.join(path).copy_with(query=None, fragment=None, userinfo=b"")
+        return {
+            "http.request.method": method.upper(),
+            "url.full": str(url),
+            "server.address": url.host,
+            "server.port": url.port or (443 if url.scheme == "https" else 80),
+            "serviceflow.helpdesk": self.label,
+        }
 
     async def json(
         self,
