@@ -19,7 +19,6 @@ serviceflow's (:mod:`.own_writes`).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from serviceflow.model import (
@@ -37,7 +36,7 @@ from serviceflow.model import (
     TicketStatus,
 )
 
-from . import codes, own_writes
+from . import codes, ids, own_writes
 from .client import FreshdeskClient
 from .errors import FreshdeskError, ServerError, TransportFailed, UnsupportedAction
 from .models import Ticket
@@ -56,14 +55,14 @@ def marker(key: str) -> str:
 
 
 def numeric_id(value: str, what: str) -> int:
-    """A Freshdesk id from serviceflow's string form; a clear error for anything else."""
-    text = value.strip()
-    if not re.fullmatch(r"\d+", text):
+    """A Freshdesk id from serviceflow's string form (canonical: :mod:`.ids`); a clear error for
+    anything else, so ``"04"`` or ``"٤"`` never reach ticket 4."""
+    try:
+        return ids.number(value, what)
+    except ids.NotAnId as exc:
         raise InvalidActionTarget(
-            f"Freshdesk {what} ids are numeric; got {value!r} "
-            "(the roster from load_roster carries the ids: pick owners from it)"
-        )
-    return int(text)
+            f"Freshdesk {exc} (the roster from load_roster carries the ids: pick owners from it)"
+        ) from None
 
 
 async def apply(

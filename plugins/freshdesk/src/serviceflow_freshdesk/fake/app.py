@@ -209,7 +209,7 @@ def _authenticate(fake: FakeFreshdesk, header: str) -> int | None:
 def paginate(ctx: Ctx, items: list[Json]) -> Answer:
     """One page of ``items`` as a plain array, with ``Link: <...page=n+1...>; rel="next"`` when
     more follow (absent on the last page)."""
-    problems = []
+    problems: list[tuple[str, str, str]] = []
     page = _positive(ctx.param("page"), 1, "page", problems)
     per_page = _positive(ctx.param("per_page"), DEFAULT_PER_PAGE, "per_page", problems)
     if per_page > MAX_PER_PAGE:

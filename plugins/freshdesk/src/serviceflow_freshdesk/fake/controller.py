@@ -108,7 +108,7 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         self.enforce_rate_limit = enforce_rate_limit
         self.api_keys: dict[str, int] = {}
         self._server = ServerThread(build_app(self), name="fake-freshdesk", startup_timeout=startup_timeout)
-        self.webhooks = WebhookDispatcher(
+        self.webhooks: WebhookDispatcher = WebhookDispatcher(
             self.state,
             clock=clock,
             base_url=lambda: self.base_url if self.running else f"https://{domain}.freshdesk.com",
