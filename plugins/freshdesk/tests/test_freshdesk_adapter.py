@@ -10,7 +10,7 @@ from freshdesk_testing import action
 from serviceflow_freshdesk import ADAPTER
 from serviceflow_freshdesk.actions import InvalidActionTarget, marker
 from serviceflow_freshdesk.adapter import AccountMismatch
-from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction
+from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction, ValidationFailed
 from serviceflow_freshdesk.fake import FakeFreshdesk
 
 from serviceflow.adapters import ChangeCursor, Identity, adapter_for
@@ -131,7 +131,7 @@ async def test_roster_carries_numeric_ids_as_strings_and_memberships(freshdesk: 
     frontline, billing = freshdesk.add_group("frontline"), freshdesk.add_group("billing")
     ada = freshdesk.add_agent("Ada", email="ada@shop.example", groups=[frontline["id"], billing["id"]])
     gone = freshdesk.add_agent("Gone", email="gone@shop.example")
-    freshdesk.state.deactivate_contact(gone["id"])
+    freshdesk.state.directory.deactivate_contact(gone["id"])
     roster = await ADAPTER.load_roster(ACCOUNT)
     assert {g.name: g.id for g in roster.groups} == {
         "frontline": str(frontline["id"]),
@@ -244,16 +244,51 @@ async def test_status_and_priority(freshdesk: FakeFreshdesk, monkeypatch: pytest
     assert freshdesk.ticket(ticket["id"])["status"] == 6
 
 
-async def test_merge_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
+async def test_merge_sends_the_documented_body_and_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
+    """Ticket Merge API (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids`` (the primary
+    among them, as the reference's example), and both notes as ``{body, private}``."""
     primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
     merge = action(MergeTickets, into_ticket=str(primary["id"]))
     assert await apply(source["id"], merge) == "done"
     assert freshdesk.ticket(source["id"])["status"] == 5
     assert await apply(source["id"], merge) == "skipped: already closed (merged?)"
-    assert freshdesk.calls_to("PUT", "/api/v2/tickets/merge")[0].json == {
-        "primary_id": primary["id"],
-        "ticket_ids": [source["id"]],
-    }
+    (sent,) = freshdesk.calls_to("PUT", "/api/v2/tickets/merge")
+    assert sent.json["primary_id"] == primary["id"] and sent.json["ticket_ids"] == [
+        primary["id"],
+        source["id"],
+    ]
+    assert sent.json["note_in_primary"]["private"] is sent.json["note_in_secondary"]["private"] is True
+    assert f"#{source['id']}" in sent.json["note_in_primary"]["body"]
+    assert f"#{primary['id']}" in sent.json["note_in_secondary"]["body"]
+    (primary_note,) = freshdesk.notes(primary["id"])
+    assert "serviceflow merged ticket" in primary_note["body_text"]
+
+
+async def test_the_fake_requires_both_merge_notes(freshdesk: FakeFreshdesk, client: Any) -> None:
+    primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
+    with pytest.raises(ValidationFailed) as caught:
+        await client._request(
+            "PUT", "/api/v2/tickets/merge", json={"primary_id": primary["id"], "ticket_ids": [source["id"]]}
+        )
+    assert {e.field for e in caught.value.errors} == {"note_in_primary", "note_in_secondary"}
+
+
+@pytest.mark.parametrize("flag", ["spam", "deleted"])
+async def test_changes_to_a_spam_or_deleted_ticket_are_skipped_not_sent(
+    freshdesk: FakeFreshdesk, flag: str
+) -> None:
+    """Freshdesk answers 405 to them (FD-docs line 164): the adapter, which reads first, says so."""
+    ticket, other = freshdesk.add_ticket(), freshdesk.add_ticket()
+    ada = freshdesk.add_agent("Ada", email="ada@shop.example")
+    freshdesk.state.set_flags(ticket["id"], actor_id=None, **{flag: True})
+    for act in (
+        action(AssignOwner, agent=str(ada["id"])),
+        action(AddTags, key="t", tags=("x",)),
+        action(MergeTickets, key="m", into_ticket=str(other["id"])),
+    ):
+        outcome = await apply(ticket["id"], act)
+        assert outcome.startswith("skipped: the ticket is in Freshdesk's"), outcome
+    assert freshdesk.calls_to("PUT") == []
 
 
 async def test_link_case_is_not_a_vendor_action(freshdesk: FakeFreshdesk) -> None:

@@ -147,6 +147,8 @@ async def _update(
     diff = {k: v for k, v in wanted.items() if getattr(ticket, k) != v}
     if not diff:
         return "skipped: already so"
+    if ticket.spam or ticket.deleted:
+        return _not_editable(ticket)
     await client.update_ticket(tid, own_writes.stamped(diff, change_field))
     return "done"
 
@@ -156,6 +158,8 @@ async def _tags(client: FreshdeskClient, tid: int, action: AddTags | RemoveTags)
     if not action.tags:
         return "skipped: no tags"
     ticket = await client.get_ticket(tid)
+    if ticket.spam or ticket.deleted:
+        return _not_editable(ticket)
     current = list(ticket.tags)
     if isinstance(action, AddTags):
         wanted = current + [t for t in dict.fromkeys(action.tags) if t not in current]
@@ -202,13 +206,34 @@ def _ticket_is_closed(ticket: Ticket) -> bool:
 
 
 async def _merge(client: FreshdeskClient, tid: int, action: MergeTickets) -> str:
-    """Merge this ticket into ``into_ticket``; a source already closed (by an earlier merge)
-    makes the retry a no-op. The merge body is UNVERIFIED (see :meth:`FreshdeskClient.merge`)."""
+    """Merge this ticket into ``into_ticket``, with a private note on each side saying so; a
+    source already closed (by an earlier merge) makes the retry a no-op (see
+    :meth:`FreshdeskClient.merge` for the body)."""
     target = numeric_id(action.into_ticket, "ticket")
     if target == tid:
         return "skipped: a ticket cannot be merged into itself"
     source = await client.get_ticket(tid)  # TicketGone when it is gone
     if _ticket_is_closed(source):
         return "skipped: already closed (merged?)"
-    await client.merge(target, [tid])
+    if source.spam or source.deleted:
+        return _not_editable(source)
+    why = action.reason.strip()[:300]
+    await client.merge(
+        target,
+        [tid],
+        note_in_primary={
+            "body": to_html(f"serviceflow merged ticket #{tid} into this one: {why}"),
+            "private": True,
+        },
+        note_in_secondary={
+            "body": to_html(f"serviceflow merged this ticket into #{target}: {why}"),
+            "private": True,
+        },
+    )
     return "done"
+
+
+def _not_editable(ticket: Ticket) -> str:
+    """Freshdesk answers 405 to any change of a spam or deleted ticket (FD-docs line 164)."""
+    where = "trash" if ticket.deleted else "Spam folder"
+    return f"skipped: the ticket is in Freshdesk's {where}, where Freshdesk allows no change"
