@@ -77,7 +77,65 @@ async def test_fetch_ticket_normalises_codes_and_sideloads_the_requester(freshde
         "Casey",
     )
     assert got.tags == ("billing",)
-    assert freshdesk.calls[-1].param("include") == "requester"
+    (read,) = freshdesk.calls  # no company, no mailbox: one call (3 credits with two includes)
+    assert read.param("include") == "requester,company" and record.organization is None
+
+
+async def test_fetch_ticket_reads_the_company_with_its_domains_and_fields_and_the_recipient(
+    freshdesk: FakeFreshdesk,
+) -> None:
+    """View a Ticket with ``include=requester,company`` gives the company's id and name (FD-docs
+    line 949); its domains and custom fields come from View a Company; the recipient from
+    ``to_emails``, else the ticket's support mailbox (read once)."""
+    shop = freshdesk.add_company(
+        "Shop Ltd", domains=["shop.example", "shop-ltd.example"], custom_fields={"tier": "gold", "seats": 40}
+    )
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    mailbox = freshdesk.add_email_config("support@acme.example")
+    emailed = freshdesk.add_ticket(
+        "To the manager", requester_id=casey["id"], to_emails=["manager@acme.example"],
+        email_config_id=mailbox["id"], custom_fields={"cf_order": "1042"},
+    )  # fmt: skip
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(emailed["id"]))
+    assert record.missing == () and record.ticket.recipient == "manager@acme.example"
+    assert record.organization is not None
+    assert (record.organization.id, record.organization.name) == (str(shop["id"]), "Shop Ltd")
+    assert record.organization.domains == ("shop.example", "shop-ltd.example")
+    assert record.organization.fields == {"tier": "gold", "seats": 40}
+    assert record.requester is not None and record.requester.organization == str(shop["id"])
+    assert record.ticket.custom_fields["cf_order"] == "1042"
+    assert [c.path for c in freshdesk.calls] == [
+        f"/api/v2/tickets/{emailed['id']}",
+        f"/api/v2/companies/{shop['id']}",
+    ]
+    portal = [freshdesk.add_ticket(f"From the portal {i}", requester_id=casey["id"], source=2,
+                                   email_config_id=mailbox["id"]) for i in range(2)]  # fmt: skip
+    for ticket in portal:
+        assert (
+            await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+        ).ticket.recipient == "support@acme.example"
+    assert len(freshdesk.calls_to("GET", "/api/v2/email_configs/*")) == 1  # the mailbox is read once
+
+
+async def test_a_part_freshdesk_will_not_show_is_named_in_missing(freshdesk: FakeFreshdesk) -> None:
+    shop = freshdesk.add_company("Shop Ltd", domains=["shop.example"])
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    ticket = freshdesk.add_ticket("Hi", requester_id=casey["id"], email_config_id=12345)  # no such mailbox
+    freshdesk.fail_next(1, status=403, method="GET", path=f"/api/v2/companies/{shop['id']}")
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+    assert record.organization is not None and record.organization.name == "Shop Ltd"
+    assert record.organization.domains == () and record.ticket.recipient is None
+    assert set(record.missing) == {"organization.domains", "organization.fields", "recipient"}
+
+
+async def test_a_rate_limited_company_read_is_retryable_not_missing(freshdesk: FakeFreshdesk) -> None:
+    shop = freshdesk.add_company("Shop Ltd")
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    ticket = freshdesk.add_ticket("Hi", requester_id=casey["id"])
+    freshdesk.fail_next(1, status=429, retry_after=900, method="GET", path=f"/api/v2/companies/{shop['id']}")
+    with pytest.raises(RateLimited) as caught:
+        await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+    assert caught.value.retryable is True
 
 
 async def test_custom_status_reads_as_on_hold_unless_configured(

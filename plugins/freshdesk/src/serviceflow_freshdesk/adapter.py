@@ -21,14 +21,13 @@ from serviceflow.adapters import (
     ChangePage,
     ConfiguredAdapter,
     Identity,
-    Person,
     TicketRecord,
     WebhookRequest,
 )
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, codes, convert, webhooks
+from . import actions, codes, convert, full_ticket, webhooks
 from .client import MAX_PAGES, FreshdeskClient
 from .quarantine import SpamFolder
 from .settings import FreshdeskSettings
@@ -62,6 +61,7 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         """
         super().__init__(settings, client_options=client_options)
         self._spam = SpamFolder(self)
+        self._mailboxes = full_ticket.Mailboxes()
         self._warned_unstamped = False
 
     def make_client(self, settings: FreshdeskSettings) -> FreshdeskClient:
@@ -116,21 +116,16 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         return outcome
 
     async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
-        """``GET /api/v2/tickets/{id}?include=requester``. The company is not read yet (issue 12
-        part E); a ticket with one says so in ``missing``."""
+        """The full ticket: ``GET /api/v2/tickets/{id}?include=requester,company`` (3 API
+        credits), the company's domains and fields, the recipient (:mod:`.full_ticket`)."""
         settings = self.checked(account)
-        ticket = await self.client(settings).get_ticket(
-            actions.numeric_id(ticket_id, "ticket"), include=("requester",)
+        return await full_ticket.read(
+            self.client(settings),
+            actions.numeric_id(ticket_id, "ticket"),
+            account=settings.account,
+            overrides=settings.custom_statuses,
+            mailboxes=self._mailboxes,
         )
-        core = convert.ticket_from_api(ticket, account=settings.account, overrides=settings.custom_statuses)
-        requester = ticket.requester
-        missing = ["company"] if (ticket.model_extra or {}).get("company_id") is not None else []
-        if requester is None:
-            missing.append("requester")
-        person = (
-            Person(id=str(requester.id), name=requester.name, email=requester.email) if requester else None
-        )
-        return TicketRecord(ticket=core, requester=person, missing=tuple(missing))
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         """One page of ``GET /api/v2/tickets?updated_since=`` oldest update first (CONTRACTS.md
@@ -148,9 +143,7 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
                 ticket=convert.ticket_from_api(
                     t, account=settings.account, overrides=settings.custom_statuses
                 ),
-                requester=Person(id=str(t.requester.id), name=t.requester.name, email=t.requester.email)
-                if t.requester
-                else None,
+                requester=full_ticket.requester_of(t),
             )
             for t in tickets
         )
