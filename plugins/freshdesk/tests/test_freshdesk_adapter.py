@@ -23,7 +23,6 @@ from serviceflow.model import (
     Channel,
     LinkCase,
     MergeTickets,
-    Notify,
     Priority,
     RemoveTags,
     SetPriority,
@@ -258,22 +257,6 @@ async def test_public_reply_is_sent_once(freshdesk: FakeFreshdesk) -> None:
     replies = [c for c in freshdesk.conversations(ticket["id"]) if c["source"] == 0]
     assert len(replies) == 1 and replies[0]["private"] is False
     assert len(freshdesk.calls_to("POST", "/api/v2/tickets/*/reply")) == 1
-
-
-async def test_notify_is_a_private_note_addressed_to_the_recipients(freshdesk: FakeFreshdesk) -> None:
-    ticket = freshdesk.add_ticket()
-    notify = action(
-        Notify,
-        key="n1",
-        recipients=("lee", "group:leads"),
-        subject="Breach: first-response",
-        body="Overdue.",
-        escalation_level=1,
-    )
-    assert await apply(ticket["id"], notify) == "done"
-    (note,) = freshdesk.notes(ticket["id"])
-    assert note["private"] is True
-    assert note["body_text"].startswith("To: lee, group:leads\nBreach: first-response (escalation level 1)")
 
 
 async def test_tags_merge_with_an_agents_change_made_since(freshdesk: FakeFreshdesk) -> None:

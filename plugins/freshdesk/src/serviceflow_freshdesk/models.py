@@ -90,7 +90,9 @@ class Ticket(FreshdeskObject):
 
 
 class Conversation(FreshdeskObject):
-    """A reply or note (``GET /api/v2/tickets/{id}/conversations`` items, notes/reply answers)."""
+    """A reply or note (``GET /api/v2/tickets/{id}/conversations`` items, notes/reply answers).
+    A note's ``notify_emails`` come back as its ``to_emails`` in lists and as ``notified_to``
+    in the 201 (FD-docs lines 3865 and 4018)."""
 
     id: int
     body: str | None = None
@@ -100,6 +102,8 @@ class Conversation(FreshdeskObject):
     user_id: int | None = None
     source: int | None = None
     ticket_id: int | None = None
+    to_emails: tuple[str, ...] | None = None
+    notified_to: tuple[str, ...] | None = None
     created_at: str | None = None
 
 
