@@ -209,10 +209,6 @@ class FreshdeskClient:
         data = await self._json("PUT", f"/api/v2/tickets/{ticket_id}", json=dict(fields), ticket_id=ticket_id)
         return Ticket.model_validate(_object(data, "ticket"))
 
-    async def delete_ticket(self, ticket_id: int) -> None:
-        """``DELETE /api/v2/tickets/{id}``: moves the ticket to the trash (204)."""
-        await self._request("DELETE", f"/api/v2/tickets/{ticket_id}", ticket_id=ticket_id)
-
     async def merge(
         self,
         primary_id: int,

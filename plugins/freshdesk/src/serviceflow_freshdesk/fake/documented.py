@@ -36,6 +36,7 @@ class Endpoint:
         lines: Where in the reference (FD-docs lines).
         query: Query parameter -> type (pagination included where the endpoint pages).
         body: Body field -> type; None for an endpoint that takes no body.
+        adapter: Whether the adapter calls it (False: served by the fake only).
     """
 
     method: str
@@ -44,6 +45,7 @@ class Endpoint:
     lines: str
     query: Mapping[str, str]
     body: Mapping[str, str] | None
+    adapter: bool = True
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and _pattern(self.path).fullmatch(path) is not None
@@ -59,7 +61,17 @@ def table() -> tuple[Endpoint, ...]:
         query = dict(row.get("query") or {})
         if "page" in query:
             query.update(paging)
-        rows.append(Endpoint(row["method"], row["path"], row["doc"], row["lines"], query, row.get("body")))
+        rows.append(
+            Endpoint(
+                row["method"],
+                row["path"],
+                row["doc"],
+                row["lines"],
+                query,
+                row.get("body"),
+                row.get("adapter", True),
+            )
+        )
     return tuple(rows)
 
 
