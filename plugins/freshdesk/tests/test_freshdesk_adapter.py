@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from freshdesk_testing import action
-from serviceflow_freshdesk import ADAPTER
+from serviceflow_freshdesk import ADAPTER, FreshdeskAdapter
 from serviceflow_freshdesk.actions import InvalidActionTarget, marker
 from serviceflow_freshdesk.adapter import AccountMismatch
 from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction, ValidationFailed
 from serviceflow_freshdesk.fake import FakeFreshdesk
+from serviceflow_freshdesk.settings import FreshdeskSettings
 
 from serviceflow.adapters import ChangeCursor, Identity, adapter_for
 from serviceflow.errors import TicketGone
@@ -58,6 +59,22 @@ async def test_whoami_is_the_api_keys_agent(freshdesk: FakeFreshdesk) -> None:
 
 
 # ---------------------------------------------------------------------- reading
+
+
+async def test_whoami_warns_once_when_the_agent_cannot_see_every_ticket(
+    freshdesk: FakeFreshdesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    restricted = freshdesk.add_agent("serviceflow", email="sf@shop.example", ticket_scope=2)
+    freshdesk.add_api_key("group-key", restricted["id"])
+    settings = FreshdeskSettings(_env_file=None, base_url=freshdesk.base_url, api_key="group-key")  # type: ignore[call-arg]
+    adapter = FreshdeskAdapter(settings)
+    try:
+        for _ in range(2):
+            assert (await adapter.whoami(ACCOUNT)).id == str(restricted["id"])
+    finally:
+        await adapter.aclose()
+    warnings = [r.getMessage() for r in caplog.records if "ticket scope" in r.getMessage()]
+    assert len(warnings) == 1 and "not Global Access" in warnings[0]
 
 
 async def test_fetch_ticket_normalises_codes_and_sideloads_the_requester(freshdesk: FakeFreshdesk) -> None:

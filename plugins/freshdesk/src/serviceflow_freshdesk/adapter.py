@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VENDOR = codes.VENDOR
+#: ``ticket_scope`` 1: "Global Access" (FD-docs line 6462). Lists show an agent of another scope
+#: only the tickets it may see (``.permissible(api_current_user)`` in Freshdesk's code, research B.5).
+GLOBAL_ACCESS = 1
 
 __all__ = ["ADAPTER", "AccountMismatch", "FreshdeskAdapter", "aclose_clients"]
 
@@ -63,6 +66,7 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         self._spam = SpamFolder(self)
         self._mailboxes = full_ticket.Mailboxes()
         self._warned_unstamped = False
+        self._warned_scope = False
 
     def make_client(self, settings: FreshdeskSettings) -> FreshdeskClient:
         return FreshdeskClient(settings.url, settings.key(), **self.client_options)
@@ -89,6 +93,13 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         """``GET /api/v2/agents/me``: the agent the API key acts as (:meth:`.client.FreshdeskClient.me`)."""
         settings = self.checked(account)
         agent = await self.client(settings).me()
+        if agent.ticket_scope not in (None, GLOBAL_ACCESS) and not self._warned_scope:
+            self._warned_scope = True
+            log.warning(
+                "freshdesk: the API key's agent has ticket scope %s, not Global Access (1): Freshdesk "
+                "leaves the tickets it may not see out of every list, silently (see the plugin's README)",
+                agent.ticket_scope,
+            )
         if settings.change_field is None and not self._warned_unstamped:
             self._warned_unstamped = True
             log.warning(

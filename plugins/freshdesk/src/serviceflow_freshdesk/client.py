@@ -287,13 +287,9 @@ class FreshdeskClient:
     # ------------------------------------------------------------------ people
 
     async def me(self) -> Agent:
-        """``GET /api/v2/agents/me``: the agent the API key acts as.
-
-        SECONDARY: "Get the currently authenticated agent" at this fixed path is documented in
-        copies of Freshdesk's API reference (withone.ai's Freshdesk knowledge page
-        "Get the Currently Authenticated Agent", with the same answer as View an Agent) and used
-        by client libraries (mpclarkson/freshdesk-php-sdk ``Agent::current()`` -> ``/agents/me``);
-        the official page itself is not in the stored material.
+        """``GET /api/v2/agents/me``: the agent the API key acts as ("Currently Authenticated
+        Agent", FD-docs lines 6771-6808; also mpclarkson/freshdesk-php-sdk ``Agent::current()``).
+        The agent's ``id`` is its user id (research C2), and ``ticket_scope`` says what it sees.
         """
         data = await self._json("GET", "/api/v2/agents/me")
         return Agent.model_validate(_object(data, "agent"))

@@ -121,6 +121,7 @@ class Agent(FreshdeskObject):
     id: int
     available: bool | None = None
     occasional: bool = False
+    ticket_scope: int | None = None  # 1 Global, 2 Group, 3 Restricted access (FD-docs line 6462)
     contact: Contact = Contact()
     group_ids: tuple[int, ...] = ()
 
