@@ -93,6 +93,13 @@ class QuarantinedMessageGone(ServiceflowError):
     """The quarantined message left the helpdesk's queue (recovered, deleted or expired)."""
 
 
+class RecoveryNeedsPerson(ServiceflowError):
+    """The helpdesk offers no API to take this message out of quarantine (Freshdesk's public API
+    cannot un-spam a ticket): a person must, in the helpdesk. The message says exactly what to
+    click; the quarantine watcher opens a review case instead, which carries the same words
+    (``QuarantinedMessage.how_to_recover``)."""
+
+
 class NotSupported(ServiceflowError):
     """The helpdesk adapter does not offer what was asked (a quarantine, a ticket listing...)."""
 

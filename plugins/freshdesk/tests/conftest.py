@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from freshdesk_contract import FreshdeskDesk
-from freshdesk_testing import SECRET, SleepRecorder, WebhookReceiver
+from freshdesk_testing import SECRET, SleepRecorder, WebhookReceiver, undocumented
 from serviceflow_freshdesk import FreshdeskAdapter
 from serviceflow_freshdesk.adapter import aclose_clients
 from serviceflow_freshdesk.client import FreshdeskClient
@@ -23,6 +23,12 @@ from serviceflow_freshdesk.settings import FreshdeskSettings
 from serviceflow_freshdesk.webhooks import DEFAULT_CHANGE_FIELD
 
 from serviceflow import testing
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "undocumented_requests: the test sends requests Freshdesk does not document, on purpose"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +45,16 @@ def fake_server() -> Iterator[FakeFreshdesk]:
 
 
 @pytest.fixture
-def fake(fake_server: FakeFreshdesk) -> FakeFreshdesk:
-    """A fresh fake account for one test."""
+def fake(fake_server: FakeFreshdesk, request: pytest.FixtureRequest) -> Iterator[FakeFreshdesk]:
+    """A fresh fake account for one test. Afterwards every request the plugin's client made in
+    the test is held to Freshdesk's documented fields (``fake/api_v2_fields.json``): a test whose
+    adapter sent an undocumented field or parameter fails in its teardown. Tests that send bad
+    requests on purpose are marked ``undocumented_requests``."""
     fake_server.reset()
-    return fake_server
+    yield fake_server
+    if request.node.get_closest_marker("undocumented_requests") is None:
+        problems = undocumented(fake_server.calls)
+        assert not problems, "requests Freshdesk does not document:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from serviceflow_freshdesk.fake import documented
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -94,6 +96,24 @@ class WebhookReceiver:
         if not verdict.accepted:
             return JSONResponse({"error": verdict.reason}, status_code=401)
         return JSONResponse({"ok": True})
+
+
+#: The ``User-Agent`` of the plugin's client (``FreshdeskClient``), which tells its requests from
+#: a test's own raw ones in the fake's call log.
+CLIENT_AGENT = "serviceflow-freshdesk"
+
+
+def undocumented(calls: Iterable[Any]) -> list[str]:
+    """What the plugin's requests among ``calls`` carry that Freshdesk's reference does not list
+    (:func:`serviceflow_freshdesk.fake.documented.problems`), one line each."""
+    found: list[str] = []
+    for call in calls:
+        if call.headers.get("user-agent") != CLIENT_AGENT:
+            continue
+        for problem in documented.problems(call.method, call.path, call.query, call.json):
+            if problem not in found:
+                found.append(problem)
+    return found
 
 
 def action(cls: type, key: str = "k1", **fields: Any) -> Any:

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from freshdesk_testing import action
-from serviceflow_freshdesk import ADAPTER
+from serviceflow_freshdesk import ADAPTER, FreshdeskAdapter
 from serviceflow_freshdesk.actions import InvalidActionTarget, marker
 from serviceflow_freshdesk.adapter import AccountMismatch
-from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction
+from serviceflow_freshdesk.errors import RateLimited, UnsupportedAction, ValidationFailed
 from serviceflow_freshdesk.fake import FakeFreshdesk
+from serviceflow_freshdesk.settings import FreshdeskSettings
 
 from serviceflow.adapters import ChangeCursor, Identity, adapter_for
 from serviceflow.errors import TicketGone
@@ -23,7 +24,6 @@ from serviceflow.model import (
     Channel,
     LinkCase,
     MergeTickets,
-    Notify,
     Priority,
     RemoveTags,
     SetPriority,
@@ -61,6 +61,22 @@ async def test_whoami_is_the_api_keys_agent(freshdesk: FakeFreshdesk) -> None:
 # ---------------------------------------------------------------------- reading
 
 
+async def test_whoami_warns_once_when_the_agent_cannot_see_every_ticket(
+    freshdesk: FakeFreshdesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    restricted = freshdesk.add_agent("serviceflow", email="sf@shop.example", ticket_scope=2)
+    freshdesk.add_api_key("group-key", restricted["id"])
+    settings = FreshdeskSettings(_env_file=None, base_url=freshdesk.base_url, api_key="group-key")  # type: ignore[call-arg]
+    adapter = FreshdeskAdapter(settings)
+    try:
+        for _ in range(2):
+            assert (await adapter.whoami(ACCOUNT)).id == str(restricted["id"])
+    finally:
+        await adapter.aclose()
+    warnings = [r.getMessage() for r in caplog.records if "ticket scope" in r.getMessage()]
+    assert len(warnings) == 1 and "not Global Access" in warnings[0]
+
+
 async def test_fetch_ticket_normalises_codes_and_sideloads_the_requester(freshdesk: FakeFreshdesk) -> None:
     casey = freshdesk.add_contact("Casey", email="casey@example.com")
     ticket = freshdesk.add_ticket(
@@ -77,7 +93,65 @@ async def test_fetch_ticket_normalises_codes_and_sideloads_the_requester(freshde
         "Casey",
     )
     assert got.tags == ("billing",)
-    assert freshdesk.calls[-1].param("include") == "requester"
+    (read,) = freshdesk.calls  # no company, no mailbox: one call (3 credits with two includes)
+    assert read.param("include") == "requester,company" and record.organization is None
+
+
+async def test_fetch_ticket_reads_the_company_with_its_domains_and_fields_and_the_recipient(
+    freshdesk: FakeFreshdesk,
+) -> None:
+    """View a Ticket with ``include=requester,company`` gives the company's id and name (FD-docs
+    line 949); its domains and custom fields come from View a Company; the recipient from
+    ``to_emails``, else the ticket's support mailbox (read once)."""
+    shop = freshdesk.add_company(
+        "Shop Ltd", domains=["shop.example", "shop-ltd.example"], custom_fields={"tier": "gold", "seats": 40}
+    )
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    mailbox = freshdesk.add_email_config("support@acme.example")
+    emailed = freshdesk.add_ticket(
+        "To the manager", requester_id=casey["id"], to_emails=["manager@acme.example"],
+        email_config_id=mailbox["id"], custom_fields={"cf_order": "1042"},
+    )  # fmt: skip
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(emailed["id"]))
+    assert record.missing == () and record.ticket.recipient == "manager@acme.example"
+    assert record.organization is not None
+    assert (record.organization.id, record.organization.name) == (str(shop["id"]), "Shop Ltd")
+    assert record.organization.domains == ("shop.example", "shop-ltd.example")
+    assert record.organization.fields == {"tier": "gold", "seats": 40}
+    assert record.requester is not None and record.requester.organization == str(shop["id"])
+    assert record.ticket.custom_fields["cf_order"] == "1042"
+    assert [c.path for c in freshdesk.calls] == [
+        f"/api/v2/tickets/{emailed['id']}",
+        f"/api/v2/companies/{shop['id']}",
+    ]
+    portal = [freshdesk.add_ticket(f"From the portal {i}", requester_id=casey["id"], source=2,
+                                   email_config_id=mailbox["id"]) for i in range(2)]  # fmt: skip
+    for ticket in portal:
+        assert (
+            await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+        ).ticket.recipient == "support@acme.example"
+    assert len(freshdesk.calls_to("GET", "/api/v2/email_configs/*")) == 1  # the mailbox is read once
+
+
+async def test_a_part_freshdesk_will_not_show_is_named_in_missing(freshdesk: FakeFreshdesk) -> None:
+    shop = freshdesk.add_company("Shop Ltd", domains=["shop.example"])
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    ticket = freshdesk.add_ticket("Hi", requester_id=casey["id"], email_config_id=12345)  # no such mailbox
+    freshdesk.fail_next(1, status=403, method="GET", path=f"/api/v2/companies/{shop['id']}")
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+    assert record.organization is not None and record.organization.name == "Shop Ltd"
+    assert record.organization.domains == () and record.ticket.recipient is None
+    assert set(record.missing) == {"organization.domains", "organization.fields", "recipient"}
+
+
+async def test_a_rate_limited_company_read_is_retryable_not_missing(freshdesk: FakeFreshdesk) -> None:
+    shop = freshdesk.add_company("Shop Ltd")
+    casey = freshdesk.add_contact("Casey", email="casey@shop.example", company_id=shop["id"])
+    ticket = freshdesk.add_ticket("Hi", requester_id=casey["id"])
+    freshdesk.fail_next(1, status=429, retry_after=900, method="GET", path=f"/api/v2/companies/{shop['id']}")
+    with pytest.raises(RateLimited) as caught:
+        await ADAPTER.fetch_ticket(ACCOUNT, str(ticket["id"]))
+    assert caught.value.retryable is True
 
 
 async def test_custom_status_reads_as_on_hold_unless_configured(
@@ -131,7 +205,7 @@ async def test_roster_carries_numeric_ids_as_strings_and_memberships(freshdesk: 
     frontline, billing = freshdesk.add_group("frontline"), freshdesk.add_group("billing")
     ada = freshdesk.add_agent("Ada", email="ada@shop.example", groups=[frontline["id"], billing["id"]])
     gone = freshdesk.add_agent("Gone", email="gone@shop.example")
-    freshdesk.state.deactivate_contact(gone["id"])
+    freshdesk.state.directory.deactivate_contact(gone["id"])
     roster = await ADAPTER.load_roster(ACCOUNT)
     assert {g.name: g.id for g in roster.groups} == {
         "frontline": str(frontline["id"]),
@@ -202,22 +276,6 @@ async def test_public_reply_is_sent_once(freshdesk: FakeFreshdesk) -> None:
     assert len(freshdesk.calls_to("POST", "/api/v2/tickets/*/reply")) == 1
 
 
-async def test_notify_is_a_private_note_addressed_to_the_recipients(freshdesk: FakeFreshdesk) -> None:
-    ticket = freshdesk.add_ticket()
-    notify = action(
-        Notify,
-        key="n1",
-        recipients=("lee", "group:leads"),
-        subject="Breach: first-response",
-        body="Overdue.",
-        escalation_level=1,
-    )
-    assert await apply(ticket["id"], notify) == "done"
-    (note,) = freshdesk.notes(ticket["id"])
-    assert note["private"] is True
-    assert note["body_text"].startswith("To: lee, group:leads\nBreach: first-response (escalation level 1)")
-
-
 async def test_tags_merge_with_an_agents_change_made_since(freshdesk: FakeFreshdesk) -> None:
     ticket = freshdesk.add_ticket(tags=["billing"])
     freshdesk.update_ticket(ticket["id"], {"tags": ["billing", "vip"]})  # an agent, in the UI
@@ -244,16 +302,51 @@ async def test_status_and_priority(freshdesk: FakeFreshdesk, monkeypatch: pytest
     assert freshdesk.ticket(ticket["id"])["status"] == 6
 
 
-async def test_merge_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
+async def test_merge_sends_the_documented_body_and_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
+    """Ticket Merge API (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids`` (the primary
+    among them, as the reference's example), and both notes as ``{body, private}``."""
     primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
     merge = action(MergeTickets, into_ticket=str(primary["id"]))
     assert await apply(source["id"], merge) == "done"
     assert freshdesk.ticket(source["id"])["status"] == 5
     assert await apply(source["id"], merge) == "skipped: already closed (merged?)"
-    assert freshdesk.calls_to("PUT", "/api/v2/tickets/merge")[0].json == {
-        "primary_id": primary["id"],
-        "ticket_ids": [source["id"]],
-    }
+    (sent,) = freshdesk.calls_to("PUT", "/api/v2/tickets/merge")
+    assert sent.json["primary_id"] == primary["id"] and sent.json["ticket_ids"] == [
+        primary["id"],
+        source["id"],
+    ]
+    assert sent.json["note_in_primary"]["private"] is sent.json["note_in_secondary"]["private"] is True
+    assert f"#{source['id']}" in sent.json["note_in_primary"]["body"]
+    assert f"#{primary['id']}" in sent.json["note_in_secondary"]["body"]
+    (primary_note,) = freshdesk.notes(primary["id"])
+    assert "serviceflow merged ticket" in primary_note["body_text"]
+
+
+async def test_the_fake_requires_both_merge_notes(freshdesk: FakeFreshdesk, client: Any) -> None:
+    primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
+    with pytest.raises(ValidationFailed) as caught:
+        await client._request(
+            "PUT", "/api/v2/tickets/merge", json={"primary_id": primary["id"], "ticket_ids": [source["id"]]}
+        )
+    assert {e.field for e in caught.value.errors} == {"note_in_primary", "note_in_secondary"}
+
+
+@pytest.mark.parametrize("flag", ["spam", "deleted"])
+async def test_changes_to_a_spam_or_deleted_ticket_are_skipped_not_sent(
+    freshdesk: FakeFreshdesk, flag: str
+) -> None:
+    """Freshdesk answers 405 to them (FD-docs line 164): the adapter, which reads first, says so."""
+    ticket, other = freshdesk.add_ticket(), freshdesk.add_ticket()
+    ada = freshdesk.add_agent("Ada", email="ada@shop.example")
+    freshdesk.state.set_flags(ticket["id"], actor_id=None, **{flag: True})
+    for act in (
+        action(AssignOwner, agent=str(ada["id"])),
+        action(AddTags, key="t", tags=("x",)),
+        action(MergeTickets, key="m", into_ticket=str(other["id"])),
+    ):
+        outcome = await apply(ticket["id"], act)
+        assert outcome.startswith("skipped: the ticket is in Freshdesk's"), outcome
+    assert freshdesk.calls_to("PUT") == []
 
 
 async def test_link_case_is_not_a_vendor_action(freshdesk: FakeFreshdesk) -> None:

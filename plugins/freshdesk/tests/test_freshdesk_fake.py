@@ -66,7 +66,22 @@ def test_trash_and_spam_are_their_own_lists(fake: FakeFreshdesk) -> None:
     with http(fake) as api:
         assert api.delete(f"/api/v2/tickets/{trashed['id']}").status_code == 204
         assert api.get(f"/api/v2/tickets/{trashed['id']}").json()["deleted"] is True
-        assert api.delete(f"/api/v2/tickets/{trashed['id']}").status_code == 404
+        # "Updating or deleting a ticket that has been marked as spam or deleted will now return
+        # a '405 Method Not Allowed'" (FD-docs line 164); Freshdesk's code allows GET only.
+        for method, ticket in (("DELETE", trashed), ("DELETE", spam), ("PUT", trashed), ("PUT", spam)):
+            answer = api.request(
+                method, f"/api/v2/tickets/{ticket['id']}", json={"status": 2} if method == "PUT" else None
+            )
+            assert (answer.status_code, answer.headers.get("allow")) == (405, "GET"), (
+                method,
+                ticket["subject"],
+            )
+        # spam is no field of Update a Ticket (FD-docs lines 1461-1497): 400 invalid_field.
+        unspam = api.put(f"/api/v2/tickets/{normal['id']}", json={"spam": False})
+        assert unspam.status_code == 400
+        assert unspam.json()["errors"] == [
+            {"field": "spam", "message": "Unexpected/invalid field in request", "code": "invalid_field"}
+        ]
         ids = lambda **params: [t["id"] for t in api.get("/api/v2/tickets", params=params).json()]  # noqa: E731
         assert ids() == [normal["id"]]
         assert ids(filter="spam") == [spam["id"]]

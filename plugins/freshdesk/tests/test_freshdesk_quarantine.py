@@ -1,4 +1,5 @@
-"""The spam folder as quarantine: list (every page), recover (un-spam), dismiss (trash), gone."""
+"""The spam folder as quarantine: list (every page), recover (a person's: the clicks), dismiss (left
+for Freshdesk to purge), gone."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from serviceflow_freshdesk import ADAPTER
 from serviceflow_freshdesk.errors import RateLimited
 from serviceflow_freshdesk.fake import FakeFreshdesk
 
-from serviceflow.errors import QuarantinedMessageGone
-from serviceflow.model import Channel, TicketStatus
+from serviceflow.errors import QuarantinedMessageGone, RecoveryNeedsPerson
+from serviceflow.model import Channel
 
 ACCOUNT = "127.0.0.1"
 QUARANTINE = ADAPTER.quarantine
@@ -65,17 +66,40 @@ async def test_a_rate_limited_listing_is_retryable_and_yields_nothing(freshdesk:
     assert caught.value.retryable is True
 
 
-async def test_recover_unspams_and_yields_the_ticket(freshdesk: FakeFreshdesk) -> None:
+async def test_recover_says_what_a_person_clicks_and_sends_nothing(freshdesk: FakeFreshdesk) -> None:
+    """Freshdesk's public API has no un-spam (FD-docs: ``spam`` is no Update a Ticket field, an
+    update of a spam ticket is 405): the recovery is a person's, and the error says how."""
     casey = freshdesk.add_contact("Casey", email="casey@example.com")
     ticket = freshdesk.add_ticket("Not spam at all", requester_id=casey["id"], spam=True, priority=3)
-    recovered = await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
-    assert recovered.id == str(ticket["id"]) and recovered.status is TicketStatus.OPEN
-    assert (recovered.requester.id, recovered.requester.email) == (str(casey["id"]), "casey@example.com")
-    assert freshdesk.ticket(ticket["id"])["spam"] is False
-    assert freshdesk.calls_to("PUT", "/api/v2/tickets/*")[-1].json == {"spam": False}
+    (message,) = await listed()
+    assert "Spam view" in message.how_to_recover and "Not Spam" in message.how_to_recover
+    assert f"#{ticket['id']}" in message.how_to_recover and "Not spam at all" in message.how_to_recover
+    with pytest.raises(RecoveryNeedsPerson) as caught:
+        await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
+    assert str(caught.value) == message.how_to_recover
+    assert freshdesk.calls_to("PUT") == [] and freshdesk.ticket(ticket["id"])["spam"] is True
+    freshdesk.not_spam(ticket["id"])  # the person clicks Not Spam
     assert await listed() == []
     with pytest.raises(QuarantinedMessageGone, match="no longer spam"):
         await QUARANTINE.recover(ACCOUNT, str(ticket["id"]))
+
+
+def test_the_review_case_of_a_freshdesk_message_carries_the_clicks() -> None:
+    """The watcher opens a review case when recovery needs a person; its opening event and its
+    ticket say what to click (serviceflow.engine.quarantine)."""
+    from serviceflow_freshdesk.quarantine import how_to_recover
+
+    from serviceflow.engine.quarantine import arrival_event
+    from serviceflow.model import QuarantinedMessage, Requester
+
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    message = QuarantinedMessage(
+        id="17", vendor="freshdesk", account="acme", sender=Requester(id="80001"), subject="Refund",
+        excerpt="Nobody answers me.", received_at=now, how_to_recover=how_to_recover(17, "Refund"),
+    )  # fmt: skip
+    event = arrival_event(message)
+    assert event.body.startswith("Nobody answers me.\n\nTo recover it: Freshdesk's API cannot")
+    assert event.ticket.custom_fields["how_to_recover"] == message.how_to_recover
 
 
 @pytest.mark.parametrize("how", ["deleted", "purged"])
@@ -87,21 +111,24 @@ async def test_recover_of_a_gone_message_says_so(freshdesk: FakeFreshdesk, how: 
     assert freshdesk.calls_to("PUT") == []
 
 
-async def test_dismiss_deletes_once_and_a_retry_is_skipped(freshdesk: FakeFreshdesk) -> None:
+async def test_dismiss_leaves_spam_for_freshdesk_to_purge_and_sends_no_delete(
+    freshdesk: FakeFreshdesk,
+) -> None:
+    """``DELETE`` of a spam ticket answers 405 (FD-docs line 164): nothing is sent; Freshdesk
+    deletes spam itself after 30 days."""
     ticket = freshdesk.add_ticket("Spam", spam=True)
     dismiss = lambda: QUARANTINE.dismiss(ACCOUNT, str(ticket["id"]))  # noqa: E731
-    assert await dismiss() == "done"
-    assert freshdesk.ticket(ticket["id"])["deleted"] is True
-    assert await listed() == []
-    assert await dismiss() == "skipped: already gone"
+    first = await dismiss()
+    assert first.startswith("skipped: left in Freshdesk's Spam folder") and "30 days" in first
+    assert await dismiss() == first and [m.id for m in await listed()] == [str(ticket["id"])]
     freshdesk.purge(ticket["id"])
     assert await dismiss() == "skipped: already gone"
-    assert len(freshdesk.calls_to("DELETE")) == 1
+    assert freshdesk.calls_to("DELETE") == []
 
 
 async def test_dismiss_leaves_a_recovered_ticket_alone(freshdesk: FakeFreshdesk) -> None:
     ticket = freshdesk.add_ticket("Was spam", spam=True)
-    freshdesk.update_ticket(ticket["id"], {"spam": False})  # a person clicked "Not spam"
+    freshdesk.not_spam(ticket["id"])  # a person clicked "Not Spam"
     outcome = await QUARANTINE.dismiss(ACCOUNT, str(ticket["id"]))
     assert outcome.startswith("skipped: no longer spam")
     assert freshdesk.ticket(ticket["id"])["deleted"] is False

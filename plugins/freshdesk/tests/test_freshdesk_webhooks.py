@@ -264,19 +264,24 @@ def test_rule_literal_decides_replies(freshdesk: FakeFreshdesk) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "reason"),
+    ("body", "reason", "field"),
     [
-        (b"not json", "not_json"),
-        (b"[1, 2]", "unknown_shape"),
-        (b'{"hello": "world"}', "unknown_shape"),
-        (json.dumps(zulip_shape(ticket_id="{{ticket.id}}")).encode(), "unknown_shape"),
-        (json.dumps(zulip_shape(triggered_event="status changed")).encode(), "unknown_shape"),
+        (b"not json", "not_json", "body"),
+        (b"[1, 2]", "unknown_shape", "body"),
+        (b'{"hello": "world"}', "unknown_shape", "ticket.id"),
+        (b'{"freshdesk_webhook": [1]}', "unknown_shape", "freshdesk_webhook"),
+        (b'{"freshdesk_webhook": {"id": 1}}', "unknown_shape", "ticket.id"),
+        (json.dumps(zulip_shape(ticket_id="{{ticket.id}}")).encode(), "invalid_field", "ticket.id"),
+        (json.dumps(zulip_shape(triggered_event="changed")).encode(), "invalid_field", "triggered_event"),
     ],
-)
-def test_bad_bodies_are_rejected(freshdesk: FakeFreshdesk, body: bytes, reason: str) -> None:
+)  # fmt: skip
+def test_bad_bodies_are_rejected_naming_the_field(
+    freshdesk: FakeFreshdesk, body: bytes, reason: str, field: str
+) -> None:
     with pytest.raises(WebhookRejected) as caught:
         parse_hook(body)
-    assert caught.value.reason == reason and caught.value.status == 400
+    assert (caught.value.reason, caught.value.status) == (reason, 400)
+    assert getattr(caught.value, "field", None) == field
 
 
 def test_ids_are_stable_and_times_come_from_date_or_the_clock() -> None:

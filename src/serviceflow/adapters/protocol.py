@@ -76,12 +76,16 @@ class QuarantineQueue(Protocol):
 
         Raises:
             QuarantinedMessageGone: it is no longer in the queue.
+            RecoveryNeedsPerson: the helpdesk's API cannot (the message says what a person
+                clicks; the listed message carries it in ``how_to_recover``); the watcher opens
+                a review case instead.
         """
         ...
 
     async def dismiss(self, account: str, message_id: str) -> str:
         """Remove the message for good (it is spam); ``"done"``, or ``"skipped: already gone"``
-        when it is no longer there (a retry must not fail)."""
+        when it is no longer there (a retry must not fail), or ``"skipped: ..."`` saying why when
+        the helpdesk's API cannot remove it (it then stays queued until the helpdesk expires it)."""
         ...
 
 

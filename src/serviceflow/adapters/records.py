@@ -76,12 +76,15 @@ class Organization(Model):
     Attributes:
         id: The vendor's id.
         name: Its name.
+        domains: Its email domains (Zendesk ``domain_names``, Freshdesk ``domains``): whose mail
+            belongs to it.
         tags: Its tags, where the helpdesk has them.
         fields: Custom organization/company fields, by their API name.
     """
 
     id: str
     name: str | None = None
+    domains: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     fields: dict[str, Any] = Field(default_factory=dict)
 

@@ -29,7 +29,7 @@ from serviceflow.engine.quarantine import (
     review_ticket,
     triage,
 )
-from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
+from serviceflow.errors import QuarantinedMessageGone, RecoveryNeedsPerson, ServiceflowError
 from serviceflow.model import CaseState, QuarantinedMessage
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,10 @@ class QuarantineActivities:
             ticket = await queue.recover(message.account, message.id)
         except QuarantinedMessageGone:
             return QuarantineOutcome(outcome="gone: it left the queue before it could be recovered")
+        except RecoveryNeedsPerson:
+            # The helpdesk's API cannot (Freshdesk's spam folder): its review case says what to click.
+            log.info("quarantined message %s: only a person can recover it; opening a review", message.id)
+            return await self._open_review(message)
         except ServiceflowError as exc:
             if getattr(exc, "retryable", False):
                 raise

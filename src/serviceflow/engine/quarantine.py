@@ -54,6 +54,8 @@ def review_ticket(message: QuarantinedMessage, status: TicketStatus = TicketStat
         custom["expires_at"] = message.expires_at.isoformat()
     if message.ticket_id is not None:
         custom["ticket_id"] = message.ticket_id
+    if message.how_to_recover:
+        custom["how_to_recover"] = message.how_to_recover
     return Ticket(
         id=f"{QUARANTINE_PREFIX}{message.id}",
         kind=TicketKind.QUARANTINED,
@@ -72,14 +74,18 @@ def review_ticket(message: QuarantinedMessage, status: TicketStatus = TicketStat
 
 
 def arrival_event(message: QuarantinedMessage) -> TicketEvent:
-    """The event that opens a review case: the message as it arrived, at the time it arrived."""
+    """The event that opens a review case: the message as it arrived, at the time it arrived,
+    followed by what a person does in the helpdesk to recover it where serviceflow cannot."""
+    body = message.excerpt
+    if message.how_to_recover:
+        body = f"{body}\n\nTo recover it: {message.how_to_recover}" if body else message.how_to_recover
     return TicketEvent(
         id=f"{QUARANTINE_PREFIX}{message.id}/arrived",
         kind=EventKind.CREATED,
         time=message.received_at,
         actor=Actor(id=message.sender.id, role=ActorRole.CUSTOMER, name=message.sender.name),
         ticket=review_ticket(message),
-        body=message.excerpt,
+        body=body,
         public=True,
     )
 

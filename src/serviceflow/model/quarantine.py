@@ -33,6 +33,12 @@ class QuarantinedMessage(Model):
     ticket_id: str | None = Field(
         default=None, description="The ticket this mail belongs to, when the helpdesk knows one."
     )
+    how_to_recover: str = Field(
+        default="",
+        max_length=2_000,
+        description="What a person does in the helpdesk to take it out of quarantine, when serviceflow "
+        "cannot (the plugin's words); its review case shows it.",
+    )
 
     @property
     def key(self) -> str:

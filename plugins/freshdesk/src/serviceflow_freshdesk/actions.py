@@ -6,10 +6,9 @@ still differs, computed from that fresh read: a retry finds the work done and wr
 tags another agent added since serviceflow last looked are kept. What is left is the moment
 between our read and our write, which Freshdesk gives no way to close.
 
-Notes and replies are the one thing a retry would duplicate, so they end with the action key in
-a marker (``[sf:<key>]``) and are written only after reading the ticket's conversations and not
-finding it (read before write); a 5xx after the POST may come after the note was written, so
-the conversations are read again before the error is passed on.
+Notes and replies are the one thing a retry would duplicate, so they are written once per key
+by :mod:`.notes` (a marker, read before write, read again after a 5xx); a ``Notify`` is a note
+Freshdesk emails to the agents it names (:mod:`.notify`).
 
 Every field change also stamps what it changed in the custom field
 ``SERVICEFLOW_FRESHDESK_CHANGE_FIELD`` when it is set, so its webhook is recognised as
@@ -19,7 +18,6 @@ serviceflow's (:mod:`.own_writes`).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from serviceflow.model import (
@@ -37,10 +35,11 @@ from serviceflow.model import (
     TicketStatus,
 )
 
-from . import codes, own_writes
+from . import codes, ids, notes, notify, own_writes
 from .client import FreshdeskClient
-from .errors import FreshdeskError, ServerError, TransportFailed, UnsupportedAction
+from .errors import FreshdeskError, UnsupportedAction
 from .models import Ticket
+from .notes import marker as marker  # re-exported
 from .text import to_html
 
 log = logging.getLogger(__name__)
@@ -50,20 +49,15 @@ class InvalidActionTarget(FreshdeskError):
     """The action names something Freshdesk cannot address (e.g. a non-numeric agent id)."""
 
 
-def marker(key: str) -> str:
-    """The line ending a note or reply so a retry can find it: ``[sf:<key>]``."""
-    return f"[sf:{key}]"
-
-
 def numeric_id(value: str, what: str) -> int:
-    """A Freshdesk id from serviceflow's string form; a clear error for anything else."""
-    text = value.strip()
-    if not re.fullmatch(r"\d+", text):
+    """A Freshdesk id from serviceflow's string form (canonical: :mod:`.ids`); a clear error for
+    anything else, so ``"04"`` or ``"٤"`` never reach ticket 4."""
+    try:
+        return ids.number(value, what)
+    except ids.NotAnId as exc:
         raise InvalidActionTarget(
-            f"Freshdesk {what} ids are numeric; got {value!r} "
-            "(the roster from load_roster carries the ids: pick owners from it)"
-        )
-    return int(text)
+            f"Freshdesk {exc} (the roster from load_roster carries the ids: pick owners from it)"
+        ) from None
 
 
 async def apply(
@@ -85,11 +79,11 @@ async def apply(
     if isinstance(action, AssignOwner):
         return await _assign(client, tid, action, change_field)
     if isinstance(action, AddInternalNote):
-        return await _write_once(client, tid, action.key, action.body, kind="note")
+        return (await notes.write_once(client, tid, action.key, action.body, kind="note")).outcome
     if isinstance(action, AddPublicReply):
-        return await _write_once(client, tid, action.key, action.body, kind="reply")
+        return (await notes.write_once(client, tid, action.key, action.body, kind="reply")).outcome
     if isinstance(action, Notify):
-        return await _write_once(client, tid, action.key, notify_body(action), kind="note")
+        return await notify.apply(client, tid, action)
     if isinstance(action, AddTags | RemoveTags):
         return await _tags(client, tid, action)
     if isinstance(action, SetStatus):
@@ -121,13 +115,6 @@ def status_code(status: TicketStatus, on_hold_status: int | None) -> int:
     return codes.STATUS_OUT[status]
 
 
-def notify_body(action: Notify) -> str:
-    """Freshdesk has no "notify these people" call: a private note addressed to them instead."""
-    level = f" (escalation level {action.escalation_level})" if action.escalation_level is not None else ""
-    to = ", ".join(action.recipients) or "(no recipients)"
-    return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
-
-
 async def _assign(client: FreshdeskClient, tid: int, action: AssignOwner, change_field: str | None) -> str:
     wanted: dict[str, Any] = {}
     if action.agent is not None:
@@ -148,6 +135,8 @@ async def _update(
     diff = {k: v for k, v in wanted.items() if getattr(ticket, k) != v}
     if not diff:
         return "skipped: already so"
+    if ticket.spam or ticket.deleted:
+        return _not_editable(ticket)
     await client.update_ticket(tid, own_writes.stamped(diff, change_field))
     return "done"
 
@@ -157,6 +146,8 @@ async def _tags(client: FreshdeskClient, tid: int, action: AddTags | RemoveTags)
     if not action.tags:
         return "skipped: no tags"
     ticket = await client.get_ticket(tid)
+    if ticket.spam or ticket.deleted:
+        return _not_editable(ticket)
     current = list(ticket.tags)
     if isinstance(action, AddTags):
         wanted = current + [t for t in dict.fromkeys(action.tags) if t not in current]
@@ -168,48 +159,39 @@ async def _tags(client: FreshdeskClient, tid: int, action: AddTags | RemoveTags)
     return "done"
 
 
-async def _write_once(client: FreshdeskClient, tid: int, key: str, body: str, *, kind: str) -> str:
-    tag = marker(key)
-    if await has_marker(client, tid, tag):
-        return "skipped: already done"
-    html = to_html(f"{body.rstrip()}\n\n{tag}")
-    try:
-        if kind == "reply":
-            await client.add_reply(tid, html)
-        else:
-            await client.add_note(tid, html, private=True)
-    except (ServerError, TransportFailed) as exc:
-        if isinstance(exc, TransportFailed) and exc.retry_safe:
-            raise  # it never left: nothing can have been written
-        if await has_marker(client, tid, tag):
-            log.info("freshdesk: ticket %s: the %s %s was written before the error (%s)", tid, kind, key, exc)
-            return "done"
-        raise
-    return "done"
-
-
-async def has_marker(client: FreshdeskClient, tid: int, tag: str) -> bool:
-    """Whether any conversation of the ticket carries ``tag`` (in its text or its HTML)."""
-    escaped = to_html(tag).removeprefix("<div>").removesuffix("</div>")
-    async for conversation in client.list_conversations(tid):
-        texts = (conversation.body_text or "", conversation.body or "")
-        if any(tag in t or escaped in t for t in texts):
-            return True
-    return False
-
-
 def _ticket_is_closed(ticket: Ticket) -> bool:
     return ticket.status == codes.STATUS_OUT[TicketStatus.CLOSED]
 
 
 async def _merge(client: FreshdeskClient, tid: int, action: MergeTickets) -> str:
-    """Merge this ticket into ``into_ticket``; a source already closed (by an earlier merge)
-    makes the retry a no-op. The merge body is UNVERIFIED (see :meth:`FreshdeskClient.merge`)."""
+    """Merge this ticket into ``into_ticket``, with a private note on each side saying so; a
+    source already closed (by an earlier merge) makes the retry a no-op (see
+    :meth:`FreshdeskClient.merge` for the body)."""
     target = numeric_id(action.into_ticket, "ticket")
     if target == tid:
         return "skipped: a ticket cannot be merged into itself"
     source = await client.get_ticket(tid)  # TicketGone when it is gone
     if _ticket_is_closed(source):
         return "skipped: already closed (merged?)"
-    await client.merge(target, [tid])
+    if source.spam or source.deleted:
+        return _not_editable(source)
+    why = action.reason.strip()[:300]
+    await client.merge(
+        target,
+        [tid],
+        note_in_primary={
+            "body": to_html(f"serviceflow merged ticket #{tid} into this one: {why}"),
+            "private": True,
+        },
+        note_in_secondary={
+            "body": to_html(f"serviceflow merged this ticket into #{target}: {why}"),
+            "private": True,
+        },
+    )
     return "done"
+
+
+def _not_editable(ticket: Ticket) -> str:
+    """Freshdesk answers 405 to any change of a spam or deleted ticket (FD-docs line 164)."""
+    where = "trash" if ticket.deleted else "Spam folder"
+    return f"skipped: the ticket is in Freshdesk's {where}, where Freshdesk allows no change"

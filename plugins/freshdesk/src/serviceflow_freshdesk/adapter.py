@@ -21,14 +21,13 @@ from serviceflow.adapters import (
     ChangePage,
     ConfiguredAdapter,
     Identity,
-    Person,
     TicketRecord,
     WebhookRequest,
 )
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, codes, convert, webhooks
+from . import actions, codes, convert, full_ticket, webhooks
 from .client import MAX_PAGES, FreshdeskClient
 from .quarantine import SpamFolder
 from .settings import FreshdeskSettings
@@ -39,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VENDOR = codes.VENDOR
+#: ``ticket_scope`` 1: "Global Access" (FD-docs line 6462). Lists show an agent of another scope
+#: only the tickets it may see (``.permissible(api_current_user)`` in Freshdesk's code, research B.5).
+GLOBAL_ACCESS = 1
 
 __all__ = ["ADAPTER", "AccountMismatch", "FreshdeskAdapter", "aclose_clients"]
 
@@ -62,7 +64,9 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         """
         super().__init__(settings, client_options=client_options)
         self._spam = SpamFolder(self)
+        self._mailboxes = full_ticket.Mailboxes()
         self._warned_unstamped = False
+        self._warned_scope = False
 
     def make_client(self, settings: FreshdeskSettings) -> FreshdeskClient:
         return FreshdeskClient(settings.url, settings.key(), **self.client_options)
@@ -89,6 +93,13 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         """``GET /api/v2/agents/me``: the agent the API key acts as (:meth:`.client.FreshdeskClient.me`)."""
         settings = self.checked(account)
         agent = await self.client(settings).me()
+        if agent.ticket_scope not in (None, GLOBAL_ACCESS) and not self._warned_scope:
+            self._warned_scope = True
+            log.warning(
+                "freshdesk: the API key's agent has ticket scope %s, not Global Access (1): Freshdesk "
+                "leaves the tickets it may not see out of every list, silently (see the plugin's README)",
+                agent.ticket_scope,
+            )
         if settings.change_field is None and not self._warned_unstamped:
             self._warned_unstamped = True
             log.warning(
@@ -116,21 +127,16 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         return outcome
 
     async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
-        """``GET /api/v2/tickets/{id}?include=requester``. The company is not read yet (issue 12
-        part E); a ticket with one says so in ``missing``."""
+        """The full ticket: ``GET /api/v2/tickets/{id}?include=requester,company`` (3 API
+        credits), the company's domains and fields, the recipient (:mod:`.full_ticket`)."""
         settings = self.checked(account)
-        ticket = await self.client(settings).get_ticket(
-            actions.numeric_id(ticket_id, "ticket"), include=("requester",)
+        return await full_ticket.read(
+            self.client(settings),
+            actions.numeric_id(ticket_id, "ticket"),
+            account=settings.account,
+            overrides=settings.custom_statuses,
+            mailboxes=self._mailboxes,
         )
-        core = convert.ticket_from_api(ticket, account=settings.account, overrides=settings.custom_statuses)
-        requester = ticket.requester
-        missing = ["company"] if (ticket.model_extra or {}).get("company_id") is not None else []
-        if requester is None:
-            missing.append("requester")
-        person = (
-            Person(id=str(requester.id), name=requester.name, email=requester.email) if requester else None
-        )
-        return TicketRecord(ticket=core, requester=person, missing=tuple(missing))
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         """One page of ``GET /api/v2/tickets?updated_since=`` oldest update first (CONTRACTS.md
@@ -148,9 +154,7 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
                 ticket=convert.ticket_from_api(
                     t, account=settings.account, overrides=settings.custom_statuses
                 ),
-                requester=Person(id=str(t.requester.id), name=t.requester.name, email=t.requester.email)
-                if t.requester
-                else None,
+                requester=full_ticket.requester_of(t),
             )
             for t in tickets
         )

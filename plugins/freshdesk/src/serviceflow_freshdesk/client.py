@@ -42,7 +42,7 @@ from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-export
 
 from . import rest
 from .errors import UnexpectedResponse
-from .models import Agent, Conversation, Group, Ticket
+from .models import Agent, Company, Conversation, EmailConfig, Group, Ticket
 from .rest import basic_auth as basic_auth  # re-exported
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,10 @@ class FreshdeskClient:
     # ------------------------------------------------------------------ tickets
 
     async def get_ticket(self, ticket_id: int, *, include: Sequence[str] = ()) -> Ticket:
-        """View a ticket, optionally with sideloads (``requester``, ``stats``; each costs credit).
+        """View a ticket, optionally with sideloads (``requester``, ``company``, ``stats``,
+        ``conversations``): "Each include will consume an additional credit. For example if you
+        embed the requester and company information you will be charged a total of 3 API credits
+        for the call" (FD-docs line 938).
 
         Raises:
             TicketGone: the ticket does not exist (any more).
@@ -206,18 +209,50 @@ class FreshdeskClient:
         data = await self._json("PUT", f"/api/v2/tickets/{ticket_id}", json=dict(fields), ticket_id=ticket_id)
         return Ticket.model_validate(_object(data, "ticket"))
 
-    async def delete_ticket(self, ticket_id: int) -> None:
-        """``DELETE /api/v2/tickets/{id}``: moves the ticket to the trash (204)."""
-        await self._request("DELETE", f"/api/v2/tickets/{ticket_id}", ticket_id=ticket_id)
+    async def merge(
+        self,
+        primary_id: int,
+        ticket_ids: Sequence[int],
+        *,
+        note_in_primary: Mapping[str, Any],
+        note_in_secondary: Mapping[str, Any],
+    ) -> None:
+        """``PUT /api/v2/tickets/merge`` (Ticket Merge API, FD-docs lines 1718-1732; 204): merge
+        ``ticket_ids`` into ``primary_id``, with the note each side gets (``{"body", "private"}``).
 
-    async def merge(self, primary_id: int, ticket_ids: Sequence[int]) -> None:
-        """``PUT /api/v2/tickets/merge``: merge ``ticket_ids`` into ``primary_id``.
-
-        The endpoint is listed by Freshworks (CONTRACTS.md §2.3); the body
-        ``{"primary_id", "ticket_ids"}`` is UNVERIFIED.
+        The reference lists ``primary_id``, ``ticket_ids``, ``note_in_primary``,
+        ``note_in_secondary`` and ``convert_recepients_to_cc`` (its spelling), says "A default note
+        gets added if this is not specified", and its one example lists the primary among
+        ``ticket_ids`` (``"primary_id":20,"ticket_ids":[20,21,22]``), which this follows. Freshdesk's
+        code takes the notes as ``note_in_primary: [:body, :private]`` and its private merge
+        validation requires them (CONTRACTS.md §8), so both are always sent. Whether the public
+        endpoint also *requires* the primary among ``ticket_ids`` is UNVERIFIED.
         """
-        body = {"primary_id": primary_id, "ticket_ids": list(ticket_ids)}
+        body = {
+            "primary_id": primary_id,
+            "ticket_ids": [primary_id, *(t for t in ticket_ids if t != primary_id)],
+            "note_in_primary": dict(note_in_primary),
+            "note_in_secondary": dict(note_in_secondary),
+        }
         await self._request("PUT", "/api/v2/tickets/merge", json=body, ticket_id=primary_id)
+
+    async def get_company(self, company_id: int) -> Company:
+        """``GET /api/v2/companies/{id}`` (View a Company, FD-docs lines 8163-8185): its domains and
+        custom fields, which the ticket's ``include=company`` does not carry.
+
+        Raises:
+            NotFound: the company is gone (404); AuthenticationFailed: the key may not see it.
+        """
+        data = await self._json("GET", f"/api/v2/companies/{company_id}")
+        return Company.model_validate(_object(data, "company"))
+
+    async def get_email_config(self, config_id: int) -> EmailConfig:
+        """``GET /api/v2/email_configs/{id}`` (View an Email Config, FD-docs lines 12760-12775):
+        the support address a ticket came in on. Freshdesk calls these APIs old and admin-only
+        (FD-docs lines 12745-12747): a 403 or 404 is the caller's to take.
+        """
+        data = await self._json("GET", f"/api/v2/email_configs/{config_id}")
+        return EmailConfig.model_validate(_object(data, "email config"))
 
     # ------------------------------------------------------------------ conversations
 
@@ -252,13 +287,9 @@ class FreshdeskClient:
     # ------------------------------------------------------------------ people
 
     async def me(self) -> Agent:
-        """``GET /api/v2/agents/me``: the agent the API key acts as.
-
-        SECONDARY: "Get the currently authenticated agent" at this fixed path is documented in
-        copies of Freshdesk's API reference (withone.ai's Freshdesk knowledge page
-        "Get the Currently Authenticated Agent", with the same answer as View an Agent) and used
-        by client libraries (mpclarkson/freshdesk-php-sdk ``Agent::current()`` -> ``/agents/me``);
-        the official page itself is not in the stored material.
+        """``GET /api/v2/agents/me``: the agent the API key acts as ("Currently Authenticated
+        Agent", FD-docs lines 6771-6808; also mpclarkson/freshdesk-php-sdk ``Agent::current()``).
+        The agent's ``id`` is its user id (research C2), and ``ticket_scope`` says what it sees.
         """
         data = await self._json("GET", "/api/v2/agents/me")
         return Agent.model_validate(_object(data, "agent"))

@@ -75,12 +75,24 @@ _WORKING = re.compile(r"progress|working|investigat|assigned|open|new|reopen", r
 _DONE = re.compile(r"resolved|solved|done|completed|fixed", re.IGNORECASE)
 
 
+#: A code as the API and ``{{triggered_event}}`` write it: ASCII digits only (``"²"`` and ``"٤"``
+#: are digits to ``str.isdigit`` and ``int``, never to Freshdesk), at most nine of them.
+_CODE = re.compile(r"[0-9]{1,9}")
+
+
 def _code(value: str | int | None) -> int | None:
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
         return value
-    if value is not None and value.strip().isdigit():
+    if value is not None and _CODE.fullmatch(value.strip()):
         return int(value.strip())
     return None
+
+
+def is_code(value: str) -> bool:
+    """Whether ``value`` is written as a code (ASCII digits, at most nine)."""
+    return _CODE.fullmatch(value.strip()) is not None
 
 
 def _by_name(names: Mapping[int, str], value: str) -> int | None:

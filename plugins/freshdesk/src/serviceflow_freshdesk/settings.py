@@ -58,30 +58,57 @@ class FreshdeskSettings(BaseSettings):
     @property
     def url(self) -> str:
         """The API root: ``base_url`` when set, else ``https://{domain}.freshdesk.com``."""
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        if self.domain:
-            return f"https://{self.domain}.freshdesk.com"
+        if self.base_url and self.base_url.strip():
+            return self.base_url.strip().rstrip("/")
+        if self.domain and self.domain.strip():
+            return f"https://{self.domain.strip()}.freshdesk.com"
         raise FreshdeskNotConfigured(
             "set SERVICEFLOW_FRESHDESK_DOMAIN (or SERVICEFLOW_FRESHDESK_BASE_URL) to reach Freshdesk"
         )
 
     @property
     def account(self) -> str:
-        """The account name in tickets and case ids: the domain, else the base_url host."""
-        if self.domain:
-            return self.domain
-        if self.base_url:
-            return urlsplit(self.base_url).hostname or self.base_url
-        raise FreshdeskNotConfigured("set SERVICEFLOW_FRESHDESK_DOMAIN to name the Freshdesk account")
+        """The account name in tickets and case ids: the domain, else the host of ``base_url``.
+
+        Only ever from these settings: a delivery signs nothing, so nothing it carries may name
+        the account (issue 15), and there is no default either.
+
+        Raises:
+            FreshdeskNotConfigured: neither names one.
+        """
+        domain = (self.domain or "").strip()
+        if domain:
+            return domain
+        host = urlsplit(self.base_url.strip()).hostname if self.base_url else None
+        if host:
+            return host
+        raise FreshdeskNotConfigured(
+            "set SERVICEFLOW_FRESHDESK_DOMAIN (or a SERVICEFLOW_FRESHDESK_BASE_URL with a host) "
+            "to name the Freshdesk account"
+        )
+
+    def account_or_none(self) -> str | None:
+        """:attr:`account`, or None when the settings name none."""
+        try:
+            return self.account
+        except FreshdeskNotConfigured:
+            return None
+
+    def secret(self) -> str | None:
+        """The webhook secret, or None when unset, empty or only whitespace (not configured:
+        every delivery is refused)."""
+        if self.webhook_secret is None:
+            return None
+        value = self.webhook_secret.get_secret_value()
+        return value if value.strip() else None
 
     def key(self) -> str:
         """The API key.
 
         Raises:
-            FreshdeskNotConfigured: none is set.
+            FreshdeskNotConfigured: none is set (or only whitespace).
         """
-        if self.api_key is None or not self.api_key.get_secret_value():
+        if self.api_key is None or not self.api_key.get_secret_value().strip():
             raise FreshdeskNotConfigured("set SERVICEFLOW_FRESHDESK_API_KEY (Profile settings > API key)")
         return self.api_key.get_secret_value()
 

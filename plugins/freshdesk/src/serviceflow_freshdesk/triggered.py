@@ -2,24 +2,35 @@
 
 Real renderings (Zulip's fixtures, CONTRACTS.md §2.6): ``{ticket_action:created}``,
 ``{status:{from:4,to:6}}``, ``{priority:{from:3,to:1}}``, ``{note_type:private}``,
-``{note_type:public}``. Keys are unquoted and values are codes, so it is parsed here by hand. Only
-the first matching event of a rule is reported, even when several properties changed.
+``{note_type:public}``. Keys are unquoted and values are codes, so it is parsed here by hand into
+a typed :class:`TriggeredEvent`. Only the first matching event of a rule is reported, even when
+several properties changed.
+
+Bounds (serviceflow's own; Freshdesk renders a few dozen characters): the whole text at most
+:data:`MAX_TEXT` characters, the key an ASCII name of at most 64, each value at most
+:data:`MAX_VALUE`. A refusal says what is wrong, never what the text was: a delivery's words are
+not written to logs.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-_SHAPE = re.compile(r"^\{\s*([A-Za-z_][\w.]*)\s*:\s*(.*)\}$", re.DOTALL)
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TEXT = 500
+MAX_VALUE = 200
+
+_SHAPE = re.compile(r"^\{\s*([A-Za-z_][A-Za-z0-9_.]{0,63})\s*:\s*(.*)\}$", re.DOTALL)
+_FORMS = "{key:value} or {key:{from:a,to:b}}"
 
 
 class TriggeredEventError(ValueError):
-    """The text is not of the ``{key:value}`` / ``{key:{from:a,to:b}}`` form."""
+    """The text is not of the ``{key:value}`` / ``{key:{from:a,to:b}}`` form (the message says
+    how, without quoting it)."""
 
 
-@dataclass(frozen=True)
-class TriggeredEvent:
+class TriggeredEvent(BaseModel):
     """One parsed ``{{triggered_event}}``.
 
     Attributes:
@@ -30,11 +41,13 @@ class TriggeredEvent:
         raw: The text as received.
     """
 
-    key: str
-    value: str | None = None
-    old: str | None = None
-    new: str | None = None
-    raw: str = ""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
+    value: str | None = Field(default=None, max_length=MAX_VALUE)
+    old: str | None = Field(default=None, max_length=MAX_VALUE)
+    new: str | None = Field(default=None, max_length=MAX_VALUE)
+    raw: str = Field(default="", max_length=MAX_TEXT)
 
     @property
     def is_change(self) -> bool:
@@ -46,26 +59,34 @@ def parse(raw: str) -> TriggeredEvent:
     """Parse one rendering.
 
     Raises:
-        TriggeredEventError: it is not of either form.
+        TriggeredEventError: it is not of either form, or exceeds the bounds.
     """
-    text = raw.strip()
-    match = _SHAPE.match(text)
+    if len(raw) > MAX_TEXT:
+        raise TriggeredEventError(f"longer than {MAX_TEXT} characters")
+    match = _SHAPE.match(raw.strip())
     if match is None:
-        raise TriggeredEventError(f"not a Freshdesk triggered event: {raw[:80]!r}")
+        raise TriggeredEventError(f"not of the form {_FORMS}")
     key, rest = match.group(1), match.group(2).strip()
     if not rest.startswith("{"):
         if "{" in rest or "}" in rest or not rest:
-            raise TriggeredEventError(f"not a Freshdesk triggered event: {raw[:80]!r}")
-        return TriggeredEvent(key=key, value=rest.strip(), raw=raw)
+            raise TriggeredEventError(f"not of the form {_FORMS}")
+        return _event(key=key, value=rest, raw=raw)
     if not rest.endswith("}"):
-        raise TriggeredEventError(f"unbalanced braces in triggered event: {raw[:80]!r}")
+        raise TriggeredEventError("unbalanced braces")
     pairs: dict[str, str | None] = {}
     for item in rest[1:-1].split(","):
         name, sep, value = item.partition(":")
         if not sep:
-            raise TriggeredEventError(f"a change without from/to in triggered event: {raw[:80]!r}")
+            raise TriggeredEventError("a change without from/to")
         cleaned = value.strip().strip('"')
         pairs[name.strip()] = None if cleaned in ("", "null", "nil") else cleaned
     if not {"from", "to"} <= pairs.keys():
-        raise TriggeredEventError(f"a change needs from and to: {raw[:80]!r}")
-    return TriggeredEvent(key=key, old=pairs["from"], new=pairs["to"], raw=raw)
+        raise TriggeredEventError("a change needs from and to")
+    return _event(key=key, old=pairs["from"], new=pairs["to"], raw=raw)
+
+
+def _event(**fields: str | None) -> TriggeredEvent:
+    try:
+        return TriggeredEvent.model_validate(fields)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise TriggeredEventError(f"a value longer than {MAX_VALUE} characters") from exc

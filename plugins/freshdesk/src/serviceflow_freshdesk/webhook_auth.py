@@ -9,9 +9,10 @@ accepts a delivery that carries the configured secret either
 - as the Basic-auth password (any username), or as the username ("API key" mode, where
   Freshdesk puts the key in the username; UNVERIFIED).
 
-Every comparison is constant-time (:func:`hmac.compare_digest`) and runs for every candidate, so
-neither the timing nor the reason tells an attacker which part was close. Reasons never contain
-the secret.
+Only ``POST`` is taken (the README's rules use it; serviceflow's receiver answers 405 to any
+other method before the plugin sees it). Every comparison is constant-time
+(:func:`hmac.compare_digest`) and runs for every candidate, so neither the timing nor the reason
+tells an attacker which part was close. Reasons never contain the secret.
 """
 
 from __future__ import annotations
@@ -59,10 +60,12 @@ def _same(candidate: str, secret: str) -> bool:
 
 def check(secret: str | None, method: str, headers: Mapping[str, str], *, header_name: str) -> AuthReason:
     """Whether a delivery carries ``secret``; ``headers`` must have lower-case names."""
-    if not secret:
-        return AuthReason.NOT_CONFIGURED
-    if method.upper() not in ("POST", "PUT", "PATCH"):
-        return AuthReason.METHOD_NOT_ALLOWED  # a webhook with a body; GET/DELETE carry none
+    if not secret or not secret.strip():
+        return AuthReason.NOT_CONFIGURED  # unset, empty or only whitespace: fail closed
+    if method.upper() != "POST":
+        # The rule's Request Type offers GET, POST, PUT, PATCH and DELETE (CONTRACTS.md §2.6); the
+        # README says POST, and serviceflow's receiver routes only POST (any other is its 405).
+        return AuthReason.METHOD_NOT_ALLOWED
     candidates: list[str] = []
     custom = headers.get(header_name.lower())
     if custom is not None:

@@ -28,23 +28,33 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from serviceflow.adapters.records import Identity
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
-from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
+from serviceflow.model.bounds import EARLIEST, LATEST
+from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import codes, convert, own_writes, text, triggered
+from . import codes, convert, own_writes, rule_body, text, triggered
+from .rule_body import RULE_EVENTS, WRAPPER, BodyRejected, RuleBody
 from .settings import FreshdeskSettings
 from .webhook_auth import AuthReason, check
 
-WRAPPER = "freshdesk_webhook"
-
-#: ``serviceflow_event`` values, one per automation rule (see the README).
-RULE_EVENTS = ("ticket_created", "ticket_updated", "agent_reply", "customer_reply")
+__all__ = [
+    "DEFAULT_CHANGE_FIELD",
+    "RULE_EVENTS",
+    "TRIGGER_BODY_TEMPLATE",
+    "WRAPPER",
+    "BodyRejected",
+    "event_id",
+    "parse_delivery",
+    "trigger_body",
+    "verify_delivery",
+]
 
 #: The "Advanced" JSON content of every rule, with ``__SERVICEFLOW_EVENT__`` replaced by the
 #: rule's value from :data:`RULE_EVENTS` (use :func:`trigger_body`). Every value is a string, so
@@ -78,14 +88,16 @@ TRIGGER_BODY_TEMPLATE = """{"freshdesk_webhook": {
   "serviceflow_change": "{{ticket.cf_serviceflow_change}}"
 }}"""
 
-_UNRENDERED = re.compile(r"\{\{.*?\}\}")
-_DIGITS = re.compile(r"^\d+$")
 # triggered_event keys for assignment changes: UNVERIFIED spellings (none is in a stored fixture).
 _ASSIGNEE_KEYS = frozenset({"responder_id", "agent", "agent_id", "responder"})
 _GROUP_KEYS = frozenset({"group_id", "group"})
 # ticket_action values after which the ticket is out of every queue: nothing for a case to do.
 _GONE_ACTIONS = frozenset({"deleted", "delete", "spam", "marked_spam", "marked_as_spam"})
 _MAX_FUTURE = timedelta(minutes=5)
+# The body field a domain-model field the model refused came from (the requester's id is its
+# email when the body has no {{ticket.requester.id}}: the ids themselves are checked before).
+_BODY_FIELDS = {"ticket.requester.id": "requester_email"}
+_MODEL_PREFIX = {"TicketEvent": "", "Ticket": "ticket", "Requester": "ticket.requester", "Actor": "actor"}
 
 Clock = Callable[[], datetime]
 
@@ -110,12 +122,12 @@ def trigger_body(event: str, *, change_field: str = DEFAULT_CHANGE_FIELD) -> str
 
 
 def verify_delivery(settings: FreshdeskSettings, method: str, headers: Mapping[str, str]) -> WebhookVerdict:
-    """Accept a delivery that carries the configured secret (custom header or Basic auth)."""
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    reason = check(secret, method, headers, header_name=settings.webhook_header)
+    """Accept a delivery that carries the configured secret (custom header or Basic auth), for
+    the account the settings name (never one the delivery names: it signs nothing)."""
+    reason = check(settings.secret(), method, headers, header_name=settings.webhook_header)
     if reason is not AuthReason.OK:
         return WebhookVerdict.refuse(reason.value)
-    return WebhookVerdict.accept(account=_account_or_none(settings))
+    return WebhookVerdict.accept(account=settings.account_or_none())
 
 
 def parse_delivery(
@@ -139,28 +151,31 @@ def parse_delivery(
         clock: "Now", for deliveries without a ``Date`` header.
 
     Raises:
-        WebhookRejected: ``not_json`` or ``unknown_shape``.
+        WebhookRejected: ``not_json``, ``unknown_shape`` or ``invalid_field``
+            (:class:`~.rule_body.BodyRejected`, naming the field); nothing else leaves the parser.
     """
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRejected("not_json", str(exc)) from None
-    if not isinstance(data, dict):
-        raise WebhookRejected("unknown_shape", "the body is not a JSON object")
-    fields = data.get(WRAPPER, data)
-    if not isinstance(fields, dict) or "ticket_id" not in fields:
-        raise WebhookRejected("unknown_shape", f"neither a {WRAPPER!r} object nor a body with a ticket_id")
-    values = {str(k): _value(v) for k, v in fields.items()}
+    fields, values = rule_body.read(body)
     now = (clock or _utc_now)()
-    return _events(
-        values, account=account, time=_sent_at(headers or {}, now), overrides=overrides, identity=identity
-    )
+    try:
+        return _events(
+            fields, values, account=account, time=_sent_at(headers or {}, now), overrides=overrides,
+            identity=identity,
+        )  # fmt: skip
+    except ValidationError as exc:  # the domain model's bounds (a requester id no case can hold)
+        error = exc.errors(include_input=False, include_url=False)[0]
+        parts = [*_MODEL_PREFIX.get(exc.title, "").split("."), *(str(p) for p in error["loc"])]
+        where = ".".join(p for p in parts if p.isidentifier())
+        problem = str(error["msg"]).removeprefix("Value error, ")
+        raise BodyRejected("invalid_field", _BODY_FIELDS.get(where, where or "body"), problem) from None
 
 
 def event_id(values: Mapping[str, str]) -> str:
-    """Stable across redeliveries of one rendered body (see the module docstring)."""
+    """Stable across redeliveries of one rendered body (see the module docstring). Text JSON
+    lets through that no UTF-8 encoder writes (a lone surrogate) is hashed as it came, so the
+    receiver, not the hash, names its field."""
     canonical = {k: " ".join(v.split()) for k, v in sorted(values.items())}
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"freshdesk:{values.get('ticket_id', '')}:{digest[:20]}"
 
 
@@ -168,6 +183,7 @@ def event_id(values: Mapping[str, str]) -> str:
 
 
 def _events(
+    body: RuleBody,
     values: Mapping[str, str],
     *,
     account: str,
@@ -175,19 +191,14 @@ def _events(
     overrides: Mapping[str, TicketStatus] | None,
     identity: Identity | None,
 ) -> list[TicketEvent]:
-    ticket_id = values.get("ticket_id", "")
-    if not _DIGITS.match(ticket_id):
-        raise WebhookRejected("unknown_shape", f"ticket_id {ticket_id[:40]!r} is not a Freshdesk ticket id")
-    fired = _triggered(values.get("triggered_event", ""))
-    rule = values.get("serviceflow_event", "")
-    ticket = _ticket(values, fired, account=account, time=time, overrides=overrides)
-    requester = Actor(
-        id=ticket.requester.id, role=ActorRole.CUSTOMER, name=values.get("requester_name") or None
-    )
+    fired = _triggered(body.triggered_event)
+    rule = body.serviceflow_event
+    ticket = _ticket(body, fired, account=account, time=time, overrides=overrides)
+    requester = Actor(id=ticket.requester.id, role=ActorRole.CUSTOMER, name=body.requester_name or None)
     agent = Actor(role=ActorRole.AGENT)
     common: dict[str, Any] = {"id": event_id(values), "time": time, "ticket": ticket}
-    public_author, public = _comment(values.get("latest_public_comment", ""))
-    private_author, private = _comment(values.get("latest_private_comment", ""))
+    public_author, public = _comment(body.latest_public_comment)
+    private_author, private = _comment(body.latest_private_comment)
 
     if rule == "customer_reply":
         return [
@@ -198,13 +209,15 @@ def _events(
         return [TicketEvent(kind=EventKind.AGENT_REPLY, actor=author, body=public, public=True, **common)]
     created = fired is not None and fired.key == "ticket_action" and fired.value == "created"
     if created or (fired is None and rule == "ticket_created"):
-        outbound = codes.source_code(values.get("ticket_source")) in codes.OUTBOUND_SOURCES
-        body = text.plain(values.get("ticket_description"))
+        outbound = codes.source_code(body.ticket_source) in codes.OUTBOUND_SOURCES
+        description = text.plain(body.ticket_description)
         return [
-            TicketEvent(kind=EventKind.CREATED, actor=agent if outbound else requester, body=body, **common)
+            TicketEvent(
+                kind=EventKind.CREATED, actor=agent if outbound else requester, body=description, **common
+            )
         ]
     if fired is not None and fired.key not in ("note_type", "ticket_action"):
-        changer = _changer(fired, values.get("serviceflow_change"), identity)
+        changer = _changer(fired, body.serviceflow_change, identity)
     else:
         changer = agent
     if fired is None:
@@ -217,11 +230,11 @@ def _events(
         is_private = (fired.value or "").lower() != "public"
         # A public note is visible to the customer in the portal but is no reply (Freshdesk does
         # not email it, nor count it as a response): an internal note that says it is public.
-        note, author = (private, private_author) if is_private else (public, public_author)
+        note, writer = (private, private_author) if is_private else (public, public_author)
         return [
             TicketEvent(
                 kind=EventKind.INTERNAL_NOTE,
-                actor=_author(author, identity),
+                actor=_author(writer, identity),
                 body=note,
                 public=not is_private,
                 **common,
@@ -267,7 +280,7 @@ def _changer(fired: triggered.TriggeredEvent, change_stamp: str | None, identity
 
 
 def _ticket(
-    values: Mapping[str, str],
+    body: RuleBody,
     fired: triggered.TriggeredEvent | None,
     *,
     account: str,
@@ -275,27 +288,28 @@ def _ticket(
     overrides: Mapping[str, TicketStatus] | None,
 ) -> Ticket:
     """The ticket as the body shows it (no created_at in any placeholder: the case keeps its own)."""
-    status_name = values.get("ticket_status", "")
+    status_name = body.ticket_status
     status_code = codes.status_code(status_name) if status_name else None
     if status_code is None and fired is not None and fired.key == "status" and fired.new:
         status_code = codes.status_code(fired.new)  # a custom status: its id from the change
     status = codes.status(status_code, name=status_name or None, overrides=overrides)
-    requester_email = values.get("requester_email") or None
-    requester_id = _id(values.get("requester_id")) or requester_email or "unknown"
-    tags = tuple(t.strip() for t in values.get("ticket_tags", "").split(",") if t.strip())
+    requester_email = body.requester_email or None
+    tags = tuple(t.strip() for t in body.ticket_tags.split(",") if t.strip())
     return Ticket(
-        id=values["ticket_id"],
+        id=body.ticket_id,
         vendor=codes.VENDOR,
         account=account,
-        subject=values.get("ticket_subject", ""),
+        subject=body.ticket_subject,
         status=status,
-        priority=codes.priority(values.get("ticket_priority")),
-        channel=codes.channel(values.get("ticket_source")),
+        priority=codes.priority(body.ticket_priority or None),
+        channel=codes.channel(body.ticket_source or None),
         requester=Requester(
-            id=requester_id, email=requester_email, name=values.get("requester_name") or None
+            id=body.requester_id or requester_email or "unknown",
+            email=requester_email,
+            name=body.requester_name or None,
         ),
-        assignee=_id(values.get("agent_id")) or values.get("agent_email") or None,
-        group=_id(values.get("group_id")) or values.get("group_name") or None,
+        assignee=body.agent_id or body.agent_email or None,
+        group=body.group_id or body.group_name or None,
         tags=tags,
         custom_fields=convert.custom_status_fields(status_code, status_name or None),
         created_at=time,
@@ -309,21 +323,7 @@ def _triggered(raw: str) -> triggered.TriggeredEvent | None:
     try:
         return triggered.parse(raw)
     except triggered.TriggeredEventError as exc:
-        raise WebhookRejected("unknown_shape", str(exc)) from None
-
-
-def _value(value: Any) -> str:
-    """A body value as text; a placeholder Freshdesk left unrendered counts as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    rendered = str(value).strip()
-    return "" if _UNRENDERED.fullmatch(rendered) else rendered
-
-
-def _id(value: str | None) -> str | None:
-    return value if value and _DIGITS.match(value) else None
+        raise BodyRejected("invalid_field", "triggered_event", str(exc)) from None
 
 
 def _sent_at(headers: Mapping[str, str], now: datetime) -> datetime:
@@ -333,19 +333,14 @@ def _sent_at(headers: Mapping[str, str], now: datetime) -> datetime:
         return now
     try:
         sent = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return now
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=UTC)
+    if not EARLIEST <= sent < LATEST:  # the model's window: a header never refuses a delivery
+        return now
     return now if sent > now + _MAX_FUTURE else sent
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _account_or_none(settings: FreshdeskSettings) -> str | None:
-    try:
-        return settings.account
-    except Exception:  # noqa: BLE001 - a secret without a domain still verifies
-        return None

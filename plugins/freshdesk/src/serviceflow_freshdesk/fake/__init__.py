@@ -7,7 +7,11 @@ source where the help pages are silent), citing it, and marking what the fake de
 
 - :mod:`.controller`: :class:`FakeFreshdesk`, the account and its server (seeding, other actors,
   faults, automation rules);
-- :mod:`.state` and :mod:`.records`: the account's data, its rules and the JSON shapes;
+- :mod:`.state` and :mod:`.records`: the account's tickets, its rules and the JSON shapes;
+- :mod:`.directory`: its contacts, agents, groups, companies and support mailboxes;
+- :mod:`.checks`: where it answers 400, and what it shows of a ticket;
+- :mod:`.documented` and ``api_v2_fields.json``: Freshdesk's documented request fields per
+  endpoint (cited), which the fake enforces and the plugin's tests hold every request to;
 - :mod:`.app`: the HTTP surface;
 - :mod:`.webhooks`: the automation rules' "Trigger webhook" calls, which fire for changes by
   anyone, serviceflow's API user included;

@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from . import checks
 from .calls import Call
 from .faults import RATE_LIMIT_BODY
 from .records import FakeApiError, Json, not_found, unauthorized, validation_failed
-from .state import parse_include
 
 if TYPE_CHECKING:
     from .controller import FakeFreshdesk
@@ -101,6 +101,8 @@ def build_app(fake: FakeFreshdesk) -> Starlette:
         ("/api/v2/agents", {"GET": _list_agents}),
         ("/api/v2/agents/me", {"GET": _show_me}),
         ("/api/v2/groups", {"GET": _list_groups}),
+        ("/api/v2/companies/{company_id:int}", {"GET": _show_company}),
+        ("/api/v2/email_configs/{config_id:int}", {"GET": _show_email_config}),
     ]
     routes = [Route(path, _endpoint(fake, handlers), methods=list(handlers)) for path, handlers in table]
     every_method = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -209,7 +211,7 @@ def _authenticate(fake: FakeFreshdesk, header: str) -> int | None:
 def paginate(ctx: Ctx, items: list[Json]) -> Answer:
     """One page of ``items`` as a plain array, with ``Link: <...page=n+1...>; rel="next"`` when
     more follow (absent on the last page)."""
-    problems = []
+    problems: list[tuple[str, str, str]] = []
     page = _positive(ctx.param("page"), 1, "page", problems)
     per_page = _positive(ctx.param("per_page"), DEFAULT_PER_PAGE, "per_page", problems)
     if per_page > MAX_PER_PAGE:
@@ -251,19 +253,23 @@ def _list_tickets(ctx: Ctx) -> Answer:
         updated_since=ctx.param("updated_since"),
         order_by=ctx.param("order_by") or "created_at",
         order_type=ctx.param("order_type") or "desc",
-        include=parse_include(ctx.param("include")),
+        include=checks.parse_include(ctx.param("include"), checks.LIST_INCLUDES),
         actor_id=ctx.agent_id,
     )
     return paginate(ctx, items)
 
 
 def _create_ticket(ctx: Ctx) -> Answer:
-    ticket = ctx.fake.state.create_ticket(_object(ctx), actor_id=ctx.agent_id)
+    ticket = ctx.fake.state.create_ticket(_object(ctx), actor_id=ctx.agent_id, seeding=False)
     return 201, ticket, {"Location": f"{ctx.base_url}/api/v2/tickets/{ticket['id']}"}
 
 
 def _show_ticket(ctx: Ctx) -> Answer:
-    return 200, ctx.fake.state.get_ticket(ctx.ticket_id, include=parse_include(ctx.param("include"))), {}
+    return (
+        200,
+        ctx.fake.state.get_ticket(ctx.ticket_id, include=checks.parse_include(ctx.param("include"))),
+        {},
+    )
 
 
 def _update_ticket(ctx: Ctx) -> Answer:
@@ -276,13 +282,37 @@ def _delete_ticket(ctx: Ctx) -> Answer:
 
 
 def _merge(ctx: Ctx) -> Answer:
+    """``PUT /api/v2/tickets/merge`` (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids``
+    (the documented example lists the primary among them; it is not merged into itself),
+    ``note_in_primary`` and ``note_in_secondary`` (``{body, private}``; Freshdesk's validation
+    requires both, its docs say a default note is added without them: the fake requires them,
+    CONTRACTS.md §8), ``convert_recepients_to_cc``. 204."""
     body = _object(ctx)
+    checks.no_undocumented_fields("PUT", "/api/v2/tickets/merge", body)
     primary, others = body.get("primary_id"), body.get("ticket_ids")
-    if not isinstance(primary, int) or not isinstance(others, list) or not others:
-        raise validation_failed(
-            ("ticket_ids", "primary_id and a non-empty ticket_ids are required", "missing_field")
-        )
-    ctx.fake.merge(primary, [int(t) for t in others], actor_id=ctx.agent_id)
+    problems = []
+    if not isinstance(primary, int) or isinstance(primary, bool):
+        problems.append(("primary_id", "It should be a/an Positive Integer", "missing_field"))
+    if not isinstance(others, list) or not all(
+        isinstance(t, int) and not isinstance(t, bool) for t in others
+    ):
+        problems.append(("ticket_ids", "It should be a/an Array of Positive Integer", "missing_field"))
+    for name in ("note_in_primary", "note_in_secondary"):
+        note = body.get(name)
+        if not isinstance(note, dict) or not isinstance(note.get("body"), str) or not note["body"].strip():
+            problems.append((name, "It should be a/an key/value pair with a body", "missing_field"))
+    if problems:
+        raise validation_failed(*problems)
+    secondaries = [int(t) for t in others if t != primary]  # type: ignore[union-attr]
+    if not secondaries:
+        raise validation_failed(("ticket_ids", "There is no ticket to merge", "invalid_value"))
+    ctx.fake.merge(
+        primary,  # type: ignore[arg-type]
+        secondaries,
+        actor_id=ctx.agent_id,
+        note_in_primary=body["note_in_primary"],
+        note_in_secondary=body["note_in_secondary"],
+    )
     return 204, None, {}
 
 
@@ -299,14 +329,23 @@ def _add_reply(ctx: Ctx) -> Answer:
 
 
 def _list_agents(ctx: Ctx) -> Answer:
-    return paginate(ctx, ctx.fake.state.list_agents())
+    return paginate(ctx, ctx.fake.state.directory.list_agents())
 
 
 def _show_me(ctx: Ctx) -> Answer:
     """``GET /api/v2/agents/me``: the agent the API key acts as, shaped as View an Agent
     (SECONDARY, see :meth:`serviceflow_freshdesk.client.FreshdeskClient.me`)."""
-    return 200, ctx.fake.state.get_agent(ctx.agent_id), {}
+    return 200, ctx.fake.state.directory.get_agent(ctx.agent_id), {}
 
 
 def _list_groups(ctx: Ctx) -> Answer:
-    return paginate(ctx, ctx.fake.state.list_groups())
+    return paginate(ctx, ctx.fake.state.directory.list_groups())
+
+
+def _show_company(ctx: Ctx) -> Answer:
+    return 200, ctx.fake.state.directory.get_company(int(ctx.params["company_id"])), {}
+
+
+def _show_email_config(ctx: Ctx) -> Answer:
+    """Admin-only in Freshdesk (FD-docs lines 12745-12747); the fake answers every agent."""
+    return 200, ctx.fake.state.directory.get_email_config(int(ctx.params["config_id"])), {}

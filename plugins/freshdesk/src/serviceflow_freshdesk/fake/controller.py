@@ -108,7 +108,7 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         self.enforce_rate_limit = enforce_rate_limit
         self.api_keys: dict[str, int] = {}
         self._server = ServerThread(build_app(self), name="fake-freshdesk", startup_timeout=startup_timeout)
-        self.webhooks = WebhookDispatcher(
+        self.webhooks: WebhookDispatcher = WebhookDispatcher(
             self.state,
             clock=clock,
             base_url=lambda: self.base_url if self.running else f"https://{domain}.freshdesk.com",
@@ -133,22 +133,37 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         self._seed()
 
     def _seed(self) -> None:
-        self.admin = self.state.add_agent("Fake Admin", email="admin@example.com")
+        self.admin = self.state.directory.add_agent("Fake Admin", email="admin@example.com")
         self.api_keys = {self.api_key: self.admin["id"]}
 
     # ------------------------------------------------------------------ seeding
 
     def add_contact(self, name: str, *, email: str | None = None, **extra: Any) -> Json:
         """Create a contact (a customer)."""
-        return self.state.add_contact(name, email=email, **extra)
+        return self.state.directory.add_contact(name, email=email, **extra)
 
     def add_group(self, name: str, **extra: Any) -> Json:
         """Create a group."""
-        return self.state.add_group(name, **extra)
+        return self.state.directory.add_group(name, **extra)
 
     def add_agent(self, name: str, *, email: str, groups: Iterable[int] = (), **extra: Any) -> Json:
         """Create an agent in ``groups``."""
-        return self.state.add_agent(name, email=email, group_ids=groups, **extra)
+        return self.state.directory.add_agent(name, email=email, group_ids=groups, **extra)
+
+    def add_company(
+        self,
+        name: str,
+        *,
+        domains: Iterable[str] = (),
+        custom_fields: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Json:
+        """Create a company; contacts join it with ``add_contact(..., company_id=...)``."""
+        return self.state.directory.add_company(name, domains=domains, custom_fields=custom_fields, **extra)
+
+    def add_email_config(self, reply_email: str, *, name: str = "Support", **extra: Any) -> Json:
+        """Create a support mailbox; tickets name it with ``email_config_id``."""
+        return self.state.directory.add_email_config(reply_email, name=name, **extra)
 
     def add_api_key(self, key: str, agent_id: int) -> None:
         """Accept another API key, acting as ``agent_id``."""
@@ -172,8 +187,10 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
             requester_id: The requester; a new contact (from ``email``) when None.
             email: The requester's address, when no ``requester_id``.
             notify: Fire the ticket-creation rules (off: seeding is set-up, not news).
-            **fields: Any ticket field (``status``, ``priority``, ``source``, ``tags``, ``spam``,
-                ``responder_id``, ``group_id``, ``type``), plus ``created_at``/``updated_at``.
+            **fields: Any field Create a Ticket takes (``status``, ``priority``, ``source``,
+                ``tags``, ``responder_id``, ``group_id``, ``type``, ``email_config_id``,
+                ``company_id``), and what only Freshdesk sets: ``spam``, ``to_emails``,
+                ``created_at``/``updated_at``.
 
         Raises:
             FakeApiError: the fields are invalid, as the API would answer 400.
@@ -184,7 +201,7 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         else:
             payload["email"] = email or f"customer-{len(self.state.contacts) + 1}@example.com"
         requester = requester_id if requester_id is not None else None
-        return self.state.create_ticket(payload, actor_id=requester, emit=notify)
+        return self.state.create_ticket(payload, actor_id=requester, emit=notify, seeding=True)
 
     # ------------------------------------------------------------------ inspection
 
@@ -208,11 +225,11 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
 
     def agents(self) -> list[Json]:
         """Every agent."""
-        return self.state.list_agents()
+        return self.state.directory.list_agents()
 
     def groups(self) -> list[Json]:
         """Every group."""
-        return self.state.list_groups()
+        return self.state.directory.list_groups()
 
     # ------------------------------------------------------------------ other actors
 
@@ -241,24 +258,46 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
 
     def mark_spam(self, ticket_id: int) -> Json:
         """An agent (or a rule) flags the ticket as spam; no webhook."""
-        with self.state.lock:
-            ticket = self.state.tickets[ticket_id]
-            ticket["spam"] = True
-        return self.ticket(ticket_id)
+        return self.state.set_flags(ticket_id, actor_id=self.admin["id"], spam=True)
+
+    def not_spam(self, ticket_id: int) -> Json:
+        """A person opens the ticket in the Spam view and clicks "Not Spam" (the public API
+        cannot: see :mod:`serviceflow_freshdesk.quarantine`); no webhook."""
+        return self.state.set_flags(ticket_id, actor_id=self.admin["id"], spam=False)
 
     def delete(self, ticket_id: int) -> None:
-        """Move a ticket to the trash, as an agent would."""
-        self.state.delete_ticket(ticket_id)
+        """Move a ticket to the trash, as an agent in the UI would (spam ones too)."""
+        self.state.set_flags(ticket_id, actor_id=self.admin["id"], deleted=True)
+
+    def notified(self, ticket_id: int | None = None) -> list[str]:
+        """Every address Freshdesk would have emailed about notes (``notify_emails``), in order;
+        of one ticket's notes when ``ticket_id`` is given."""
+        with self.state.lock:
+            return [e for n in self.state.notified if ticket_id in (None, n.ticket_id) for e in n.emails]
 
     def purge(self, ticket_id: int) -> None:
         """Delete a ticket for good (Freshdesk empties spam and trash after 30 days)."""
         self.state.purge(ticket_id)
 
-    def merge(self, primary_id: int, ticket_ids: Sequence[int], *, actor_id: int | None = None) -> None:
-        """Merge ``ticket_ids`` into ``primary_id``: each source gets a private note and is
-        closed; the primary gets a note naming them (wording and effects are the fake's own;
-        the real merge is UNVERIFIED beyond the endpoint's existence)."""
+    def merge(
+        self,
+        primary_id: int,
+        ticket_ids: Sequence[int],
+        *,
+        actor_id: int | None = None,
+        note_in_primary: Mapping[str, Any] | None = None,
+        note_in_secondary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Merge ``ticket_ids`` into ``primary_id``: each source gets ``note_in_secondary`` and is
+        closed; the primary gets ``note_in_primary`` (FD-docs lines 1718-1732: "the note added to
+        the primary ticket ... A default note gets added if this is not specified"; the default
+        wording and the closing are the fake's own, UNVERIFIED)."""
         actor = actor_id or self.admin["id"]
+        listed = ", ".join(f"#{t}" for t in ticket_ids)
+        primary_note = dict(
+            note_in_primary or {"body": f"<div>Merged tickets {listed} into this ticket</div>"}
+        )
+        secondary_note = dict(note_in_secondary or {"body": f"<div>Merged into ticket #{primary_id}</div>"})
         self.state.get_ticket(primary_id)
         problems = [
             ("ticket_ids", f"Ticket {t} cannot be merged", "invalid_value")
@@ -270,14 +309,9 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         for source in ticket_ids:
             self.state.get_ticket(source)
         for source in ticket_ids:
-            self.state.add_note(
-                source, {"body": f"<div>Merged into ticket #{primary_id}</div>"}, actor_id=actor, emit=False
-            )
+            self.state.add_note(source, secondary_note, actor_id=actor, emit=False)
             self.state.update_ticket(source, {"status": 5}, actor_id=actor)
-        listed = ", ".join(f"#{t}" for t in ticket_ids)
-        self.state.add_note(
-            primary_id, {"body": f"<div>Merged tickets {listed} into this ticket</div>"}, actor_id=actor
-        )
+        self.state.add_note(primary_id, primary_note, actor_id=actor)
 
     # ------------------------------------------------------------------ webhooks
 

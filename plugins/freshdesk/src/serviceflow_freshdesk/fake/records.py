@@ -54,6 +54,17 @@ def not_found() -> FakeApiError:
     return FakeApiError(404, {"code": "not_found", "message": "The requested resource could not be found"})
 
 
+def method_not_allowed() -> FakeApiError:
+    """405 for an update or delete of a ticket that is spam or deleted (FD-docs line 164).
+    Freshdesk's code answers ``render_405_error(['GET'])`` (a stored copy of its
+    TicketsController); the body's wording is the fake's own (UNVERIFIED)."""
+    return FakeApiError(
+        405,
+        {"code": "method_not_allowed", "message": "The ticket is spam or deleted: only GET is allowed"},
+        headers={"Allow": "GET"},
+    )
+
+
 def unauthorized() -> FakeApiError:
     """401 for missing or wrong credentials (body wording UNVERIFIED, the fake's own)."""
     return FakeApiError(
@@ -116,6 +127,42 @@ def group_record(group_id: int, name: str, *, now: str) -> Json:
         "business_hour_id": None,
         "auto_ticket_assign": False,
         "agent_ids": [],
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def company_record(
+    company_id: int, name: str, *, domains: list[str], custom_fields: dict[str, Any], now: str
+) -> Json:
+    """A company as View a Company answers (FD-docs lines 8163-8185)."""
+    return {
+        "id": company_id,
+        "name": name,
+        "description": None,
+        "domains": domains,
+        "note": None,
+        "custom_fields": custom_fields,
+        "health_score": None,
+        "account_tier": None,
+        "renewal_date": None,
+        "industry": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def email_config_record(config_id: int, name: str, reply_email: str, *, now: str) -> Json:
+    """A support mailbox as View an Email Config answers (FD-docs lines 12760-12775)."""
+    return {
+        "id": config_id,
+        "name": name,
+        "product_id": None,
+        "to_email": reply_email,
+        "reply_email": reply_email,
+        "group_id": None,
+        "primary_role": False,
+        "active": True,
         "created_at": now,
         "updated_at": now,
     }
