@@ -101,6 +101,24 @@ async def read_account(
             f"{source!r}: no file of that name, and no installed plugin serves the helpdesk {vendor!r} "
             f"(installed: {', '.join(registry().vendors()) or 'none'})"
         )
+    try:
+        return await _read_account(adapter, source, vendor, account, since, now=now, say=say)
+    finally:
+        close = getattr(adapter, "aclose", None)
+        if close is not None:
+            await close()  # its HTTP clients belong to this event loop
+
+
+async def _read_account(
+    adapter: Any,
+    source: str,
+    vendor: str,
+    account: str,
+    since: timedelta,
+    *,
+    now: datetime | None,
+    say: Say | None,
+) -> Source:
     moment = now or datetime.now(UTC)
     start = moment - since
     tell = say or (lambda _text: None)
