@@ -88,3 +88,28 @@ def test_a_snapshot_of_a_new_ticket_is_only_its_creation() -> None:
     )
     events = snapshot_events(_ticket(plan, plan.created, TicketStatus.NEW))
     assert [e.kind for e in events] == [EventKind.CREATED]
+
+
+async def test_a_history_read_when_the_adapter_offers_one(zendesk: FakeZendesk) -> None:
+    """With the adapter's ``ticket_history`` (the reconcile work adds one per plugin), each ticket
+    is replayed from its whole history, each event with the ticket as it was then."""
+    from serviceflow_zendesk import ZendeskAdapter
+
+    from serviceflow.adapters.base import AdapterBase
+
+    offered = getattr(ZendeskAdapter, "ticket_history", None)
+    if offered is None or offered is getattr(AdapterBase, "ticket_history", None):
+        pytest.skip("the Zendesk adapter offers no ticket_history yet: the snapshot path is tested above")
+    made = zendesk.add_ticket("Where is my order?")
+    agent = zendesk.add_agent("Ada")
+    zendesk.update_ticket(made["id"], {"comment": {"body": "On it", "public": True}}, actor_id=agent["id"])
+    zendesk.update_ticket(made["id"], {"status": "solved"}, actor_id=agent["id"])
+    try:
+        source = await read_account("zendesk:127.0.0.1", timedelta(days=1))
+    finally:
+        await aclose_clients()
+    kinds = [e.kind for e in source.events]
+    assert kinds[0] is EventKind.CREATED and EventKind.AGENT_REPLY in kinds
+    assert source.events[0].ticket.status is not TicketStatus.SOLVED  # rewound to its time
+    assert source.events[-1].ticket.status is TicketStatus.SOLVED
+    assert not any("offers no history read" in note for note in source.notes)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -152,7 +153,7 @@ async def _read_account(
                 return snapshot_events(record.ticket)
             except TicketGone:
                 return []
-        events = list(history.events)
+        events = _with_tickets(record.ticket, list(history.events))
         if not history.complete:
             result.notes.append(
                 f"ticket {record.ticket.id}: the helpdesk's history was cut; its oldest part is replayed"
@@ -173,6 +174,24 @@ async def _read_account(
             "are not seen; an export file with the ticket history gives the full replay"
         )
     return result
+
+
+def _with_tickets(current: Ticket, history: list[TicketEvent]) -> list[TicketEvent]:
+    """A history read's events each with the ticket as it was right after it.
+
+    ``ticket_history`` may hand every event the ticket as it is now; the reconcile sweep's
+    ``rewind`` (in ``serviceflow.durable.reconcile_repair``, the one place that works a ticket
+    back through the events' ``changes``) fixes that. It is looked up when it is there, so this
+    module does not depend on the sweep being installed.
+    """
+    try:
+        repair = importlib.import_module("serviceflow.durable.reconcile_repair")
+    except ImportError:
+        return history
+    rewind: Callable[[Ticket, Sequence[TicketEvent]], list[TicketEvent]] | None = getattr(
+        repair, "rewind", None
+    )
+    return rewind(current, history) if rewind is not None and history else history
 
 
 def snapshot_events(ticket: Ticket) -> list[TicketEvent]:
