@@ -270,6 +270,12 @@ class CelEnvironment:
         except RecursionError:
             raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1) from None
 
+    @cached_property
+    def merges_activations(self) -> bool:
+        """Whether the backend's activations are plain dicts of converted variables, which a
+        caller may build per variable and merge (cel-expr-python's), rather than opaque ones."""
+        return isinstance(self.backend.activation({}), dict)
+
     def activation(self, values: Mapping[str, Any]) -> Any:
         """Convert models and Python values once, for any number of evaluations."""
         return self.backend.activation({name: to_plain(value) for name, value in values.items()})

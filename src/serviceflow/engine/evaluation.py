@@ -84,7 +84,7 @@ class Evaluator:
         self._converted: dict[str, Any] = {}
         self._memo: dict[int, Any] = {}
         self._tested: dict[int, bool] = {}  # conditions' results by expression, for these values
-        self._lazy = isinstance(self.environment.backend.activation({}), dict)
+        self._lazy = self.environment.merges_activations
         self._full: Any = None
         self._paths: dict[str, Any] = {}  # path -> plain value, for requirements and cache keys
         self._frozen_paths: dict[str, Any] = {}  # path -> its value frozen, for cache keys
