@@ -10,7 +10,6 @@ after reading the recent comments and not finding it (read before write).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from serviceflow.model import (
@@ -26,6 +25,7 @@ from serviceflow.model import (
     SetStatus,
 )
 
+from . import ids
 from .client import ZendeskClient
 from .errors import ServerError, TransportFailed, ZendeskError
 from .models import Ticket
@@ -56,13 +56,14 @@ def marker(key: str) -> str:
 
 
 def numeric_id(value: str, what: str) -> int:
-    """A Zendesk id from serviceflow's string form; a clear error for anything else."""
-    text = value.strip()
-    if not re.fullmatch(r"\d+", text):
+    """A Zendesk id from serviceflow's string form (canonical ASCII digits only, :mod:`.ids`: "04"
+    and "٤" are no ticket 4); a clear error for anything else."""
+    try:
+        return ids.number(value, what)
+    except ids.NotAnId as exc:
         raise InvalidActionTarget(
-            f"Zendesk {what} ids are numeric; got {value!r} (map names to ids in the roster or policy)"
-        )
-    return int(text)
+            f"Zendesk {what} ids are numeric: {exc} (map names to ids in the roster or policy)"
+        ) from None
 
 
 async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
