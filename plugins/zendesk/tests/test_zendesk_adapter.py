@@ -337,6 +337,46 @@ async def test_fetch_ticket(zendesk: FakeZendesk) -> None:
     assert ticket.tags == ("a",) and ticket.custom_fields == {"360": "x"}
 
 
+async def test_fetch_ticket_is_the_full_ticket_in_one_request(zendesk: FakeZendesk) -> None:
+    """Issue 12 E: recipient, requester email and name, organization (name, tags, domains,
+    fields) and custom fields, from ShowTicket with include=users,organizations."""
+    org = zendesk.add_organization(
+        "Shop GmbH", tags=["enterprise"], domain_names=["shop.example"], organization_fields={"tier": "gold"}
+    )
+    requester = zendesk.add_user("Dana Buyer", email="dana@shop.example", organization_id=org["id"])
+    seeded = zendesk.add_ticket(
+        "Refund",
+        requester_id=requester["id"],
+        recipient="manager@support.example",
+        custom_fields=[{"id": 360, "value": "refund"}],
+    )
+    before = len(zendesk.calls)
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(seeded["id"]))
+    reads = [c for c in zendesk.calls[before:] if c.route == "/api/v2/tickets/{ticket_id}"]
+    assert len(reads) == 1 and ("include", "users,organizations") in reads[0].query
+    assert record.missing == ()
+    ticket = record.ticket
+    assert ticket.recipient == "manager@support.example"
+    assert (ticket.requester.email, ticket.requester.name) == ("dana@shop.example", "Dana Buyer")
+    assert ticket.custom_fields == {"360": "refund"}
+    assert record.organization is not None
+    assert (record.organization.id, record.organization.name) == (str(org["id"]), "Shop GmbH")
+    assert record.organization.tags == ("enterprise",) and record.organization.domains == ("shop.example",)
+    assert record.organization.fields == {"tier": "gold"}
+    assert record.requester is not None and record.requester.organization == str(org["id"])
+
+
+async def test_fetch_ticket_names_what_zendesk_did_not_send(zendesk: FakeZendesk) -> None:
+    requester = zendesk.add_user("Gone Soon")
+    seeded = zendesk.add_ticket("Orphan", requester_id=requester["id"], organization_id=99999)
+    with zendesk.state.lock:
+        del zendesk.state.users[requester["id"]]  # deleted since; the org never visible
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(seeded["id"]))
+    assert record.missing == ("requester", "organization")
+    assert record.requester is None and record.organization is None
+    assert record.ticket.requester.id == str(requester["id"])
+
+
 async def test_changed_tickets_pages_the_incremental_export(zendesk: FakeZendesk) -> None:
     zendesk.incremental_lag = 0  # list what this test just changed (Zendesk leaves out a minute)
     made = [zendesk.add_ticket(f"t{n}")["id"] for n in range(3)]

@@ -87,6 +87,14 @@ PROSE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 
 #: Query parameters an operation documents only in its description (ListTicketComments sorting).
 PROSE_QUERY: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    # Side-loading (developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading:
+    # ".../tickets/1.json?include=users,groups"), documented on its own page, not per operation.
+    ("get", "/api/v2/tickets/{ticket_id}"): {
+        "include": {
+            "type": "string",
+            "pattern": "^(users|groups|organizations)(,(users|groups|organizations))*$",
+        },
+    },
     ("get", "/api/v2/tickets/{ticket_id}/comments"): {
         "sort": {"type": "string", "enum": ["created_at", "-created_at"]},
         "sort_order": {"type": "string", "enum": ["asc", "desc"]},

@@ -281,8 +281,19 @@ def _create_ticket(ctx: Ctx) -> Answer:
     return 201, {"ticket": ticket, "audit": audit}, {"Location": location}
 
 
+#: What ShowTicket side-loads here (the guide lists more for tickets: groups, brands, ...).
+TICKET_SIDELOADS = ("users", "organizations")
+
+
 def _show_ticket(ctx: Ctx) -> Answer:
-    return 200, {"ticket": ctx.fake.state.get_ticket(ctx.ticket_id)}, {}
+    """ShowTicket, with ``include`` side-loads (developer.zendesk.com/documentation/ticketing/
+    using-the-zendesk-api/side_loading: "a comma-separated list of resources to load")."""
+    ticket = ctx.fake.state.get_ticket(ctx.ticket_id)
+    include = [n.strip() for n in dict(ctx.info.query).get("include", "").split(",") if n.strip()]
+    unknown = [n for n in include if n not in TICKET_SIDELOADS]
+    if unknown:  # the fake's own answer: what Zendesk does with an unknown sideload is UNVERIFIED
+        raise FakeApiError(400, "InvalidParameter", f"include: unknown sideload {', '.join(unknown)}")
+    return 200, {"ticket": ticket, **ctx.fake.state.sideloads(ticket, include)}, {}
 
 
 def _update_ticket(ctx: Ctx) -> Answer:

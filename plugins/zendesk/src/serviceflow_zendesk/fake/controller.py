@@ -173,6 +173,10 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         """Put an agent in a group."""
         return self.state.add_membership(user_id, group_id, default=default)
 
+    def add_organization(self, name: str, **extra: Any) -> Json:
+        """Create an organization (``tags``, ``domain_names``, ``organization_fields`` in ``extra``)."""
+        return self.state.add_organization(name, **extra)
+
     def add_ticket(
         self,
         subject: str = "Help",
@@ -181,6 +185,7 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         requester_id: int | None = None,
         public: bool = True,
         notify: bool = False,
+        recipient: str | None = None,
         **fields: Any,
     ) -> Json:
         """Create a ticket as the admin would through the API.
@@ -191,6 +196,7 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
             requester_id: The requester; a new end user when None.
             public: Whether the first comment is public (sets ``is_public``).
             notify: Send webhooks for the creation (off: seeding is set-up, not news).
+            recipient: The address the email came to (read-only ``recipient``, set by Zendesk).
             **fields: Any TicketCreateInput field, plus ``created_at``/``updated_at`` to backdate.
 
         Raises:
@@ -204,7 +210,8 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
             "requester_id": requester_id,
             **fields,
         }
-        return self.state.add_ticket(payload, actor_id=self.admin["id"], notify=notify)
+        system = {"recipient": recipient} if recipient is not None else None
+        return self.state.add_ticket(payload, actor_id=self.admin["id"], notify=notify, system_fields=system)
 
     def add_api_token(self, token: str) -> None:
         """Accept another API token."""
