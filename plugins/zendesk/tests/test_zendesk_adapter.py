@@ -222,6 +222,7 @@ async def test_parse_rejects_bad_bodies(zendesk: FakeZendesk) -> None:
 
 
 async def test_comment_actions_are_applied_once(zendesk: FakeZendesk) -> None:
+    zendesk.add_agent("Ada Agent", email="ada@shop.example")
     tid = zendesk.add_ticket()["id"]
     before = len(zendesk.comments(tid))
     note = action(AddInternalNote, "note-1", body="Refund approved")
@@ -234,7 +235,7 @@ async def test_comment_actions_are_applied_once(zendesk: FakeZendesk) -> None:
     assert len(comments) == 3
     assert [c["public"] for c in comments] == [False, True, False]
     assert comments[0]["body"] == f"Refund approved\n\n{marker('note-1')}"
-    assert "ada@shop.example" in comments[2]["body"] and "At risk" in comments[2]["body"]
+    assert "To: Ada Agent" in comments[2]["body"] and "At risk" in comments[2]["body"]
     # A different key is a different note, even with the same text.
     assert await apply(tid, action(AddInternalNote, "note-2", body="Refund approved")) == "done"
 

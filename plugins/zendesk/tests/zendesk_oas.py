@@ -65,6 +65,14 @@ SUBSET_PATHS = (
     "/api/v2/suspended_tickets/destroy_many",
     "/api/v2/incremental/tickets/cursor",
 )
+#: URLs of one operation that the OAS folds into one path: ListGroupMemberships declares
+#: ``group_id`` and ``user_id`` as *path* parameters of ``/api/v2/group_memberships``, which has
+#: none; the filtered lists are their own paths (CONTRACTS.md §8; the Group Memberships reference
+#: lists all three URLs). A request to an alias is checked against the operation it names.
+PATH_ALIASES = {
+    "/api/v2/groups/{group_id}/memberships": "/api/v2/group_memberships",
+    "/api/v2/users/{user_id}/group_memberships": "/api/v2/group_memberships",
+}
 #: Documented on developer.zendesk.com/api-reference/introduction/pagination for list endpoints.
 PAGINATION_PARAMS = frozenset({"page[size]", "page[after]", "page[before]", "page", "per_page"})
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -213,7 +221,7 @@ class OasContract:
         self.spec = spec
         self._all_ops: dict[str, list[str]] = spec["x-all-operations"]
         routes = []
-        for template in self._all_ops:
+        for template in [*self._all_ops, *PATH_ALIASES]:
             segments = template.strip("/").split("/")
             literal = sum(not s.startswith("{") for s in segments)
             pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
@@ -232,7 +240,7 @@ class OasContract:
             for template, rx in self._routes:
                 found = rx.match(candidate)
                 if found:
-                    return Match(template, found.groupdict())
+                    return Match(PATH_ALIASES.get(template, template), found.groupdict())
         return None
 
     def _operation(self, method: str, path: str) -> tuple[Match, dict[str, Any], list[dict[str, Any]]] | str:

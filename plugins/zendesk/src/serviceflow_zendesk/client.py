@@ -408,10 +408,28 @@ class ZendeskClient:
     async def list_memberships(
         self, *, group_id: int | None = None, user_id: int | None = None
     ) -> AsyncIterator[GroupMembership]:
-        """ListGroupMemberships, every page, optionally for one group and/or user."""
-        params = [(k, str(v)) for k, v in (("group_id", group_id), ("user_id", user_id)) if v is not None]
-        async for item in self._cursor("/api/v2/group_memberships", "group_memberships", params):
+        """ListGroupMemberships, every page: all of them, one group's, or one agent's.
+
+        The filtered lists are their own paths, ``/api/v2/groups/{group_id}/memberships`` and
+        ``/api/v2/users/{user_id}/group_memberships`` (CONTRACTS.md §8; the OAS folds the three
+        URLs into one operation and declares ``group_id``/``user_id`` as its *path* parameters),
+        never query filters on ``/api/v2/group_memberships``, which takes none.
+        """
+        if group_id is not None and user_id is not None:
+            raise ValueError("give group_id or user_id, not both (filter the other yourself)")
+        if group_id is not None:
+            path = f"/api/v2/groups/{group_id}/memberships"
+        elif user_id is not None:
+            path = f"/api/v2/users/{user_id}/group_memberships"
+        else:
+            path = "/api/v2/group_memberships"
+        async for item in self._cursor(path, "group_memberships", []):
             yield GroupMembership.model_validate(item)
+
+    async def list_group_memberships(self, group_id: int) -> AsyncIterator[GroupMembership]:
+        """One group's memberships (``GET /api/v2/groups/{group_id}/memberships``), every page."""
+        async for membership in self.list_memberships(group_id=group_id):
+            yield membership
 
     # ------------------------------------------------------------------ suspended tickets
 

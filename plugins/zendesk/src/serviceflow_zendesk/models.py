@@ -39,6 +39,8 @@ class Ticket(ZendeskObject):
     external_id: str | None = None
     tags: tuple[str, ...] = ()
     custom_fields: tuple[dict[str, Any], ...] = ()
+    follower_ids: tuple[int, ...] = ()
+    email_cc_ids: tuple[int, ...] = ()
     is_public: bool | None = None
     created_at: str | None = None
     updated_at: str

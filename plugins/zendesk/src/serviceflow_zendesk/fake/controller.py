@@ -34,6 +34,7 @@ from ..signature import ZENDESK_TEST_SECRET
 from .app import RateWindow, build_app
 from .calls import Call, CallLog, RequestCheck, RequestInfo
 from .faults import FaultPlan, PendingConflict
+from .notifications import Notification
 from .records import FakeApiError, Json
 from .state import FakeState
 from .suspended import SuspendedQueue
@@ -246,6 +247,12 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
     def groups(self) -> list[Json]:
         """Every group."""
         return self.state.list_groups()
+
+    def notifications(self, ticket_id: int | None = None) -> list[Notification]:
+        """The emails Zendesk would have sent about comments (to followers, CCs, the requester),
+        oldest first, optionally for one ticket (:mod:`.notifications`)."""
+        with self.state.lock:
+            return [n for n in self.state.notifications if ticket_id in (None, n.ticket_id)]
 
     def memberships(self) -> list[Json]:
         """Every group membership."""

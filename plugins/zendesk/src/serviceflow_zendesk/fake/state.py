@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from . import notifications
+from .notifications import Notification
 from .records import (
     AGENT_ROLES,
     MAX_COMMENTS,
@@ -131,6 +133,7 @@ class FakeState:
             self.comments: dict[int, list[Json]] = {}
             self.job_statuses: dict[str, Json] = {}
             self.organizations: dict[int, Json] = {}
+            self.notifications: list[Notification] = []
             self._ids = _Counters()
 
     def rebase(self, base_url: str) -> None:
@@ -633,6 +636,7 @@ class FakeState:
         if "subject" in staged:
             staged["raw_subject"] = staged["subject"]
         staged.update(self._assignment(ticket, fields))
+        staged.update(notifications.stage(self.users, ticket, fields, new_user=self._new_end_user))
         comment_in = None if creating else fields.get("comment")
         if comment_in is not None:
             if not isinstance(comment_in, Mapping) or not (
@@ -706,7 +710,12 @@ class FakeState:
             now=self.clock(),
         )
         comments.append(comment)
+        self.notifications.extend(notifications.told(self.users, ticket, comment))
         return comment
+
+    def _new_end_user(self, name: str, email: str) -> Json:
+        """An end user created on the fly (an email CC Zendesk did not know)."""
+        return self.users[self.add_user(name, email=email)["id"]]
 
     def _audit(self, ticket: Json, actor_id: int, events: list[Json], comment: Json | None) -> Json:
         audit_id = self._next("audits")
