@@ -83,6 +83,11 @@ class EnvelopeRejected(WebhookRejected):
         self.field = field
 
 
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (JSON's ``"\\ud800"``), which is no Unicode text."""
+    return _SURROGATE.search(text) is not None
+
+
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number"

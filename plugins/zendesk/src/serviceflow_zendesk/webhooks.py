@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serviceflow.adapters.records import Identity
-from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
 from . import convert, envelope, trigger_body
@@ -79,12 +79,56 @@ _TRIGGER_FIELDS = (
     "current_user_id",
 )
 # Field-change event types -> the name used in ``TicketEvent.changes``.
+#: Every ticket event type on Zendesk's ticket-events page (developer.zendesk.com/api-reference/
+#: webhooks/event-types/ticket-events; the list continues on the integration-services copy of the
+#: page, CONTRACTS.md §1.9 and §8) that is a change of a ticket field -> the name the change gets in
+#: ``TicketEvent.changes`` (its previous value). The comment edits count as field changes too: a
+#: person worked on the ticket, but wrote nothing new.
 _FIELD_EVENTS = {
     "ticket.priority_changed": "priority",
     "ticket.subject_changed": "subject",
     "ticket.tags_changed": "tags",
     "ticket.custom_field_changed": "custom_fields",
+    "ticket.description_changed": "description",
+    "ticket.external_id_changed": "external_id",
+    "ticket.form_changed": "form",
+    "ticket.brand_changed": "brand",
+    "ticket.organization_changed": "organization",
+    "ticket.requester_changed": "requester",
+    "ticket.submitter_changed": "submitter",
+    "ticket.type_changed": "type",
+    "ticket.task_due_at_changed": "due_at",
+    "ticket.problem_link_changed": "problem",
+    "ticket.email_ccs_changed": "email_ccs",
+    "ticket.followers_changed": "followers",
+    "ticket.comment_made_private": "comment_made_private",
+    "ticket.comment_redacted": "comment_redacted",
+    "ticket.attachment_linked_to_comment": "attachment_linked",
+    "ticket.attachment_redacted_from_comment": "attachment_redacted",
 }
+#: Events after which the ticket is out of every queue: for serviceflow it is closed (the
+#: ticket's own ``detail.status`` may still read as before).
+_GONE_EVENTS = {
+    "ticket.marked_as_spam": "marked_as_spam",
+    "ticket.soft_deleted": "soft_deleted",
+    "ticket.permanently_deleted": "permanently_deleted",
+}
+#: Every ticket event type the parser reads; any other ``ticket.*`` type (Zendesk adds some, e.g.
+#: ``csat_received``, ``sla_policy_changed``) is answered as ignored: no event, no error.
+HANDLED_EVENT_TYPES = frozenset(
+    {
+        "ticket.created",
+        "ticket.comment_added",
+        "ticket.agent_assignment_changed",
+        "ticket.group_assignment_changed",
+        "ticket.status_changed",
+        "ticket.custom_status_changed",
+        "ticket.merged",
+        "ticket.undeleted",
+        *_FIELD_EVENTS,
+        *_GONE_EVENTS,
+    }
+)
 
 
 def verify_delivery(
@@ -172,10 +216,32 @@ def parse_envelope(
         previous = _previous_text(event)
         changes = {"status": convert.status(previous).value if previous else None}
         return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type == "ticket.custom_status_changed":
+        # The account's own status (OAS CustomStatusObject); the ticket's category stays in
+        # detail.status. The shape of event.previous (an id, or an object) is UNVERIFIED.
+        changes = {"custom_status": _previous_value(event_type, event, ticket)}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type in _GONE_EVENTS:
+        gone = ticket.model_copy(update={"status": TicketStatus.CLOSED})
+        changes = {"status": ticket.status.value, "zendesk_event": _GONE_EVENTS[event_type]}
+        return [
+            TicketEvent(
+                kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **{**common, "ticket": gone}
+            )
+        ]
+    if event_type == "ticket.undeleted":
+        # Back from the deleted view with the status it had (detail.status): it was closed to us.
+        changes = {"status": TicketStatus.CLOSED.value, "zendesk_event": "undeleted"}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type == "ticket.merged":
+        # On the ticket merged away; the target as the fake sends it (target_ticket_id) is
+        # UNVERIFIED, so the ticket keeps the status detail gives (a merged-away ticket is closed).
+        changes = {"merged_into": _optional_id(event, "target_ticket_id"), "zendesk_event": "merged"}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
     if event_type in _FIELD_EVENTS:
         changes = {_FIELD_EVENTS[event_type]: _previous_value(event_type, event, ticket)}
         return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=actor, changes=changes, **common)]
-    return []  # merged, deleted, followers, ...: not (yet) something a case reacts to
+    return []  # a ticket event type serviceflow does not read (HANDLED_EVENT_TYPES): ignored
 
 
 def ticket_from_detail(detail: envelope.Detail, *, account: str) -> Ticket:
@@ -229,6 +295,8 @@ def _previous_text(event: envelope.Event) -> str | None:
     previous = _extra(event, "previous")
     if previous is not None and not isinstance(previous, str):
         raise EnvelopeRejected("invalid_field", "event.previous", "not a string")
+    if previous is not None and envelope.has_surrogate(previous):
+        raise EnvelopeRejected("invalid_field", "event.previous", "a lone surrogate is not Unicode text")
     if previous is not None and len(previous) > envelope.MAX_TEXT:
         raise EnvelopeRejected(
             "invalid_field", "event.previous", f"longer than {envelope.MAX_TEXT} characters"
@@ -238,10 +306,14 @@ def _previous_text(event: envelope.Event) -> str | None:
 
 def _previous_id(event: envelope.Event) -> str | None:
     """``event.previous`` of an assignment change: an id, or none."""
+    return _optional_id(event, "previous")
+
+
+def _optional_id(event: envelope.Event, name: str) -> str | None:
     try:
-        return envelope.optional_id(_extra(event, "previous"))
+        return envelope.optional_id(_extra(event, name))
     except ValueError as exc:
-        raise EnvelopeRejected("invalid_field", "event.previous", str(exc)) from None
+        raise EnvelopeRejected("invalid_field", f"event.{name}", str(exc)) from None
 
 
 def _previous_value(event_type: str, event: envelope.Event, ticket: Ticket) -> str | None:
@@ -256,8 +328,13 @@ def _previous_value(event_type: str, event: envelope.Event, ticket: Ticket) -> s
         return previous
     previous = _extra(event, "previous")
     if previous is None or isinstance(previous, str):
-        return previous
-    return _json(previous)
+        return _previous_text(event)
+    text = _json(previous)
+    if len(text) > envelope.MAX_TEXT:
+        raise EnvelopeRejected(
+            "invalid_field", "event.previous", f"longer than {envelope.MAX_TEXT} characters"
+        )
+    return text
 
 
 def _json(value: Any) -> str:
