@@ -16,7 +16,7 @@ import pytest
 from serviceflow_zendesk import ADAPTER, TRIGGER_BODY_TEMPLATE
 from serviceflow_zendesk.actions import InvalidActionTarget, marker
 from serviceflow_zendesk.adapter import AccountMismatch, aclose_clients
-from serviceflow_zendesk.errors import AuthenticationFailed
+from serviceflow_zendesk.errors import AuthenticationFailed, ServerError
 from serviceflow_zendesk.fake import FakeZendesk
 from zendesk_testing import WebhookReceiver
 
@@ -279,6 +279,50 @@ async def test_conflict_reapply_keeps_the_other_writers_change(zendesk: FakeZend
     ticket = zendesk.ticket(tid)
     assert (ticket["priority"], ticket["tags"], ticket["status"]) == ("high", ["from-agent"], "open")
     assert [c.status for c in zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}")] == [409, 200]
+
+
+async def test_tags_are_a_safe_update_that_keeps_another_writers_tags(zendesk: FakeZendesk) -> None:
+    """PutTagsTicket "Safe Update" (OAS): updated_stamp + safe_update, a 409 re-reads."""
+    tid = zendesk.add_ticket(tags=["old"])["id"]
+    zendesk.conflict_next(tid, {"tags": ["old", "from-agent"]})
+    assert await apply(tid, action(AddTags, tags=("VIP",))) == "done"
+    assert zendesk.ticket(tid)["tags"] == ["old", "from-agent", "vip"]
+    puts = zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}/tags")
+    assert [c.status for c in puts] == [409, 200]
+    body = json.loads(puts[-1].body)
+    assert body["safe_update"] is True and isinstance(body["updated_stamp"], str)
+    assert set(body) == {"tags", "safe_update", "updated_stamp"}
+    zendesk.conflict_next(tid, {"tags": ["old", "from-agent", "vip", "late"]})
+    assert await apply(tid, action(RemoveTags, "k2", tags=("old",))) == "done"
+    assert zendesk.ticket(tid)["tags"] == ["from-agent", "vip", "late"]
+    assert await apply(tid, action(RemoveTags, "k2", tags=("old",))) == "skipped: already so"
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateway_error_after_a_public_reply_is_written_never_twice(
+    zendesk: FakeZendesk, status: int
+) -> None:
+    """Issue 12: a 502/504 after the comment PUT was applied; the marker is re-read before any
+    retry, so the customer gets the reply once."""
+    tid = zendesk.add_ticket()["id"]
+    reply = action(AddPublicReply, "reply-504", body="We refunded you")
+    zendesk.fail_next(1, status=status, method="PUT", path=f"/api/v2/tickets/{tid}", after_write=True)
+    assert await apply(tid, reply) == "done"
+    assert await apply(tid, reply) == "skipped: already done"  # the activity's retry
+    replies = [c for c in zendesk.comments(tid) if marker("reply-504") in c["body"]]
+    assert len(replies) == 1 and replies[0]["public"] is True
+    statuses = [c.status for c in zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}")]
+    assert statuses == [status]  # the PUT itself was never repeated
+
+
+async def test_a_gateway_error_before_the_write_is_raised_for_a_retry(zendesk: FakeZendesk) -> None:
+    tid = zendesk.add_ticket()["id"]
+    reply = action(AddPublicReply, "reply-502", body="We refunded you")
+    zendesk.fail_next(1, status=502, method="PUT", path=f"/api/v2/tickets/{tid}")
+    with pytest.raises(ServerError):
+        await apply(tid, reply)
+    assert await apply(tid, reply) == "done"
+    assert len([c for c in zendesk.comments(tid) if marker("reply-502") in c["body"]]) == 1
 
 
 async def test_rate_limit_once_then_success(zendesk: FakeZendesk) -> None:

@@ -86,21 +86,17 @@ async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
 
 
 async def _tags(client: ZendeskClient, tid: int, action: AddTags | RemoveTags) -> str:
-    """Through the Tags endpoints, which add or remove without replacing other tags; read first,
-    so a retry whose tags are already so writes nothing (Zendesk lower-cases tags)."""
+    """Through the Tags endpoints by safe update (``safe_update`` + ``updated_stamp``, OAS
+    PutTagsTicket "Safe Update"): they add or remove without replacing other tags, and a 409
+    re-reads the ticket instead of losing another writer's tags. What is already so is not sent,
+    so a retry writes nothing (Zendesk lower-cases tags)."""
     if not action.tags:
         return "skipped: no tags"
-    current = set((await client.get_ticket(tid)).tags)
-    wanted = [t.lower() for t in action.tags]
     if isinstance(action, AddTags):
-        if set(wanted) <= current:
-            return "skipped: already so"
-        await client.add_tags(tid, list(action.tags))
+        sent = await client.change_tags_safely(tid, add=list(action.tags))
     else:
-        if not set(wanted) & current:
-            return "skipped: already so"
-        await client.remove_tags(tid, list(action.tags))
-    return "done"
+        sent = await client.change_tags_safely(tid, remove=list(action.tags))
+    return "done" if sent else "skipped: already so"
 
 
 async def _assign(client: ZendeskClient, tid: int, action: AssignOwner) -> str:
