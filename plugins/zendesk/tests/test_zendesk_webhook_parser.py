@@ -201,3 +201,33 @@ def test_json_nested_deep_is_not_json_not_a_crash(depth: int) -> None:
         parse_delivery(raw, account="acme", identity=ME)
     except WebhookRejected as exc:
         assert exc.reason in ("not_json", "unknown_shape")
+
+
+@pytest.mark.parametrize(("subdomain", "base_url", "account"), [("acme", None, "acme"), (None, None, None)])
+def test_the_account_is_the_configured_one_never_the_unsigned_header(
+    subdomain: str | None, base_url: str | None, account: str | None
+) -> None:
+    """Issue 15 point 8: x-zendesk-account-id is not covered by the signature (CONTRACTS.md §1.9),
+    so it never names the account; without a configured one the verdict names none (the receiver
+    then refuses with account_not_configured)."""
+    from datetime import UTC, datetime
+
+    from serviceflow_zendesk.settings import ZendeskSettings
+    from serviceflow_zendesk.signature import sign
+    from serviceflow_zendesk.webhooks import verify_delivery
+
+    settings = ZendeskSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        subdomain=subdomain,
+        base_url=base_url,
+        webhook_secret="s3cret",
+    )
+    body = json.dumps(envelope()).encode()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {
+        "x-zendesk-webhook-signature-timestamp": stamp,
+        "x-zendesk-webhook-signature": sign("s3cret", stamp, body),
+        "x-zendesk-account-id": "attacker",
+    }
+    verdict = verify_delivery(settings, headers, body)
+    assert verdict.accepted and verdict.account == account

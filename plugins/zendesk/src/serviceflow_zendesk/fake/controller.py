@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from serviceflow.fakes.helpdesk import FakeHelpdesk
@@ -363,6 +364,14 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         return self.suspended.expire()
 
     # ------------------------------------------------------------------ call record
+
+    def hold_to_oas(self, path: str | Path) -> None:
+        """Check every request against the Zendesk OAS at ``path`` (:mod:`.oas`): one that departs
+        from it is answered 400 and recorded in :attr:`violations`. Needs the plugin's ``test``
+        extra (PyYAML, openapi-schema-validator)."""
+        from .oas import OasContract, request_check  # the extra's libraries: only when asked
+
+        self.request_check = request_check(OasContract.from_file(Path(path)))
 
     def record_violation(self, info: RequestInfo, problems: Sequence[str]) -> None:
         """Note a request that :attr:`request_check` refused (the server calls this)."""
