@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from serviceflow.durable.reconcile import Reconciler
-from serviceflow.model import TicketStatus
+from serviceflow.model import CaseState, TargetStatus, TicketStatus
 
 
 def stamp(value: str) -> datetime:
@@ -35,10 +35,37 @@ async def test_a_ticket_nobody_told_us_about_gets_a_case_that_follows_it_to_clos
         await wait_until(
             lambda: desk.fake.ticket(tid)["assignee_id"] == desk.ann["id"], 30, "the assignment in Zendesk"
         )
-        # A person sets it pending in Zendesk; the webhook is lost.
-        desk.fake.update_ticket(tid, {"status": "pending"}, actor_id=desk.ann["id"])
+        # Ann replies and sets it pending in Zendesk; the webhook is lost.
+        desk.fake.update_ticket(
+            tid,
+            {"status": "pending", "comment": {"body": "Refunded.", "public": True}},
+            actor_id=desk.ann["id"],
+        )
+        replied_at = stamp(desk.fake.ticket(tid)["updated_at"])
         pending = await case_when(client, tid, lambda s: s.ticket.status is TicketStatus.PENDING, "pending")
         assert pending.owner == str(desk.ann["id"])
+        (reply,) = [t for t in pending.targets if t.name == "reply"]
+        assert reply.status is TargetStatus.MET and reply.met_at == replied_at  # at the reply's real time
+        # Casey answers by email; that webhook is lost too.
+        desk.fake.update_ticket(
+            tid, {"status": "open", "comment": {"body": "Thanks, not yet on my card.", "public": True}},
+            actor_id=desk.casey["id"],
+        )  # fmt: skip
+
+        def answered(s: CaseState) -> bool:
+            return s.ticket.status is TicketStatus.OPEN and any("not yet on my card" in t for t in s.timeline)
+
+        await case_when(client, tid, answered, "the customer's message")
+        assert (
+            len(
+                [
+                    e
+                    for e in (await case_when(client, tid, answered, "it")).seen_events
+                    if e.startswith("zendesk-audit:")
+                ]
+            )
+            >= 3
+        )
         desk.fake.update_ticket(tid, {"status": "closed"}, actor_id=desk.ann["id"])
         handle = client.get_workflow_handle(f"zendesk:{ACCOUNT}:{tid}")
 
