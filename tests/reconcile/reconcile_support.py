@@ -109,11 +109,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[[Desk], Worker]:
-    def build(desk: Desk) -> Worker:
+def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[..., Worker]:
+    def build(desk: Desk, extra: str = "") -> Worker:
         folder = tmp_path / "policies"
         folder.mkdir(exist_ok=True)
-        (folder / "policies.yaml").write_text(POLICIES)
+        (folder / "policies.yaml").write_text(POLICIES + extra)
         activities = CaseActivities(PolicyStore([folder]), desk.roster())
         queue = f"reconcile-{uuid.uuid4()}"
         reconcile = ReconcileActivities(env.client, queue, activities.metrics.registry, index_requester=False)
