@@ -27,7 +27,7 @@ from serviceflow.adapters import (
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, convert, full_ticket, webhooks
+from . import actions, convert, full_ticket, history, webhooks
 from .client import ZendeskClient
 from .quarantine import SuspendedTickets
 from .settings import ZendeskSettings
@@ -127,6 +127,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
         )
         following = ChangeCursor(token=page.after_cursor) if page.after_cursor else cursor
         return ChangePage(tickets=records, next=following, more=not page.end_of_stream)
+
+    ticket_history = history.ticket_history  # the ticket's audits (history.py)
 
     async def load_roster(self, account: str) -> Roster:
         """Active agents and admins with their group memberships, except the integration's own
