@@ -29,6 +29,7 @@ from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, convert, full_ticket, history, webhooks
 from .client import ZendeskClient
+from .export import EXPORT
 from .quarantine import SuspendedTickets
 from .settings import ZendeskSettings
 
@@ -53,6 +54,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
     settings_class = ZendeskSettings
     #: The demo ``serviceflow dev`` tells by default: signed event webhooks and a suspended queue.
     demo_preference = 10
+    #: What ``serviceflow backtest FILE`` reads (:mod:`.export`).
+    export_formats = (EXPORT,)
 
     def __init__(
         self,
