@@ -77,7 +77,7 @@ def test_postgresql_by_url(postgres_url: str) -> None:
 )
 def test_a_store_it_cannot_use_is_a_clear_error(url: str, says: str) -> None:
     with pytest.raises(OutcomeStoreError) as caught:
-        OutcomeStore(url)
+        OutcomeStore(url).open()
     assert says in str(caught.value)
     assert "secret" not in str(caught.value)
 

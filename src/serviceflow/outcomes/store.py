@@ -134,10 +134,10 @@ class OutcomeStore:
     """Outcome rows in a database; one per process, shared by its activities (thread-safe)."""
 
     def __init__(self, setting: str) -> None:
-        """Open (and create, when new) the store ``SERVICEFLOW_OUTCOMES_URL`` names.
+        """The store ``SERVICEFLOW_OUTCOMES_URL`` names (not connected yet: see :meth:`open`).
 
         Raises:
-            OutcomeStoreError: the URL is bad, or the database cannot be reached or created.
+            OutcomeStoreError: the URL is bad (or its folder cannot be made, or its driver is missing).
         """
         url = database_url(setting)
         self.url = shown_url(url)
@@ -149,13 +149,15 @@ class OutcomeStore:
                 "(sqlite:///PATH, postgresql://user:password@host:5432/db)"
             ) from None
         options: dict[str, Any] = {}
+        self.file: Path | None = None  # the SQLite file, for an SQLite store
         if parsed.get_backend_name() == "sqlite":
             if not parsed.database or parsed.database == ":memory:":
                 raise OutcomeStoreError(
                     "SERVICEFLOW_OUTCOMES_URL: an SQLite store needs a file (sqlite:///PATH): "
                     "outcomes in memory would not outlive the process"
                 )
-            folder = Path(parsed.database).parent
+            self.file = Path(parsed.database)
+            folder = self.file.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -177,11 +179,24 @@ class OutcomeStore:
             raise OutcomeStoreError(f"SERVICEFLOW_OUTCOMES_URL: {self.url}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            self.engine.dispose()
-            raise OutcomeStoreError(f"cannot open the outcome store at {self.url}: {_reason(exc)}") from None
+        self._ready = False
+
+    def open(self) -> OutcomeStore:
+        """Connect, and create the table if it is not there yet (done by the first read or
+        write; a worker starts while its database is down, and writes once it is up).
+
+        Raises:
+            OutcomeStoreError: the database cannot be reached, or refuses.
+        """
+        if not self._ready:
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError as exc:
+                raise OutcomeStoreError(
+                    f"cannot open the outcome store at {self.url}: {_reason(exc)}"
+                ) from None
+            self._ready = True
+        return self
 
     @classmethod
     def from_settings(cls, settings: OutcomeSettings | None = None) -> OutcomeStore:
@@ -197,6 +212,7 @@ class OutcomeStore:
         values = [_values(row) for row in rows]
         if not values:
             return 0
+        self.open()
         insert = sqlite.insert if self.engine.dialect.name == "sqlite" else postgresql.insert
         written = 0
         try:
@@ -222,6 +238,7 @@ class OutcomeStore:
         Raises:
             OutcomeStoreError: the database failed.
         """
+        self.open()
         query = select(outcomes).order_by(outcomes.c.at, outcomes.c.key)
         if since is not None:
             query = query.where(outcomes.c.at >= since)
