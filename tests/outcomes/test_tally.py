@@ -163,7 +163,7 @@ def outcome_rows(draw: st.DrawFn) -> list[Outcome]:
     return found
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(outcome_rows(), st.randoms(use_true_random=False))
 def test_the_tally_is_the_same_in_any_order_and_rates_add_up(rows: list[Outcome], rnd: object) -> None:
     shuffled = list(rows)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from serviceflow.outcomes.model import TARGET_KINDS, Outcome, OutcomeKind
 
@@ -47,10 +47,12 @@ class Rate(_Frozen):
     met_late: int
     breached: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def settled(self) -> int:
         return self.met + self.breached
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def rate(self) -> float:
         """Breached of settled, 0 to 1 (0 when nothing settled)."""
