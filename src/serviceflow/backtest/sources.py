@@ -5,15 +5,15 @@
   serviceflow's own event lines.
 - **A helpdesk account**, ``vendor:account`` (``zendesk:acme``) with ``--since 30d``: the
   registered adapter lists the tickets changed since then (``changed_tickets``, every page) and
-  reads each one's history through the adapter's ``ticket_history`` when it offers one. Without
-  a history read the replay sees each ticket's creation and its state now, no more: the source
-  says so (``Source.notes``), and the report repeats it.
+  reads each one's history through the adapter's ``ticket_history`` (events with the ticket as
+  it was at each, through the reconcile sweep's ``rewind``). An adapter without a history read
+  (``NotSupported``) is replayed from each ticket's creation and its state now, no more: the
+  source says so (``Source.notes``), and the report repeats it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from serviceflow.adapters.registry import registry
 from serviceflow.backtest.errors import BacktestError
 from serviceflow.backtest.files import read_export
 from serviceflow.backtest.formats import ExportFormat, export_formats
+from serviceflow.durable.reconcile_repair import rewind
 from serviceflow.errors import NotSupported, TicketGone
 from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent, TicketStatus
 
@@ -177,21 +178,10 @@ async def _read_account(
 
 
 def _with_tickets(current: Ticket, history: list[TicketEvent]) -> list[TicketEvent]:
-    """A history read's events each with the ticket as it was right after it.
-
-    ``ticket_history`` may hand every event the ticket as it is now; the reconcile sweep's
-    ``rewind`` (in ``serviceflow.durable.reconcile_repair``, the one place that works a ticket
-    back through the events' ``changes``) fixes that. It is looked up when it is there, so this
-    module does not depend on the sweep being installed.
-    """
-    try:
-        repair = importlib.import_module("serviceflow.durable.reconcile_repair")
-    except ImportError:
-        return history
-    rewind: Callable[[Ticket, Sequence[TicketEvent]], list[TicketEvent]] | None = getattr(
-        repair, "rewind", None
-    )
-    return rewind(current, history) if rewind is not None and history else history
+    """A history read's events each with the ticket as it was right after it: ``ticket_history``
+    may hand every event the ticket as it is now, and the reconcile sweep's ``rewind`` works it
+    back through the events' ``changes`` (the one place that does)."""
+    return rewind(current, history) if history else history
 
 
 def snapshot_events(ticket: Ticket) -> list[TicketEvent]:
