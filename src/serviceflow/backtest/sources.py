@@ -25,6 +25,7 @@ from serviceflow.adapters.registry import registry
 from serviceflow.backtest.errors import BacktestError
 from serviceflow.backtest.files import read_export
 from serviceflow.backtest.formats import ExportFormat, export_formats
+from serviceflow.durable.reconcile_repair import rewind
 from serviceflow.errors import NotSupported, TicketGone
 from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent, TicketStatus
 
@@ -152,7 +153,9 @@ async def _read_account(
                 return snapshot_events(record.ticket)
             except TicketGone:
                 return []
-        events = list(history.events)
+        # Each event may carry the ticket as it is now: worked back through the later events'
+        # changes, so the replay sees the ticket as it was at each moment (as the reconcile sweep does).
+        events = rewind(record.ticket, history.events)
         if not history.complete:
             result.notes.append(
                 f"ticket {record.ticket.id}: the helpdesk's history was cut; its oldest part is replayed"
