@@ -27,8 +27,9 @@ from serviceflow.adapters import (
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, convert, full_ticket, webhooks
+from . import actions, convert, full_ticket, history, webhooks
 from .client import ZendeskClient
+from .export import EXPORT
 from .quarantine import SuspendedTickets
 from .settings import ZendeskSettings
 
@@ -53,6 +54,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
     settings_class = ZendeskSettings
     #: The demo ``serviceflow dev`` tells by default: signed event webhooks and a suspended queue.
     demo_preference = 10
+    #: What ``serviceflow backtest FILE`` reads (:mod:`.export`).
+    export_formats = (EXPORT,)
 
     def __init__(
         self,
@@ -127,6 +130,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
         )
         following = ChangeCursor(token=page.after_cursor) if page.after_cursor else cursor
         return ChangePage(tickets=records, next=following, more=not page.end_of_stream)
+
+    ticket_history = history.ticket_history  # the ticket's audits (history.py)
 
     async def load_roster(self, account: str) -> Roster:
         """Active agents and admins with their group memberships, except the integration's own

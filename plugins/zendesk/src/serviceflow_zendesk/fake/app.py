@@ -100,6 +100,7 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/tickets", {"GET": _list_tickets, "POST": _create_ticket}),
         ("/api/v2/tickets/{ticket_id:int}", {"GET": _show_ticket, "PUT": _update_ticket}),
         ("/api/v2/tickets/{ticket_id:int}/comments", {"GET": _list_comments}),
+        ("/api/v2/tickets/{ticket_id:int}/audits", {"GET": _list_audits}),
         (
             "/api/v2/tickets/{ticket_id:int}/tags",
             {"GET": _list_tags, "PUT": _add_tags, "POST": _set_tags, "DELETE": _remove_tags},
@@ -318,6 +319,13 @@ def _list_comments(ctx: Ctx) -> Answer:
     url = ctx.url(f"/api/v2/tickets/{ctx.ticket_id}/comments.json")
     page = paginate(comments, key="comments", query=ctx.info.query, url=url, descending=descending)
     return 200, page, {}
+
+
+def _list_audits(ctx: Ctx) -> Answer:
+    """ListAuditsForTicket (OAS ``/api/v2/tickets/{ticket_id}/audits``), oldest first, cursor pages."""
+    url = ctx.url(f"/api/v2/tickets/{ctx.ticket_id}/audits.json")
+    audits = ctx.fake.state.list_audits(ctx.ticket_id)
+    return 200, paginate(audits, key="audits", query=ctx.info.query, url=url), {}
 
 
 def _list_tags(ctx: Ctx) -> Answer:

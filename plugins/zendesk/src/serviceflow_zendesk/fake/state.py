@@ -131,6 +131,7 @@ class FakeState:
             self.memberships: dict[int, Json] = {}
             self.tickets: dict[int, Json] = {}
             self.comments: dict[int, list[Json]] = {}
+            self.audits: dict[int, list[Json]] = {}  # ListAuditsForTicket (for reconcile's history)
             self.job_statuses: dict[str, Json] = {}
             self.organizations: dict[int, Json] = {}
             self.notifications: list[Notification] = []
@@ -273,6 +274,12 @@ class FakeState:
         with self.lock:
             self._ticket(ticket_id)
             return copy.deepcopy(self.comments.get(ticket_id, []))
+
+    def list_audits(self, ticket_id: int) -> list[Json]:
+        """A ticket's audits, oldest first (ListAuditsForTicket); 404 when the ticket is missing."""
+        with self.lock:
+            self._ticket(ticket_id)
+            return copy.deepcopy(self.audits.get(ticket_id, []))
 
     def get_user(self, user_id: int) -> Json:
         """A copy of one user; 404 when missing."""
@@ -722,4 +729,7 @@ class FakeState:
         if comment is not None:
             comment["audit_id"] = audit_id
         numbered = [{"id": self._next("events"), **e} for e in events]
-        return audit_record(audit_id, ticket, actor_id, numbered, comment)
+        audit = audit_record(audit_id, ticket, actor_id, numbered, comment)
+        if numbered or comment is not None:  # an update that changed nothing records no audit
+            self.audits.setdefault(ticket["id"], []).append(copy.deepcopy(audit))
+        return audit
