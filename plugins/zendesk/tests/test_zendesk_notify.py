@@ -42,6 +42,11 @@ async def test_the_lead_follows_the_ticket_and_is_told_of_the_note(
     first, last = json.loads(puts[0].body)["ticket"], json.loads(puts[-1].body)["ticket"]
     assert {"user_id": str(lead["id"]), "action": "put"} in first["followers"] and "comment" not in first
     assert "comment" in last and "followers" not in last
+    # One read resolves every id (ShowManyUsers), not a listing of every agent.
+    assert [c.query for c in fake.calls if c.path == "/api/v2/users/show_many"] == [
+        (("ids", f"{owner['id']},{lead['id']}"),)
+    ]
+    assert not [c for c in fake.calls if c.path == "/api/v2/users"]
     # Again: nothing new to follow, the note is already there.
     calls = len(fake.calls)
     assert await apply(client, str(tid), action) == "skipped: already done"
@@ -96,6 +101,21 @@ async def test_a_team_is_its_members_through_the_groups_own_membership_path(
     )
     paths = {c.path for c in fake.calls if "membership" in c.path}
     assert paths == {f"/api/v2/groups/{leads['id']}/memberships"}
+
+
+async def test_a_recipient_known_by_email_only_is_found_by_search(
+    fake: FakeZendesk, client: ZendeskClient
+) -> None:
+    lead = fake.add_agent("Lee Lead", email="lee@shop.example")
+    tid = fake.add_ticket("Refund")["id"]
+    action = notify(
+        recipients=("lee@shop.example",),
+        people=(Person(id="lee@shop.example", name="Lee Lead", email="lee@shop.example"),),
+    )
+    assert await apply(client, str(tid), action) == "done"
+    assert fake.ticket(tid)["follower_ids"] == [lead["id"]]
+    searches = [c.query for c in fake.calls if c.path == "/api/v2/users/search"]
+    assert searches == [(("query", "email:lee@shop.example"),)]
 
 
 async def test_a_notify_for_other_channels_only_is_not_the_helpdesks(

@@ -154,7 +154,9 @@ async def _read_account(
                 return snapshot_events(record.ticket)
             except TicketGone:
                 return []
-        events = _with_tickets(record.ticket, list(history.events))
+        # Each event may carry the ticket as it is now: worked back through the later events'
+        # changes, so the replay sees the ticket as it was at each moment (as the reconcile sweep does).
+        events = rewind(record.ticket, history.events)
         if not history.complete:
             result.notes.append(
                 f"ticket {record.ticket.id}: the helpdesk's history was cut; its oldest part is replayed"
@@ -175,13 +177,6 @@ async def _read_account(
             "are not seen; an export file with the ticket history gives the full replay"
         )
     return result
-
-
-def _with_tickets(current: Ticket, history: list[TicketEvent]) -> list[TicketEvent]:
-    """A history read's events each with the ticket as it was right after it: ``ticket_history``
-    may hand every event the ticket as it is now, and the reconcile sweep's ``rewind`` works it
-    back through the events' ``changes`` (the one place that does)."""
-    return rewind(current, history) if history else history
 
 
 def snapshot_events(ticket: Ticket) -> list[TicketEvent]:

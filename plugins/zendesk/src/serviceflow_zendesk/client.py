@@ -78,6 +78,8 @@ Params = Sequence[tuple[str, str]]
 #: What ShowTicket side-loads for the full ticket (developer.zendesk.com/documentation/ticketing/
 #: using-the-zendesk-api/side_loading: tickets take ``users``, ``groups``, ``organizations``, ...).
 TICKET_SIDELOADS = ("users", "organizations")
+#: ShowManyUsers takes "up to 100 user ids" (OAS).
+SHOW_MANY_LIMIT = 100
 #: The orders ListSuspendedTickets offers (OAS SuspendedTicketsSortBy).
 SuspendedSort = Literal["author_email", "cause", "created_at", "subject"]
 
@@ -443,6 +445,25 @@ class ZendeskClient:
         """
         data = await self._json("GET", f"/api/v2/users/{user_id}")
         return User.model_validate(_field(data, "user"))
+
+    async def get_users(self, user_ids: Sequence[int]) -> list[User]:
+        """ShowManyUsers, ``ids`` in chunks of 100 ("Accepts a comma-separated list of up to 100
+        user ids", OAS); users Zendesk does not know are simply not in the answer."""
+        found: list[User] = []
+        wanted = list(dict.fromkeys(user_ids))
+        for start in range(0, len(wanted), SHOW_MANY_LIMIT):
+            chunk = ",".join(str(u) for u in wanted[start : start + SHOW_MANY_LIMIT])
+            data = await self._json("GET", "/api/v2/users/show_many", params=[("ids", chunk)])
+            found += [User.model_validate(u) for u in _field(data, "users")]
+        return found
+
+    async def find_users_by_email(self, email: str) -> list[User]:
+        """SearchUsers with ``query=email:<address>`` (the Zendesk search syntax; OAS: "It can
+        specify a partial or full value of any user property, including name, email address"),
+        first page only, kept to exact matches (ignoring case)."""
+        data = await self._json("GET", "/api/v2/users/search", params=[("query", f"email:{email}")])
+        users = [User.model_validate(u) for u in _field(data, "users")]
+        return [u for u in users if u.email and u.email.casefold() == email.casefold()]
 
     async def list_agents(self, *, roles: Sequence[str] = ("agent", "admin")) -> AsyncIterator[User]:
         """ListUsers filtered by ``role[]`` (admins are agents too), every page."""

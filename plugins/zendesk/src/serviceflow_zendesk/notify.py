@@ -21,9 +21,11 @@ What is documented to reach people:
   of comment update", 4408843866394): the wrong channel for an internal note, and an end user on
   it would read the escalation. So serviceflow uses followers and never CCs for a note.
 
-So each recipient is resolved to a Zendesk agent through ListUsers ``role[]=agent,admin`` (every
-page): by user id (the roster's ids are Zendesk's), else by the email the roster gives; a team
-(``group:NAME``) is its members, read with ``GET /api/v2/groups/{group_id}/memberships``. The
+So each recipient is resolved to a Zendesk user: by user id (the roster's ids are Zendesk's), all
+in one ``GET /api/v2/users/show_many?ids=...`` (OAS ShowManyUsers, up to 100 ids a call), else by
+the email the roster gives (``GET /api/v2/users/search?query=email:...``, OAS SearchUsers, exact
+matches kept); a team (``group:NAME``) is its members, read with
+``GET /api/v2/groups/{group_id}/memberships``. Only active agents and admins follow. The
 agents who do not already follow are added in one safe update, then the note is written once per
 key (:mod:`.comments`). Anyone who cannot follow (an end user, an address Zendesk does not know, an
 inactive agent) is not sent and is named in the outcome, so the shell records who was *not* told
@@ -43,6 +45,9 @@ from serviceflow.model import HELPDESK_CHANNEL, Notify, Person
 from . import comments, ids
 from .client import ZendeskClient
 from .models import Group, Ticket, User
+
+#: The roles that can follow a ticket (OAS UserObject.role: end-user, agent, admin).
+AGENT_ROLES = frozenset({"agent", "admin"})
 
 GROUP_PREFIX = "group:"
 
@@ -92,31 +97,49 @@ def _new_followers(ticket: Ticket, wanted: list[int]) -> dict[str, Any]:
 
 
 async def address(client: ZendeskClient, action: Notify) -> Addressed:
-    """Resolve every recipient to Zendesk agents (see the module docstring)."""
-    agents = [u async for u in client.list_agents()]
-    by_id = {u.id: u for u in agents}
-    by_email = {u.email.casefold(): u for u in agents if u.email}
+    """Resolve every recipient to Zendesk agents (see the module docstring): the ids in one
+    ShowManyUsers, an email-only recipient by SearchUsers, a team by its memberships."""
     people = {p.id: p for p in action.people}
-    groups: list[Group] | None = None
+    recipients = list(dict.fromkeys(action.recipients))
+    teams = [r for r in recipients if r.startswith(GROUP_PREFIX) or (r in people and people[r].team)]
+    groups = [g async for g in client.list_groups()] if teams else []
+    members: dict[str, list[int]] = {}
+    for team in teams:
+        group = _group(groups, team)
+        if group is not None:
+            members[team] = [m.user_id async for m in client.list_group_memberships(group.id)]
+    ids = [int(r) for r in recipients if r not in teams and _is_id(r)]
+    ids += [u for team_ids in members.values() for u in team_ids]
+    users = {u.id: u for u in await client.get_users(ids)} if ids else {}
     found = Addressed()
-    for recipient in dict.fromkeys(action.recipients):
+    for recipient in recipients:
         person = people.get(recipient)
-        if recipient.startswith(GROUP_PREFIX) or (person is not None and person.team):
-            if groups is None:
-                groups = [g async for g in client.list_groups()]
-            await _team(client, found, recipient, person, groups, by_id)
+        if recipient in teams:
+            _team(found, recipient, person, _group(groups, recipient), members.get(recipient, []), users)
             continue
-        agent = _by_id(by_id, recipient) or _by_email(by_email, person, recipient)
-        name = _name(person, agent, recipient)
+        user = users.get(int(recipient)) if _is_id(recipient) else None
+        if user is None:
+            user = await _by_email(client, person, recipient)
+        name = _name(person, user, recipient)
         found.names.append(name)
-        if agent is not None and agent.active:
-            found.follow(agent.id)
+        if user is not None and _can_follow(user):
+            found.follow(user.id)
             continue
         email = person.email if person is not None else None
         who = f"{name} <{email}>" if email and email != name else name
-        why = "an inactive agent" if agent is not None else "no Zendesk agent"
-        found.not_told.append(f"{who} ({why})")
+        found.not_told.append(f"{who} ({_why(user)})")
     return found
+
+
+def _can_follow(user: User) -> bool:
+    """Only active agents and admins can follow (support.zendesk.com 203690846)."""
+    return user.active and user.role in AGENT_ROLES
+
+
+def _why(user: User | None) -> str:
+    if user is None or user.role not in AGENT_ROLES:
+        return "no Zendesk agent"
+    return "an inactive agent"
 
 
 def notify_body(action: Notify, names: list[str]) -> str:
@@ -126,25 +149,24 @@ def notify_body(action: Notify, names: list[str]) -> str:
     return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
 
 
-async def _team(
-    client: ZendeskClient,
+def _group(groups: list[Group], recipient: str) -> Group | None:
+    key = recipient.removeprefix(GROUP_PREFIX)
+    return next((g for g in groups if key == str(g.id) or g.name.casefold() == key.casefold()), None)
+
+
+def _team(
     found: Addressed,
     recipient: str,
     person: Person | None,
-    groups: list[Group],
-    agents: dict[int, User],
+    group: Group | None,
+    member_ids: list[int],
+    users: dict[int, User],
 ) -> None:
     key = recipient.removeprefix(GROUP_PREFIX)
-    group = next((g for g in groups if key == str(g.id) or g.name.casefold() == key.casefold()), None)
     team = (person.name if person is not None and person.name != recipient else None) or (
         group.name if group is not None else key
     )
-    members: list[User] = []
-    if group is not None:
-        async for membership in client.list_group_memberships(group.id):
-            agent = agents.get(membership.user_id)
-            if agent is not None and agent.active and agent not in members:
-                members.append(agent)
+    members = [users[u] for u in dict.fromkeys(member_ids) if u in users and _can_follow(users[u])]
     if not members:
         found.names.append(team)
         found.not_told.append(f"{team} (no Zendesk group with active agents)")
@@ -154,17 +176,20 @@ async def _team(
         found.follow(member.id)
 
 
-def _by_id(by_id: dict[int, User], recipient: str) -> User | None:
+def _is_id(recipient: str) -> bool:
     try:
-        return by_id.get(int(ids.canonical(recipient)))
+        ids.canonical(recipient)
     except ids.NotAnId:
-        return None
+        return False
+    return True
 
 
-def _by_email(by_email: dict[str, User], person: Person | None, recipient: str) -> User | None:
-    for email in (person.email if person is not None else None, recipient):
-        if email and email.casefold() in by_email:
-            return by_email[email.casefold()]
+async def _by_email(client: ZendeskClient, person: Person | None, recipient: str) -> User | None:
+    for email in dict.fromkeys((person.email if person is not None else None, recipient)):
+        if email and "@" in email:
+            found = await client.find_users_by_email(email)
+            if found:
+                return next((u for u in found if _can_follow(u)), found[0])
     return None
 
 

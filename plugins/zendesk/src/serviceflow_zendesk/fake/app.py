@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -107,6 +108,8 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/tickets/{ticket_id:int}/merge", {"POST": _merge}),
         ("/api/v2/users", {"GET": _list_users}),
         ("/api/v2/users/me", {"GET": _show_me}),
+        ("/api/v2/users/show_many", {"GET": _show_many_users}),
+        ("/api/v2/users/search", {"GET": _search_users}),
         ("/api/v2/users/{user_id:int}", {"GET": _show_user}),
         ("/api/v2/groups", {"GET": _list_groups}),
         ("/api/v2/group_memberships", {"GET": _list_memberships}),
@@ -378,6 +381,41 @@ def _list_users(ctx: Ctx) -> Answer:
 
 def _show_me(ctx: Ctx) -> Answer:
     return 200, {"user": ctx.fake.state.get_user(ctx.actor["id"])}, {}
+
+
+def _show_many_users(ctx: Ctx) -> Answer:
+    """ShowManyUsers: "a comma-separated list of up to 100 user ids" (OAS); unknown ids are left
+    out of the answer (the fake's reading)."""
+    raw = dict(ctx.info.query).get("ids", "")
+    try:
+        wanted = [int(i) for i in raw.split(",") if i.strip()]
+    except ValueError as exc:
+        raise FakeApiError(400, "InvalidParameter", "ids must be comma-separated integers") from exc
+    if len(wanted) > 100:
+        raise FakeApiError(400, "InvalidParameter", "ids accepts up to 100 user ids")
+    state = ctx.fake.state
+    with state.lock:
+        users = [copy.deepcopy(state.users[u]) for u in dict.fromkeys(wanted) if u in state.users]
+    return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
+
+
+def _search_users(ctx: Ctx) -> Answer:
+    """SearchUsers: the fake reads ``email:<address>`` (exact) and otherwise matches the text in
+    names and emails, ignoring case (the search syntax itself is Zendesk's, not copied)."""
+    query = dict(ctx.info.query).get("query", "").strip()
+    state = ctx.fake.state
+    with state.lock:
+        everyone = list(state.users.values())
+        if query.lower().startswith("email:"):
+            address = query[len("email:") :].strip().strip('"').lower()
+            found = [u for u in everyone if str(u.get("email", "")).lower() == address]
+        else:
+            text = query.strip('"').lower()
+            found = [
+                u for u in everyone if text and (text in u["name"].lower() or text in str(u["email"]).lower())
+            ]
+        users = copy.deepcopy(sorted(found, key=lambda u: u["id"])[:100])
+    return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
 
 
 def _show_user(ctx: Ctx) -> Answer:

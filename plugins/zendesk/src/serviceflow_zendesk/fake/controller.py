@@ -71,6 +71,9 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
     fault and call paths are matched without ``.json``.
     """
 
+    faults: FaultPlan
+    webhooks: WebhookDispatcher
+
     def __init__(
         self,
         *,
