@@ -135,6 +135,7 @@ def test_the_cli_reports_per_target_team_and_agent(files: dict[str, Path]) -> No
     assert {line["name"] for line in agents} == {"a1", "a2", "a3"}  # round robin over the frontline
     assert sum(line["breached"] for line in agents) == 252 + 60
     assert ("team", "(none)") in lines
+    assert lines[("policy", "support")]["breached"] == 252 + 60
     text = runner.invoke(
         app, ["backtest", str(files["serviceflow"]), "--policies", str(POLICIES_A), "--roster", str(ROSTER)]
     )

@@ -1,4 +1,4 @@
-"""What a backtest reports: per policy and target, per team and per agent, the targets met and
+"""What a backtest reports: per target and per policy, per team and per agent, the targets met and
 breached, the warnings and escalations that would have been sent, the promises kept and missed
 and the repeat contacts joined; as a terminal table, JSON or CSV.
 
@@ -61,6 +61,7 @@ _ACTIONS = frozenset({OutcomeKind.ACTION_DONE, OutcomeKind.ACTION_WOULD_HAVE})
 _GROUPS: dict[Dimension, Callable[[Outcome], str | None]] = {
     # An action's row names its rule, not a target: it counts for its team and agent only.
     Dimension.TARGET: lambda r: f"{r.policy}/{r.target}" if r.target and r.kind not in _ACTIONS else None,
+    Dimension.POLICY: lambda r: (r.policy or NONE) if r.target and r.kind not in _ACTIONS else None,
     Dimension.TEAM: lambda r: r.team or NONE,
     Dimension.AGENT: lambda r: r.agent or NONE,
 }
