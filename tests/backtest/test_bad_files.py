@@ -153,3 +153,27 @@ def test_an_unknown_vendor_account(tmp_path: Path) -> None:
 def test_a_bad_since(tmp_path: Path) -> None:
     result = runner.invoke(app, ["backtest", "zendesk:acme", "--since", "a while"])
     assert result.exit_code == 2 and "--since 'a while' is not a span like 30d" in result.stderr
+
+
+def test_audits_that_do_not_start_with_the_creation(tmp_path: Path) -> None:
+    lines = list(month.zendesk_lines(PLANS))
+    audits = json.loads(lines[1])
+    audits["audits"] = audits["audits"][1:]  # the first page of its audits was not saved
+    path = write(tmp_path, [lines[0], json.dumps(audits), *lines[2:]])
+    with pytest.raises(ExportError, match=r":2: the audits of ticket 1000 do not start with its creation"):
+        read_file(path)
+
+
+def test_a_broken_policy_set_is_exit_1_and_named(tmp_path: Path) -> None:
+    broken = tmp_path / "policies"
+    broken.mkdir()
+    (broken / "policyset.yaml").write_text(
+        (HERE / "policies-a" / "policyset.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (broken / "support.yaml").write_text(
+        "apiVersion: serviceflow/v1\nkind: Policy\nname: support\nmatch: 'ticket.nope =='\n", encoding="utf-8"
+    )
+    events = write(tmp_path, list(month.neutral_lines(PLANS)))
+    result = runner.invoke(app, ["backtest", str(events), "--policies", str(broken)])
+    assert result.exit_code == 1
+    assert "support.yaml" in result.stderr and "the policy set is broken" in result.stderr

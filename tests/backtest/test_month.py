@@ -135,6 +135,13 @@ def test_the_cli_reports_per_target_team_and_agent(files: dict[str, Path]) -> No
     assert {line["name"] for line in agents} == {"a1", "a2", "a3"}  # round robin over the frontline
     assert sum(line["breached"] for line in agents) == 252 + 60
     assert ("team", "(none)") in lines
+    assert lines[("policy", "support")]["breached"] == 252 + 60
+    text = runner.invoke(
+        app, ["backtest", str(files["serviceflow"]), "--policies", str(POLICIES_A), "--roster", str(ROSTER)]
+    )
+    assert text.exit_code == 0, text.output
+    assert "600 tickets" in text.stdout and "targets breached 312 of 1200 settled" in text.stdout
+    assert "support/first-response" in text.stdout and "What the policies would have done" in text.stdout
 
 
 def test_against_shows_the_two_sets_and_the_tickets_that_differ(files: dict[str, Path]) -> None:

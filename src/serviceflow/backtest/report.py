@@ -1,4 +1,4 @@
-"""What a backtest reports: per policy and target, per team and per agent, the targets met and
+"""What a backtest reports: per target and per policy, per team and per agent, the targets met and
 breached, the warnings and escalations that would have been sent, the promises kept and missed
 and the repeat contacts joined; as a terminal table, JSON or CSV.
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from serviceflow.backtest.replay import ReplayResult
 from serviceflow.outcomes.model import Outcome, OutcomeKind
-from serviceflow.outcomes.tally import NONE, Dimension, Tally, select, tally
+from serviceflow.outcomes.tally import NONE, Dimension, Rate, Tally, select, tally
 
 
 class _Frozen(BaseModel):
@@ -61,14 +61,26 @@ _ACTIONS = frozenset({OutcomeKind.ACTION_DONE, OutcomeKind.ACTION_WOULD_HAVE})
 _GROUPS: dict[Dimension, Callable[[Outcome], str | None]] = {
     # An action's row names its rule, not a target: it counts for its team and agent only.
     Dimension.TARGET: lambda r: f"{r.policy}/{r.target}" if r.target and r.kind not in _ACTIONS else None,
+    Dimension.POLICY: lambda r: (r.policy or NONE) if r.target and r.kind not in _ACTIONS else None,
     Dimension.TEAM: lambda r: r.team or NONE,
     Dimension.AGENT: lambda r: r.agent or NONE,
 }
 
 
-def _line(dimension: Dimension, name: str, rows: Sequence[Outcome]) -> Line:
+#: The rows a line counts besides its targets' (whose rates come from the totals' tally).
+_COUNTED = frozenset(
+    {
+        OutcomeKind.WARNING_SENT,
+        OutcomeKind.ESCALATION,
+        OutcomeKind.PROMISE_KEPT,
+        OutcomeKind.PROMISE_MISSED,
+        OutcomeKind.REPEAT_CONTACT,
+    }
+)
+
+
+def _line(dimension: Dimension, name: str, rate: Rate | None, rows: Sequence[Outcome]) -> Line:
     counted = tally(rows)
-    rate = next((r for r in counted.rates_by(dimension) if r.name == name), None)
     return Line(
         dimension=dimension,
         name=name,
@@ -84,21 +96,26 @@ def _line(dimension: Dimension, name: str, rows: Sequence[Outcome]) -> Line:
     )
 
 
-def lines_of(rows: Sequence[Outcome]) -> tuple[Line, ...]:
-    """A line per target, team and agent, each over its own rows."""
+def lines_of(rows: Sequence[Outcome], totals: Tally | None = None) -> tuple[Line, ...]:
+    """A line per target, team and agent: its breach rate from the tally of all rows, its
+    warnings, escalations, promises and repeat contacts from the tally of its own."""
+    counted = [row for row in rows if row.kind in _COUNTED]
+    overall = totals or tally(rows)
     found: list[Line] = []
     for dimension, name_of in _GROUPS.items():
-        groups: dict[str, list[Outcome]] = {}
-        for row in rows:
+        rates = {rate.name: rate for rate in overall.rates_by(dimension)}
+        groups: dict[str, list[Outcome]] = {name: [] for name in rates}
+        for row in counted:
             name = name_of(row)
             if name is not None:
                 groups.setdefault(name, []).append(row)
-        found.extend(_line(dimension, name, groups[name]) for name in sorted(groups))
+        found.extend(_line(dimension, name, rates.get(name), groups[name]) for name in sorted(groups))
     return tuple(found)
 
 
 def build_report(result: ReplayResult, *, source: str, notes: Iterable[str] = ()) -> Report:
     rows = select(result.outcomes, would_have=True)
+    totals = tally(rows)
     return Report(
         source=source,
         policy_version=result.version,
@@ -109,8 +126,8 @@ def build_report(result: ReplayResult, *, source: str, notes: Iterable[str] = ()
         decisions=result.decisions,
         rule_errors=len(result.errors),
         notes=tuple(notes),
-        totals=tally(rows),
-        lines=lines_of(rows),
+        totals=totals,
+        lines=lines_of(rows, totals),
     )
 
 

@@ -5,9 +5,10 @@
   serviceflow's own event lines.
 - **A helpdesk account**, ``vendor:account`` (``zendesk:acme``) with ``--since 30d``: the
   registered adapter lists the tickets changed since then (``changed_tickets``, every page) and
-  reads each one's history through the adapter's ``ticket_history`` when it offers one. Without
-  a history read the replay sees each ticket's creation and its state now, no more: the source
-  says so (``Source.notes``), and the report repeats it.
+  reads each one's history through the adapter's ``ticket_history`` (events with the ticket as
+  it was at each, through the reconcile sweep's ``rewind``). An adapter without a history read
+  (``NotSupported``) is replayed from each ticket's creation and its state now, no more: the
+  source says so (``Source.notes``), and the report repeats it.
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ async def _read_account(
         if not page.more:
             break
     result = Source(label=source, events=[], until=moment)
+    if page.more:
+        result.notes.append(f"stopped listing after {MAX_PAGES} pages: later changes are left out")
     reader: Any = getattr(adapter, "ticket_history", None)
     identity: Identity | None = None
     if reader is not None:
@@ -163,8 +166,9 @@ async def _read_account(
         return events or snapshot_events(record.ticket)
 
     done = 0
-    for batch_start in range(0, len(records), 50):
-        batch = list(records.values())[batch_start : batch_start + 50]
+    listed = list(records.values())
+    for batch_start in range(0, len(listed), 50):
+        batch = listed[batch_start : batch_start + 50]
         for events in await asyncio.gather(*(history_of(r) for r in batch)):
             result.events.extend(events)
         done += len(batch)

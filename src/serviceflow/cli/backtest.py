@@ -76,11 +76,12 @@ def backtest(
     have done: per target, team and agent, the targets met and breached, the warnings and
     escalations that would have been sent, promises kept and missed, repeat contacts joined.
 
-    Nothing is written anywhere: a backtest reads the history and decides in-process. With
-    --against, both policy sets run over the same history, side by side, with the tickets whose
-    outcome differs. Exits 0 when done, 1 when a policy set is broken or the helpdesk failed, 2
-    when the source is not readable (the message names the line).
-    """
+    Nothing is written anywhere: a backtest reads the history and decides in-process.
+
+    With --against, both policy sets run over the same history, side by side, with the tickets whose outcome differs.
+
+    Exits 0 when done, 1 when a policy set is broken or the helpdesk failed, 2 when the source is not readable (the message names the line).
+    """  # noqa: E501 - each paragraph one line: the help shows a docstring's line breaks
     try:
         if json_output and csv_output:
             raise CliError("choose one of --json and --csv", code=EXIT_USAGE)

@@ -35,7 +35,8 @@ ids are ``{audit id}:{kind}``, stable across reads.
 
 **Refused, with the line:** a record that is neither page; a page that does not validate (the
 field is named); the last export page with ``end_of_stream: false`` (the export was cut); audits
-of a ticket no export page holds; an exported ticket without audits.
+of a ticket no export page holds; an exported ticket without audits, or whose oldest audit is
+not its creation (no ``Create`` event: its first audits page is missing).
 """
 
 from __future__ import annotations
@@ -166,6 +167,12 @@ class ZendeskExport:
                 )
             name = account or _account_of(ticket) or DEFAULT_ACCOUNT
             ordered = sorted(found.values(), key=lambda a: (a.created_at, a.id))
+            if not any(item.type == "Create" for item in ordered[0].events):
+                raise ExportError(
+                    f"the audits of ticket {ticket_id} do not start with its creation (audit "
+                    f"{ordered[0].id} has no Create event): a page of its audits is missing",
+                    line=audit_lines[ticket_id],
+                )
             try:
                 events = list(_ticket_events(ticket, ordered, account=name, roles=roles))
             except ValidationError as exc:  # a value no case could hold (an id too long...)
