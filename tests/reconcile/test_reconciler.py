@@ -5,16 +5,21 @@ ticket, at the real times, and ends it when the ticket closes."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from reconcile_support import ACCOUNT, Desk, case_when, eventually, reconcile, wait_until
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from serviceflow.durable.reconcile import Reconciler
 from serviceflow.model import CaseState, TargetStatus, TicketStatus
+
+HISTORIES = Path(__file__).parent / "histories"
 
 
 def stamp(value: str) -> datetime:
@@ -83,5 +88,12 @@ async def test_a_ticket_nobody_told_us_about_gets_a_case_that_follows_it_to_clos
         # Nothing but the case's own assignment was written to the helpdesk.
         writes = [c for c in desk.fake.calls if c.method != "GET"]
         assert [c.path for c in writes] == [f"/api/v2/tickets/{tid}"], writes
+        history = await sweeper.fetch_history()
+        replayed = await Replayer(
+            workflows=[Reconciler], data_converter=pydantic_data_converter
+        ).replay_workflow(history, raise_on_replay_failure=True)
+        assert replayed.replay_failure is None
+        if os.environ.get("SERVICEFLOW_RECORD_HISTORIES"):  # re-record the committed fixture on purpose
+            (HISTORIES / "reconciler.json").write_text(history.to_json())
         await sweeper.terminate("done")
         await asyncio.sleep(0)
