@@ -95,7 +95,7 @@ def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
         fake.stop()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()),
