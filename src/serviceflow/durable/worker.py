@@ -33,6 +33,7 @@ from serviceflow.durable.settings import Settings
 from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
+from serviceflow.outcomes.activity import OutcomeActivities
 from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,14 @@ def build_worker(
     settings: Settings,
     activities: CaseActivities,
     quarantine: QuarantineActivities | None = None,
+    outcomes: OutcomeActivities | None = None,
 ) -> Worker:
     quarantine = quarantine or QuarantineActivities(
         activities.store, client, settings.task_queue, activities.metrics
     )
     reconcile = ReconcileActivities(client, settings.task_queue, activities.metrics.registry)
+    # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
+    outcomes = outcomes or OutcomeActivities.from_settings(registry=activities.metrics.registry)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -86,6 +90,7 @@ def build_worker(
             quarantine.act_on_quarantined,
             reconcile.sweep_page,
             reconcile.sweep_tickets,
+            outcomes.record_outcomes,
         ],
     )
 

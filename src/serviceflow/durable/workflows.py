@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
     from serviceflow.model import CaseState, LinkCase, TicketEvent
+    from serviceflow.outcomes.recording import RECORD_OUTCOMES, record_decision
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
@@ -65,6 +66,8 @@ class CaseWorkflow:
             result = await self._decide(
                 DecideRequest(state=self.state, input=engine_input, now=workflow.now())
             )
+            if result.decision is not None and workflow.patched(RECORD_OUTCOMES):  # the outcome store
+                await record_decision(self.state, engine_input, result.state, result.decision)
             self.state, self.wake_at = result.state, result.wake_at
             gone = False
             for action in result.actions:

@@ -29,6 +29,7 @@ from serviceflow.plugins.webhooks import WebhookVerdict
 
 from . import actions, codes, convert, full_ticket, history, webhooks
 from .client import MAX_PAGES, FreshdeskClient
+from .export import EXPORT
 from .quarantine import SpamFolder
 from .settings import FreshdeskSettings
 
@@ -50,6 +51,8 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
 
     vendor = VENDOR
     description = "Freshdesk"
+    #: What ``serviceflow backtest FILE`` reads (:mod:`.export`).
+    export_formats = (EXPORT,)
     settings_class = FreshdeskSettings
 
     def __init__(

@@ -110,6 +110,8 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/users/{user_id:int}", {"GET": _show_user}),
         ("/api/v2/groups", {"GET": _list_groups}),
         ("/api/v2/group_memberships", {"GET": _list_memberships}),
+        ("/api/v2/groups/{group_id:int}/memberships", {"GET": _list_memberships}),
+        ("/api/v2/users/{user_id:int}/group_memberships", {"GET": _list_memberships}),
         ("/api/v2/job_statuses/{job_status_id}", {"GET": _show_job_status}),
         ("/api/v2/incremental/tickets/cursor", {"GET": incremental_tickets}),
         *SUSPENDED_ROUTES,
@@ -282,8 +284,19 @@ def _create_ticket(ctx: Ctx) -> Answer:
     return 201, {"ticket": ticket, "audit": audit}, {"Location": location}
 
 
+#: What ShowTicket side-loads here (the guide lists more for tickets: groups, brands, ...).
+TICKET_SIDELOADS = ("users", "organizations")
+
+
 def _show_ticket(ctx: Ctx) -> Answer:
-    return 200, {"ticket": ctx.fake.state.get_ticket(ctx.ticket_id)}, {}
+    """ShowTicket, with ``include`` side-loads (developer.zendesk.com/documentation/ticketing/
+    using-the-zendesk-api/side_loading: "a comma-separated list of resources to load")."""
+    ticket = ctx.fake.state.get_ticket(ctx.ticket_id)
+    include = [n.strip() for n in dict(ctx.info.query).get("include", "").split(",") if n.strip()]
+    unknown = [n for n in include if n not in TICKET_SIDELOADS]
+    if unknown:  # the fake's own answer: what Zendesk does with an unknown sideload is UNVERIFIED
+        raise FakeApiError(400, "InvalidParameter", f"include: unknown sideload {', '.join(unknown)}")
+    return 200, {"ticket": ticket, **ctx.fake.state.sideloads(ticket, include)}, {}
 
 
 def _update_ticket(ctx: Ctx) -> Answer:
@@ -379,11 +392,14 @@ def _list_groups(ctx: Ctx) -> Answer:
 
 
 def _list_memberships(ctx: Ctx) -> Answer:
-    params = dict(ctx.info.query)
+    """ListGroupMemberships at its three URLs: all, ``/groups/{group_id}/memberships``,
+    ``/users/{user_id}/group_memberships`` (the filters are path parameters, CONTRACTS.md §8)."""
+    group_id, user_id = ctx.params.get("group_id"), ctx.params.get("user_id")
     memberships = ctx.fake.state.list_memberships(
-        group_id=_int_param(params, "group_id"), user_id=_int_param(params, "user_id")
+        group_id=None if group_id is None else int(group_id),
+        user_id=None if user_id is None else int(user_id),
     )
-    url = ctx.url("/api/v2/group_memberships.json")
+    url = ctx.url(ctx.info.path.removesuffix(".json") + ".json")
     return 200, paginate(memberships, key="group_memberships", query=ctx.info.query, url=url), {}
 
 
