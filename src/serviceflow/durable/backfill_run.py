@@ -173,19 +173,29 @@ class Backfill:
             return "skipped: gone"
         if not events or events[0].kind.value != "created":
             events.insert(0, created_event(events[0].ticket if events else ticket))
-        replayed = replay(events, self.now, self.rules, Context(roster=self.roster))
+        context = Context(roster=self.roster)
+        replayed = replay(events, self.now, self.rules, context)
         if replayed is None:
             return "skipped: no history"
+        breached = len(replayed.breaches)
+        escalate = breached > 0 and self.rules.policy_set.settings.backfill.breaches == "escalate"
+        if escalate:
+            # The PolicySet chose: the case decides its timers since the last event itself, at
+            # install, and climbs its ladder through its own actions, one escalation per breach.
+            live = replay(events, self.now, self.rules, context, catch_up=False)
+            replayed = live if live is not None else replayed
         started = await self._start(replayed.state, replayed.wake_at)
         if not started:
             return "skipped: it has a case"
-        checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
+        if not escalate:
+            checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
         owner = replayed.state.owner
         note = ""
         if owner is not None and owner != ticket.assignee and not owner.startswith("group:"):
             note = await self._assign(ticket.key, owner)
-        breached = len(replayed.breaches)
         opened = f"case opened ({breached} breached before install)" if breached else "case opened"
+        if escalate:
+            opened = f"case opened ({breached} breached before install: escalating, as the policy set says)"
         return f"{opened}{note}"
 
     async def _assign(self, case_id: str, owner: str) -> str:
