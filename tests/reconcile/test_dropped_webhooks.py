@@ -84,7 +84,7 @@ async def story(root: Path, rate: float) -> tuple[list[dict[str, Any]], int]:
     """Six customers write in; Ann replies and sets each pending; each customer answers; Ann
     closes each. Each step waits until every case has taken it (by webhook or by reconcile)."""
     zendesk = FakeZendesk().start()
-    zendesk.incremental_lag = 0
+    zendesk.incremental_lag = 2.0  # as reconcile_support.LAG: a second is whole before it is listed
     system = ReconcilingSystem(root, zendesk, policies=POLICIES)
     frontline = zendesk.add_group("Frontline")
     ann = zendesk.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
