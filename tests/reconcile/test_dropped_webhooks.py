@@ -7,6 +7,7 @@ same owner, the same targets (met at the real time of the reply) and the same ac
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from serviceflow_zendesk.fake import FakeZendesk
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import CaseState, TicketStatus
@@ -82,7 +84,7 @@ async def story(root: Path, rate: float) -> tuple[list[dict[str, Any]], int]:
     """Six customers write in; Ann replies and sets each pending; each customer answers; Ann
     closes each. Each step waits until every case has taken it (by webhook or by reconcile)."""
     zendesk = FakeZendesk().start()
-    zendesk.incremental_lag = 0
+    zendesk.incremental_lag = 2.0  # as reconcile_support.LAG: a second is whole before it is listed
     system = ReconcilingSystem(root, zendesk, policies=POLICIES)
     frontline = zendesk.add_group("Frontline")
     ann = zendesk.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
@@ -124,8 +126,11 @@ async def _steps(
             states = [await handle.query(CaseWorkflow.case_state) for handle in handles]
             return states if all(s is not None and predicate(s) for s in states) else None
 
-        log = system.log("worker.log")[-3000:]
-        return await eventually(check, 90, f"{what}\n{log}")  # type: ignore[no-any-return]
+        try:
+            return await eventually(check, 90, what)  # type: ignore[no-any-return]
+        except AssertionError:
+            await _keep_histories(client, ids)
+            raise AssertionError(f"{what}\n{system.log('worker.log')[-3000:]}") from None
 
     await all_cases(lambda s: s.owner == str(ann["id"]), "every case owned by Ann")
     await eventually(
@@ -152,7 +157,15 @@ async def _steps(
 
     await eventually(all_ended, 90, f"every case to end\n{system.log('worker.log')[-3000:]}")
     outcomes = []
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
     for t in ids:
+        history = await client.get_workflow_handle(f"zendesk:127.0.0.1:{t}").fetch_history()
+        replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if replayed.replay_failure is not None and os.environ.get("SERVICEFLOW_KEEP_FAILED_HISTORIES"):
+            Path(os.environ["SERVICEFLOW_KEEP_FAILED_HISTORIES"], f"case-{t}.json").write_text(
+                history.to_json()
+            )
+        assert replayed.replay_failure is None, f"case {t} does not replay: {replayed.replay_failure}"
         state = await client.get_workflow_handle(f"zendesk:127.0.0.1:{t}").query(CaseWorkflow.case_state)
         assert state is not None
         outcomes.append(
@@ -169,6 +182,17 @@ async def _steps(
             }
         )
     return outcomes
+
+
+async def _keep_histories(client: Client, ids: list[int]) -> None:
+    """Where ``SERVICEFLOW_KEEP_FAILED_HISTORIES`` names a folder, every case's history goes there
+    when the story fails (to replay and see why)."""
+    folder = os.environ.get("SERVICEFLOW_KEEP_FAILED_HISTORIES")
+    if not folder:
+        return
+    for t in ids:
+        history = await client.get_workflow_handle(f"zendesk:127.0.0.1:{t}").fetch_history()
+        Path(folder, f"case-{t}.json").write_text(history.to_json())
 
 
 def _near(met: datetime | None, reply: datetime) -> bool:

@@ -5,16 +5,24 @@ ticket, at the real times, and ends it when the ticket closes."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from reconcile_support import ACCOUNT, Desk, case_when, eventually, reconcile, wait_until
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
-from serviceflow.durable.reconcile import Reconciler
+from serviceflow.durable.reconcile import Reconciler, reconciler_id
+from serviceflow.durable.reconcile_messages import ReconcileStart
 from serviceflow.model import CaseState, TargetStatus, TicketStatus
+
+HISTORIES = Path(__file__).parent / "histories"
 
 
 def stamp(value: str) -> datetime:
@@ -83,5 +91,48 @@ async def test_a_ticket_nobody_told_us_about_gets_a_case_that_follows_it_to_clos
         # Nothing but the case's own assignment was written to the helpdesk.
         writes = [c for c in desk.fake.calls if c.method != "GET"]
         assert [c.path for c in writes] == [f"/api/v2/tickets/{tid}"], writes
+        history = await sweeper.fetch_history()
+        replayed = await Replayer(
+            workflows=[Reconciler], data_converter=pydantic_data_converter
+        ).replay_workflow(history, raise_on_replay_failure=True)
+        assert replayed.replay_failure is None
+        if os.environ.get("SERVICEFLOW_RECORD_HISTORIES"):  # re-record the committed fixture on purpose
+            (HISTORIES / "reconciler.json").write_text(history.to_json())
         await sweeper.terminate("done")
         await asyncio.sleep(0)
+
+
+async def _cli(env: WorkflowEnvironment, *arguments: str) -> tuple[int, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    environment["SERVICEFLOW_TEMPORAL_ADDRESS"] = env.client.service_client.config.target_host
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "serviceflow", "reconcile", *arguments,
+        env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out.decode()
+
+
+async def test_reconcile_sweeps_now_or_says_no_reconciler_runs(
+    env: WorkflowEnvironment, desk: Desk, worker: Callable[[Desk], Worker]
+) -> None:
+    code, out = await _cli(env, "zendesk:nowhere")
+    assert code == 1 and "no reconciler runs for zendesk:nowhere" in out, out
+    built = worker(desk)
+    async with built:
+        handle = await env.client.start_workflow(
+            Reconciler.run,
+            ReconcileStart(vendor="zendesk", account=ACCOUNT, interval_seconds=3600, settle_seconds=0),
+            id=reconciler_id("zendesk", ACCOUNT),
+            task_queue=built.task_queue,
+        )
+        await eventually(lambda: _swept(handle, 1), 30, "the first sweep")
+        tid = desk.customer_ticket("Nobody told us")
+        code, out = await _cli(env, f"zendesk:{ACCOUNT}")
+        assert code == 0 and "sweeping now" in out, out
+        await case_when(env.client, tid, lambda s: s.owner is not None, "an owner after the sweep asked for")
+        await handle.terminate("done")
+
+
+async def _swept(handle: Any, sweeps: int) -> bool:
+    return bool((await handle.query(Reconciler.progress)).sweeps >= sweeps)

@@ -116,6 +116,8 @@ async def _connect(settings: Settings) -> Any:
 
 
 async def _sweep_now(settings: Settings, vendor: str, account: str) -> None:
+    from temporalio.service import RPCError, RPCStatusCode
+
     from serviceflow.durable.reconcile import Reconciler, reconciler_id
 
     client = await _connect(settings)
@@ -123,8 +125,8 @@ async def _sweep_now(settings: Settings, vendor: str, account: str) -> None:
     try:
         await handle.signal(Reconciler.sweep_now)
         progress = await handle.query(Reconciler.progress)
-    except Exception as exc:
-        if "not found" in str(exc).lower():
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(
                 f"no reconciler runs for {vendor}:{account}: add it to SERVICEFLOW_RECONCILE and (re)start "
                 f"the worker, or run with --backfill"

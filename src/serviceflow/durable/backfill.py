@@ -63,9 +63,13 @@ def _until(
     return state, wake_at
 
 
-def replay(events: Sequence[TicketEvent], now: datetime, rules: Rules, context: Context) -> Replayed | None:
+def replay(
+    events: Sequence[TicketEvent], now: datetime, rules: Rules, context: Context, *, catch_up: bool = True
+) -> Replayed | None:
     """The case after ``events`` (oldest first, each with the ticket as it was then) and every
-    timer up to ``now``; None when there are no events.
+    timer up to ``now``; None when there are no events. Without ``catch_up``, the timers due
+    after the last event are left to the live case (it wakes at once and decides them at
+    install, through its own actions: the PolicySet's ``backfill.breaches: escalate``).
 
     Raises:
         ValueError: only for a caller's mistake (an event after ``now``).
@@ -80,7 +84,8 @@ def replay(events: Sequence[TicketEvent], now: datetime, rules: Rules, context: 
         outcome = decide(state, EventInput(event=event), event.time, rules, context)
         withheld.extend(outcome.actions)
         state, wake_at = outcome.state, outcome.wake_at
-    state, wake_at = _until(state, wake_at, now, rules, context, withheld)
+    if catch_up:
+        state, wake_at = _until(state, wake_at, now, rules, context, withheld)
     if state is None:
         return None
     breaches = [

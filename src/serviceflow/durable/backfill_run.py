@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -46,6 +46,8 @@ T = TypeVar("T")
 #: Attempts at one helpdesk call before the backfill stops (the checkpoint keeps its progress).
 ATTEMPTS = 8
 BACKFILL_BY = "serviceflow backfill"
+#: Seconds a started case may take to run its first task before its owner is asked for.
+STARTED_WITHIN = 30.0
 
 
 class BackfillError(ServiceflowError):
@@ -171,23 +173,47 @@ class Backfill:
             return "skipped: gone"
         if not events or events[0].kind.value != "created":
             events.insert(0, created_event(events[0].ticket if events else ticket))
-        replayed = replay(events, self.now, self.rules, Context(roster=self.roster))
+        context = Context(roster=self.roster)
+        replayed = replay(events, self.now, self.rules, context)
         if replayed is None:
             return "skipped: no history"
+        breached = len(replayed.breaches)
+        escalate = breached > 0 and self.rules.policy_set.settings.backfill.breaches == "escalate"
+        if escalate:
+            # The PolicySet chose: the case decides its timers since the last event itself, at
+            # install, and climbs its ladder through its own actions, one escalation per breach.
+            live = replay(events, self.now, self.rules, context, catch_up=False)
+            replayed = live if live is not None else replayed
         started = await self._start(replayed.state, replayed.wake_at)
         if not started:
             return "skipped: it has a case"
-        checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
+        if not escalate:
+            checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
         owner = replayed.state.owner
+        note = ""
         if owner is not None and owner != ticket.assignee and not owner.startswith("group:"):
-            await self.client.get_workflow_handle(ticket.key).execute_update(
-                CaseWorkflow.operate,
-                Operation(
-                    input=ReassignOwner(agent=owner, reason="the owner its history implies", by=BACKFILL_BY)
-                ),
-            )
-        breached = len(replayed.breaches)
-        return f"case opened ({breached} breached before install)" if breached else "case opened"
+            note = await self._assign(ticket.key, owner)
+        opened = f"case opened ({breached} breached before install)" if breached else "case opened"
+        if escalate:
+            opened = f"case opened ({breached} breached before install: escalating, as the policy set says)"
+        return f"{opened}{note}"
+
+    async def _assign(self, case_id: str, owner: str) -> str:
+        """Ask the case to assign its owner (its own action); "" when asked, else why not."""
+        handle = self.client.get_workflow_handle(case_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTED_WITHIN
+        # An update is refused until the case's run has taken its state (its first task).
+        while await handle.query(CaseWorkflow.case_state) is None:
+            if loop.time() > deadline:
+                return f"; owner {owner} not assigned: the case did not start within {STARTED_WITHIN:.0f} s"
+            await asyncio.sleep(0.2)
+        reassign = ReassignOwner(agent=owner, reason="the owner its history implies", by=BACKFILL_BY)
+        try:
+            await handle.execute_update(CaseWorkflow.operate, Operation(input=reassign))
+        except WorkflowUpdateFailedError as exc:
+            return f"; owner {owner} not assigned: {exc.cause or exc}"
+        return ""
 
     async def _running(self, case_id: str) -> bool:
         try:

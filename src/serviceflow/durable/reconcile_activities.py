@@ -155,7 +155,13 @@ class ReconcileActivities:
         quick = repair(state, ticket, None)
         if quick.kind is RepairKind.UNCHANGED:
             return quick  # nothing moved: no history read, no call spent
-        history = await self._history(adapter, request, ticket)
+        try:
+            history = await self._history(adapter, request, ticket)
+        except TicketGone:
+            # Listed, but gone when read (Zendesk's export lists deleted tickets): the case ends.
+            if state is not None and state.closed_at is None:
+                return gone(state, request.settle_before)
+            return Repair(RepairKind.UNCHANGED)
         return repair(state, ticket, history)
 
     async def _history(
@@ -167,7 +173,7 @@ class ReconcileActivities:
         except NotSupported:
             return None
         except TicketGone:
-            return None  # gone between the listing and now: the next sweep sees it
+            raise
         except ServiceflowError as exc:
             raise _unreachable(request, exc) from exc
         if not history.complete:

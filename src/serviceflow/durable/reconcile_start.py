@@ -11,11 +11,12 @@ from serviceflow.adapters.registry import registry
 from serviceflow.durable.reconcile import Reconciler, reconciler_id
 from serviceflow.durable.reconcile_messages import ReconcileStart
 from serviceflow.durable.settings import Settings
+from serviceflow.errors import ServiceflowError
 
 log = logging.getLogger(__name__)
 
 
-class BadReconcileEntry(ValueError):
+class BadReconcileEntry(ServiceflowError, ValueError):
     """A ``SERVICEFLOW_RECONCILE`` entry that is not ``vendor:account``."""
 
 
