@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 from serviceflow_zendesk.fake import FakeZendesk
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -28,6 +29,8 @@ from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.fakes.waiting import eventually as eventually
 from serviceflow.fakes.waiting import wait_until as wait_until
 from serviceflow.model import Agent, CaseState, Group, Roster
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.store import OutcomeStore
 
 ACCOUNT = "127.0.0.1"
 LAG = 2.0  # seconds of recent changes the fake export leaves out (Zendesk: 60)
@@ -120,6 +123,11 @@ def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[..., Worker]:
         activities = CaseActivities(PolicyStore([folder]), desk.roster())
         queue = f"reconcile-{uuid.uuid4()}"
         reconcile = ReconcileActivities(env.client, queue, activities.metrics.registry, index_requester=False)
+        # Every activity `serviceflow worker` registers, the outcome store's too: a case's history
+        # then has the same commands whichever worker replays it.
+        outcomes = OutcomeActivities(
+            OutcomeStore(f"sqlite:///{tmp_path}/outcomes.sqlite3"), registry=CollectorRegistry()
+        )
         built = Worker(
             env.client,
             task_queue=queue,
@@ -129,6 +137,7 @@ def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[..., Worker]:
                 activities.carry_out,
                 reconcile.sweep_page,
                 reconcile.sweep_tickets,
+                outcomes.record_outcomes,
             ],
         )
         built.metrics = activities.metrics.registry  # type: ignore[attr-defined]
