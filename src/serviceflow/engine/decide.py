@@ -228,18 +228,29 @@ def _on_own_write(run: Run, event: TicketEvent) -> None:
 
 def _remember(run: Run, event: TicketEvent) -> None:
     """Keep the story: what the customer said and what people did, for the case summary."""
+    kind = event.kind
+    if kind not in _TOLD:
+        return
     who = event.actor.name or event.actor.id or event.actor.role.value
+    if kind is EventKind.CREATED:
+        entry = f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})"
+    elif kind is EventKind.STATUS_CHANGED:
+        entry = f"{who} set the status to {event.ticket.status.value}"
+    else:
+        entry = f"{who} {_TOLD[kind]}"
     text = " ".join((event.body or "").split())
     text = f": {text[:117]}..." if len(text) > 120 else (f": {text}" if text else "")
-    entry = {
-        EventKind.CREATED: f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})",
-        EventKind.CUSTOMER_MESSAGE: f"{who} wrote",
-        EventKind.AGENT_REPLY: f"{who} replied",
-        EventKind.INTERNAL_NOTE: f"{who} noted",
-        EventKind.STATUS_CHANGED: f"{who} set the status to {event.ticket.status.value}",
-    }.get(event.kind)
-    if entry is not None:
-        run.case.timeline.append(f"{run.fmt(event.time)} {entry}{text}")
+    run.case.timeline.append(f"{run.fmt(event.time)} {entry}{text}")
+
+
+#: The events a case's story tells, and the verb of those told by a verb alone.
+_TOLD = {
+    EventKind.CREATED: "",
+    EventKind.CUSTOMER_MESSAGE: "wrote",
+    EventKind.AGENT_REPLY: "replied",
+    EventKind.INTERNAL_NOTE: "noted",
+    EventKind.STATUS_CHANGED: "",
+}
 
 
 def _on_manual(run: Run, engine_input: EngineInput) -> str:

@@ -9,7 +9,7 @@ fired follows the ladder as it is now.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
@@ -37,6 +37,9 @@ class _Timed:
 
 def advance(run: Run, until: datetime) -> None:
     """Fire every warning, breach and escalation level due up to ``until``, in time order."""
+    # Only compared with the targets' times, which the calendars make UTC: in UTC too, each
+    # comparison is a plain one rather than two UTC offsets looked up in the zone's rules.
+    until = until.astimezone(UTC)
     timed: list[_Timed] = []
     for target in list(run.case.targets):
         if _due_by(target, until):

@@ -220,7 +220,7 @@ class Evaluator:
         known = self._tested.get(id(expression))
         if known is not None:
             return known  # the same condition, on the same values, earlier in this decision
-        if self._ruled_out(expression):
+        if expression.requires and self._ruled_out(expression):
             self._tested[id(expression)] = False
             return False
         try:

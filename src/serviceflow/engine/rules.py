@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -107,6 +108,12 @@ class Rules:
     def calendar(self, name: str | None) -> BusinessCalendar:
         """The named calendar; None means elapsed time (always open)."""
         return self.calendars[name] if name is not None else self._elapsed
+
+    @cached_property
+    def zone(self) -> ZoneInfo | None:
+        """The policy set's local time (its default calendar's zone): what people read times in."""
+        calendar = self.defaults.calendar
+        return self.calendar(calendar).zone if calendar else None
 
     def ladder(self, name: str | None) -> Ladder | None:
         return self.ladders.get(name) if name else None

@@ -119,8 +119,11 @@ class Run:
 
     def instances(self, policy: str, name: str) -> list[TargetState]:
         """The cycles of one rule's target, oldest first."""
+        positions = self._index().get((policy, name))
+        if not positions:
+            return []
         targets = self.case.targets
-        return [targets[i] for i in self._index().get((policy, name), ())]
+        return [targets[i] for i in positions]
 
     def _index(self) -> dict[tuple[str, str], list[int]]:
         index = self.__dict__.get("_by_rule")
@@ -184,8 +187,7 @@ class Run:
         return self.rules.calendar(name)
 
     def zone(self) -> ZoneInfo | None:
-        calendar = self.rules.defaults.calendar
-        return self.calendar(calendar).zone if calendar else None
+        return self.rules.zone
 
     def fmt(self, moment: datetime | None) -> str:
         """Times people read are in the policy set's local time."""
