@@ -109,6 +109,17 @@ def test_usage_and_failures(store_file: Path, args: tuple[str, ...], code: int, 
     assert "Traceback" not in err
 
 
+def test_a_report_reads_a_bounded_number_of_rows(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "24")  # 25 live rows are kept
+    code, _, err = invoke()
+    assert code == EXIT_FAILED and "more than 24 outcomes match" in err and "--since" in err
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "25")
+    assert invoke()[0] == 0
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "0")
+    code, _, err = invoke()
+    assert code == EXIT_USAGE and "SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS" in err
+
+
 def test_a_store_it_cannot_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", str(tmp_path / "never-written.sqlite3"))
     code, _, err = invoke()

@@ -70,7 +70,7 @@ async def record_decision(
     except ValueError as exc:
         # A worker built without the activity (an embedder's, a test's): the SDK refuses before
         # any command is made, the same way on every replay, so the case goes on unrecorded.
-        workflow.logger.warning("outcomes not recorded: %s", exc)
+        workflow.logger.debug("outcomes not recorded: %s", exc)
         return
     if result.failed is not None:
         workflow.logger.error("outcomes of the decision at %s not recorded: %s", decision.time, result.failed)

@@ -231,9 +231,15 @@ class OutcomeStore:
         return written
 
     def read(
-        self, *, since: datetime | None = None, team: str | None = None, would_have: bool | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        team: str | None = None,
+        would_have: bool | None = None,
+        limit: int | None = None,
     ) -> list[Outcome]:
-        """The rows kept, oldest first; at or after ``since``, of ``team``, live or shadow.
+        """The rows kept, oldest first; at or after ``since``, of ``team``, live or shadow; at
+        most ``limit`` of them.
 
         Raises:
             OutcomeStoreError: the database failed.
@@ -246,6 +252,8 @@ class OutcomeStore:
             query = query.where(outcomes.c.team == team)
         if would_have is not None:
             query = query.where(outcomes.c.would_have == would_have)
+        if limit is not None:
+            query = query.limit(limit)
         try:
             with self.engine.connect() as connection:
                 found = connection.execute(query).mappings().all()
