@@ -70,8 +70,6 @@ def build_worker(
     quarantine = quarantine or QuarantineActivities(
         activities.store, client, settings.task_queue, activities.metrics
     )
-    # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
-    outcomes = outcomes or OutcomeActivities.from_settings(registry=activities.metrics.registry)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -79,12 +77,13 @@ def build_worker(
         interceptors=worker_interceptors(client),
         workflows=[CaseWorkflow, QuarantineWatcher],
         activities=[
+            # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here.
+            (outcomes or OutcomeActivities.from_settings(activities.metrics.registry)).record_outcomes,
             activities.decide,
             activities.carry_out,
             quarantine.list_quarantined,
             quarantine.triage_quarantined,
             quarantine.act_on_quarantined,
-            outcomes.record_outcomes,
         ],
     )
 

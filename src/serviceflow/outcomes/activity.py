@@ -52,9 +52,9 @@ class OutcomeActivities:
 
     @classmethod
     def from_settings(
-        cls, settings: OutcomeSettings | None = None, registry: CollectorRegistry | None = None
+        cls, registry: CollectorRegistry | None = None, settings: OutcomeSettings | None = None
     ) -> OutcomeActivities:
-        """From ``SERVICEFLOW_OUTCOMES_*`` and the deployment's mode.
+        """From ``SERVICEFLOW_OUTCOMES_*`` and the deployment's mode, counting in ``registry``.
 
         Raises:
             OutcomeStoreError: ``SERVICEFLOW_OUTCOMES_URL`` is not a store serviceflow can use.
