@@ -172,3 +172,14 @@ def test_names_from_the_helpdesk_are_only_text_in_the_page(
     dom = Dom(rendered_dom(page))
     assert "img" not in dom.tags and "a" not in dom.tags  # no element made of a name
     assert hostile in dom.texts["chart-rate-team"]  # the label is the name, as text
+
+
+def test_the_store_settings_are_listed_and_the_url_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", "postgresql://u:hunter2@db/x")
+    result = runner.invoke(app, ["settings", "--all", "--json"])
+    assert result.exit_code == 0, result.stderr
+    found = {s["name"]: s for s in json.loads(result.stdout)["settings"]}
+    assert found["SERVICEFLOW_OUTCOMES_URL"]["secret"] and "hunter2" not in result.stdout
+    assert found["SERVICEFLOW_OUTCOMES_URL"]["source"] == "environment"
+    assert "SERVICEFLOW_OUTCOMES_ATTEMPTS" in found and "SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS" in found
+    assert "SERVICEFLOW_OUTCOMES_URL" in runner.invoke(app, ["report", "--help"]).stdout
