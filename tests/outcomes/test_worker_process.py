@@ -1,5 +1,6 @@
 """End to end, as processes: `serviceflow worker` on a real Temporal dev server records a case's
-outcomes in the store as the case decides, and `serviceflow report` reads them back."""
+outcomes in the store as the case decides, and `serviceflow report` reads them back; a store URL
+it cannot use stops the worker with one line."""
 
 from __future__ import annotations
 
@@ -65,3 +66,13 @@ async def test_the_worker_records_and_the_report_reads(dev_server: DevServer, tm
     assert {r["name"]: r["breached"] for r in tally["rates"] if r["dimension"] == "agent"} == {"a17": 1}
     table = cli("report", env=env, cwd=tmp_path)
     assert table.returncode == 0 and "quick/reply" in table.stdout and "100.0%" in table.stdout
+    bad = env | {"SERVICEFLOW_OUTCOMES_URL": "mysql://u:hunter2@db/x"}
+    refused = subprocess.run(
+        [sys.executable, "-m", "serviceflow", "worker"], env=bad, cwd=tmp_path, capture_output=True, text=True,
+        timeout=90,
+    )  # fmt: skip
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        "error: SERVICEFLOW_OUTCOMES_URL: mysql:// is not a store serviceflow keeps outcomes in; use a file "
+        "path, sqlite:///PATH or postgresql://user:password@host:5432/db"
+    ]
