@@ -67,10 +67,8 @@ async def test_the_worker_records_and_the_report_reads(dev_server: DevServer, tm
     table = cli("report", env=env, cwd=tmp_path)
     assert table.returncode == 0 and "quick/reply" in table.stdout and "100.0%" in table.stdout
     bad = env | {"SERVICEFLOW_OUTCOMES_URL": "mysql://u:hunter2@db/x"}
-    refused = subprocess.run(
-        [sys.executable, "-m", "serviceflow", "worker"], env=bad, cwd=tmp_path, capture_output=True, text=True,
-        timeout=90,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "serviceflow", "worker"]
+    refused = subprocess.run(command, env=bad, cwd=tmp_path, capture_output=True, text=True, timeout=90)
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip().splitlines() == [
         "error: SERVICEFLOW_OUTCOMES_URL: mysql:// is not a store serviceflow keeps outcomes in; use a file "
