@@ -174,6 +174,16 @@ def test_names_from_the_helpdesk_are_only_text_in_the_page(
     assert hostile in dom.texts["chart-rate-team"]  # the label is the name, as text
 
 
+def test_names_are_only_text_on_the_terminal_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marked = "[/bold][red]ops[/red]"  # rich markup, and a closing tag with nothing open
+    path = tmp_path / "marked.sqlite3"
+    OutcomeStore(str(path)).write([r.model_copy(update={"team": marked}) for r in ROWS[:6]])
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", str(path))
+    code, out, err = invoke()
+    assert code == 0, err
+    assert marked in out
+
+
 def test_the_store_settings_are_listed_and_the_url_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", "postgresql://u:hunter2@db/x")
     result = runner.invoke(app, ["settings", "--all", "--json"])

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from rich.table import Table
+from rich.text import Text
 
 from serviceflow.outcomes.model import Outcome
 from serviceflow.outcomes.tally import Dimension, Distribution, Tally, select, tally
@@ -127,7 +128,7 @@ def to_tables(report: Report) -> list[Table]:
         for rate in counted.rates_by(dimension):
             rates.add_row(
                 dimension.value,
-                rate.name,
+                Text(rate.name),  # a name from the helpdesk is text, never rich markup
                 str(rate.met),
                 str(rate.met_late),
                 str(rate.breached),
@@ -154,7 +155,7 @@ def to_tables(report: Report) -> list[Table]:
             for kind, n in counted.actions.items()
         ),
     ):
-        counts.add_row(label, str(value))
+        counts.add_row(Text(label), str(value))
     return [rates, times, counts]
 
 
