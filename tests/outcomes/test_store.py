@@ -25,6 +25,11 @@ def postgres_url() -> Iterator[str]:
 
 
 def check_store(store: OutcomeStore) -> None:
+    long = ROWS[0].model_copy(update={"key": "long", "team": "t" * 5_000, "agent": "\u00e9" * 3_000})
+    assert store.write([long]) == 1  # names as long as a helpdesk gives them
+    assert store.read(team="t" * 5_000) == [long]
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM serviceflow_outcomes")
     assert store.write(ROWS) == len(ROWS)
     assert store.write(ROWS) == 0  # a retried activity: the same keys, nothing new
     assert store.write(ROWS[:3] + ROWS[:3]) == 0
