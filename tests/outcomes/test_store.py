@@ -3,6 +3,7 @@ read back as written, filtered, and a clear error for every store it cannot use.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -117,3 +118,40 @@ def test_any_row_comes_back_as_written(
         with store.engine.begin() as connection:
             connection.exec_driver_sql("DELETE FROM serviceflow_outcomes")
         store.close()
+
+
+def race_to_create(url: str) -> list[int]:
+    """Eight workers start together on a new store: each opens it and writes the same rows."""
+    barrier = threading.Barrier(8)
+    written: list[int] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        store = OutcomeStore(url)
+        barrier.wait(timeout=30)
+        try:
+            written.append(store.write(ROWS[:3]))
+        except BaseException as exc:  # collected: the test says which
+            failures.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    return written
+
+
+def test_workers_that_start_together_on_a_new_file_all_write(tmp_path: Path) -> None:
+    assert sum(race_to_create(str(tmp_path / "new.sqlite3"))) == 3  # each row once
+
+
+def test_workers_that_start_together_on_a_new_database_all_write(postgres_url: str) -> None:
+    store = OutcomeStore(postgres_url)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS serviceflow_outcomes")
+    store.close()
+    assert sum(race_to_create(postgres_url)) == 3

@@ -27,11 +27,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.types import TypeDecorator
 
 from serviceflow.errors import ServiceflowError
@@ -193,14 +195,30 @@ class OutcomeStore:
             OutcomeStoreError: the database cannot be reached, or refuses.
         """
         if not self._ready:
-            try:
-                metadata.create_all(self.engine)
-            except SQLAlchemyError as exc:
-                raise OutcomeStoreError(
-                    f"cannot open the outcome store at {self.url}: {_reason(exc)}"
-                ) from None
+            for attempt in range(3):
+                try:
+                    self._create()
+                    break
+                except SQLAlchemyError as exc:
+                    # PostgreSQL: two CREATE ... IF NOT EXISTS at once can still collide in its
+                    # catalog (pg_type); the other one made the table, so look again. A database
+                    # that does not answer is not asked twice.
+                    if attempt == 2 or not isinstance(exc, IntegrityError | ProgrammingError):
+                        raise OutcomeStoreError(
+                            f"cannot open the outcome store at {self.url}: {_reason(exc)}"
+                        ) from None
             self._ready = True
         return self
+
+    def _create(self) -> None:
+        if inspect(self.engine).has_table(outcomes.name):
+            return
+        # IF NOT EXISTS: two workers (or a worker and a report) that start together on a new
+        # store both create it, and neither fails.
+        with self.engine.begin() as connection:
+            connection.execute(CreateTable(outcomes, if_not_exists=True))
+            for index in outcomes.indexes:
+                connection.execute(CreateIndex(index, if_not_exists=True))
 
     @classmethod
     def from_settings(cls, settings: OutcomeSettings | None = None) -> OutcomeStore:
