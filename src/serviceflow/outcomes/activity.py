@@ -3,14 +3,16 @@
 Idempotent: rows are keyed by the facts they record, so a retried activity writes each once.
 A store that fails is tried ``SERVICEFLOW_OUTCOMES_ATTEMPTS`` times (short backoff), then the
 activity answers with the failure, counts it (``serviceflow_outcomes_failed_total``) and the case
-goes on: reports lose that decision's rows, cases never wait on them. In shadow mode every row
-is marked would-have.
+goes on: reports lose that decision's rows. While it keeps failing, each decision tries it once
+and at once (no backoff), and the log says so once a minute, until a write succeeds. In shadow
+mode every row is marked would-have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter
@@ -23,6 +25,9 @@ from serviceflow.outcomes.settings import OutcomeSettings, shadow_mode
 from serviceflow.outcomes.store import OutcomeStore, OutcomeStoreError
 
 log = logging.getLogger(__name__)
+
+#: A failing store is logged once, then at most this often, with how many decisions it missed.
+LOG_EVERY_SECONDS = 60.0
 
 
 class OutcomeActivities:
@@ -42,6 +47,9 @@ class OutcomeActivities:
         self.shadow = shadow
         self.attempts = attempts
         self.backoff = backoff
+        self.failing_since: float | None = None  # monotonic time of the first failure in a row
+        self.missed = 0  # decisions unrecorded since then
+        self.logged_at = 0.0
         self.registry = registry = registry or CollectorRegistry()
         self.written = Counter(
             "serviceflow_outcomes_written_total", "Outcome rows kept in the outcome store.", registry=registry
@@ -76,7 +84,10 @@ class OutcomeActivities:
         if not rows:
             return RecordResult(rows=0, written=0)
         failure: OutcomeStoreError | None = None
-        for attempt in range(self.attempts):
+        # While the store keeps failing (a database down, a read-only file system), each
+        # decision tries it once, at once: a broken store costs a case no waiting.
+        attempts = 1 if self.failing_since is not None else self.attempts
+        for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 10.0))
             try:
@@ -85,11 +96,18 @@ class OutcomeActivities:
                 failure = exc
                 continue
             self.written.inc(written)
+            if self.failing_since is not None:
+                log.info("the outcome store takes outcomes again (%d decisions went unrecorded)", self.missed)
+                self.failing_since, self.missed = None, 0
             return RecordResult(rows=len(rows), written=written)
         assert failure is not None
         self.failed.inc()
-        case = request.after.case_id
-        log.error("outcomes of case %s not recorded after %d tries: %s", case, self.attempts, failure)
+        self.missed += 1
+        now = time.monotonic()
+        if self.failing_since is None or now - self.logged_at >= LOG_EVERY_SECONDS:
+            self.logged_at = now
+            log.error("outcomes not recorded (%d decisions so far; cases go on): %s", self.missed, failure)
+        self.failing_since = self.failing_since or now
         return RecordResult(rows=len(rows), written=0, failed=str(failure))
 
     async def _write(self, rows: Sequence[Outcome]) -> int:

@@ -138,10 +138,11 @@ class OutcomeStore:
     """Outcome rows in a database; one per process, shared by its activities (thread-safe)."""
 
     def __init__(self, setting: str) -> None:
-        """The store ``SERVICEFLOW_OUTCOMES_URL`` names (not connected yet: see :meth:`open`).
+        """The store ``SERVICEFLOW_OUTCOMES_URL`` names (not connected, no file made yet: see
+        :meth:`open`).
 
         Raises:
-            OutcomeStoreError: the URL is bad (or its folder cannot be made, or its driver is missing).
+            OutcomeStoreError: the URL is bad, or names PostgreSQL without its driver installed.
         """
         url = database_url(setting)
         self.url = shown_url(url)
@@ -161,13 +162,6 @@ class OutcomeStore:
                     "outcomes in memory would not outlive the process"
                 )
             self.file = Path(parsed.database)
-            folder = self.file.parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OutcomeStoreError(
-                    f"SERVICEFLOW_OUTCOMES_URL: cannot create the folder {folder} ({exc.strerror})"
-                ) from None
             # Writers take turns on the file; the worker writes on its event loop (activity.py),
             # so it waits at most this long for another writer's lock before that try fails.
             options["connect_args"] = {"timeout": SQLITE_LOCK_SECONDS}
@@ -211,6 +205,15 @@ class OutcomeStore:
         return self
 
     def _create(self) -> None:
+        if self.file is not None and not self.file.parent.is_dir():
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                folder = self.file.parent
+                raise OutcomeStoreError(
+                    f"SERVICEFLOW_OUTCOMES_URL: cannot create the folder {folder} ({exc.strerror}); "
+                    "point it at a writable file or at PostgreSQL"
+                ) from None
         if inspect(self.engine).has_table(outcomes.name):
             return
         # IF NOT EXISTS: two workers (or a worker and a report) that start together on a new
