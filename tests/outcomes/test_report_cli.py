@@ -54,7 +54,7 @@ def test_json_has_every_number(store_file: Path) -> None:
     team = {r["name"]: r for r in data["rates"] if r["dimension"] == "team"}
     assert team["frontline"] == {
         "dimension": "team", "name": "frontline",
-        "met": 2, "met_late": 1, "breached": 2, "settled": 4, "rate": 0.5,
+        "met": 2, "met_late": 1, "breached": 2, "label": None, "settled": 4, "rate": 0.5,
     }  # fmt: skip
     assert data["first_response"] == {"count": 5, "p50": 5400.0, "p90": 21600.0, "max": 21600.0}
     assert data["escalations"] == {"1": 2, "2": 1}

@@ -155,3 +155,17 @@ def test_workers_that_start_together_on_a_new_database_all_write(postgres_url: s
         connection.exec_driver_sql("DROP TABLE IF EXISTS serviceflow_outcomes")
     store.close()
     assert sum(race_to_create(postgres_url)) == 3
+
+
+def test_a_store_made_by_an_earlier_version_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    store = OutcomeStore(str(path))
+    store.open()
+    with store.engine.begin() as connection:  # as the first version made it: no names
+        connection.exec_driver_sql("ALTER TABLE serviceflow_outcomes DROP COLUMN team_name")
+        connection.exec_driver_sql("ALTER TABLE serviceflow_outcomes DROP COLUMN agent_name")
+    store.close()
+    again = OutcomeStore(str(path))
+    named = ROWS[0].model_copy(update={"agent_name": "Cat", "team_name": "Front"})
+    assert again.write([named]) == 1 and again.read() == [named]
+    again.close()

@@ -66,6 +66,7 @@ async def test_the_worker_records_and_the_report_reads(dev_server: DevServer, tm
     assert {r["name"]: r["breached"] for r in tally["rates"] if r["dimension"] == "agent"} == {"a17": 1}
     table = cli("report", env=env, cwd=tmp_path)
     assert table.returncode == 0 and "quick/reply" in table.stdout and "100.0%" in table.stdout
+    assert "Ada Agent (a17)" in table.stdout  # named as the roster names her
     bad = env | {"SERVICEFLOW_OUTCOMES_URL": "mysql://u:hunter2@db/x"}
     command = [sys.executable, "-m", "serviceflow", "worker"]
     refused = subprocess.run(command, env=bad, cwd=tmp_path, capture_output=True, text=True, timeout=90)

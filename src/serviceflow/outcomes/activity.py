@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 from temporalio import activity
 
+from serviceflow.model import Roster
 from serviceflow.outcomes.derive import derive
 from serviceflow.outcomes.model import Outcome
 from serviceflow.outcomes.recording import RecordRequest, RecordResult
@@ -41,8 +42,11 @@ class OutcomeActivities:
         attempts: int = 3,
         registry: CollectorRegistry | None = None,
         backoff: float = 0.5,
+        roster: Callable[[], Roster] | None = None,
     ) -> None:
+        """``roster`` gives the roster as it is now, to name teams and agents in the rows."""
         self.store = store
+        self.roster = roster
         self.inline = store.engine.dialect.name == "sqlite"
         self.shadow = shadow
         self.attempts = attempts
@@ -62,7 +66,10 @@ class OutcomeActivities:
 
     @classmethod
     def from_settings(
-        cls, registry: CollectorRegistry | None = None, settings: OutcomeSettings | None = None
+        cls,
+        registry: CollectorRegistry | None = None,
+        settings: OutcomeSettings | None = None,
+        roster: Callable[[], Roster] | None = None,
     ) -> OutcomeActivities:
         """From ``SERVICEFLOW_OUTCOMES_*`` and the deployment's mode, counting in ``registry``.
 
@@ -75,6 +82,7 @@ class OutcomeActivities:
             shadow=shadow_mode(),
             attempts=settings.outcomes_attempts,
             registry=registry,
+            roster=roster,
         )
 
     @activity.defn(name="record_outcomes")
@@ -83,6 +91,8 @@ class OutcomeActivities:
         rows = derive(request.before, request.after, request.decision, at=request.at, shadow=self.shadow)
         if not rows:
             return RecordResult(rows=0, written=0)
+        if self.roster is not None:
+            rows = named(rows, self.roster())
         failure: OutcomeStoreError | None = None
         # While the store keeps failing (a database down, a read-only file system), each
         # decision tries it once, at once: a broken store costs a case no waiting.
@@ -117,3 +127,17 @@ class OutcomeActivities:
         if self.inline:
             return self.store.write(rows)
         return await asyncio.to_thread(self.store.write, rows)
+
+
+def named(rows: Sequence[Outcome], roster: Roster) -> tuple[Outcome, ...]:
+    """The rows with their team's and agent's names from ``roster`` (where it knows them)."""
+    found = []
+    for row in rows:
+        agent = roster.agent(row.agent) if row.agent else None
+        group = roster.group(row.team) if row.team else None
+        names = {
+            "agent_name": (agent.name or agent.email or None) if agent else None,
+            "team_name": (group.name or None) if group else None,
+        }
+        found.append(row.model_copy(update=names) if any(names.values()) else row)
+    return tuple(found)

@@ -86,6 +86,8 @@ outcomes = Table(
     Column("target_id", Text),
     Column("team", Text),
     Column("agent", Text),
+    Column("team_name", Text),
+    Column("agent_name", Text),
     Column("kind", String(50), nullable=False),
     Column("level", Integer),
     Column("at", _UtcDateTime(), nullable=False),
@@ -214,7 +216,17 @@ class OutcomeStore:
                     f"SERVICEFLOW_OUTCOMES_URL: cannot create the folder {folder} ({exc.strerror}); "
                     "point it at a writable file or at PostgreSQL"
                 ) from None
-        if inspect(self.engine).has_table(outcomes.name):
+        found = inspect(self.engine)
+        if found.has_table(outcomes.name):
+            # A store made by an earlier version lacks the columns added since (all nullable).
+            have = {c["name"] for c in found.get_columns(outcomes.name)}
+            with self.engine.begin() as connection:
+                for column in outcomes.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        connection.exec_driver_sql(
+                            f"ALTER TABLE {outcomes.name} ADD COLUMN {column.name} {kind}"
+                        )
             return
         # IF NOT EXISTS: two workers (or a worker and a report) that start together on a new
         # store both create it, and neither fails.
