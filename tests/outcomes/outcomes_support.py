@@ -11,6 +11,7 @@ from serviceflow.engine.inputs import Context, EngineInput, EventInput
 from serviceflow.engine.rules import Rules
 from serviceflow.model import Actor, ActorRole, Agent, EventKind, Requester, Roster, Ticket, TicketEvent
 from serviceflow.outcomes import Outcome, derive
+from serviceflow.outcomes.recording import slim
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=AMS)
@@ -82,14 +83,22 @@ def event(kind: str, at: datetime, *, body: str = "", **changes: object) -> Even
 
 
 def run(
-    rules: Rules, steps: Sequence[tuple[EngineInput, datetime]], *, shadow: bool = False
+    rules: Rules,
+    steps: Sequence[tuple[EngineInput, datetime]],
+    *,
+    shadow: bool = False,
+    slimmed: bool = False,
 ) -> list[Outcome]:
-    """Decide each (input, now) in turn, as the case workflow does; the rows of every decision."""
+    """Decide each (input, now) in turn, as the case workflow does; the rows of every decision
+    (``slimmed``: from the states as the workflow sends them to the activity)."""
     state = None
     rows: list[Outcome] = []
     for engine_input, now in steps:
         outcome = decide(state, engine_input, now, rules, CONTEXT)
         at = engine_input.event.time if isinstance(engine_input, EventInput) else None
-        rows.extend(derive(state, outcome.state, outcome.decision, at=at, shadow=shadow))
+        before, after = state, outcome.state
+        if slimmed:
+            before, after = (slim(before) if before else None), slim(after)
+        rows.extend(derive(before, after, outcome.decision, at=at, shadow=shadow))
         state = outcome.state
     return rows

@@ -17,7 +17,8 @@ from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.fakes.waiting import wait_until
 from serviceflow.outcomes import OutcomeKind
 from serviceflow.outcomes.activity import OutcomeActivities
-from serviceflow.outcomes.store import OutcomeStore
+from serviceflow.outcomes.settings import OutcomeSettings
+from serviceflow.outcomes.store import OutcomeStore, OutcomeStoreError
 
 K = OutcomeKind
 
@@ -91,8 +92,22 @@ async def test_a_failing_store_never_holds_a_case_up(
         await wait_until(
             lambda: demo_log.read_text().count('"notify"') >= 2, 30, "the warning and escalation"
         )
-    assert metric(outcomes, "failed") >= 3
-    assert metric(outcomes, "written") == 0
+        assert metric(outcomes, "failed") >= 3 and metric(outcomes, "written") == 0
+        assert outcomes.failing_since is not None  # from now on one try a decision, at once
+        broken.rmdir()  # the store can be made again: the next decision's rows are kept
+        await case.send("agent_reply", await env.get_current_time())
+        await wait_until(lambda: metric(outcomes, "written") > 0, 30, "the store taking rows again")
+    assert outcomes.failing_since is None and outcomes.missed == 0
+    assert [r.kind for r in OutcomeStore(str(broken)).read() if r.kind is K.FIRST_RESPONSE] == [
+        K.FIRST_RESPONSE
+    ]
+
+
+def test_a_store_that_cannot_be_made_does_not_stop_the_worker(tmp_path: Path) -> None:
+    # A read-only file system (a container's): the worker starts, and says so when it writes.
+    outcomes = OutcomeActivities.from_settings(settings=OutcomeSettings(outcomes_url="/proc/nope/o.sqlite3"))
+    with pytest.raises(OutcomeStoreError, match="cannot create the folder /proc/nope"):
+        outcomes.store.open()
 
 
 async def test_rows_recorded_in_shadow_mode_are_would_have(

@@ -54,7 +54,7 @@ def test_json_has_every_number(store_file: Path) -> None:
     team = {r["name"]: r for r in data["rates"] if r["dimension"] == "team"}
     assert team["frontline"] == {
         "dimension": "team", "name": "frontline",
-        "met": 2, "met_late": 1, "breached": 2, "settled": 4, "rate": 0.5,
+        "met": 2, "met_late": 1, "breached": 2, "label": None, "settled": 4, "rate": 0.5,
     }  # fmt: skip
     assert data["first_response"] == {"count": 5, "p50": 5400.0, "p90": 21600.0, "max": 21600.0}
     assert data["escalations"] == {"1": 2, "2": 1}
@@ -109,6 +109,17 @@ def test_usage_and_failures(store_file: Path, args: tuple[str, ...], code: int, 
     assert "Traceback" not in err
 
 
+def test_a_report_reads_a_bounded_number_of_rows(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "24")  # 25 live rows are kept
+    code, _, err = invoke()
+    assert code == EXIT_FAILED and "more than 24 outcomes match" in err and "--since" in err
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "25")
+    assert invoke()[0] == 0
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS", "0")
+    code, _, err = invoke()
+    assert code == EXIT_USAGE and "SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS" in err
+
+
 def test_a_store_it_cannot_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", str(tmp_path / "never-written.sqlite3"))
     code, _, err = invoke()
@@ -161,3 +172,24 @@ def test_names_from_the_helpdesk_are_only_text_in_the_page(
     dom = Dom(rendered_dom(page))
     assert "img" not in dom.tags and "a" not in dom.tags  # no element made of a name
     assert hostile in dom.texts["chart-rate-team"]  # the label is the name, as text
+
+
+def test_names_are_only_text_on_the_terminal_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marked = "[/bold][red]ops[/red]"  # rich markup, and a closing tag with nothing open
+    path = tmp_path / "marked.sqlite3"
+    OutcomeStore(str(path)).write([r.model_copy(update={"team": marked}) for r in ROWS[:6]])
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", str(path))
+    code, out, err = invoke()
+    assert code == 0, err
+    assert marked in out
+
+
+def test_the_store_settings_are_listed_and_the_url_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", "postgresql://u:hunter2@db/x")
+    result = runner.invoke(app, ["settings", "--all", "--json"])
+    assert result.exit_code == 0, result.stderr
+    found = {s["name"]: s for s in json.loads(result.stdout)["settings"]}
+    assert found["SERVICEFLOW_OUTCOMES_URL"]["secret"] and "hunter2" not in result.stdout
+    assert found["SERVICEFLOW_OUTCOMES_URL"]["source"] == "environment"
+    assert "SERVICEFLOW_OUTCOMES_ATTEMPTS" in found and "SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS" in found
+    assert "SERVICEFLOW_OUTCOMES_URL" in runner.invoke(app, ["report", "--help"]).stdout

@@ -3,6 +3,7 @@ read back as written, filtered, and a clear error for every store it cannot use.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -25,6 +26,11 @@ def postgres_url() -> Iterator[str]:
 
 
 def check_store(store: OutcomeStore) -> None:
+    long = ROWS[0].model_copy(update={"key": "long", "team": "t" * 5_000, "agent": "\u00e9" * 3_000})
+    assert store.write([long]) == 1  # names as long as a helpdesk gives them
+    assert store.read(team="t" * 5_000) == [long]
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM serviceflow_outcomes")
     assert store.write(ROWS) == len(ROWS)
     assert store.write(ROWS) == 0  # a retried activity: the same keys, nothing new
     assert store.write(ROWS[:3] + ROWS[:3]) == 0
@@ -112,3 +118,54 @@ def test_any_row_comes_back_as_written(
         with store.engine.begin() as connection:
             connection.exec_driver_sql("DELETE FROM serviceflow_outcomes")
         store.close()
+
+
+def race_to_create(url: str) -> list[int]:
+    """Eight workers start together on a new store: each opens it and writes the same rows."""
+    barrier = threading.Barrier(8)
+    written: list[int] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        store = OutcomeStore(url)
+        barrier.wait(timeout=30)
+        try:
+            written.append(store.write(ROWS[:3]))
+        except BaseException as exc:  # collected: the test says which
+            failures.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    return written
+
+
+def test_workers_that_start_together_on_a_new_file_all_write(tmp_path: Path) -> None:
+    assert sum(race_to_create(str(tmp_path / "new.sqlite3"))) == 3  # each row once
+
+
+def test_workers_that_start_together_on_a_new_database_all_write(postgres_url: str) -> None:
+    store = OutcomeStore(postgres_url)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS serviceflow_outcomes")
+    store.close()
+    assert sum(race_to_create(postgres_url)) == 3
+
+
+def test_a_store_made_by_an_earlier_version_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    store = OutcomeStore(str(path))
+    store.open()
+    with store.engine.begin() as connection:  # as the first version made it: no names
+        connection.exec_driver_sql("ALTER TABLE serviceflow_outcomes DROP COLUMN team_name")
+        connection.exec_driver_sql("ALTER TABLE serviceflow_outcomes DROP COLUMN agent_name")
+    store.close()
+    again = OutcomeStore(str(path))
+    named = ROWS[0].model_copy(update={"agent_name": "Cat", "team_name": "Front"})
+    assert again.write([named]) == 1 and again.read() == [named]
+    again.close()

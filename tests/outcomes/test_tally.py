@@ -179,3 +179,15 @@ def test_the_tally_is_the_same_in_any_order_and_rates_add_up(rows: list[Outcome]
             assert dist.p50 is not None and dist.p90 is not None and dist.max is not None
             assert dist.p50 <= dist.p90 <= dist.max
     assert counted.rows == len({r.key for r in rows})
+
+
+def test_teams_and_agents_are_named_as_the_roster_named_them_last() -> None:
+    named = [
+        ROWS[0].model_copy(update={"agent_name": "Cat Old", "team_name": "Front"}),
+        ROWS[1].model_copy(update={"agent_name": "Cat Stevens", "at": ROWS[1].at}),
+        *ROWS[2:],
+    ]
+    counted = tally(select(named))
+    agents = {r.name: r.shown for r in counted.rates_by(Dimension.AGENT)}
+    assert agents == {"cat": "Cat Stevens (cat)", "dan": "dan"}
+    assert {r.name: r.shown for r in counted.rates_by(Dimension.TEAM)}["frontline"] == "Front (frontline)"

@@ -118,7 +118,13 @@ def _report(
                 "writes them there as cases decide"
             )
         try:
-            rows = store.read(since=since, team=team, would_have=shadow)
+            most = settings.outcomes_report_max_rows
+            rows = store.read(since=since, team=team, would_have=shadow, limit=most + 1)
+            if len(rows) > most:
+                raise CliError(
+                    f"more than {most:,} outcomes match (SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS): "
+                    "narrow the report with --since or --team"
+                )
         finally:
             store.close()
     except OutcomeStoreError as exc:

@@ -75,7 +75,9 @@ def build_worker(
     )
     reconcile = ReconcileActivities(client, settings.task_queue, activities.metrics.registry)
     # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
-    outcomes = outcomes or OutcomeActivities.from_settings(registry=activities.metrics.registry)
+    outcomes = outcomes or OutcomeActivities.from_settings(
+        registry=activities.metrics.registry, roster=lambda: activities.roster
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

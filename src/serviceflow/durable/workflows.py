@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
     from serviceflow.model import CaseState, LinkCase, TicketEvent
-    from serviceflow.outcomes.recording import RECORD_OUTCOMES, record_decision
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
@@ -47,6 +46,9 @@ ACTION_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
 )
+
+with workflow.unsafe.imports_passed_through():  # the outcome store: see run()
+    from serviceflow.outcomes.recording import RECORD_OUTCOMES, record_decision
 
 
 @workflow.defn(name="Case")

@@ -3,25 +3,32 @@
 Idempotent: rows are keyed by the facts they record, so a retried activity writes each once.
 A store that fails is tried ``SERVICEFLOW_OUTCOMES_ATTEMPTS`` times (short backoff), then the
 activity answers with the failure, counts it (``serviceflow_outcomes_failed_total``) and the case
-goes on: reports lose that decision's rows, cases never wait on them. In shadow mode every row
-is marked would-have.
+goes on: reports lose that decision's rows. While it keeps failing, each decision tries it once
+and at once (no backoff), and the log says so once a minute, until a write succeeds. In shadow
+mode every row is marked would-have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 from temporalio import activity
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from serviceflow.model import Roster
 from serviceflow.outcomes.derive import derive
+from serviceflow.outcomes.model import Outcome
 from serviceflow.outcomes.recording import RecordRequest, RecordResult
 from serviceflow.outcomes.settings import OutcomeSettings, shadow_mode
 from serviceflow.outcomes.store import OutcomeStore, OutcomeStoreError
 
 log = logging.getLogger(__name__)
+
+#: A failing store is logged once, then at most this often, with how many decisions it missed.
+LOG_EVERY_SECONDS = 60.0
 
 
 class OutcomeActivities:
@@ -35,11 +42,18 @@ class OutcomeActivities:
         attempts: int = 3,
         registry: CollectorRegistry | None = None,
         backoff: float = 0.5,
+        roster: Callable[[], Roster] | None = None,
     ) -> None:
+        """``roster`` gives the roster as it is now, to name teams and agents in the rows."""
         self.store = store
+        self.roster = roster
+        self.inline = store.engine.dialect.name == "sqlite"
         self.shadow = shadow
         self.attempts = attempts
         self.backoff = backoff
+        self.failing_since: float | None = None  # monotonic time of the first failure in a row
+        self.missed = 0  # decisions unrecorded since then
+        self.logged_at = 0.0
         self.registry = registry = registry or CollectorRegistry()
         self.written = Counter(
             "serviceflow_outcomes_written_total", "Outcome rows kept in the outcome store.", registry=registry
@@ -52,9 +66,12 @@ class OutcomeActivities:
 
     @classmethod
     def from_settings(
-        cls, settings: OutcomeSettings | None = None, registry: CollectorRegistry | None = None
+        cls,
+        registry: CollectorRegistry | None = None,
+        settings: OutcomeSettings | None = None,
+        roster: Callable[[], Roster] | None = None,
     ) -> OutcomeActivities:
-        """From ``SERVICEFLOW_OUTCOMES_*`` and the deployment's mode.
+        """From ``SERVICEFLOW_OUTCOMES_*`` and the deployment's mode, counting in ``registry``.
 
         Raises:
             OutcomeStoreError: ``SERVICEFLOW_OUTCOMES_URL`` is not a store serviceflow can use.
@@ -65,6 +82,7 @@ class OutcomeActivities:
             shadow=shadow_mode(),
             attempts=settings.outcomes_attempts,
             registry=registry,
+            roster=roster,
         )
 
     @activity.defn(name="record_outcomes")
@@ -73,23 +91,53 @@ class OutcomeActivities:
         rows = derive(request.before, request.after, request.decision, at=request.at, shadow=self.shadow)
         if not rows:
             return RecordResult(rows=0, written=0)
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_exponential(multiplier=self.backoff, max=10),
-                retry=retry_if_exception_type(OutcomeStoreError),
-                reraise=True,
-            ):
-                with attempt:
-                    written = await asyncio.to_thread(self.store.write, rows)
-        except OutcomeStoreError as exc:
-            self.failed.inc()
-            log.error(
-                "outcomes of case %s not recorded after %d tries: %s",
-                request.after.case_id,
-                self.attempts,
-                exc,
-            )
-            return RecordResult(rows=len(rows), written=0, failed=str(exc))
-        self.written.inc(written)
-        return RecordResult(rows=len(rows), written=written)
+        if self.roster is not None:
+            rows = named(rows, self.roster())
+        failure: OutcomeStoreError | None = None
+        # While the store keeps failing (a database down, a read-only file system), each
+        # decision tries it once, at once: a broken store costs a case no waiting.
+        attempts = 1 if self.failing_since is not None else self.attempts
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 10.0))
+            try:
+                written = await self._write(rows)
+            except OutcomeStoreError as exc:
+                failure = exc
+                continue
+            self.written.inc(written)
+            if self.failing_since is not None:
+                log.info("the outcome store takes outcomes again (%d decisions went unrecorded)", self.missed)
+                self.failing_since, self.missed = None, 0
+            return RecordResult(rows=len(rows), written=written)
+        assert failure is not None
+        self.failed.inc()
+        self.missed += 1
+        now = time.monotonic()
+        if self.failing_since is None or now - self.logged_at >= LOG_EVERY_SECONDS:
+            self.logged_at = now
+            log.error("outcomes not recorded (%d decisions so far; cases go on): %s", self.missed, failure)
+        self.failing_since = self.failing_since or now
+        return RecordResult(rows=len(rows), written=0, failed=str(failure))
+
+    async def _write(self, rows: Sequence[Outcome]) -> int:
+        """An SQLite file is written on the event loop (a write takes well under a millisecond,
+        and a thread hop cost more than the write: 15 % of a case's CPU, measured); a database
+        over the network from a thread, so a slow one never stalls the worker's other tasks."""
+        if self.inline:
+            return self.store.write(rows)
+        return await asyncio.to_thread(self.store.write, rows)
+
+
+def named(rows: Sequence[Outcome], roster: Roster) -> tuple[Outcome, ...]:
+    """The rows with their team's and agent's names from ``roster`` (where it knows them)."""
+    found = []
+    for row in rows:
+        agent = roster.agent(row.agent) if row.agent else None
+        group = roster.group(row.team) if row.team else None
+        names = {
+            "agent_name": (agent.name or agent.email or None) if agent else None,
+            "team_name": (group.name or None) if group else None,
+        }
+        found.append(row.model_copy(update=names) if any(names.values()) else row)
+    return tuple(found)

@@ -83,7 +83,7 @@ def _rates(report: Report) -> str:
         if not rates:
             parts.append("<p class='empty'>No target settled.</p>")
             continue
-        names = [_label(r.name) for r in rates]
+        names = [_label(r.shown) for r in rates]
         figure = go.Figure(
             go.Bar(
                 x=names,
@@ -102,7 +102,7 @@ def _rates(report: Report) -> str:
             key = {"dimension": dimension.value, "name": r.name}
             rows.append(
                 "<tr>"
-                + f"<td>{escape(r.name)}</td>"
+                + f"<td>{escape(r.shown)}</td>"
                 + _cell(r.met, str(r.met), metric="targets_met", **key)
                 + _cell(r.met_late, str(r.met_late), metric="targets_met_late", **key)
                 + _cell(r.breached, str(r.breached), metric="targets_breached", **key)

@@ -44,7 +44,8 @@ class Outcome(BaseModel):
     ``at`` is when it happened; ``started_at`` when what it measures began (the target's start,
     the case's opening), so ``seconds`` is the time it took; ``due_at`` the deadline, for targets.
     ``team`` is the ticket's group and ``agent`` who was responsible (the target's assignee on a
-    handoff, else the case owner), both as at the decision.
+    handoff, else the case owner), both as at the decision; their names are the roster's then
+    (the worker adds them: reports name people, not ids).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -60,6 +61,8 @@ class Outcome(BaseModel):
     target_id: str | None = Field(default=None, description="The target instance (cycle) in the case.")
     team: str | None = None
     agent: str | None = None
+    team_name: str | None = Field(default=None, description="The team as the roster names it.")
+    agent_name: str | None = Field(default=None, description="The agent as the roster names them.")
     kind: OutcomeKind
     level: int | None = Field(default=None, description="The escalation level, for escalations.")
     at: AwareDatetime

@@ -55,7 +55,9 @@ async def record_decision(
     if decision is None:
         return
     at = engine_input.event.time if isinstance(engine_input, EventInput) else None
-    request = RecordRequest(before=before, after=state, decision=decision, at=at)
+    request = RecordRequest(
+        before=slim(before) if before is not None else None, after=slim(state), decision=decision, at=at
+    )
     try:
         result = await workflow.execute_local_activity(
             "record_outcomes",
@@ -70,7 +72,25 @@ async def record_decision(
     except ValueError as exc:
         # A worker built without the activity (an embedder's, a test's): the SDK refuses before
         # any command is made, the same way on every replay, so the case goes on unrecorded.
-        workflow.logger.warning("outcomes not recorded: %s", exc)
+        workflow.logger.debug("outcomes not recorded: %s", exc)
         return
     if result.failed is not None:
         workflow.logger.error("outcomes of the decision at %s not recorded: %s", decision.time, result.failed)
+
+
+#: What derive() does not read: left out of the activity's input, which is then a few KB.
+_UNREAD = {
+    "ownership": (),
+    "journeys": (),
+    "seen_events": (),
+    "issued": (),
+    "notified": (),
+    "deferred": (),
+    "timeline": (),
+    "decisions": (),
+}
+
+
+def slim(state: CaseState) -> CaseState:
+    """The case with only what derive() reads (the rest emptied, unvalidated: a copy, cheap)."""
+    return state.model_copy(update=_UNREAD)

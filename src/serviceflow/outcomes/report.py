@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from rich.table import Table
+from rich.text import Text
 
 from serviceflow.outcomes.model import Outcome
 from serviceflow.outcomes.tally import Dimension, Distribution, Tally, select, tally
@@ -58,44 +59,42 @@ def to_json(report: Report) -> str:
     return report.model_dump_json(indent=2)
 
 
-def _measures(report: Report) -> Iterator[tuple[str, str, str, float | int | None]]:
-    """(metric, dimension, name, value): every number of the report, one per line."""
+def _measures(report: Report) -> Iterator[tuple[str, str, str, str, float | int | None]]:
+    """(metric, dimension, name, label, value): every number of the report, one per line."""
     counted = report.tally
     for rate in counted.rates:
         for measure in ("met", "met_late", "breached", "settled", "rate"):
-            value = getattr(rate, measure)
-            yield (
-                "breach_rate" if measure == "rate" else f"targets_{measure}",
-                rate.dimension.value,
-                rate.name,
-                value,
-            )
+            metric = "breach_rate" if measure == "rate" else f"targets_{measure}"
+            yield (metric, rate.dimension.value, rate.name, rate.label or "", getattr(rate, measure))
     for name, dist in (
         ("first_response_seconds", counted.first_response),
         ("resolution_seconds", counted.resolution),
     ):
         for measure in ("count", "p50", "p90", "max"):
-            yield (name, "", measure, getattr(dist, measure))
-    yield ("promises", "", "kept", counted.promises_kept)
-    yield ("promises", "", "missed", counted.promises_missed)
-    yield ("repeat_contacts", "", "joined", counted.repeat_contacts)
-    yield ("quarantine_reviewed", "", "in_time", counted.quarantine_in_time)
-    yield ("quarantine_reviewed", "", "late", counted.quarantine_late)
-    yield ("warnings", "", "sent", counted.warnings)
+            yield (name, "", measure, "", getattr(dist, measure))
+    yield ("promises", "", "kept", "", counted.promises_kept)
+    yield ("promises", "", "missed", "", counted.promises_missed)
+    yield ("repeat_contacts", "", "joined", "", counted.repeat_contacts)
+    yield ("quarantine_reviewed", "", "in_time", "", counted.quarantine_in_time)
+    yield ("quarantine_reviewed", "", "late", "", counted.quarantine_late)
+    yield ("warnings", "", "sent", "", counted.warnings)
     for level, count in counted.escalations.items():
-        yield ("escalations", "level", str(level), count)
+        yield ("escalations", "level", str(level), "", count)
     for kind, count in counted.actions.items():
-        yield ("actions_would_have" if report.shadow else "actions_done", "type", kind, count)
+        yield ("actions_would_have" if report.shadow else "actions_done", "type", kind, "", count)
 
 
 def to_csv(report: Report) -> str:
-    """Tidy CSV: ``metric,dimension,name,value``, one number a line (a pivot table away from any
-    view); an empty value where there is none (no resolutions yet: no p50)."""
+    """Tidy CSV: ``metric,dimension,name,label,value``, one number a line (a pivot table away from
+    any view); ``label`` is the roster's name of a team or agent; an empty value where there is
+    none (no resolutions yet: no p50)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["metric", "dimension", "name", "value"])
-    for metric, dimension, name, value in _measures(report):
-        writer.writerow([metric, dimension, _csv_safe(name), "" if value is None else value])
+    writer.writerow(["metric", "dimension", "name", "label", "value"])
+    for metric, dimension, name, label, value in _measures(report):
+        writer.writerow(
+            [metric, dimension, _csv_safe(name), _csv_safe(label), "" if value is None else value]
+        )
     return out.getvalue()
 
 
@@ -127,7 +126,7 @@ def to_tables(report: Report) -> list[Table]:
         for rate in counted.rates_by(dimension):
             rates.add_row(
                 dimension.value,
-                rate.name,
+                Text(rate.shown),  # a name from the helpdesk is text, never rich markup
                 str(rate.met),
                 str(rate.met_late),
                 str(rate.breached),
@@ -154,7 +153,7 @@ def to_tables(report: Report) -> list[Table]:
             for kind, n in counted.actions.items()
         ),
     ):
-        counts.add_row(label, str(value))
+        counts.add_row(Text(label), str(value))
     return [rates, times, counts]
 
 

@@ -42,6 +42,14 @@ class OutcomeSettings(BaseSettings):
         "(each failure is counted in serviceflow_outcomes_failed_total).",
     )
 
+    outcomes_report_max_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        le=50_000_000,
+        description="Most outcome rows one report reads (about 2 KB of memory each); narrow a bigger "
+        "one with --since, --team.",
+    )
+
 
 def shadow_mode() -> bool:
     """Whether this process runs in shadow mode: core's ``mode`` setting when it has one, else

@@ -27,11 +27,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.types import TypeDecorator
 
 from serviceflow.errors import ServiceflowError
@@ -40,6 +42,8 @@ from serviceflow.outcomes.settings import OutcomeSettings
 
 __all__ = ["OutcomeStore", "OutcomeStoreError", "database_url", "shown_url"]
 
+#: How long an SQLite write waits for another writer's lock.
+SQLITE_LOCK_SECONDS = 2.0
 #: Rows written in one statement (SQLite allows 32,766 parameters; 19 columns a row).
 BATCH = 500
 
@@ -72,16 +76,18 @@ outcomes = Table(
     "serviceflow_outcomes",
     metadata,
     Column("key", String(1_000), primary_key=True),
-    Column("decision", String(1_000), nullable=False),
-    Column("case_id", String(1_000), nullable=False),
-    Column("vendor", String(200), nullable=False),
-    Column("account", String(500), nullable=False),
-    Column("ticket_id", String(500), nullable=False),
-    Column("policy", String(500)),
-    Column("target", String(500)),
-    Column("target_id", String(1_000)),
-    Column("team", String(500)),
-    Column("agent", String(500)),
+    Column("decision", Text, nullable=False),
+    Column("case_id", Text, nullable=False),
+    Column("vendor", Text, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("ticket_id", Text, nullable=False),
+    Column("policy", Text),
+    Column("target", Text),
+    Column("target_id", Text),
+    Column("team", Text),
+    Column("agent", Text),
+    Column("team_name", Text),
+    Column("agent_name", Text),
     Column("kind", String(50), nullable=False),
     Column("level", Integer),
     Column("at", _UtcDateTime(), nullable=False),
@@ -89,7 +95,7 @@ outcomes = Table(
     Column("due_at", _UtcDateTime()),
     Column("would_have", Boolean, nullable=False),
     Column("detail", Text, nullable=False),
-    Column("policy_version", String(200), nullable=False),
+    Column("policy_version", Text, nullable=False),
     Index("serviceflow_outcomes_at", "at"),
     Index("serviceflow_outcomes_case", "case_id"),
 )
@@ -134,10 +140,11 @@ class OutcomeStore:
     """Outcome rows in a database; one per process, shared by its activities (thread-safe)."""
 
     def __init__(self, setting: str) -> None:
-        """The store ``SERVICEFLOW_OUTCOMES_URL`` names (not connected yet: see :meth:`open`).
+        """The store ``SERVICEFLOW_OUTCOMES_URL`` names (not connected, no file made yet: see
+        :meth:`open`).
 
         Raises:
-            OutcomeStoreError: the URL is bad (or its folder cannot be made, or its driver is missing).
+            OutcomeStoreError: the URL is bad, or names PostgreSQL without its driver installed.
         """
         url = database_url(setting)
         self.url = shown_url(url)
@@ -157,14 +164,9 @@ class OutcomeStore:
                     "outcomes in memory would not outlive the process"
                 )
             self.file = Path(parsed.database)
-            folder = self.file.parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OutcomeStoreError(
-                    f"SERVICEFLOW_OUTCOMES_URL: cannot create the folder {folder} ({exc.strerror})"
-                ) from None
-            options["connect_args"] = {"timeout": 30}
+            # Writers take turns on the file; the worker writes on its event loop (activity.py),
+            # so it waits at most this long for another writer's lock before that try fails.
+            options["connect_args"] = {"timeout": SQLITE_LOCK_SECONDS}
         else:
             options["pool_pre_ping"] = True
             options["connect_args"] = {"connect_timeout": 10}
@@ -189,14 +191,49 @@ class OutcomeStore:
             OutcomeStoreError: the database cannot be reached, or refuses.
         """
         if not self._ready:
-            try:
-                metadata.create_all(self.engine)
-            except SQLAlchemyError as exc:
-                raise OutcomeStoreError(
-                    f"cannot open the outcome store at {self.url}: {_reason(exc)}"
-                ) from None
+            for attempt in range(3):
+                try:
+                    self._create()
+                    break
+                except SQLAlchemyError as exc:
+                    # PostgreSQL: two CREATE ... IF NOT EXISTS at once can still collide in its
+                    # catalog (pg_type); the other one made the table, so look again. A database
+                    # that does not answer is not asked twice.
+                    if attempt == 2 or not isinstance(exc, IntegrityError | ProgrammingError):
+                        raise OutcomeStoreError(
+                            f"cannot open the outcome store at {self.url}: {_reason(exc)}"
+                        ) from None
             self._ready = True
         return self
+
+    def _create(self) -> None:
+        if self.file is not None and not self.file.parent.is_dir():
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                folder = self.file.parent
+                raise OutcomeStoreError(
+                    f"SERVICEFLOW_OUTCOMES_URL: cannot create the folder {folder} ({exc.strerror}); "
+                    "point it at a writable file or at PostgreSQL"
+                ) from None
+        found = inspect(self.engine)
+        if found.has_table(outcomes.name):
+            # A store made by an earlier version lacks the columns added since (all nullable).
+            have = {c["name"] for c in found.get_columns(outcomes.name)}
+            with self.engine.begin() as connection:
+                for column in outcomes.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        connection.exec_driver_sql(
+                            f"ALTER TABLE {outcomes.name} ADD COLUMN {column.name} {kind}"
+                        )
+            return
+        # IF NOT EXISTS: two workers (or a worker and a report) that start together on a new
+        # store both create it, and neither fails.
+        with self.engine.begin() as connection:
+            connection.execute(CreateTable(outcomes, if_not_exists=True))
+            for index in outcomes.indexes:
+                connection.execute(CreateIndex(index, if_not_exists=True))
 
     @classmethod
     def from_settings(cls, settings: OutcomeSettings | None = None) -> OutcomeStore:
@@ -231,9 +268,15 @@ class OutcomeStore:
         return written
 
     def read(
-        self, *, since: datetime | None = None, team: str | None = None, would_have: bool | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        team: str | None = None,
+        would_have: bool | None = None,
+        limit: int | None = None,
     ) -> list[Outcome]:
-        """The rows kept, oldest first; at or after ``since``, of ``team``, live or shadow.
+        """The rows kept, oldest first; at or after ``since``, of ``team``, live or shadow; at
+        most ``limit`` of them.
 
         Raises:
             OutcomeStoreError: the database failed.
@@ -246,6 +289,8 @@ class OutcomeStore:
             query = query.where(outcomes.c.team == team)
         if would_have is not None:
             query = query.where(outcomes.c.would_have == would_have)
+        if limit is not None:
+            query = query.limit(limit)
         try:
             with self.engine.connect() as connection:
                 found = connection.execute(query).mappings().all()
@@ -265,9 +310,12 @@ def _values(row: Outcome) -> dict[str, Any]:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL: a report reads while workers write; several worker processes share the file.
+    # synchronous=NORMAL: in WAL mode a crash of the process loses nothing, a power cut at most
+    # the last commits; each write no longer waits on a disk flush (5 ms a decision here).
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_SECONDS * 1000)}")
     cursor.close()
 
 

@@ -46,6 +46,12 @@ class Rate(_Frozen):
     met: int
     met_late: int
     breached: int
+    label: str | None = None  # the team's or agent's name in the roster, when it has one
+
+    @property
+    def shown(self) -> str:
+        """How a report names it: ``Ada Agent (a17)``, or the id alone."""
+        return f"{self.label} ({self.name})" if self.label and self.label != self.name else self.name
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -198,6 +204,12 @@ def _rates(rows: Sequence[Outcome]) -> tuple[Rate, ...]:
         held = instances.get(instance)
         if held is None or (row.kind is OutcomeKind.TARGET_BREACHED and held.kind is not row.kind):
             instances[instance] = row
+    labels: dict[Dimension, dict[str, str]] = {Dimension.TEAM: {}, Dimension.AGENT: {}}
+    for row in rows:  # oldest first: the latest name a roster gave wins
+        if row.team and row.team_name:
+            labels[Dimension.TEAM][row.team] = row.team_name
+        if row.agent and row.agent_name:
+            labels[Dimension.AGENT][row.agent] = row.agent_name
     found: list[Rate] = []
     for dimension, name_of in _NAMES.items():
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -208,8 +220,11 @@ def _rates(rows: Sequence[Outcome]) -> tuple[Rate, ...]:
                 count[1] += instance in late
             else:
                 count[0] += 1
+        known = labels.get(dimension, {})
         found.extend(
-            Rate(dimension=dimension, name=name, met=c[0], met_late=c[1], breached=c[2])
+            Rate(
+                dimension=dimension, name=name, met=c[0], met_late=c[1], breached=c[2], label=known.get(name)
+            )
             for name, c in sorted(counts.items())
         )
     return tuple(found)
