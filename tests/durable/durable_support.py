@@ -18,12 +18,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from serviceflow.channels import Channels
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
-from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.notifier import NotificationActivities, Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.quarantine_activities import QuarantineActivities
+from serviceflow.durable.settings import Mode
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
 from serviceflow.fakes.server import free_port as free_port
@@ -152,6 +154,9 @@ class StandIn(DemoAdapter):
     def quarantine(self) -> FakeQuarantine | None:  # type: ignore[override]
         return self.queue
 
+    def ticket_url(self, account: str, ticket_id: str) -> str | None:
+        return f"https://{account}.helpdesk.example/tickets/{ticket_id}"
+
     async def apply_action(self, account: str, ticket_id: str, action: Action) -> str:
         if self.actions is None:
             return await super().apply_action(account, ticket_id, action)
@@ -229,10 +234,21 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
     """Start a worker for a policy set on a fresh task queue: ``async with worker(paths) as q``."""
     running: list[Worker] = []
 
-    def start(paths: list[Path] | None = None, notify_url: str | None = None) -> Worker:
+    def start(
+        paths: list[Path] | None = None,
+        notify_url: str | None = None,
+        *,
+        channels: Channels | None = None,
+        mode: Mode = Mode.LIVE,
+        queue: str | None = None,
+    ) -> Worker:
+        """``channels`` the cases' notification channels; ``queue`` an existing task queue (a
+        worker restarted, e.g. in another mode)."""
         store = PolicyStore(paths or [REPO / "policies", REPO / "workflows"])
-        activities = CaseActivities(store, ROSTER, notifier=Notifier(notify_url))
-        queue = f"cases-{uuid.uuid4()}"
+        notifier = Notifier(notify_url) if channels is None else Notifier(channels=channels)
+        activities = CaseActivities(store, ROSTER, notifier=notifier, mode=lambda: mode)
+        notify = NotificationActivities(notifier.channels, activities.metrics, lambda: mode)
+        queue = queue or f"cases-{uuid.uuid4()}"
         watch = QuarantineActivities(store, env.client, queue, activities.metrics, index_requester=False)
         built = Worker(
             env.client,
@@ -241,6 +257,7 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
             activities=[
                 activities.decide,
                 activities.carry_out,
+                notify.deliver_notification,
                 watch.list_quarantined,
                 watch.triage_quarantined,
                 watch.act_on_quarantined,

@@ -42,6 +42,7 @@ def test_there_are_histories_to_replay() -> None:
         "before_policy_change",
         "local_actions",
         "decide_fallback",
+        "notify_channels",
     }
 
 
@@ -79,3 +80,20 @@ def test_the_fallback_history_records_the_error_and_goes_on() -> None:
             if isinstance(result, dict) and result.get("decision"):
                 decisions.append(result["decision"])
     assert "OverflowError" in decisions[0]["errors"][0] and not decisions[-1]["errors"]
+
+
+def test_the_channels_history_delivers_through_the_delivery_activity() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "notify_channels.json").read_text())
+    patches = [
+        json.loads(base64.b64decode(p["data"]))["id"]
+        for e in history["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
+    ]
+    assert "notify-through-channels" in patches
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in history["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled == ["deliver_notification"]

@@ -9,6 +9,7 @@ history bounded on long-lived tickets.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -26,8 +27,11 @@ with workflow.unsafe.imports_passed_through():
         DecideResult,
         Operation,
     )
+    from serviceflow.durable.notifier import DeliveryRequest, deliver_all
+    from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
-    from serviceflow.model import CaseState, LinkCase, TicketEvent
+    from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
+    from serviceflow.model.case import MAX_DELIVERIES, DeliveryRecord
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
@@ -40,6 +44,9 @@ DECIDE_RETRY = RetryPolicy(
     maximum_attempts=DECIDE_ATTEMPTS,
 )
 LOCAL_ACTIONS = "actions-as-local-activities"  # a workflow.patched() marker: see run()
+# A workflow.patched() marker: a Notify goes to the helpdesk only when its channels name it, and
+# to every other channel it names through the delivery activity, each delivery recorded.
+NOTIFY_CHANNELS = "notify-through-channels"
 ACTION_TIMEOUT = timedelta(minutes=2)
 ACTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -54,16 +61,21 @@ class CaseWorkflow:
         self.state: CaseState | None = None
         self.inbox: list[EngineInput] = []
         self.wake_at: datetime | None = None
+        # Deliveries are recorded here as they finish (while the case goes on deciding), and
+        # put into the state on every read of it: see _current().
+        self.deliveries: list[DeliveryRecord] = []
+        self.sending = 0
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
         self.state = start.state
+        self.deliveries = list(start.state.deliveries) if start.state else []
         self.inbox.extend(start.pending)
         self.wake_at = start.wake_at
         while True:
             engine_input = await self._next_input()
             result = await self._decide(
-                DecideRequest(state=self.state, input=engine_input, now=workflow.now())
+                DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
             )
             self.state, self.wake_at = result.state, result.wake_at
             gone = False
@@ -81,6 +93,11 @@ class CaseWorkflow:
                     ticket_id=self.state.ticket.id,
                     action=action,
                 )
+                if isinstance(action, Notify) and workflow.patched(NOTIFY_CHANNELS):
+                    if await self._notify(request, action) == "ticket gone":
+                        gone = True
+                        break
+                    continue
                 if workflow.patched(LOCAL_ACTIONS):
                     # A local activity: its result is recorded with the workflow task, with no
                     # round trip through the server's task queues (the server was the bottleneck).
@@ -103,18 +120,60 @@ class CaseWorkflow:
                     gone = True
                     break
             if gone or (self.state.finished and not self.inbox):
+                await workflow.wait_condition(lambda: self.sending == 0)  # deliveries under way end
                 return CaseResult(case_id=self.state.case_id, closed_at=self.state.closed_at)
             info = workflow.info()
             if info.is_continue_as_new_suggested() or info.get_current_history_length() > start.history_limit:
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self.sending == 0)
                 workflow.continue_as_new(
                     CaseStart(
-                        state=self.state,
+                        state=self._current(),
                         pending=list(self.inbox),
                         wake_at=self.wake_at,
                         history_limit=start.history_limit,
                     )
                 )
+
+    def _current(self) -> CaseState | None:
+        """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
+        if self.state is None:
+            return None
+        deliveries = tuple(self.deliveries[-MAX_DELIVERIES:])
+        if deliveries == self.state.deliveries:
+            return self.state
+        return self.state.model_copy(update={"deliveries": deliveries})
+
+    async def _notify(self, request: ActionRequest, action: Notify) -> str:
+        """Tell people: through the helpdesk (the adapter, as any action) when the channels
+        name it, and through every other channel in a task of its own, so a channel that keeps
+        failing holds up neither the case nor another channel. Each delivery is recorded."""
+        outcome = "skipped: not for the helpdesk"
+        if HELPDESK_CHANNEL in action.channels:
+            result = await workflow.execute_local_activity(
+                "carry_out",
+                request,
+                result_type=ActionResult,
+                start_to_close_timeout=ACTION_TIMEOUT,
+                retry_policy=ACTION_RETRY,
+            )
+            outcome = result.outcome
+            self._record([helpdesk_record(action, outcome, workflow.now())])
+        requests = delivery_requests(request, action)
+        if requests:
+            self.sending += 1
+            asyncio.create_task(self._deliver(action, requests))
+        return outcome
+
+    async def _deliver(self, action: Notify, requests: list[DeliveryRequest]) -> None:
+        try:
+            deliveries = await deliver_all(requests)
+            self._record(records_of(action, deliveries, workflow.now()))
+        finally:
+            self.sending -= 1
+
+    def _record(self, records: list[DeliveryRecord]) -> None:
+        self.deliveries.extend(records)
+        del self.deliveries[:-MAX_DELIVERIES]
 
     async def _decide(self, request: DecideRequest) -> DecideResult:
         """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
@@ -188,7 +247,7 @@ class CaseWorkflow:
 
     @workflow.query(name="state")
     def case_state(self) -> CaseState | None:
-        return self.state
+        return self._current()
 
 
 def _failure(exc: ActivityError | ApplicationError) -> str:
