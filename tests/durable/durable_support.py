@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from serviceflow.adapters.records import TicketRecord
 from serviceflow.channels import Channels
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
@@ -141,6 +142,23 @@ class FakeQuarantine:
         return "done"
 
 
+@dataclass
+class FullTickets:
+    """What the "demo" helpdesk answers to a read of the full ticket: a record made from the
+    ticket id, after ``rate_limited`` 429s; every read is counted."""
+
+    make: Callable[[str], TicketRecord]
+    rate_limited: int = 0
+    reads: list[str] = field(default_factory=list)
+
+    async def fetch(self, ticket_id: str) -> TicketRecord:
+        self.reads.append(ticket_id)
+        if self.rate_limited:
+            self.rate_limited -= 1
+            raise RateLimited("429 Too Many Requests (Retry-After: 10)")
+        return self.make(ticket_id)
+
+
 class StandIn(DemoAdapter):
     """The "demo" helpdesk as tests see it: the built-in adapter, with the actions of a
     :class:`FakeHelpdesk` and the queue of a :class:`FakeQuarantine` when a test has them
@@ -149,6 +167,12 @@ class StandIn(DemoAdapter):
     def __init__(self) -> None:
         self.actions: FakeHelpdesk | None = None
         self.queue: FakeQuarantine | None = None
+        self.tickets: FullTickets | None = None
+
+    async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
+        if self.tickets is None:
+            return await super().fetch_ticket(account, ticket_id)
+        return await self.tickets.fetch(ticket_id)
 
     @property
     def quarantine(self) -> FakeQuarantine | None:  # type: ignore[override]
@@ -183,7 +207,7 @@ def stand_in(**parts: object) -> Iterator[None]:
     finally:
         for name in parts:
             setattr(STAND_IN, name, None)
-        if STAND_IN.actions is None and STAND_IN.queue is None:
+        if STAND_IN.actions is None and STAND_IN.queue is None and STAND_IN.tickets is None:
             manager.unregister(STAND_IN)
 
 
@@ -257,6 +281,7 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
             activities=[
                 activities.decide,
                 activities.carry_out,
+                activities.fetch_ticket,
                 notify.deliver_notification,
                 watch.list_quarantined,
                 watch.triage_quarantined,

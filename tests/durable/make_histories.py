@@ -17,6 +17,9 @@ running cases fails there. Recorded once and committed; re-record only on purpos
   (fake) Slack channel too, recorded after notifications went through channels
   (`workflow.patched("notify-through-channels")`): the helpdesk note, then the delivery
   activity, each delivery recorded in the case.
+- full_ticket.json: a case whose webhook carries no recipient, recorded after the full ticket
+  was read at case open (`workflow.patched("read-the-full-ticket")`): the read, the decision
+  with the helpdesk's recipient and requester, a later event completed from the case.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -36,11 +39,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from durable_support import ROSTER, STAND_IN, FakeHelpdesk  # noqa: E402
+from durable_support import ROSTER, STAND_IN, FakeHelpdesk, FullTickets  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
-from test_case_workflow import event, new_ticket_id, start_case  # noqa: E402
+from test_case_workflow import event, new_ticket_id, start_case, ticket  # noqa: E402
 from test_decide_fallback import FaultyDecide  # noqa: E402
 
 from serviceflow.channels import ChannelRegistry, Channels, parse_channels  # noqa: E402
@@ -72,7 +75,12 @@ async def record(env: WorkflowEnvironment, policies: Path, name: str, story, kin
             env.client,
             task_queue=f"record-{uuid.uuid4()}",
             workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out, notify.deliver_notification],
+            activities=[
+                activities.decide,
+                activities.carry_out,
+                activities.fetch_ticket,
+                notify.deliver_notification,
+            ],
         )
         await _record(worker, env, policies, name, story)
 
@@ -125,6 +133,27 @@ async def notify_channels(env, queue, policies):  # type: ignore[no-untyped-def]
     return handle
 
 
+async def full_ticket(env, queue, policies):  # type: ignore[no-untyped-def]
+    from serviceflow.adapters.records import Person, TicketRecord
+
+    now = await env.get_current_time()
+
+    def make(ticket_id: str) -> TicketRecord:
+        return TicketRecord(
+            ticket=ticket(now, recipient="manager@shop.example"),
+            requester=Person(id="dana", name="Dana Smith", email="dana@customer.example"),
+        )
+
+    STAND_IN.tickets = FullTickets(make=make)
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "t1"))
+    await env.sleep(timedelta(hours=1))
+    later = await env.get_current_time()
+    await handle.signal("event", event("customer_message", later, "customer", "t2", body="Hello?"))
+    await env.sleep(timedelta(hours=1))
+    return handle
+
+
 async def decide_fallback(env, queue, policies):  # type: ignore[no-untyped-def]
     now = await env.get_current_time()
     new_ticket_id()
@@ -150,6 +179,7 @@ async def main() -> None:
             ("local_actions", promise_breach, CaseActivities),
             ("decide_fallback", decide_fallback, FaultyDecide),
             ("notify_channels", notify_channels, CaseActivities),
+            ("full_ticket", full_ticket, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

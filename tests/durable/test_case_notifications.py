@@ -6,22 +6,38 @@ neither the case nor the other channel; every delivery is recorded in the case a
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from durable_support import REPO, FakeHelpdesk, eventually
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import event, new_ticket_id, start_case, state_of
 
 from serviceflow.channels import ChannelRegistry, Channels, DeliveryRetry, parse_channels
 from serviceflow.channels.fake import FakeMattermost, FakeSlack
+from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.notifier import MAX_DELIVERY_ATTEMPTS
 from serviceflow.model import Action, CaseState
 
 LEVEL_ONE = "      - notify: [owner, owner.lead]         # the day a promise is missed, not before\n"
 VIA = "      - notify: [owner, owner.lead]\n        via: [helpdesk, 'slack:leads', 'mattermost:down']\n"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server of this module's own: days are skipped here, and other tests' cases (with
+    their own timers and activities) must not be skipped through with them."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
 
 
 @pytest.fixture
@@ -63,6 +79,10 @@ def channels(slack: FakeSlack, mattermost: FakeMattermost) -> Channels:
     return built
 
 
+async def skip(env: WorkflowEnvironment, *, days: int) -> None:
+    await env.sleep(timedelta(days=days))
+
+
 def level(action: Action) -> int | None:
     return getattr(action, "escalation_level", None)
 
@@ -85,7 +105,7 @@ async def test_a_breach_is_told_in_the_helpdesk_and_on_every_channel_its_level_n
     built = worker(policies, channels=channels(slack, mattermost))
     async with built:
         handle = await breach_a_promise(env, built.task_queue)
-        await env.sleep(timedelta(days=8))
+        await skip(env, days=8)
         await helpdesk.wait_for(lambda applied: any(a.rule == "refund" for a in applied))
         (escalation,) = [
             a for a in helpdesk.applied if a.rule == "refund" and getattr(a, "escalation_level", 0) == 1
@@ -106,7 +126,7 @@ async def test_a_breach_is_told_in_the_helpdesk_and_on_every_channel_its_level_n
             }  # fmt: skip
             return state
 
-        await env.sleep(timedelta(days=1))  # the server's retries of Mattermost run out
+        await skip(env, days=1)  # the server's retries of Mattermost run out
         state = await eventually(recorded, 20, "the three deliveries recorded")
         by_channel = {d.channel: d for d in state.deliveries if d.key == escalation.key}
         assert by_channel["helpdesk"].outcome == "delivered"
@@ -145,7 +165,7 @@ async def test_a_notify_for_other_channels_only_is_not_the_helpdesks(
     built = worker(policies, channels=channels(slack, mattermost))
     async with built:
         handle = await breach_a_promise(env, built.task_queue)
-        await env.sleep(timedelta(days=8))
+        await skip(env, days=8)
 
         async def told() -> CaseState:
             state = await state_of(handle)

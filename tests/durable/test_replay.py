@@ -43,6 +43,7 @@ def test_there_are_histories_to_replay() -> None:
         "local_actions",
         "decide_fallback",
         "notify_channels",
+        "full_ticket",
     }
 
 
@@ -97,3 +98,15 @@ def test_the_channels_history_delivers_through_the_delivery_activity() -> None:
         if "activityTaskScheduledEventAttributes" in e
     ]
     assert scheduled == ["deliver_notification"]
+
+
+def test_the_full_ticket_history_read_the_ticket_at_case_open() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "full_ticket.json").read_text())
+    results = []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        for payload in (marker or {}).get("details", {}).get("result", {}).get("payloads", []):
+            results.append(json.loads(base64.b64decode(payload["data"])))
+    reads = [r for r in results if isinstance(r, dict) and "outcome" in r and "ticket" in r]
+    assert [r["outcome"] for r in reads] == ["read"]
+    assert reads[0]["ticket"]["recipient"] == "manager@shop.example"

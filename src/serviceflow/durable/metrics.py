@@ -53,6 +53,11 @@ class WorkerMetrics:
             "delivered, skipped, refused, retryable (given up), retrying (an attempt to come), shadow.",
             ["channel", "outcome"], registry=self.registry,
         )  # fmt: skip
+        self.ticket_reads = Counter(
+            "serviceflow_ticket_reads_total",
+            "Full-ticket reads from the helpdesk (a case opening, an event lacking a field), by outcome.",
+            ["vendor", "outcome"], registry=self.registry,
+        )  # fmt: skip
         self.rule_errors = Counter(
             "serviceflow_rule_errors_total", "CEL rule errors (the safe default was applied).",
             registry=self.registry,

@@ -79,6 +79,7 @@ def build_worker(
         activities=[
             activities.decide,
             activities.carry_out,
+            activities.fetch_ticket,
             notifications.deliver_notification,
             quarantine.list_quarantined,
             quarantine.triage_quarantined,

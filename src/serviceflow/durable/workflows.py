@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
+    from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
     from serviceflow.durable.messages import (
         ActionRequest,
         ActionResult,
@@ -26,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         DecideRequest,
         DecideResult,
         Operation,
+        TicketRead,
+        TicketReadResult,
     )
     from serviceflow.durable.notifier import DeliveryRequest, deliver_all
     from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
@@ -47,6 +50,20 @@ LOCAL_ACTIONS = "actions-as-local-activities"  # a workflow.patched() marker: se
 # A workflow.patched() marker: a Notify goes to the helpdesk only when its channels name it, and
 # to every other channel it names through the delivery activity, each delivery recorded.
 NOTIFY_CHANNELS = "notify-through-channels"
+# A workflow.patched() marker: the full ticket is read from the helpdesk when the case opens and
+# when an event's ticket lacks what the webhook did not carry; see _complete().
+FULL_TICKET = "read-the-full-ticket"
+READ_TIMEOUT = timedelta(seconds=30)
+# A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
+# transport waits out a short Retry-After within each), then the case decides on what the
+# webhook gave, says so, and tries again on a later event (full_ticket.MAX_READS).
+READ_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=4,
+)
+READ_DEADLINE = timedelta(minutes=1)
 ACTION_TIMEOUT = timedelta(minutes=2)
 ACTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -65,6 +82,7 @@ class CaseWorkflow:
         # put into the state on every read of it: see _current().
         self.deliveries: list[DeliveryRecord] = []
         self.sending = 0
+        self.reads = 0  # failed reads of the full ticket in this run
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
@@ -74,10 +92,15 @@ class CaseWorkflow:
         self.wake_at = start.wake_at
         while True:
             engine_input = await self._next_input()
+            read: tuple[str, tuple[str, ...]] | None = None
+            if isinstance(engine_input, EventInput) and workflow.patched(FULL_TICKET):
+                engine_input, read = await self._complete(engine_input)
             result = await self._decide(
                 DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
             )
             self.state, self.wake_at = result.state, result.wake_at
+            if read is not None:
+                self.state = _with_read(self.state, *read)
             gone = False
             for action in result.actions:
                 if isinstance(action, LinkCase):
@@ -133,6 +156,44 @@ class CaseWorkflow:
                         history_limit=start.history_limit,
                     )
                 )
+
+    async def _complete(
+        self, engine_input: EventInput
+    ) -> tuple[EventInput, tuple[str, tuple[str, ...]] | None]:
+        """The event with its ticket completed: from what the case knows, else (once per case,
+        or again after a failed read) from the helpdesk. Also what the read did, if one was made,
+        and what the ticket still lacks."""
+        ticket = engine_input.event.ticket
+        known = self.state.ticket if self.state is not None else None
+        ticket = completed(ticket, known)
+        missing = lacking(ticket)
+        status = self.state.ticket_read if self.state is not None else None
+        read = None
+        if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
+            outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
+            if outcome.ticket is not None:
+                ticket = completed(ticket, outcome.ticket)
+            else:
+                self.reads += 1
+            read = (outcome.outcome, lacking(ticket) if outcome.ticket is None else ())
+        if ticket == engine_input.event.ticket:
+            return engine_input, read
+        event = engine_input.event.model_copy(update={"ticket": ticket})
+        return engine_input.model_copy(update={"event": event}), read
+
+    async def _read(self, vendor: str, account: str, ticket_id: str) -> TicketReadResult:
+        try:
+            result: TicketReadResult = await workflow.execute_local_activity(
+                "fetch_ticket",
+                TicketRead(vendor=vendor, account=account, ticket_id=ticket_id),
+                result_type=TicketReadResult,
+                start_to_close_timeout=READ_TIMEOUT,
+                schedule_to_close_timeout=READ_DEADLINE,
+                retry_policy=READ_RETRY,
+            )
+            return result
+        except (ActivityError, ApplicationError) as exc:
+            return TicketReadResult(outcome=f"failed: {_failure(exc)}"[:500])
 
     def _current(self) -> CaseState | None:
         """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
@@ -248,6 +309,23 @@ class CaseWorkflow:
     @workflow.query(name="state")
     def case_state(self) -> CaseState | None:
         return self._current()
+
+
+def _with_read(state: CaseState, outcome: str, missing: tuple[str, ...]) -> CaseState:
+    """The case with how its ticket was read; a decision made without the helpdesk's ticket
+    says so in its notes."""
+    update: dict[str, object] = {"ticket_read": outcome}
+    if missing and state.decisions:
+        last = state.decisions[-1]
+        note = (
+            f"decided on the webhook's ticket ({', '.join(missing)} unknown): "
+            f"the helpdesk's was not read ({outcome})"
+        )
+        update["decisions"] = (
+            *state.decisions[:-1],
+            last.model_copy(update={"notes": (*last.notes, note[:1_000])}),
+        )
+    return state.model_copy(update=update)
 
 
 def _failure(exc: ActivityError | ApplicationError) -> str:

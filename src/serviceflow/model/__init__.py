@@ -35,7 +35,15 @@ from serviceflow.model.case import (
 from serviceflow.model.events import Actor, ActorRole, EventKind, TicketEvent
 from serviceflow.model.quarantine import QUARANTINE_PREFIX, QuarantinedMessage
 from serviceflow.model.roster import Agent, Group, Remedy, Roster
-from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketKind, TicketStatus
+from serviceflow.model.ticket import (
+    Channel,
+    Priority,
+    Requester,
+    Ticket,
+    TicketKind,
+    TicketOrganization,
+    TicketStatus,
+)
 
 __all__ = [
     "HELPDESK_CHANNEL",
@@ -81,5 +89,6 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketKind",
+    "TicketOrganization",
     "TicketStatus",
 ]

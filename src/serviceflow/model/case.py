@@ -203,6 +203,11 @@ class CaseState(Model):
     policy_version: str | None = Field(
         default=None, description="The policy set version the case decides under."
     )
+    ticket_read: str | None = Field(
+        default=None,
+        description="Whether the full ticket was read from the helpdesk: 'read', or why the case "
+        "decides on what the webhooks gave ('failed: 429 ...', 'not offered: ...'); None: not tried.",
+    )
     deliveries: tuple[DeliveryRecord, ...] = Field(
         default=(), description=f"Notifications delivered, by channel (the latest {MAX_DELIVERIES})."
     )
