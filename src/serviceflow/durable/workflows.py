@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
     from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
-    from serviceflow.model.case import MAX_DELIVERIES, DeliveryRecord
+    from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
@@ -81,6 +81,7 @@ class CaseWorkflow:
         # Deliveries are recorded here as they finish (while the case goes on deciding), and
         # put into the state on every read of it: see _current().
         self.deliveries: list[DeliveryRecord] = []
+        self.done: list[ActionRecord] = []  # likewise, what each action did
         self.sending = 0
         self.reads = 0  # failed reads of the full ticket in this run
 
@@ -88,6 +89,7 @@ class CaseWorkflow:
     async def run(self, start: CaseStart) -> CaseResult:
         self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
+        self.done = list(start.state.actions_done) if start.state else []
         self.inbox.extend(start.pending)
         self.wake_at = start.wake_at
         while True:
@@ -139,6 +141,7 @@ class CaseWorkflow:
                         start_to_close_timeout=ACTION_TIMEOUT,
                         retry_policy=ACTION_RETRY,
                     )
+                self._did(action.key, action.type, outcome.outcome)
                 if outcome.outcome == "ticket gone":
                     gone = True
                     break
@@ -200,9 +203,14 @@ class CaseWorkflow:
         if self.state is None:
             return None
         deliveries = tuple(self.deliveries[-MAX_DELIVERIES:])
-        if deliveries == self.state.deliveries:
+        done = tuple(self.done[-MAX_DELIVERIES:])
+        if deliveries == self.state.deliveries and done == self.state.actions_done:
             return self.state
-        return self.state.model_copy(update={"deliveries": deliveries})
+        return self.state.model_copy(update={"deliveries": deliveries, "actions_done": done})
+
+    def _did(self, key: str, kind: str, outcome: str) -> None:
+        self.done.append(ActionRecord(key=key, type=kind, outcome=outcome[:2_000], at=workflow.now()))
+        del self.done[:-MAX_DELIVERIES]
 
     async def _notify(self, request: ActionRequest, action: Notify) -> str:
         """Tell people: through the helpdesk (the adapter, as any action) when the channels
@@ -218,6 +226,7 @@ class CaseWorkflow:
                 retry_policy=ACTION_RETRY,
             )
             outcome = result.outcome
+            self._did(action.key, action.type, outcome)
             self._record([helpdesk_record(action, outcome, workflow.now())])
         requests = delivery_requests(request, action)
         if requests:

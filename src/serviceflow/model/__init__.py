@@ -17,6 +17,7 @@ from serviceflow.model.actions import (
     SetStatus,
 )
 from serviceflow.model.case import (
+    ActionRecord,
     CaseState,
     CaseView,
     CycleOutcome,
@@ -46,6 +47,7 @@ from serviceflow.model.ticket import (
 )
 
 __all__ = [
+    "ActionRecord",
     "HELPDESK_CHANNEL",
     "QUARANTINE_PREFIX",
     "Action",

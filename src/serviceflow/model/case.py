@@ -166,6 +166,16 @@ class DeliveryRecord(Model):
     at: AwareDatetime = Field(description="When the outcome was known.")
 
 
+class ActionRecord(Model):
+    """What became of one action the case asked of the helpdesk: ``done``, ``skipped: ...``,
+    ``failed: ...``, ``ticket gone``, or ``shadow: would have ...`` in shadow mode."""
+
+    key: str
+    type: str
+    outcome: str = Field(max_length=2_000)
+    at: AwareDatetime
+
+
 class Decision(Model):
     """What the engine decided on one input, and under which policy set version."""
 
@@ -207,6 +217,9 @@ class CaseState(Model):
         default=None,
         description="Whether the full ticket was read from the helpdesk: 'read', or why the case "
         "decides on what the webhooks gave ('failed: 429 ...', 'not offered: ...'); None: not tried.",
+    )
+    actions_done: tuple[ActionRecord, ...] = Field(
+        default=(), description=f"What each action did in the helpdesk (the latest {MAX_DELIVERIES})."
     )
     deliveries: tuple[DeliveryRecord, ...] = Field(
         default=(), description=f"Notifications delivered, by channel (the latest {MAX_DELIVERIES})."
