@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from serviceflow.durable.notifier import DeliveryRequest, deliver_all
     from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
+    from serviceflow.durable.ui_text import action_summary, current_details, decide_summary, timer_summary
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
     from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
     from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
@@ -103,6 +104,7 @@ class CaseWorkflow:
             self.state, self.wake_at = result.state, result.wake_at
             if read is not None:
                 self.state = _with_read(self.state, *read)
+            workflow.set_current_details(current_details(self.state, self.wake_at))
             gone = False
             for action in result.actions:
                 if isinstance(action, LinkCase):
@@ -132,6 +134,7 @@ class CaseWorkflow:
                         result_type=ActionResult,
                         start_to_close_timeout=ACTION_TIMEOUT,
                         retry_policy=ACTION_RETRY,
+                        summary=action_summary(action),
                     )
                 else:  # cases started before the change replay as they ran
                     outcome = await workflow.execute_activity(
@@ -193,6 +196,7 @@ class CaseWorkflow:
                 start_to_close_timeout=READ_TIMEOUT,
                 schedule_to_close_timeout=READ_DEADLINE,
                 retry_policy=READ_RETRY,
+                summary=f"read ticket {ticket_id} from the helpdesk",
             )
             return result
         except (ActivityError, ApplicationError) as exc:
@@ -224,6 +228,7 @@ class CaseWorkflow:
                 result_type=ActionResult,
                 start_to_close_timeout=ACTION_TIMEOUT,
                 retry_policy=ACTION_RETRY,
+                summary=action_summary(action),
             )
             outcome = result.outcome
             self._did(action.key, action.type, outcome)
@@ -260,6 +265,7 @@ class CaseWorkflow:
                 result_type=DecideResult,
                 start_to_close_timeout=DECIDE_TIMEOUT,
                 retry_policy=DECIDE_RETRY,
+                summary=decide_summary(request.input),
             )
             return result
         except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
@@ -287,7 +293,11 @@ class CaseWorkflow:
             if delay <= 0:
                 return WakeUp()
             try:
-                await workflow.wait_condition(lambda: bool(self.inbox), timeout=delay)
+                await workflow.wait_condition(
+                    lambda: bool(self.inbox),
+                    timeout=delay,
+                    timeout_summary=timer_summary(self.state, self.wake_at),
+                )
             except TimeoutError:
                 return WakeUp()
         return self.inbox.pop(0)
