@@ -107,7 +107,19 @@ class Zendesk(Desk):
         monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
 
     def open_ticket(self) -> str:
-        return str(self.fake.add_ticket("Charged twice", requester_id=self.customer)["id"])
+        ticket, _audit, _change = self.fake.state.create_ticket(
+            {
+                "subject": "Charged twice",
+                "comment": {"body": "Refund please.", "public": True},
+                "requester_id": self.customer,
+            },
+            actor_id=self.customer,
+            system_fields={
+                "via": {"channel": "email", "source": {"from": {}, "to": {}, "rel": None}},
+                "recipient": "manager@shop.example",
+            },
+        )  # fmt: skip  (as an email to the manager arrives: recipient is Zendesk's, not the API's)
+        return str(ticket["id"])
 
 
 class Freshdesk(Desk):
@@ -124,7 +136,10 @@ class Freshdesk(Desk):
         monkeypatch.setenv("SERVICEFLOW_FRESHDESK_API_KEY", fake.api_key)
 
     def open_ticket(self) -> str:
-        return str(self.fake.add_ticket("Charged twice", requester_id=self.customer, priority=3)["id"])
+        ticket = self.fake.add_ticket(
+            "Charged twice", requester_id=self.customer, priority=3, to_emails=["manager@shop.example"]
+        )
+        return str(ticket["id"])
 
 
 @pytest.fixture(params=["zendesk", "freshdesk"])
@@ -232,6 +247,10 @@ async def test_shadow_writes_nothing_and_the_switch_to_live_replays_nothing(
         state = await first_decided(shadowed)
         assert state.owner is not None and state.targets  # decided and timed as usual
         assert state.ticket_read is not None and state.ticket_read.startswith("read")
+        # The full ticket, read from the helpdesk (a read is no write): what no webhook carried.
+        assert state.ticket.recipient == "manager@shop.example"
+        assert state.ticket.requester.email == "dana@customer.example"
+        assert state.ticket.requester.name == "Dana Smith"
         assert [a.type for a in state.actions_done] == [a.type for a in opened.actions_done]
         assert all(a.outcome.startswith("shadow: would have ") for a in state.actions_done)
         assert desk.writes()[before:] == []
