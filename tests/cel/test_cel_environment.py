@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from serviceflow.cel import CelEnvironment
-from serviceflow.cel.types import DYN, TIMESTAMP, map_of
+from serviceflow.cel.types import DYN, INT, TIMESTAMP, map_of
 from serviceflow.errors import CelCheckError, CelEvaluationError, CelSyntaxError
 from serviceflow.policy.samples import NOW, sample_ticket
 from serviceflow.policy.scopes import CASE
@@ -127,3 +127,33 @@ def test_references_name_what_an_expression_reads() -> None:
         "case.opened_at",
         "ticket.requester.email",
     }
+
+
+def test_compiling_the_same_source_again_reuses_the_expression() -> None:
+    """A reloaded policy set compiles only what changed: same source and variable types, same
+    expression; other variable types, another one; errors are never kept."""
+    fresh = CelEnvironment()
+    first = fresh.compile("x.a == 1", DYNAMIC)
+    assert fresh.compile("x.a == 1", dict(DYNAMIC)) is first
+    assert fresh.compile("x.a == 1", {"x": map_of(INT), "now": TIMESTAMP}) is not first
+    for _ in range(2):
+        with pytest.raises(CelCheckError):
+            fresh.compile("y == 1", DYNAMIC)
+
+
+def test_check_results_are_the_callers_own() -> None:
+    fresh = CelEnvironment()
+    first = fresh.check("nope == 1", DYNAMIC)
+    first.problems.clear()
+    again = fresh.check("nope == 1", DYNAMIC)
+    assert [p.message for p in again.problems] and again.problems is not first.problems
+
+
+def test_the_compile_cache_is_bounded() -> None:
+    fresh = CelEnvironment()
+    fresh._compiled.size = 3
+    oldest = fresh.compile("x.a == 0", DYNAMIC)
+    for n in range(1, 5):
+        fresh.compile(f"x.a == {n}", DYNAMIC)
+    assert len(fresh._compiled) == 3
+    assert fresh.compile("x.a == 0", DYNAMIC) is not oldest

@@ -12,6 +12,8 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.policy.durations import parse_duration
@@ -365,3 +367,37 @@ def test_searches_end_when_a_calendar_stays_closed() -> None:
     # A bounded question has an answer: nothing is open.
     assert closed.business_seconds(start, utc(2027, 1, 1, 0, 0)) == 0
     assert list(closed.open_intervals(start, utc(2027, 1, 1, 0, 0))) == []
+
+
+# -- the fast arithmetic against the plain walk over open periods ----------------------------
+
+
+def _add_by_walking(cal: BusinessCalendar, start: datetime, seconds: float) -> datetime:
+    left = timedelta(seconds=seconds)
+    for opens, closes in cal._periods(start.astimezone(UTC), None):
+        if closes - opens >= left:
+            return opens + left
+        left -= closes - opens
+    raise AssertionError("unreachable")
+
+
+def _seconds_by_walking(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
+    if end <= start:
+        return 0.0
+    periods = cal._periods(start.astimezone(UTC), end.astimezone(UTC))
+    return sum((closes - opens for opens, closes in periods), timedelta()).total_seconds()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cal=st.sampled_from([OFFICE, ALL_DAY, NIGHTS]),
+    start=st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC)),
+    seconds=st.floats(0, 400 * 3600, allow_nan=False) | st.sampled_from([0.0, 3600.0, 7.5 * 3600]),
+    span=st.timedeltas(timedelta(0), timedelta(days=60)),
+)
+def test_arithmetic_agrees_with_walking_the_open_periods(
+    cal: BusinessCalendar, start: datetime, seconds: float, span: timedelta
+) -> None:
+    """add() and business_seconds() take whole dates at once: the same as walking every period."""
+    assert cal.add(start, seconds) == _add_by_walking(cal, start, seconds)
+    assert cal.business_seconds(start, start + span) == _seconds_by_walking(cal, start, start + span)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from serviceflow.adapters.records import ChangeCursor, ChangePage, TicketRecord
+from serviceflow.adapters.records import ChangeCursor, ChangePage, Identity, TicketHistory, TicketRecord
 from serviceflow.errors import NotSupported
 
 if TYPE_CHECKING:
@@ -44,3 +44,6 @@ class AdapterBase:
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         raise NotSupported(f"the {self.vendor} adapter cannot list changed tickets")
+
+    async def ticket_history(self, account: str, ticket_id: str, *, identity: Identity) -> TicketHistory:
+        raise NotSupported(f"the {self.vendor} adapter cannot read a ticket's history")

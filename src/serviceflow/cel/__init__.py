@@ -13,11 +13,12 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from serviceflow.cel.analysis import requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
@@ -132,11 +133,46 @@ def backend_named(name: str) -> Backend:
     raise ValueError(f"unknown CEL backend {name!r}; choose 'celpy' or 'cel-expr'")
 
 
+_T = TypeVar("_T")
+
+
+def _key(source: str, variables: Mapping[str, CelType]) -> tuple[str, tuple[tuple[str, CelType], ...]]:
+    """What checking and compiling ``source`` depend on besides the environment: the variables'
+    names and types (frozen dataclasses, compared by value)."""
+    return source, tuple(sorted(variables.items(), key=lambda item: item[0]))
+
+
+class _Bounded(Generic[_T]):
+    """A least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, _T] = OrderedDict()
+
+    def get(self, key: Hashable) -> _T | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: _T) -> _T:
+        self._entries[key] = value
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class CelEnvironment:
     """Compiles and checks expressions, and prepares the values they run against.
 
     Not thread-safe (neither is cel-python): use one per thread, or from one event loop.
     """
+
+    #: How many checked and compiled expressions an environment keeps (each about a kilobyte).
+    CACHE_SIZE = 4096
 
     def __init__(
         self,
@@ -148,6 +184,11 @@ class CelEnvironment:
         self.backend = backend or CelpyBackend()
         self._parser = self.backend if isinstance(self.backend, CelpyBackend) else CelpyBackend()
         self._constants = self._parser
+        # Checking and compiling depend only on the source, the variables' types and this
+        # environment's functions and backend: a policy set reloaded, or changed in one rule,
+        # compiles only what is new (parsing is milliseconds per expression with cel-python).
+        self._checked: _Bounded[CheckResult] = _Bounded(self.CACHE_SIZE)
+        self._compiled: _Bounded[Expression] = _Bounded(self.CACHE_SIZE)
 
     def check(self, source: str, variables: Mapping[str, CelType]) -> CheckResult:
         """Parse and check ``source`` without compiling it; problems are returned, not raised.
@@ -159,6 +200,13 @@ class CelEnvironment:
         Raises:
             CelSyntaxError: ``source`` is not valid CEL, or nested too deeply to be read.
         """
+        key = _key(source, variables)
+        known = self._checked.get(key)
+        if known is None:
+            known = self._checked.put(key, self._check_now(source, variables))
+        return replace(known, problems=list(known.problems), constants=list(known.constants))
+
+    def _check_now(self, source: str, variables: Mapping[str, CelType]) -> CheckResult:
         tree, result = self._check(source, variables)
         if any(not p.warning for p in result.problems):
             return result  # fix those first: a constant call of the wrong types would only repeat them
@@ -202,6 +250,13 @@ class CelEnvironment:
             CelSyntaxError: ``source`` is not valid CEL.
             CelCheckError: it names an unknown variable, field or function (the first problem).
         """
+        key = _key(source, variables)
+        known = self._compiled.get(key)
+        if known is None:  # an expression is immutable: the same one serves every caller
+            known = self._compiled.put(key, self._compile_now(source, variables))
+        return known
+
+    def _compile_now(self, source: str, variables: Mapping[str, CelType]) -> Expression:
         tree, result = self._check(source, variables)
         errors = [p for p in result.problems if not p.warning]
         if errors:
@@ -214,6 +269,12 @@ class CelEnvironment:
             )
         except RecursionError:
             raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1) from None
+
+    @cached_property
+    def merges_activations(self) -> bool:
+        """Whether the backend's activations are plain dicts of converted variables, which a
+        caller may build per variable and merge (cel-expr-python's), rather than opaque ones."""
+        return isinstance(self.backend.activation({}), dict)
 
     def activation(self, values: Mapping[str, Any]) -> Any:
         """Convert models and Python values once, for any number of evaluations."""

@@ -67,6 +67,8 @@ def to_celexpr(value: Any, memo: dict[int, Any] | None = None) -> Any:
         # cel-expr converts a variable whole: one such int in a custom field would fail every
         # expression reading the ticket, where celpy fails only those reading that field.
         return float(value)
+    if kind is datetime:  # before the ABC checks below, which are slow for a timestamp
+        return _timestamp(value)
     if kind is dict or isinstance(value, Mapping):
         if memo is not None and id(value) in memo:
             return memo[id(value)]
@@ -76,14 +78,18 @@ def to_celexpr(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return converted
     if kind is list or isinstance(value, list | tuple):
         return [to_celexpr(item, memo) for item in value]
-    if isinstance(value, datetime):  # aware (see serviceflow.cel.values); 3x faster than FromDatetime
-        since = value - _EPOCH
-        return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
+    if isinstance(value, datetime):
+        return _timestamp(value)
     if isinstance(value, timedelta):
         span = Duration()
         span.FromTimedelta(value)  # keeps seconds and nanos of one sign, as Duration requires
         return span
     return value
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    since = value - _EPOCH  # aware (see serviceflow.cel.values); 3x faster than FromDatetime
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def from_celexpr(value: Any) -> Any:

@@ -14,9 +14,37 @@ from typing import Any
 
 import pydantic
 
+#: Exact types that are plain already (a StrEnum's type is its enum class, so it is not here).
+_PLAIN = frozenset({bool, int, float, str, type(None), timedelta})
+
 
 def to_plain(value: Any) -> Any:
     """Convert a model, mapping, sequence or scalar into a CEL-ready plain value."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first: this runs on every field of every decision
+        return value
+    if isinstance(value, Enum):  # before str: a StrEnum is a str, but not a plain one
+        return value.value
+    if isinstance(value, pydantic.BaseModel):
+        return model_to_plain(value)
+    if kind is datetime and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if kind is tuple or kind is list:
+        return [to_plain(item) for item in value]
+    return _other_to_plain(value)
+
+
+def model_to_plain(model: pydantic.BaseModel, without: str | None = None) -> dict[str, Any]:
+    """A model as a map of its set fields (``without``: one field left out, converted apart)."""
+    fields = model.__dict__  # a pydantic model's fields, by name (extra and private ones apart)
+    return {
+        name: to_plain(item)
+        for name in type(model).model_fields
+        if name != without and (item := fields[name]) is not None
+    }
+
+
+def _other_to_plain(value: Any) -> Any:
     if isinstance(value, Enum):  # before str: a StrEnum is a str, but not a plain one
         return value.value
     if value is None or isinstance(value, bool | int | float | str | timedelta):
@@ -25,12 +53,6 @@ def to_plain(value: Any) -> Any:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()} cannot be a CEL timestamp")
         return value.astimezone(UTC)
-    if isinstance(value, pydantic.BaseModel):
-        return {
-            name: to_plain(getattr(value, name))
-            for name in type(value).model_fields
-            if getattr(value, name) is not None
-        }
     if isinstance(value, Mapping):
         return {str(key): to_plain(item) for key, item in value.items() if item is not None}
     if isinstance(value, list | tuple | set | frozenset):

@@ -33,7 +33,8 @@ RECEIVER_LIMITS = tuple(name for name in Settings.model_fields if name.startswit
 TRACING = tuple(name for name in Settings.model_fields if name.startswith("otel_"))
 WORKER_SETTINGS = (
     *CONNECTION, "task_queue", "mode", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
-    "channels", "review_via", "quarantine_watch", "quarantine_interval", "metrics_port",
+    "channels", "review_via", "quarantine_watch", "quarantine_interval", "reconcile",
+    "reconcile_interval", "reconcile_lookback", "reconcile_settle", "metrics_port",
     "metrics_host", "temporal_metrics_port", *LOGGING, *TRACING,
 )  # fmt: skip
 SERVE_SETTINGS = (

@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     quarantine_interval: float = Field(
         default=300.0, gt=0, description="Seconds between two polls of a quarantine."
     )
+    reconcile: list[str] = Field(
+        default_factory=list,
+        description="Helpdesk accounts to reconcile (repair lost webhooks), as a JSON list: "
+        '["zendesk:acme"] (docs/adoption.md).',
+    )
+    reconcile_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between two reconcile sweeps of an account."
+    )
+    reconcile_lookback: float = Field(
+        default=86_400.0, gt=0, description="Seconds back the first reconcile sweep of an account looks."
+    )
+    reconcile_settle: float = Field(
+        default=60.0, ge=0,
+        description="Seconds a ticket's change is left for its webhook before a sweep repairs it.",
+    )  # fmt: skip
     # -- operations -------------------------------------------------------------------------
     metrics_port: int | None = Field(
         default=None,

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
     from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
     from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
+    from serviceflow.outcomes.recording import RECORD_OUTCOMES, record_decision
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
 BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
@@ -101,6 +102,8 @@ class CaseWorkflow:
             result = await self._decide(
                 DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
             )
+            if result.decision is not None and workflow.patched(RECORD_OUTCOMES):  # the outcome store
+                await record_decision(self.state, engine_input, result.state, result.decision)
             self.state, self.wake_at = result.state, result.wake_at
             if read is not None:
                 self.state = _with_read(self.state, *read)

@@ -134,6 +134,12 @@ def _day_periods(calendar: BusinessCalendar, day: date) -> tuple[Period, ...]:
     return tuple((opens, closes) for opens, closes in periods if closes > opens)
 
 
+@lru_cache(maxsize=8192)
+def _day_total(calendar: BusinessCalendar, day: date) -> timedelta:
+    """The open time of one local date: what a span crossing the whole date counts of it."""
+    return sum((closes - opens for opens, closes in _day_periods(calendar, day)), timedelta())
+
+
 @dataclass(frozen=True, eq=False)
 class BusinessCalendar:
     """A weekly schedule in a time zone, with holidays: the clock business-time targets run on.
@@ -283,11 +289,29 @@ class BusinessCalendar:
         left = timedelta(seconds=seconds)
         if self.always:
             return begin + left
-        for opens, closes in self._periods(begin, None):
-            if closes - opens >= left:
-                return opens + left
-            left -= closes - opens
-        raise AssertionError("unreachable: _periods without an end never ends")  # pragma: no cover
+        # What _periods(begin, None) yields, walked here without a generator, and a whole date
+        # that cannot hold the rest taken at once (this runs for every target on every decision).
+        day = begin.astimezone(self.zone).date() - _DAY
+        closed = 0
+        while True:
+            periods = _day_periods(self, day)
+            closed = 0 if periods else closed + 1
+            if closed > SEARCH_DAYS:
+                raise ValueError(
+                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
+                    f"after {begin.isoformat()}"
+                )
+            if periods and periods[0][0] >= begin and _day_total(self, day) < left:
+                left -= _day_total(self, day)
+            else:
+                for opens, closes in periods:
+                    if closes <= begin:
+                        continue
+                    opens = max(opens, begin)
+                    if closes - opens >= left:
+                        return opens + left
+                    left -= closes - opens
+            day += _DAY
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Open seconds in [start, end); 0 when ``end`` is not after ``start``.
@@ -299,7 +323,29 @@ class BusinessCalendar:
             return 0.0
         if self.always:
             return (stop - begin).total_seconds()
-        total = sum((closes - opens for opens, closes in self._periods(begin, stop)), timedelta())
+        # What summing _periods(begin, stop) gives, walked without a generator, whole dates at once.
+        day = begin.astimezone(self.zone).date() - _DAY
+        last = stop.astimezone(self.zone).date() + _DAY
+        total = timedelta()
+        closed = 0
+        while day <= last:
+            periods = _day_periods(self, day)
+            closed = 0 if periods else closed + 1
+            if closed > SEARCH_DAYS:
+                raise ValueError(
+                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
+                    f"after {begin.isoformat()}"
+                )
+            if periods and periods[0][0] >= begin and periods[-1][1] <= stop:
+                total += _day_total(self, day)
+            else:
+                for opens, closes in periods:
+                    if closes <= begin:
+                        continue
+                    if opens >= stop:
+                        return total.total_seconds()
+                    total += min(closes, stop) - max(opens, begin)
+            day += _DAY
         return total.total_seconds()
 
     def is_open(self, t: datetime) -> bool:

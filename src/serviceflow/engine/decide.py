@@ -85,8 +85,12 @@ def decide(
             return Outcome(state, (), next_wake_up(state), None)
     elif state is None:
         raise ValueError("only a ticket event can start a case")
-    elif isinstance(engine_input, WakeUp) and _nothing_due(state, now, rules):
-        return Outcome(state, (), next_wake_up(state), None)
+    elif isinstance(engine_input, WakeUp):
+        # A wake-up with no timer due, under the version the case already follows, changes
+        # nothing: the rules are checked again when the next event or timer comes.
+        wake = next_wake_up(state)
+        if (wake is None or wake > now) and state.policy_version == rules.version:
+            return Outcome(state, (), wake, None)
     try:
         return _decide(state, engine_input, now, rules, context or Context())
     except Exception as exc:  # never out of decide: recorded, and the fallback applies
@@ -98,13 +102,6 @@ def decide(
             if state is None:
                 raise
             return Outcome(state, (), None, None)
-
-
-def _nothing_due(state: CaseState, now: datetime, rules: Rules) -> bool:
-    """A wake-up with no timer due, under the version the case already follows, changes nothing:
-    the rules are checked again when the next event or timer comes."""
-    wake = next_wake_up(state)
-    return (wake is None or wake > now) and state.policy_version == rules.version
 
 
 def _is_caller_error(exc: Exception) -> bool:

@@ -39,7 +39,7 @@ def advance(run: Run, until: datetime) -> None:
     """Fire every warning, breach and escalation level due up to ``until``, in time order."""
     timed: list[_Timed] = []
     for target in list(run.case.targets):
-        if target.open:
+        if _due_by(target, until):
             _advance_target(run, target, until, timed)
     waiting = []
     for deferred in run.case.deferred:
@@ -50,6 +50,24 @@ def advance(run: Run, until: datetime) -> None:
     run.case.deferred = waiting
     for item in sorted(timed, key=lambda t: (t.time, t.order)):
         run.emit(item.action)
+
+
+def _due_by(target: TargetState, until: datetime) -> bool:
+    """Whether a warning, the breach or a ladder level of ``target`` is due by ``until`` (what
+    :func:`_advance_target` would fire; most targets on most decisions have nothing due)."""
+    status = target.status
+    if status is TargetStatus.RUNNING:
+        due = target.due_at
+        if due is None:
+            return False
+        if due <= until:
+            return True
+        warn = target.warn_at
+        return warn is not None and not target.warned and warn <= until
+    if status is TargetStatus.BREACHED:
+        level_at = target.next_level_at
+        return level_at is not None and level_at <= until
+    return False
 
 
 def _advance_target(run: Run, target: TargetState, until: datetime, timed: list[_Timed]) -> None:

@@ -9,13 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from serviceflow.cel import CelEnvironment, Expression
-from serviceflow.cel.values import to_plain
+from serviceflow.cel.values import model_to_plain, to_plain
 from serviceflow.errors import CelEvaluationError
 
 _ABSENT = object()
+_UNSEEN = object()  # not looked up yet (where _ABSENT is a value: the path leads nowhere)
+
+
+@lru_cache(maxsize=4096)
+def _root(path: str) -> str:
+    """The variable a path starts at (``ticket`` of ``ticket.requester.email``)."""
+    return path.partition(".")[0]
+
+
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[str, tuple[str, ...]]:
+    root, _, rest = path.partition(".")
+    return root, tuple(rest.split(".")) if rest else ()
 
 
 def _freeze(value: Any) -> Any:
@@ -70,9 +84,10 @@ class Evaluator:
         self._converted: dict[str, Any] = {}
         self._memo: dict[int, Any] = {}
         self._tested: dict[int, bool] = {}  # conditions' results by expression, for these values
-        self._lazy = isinstance(self.environment.backend.activation({}), dict)
+        self._lazy = self.environment.merges_activations
         self._full: Any = None
         self._paths: dict[str, Any] = {}  # path -> plain value, for requirements and cache keys
+        self._frozen_paths: dict[str, Any] = {}  # path -> its value frozen, for cache keys
 
     def plain(self, name: str) -> Any:
         """The CEL-ready plain value of a variable (converted on first use)."""
@@ -81,7 +96,7 @@ class Evaluator:
             if callable(value):  # built only when an expression reads it, e.g. the case view
                 value = self.values[name] = value()
             if name == "event" and value is not None and value.ticket is self.values.get("ticket"):
-                converted = to_plain(value.model_copy(update={"ticket": None}))
+                converted = model_to_plain(value, without="ticket")
                 converted["ticket"] = self.plain("ticket")  # one conversion, shared
                 self._plain[name] = converted
             else:
@@ -102,7 +117,8 @@ class Evaluator:
         child._tested = {}
         child._lazy = self._lazy
         child._full = None
-        child._paths = {p: v for p, v in self._paths.items() if p.lstrip("\0").partition(".")[0] not in extra}
+        child._paths = {p: v for p, v in self._paths.items() if _root(p) not in extra}
+        child._frozen_paths = {p: v for p, v in self._frozen_paths.items() if _root(p) not in extra}
         return child
 
     def _activation(self, expression: Expression) -> Any:
@@ -122,10 +138,13 @@ class Evaluator:
     def _run(self, expression: Expression) -> Any:
         key = None
         if self.cache is not None:
-            key = (id(expression), tuple(self._frozen(p) for p in expression.paths))
-            if key in self.cache.results:
+            frozen = self._frozen_paths
+            # A frozen value is a non-empty tuple: never falsy, so `or` only fills in what is new.
+            key = (id(expression), tuple([frozen.get(p) or self._frozen(p) for p in expression.paths]))
+            found = self.cache.results.get(key, _ABSENT)
+            if found is not _ABSENT:
                 self.cache.hits += 1
-                return self.cache.results[key]
+                return found
         self.counter[0] += 1
         value = expression.evaluate(self._activation(expression))
         if key is not None:
@@ -134,21 +153,18 @@ class Evaluator:
         return value
 
     def _frozen(self, path: str) -> Any:
-        frozen_key = "\0" + path
-        if frozen_key not in self._paths:
-            self._paths[frozen_key] = _freeze(self._at(path))
-        return self._paths[frozen_key]
+        frozen = self._frozen_paths[path] = _freeze(self._at(path))
+        return frozen
 
     def _at(self, path: str) -> Any:
         """The plain value at a path, read from the models themselves (no full conversion)."""
-        if path in self._paths:
-            return self._paths[path]
-        value = self._resolve(path)
-        self._paths[path] = value
+        value = self._paths.get(path, _UNSEEN)
+        if value is _UNSEEN:
+            value = self._paths[path] = self._resolve(path)
         return value
 
     def _resolve(self, path: str) -> Any:
-        root, _, rest = path.partition(".")
+        root, parts = _parts(path)
         if root not in self.values:
             return _ABSENT
         if root in self._plain:
@@ -157,7 +173,7 @@ class Evaluator:
             value = self.values[root]
             if callable(value):
                 value = self.values[root] = value()
-        for part in rest.split(".") if rest else ():
+        for part in parts:
             if isinstance(value, dict):
                 value = value.get(part, _ABSENT)
             else:
@@ -168,8 +184,11 @@ class Evaluator:
 
     def _ruled_out(self, expression: Expression) -> bool:
         """A field the expression requires has another value: it is false without running."""
+        paths = self._paths
         for path, allowed in expression.requires.items():
-            value = self._at(path)
+            value = paths.get(path, _UNSEEN)
+            if value is _UNSEEN:
+                value = self._at(path)
             if isinstance(value, str) and value not in allowed:
                 return True
         return False
