@@ -35,6 +35,10 @@ class AdapterBase:
     def demo_helpdesk(self) -> DemoHelpdesk | None:
         return None
 
+    def ticket_url(self, account: str, ticket_id: str) -> str | None:
+        """No link by default: a plugin overrides it with its helpdesk's agent URL."""
+        return None
+
     async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
         raise NotSupported(f"the {self.vendor} adapter cannot read tickets")
 

@@ -195,6 +195,12 @@ class HelpdeskAdapter(Protocol):
         """A new, stopped demo helpdesk for ``serviceflow dev --helpdesk {vendor}``, or None."""
         ...
 
+    def ticket_url(self, account: str, ticket_id: str) -> str | None:
+        """Where a person opens the ticket in the helpdesk's agent interface (no I/O), or None
+        when the adapter cannot say; notification texts link it. :class:`~.base.AdapterBase`
+        answers None: a plugin overrides it with its helpdesk's agent URL."""
+        ...
+
 
 async def parse_events(
     adapter: HelpdeskAdapter, request: WebhookRequest, *, account: str, identity: Identity

@@ -27,6 +27,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class Mode(StrEnum):
+    """Whether actions reach the helpdesk and the channels (live), or are only recorded as what
+    they would have been (shadow: every case is decided and timed as usual)."""
+
+    LIVE = "live"
+    SHADOW = "shadow"
+
+
 class Settings(BaseSettings):
     """Where Temporal is and how to reach it, and which policies to run.
 
@@ -48,6 +56,11 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = Field(default=None, description="Server CA file, if not a public CA.")
     temporal_api_key: SecretStr | None = Field(
         default=None, description="A Temporal Cloud API key (TLS is then on)."
+    )
+    mode: Mode = Field(
+        default=Mode.LIVE,
+        description="live: actions reach the helpdesk and the channels; shadow: each is decided, "
+        "timed and recorded as what it would have done, and nothing is sent (docs/adoption.md).",
     )
     # -- policies and people ----------------------------------------------------------------
     policies: list[Path] = Field(

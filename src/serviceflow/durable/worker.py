@@ -20,7 +20,7 @@ from serviceflow.adapters.registry import registry
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
-from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.notifier import NotificationActivities, Notifier
 from serviceflow.durable.open_cases import OpenCases
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
@@ -73,6 +73,8 @@ def build_worker(
     quarantine = quarantine or QuarantineActivities(
         activities.store, client, settings.task_queue, activities.metrics
     )
+    # Cases' notifications through the channels (the review notifier's), in the same mode.
+    notifications = NotificationActivities(activities.notifier.channels, activities.metrics, activities.mode)
     reconcile = ReconcileActivities(client, settings.task_queue, activities.metrics.registry)
     # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
     outcomes = outcomes or OutcomeActivities.from_settings(
@@ -87,6 +89,8 @@ def build_worker(
         activities=[
             activities.decide,
             activities.carry_out,
+            activities.fetch_ticket,
+            notifications.deliver_notification,
             quarantine.list_quarantined,
             quarantine.triage_quarantined,
             quarantine.act_on_quarantined,
@@ -140,7 +144,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     store = PolicyStore(settings.policies)
     client = await connect(settings)
     roster = RosterSource(settings.roster, settings.roster_from, settings.roster_refresh)
-    activities = CaseActivities(store, await roster.refresh(), client, Notifier.from_settings(settings))
+    activities = CaseActivities(
+        store, await roster.refresh(), client, Notifier.from_settings(settings), mode=lambda: settings.mode
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -157,11 +163,12 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         app = worker_app(activities.metrics.registry, client, lambda: worker.is_running)
         background.append(asyncio.create_task(serve_until(app, address, stop)))
     log.info(
-        "worker on %s namespace %s task queue %s, policy set %s",
+        "worker on %s namespace %s task queue %s, policy set %s, %s mode",
         settings.temporal_address,
         settings.temporal_namespace,
         settings.task_queue,
         store.current().version,
+        settings.mode.value,
     )
     async with worker:
         for watcher in await start_watchers(client, settings):
