@@ -81,3 +81,22 @@ def test_selecting_a_field_of_a_scalar() -> None:
 def test_has_needs_a_field_selection() -> None:
     assert problems("has(ticket)") == [(1, 1, "has() takes a field selection, e.g. has(ticket.assignee)")]
     assert problems("has(ticket.asignee)")[0][2].startswith("unknown field 'asignee'")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'ticket == other_ticket && ticket.subject != ""',  # the whole ticket read first
+        'ticket.subject != "" && ticket == other_ticket',  # and last
+    ],
+)
+def test_a_variable_read_whole_and_by_field_stays_a_whole_reference(source: str) -> None:
+    """The engine keys its result cache on the references: an expression that reads `ticket`
+    whole depends on all of it, not only on the field it also selects."""
+    references = env.check(source, SCOPES["same_case"]).references
+    assert "ticket" in references and "ticket.subject" in references, references
+
+
+def test_a_field_path_references_only_its_leaf() -> None:
+    references = env.check('ticket.requester.email == "a@b.c"', SCOPES["case"]).references
+    assert references == {"ticket.requester.email"}

@@ -225,9 +225,12 @@ class Checker:
     def _member_dot(self, node: lark.ParseTree) -> CelType:
         receiver_node, name_token = node.children[0], node.children[1]
         assert isinstance(receiver_node, lark.Tree) and isinstance(name_token, lark.Token)
+        path = self._path(receiver_node)
+        # Read elsewhere in the expression as a whole already: then it stays a reference (the
+        # result cache must key on all of it), not only on the field selected here.
+        whole_already = path is not None and path in self.references
         receiver = self.infer(receiver_node)
         name = str(name_token)
-        path = self._path(receiver_node)
         if isinstance(receiver, StructType):
             field_type = receiver.field_type(name)
             if field_type is None:
@@ -239,7 +242,8 @@ class Checker:
                 )
                 return DYN
             if path is not None:
-                self.references.discard(path)
+                if not whole_already:
+                    self.references.discard(path)
                 self.references.add(f"{path}.{name}")
             return field_type
         if isinstance(receiver, MapType):
