@@ -207,7 +207,7 @@ async def first_decided(handle: WorkflowHandle[Any, Any]) -> CaseState:
         state = await handle.query(CaseWorkflow.case_state, result_type=CaseState)
         return state if state is not None and state.actions_done else None
 
-    state: CaseState = await eventually(done, 30, "the case's first actions carried out")
+    state: CaseState = await eventually(done, 90, "the case's first actions carried out")
     return state
 
 
@@ -216,7 +216,7 @@ async def escalated(handle: WorkflowHandle[Any, Any]) -> CaseState:
         state = await handle.query(CaseWorkflow.case_state, result_type=CaseState)
         return state if any("/escalate/" in a.key for a in state.actions_done) else None
 
-    state: CaseState = await eventually(done, 30, "the breach's escalation carried out")
+    state: CaseState = await eventually(done, 90, "the breach's escalation carried out")
     return state
 
 

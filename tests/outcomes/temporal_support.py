@@ -36,7 +36,7 @@ def build_worker(
         client,
         task_queue=f"outcomes-{uuid.uuid4()}",
         workflows=[CaseWorkflow],
-        activities=[cases.decide, cases.carry_out, outcomes.record_outcomes],
+        activities=[cases.decide, cases.carry_out, cases.fetch_ticket, outcomes.record_outcomes],
     )
     return worker, outcomes
 

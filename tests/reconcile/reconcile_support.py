@@ -135,6 +135,7 @@ def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[..., Worker]:
             activities=[
                 activities.decide,
                 activities.carry_out,
+                activities.fetch_ticket,
                 reconcile.sweep_page,
                 reconcile.sweep_tickets,
                 outcomes.record_outcomes,
