@@ -114,7 +114,12 @@ def database_url(setting: str) -> str:
     if "://" not in text:
         if not text:
             raise OutcomeStoreError("SERVICEFLOW_OUTCOMES_URL is empty: give a file path or a database URL")
-        return f"sqlite:///{Path(text).expanduser()}"
+        try:
+            return f"sqlite:///{Path(text).expanduser()}"
+        except RuntimeError:  # ~name of no user here
+            raise OutcomeStoreError(
+                f"SERVICEFLOW_OUTCOMES_URL: {text!r} starts with a home folder this machine does not have"
+            ) from None
     scheme, _, rest = text.partition("://")
     base, _, driver = scheme.lower().partition("+")
     if base not in _SCHEMES:
