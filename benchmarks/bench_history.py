@@ -126,7 +126,7 @@ async def main(tickets: int) -> None:
         activities = CaseActivities(PolicyStore([REPO / "policies", REPO / "workflows"]), ROSTER)
         worker = Worker(
             env.client, task_queue=queue, workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out],
+            activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
         )  # fmt: skip
         totals: list[Counter[str]] = []
         sizes: list[tuple[int, int]] = []

@@ -155,7 +155,7 @@ async def one_size(cases: int, cache: int, root: Path) -> Size:
             env.client,
             task_queue=queue,
             workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out],
+            activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
             max_cached_workflows=cache,
             max_concurrent_activities=200,
         )

@@ -106,7 +106,10 @@ def build_worker(
     register_helpdesk("bench", recorder.action)
     activities = CaseActivities(PolicyStore([root / "policies"]), load_roster_file(root / "roster.yaml"))
     return Worker(
-        client, workflows=[CaseWorkflow], activities=[activities.decide, activities.carry_out], **common
+        client,
+        workflows=[CaseWorkflow],
+        activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+        **common,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,17 @@ def code_metric_names() -> set[str]:
 
     from serviceflow.durable.metrics import WorkerMetrics
     from serviceflow.durable.open_cases import OpenCases
+    from serviceflow.durable.reconcile_activities import ReconcileMetrics
+    from serviceflow.outcomes.activity import OutcomeActivities
+    from serviceflow.outcomes.store import OutcomeStore
     from serviceflow.receiver.metrics import ReceiverMetrics
 
     worker = WorkerMetrics()
-    OpenCases(worker.registry)  # the worker adds it to its registry (durable/worker.py)
+    # What the worker adds to its registry (durable/worker.py): open cases, reconcile, outcomes.
+    OpenCases(worker.registry)
+    ReconcileMetrics(worker.registry)
+    with tempfile.TemporaryDirectory() as folder:  # the store is never opened: only its metrics
+        OutcomeActivities(OutcomeStore(f"sqlite:///{folder}/outcomes.sqlite3"), registry=worker.registry)
     registries: list[CollectorRegistry] = [worker.registry, ReceiverMetrics().registry]
     names = set()
     for registry in registries:

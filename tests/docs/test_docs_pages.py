@@ -1,6 +1,6 @@
 """The docs pages say what the code does: every duration in docs/concepts.md parses as it says
 (and the ones it calls wrong are refused), several matching policies add their targets up as it
-says, and every relative link in the new pages points at a file that exists."""
+says, and every relative link of every page points at a file and heading that exist."""
 
 from __future__ import annotations
 
@@ -85,10 +85,31 @@ def test_same_kind_targets_of_two_matching_policies_add_up() -> None:
     assert first_responses == ["standard/first-response", "urgent/urgent-first-response"]
 
 
-@pytest.mark.parametrize("page", ["concepts.md", "production.md"])
-def test_relative_links_point_at_files_that_exist(page: str) -> None:
-    text = (DOCS / page).read_text()
-    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
-        if target.startswith("http"):
+PAGES = sorted([REPO / "README.md", *DOCS.glob("*.md"), *REPO.glob("plugins/*/README.md")])
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as
+    hyphens (outside fenced code)."""
+    found, fenced = set(), False
+    for line in page.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(REPO)))
+def test_relative_links_point_at_files_and_headings_that_exist(page: Path) -> None:
+    """The README was split into pages: every relative link of every page, and every #anchor
+    into a Markdown page, must still land."""
+    text = page.read_text()
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
+        if target.startswith(("http:", "https:", "mailto:")):
             continue
-        assert (DOCS / target).resolve().exists(), f"{page} links to {target}, which does not exist"
+        linked = (page.parent / target).resolve() if target else page
+        assert linked.exists(), f"{page.name} links to {target}, which does not exist"
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), f"{page.name} links to {target}#{anchor}: no such heading"

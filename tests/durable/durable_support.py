@@ -18,12 +18,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from serviceflow.adapters.records import TicketRecord
+from serviceflow.channels import Channels
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
-from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.notifier import NotificationActivities, Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.quarantine_activities import QuarantineActivities
+from serviceflow.durable.settings import Mode
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
 from serviceflow.fakes.server import free_port as free_port
@@ -139,6 +142,23 @@ class FakeQuarantine:
         return "done"
 
 
+@dataclass
+class FullTickets:
+    """What the "demo" helpdesk answers to a read of the full ticket: a record made from the
+    ticket id, after ``rate_limited`` 429s; every read is counted."""
+
+    make: Callable[[str], TicketRecord]
+    rate_limited: int = 0
+    reads: list[str] = field(default_factory=list)
+
+    async def fetch(self, ticket_id: str) -> TicketRecord:
+        self.reads.append(ticket_id)
+        if self.rate_limited:
+            self.rate_limited -= 1
+            raise RateLimited("429 Too Many Requests (Retry-After: 10)")
+        return self.make(ticket_id)
+
+
 class StandIn(DemoAdapter):
     """The "demo" helpdesk as tests see it: the built-in adapter, with the actions of a
     :class:`FakeHelpdesk` and the queue of a :class:`FakeQuarantine` when a test has them
@@ -147,10 +167,19 @@ class StandIn(DemoAdapter):
     def __init__(self) -> None:
         self.actions: FakeHelpdesk | None = None
         self.queue: FakeQuarantine | None = None
+        self.tickets: FullTickets | None = None
+
+    async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
+        if self.tickets is None:
+            return await super().fetch_ticket(account, ticket_id)
+        return await self.tickets.fetch(ticket_id)
 
     @property
     def quarantine(self) -> FakeQuarantine | None:  # type: ignore[override]
         return self.queue
+
+    def ticket_url(self, account: str, ticket_id: str) -> str | None:
+        return f"https://{account}.helpdesk.example/tickets/{ticket_id}"
 
     async def apply_action(self, account: str, ticket_id: str, action: Action) -> str:
         if self.actions is None:
@@ -178,7 +207,7 @@ def stand_in(**parts: object) -> Iterator[None]:
     finally:
         for name in parts:
             setattr(STAND_IN, name, None)
-        if STAND_IN.actions is None and STAND_IN.queue is None:
+        if STAND_IN.actions is None and STAND_IN.queue is None and STAND_IN.tickets is None:
             manager.unregister(STAND_IN)
 
 
@@ -229,10 +258,21 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
     """Start a worker for a policy set on a fresh task queue: ``async with worker(paths) as q``."""
     running: list[Worker] = []
 
-    def start(paths: list[Path] | None = None, notify_url: str | None = None) -> Worker:
+    def start(
+        paths: list[Path] | None = None,
+        notify_url: str | None = None,
+        *,
+        channels: Channels | None = None,
+        mode: Mode = Mode.LIVE,
+        queue: str | None = None,
+    ) -> Worker:
+        """``channels`` the cases' notification channels; ``queue`` an existing task queue (a
+        worker restarted, e.g. in another mode)."""
         store = PolicyStore(paths or [REPO / "policies", REPO / "workflows"])
-        activities = CaseActivities(store, ROSTER, notifier=Notifier(notify_url))
-        queue = f"cases-{uuid.uuid4()}"
+        notifier = Notifier(notify_url) if channels is None else Notifier(channels=channels)
+        activities = CaseActivities(store, ROSTER, notifier=notifier, mode=lambda: mode)
+        notify = NotificationActivities(notifier.channels, activities.metrics, lambda: mode)
+        queue = queue or f"cases-{uuid.uuid4()}"
         watch = QuarantineActivities(store, env.client, queue, activities.metrics, index_requester=False)
         built = Worker(
             env.client,
@@ -241,6 +281,8 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
             activities=[
                 activities.decide,
                 activities.carry_out,
+                activities.fetch_ticket,
+                notify.deliver_notification,
                 watch.list_quarantined,
                 watch.triage_quarantined,
                 watch.act_on_quarantined,

@@ -13,6 +13,13 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - decide_fallback.json: a decision that raises on every attempt, recorded after the decide
   activity got a bounded retry policy (`workflow.patched("decide-bounded-retries")`): the case
   falls back to the safe owner and a note, then decides the next event as usual.
+- notify_channels.json: the promise story with the promise ladder's first level told on a
+  (fake) Slack channel too, recorded after notifications went through channels
+  (`workflow.patched("notify-through-channels")`): the helpdesk note, then the delivery
+  activity, each delivery recorded in the case.
+- full_ticket.json: a case whose webhook carries no recipient, recorded after the full ticket
+  was read at case open (`workflow.patched("read-the-full-ticket")`): the read, the decision
+  with the helpdesk's recipient and requester, a later event completed from the case.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -32,18 +39,24 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from durable_support import ROSTER, STAND_IN, FakeHelpdesk  # noqa: E402
+from durable_support import ROSTER, STAND_IN, FakeHelpdesk, FullTickets  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
-from test_case_workflow import event, new_ticket_id, start_case  # noqa: E402
+from test_case_workflow import event, new_ticket_id, start_case, ticket  # noqa: E402
 from test_decide_fallback import FaultyDecide  # noqa: E402
 
+from serviceflow.channels import ChannelRegistry, Channels, parse_channels  # noqa: E402
+from serviceflow.channels.fake import FakeSlack  # noqa: E402
 from serviceflow.durable.activities import CaseActivities  # noqa: E402
 from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
+from serviceflow.durable.notifier import NotificationActivities  # noqa: E402
 from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
 from serviceflow.plugins import get_plugin_manager  # noqa: E402
+
+LEVEL_ONE = "      - notify: [owner, owner.lead]         # the day a promise is missed, not before\n"
+VIA_SLACK = "      - notify: [owner, owner.lead]\n        via: [helpdesk, 'slack:leads']\n"
 
 
 async def record(env: WorkflowEnvironment, policies: Path, name: str, story, kind=CaseActivities) -> None:  # type: ignore[no-untyped-def]
@@ -54,12 +67,25 @@ async def record(env: WorkflowEnvironment, policies: Path, name: str, story, kin
     store = PolicyStore([policies / "policies", policies / "workflows"])
     activities = kind(store, ROSTER)
     activities.calls = Counter()
-    worker = Worker(
-        env.client,
-        task_queue=f"record-{uuid.uuid4()}",
-        workflows=[CaseWorkflow],
-        activities=[activities.decide, activities.carry_out],
-    )
+    with FakeSlack() as slack:
+        raw = {"slack:leads": {"url": slack.url}}  # type: ignore[attr-defined]
+        channels = Channels.from_configs(parse_channels(raw, ChannelRegistry.from_plugins()))
+        notify = NotificationActivities(channels)
+        worker = Worker(
+            env.client,
+            task_queue=f"record-{uuid.uuid4()}",
+            workflows=[CaseWorkflow],
+            activities=[
+                activities.decide,
+                activities.carry_out,
+                activities.fetch_ticket,
+                notify.deliver_notification,
+            ],
+        )
+        await _record(worker, env, policies, name, story)
+
+
+async def _record(worker: Worker, env: WorkflowEnvironment, policies: Path, name: str, story) -> None:  # type: ignore[no-untyped-def]
     async with worker:
         handle = await story(env, worker.task_queue, policies)
         history = await handle.fetch_history()
@@ -94,6 +120,40 @@ async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped
     return handle
 
 
+async def notify_channels(env, queue, policies):  # type: ignore[no-untyped-def]
+    policyset = policies / "policies" / "policyset.yaml"
+    policyset.write_text(policyset.read_text().replace(LEVEL_ONE, VIA_SLACK, 1))
+    now = await env.get_current_time()
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "n1"))
+    await handle.signal("event", event("agent_reply", now, "agent", "n2"))
+    note = event("internal_note", now, "agent", "n3", body="#promise refund in 5 business days")
+    await handle.signal("event", note)
+    await env.sleep(timedelta(days=8))
+    return handle
+
+
+async def full_ticket(env, queue, policies):  # type: ignore[no-untyped-def]
+    from serviceflow.adapters.records import Person, TicketRecord
+
+    now = await env.get_current_time()
+
+    def make(ticket_id: str) -> TicketRecord:
+        return TicketRecord(
+            ticket=ticket(now, recipient="manager@shop.example"),
+            requester=Person(id="dana", name="Dana Smith", email="dana@customer.example"),
+        )
+
+    STAND_IN.tickets = FullTickets(make=make)
+    new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "t1"))
+    await env.sleep(timedelta(hours=1))
+    later = await env.get_current_time()
+    await handle.signal("event", event("customer_message", later, "customer", "t2", body="Hello?"))
+    await env.sleep(timedelta(hours=1))
+    return handle
+
+
 async def decide_fallback(env, queue, policies):  # type: ignore[no-untyped-def]
     now = await env.get_current_time()
     new_ticket_id()
@@ -118,6 +178,8 @@ async def main() -> None:
             ("before_policy_change", before_policy_change, CaseActivities),
             ("local_actions", promise_breach, CaseActivities),
             ("decide_fallback", decide_fallback, FaultyDecide),
+            ("notify_channels", notify_channels, CaseActivities),
+            ("full_ticket", full_ticket, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

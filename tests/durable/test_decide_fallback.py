@@ -47,7 +47,7 @@ def faulty_worker(env: WorkflowEnvironment) -> tuple[Worker, FaultyDecide]:
         env.client,
         task_queue=f"faulty-{uuid.uuid4()}",
         workflows=[CaseWorkflow],
-        activities=[activities.decide, activities.carry_out],
+        activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
     )
     return worker, activities
 

@@ -42,6 +42,8 @@ def test_there_are_histories_to_replay() -> None:
         "before_policy_change",
         "local_actions",
         "decide_fallback",
+        "notify_channels",
+        "full_ticket",
     }
 
 
@@ -79,3 +81,32 @@ def test_the_fallback_history_records_the_error_and_goes_on() -> None:
             if isinstance(result, dict) and result.get("decision"):
                 decisions.append(result["decision"])
     assert "OverflowError" in decisions[0]["errors"][0] and not decisions[-1]["errors"]
+
+
+def test_the_channels_history_delivers_through_the_delivery_activity() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "notify_channels.json").read_text())
+    patches = [
+        json.loads(base64.b64decode(p["data"]))["id"]
+        for e in history["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
+    ]
+    assert "notify-through-channels" in patches
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in history["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled == ["deliver_notification"]
+
+
+def test_the_full_ticket_history_read_the_ticket_at_case_open() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "full_ticket.json").read_text())
+    results = []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        for payload in (marker or {}).get("details", {}).get("result", {}).get("payloads", []):
+            results.append(json.loads(base64.b64decode(payload["data"])))
+    reads = [r for r in results if isinstance(r, dict) and "outcome" in r and "ticket" in r]
+    assert [r["outcome"] for r in reads] == ["read"]
+    assert reads[0]["ticket"]["recipient"] == "manager@shop.example"

@@ -123,6 +123,7 @@ class System:
         self.receiver_port = free_port()
         self.processes: list[subprocess.Popen[bytes]] = []
         self.notify_url = ""  # where review cases' notifications go (set before starting)
+        self.extra_env: dict[str, str] = {}  # more settings for the processes (set before starting)
 
     @property
     def receiver_url(self) -> str:
@@ -144,6 +145,7 @@ class System:
             "SERVICEFLOW_QUARANTINE_WATCH": '["zendesk:127.0.0.1"]',
             "SERVICEFLOW_QUARANTINE_INTERVAL": "1",
             "SERVICEFLOW_NOTIFY_URL": self.notify_url,
+            **self.extra_env,
         }
 
     def start(self, *command: str, log: str) -> subprocess.Popen[bytes]:

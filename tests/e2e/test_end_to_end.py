@@ -97,9 +97,13 @@ async def test_a_ticket_gets_its_owner_warning_and_escalation_once_despite_dupli
     notes = serviceflow_notes()
     markers = [re.search(r"\[sf:([^\]]+)\]", c["body"]).group(1) for c in notes]  # type: ignore[union-attr]
     assert len(markers) == len(set(markers)), f"a note was written twice: {markers}"
-    (warning,) = [c for c in notes if c["body"].startswith(f"To: {ann}\nAt risk")]
-    (escalation,) = [c for c in notes if c["body"].startswith(f"To: {lee}\nBreached")]
+    # Texts name people by name; the lead follows the ticket, so Zendesk emails them the note.
+    (warning,) = [c for c in notes if c["body"].startswith("To: Ann\nAt risk")]
+    (escalation,) = [c for c in notes if c["body"].startswith("To: Lee\nBreached")]
     assert "escalation level 1" in escalation["body"]
+    assert lee in zendesk.ticket(tid)["follower_ids"]
+    told = {(n.user_id, n.via) for n in zendesk.notifications(tid) if n.comment_id == escalation["id"]}
+    assert (lee, "follower") in told
     warned_after = (stamp(warning["created_at"]) - created).total_seconds()
     escalated_after = (stamp(escalation["created_at"]) - created).total_seconds()
     assert TARGET_SECONDS / 2 - 1 <= warned_after < TARGET_SECONDS, warned_after

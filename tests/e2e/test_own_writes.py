@@ -93,11 +93,14 @@ async def test_the_email_to_the_manager_keeps_its_acknowledgement_target_until_a
         60, "the case summary from serviceflow",
     )  # fmt: skip
     breach = await wait_until(
-        lambda: [c for c in notes() if c["body"].startswith(f"To: {lee}\nBreached: acknowledge")],
+        lambda: [c for c in notes() if c["body"].startswith("To: Lee\nBreached: acknowledge")],
         60, f"the acknowledgement's breach to the lead\n{system.log('worker.log')}",
     )  # fmt: skip
-    warning = [c for c in notes() if c["body"].startswith(f"To: {ann}\nAt risk: acknowledge")]
+    warning = [c for c in notes() if c["body"].startswith("To: Ann\nAt risk: acknowledge")]
     assert len(warning) == 1 and len(breach) == 1
+    # The lead follows the ticket, so Zendesk emails them the breach (issue 12 F).
+    assert lee in zendesk.ticket(manager)["follower_ids"]
+    assert any(n.user_id == lee and n.comment_id == breach[0]["id"] for n in zendesk.notifications(manager))
     breached_after = (stamp(breach[0]["created_at"]) - created).total_seconds()
     assert ACKNOWLEDGE_SECONDS - 1 <= breached_after <= ACKNOWLEDGE_SECONDS + 6, breached_after
 

@@ -16,7 +16,7 @@ import pytest
 from serviceflow_zendesk import ADAPTER, TRIGGER_BODY_TEMPLATE
 from serviceflow_zendesk.actions import InvalidActionTarget, marker
 from serviceflow_zendesk.adapter import AccountMismatch, aclose_clients
-from serviceflow_zendesk.errors import AuthenticationFailed
+from serviceflow_zendesk.errors import AuthenticationFailed, ServerError
 from serviceflow_zendesk.fake import FakeZendesk
 from zendesk_testing import WebhookReceiver
 
@@ -222,6 +222,7 @@ async def test_parse_rejects_bad_bodies(zendesk: FakeZendesk) -> None:
 
 
 async def test_comment_actions_are_applied_once(zendesk: FakeZendesk) -> None:
+    zendesk.add_agent("Ada Agent", email="ada@shop.example")
     tid = zendesk.add_ticket()["id"]
     before = len(zendesk.comments(tid))
     note = action(AddInternalNote, "note-1", body="Refund approved")
@@ -234,7 +235,7 @@ async def test_comment_actions_are_applied_once(zendesk: FakeZendesk) -> None:
     assert len(comments) == 3
     assert [c["public"] for c in comments] == [False, True, False]
     assert comments[0]["body"] == f"Refund approved\n\n{marker('note-1')}"
-    assert "ada@shop.example" in comments[2]["body"] and "At risk" in comments[2]["body"]
+    assert "To: Ada Agent" in comments[2]["body"] and "At risk" in comments[2]["body"]
     # A different key is a different note, even with the same text.
     assert await apply(tid, action(AddInternalNote, "note-2", body="Refund approved")) == "done"
 
@@ -278,6 +279,50 @@ async def test_conflict_reapply_keeps_the_other_writers_change(zendesk: FakeZend
     ticket = zendesk.ticket(tid)
     assert (ticket["priority"], ticket["tags"], ticket["status"]) == ("high", ["from-agent"], "open")
     assert [c.status for c in zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}")] == [409, 200]
+
+
+async def test_tags_are_a_safe_update_that_keeps_another_writers_tags(zendesk: FakeZendesk) -> None:
+    """PutTagsTicket "Safe Update" (OAS): updated_stamp + safe_update, a 409 re-reads."""
+    tid = zendesk.add_ticket(tags=["old"])["id"]
+    zendesk.conflict_next(tid, {"tags": ["old", "from-agent"]})
+    assert await apply(tid, action(AddTags, tags=("VIP",))) == "done"
+    assert zendesk.ticket(tid)["tags"] == ["old", "from-agent", "vip"]
+    puts = zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}/tags")
+    assert [c.status for c in puts] == [409, 200]
+    body = json.loads(puts[-1].body)
+    assert body["safe_update"] is True and isinstance(body["updated_stamp"], str)
+    assert set(body) == {"tags", "safe_update", "updated_stamp"}
+    zendesk.conflict_next(tid, {"tags": ["old", "from-agent", "vip", "late"]})
+    assert await apply(tid, action(RemoveTags, "k2", tags=("old",))) == "done"
+    assert zendesk.ticket(tid)["tags"] == ["from-agent", "vip", "late"]
+    assert await apply(tid, action(RemoveTags, "k2", tags=("old",))) == "skipped: already so"
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateway_error_after_a_public_reply_is_written_never_twice(
+    zendesk: FakeZendesk, status: int
+) -> None:
+    """Issue 12: a 502/504 after the comment PUT was applied; the marker is re-read before any
+    retry, so the customer gets the reply once."""
+    tid = zendesk.add_ticket()["id"]
+    reply = action(AddPublicReply, "reply-504", body="We refunded you")
+    zendesk.fail_next(1, status=status, method="PUT", path=f"/api/v2/tickets/{tid}", after_write=True)
+    assert await apply(tid, reply) == "done"
+    assert await apply(tid, reply) == "skipped: already done"  # the activity's retry
+    replies = [c for c in zendesk.comments(tid) if marker("reply-504") in c["body"]]
+    assert len(replies) == 1 and replies[0]["public"] is True
+    statuses = [c.status for c in zendesk.calls_to("PUT", f"/api/v2/tickets/{tid}")]
+    assert statuses == [status]  # the PUT itself was never repeated
+
+
+async def test_a_gateway_error_before_the_write_is_raised_for_a_retry(zendesk: FakeZendesk) -> None:
+    tid = zendesk.add_ticket()["id"]
+    reply = action(AddPublicReply, "reply-502", body="We refunded you")
+    zendesk.fail_next(1, status=502, method="PUT", path=f"/api/v2/tickets/{tid}")
+    with pytest.raises(ServerError):
+        await apply(tid, reply)
+    assert await apply(tid, reply) == "done"
+    assert len([c for c in zendesk.comments(tid) if marker("reply-502") in c["body"]]) == 1
 
 
 async def test_rate_limit_once_then_success(zendesk: FakeZendesk) -> None:
@@ -335,6 +380,46 @@ async def test_fetch_ticket(zendesk: FakeZendesk) -> None:
         "Rita",
     )
     assert ticket.tags == ("a",) and ticket.custom_fields == {"360": "x"}
+
+
+async def test_fetch_ticket_is_the_full_ticket_in_one_request(zendesk: FakeZendesk) -> None:
+    """Issue 12 E: recipient, requester email and name, organization (name, tags, domains,
+    fields) and custom fields, from ShowTicket with include=users,organizations."""
+    org = zendesk.add_organization(
+        "Shop GmbH", tags=["enterprise"], domain_names=["shop.example"], organization_fields={"tier": "gold"}
+    )
+    requester = zendesk.add_user("Dana Buyer", email="dana@shop.example", organization_id=org["id"])
+    seeded = zendesk.add_ticket(
+        "Refund",
+        requester_id=requester["id"],
+        recipient="manager@support.example",
+        custom_fields=[{"id": 360, "value": "refund"}],
+    )
+    before = len(zendesk.calls)
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(seeded["id"]))
+    reads = [c for c in zendesk.calls[before:] if c.route == "/api/v2/tickets/{ticket_id}"]
+    assert len(reads) == 1 and ("include", "users,organizations") in reads[0].query
+    assert record.missing == ()
+    ticket = record.ticket
+    assert ticket.recipient == "manager@support.example"
+    assert (ticket.requester.email, ticket.requester.name) == ("dana@shop.example", "Dana Buyer")
+    assert ticket.custom_fields == {"360": "refund"}
+    assert record.organization is not None
+    assert (record.organization.id, record.organization.name) == (str(org["id"]), "Shop GmbH")
+    assert record.organization.tags == ("enterprise",) and record.organization.domains == ("shop.example",)
+    assert record.organization.fields == {"tier": "gold"}
+    assert record.requester is not None and record.requester.organization == str(org["id"])
+
+
+async def test_fetch_ticket_names_what_zendesk_did_not_send(zendesk: FakeZendesk) -> None:
+    requester = zendesk.add_user("Gone Soon")
+    seeded = zendesk.add_ticket("Orphan", requester_id=requester["id"], organization_id=99999)
+    with zendesk.state.lock:
+        del zendesk.state.users[requester["id"]]  # deleted since; the org never visible
+    record = await ADAPTER.fetch_ticket(ACCOUNT, str(seeded["id"]))
+    assert record.missing == ("requester", "organization")
+    assert record.requester is None and record.organization is None
+    assert record.ticket.requester.id == str(requester["id"])
 
 
 async def test_changed_tickets_pages_the_incremental_export(zendesk: FakeZendesk) -> None:

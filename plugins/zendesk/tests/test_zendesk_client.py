@@ -104,6 +104,15 @@ async def test_groups_and_memberships(fake: FakeZendesk, make_client: MakeClient
     assert len(in_logistics) == 2
     adas = [m async for m in client.list_memberships(user_id=ada["id"])]
     assert [(m.group_id, m.default) for m in adas] == [(billing["id"], True), (logistics["id"], False)]
+    # The filtered lists are their own paths, never query filters (CONTRACTS.md §8).
+    paths = {c.path for c in fake.calls if "membership" in c.path}
+    assert paths == {
+        f"/api/v2/groups/{logistics['id']}/memberships",
+        f"/api/v2/users/{ada['id']}/group_memberships",
+    }
+    assert not [
+        c for c in fake.calls if "membership" in c.path and ("group_id", str(logistics["id"])) in c.query
+    ]
 
 
 async def test_me_with_oauth(fake: FakeZendesk, make_client: MakeClient) -> None:

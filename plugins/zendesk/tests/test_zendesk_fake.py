@@ -370,9 +370,7 @@ def test_users_groups_and_memberships(fake: FakeZendesk, http: httpx.Client) -> 
     assert {u["role"] for u in staff} == {"agent", "admin"}
     assert http.get(f"/api/v2/users/{ada['id']}").json()["user"]["default_group_id"] == group["id"]
     assert [g["name"] for g in http.get("/api/v2/groups").json()["groups"]] == ["Billing"]
-    memberships = http.get("/api/v2/group_memberships", params={"group_id": group["id"]}).json()[
-        "group_memberships"
-    ]
+    memberships = http.get(f"/api/v2/groups/{group['id']}/memberships").json()["group_memberships"]
     assert [(m["user_id"], m["default"]) for m in memberships] == [(ada["id"], True)]
 
 

@@ -8,22 +8,33 @@ import httpx
 import pytest
 from serviceflow_zendesk.client import ZendeskClient
 from serviceflow_zendesk.fake import FakeZendesk
-from zendesk_oas import SUBSET_FILE, OasContract, find_full_spec, regenerate
+from serviceflow_zendesk.fake.oas import OasContract
+from zendesk_oas import SUBSET_FILE, find_full_spec, regenerate
 
 JSON = {"accept": "application/json", "content-type": "application/json"}
 
 
 def test_extract_matches_the_official_spec() -> None:
     full = find_full_spec()
-    if full is None:
+    if full is None or full.suffix != ".yaml":
         pytest.skip("shared/vendor/zendesk-support-openapi.yaml is not beside this checkout")
     committed = json.loads(SUBSET_FILE.read_text())
     assert regenerate(full) == committed, "run: .venv/bin/python plugins/zendesk/tests/zendesk_oas.py"
 
 
-def test_extract_knows_every_path_of_the_spec(oas: OasContract) -> None:
-    assert len(oas.spec["x-all-operations"]) == 352
-    assert oas.spec["x-all-operations"]["/api/v2/tickets/{ticket_id}"] == ["get", "put", "delete"]
+def test_the_check_knows_every_path_of_the_spec(oas: OasContract) -> None:
+    assert len(oas.operations) == 352
+    assert oas.operations["/api/v2/tickets/{ticket_id}"] == ["get", "put", "delete"]
+
+
+def test_the_check_is_the_full_oas_here(oas: OasContract) -> None:
+    if find_full_spec() is None or not oas.full:
+        pytest.skip("shared/vendor/zendesk-support-openapi.yaml is not beside this checkout")
+    assert oas.full and len(oas.spec["paths"]) == 352  # every operation, not an extract
+    # An operation the plugin never calls is judged by the OAS too, not "not extracted".
+    assert oas.check_request("GET", "/api/v2/macros", [("access", "personal")], JSON, b"") == []
+    problems = oas.check_request("GET", "/api/v2/macros", [("bogus", "1")], JSON, b"")
+    assert problems and "not documented" in problems[0] and "extract" not in problems[0], problems
 
 
 def body(document: object) -> bytes:
@@ -35,7 +46,23 @@ def body(document: object) -> bytes:
     [
         ("GET", "/api/v2/nowhere", [], None, "no such path"),
         ("PATCH", "/api/v2/tickets/1", [], None, "no PATCH"),
-        ("GET", "/api/v2/tickets/count", [], None, "not in the extract"),
+        ("GET", "/api/v2/tickets/1", [("include", "everything")], None, "does not match"),
+        ("GET", "/api/v2/groups/abc/memberships", [], None, "is not a integer"),
+        (
+            "PUT",
+            "/api/v2/tickets/1",
+            [],
+            {"ticket": {"followers": [{"user_id": 5, "action": "put"}]}},
+            "5 is not of type 'string'",
+        ),
+        (
+            "PUT",
+            "/api/v2/tickets/1",
+            [],
+            {"ticket": {"followers": [{"user_id": "5", "action": "add"}]}},
+            "'add' is not one of",
+        ),
+        ("GET", "/api/v2/group_memberships", [("group_id", "5")], None, "not documented"),
         ("GET", "/api/v2/tickets/abc", [], None, "is not a integer"),
         ("GET", "/api/v2/users", [("role", "boss")], None, "'boss' is not one of"),
         ("GET", "/api/v2/tickets", [("sort_by", "id")], None, "not documented"),
@@ -60,7 +87,21 @@ def test_validator_accepts_documented_requests(oas: OasContract) -> None:
     ok = [
         ("GET", "/api/v2/tickets.json", [("page[size]", "100"), ("page[after]", "abc")], None),
         ("GET", "/api/v2/users", [("role[]", "agent"), ("role[]", "admin")], None),
-        ("GET", "/api/v2/group_memberships", [("group_id", "5")], None),  # OAS says "path"; read as query
+        ("GET", "/api/v2/groups/5/memberships", [("page[size]", "100")], None),
+        ("GET", "/api/v2/users/7/group_memberships", [], None),
+        ("GET", "/api/v2/tickets/1", [("include", "users,organizations")], None),
+        (
+            "PUT",
+            "/api/v2/tickets/1",
+            [],
+            {
+                "ticket": {
+                    "followers": [{"user_id": "5", "action": "put"}],
+                    "safe_update": True,
+                    "updated_stamp": "2021-03-25T05:09:27Z",
+                }
+            },
+        ),
         ("GET", "/api/v2/tickets/1/comments", [("sort", "-created_at")], None),
         (
             "PUT",
@@ -140,3 +181,29 @@ def test_response_check_reports_undocumented_statuses_and_shapes(oas: OasContrac
         )
         == []
     )
+
+
+def test_the_fake_refuses_a_request_off_the_contract(fake_server: FakeZendesk) -> None:
+    """The fake's own check (hold_to_oas): off-contract requests are a 400 and a violation."""
+    fake_server.reset()
+    fake_server.hold_to_oas(find_full_spec() or SUBSET_FILE)
+    try:
+        with httpx.Client(
+            base_url=fake_server.base_url,
+            auth=(f"{fake_server.email}/token", fake_server.api_token),
+            headers=JSON,
+        ) as http:
+            group = fake_server.add_group("Leads")
+            off = http.get("/api/v2/group_memberships", params={"group_id": group["id"]})
+            assert off.status_code == 400 and off.json()["error"] == "FakeContractViolation"
+            assert "query parameter 'group_id' is not documented" in off.json()["description"]
+            bad_follower = {"ticket": {"followers": [{"user_id": 5, "action": "put"}]}}
+            assert http.put("/api/v2/tickets/1", json=bad_follower).status_code == 400
+            assert http.get(f"/api/v2/groups/{group['id']}/memberships").status_code == 200
+        assert [info.path for info, _ in fake_server.violations] == [
+            "/api/v2/group_memberships",
+            "/api/v2/tickets/1",
+        ]
+    finally:
+        fake_server.request_check = None
+        fake_server.reset()

@@ -22,8 +22,8 @@ from serviceflow_zendesk.errors import (
     ValidationFailed,
 )
 from serviceflow_zendesk.fake import FakeApiError, FakeZendesk
+from serviceflow_zendesk.fake.oas import OasContract
 from serviceflow_zendesk.fake.seed import seed_demo
-from zendesk_oas import OasContract
 from zendesk_testing import SleepRecorder, WebhookReceiver
 
 from serviceflow.errors import QuarantinedMessageGone

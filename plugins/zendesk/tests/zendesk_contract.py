@@ -137,6 +137,8 @@ class ZendeskDesk:
             ({"comment": {"body": "We are on it", "public": True}}, agent["id"]),
             ({"comment": {"body": "Check the ledger", "public": False}}, agent["id"]),
             ({"custom_fields": [{"id": 360, "value": "x"}]}, agent["id"]),
+            ({"followers": [{"user_id": str(agent["id"]), "action": "put"}]}, agent["id"]),
+            ({"external_id": "ext-1", "type": "incident"}, agent["id"]),
         ):
             _t, _a, change = state.update_ticket(twin, fields, actor_id=actor, emit=False)
             assert change is not None

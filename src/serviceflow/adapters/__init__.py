@@ -2,7 +2,7 @@
 
 - :mod:`.protocol`: :class:`HelpdeskAdapter` (and :class:`QuarantineQueue`, :class:`WebhookRequest`);
 - :mod:`.records`: what adapters answer besides events (:class:`Identity`, :class:`TicketRecord`,
-  :class:`ChangeCursor`, :class:`ChangePage`);
+  :class:`ChangeCursor`, :class:`ChangePage`, :class:`TicketHistory`);
 - :mod:`.registry`: adapters by vendor name, from the plugins' ``serviceflow_register_adapters``;
 - :mod:`.identity`: the integration's own identity per account, learned once;
 - :mod:`.demo`: what ``serviceflow dev`` needs of a plugin's demo helpdesk;
@@ -23,6 +23,7 @@ from serviceflow.adapters.records import (
     Identity,
     Organization,
     Person,
+    TicketHistory,
     TicketRecord,
 )
 from serviceflow.adapters.registry import AdapterRegistry, InvalidAdapter, adapter_for, registry
@@ -44,6 +45,7 @@ __all__ = [
     "Organization",
     "Person",
     "QuarantineQueue",
+    "TicketHistory",
     "TicketRecord",
     "WebhookRejected",
     "WebhookRequest",

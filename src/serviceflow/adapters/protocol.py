@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from serviceflow.adapters.records import ChangeCursor, ChangePage, Identity, TicketRecord
+from serviceflow.adapters.records import ChangeCursor, ChangePage, Identity, TicketHistory, TicketRecord
 from serviceflow.model import Action, QuarantinedMessage, Roster, Ticket, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
@@ -165,6 +165,18 @@ class HelpdeskAdapter(Protocol):
         """
         ...
 
+    async def ticket_history(self, account: str, ticket_id: str, *, identity: Identity) -> TicketHistory:
+        """What happened on the ticket, oldest first, as vendor-neutral events (see
+        :class:`~.records.TicketHistory`): its creation, every message, reply and note, and the
+        changes of status, assignee, group, priority and tags the helpdesk records. Events by
+        ``identity`` (serviceflow's own writes) get ``ActorRole.SERVICEFLOW``, as in
+        :meth:`parse_webhook`. Read only: a history read never writes to the helpdesk.
+
+        Optional: :class:`~.base.AdapterBase` raises ``NotSupported``; the reconcile sweep then
+        repairs from the ticket's fields alone. Raise ``TicketGone`` when the ticket is gone.
+        """
+        ...
+
     async def apply_action(self, account: str, ticket_id: str, action: Action) -> str:
         """Carry out one engine action; ``"done"`` or ``"skipped: ..."``.
 
@@ -181,6 +193,12 @@ class HelpdeskAdapter(Protocol):
 
     def demo_helpdesk(self) -> DemoHelpdesk | None:
         """A new, stopped demo helpdesk for ``serviceflow dev --helpdesk {vendor}``, or None."""
+        ...
+
+    def ticket_url(self, account: str, ticket_id: str) -> str | None:
+        """Where a person opens the ticket in the helpdesk's agent interface (no I/O), or None
+        when the adapter cannot say; notification texts link it. :class:`~.base.AdapterBase`
+        answers None: a plugin overrides it with its helpdesk's agent URL."""
         ...
 
 

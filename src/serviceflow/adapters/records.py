@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
+from serviceflow.model.events import TicketEvent
 from serviceflow.model.ticket import Model, Ticket
 
 
@@ -139,3 +140,24 @@ class ChangePage(Model):
     tickets: tuple[TicketRecord, ...] = ()
     next: ChangeCursor
     more: bool = False
+
+
+#: The most events one ticket's history holds (a longer one is cut, oldest kept, and says so).
+HISTORY_LIMIT = 2_000
+
+
+class TicketHistory(Model):
+    """What happened on one ticket, as the helpdesk recorded it: for a reconcile sweep (a
+    webhook that never came) and a backfill (a ticket from before install).
+
+    Attributes:
+        events: Oldest first, each at its real time with a stable id (the same change gives the
+            same id on every read) and ``changes`` as field name -> previous value, as a
+            webhook's. Each event's ``ticket`` may be the ticket as it is now: core rewinds it
+            through the ``changes`` of the events after it (``serviceflow.durable.reconcile_repair``).
+        complete: False when the helpdesk holds more than :data:`HISTORY_LIMIT` events, or
+            some could not be read; the rest are left out (callers then say so).
+    """
+
+    events: tuple[TicketEvent, ...] = Field(default=(), max_length=HISTORY_LIMIT)
+    complete: bool = True

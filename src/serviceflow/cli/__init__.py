@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from serviceflow import __version__
-from serviceflow.cli import cases, plugins, policy, run, show_settings
+from serviceflow.cli import backtest, cases, plugins, policy, reconcile, report, run, show_settings
 
 app = typer.Typer(
     name="serviceflow",
@@ -24,6 +24,9 @@ app.command(name="worker")(run.worker)
 app.command(name="serve")(run.serve)
 app.command(name="dev")(run.dev)
 app.command(name="settings")(show_settings.show_settings)
+app.command(name="reconcile")(reconcile.reconcile)
+app.command(name="backtest")(backtest.backtest)
+app.command(name="report")(report.report)
 
 
 def _version(value: bool) -> None:

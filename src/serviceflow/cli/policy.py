@@ -144,7 +144,10 @@ def diff_command(
             "--live", help="Also list the running cases whose owner, due times or ladder would change."
         ),
     ] = False,
-    address: Annotated[str | None, typer.Option(help="Temporal address, for --live.")] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(envvar="SERVICEFLOW_TEMPORAL_ADDRESS", help="The Temporal frontend, for --live."),
+    ] = None,
 ) -> None:
     """List the rules that changed between two policy sets and, with --live, a what-if over the
     running cases: each decided now under both, and what would differ. Exits 0 when nothing

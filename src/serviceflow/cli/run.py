@@ -15,7 +15,7 @@ from rich.console import Console
 
 from serviceflow.cli import boundary
 from serviceflow.cli.options import CONNECTION, LOGGING, settings_options
-from serviceflow.durable.settings import Settings
+from serviceflow.durable.settings import Mode, Settings
 from serviceflow.errors import ServiceflowError
 
 console = Console(
@@ -32,8 +32,9 @@ def _settings(**overrides: Any) -> Settings:
 RECEIVER_LIMITS = tuple(name for name in Settings.model_fields if name.startswith("receiver_"))
 TRACING = tuple(name for name in Settings.model_fields if name.startswith("otel_"))
 WORKER_SETTINGS = (
-    *CONNECTION, "task_queue", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
-    "channels", "review_via", "quarantine_watch", "quarantine_interval", "metrics_port",
+    *CONNECTION, "task_queue", "mode", "policies", "roster", "roster_from", "roster_refresh", "notify_url",
+    "channels", "review_via", "quarantine_watch", "quarantine_interval", "reconcile",
+    "reconcile_interval", "reconcile_lookback", "reconcile_settle", "metrics_port",
     "metrics_host", "temporal_metrics_port", *LOGGING, *TRACING,
 )  # fmt: skip
 SERVE_SETTINGS = (
@@ -43,8 +44,16 @@ SERVE_SETTINGS = (
 SDK_METRICS = "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"
 
 
+SHADOW_HELP = (
+    "Shadow mode (--mode shadow): decide and record every action as what it would have done; send nothing."
+)
+
+
 @settings_options(*WORKER_SETTINGS)
-def worker(settings: Settings) -> None:
+def worker(
+    settings: Settings,
+    shadow: Annotated[bool, typer.Option("--shadow", help=SHADOW_HELP)] = False,
+) -> None:
     """Run a worker: case workflows and their activities, until SIGTERM or Ctrl-C.
 
     Every option has its SERVICEFLOW_* variable (and .env); an option given wins. Refuses to
@@ -53,6 +62,9 @@ def worker(settings: Settings) -> None:
     """
     from serviceflow.durable.worker import run_worker
     from serviceflow.logs import configure_logging
+
+    if shadow:
+        settings = settings.model_copy(update={"mode": Mode.SHADOW})
 
     _ports_free(
         (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
@@ -129,6 +141,7 @@ def dev(
         ),
     ] = "auto",
     pace: Annotated[float, typer.Option(help="Stretch (>1) or shrink (<1) the demo story's timing.")] = 1.0,
+    shadow: Annotated[bool, typer.Option("--shadow", help=SHADOW_HELP)] = False,
 ) -> None:
     """Run the whole system on this machine: Temporal dev server, worker, webhook receiver and a
     demo helpdesk with a stream of customers.
@@ -150,7 +163,7 @@ def dev(
     server = DevServer(state_dir=state_dir, port=port, ui_port=ui_port)
     code = 0
     try:
-        asyncio.run(_dev(server, demo, webhook_port, helpdesk, pace))
+        asyncio.run(_dev(server, demo, webhook_port, helpdesk, pace, shadow))
     except KeyboardInterrupt:
         pass
     except Exception as exc:
@@ -170,7 +183,9 @@ def _say(text: str) -> None:
     console.print(f"{datetime.now():%H:%M:%S}  {text}", markup=False)
 
 
-async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float) -> None:  # type: ignore[no-untyped-def]
+async def _dev(  # type: ignore[no-untyped-def]
+    server, demo: bool, webhook_port: int, helpdesk: str, pace: float, shadow: bool = False
+) -> None:
     from serviceflow.demo.helpdesks import demo_helpdesk
     from serviceflow.demo.story import WEBHOOK_SECRET, demo_account, demo_settings
     from serviceflow.durable.devserver import end_demo_runs
@@ -197,6 +212,8 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
         if settings.roster is None:
             builtin_roster = Path(__file__).resolve().parent.parent / "demo" / "builtin_roster.yaml"
             settings = settings.model_copy(update={"roster": builtin_roster})
+    if shadow:
+        settings = settings.model_copy(update={"mode": Mode.SHADOW})
     await _save_names(settings, server.state_dir)
     stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
@@ -206,6 +223,8 @@ async def _dev(server, demo: bool, webhook_port: int, helpdesk: str, pace: float
     console.print(f"Temporal Web UI      {server.ui_url}", markup=False)
     console.print(f"task queue           {settings.task_queue}", markup=False)
     console.print(f"policies             {', '.join(map(str, settings.policies))}", markup=False)
+    if settings.mode is Mode.SHADOW:
+        console.print("mode                 shadow: nothing is written to the helpdesk or sent", markup=False)
     if desk is not None:
         console.print(f"demo helpdesk        {desk.where}", markup=False)
         console.print(f"roster               from the helpdesk, leads from {settings.roster}", markup=False)

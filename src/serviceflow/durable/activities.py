@@ -4,6 +4,7 @@ policy version it used), and carrying out actions through the helpdesks' adapter
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from temporalio import activity
 from temporalio.client import Client
@@ -12,15 +13,25 @@ from temporalio.service import RPCError
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.fallback import fall_back
+from serviceflow.durable.full_ticket import ticket_of
 from serviceflow.durable.live_roster import LiveRoster
-from serviceflow.durable.messages import ActionRequest, ActionResult, DecideRequest, DecideResult
+from serviceflow.durable.messages import (
+    ActionRequest,
+    ActionResult,
+    DecideRequest,
+    DecideResult,
+    TicketRead,
+    TicketReadResult,
+)
 from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.notifier import NotificationFailed, Notifier
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.settings import Mode
+from serviceflow.durable.shadow import would_have
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.offloop import decide_off_loop
-from serviceflow.errors import ServiceflowError, TicketGone
-from serviceflow.model import QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
+from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
+from serviceflow.model import HELPDESK_CHANNEL, QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +45,17 @@ class CaseActivities:
         roster: Roster | None = None,
         client: Client | None = None,
         notifier: Notifier | None = None,
+        mode: Callable[[], Mode] = lambda: Mode.LIVE,
     ) -> None:
         """``client`` lets a new case find the requester's open cases (repeat contacts);
-        ``notifier`` delivers the notifications of review cases, which have no ticket."""
+        ``notifier`` delivers the notifications of review cases, which have no ticket;
+        ``mode`` is read as each action runs (shadow: nothing reaches the helpdesk)."""
         self.store = store
         self.live = LiveRoster(roster)
         self.client = client
         self.notifier = notifier or Notifier()
         self.metrics = WorkerMetrics()
+        self.mode = mode
 
     @property
     def roster(self) -> Roster:
@@ -77,11 +91,54 @@ class CaseActivities:
             decision=outcome.decision,
         )
 
+    @activity.defn(name="fetch_ticket")
+    async def fetch_ticket(self, request: TicketRead) -> TicketReadResult:
+        """The ticket with its people, as the helpdesk has it now (a read: in shadow mode too).
+
+        Raises:
+            ServiceflowError: a retryable failure (429, 5xx, network), for the retry policy.
+        """
+        try:
+            result = await self._fetch(request)
+        except ServiceflowError as exc:
+            self.metrics.ticket_reads.labels(request.vendor[:50], "retrying").inc()
+            log.warning("could not read ticket %s yet: %s", request.ticket_id, exc)
+            raise
+        self.metrics.ticket_reads.labels(request.vendor[:50], result.outcome.split(":")[0]).inc()
+        return result
+
+    async def _fetch(self, request: TicketRead) -> TicketReadResult:
+        adapter = registry().get(request.vendor)
+        if adapter is None:
+            return TicketReadResult(outcome=f"not offered: no plugin for vendor {request.vendor!r}")
+        try:
+            record = await adapter.fetch_ticket(request.account, request.ticket_id)
+        except TicketGone:
+            return TicketReadResult(outcome="gone")
+        except NotSupported as exc:
+            return TicketReadResult(outcome=f"not offered: {exc}")
+        except ServiceflowError as exc:
+            if getattr(exc, "retryable", False):
+                raise
+            return TicketReadResult(outcome=f"failed: {exc}")
+        outcome = "read" if not record.missing else f"read without: {', '.join(record.missing)}"
+        return TicketReadResult(ticket=ticket_of(record), outcome=outcome[:500])
+
     @activity.defn(name="carry_out")
     async def carry_out(self, request: ActionRequest) -> ActionResult:
         """Apply one action through the adapter of the ticket's helpdesk."""
-        result = await self._carry_out(request)
-        self.metrics.carried_out(request.action, result.outcome)
+        action = request.action
+        if isinstance(action, Notify) and HELPDESK_CHANNEL not in action.channels:
+            # Its channels are others (the workflow delivers through them): not the helpdesk's.
+            return ActionResult(key=action.key, outcome="skipped: not for the helpdesk")
+        if self.mode() is Mode.SHADOW:
+            result = ActionResult(key=action.key, outcome=would_have(action))
+            log.info("%s %s on %s", result.outcome, action.key, request.case_id)
+        else:
+            result = await self._carry_out(request)
+        self.metrics.carried_out(action, result.outcome)
+        if isinstance(action, Notify):
+            self.metrics.delivered(HELPDESK_CHANNEL, result.outcome)
         return result
 
     async def _carry_out(self, request: ActionRequest) -> ActionResult:

@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.messages import CaseStart
+from serviceflow.durable.ui_text import static_details, static_summary
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.errors import ServiceflowError
 from serviceflow.model import CaseState, Ticket, TicketEvent
@@ -152,6 +153,9 @@ async def _signal_with_start(
         start_signal="event",
         start_signal_args=[event],
         search_attributes=attributes,
+        # What the Temporal UI lists the case as (kept from its start; see ui_text.py).
+        static_summary=static_summary(event.ticket),
+        static_details=static_details(event),
     )
 
 

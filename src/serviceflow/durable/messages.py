@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from serviceflow.engine.inputs import EngineInput
-from serviceflow.model import Action, CaseState, Decision, QuarantinedMessage
+from serviceflow.model import Action, CaseState, Decision, QuarantinedMessage, Ticket
 
 
 class Message(BaseModel):
@@ -54,6 +54,22 @@ class ActionRequest(Message):
 class ActionResult(Message):
     key: str
     outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
+
+
+class TicketRead(Message):
+    """Read the ticket from its helpdesk: the input of ``fetch_ticket``."""
+
+    vendor: str
+    account: str
+    ticket_id: str
+
+
+class TicketReadResult(Message):
+    """The ticket as the helpdesk has it (None when it could not be read), and what happened:
+    ``read``, ``read without: requester``, ``not offered: ...``, ``gone``, ``failed: ...``."""
+
+    ticket: Ticket | None = None
+    outcome: str
 
 
 class CaseResult(Message):

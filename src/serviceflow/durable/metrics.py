@@ -47,6 +47,17 @@ class WorkerMetrics:
             "serviceflow_review_breaches_total", "Review cases of quarantined mail that breached a target.",
             ["rule"], registry=self.registry,
         )  # fmt: skip
+        self.notifications = Counter(
+            "serviceflow_notification_deliveries_total",
+            "Notifications delivered through each channel (the helpdesk included), by outcome: "
+            "delivered, skipped, refused, retryable (given up), retrying (an attempt to come), shadow.",
+            ["channel", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.ticket_reads = Counter(
+            "serviceflow_ticket_reads_total",
+            "Full-ticket reads from the helpdesk (a case opening, an event lacking a field), by outcome.",
+            ["vendor", "outcome"], registry=self.registry,
+        )  # fmt: skip
         self.rule_errors = Counter(
             "serviceflow_rule_errors_total", "CEL rule errors (the safe default was applied).",
             registry=self.registry,
@@ -61,6 +72,11 @@ class WorkerMetrics:
                     self.review_breaches.labels(target.name).inc()
         if errors:
             self.rule_errors.inc(errors)
+
+    def delivered(self, channel: str, outcome: str) -> None:
+        """One delivery's outcome through one channel, by its first word (``done`` is delivered)."""
+        word = outcome.split(":")[0][:40]
+        self.notifications.labels(channel[:100], "delivered" if word == "done" else word).inc()
 
     def carried_out(self, action: Action, outcome: str) -> None:
         self.actions.labels(action.type, outcome.split(":")[0]).inc()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from serviceflow.adapters.registry import registry
 from serviceflow.channels import (
     DEFAULT_CHANNEL,
     Channels,
@@ -35,7 +36,10 @@ from serviceflow.channels import (
     Notification,
     log_notification,
     notification_for,
+    texts,
 )
+from serviceflow.durable.metrics import WorkerMetrics
+from serviceflow.durable.settings import Mode
 from serviceflow.errors import ServiceflowError
 from serviceflow.model import Notify, Roster
 
@@ -71,13 +75,26 @@ class DeliveryRequest(BaseModel):
 
     channel: str
     notification: Notification
+    vendor: str = ""  # the ticket's helpdesk and account: the activity links the ticket
+    account: str = ""
 
 
 class NotificationActivities:
-    """The delivery activity, with the worker's configured channels injected."""
+    """The delivery activity, with the worker's configured channels injected.
 
-    def __init__(self, channels: Channels) -> None:
+    ``mode`` is read when a delivery runs: in shadow mode nothing is sent, and the delivery is
+    recorded as what it would have been (done, so it is never sent later, in live mode either).
+    """
+
+    def __init__(
+        self,
+        channels: Channels,
+        metrics: WorkerMetrics | None = None,
+        mode: Callable[[], Mode] = lambda: Mode.LIVE,
+    ) -> None:
         self.channels = channels
+        self.metrics = metrics or WorkerMetrics()
+        self.mode = mode
 
     @activity.defn(name=DELIVER_NOTIFICATION)
     async def deliver_notification(self, request: DeliveryRequest) -> Delivery:
@@ -87,15 +104,50 @@ class NotificationActivities:
             ApplicationError: the delivery may pass later and attempts remain (its
                 ``next_retry_delay`` is the channel's ``Retry-After`` when it sent one).
         """
-        delivery = await self.channels.deliver(request.channel, request.notification)
+        notification = _linked(request)
+        if self.mode() is Mode.SHADOW:
+            delivery = Delivery(
+                channel=request.channel,
+                key=notification.key,
+                outcome=DeliveryOutcome.SKIPPED,
+                detail=f"shadow: would have sent {texts.title(notification)!r} to "
+                f"{texts.people(notification)} via {request.channel}",
+                attempts=0,
+            )
+            log.info("%s on %s", delivery.detail, notification.case_id)
+            self.metrics.delivered(request.channel, "shadow")
+            return delivery
+        delivery = await self.channels.deliver(request.channel, notification)
         attempt = activity.info().attempt
         if delivery.outcome is DeliveryOutcome.RETRYABLE and attempt < MAX_DELIVERY_ATTEMPTS:
+            self.metrics.delivered(request.channel, "retrying")
             delay = timedelta(seconds=delivery.retry_after) if delivery.retry_after else None
             raise ApplicationError(str(delivery), type="NotificationRetryable", next_retry_delay=delay)
         if delivery.outcome is DeliveryOutcome.RETRYABLE:
             detail = f"gave up after {attempt} attempts: {delivery.detail}"
             delivery = delivery.model_copy(update={"detail": detail})
+        self.metrics.delivered(request.channel, delivery.outcome.value)
         return delivery
+
+
+def _linked(request: DeliveryRequest) -> Notification:
+    """The notification with the ticket's link, when its helpdesk's adapter can give one."""
+    notification = request.notification
+    ticket = notification.ticket
+    if ticket is None or ticket.url or not request.vendor:
+        return notification
+    adapter = registry().get(request.vendor)
+    ticket_url = getattr(adapter, "ticket_url", None)
+    if ticket_url is None:
+        return notification
+    try:
+        url = ticket_url(request.account, ticket.id)
+    except ServiceflowError as exc:  # an account this worker is not configured for, say
+        log.warning("no link for ticket %s: %s", ticket.id, exc)
+        return notification
+    if not isinstance(url, str) or not url or len(url) > 2_000:
+        return notification
+    return notification.model_copy(update={"ticket": ticket.model_copy(update={"url": url})})
 
 
 async def deliver_all(requests: Sequence[DeliveryRequest]) -> list[Delivery]:

@@ -27,6 +27,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class Mode(StrEnum):
+    """Whether actions reach the helpdesk and the channels (live), or are only recorded as what
+    they would have been (shadow: every case is decided and timed as usual)."""
+
+    LIVE = "live"
+    SHADOW = "shadow"
+
+
 class Settings(BaseSettings):
     """Where Temporal is and how to reach it, and which policies to run.
 
@@ -48,6 +56,11 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = Field(default=None, description="Server CA file, if not a public CA.")
     temporal_api_key: SecretStr | None = Field(
         default=None, description="A Temporal Cloud API key (TLS is then on)."
+    )
+    mode: Mode = Field(
+        default=Mode.LIVE,
+        description="live: actions reach the helpdesk and the channels; shadow: each is decided, "
+        "timed and recorded as what it would have done, and nothing is sent (docs/adoption.md).",
     )
     # -- policies and people ----------------------------------------------------------------
     policies: list[Path] = Field(
@@ -89,6 +102,21 @@ class Settings(BaseSettings):
     quarantine_interval: float = Field(
         default=300.0, gt=0, description="Seconds between two polls of a quarantine."
     )
+    reconcile: list[str] = Field(
+        default_factory=list,
+        description="Helpdesk accounts to reconcile (repair lost webhooks), as a JSON list: "
+        '["zendesk:acme"] (docs/adoption.md).',
+    )
+    reconcile_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between two reconcile sweeps of an account."
+    )
+    reconcile_lookback: float = Field(
+        default=86_400.0, gt=0, description="Seconds back the first reconcile sweep of an account looks."
+    )
+    reconcile_settle: float = Field(
+        default=60.0, ge=0,
+        description="Seconds a ticket's change is left for its webhook before a sweep repairs it.",
+    )  # fmt: skip
     # -- operations -------------------------------------------------------------------------
     metrics_port: int | None = Field(
         default=None,

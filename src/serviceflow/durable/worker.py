@@ -20,16 +20,20 @@ from serviceflow.adapters.registry import registry
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
-from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.notifier import NotificationActivities, Notifier
 from serviceflow.durable.open_cases import OpenCases
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
 from serviceflow.durable.quarantine_activities import QuarantineActivities
+from serviceflow.durable.reconcile import Reconciler
+from serviceflow.durable.reconcile_activities import ReconcileActivities
+from serviceflow.durable.reconcile_start import start_reconcilers
 from serviceflow.durable.roster_source import RosterSource
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
+from serviceflow.outcomes.activity import OutcomeActivities
 from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
@@ -64,22 +68,35 @@ def build_worker(
     settings: Settings,
     activities: CaseActivities,
     quarantine: QuarantineActivities | None = None,
+    outcomes: OutcomeActivities | None = None,
 ) -> Worker:
     quarantine = quarantine or QuarantineActivities(
         activities.store, client, settings.task_queue, activities.metrics
+    )
+    # Cases' notifications through the channels (the review notifier's), in the same mode.
+    notifications = NotificationActivities(activities.notifier.channels, activities.metrics, activities.mode)
+    reconcile = ReconcileActivities(client, settings.task_queue, activities.metrics.registry)
+    # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
+    outcomes = outcomes or OutcomeActivities.from_settings(
+        registry=activities.metrics.registry, roster=lambda: activities.roster
     )
     return Worker(
         client,
         task_queue=settings.task_queue,
         # Tracing, when on and the client does not carry it already (serviceflow.tracing).
         interceptors=worker_interceptors(client),
-        workflows=[CaseWorkflow, QuarantineWatcher],
+        workflows=[CaseWorkflow, QuarantineWatcher, Reconciler],
         activities=[
             activities.decide,
             activities.carry_out,
+            activities.fetch_ticket,
+            notifications.deliver_notification,
             quarantine.list_quarantined,
             quarantine.triage_quarantined,
             quarantine.act_on_quarantined,
+            reconcile.sweep_page,
+            reconcile.sweep_tickets,
+            outcomes.record_outcomes,
         ],
     )
 
@@ -127,7 +144,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     store = PolicyStore(settings.policies)
     client = await connect(settings)
     roster = RosterSource(settings.roster, settings.roster_from, settings.roster_refresh)
-    activities = CaseActivities(store, await roster.refresh(), client, Notifier.from_settings(settings))
+    activities = CaseActivities(
+        store, await roster.refresh(), client, Notifier.from_settings(settings), mode=lambda: settings.mode
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -144,15 +163,18 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         app = worker_app(activities.metrics.registry, client, lambda: worker.is_running)
         background.append(asyncio.create_task(serve_until(app, address, stop)))
     log.info(
-        "worker on %s namespace %s task queue %s, policy set %s",
+        "worker on %s namespace %s task queue %s, policy set %s, %s mode",
         settings.temporal_address,
         settings.temporal_namespace,
         settings.task_queue,
         store.current().version,
+        settings.mode.value,
     )
     async with worker:
         for watcher in await start_watchers(client, settings):
             log.info("watching the quarantine: %s every %.0f s", watcher, settings.quarantine_interval)
+        for reconciler in await start_reconcilers(client, settings):
+            log.info("reconciling: %s every %.0f s", reconciler, settings.reconcile_interval)
 
         def use(fresh: Roster) -> None:
             activities.roster = fresh

@@ -17,11 +17,13 @@ from serviceflow.model.actions import (
     SetStatus,
 )
 from serviceflow.model.case import (
+    ActionRecord,
     CaseState,
     CaseView,
     CycleOutcome,
     Decision,
     Deferred,
+    DeliveryRecord,
     JourneyState,
     Notified,
     OwnershipChange,
@@ -34,9 +36,18 @@ from serviceflow.model.case import (
 from serviceflow.model.events import Actor, ActorRole, EventKind, TicketEvent
 from serviceflow.model.quarantine import QUARANTINE_PREFIX, QuarantinedMessage
 from serviceflow.model.roster import Agent, Group, Remedy, Roster
-from serviceflow.model.ticket import Channel, Priority, Requester, Ticket, TicketKind, TicketStatus
+from serviceflow.model.ticket import (
+    Channel,
+    Priority,
+    Requester,
+    Ticket,
+    TicketKind,
+    TicketOrganization,
+    TicketStatus,
+)
 
 __all__ = [
+    "ActionRecord",
     "HELPDESK_CHANNEL",
     "QUARANTINE_PREFIX",
     "Action",
@@ -53,6 +64,7 @@ __all__ = [
     "CycleOutcome",
     "Decision",
     "Deferred",
+    "DeliveryRecord",
     "EventKind",
     "Group",
     "JourneyState",
@@ -79,5 +91,6 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketKind",
+    "TicketOrganization",
     "TicketStatus",
 ]

@@ -149,6 +149,33 @@ class Deferred(Model):
     action: Action
 
 
+#: The deliveries a case keeps (the latest); older ones stay in the workflow's history.
+MAX_DELIVERIES = 500
+
+
+class DeliveryRecord(Model):
+    """One notification through one channel, as the case remembers it: who was told, where,
+    and what became of it (``delivered``, ``skipped: ...``, ``refused``, ``retryable`` when it
+    gave up, ``shadow: would have ...`` in shadow mode)."""
+
+    key: str = Field(description="The Notify action's idempotency key.")
+    channel: str = Field(description="'helpdesk', or the configured channel's name (slack:leads).")
+    recipients: tuple[str, ...] = Field(default=(), description="Who it was for, by name.")
+    outcome: str
+    detail: str = ""
+    at: AwareDatetime = Field(description="When the outcome was known.")
+
+
+class ActionRecord(Model):
+    """What became of one action the case asked of the helpdesk: ``done``, ``skipped: ...``,
+    ``failed: ...``, ``ticket gone``, or ``shadow: would have ...`` in shadow mode."""
+
+    key: str
+    type: str
+    outcome: str = Field(max_length=2_000)
+    at: AwareDatetime
+
+
 class Decision(Model):
     """What the engine decided on one input, and under which policy set version."""
 
@@ -185,6 +212,17 @@ class CaseState(Model):
     decisions: tuple[Decision, ...] = ()
     policy_version: str | None = Field(
         default=None, description="The policy set version the case decides under."
+    )
+    ticket_read: str | None = Field(
+        default=None,
+        description="Whether the full ticket was read from the helpdesk: 'read', or why the case "
+        "decides on what the webhooks gave ('failed: 429 ...', 'not offered: ...'); None: not tried.",
+    )
+    actions_done: tuple[ActionRecord, ...] = Field(
+        default=(), description=f"What each action did in the helpdesk (the latest {MAX_DELIVERIES})."
+    )
+    deliveries: tuple[DeliveryRecord, ...] = Field(
+        default=(), description=f"Notifications delivered, by channel (the latest {MAX_DELIVERIES})."
     )
 
     @field_validator("notified", mode="before")

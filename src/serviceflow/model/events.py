@@ -59,3 +59,7 @@ class TicketEvent(Model):
         default_factory=dict,
         description="Changed fields, as field name -> previous value (status_changed, fields_changed).",
     )
+    reconciled: bool = Field(
+        default=False,
+        description="Found by a reconcile sweep or a backfill (a missed webhook), not delivered by one.",
+    )

@@ -60,6 +60,22 @@ class Requester(Model):
     name: str | None = None
 
 
+class TicketOrganization(Model):
+    """The requester's organization (Zendesk) or company (Freshdesk), as policies read it:
+    ``ticket.organization.name``, ``.tags``, ``.fields``, ``.domains``. Empty (no id, no name)
+    when the ticket has none or the helpdesk was not read, so a rule never meets a null."""
+
+    id: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=1_000)
+    domains: tuple[str, ...] = Field(default=(), max_length=100)
+    tags: tuple[str, ...] = Field(default=(), max_length=500)
+    fields: CustomFields = Field(default_factory=dict)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.id or self.name)
+
+
 class Ticket(Model):
     """A helpdesk ticket as serviceflow sees it, whatever the vendor.
 
@@ -87,6 +103,10 @@ class Ticket(Model):
     group: str | None = Field(default=None, description="The assigned group's id or name.")
     tags: tuple[str, ...] = ()
     custom_fields: CustomFields = Field(default_factory=dict)
+    organization: TicketOrganization = Field(
+        default_factory=TicketOrganization,
+        description="The requester's organization, when the helpdesk was read (see CaseState.ticket_read).",
+    )
     created_at: WebhookTime
     updated_at: WebhookTime
 

@@ -23,6 +23,7 @@ from serviceflow.model import (
     TargetView,
     Ticket,
     TicketEvent,
+    TicketOrganization,
     TicketStatus,
 )
 
@@ -44,6 +45,13 @@ def sample_ticket(ticket_id: str = "1042") -> Ticket:
         group="frontline",
         tags=("billing", "refund"),
         custom_fields={"order_id": "7781", "amount": 49.5},
+        organization=TicketOrganization(
+            id="o-5",
+            name="Customer Inc",
+            domains=("customer.example",),
+            tags=("vip",),
+            fields={"plan": "enterprise"},
+        ),  # fmt: skip
         created_at=NOW - timedelta(hours=3),
         updated_at=NOW - timedelta(minutes=5),
     )

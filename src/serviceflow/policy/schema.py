@@ -186,6 +186,16 @@ class Fallback(Spec):
 OnChange = Literal["new_cases", "open_cases", "recompute"]
 
 
+class BackfillSpec(Spec):
+    """What ``serviceflow reconcile --backfill`` does with targets breached before install."""
+
+    breaches: Literal["digest", "escalate"] = Field(
+        default="digest",
+        description="digest: recorded, and each owner gets one digest of theirs; escalate: each "
+        "case climbs its ladder from install on, one escalation per breach (docs/adoption.md).",
+    )
+
+
 class PolicySetSpec(Spec):
     api_version: Literal["serviceflow/v1"] = Field(alias="apiVersion")
     kind: Literal["PolicySet"]
@@ -201,6 +211,7 @@ class PolicySetSpec(Spec):
     fallback: Fallback
     calendars: dict[Name, Calendar] = {}
     escalations: dict[Name, Ladder] = {}
+    backfill: BackfillSpec = BackfillSpec()
 
 
 class OwnerRule(Spec):

@@ -27,8 +27,9 @@ from serviceflow.adapters import (
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, codes, convert, full_ticket, webhooks
+from . import actions, codes, convert, full_ticket, history, webhooks
 from .client import MAX_PAGES, FreshdeskClient
+from .export import EXPORT
 from .quarantine import SpamFolder
 from .settings import FreshdeskSettings
 
@@ -50,6 +51,8 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
 
     vendor = VENDOR
     description = "Freshdesk"
+    #: What ``serviceflow backtest FILE`` reads (:mod:`.export`).
+    export_formats = (EXPORT,)
     settings_class = FreshdeskSettings
 
     def __init__(
@@ -137,6 +140,8 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
             overrides=settings.custom_statuses,
             mailboxes=self._mailboxes,
         )
+
+    ticket_history = history.ticket_history  # the ticket's conversations/threads (history.py)
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         """One page of ``GET /api/v2/tickets?updated_since=`` oldest update first (CONTRACTS.md

@@ -33,7 +33,7 @@ from serviceflow.adapters import (
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, convert, webhooks
+from . import actions, convert, history, webhooks
 from .client import HelpScoutClient
 from .errors import ConversationGone, NotFound
 from .models import Conversation, Thread
@@ -170,6 +170,8 @@ class HelpScoutAdapter(ConfiguredAdapter[HelpScoutSettings, HelpScoutClient]):
         return TicketRecord(
             ticket=ticket, requester=requester, organization=organization, missing=tuple(missing)
         )
+
+    ticket_history = history.ticket_history  # the ticket's conversations/threads (history.py)
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         """One page of ``GET /v2/conversations?status=all&modifiedSince=...&sortField=modifiedAt

@@ -10,7 +10,6 @@ after reading the recent comments and not finding it (read before write).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from serviceflow.model import (
@@ -26,15 +25,13 @@ from serviceflow.model import (
     SetStatus,
 )
 
+from . import comments, ids, notify
 from .client import ZendeskClient
-from .errors import ServerError, TransportFailed, ZendeskError
+from .comments import marker as marker  # re-exported
+from .errors import ZendeskError
 from .models import Ticket
 
 log = logging.getLogger(__name__)
-
-#: How many of the newest comments are searched for an action's marker. Retries come soon after
-#: the first attempt, so the marker, if written, is among the newest comments.
-RECENT_COMMENTS = 100
 
 _STATUS_OUT = {
     "new": "new",
@@ -50,19 +47,15 @@ class InvalidActionTarget(ZendeskError):
     """The action names something Zendesk cannot address (e.g. a non-numeric agent id)."""
 
 
-def marker(key: str) -> str:
-    """The line appended to a comment so a retry can find it: ``[sf:<key>]``."""
-    return f"[sf:{key}]"
-
-
 def numeric_id(value: str, what: str) -> int:
-    """A Zendesk id from serviceflow's string form; a clear error for anything else."""
-    text = value.strip()
-    if not re.fullmatch(r"\d+", text):
+    """A Zendesk id from serviceflow's string form (canonical ASCII digits only, :mod:`.ids`: "04"
+    and "٤" are no ticket 4); a clear error for anything else."""
+    try:
+        return ids.number(value, what)
+    except ids.NotAnId as exc:
         raise InvalidActionTarget(
-            f"Zendesk {what} ids are numeric; got {value!r} (map names to ids in the roster or policy)"
-        )
-    return int(text)
+            f"Zendesk {what} ids are numeric: {exc} (map names to ids in the roster or policy)"
+        ) from None
 
 
 async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
@@ -76,11 +69,11 @@ async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
     if isinstance(action, AssignOwner):
         return await _assign(client, tid, action)
     if isinstance(action, AddInternalNote):
-        return await _comment(client, tid, action.key, action.body, public=False)
+        return await comments.write_once(client, tid, action.key, action.body, public=False)
     if isinstance(action, AddPublicReply):
-        return await _comment(client, tid, action.key, action.body, public=True)
+        return await comments.write_once(client, tid, action.key, action.body, public=True)
     if isinstance(action, Notify):
-        return await _comment(client, tid, action.key, notify_body(action), public=False)
+        return await notify.apply(client, tid, action)
     if isinstance(action, AddTags | RemoveTags):
         return await _tags(client, tid, action)
     if isinstance(action, SetStatus):
@@ -92,30 +85,18 @@ async def apply(client: ZendeskClient, ticket_id: str, action: Action) -> str:
     return f"skipped: {action.type} is not carried out by the Zendesk plugin"
 
 
-def notify_body(action: Notify) -> str:
-    """Zendesk has no "notify these people" call: an internal note addressed to them instead
-    (agents who follow the ticket or are @-mentioned get Zendesk's own notification)."""
-    level = f" (escalation level {action.escalation_level})" if action.escalation_level is not None else ""
-    to = ", ".join(action.recipients) or "(no recipients)"
-    return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
-
-
 async def _tags(client: ZendeskClient, tid: int, action: AddTags | RemoveTags) -> str:
-    """Through the Tags endpoints, which add or remove without replacing other tags; read first,
-    so a retry whose tags are already so writes nothing (Zendesk lower-cases tags)."""
+    """Through the Tags endpoints by safe update (``safe_update`` + ``updated_stamp``, OAS
+    PutTagsTicket "Safe Update"): they add or remove without replacing other tags, and a 409
+    re-reads the ticket instead of losing another writer's tags. What is already so is not sent,
+    so a retry writes nothing (Zendesk lower-cases tags)."""
     if not action.tags:
         return "skipped: no tags"
-    current = set((await client.get_ticket(tid)).tags)
-    wanted = [t.lower() for t in action.tags]
     if isinstance(action, AddTags):
-        if set(wanted) <= current:
-            return "skipped: already so"
-        await client.add_tags(tid, list(action.tags))
+        sent = await client.change_tags_safely(tid, add=list(action.tags))
     else:
-        if not set(wanted) & current:
-            return "skipped: already so"
-        await client.remove_tags(tid, list(action.tags))
-    return "done"
+        sent = await client.change_tags_safely(tid, remove=list(action.tags))
+    return "done" if sent else "skipped: already so"
 
 
 async def _assign(client: ZendeskClient, tid: int, action: AssignOwner) -> str:
@@ -146,37 +127,6 @@ async def _update(client: ZendeskClient, tid: int, wanted: dict[str, Any]) -> st
 
     await client.update_ticket(tid, changes)
     return "done" if changed else "skipped: already so"
-
-
-async def _comment(client: ZendeskClient, tid: int, key: str, body: str, *, public: bool) -> str:
-    """Read, then write once. A 5xx (or a lost answer) after the write may come after Zendesk
-    applied it (CONTRACTS.md §8), so the comments are read again before the error is passed on
-    for a retry: a comment that is there is done, never written twice."""
-    tag = marker(key)
-    if await _has_marker(client, tid, tag):
-        return "skipped: already done"
-    try:
-        await client.add_comment(tid, f"{body.rstrip()}\n\n{tag}", public=public)
-    except (ServerError, TransportFailed) as exc:
-        if isinstance(exc, TransportFailed) and exc.retry_safe:
-            raise  # it never left: nothing can have been written
-        if await _has_marker(client, tid, tag):
-            log.info("zendesk: ticket %s: the comment %s was written before the error (%s)", tid, key, exc)
-            return "done"
-        raise
-    return "done"
-
-
-async def _has_marker(client: ZendeskClient, tid: int, tag: str) -> bool:
-    seen = 0
-    async for comment in client.list_comments(tid, newest_first=True):
-        text = comment.body or (comment.model_extra or {}).get("plain_body") or ""
-        if tag in text:
-            return True
-        seen += 1
-        if seen >= RECENT_COMMENTS:
-            break
-    return False
 
 
 async def _merge(client: ZendeskClient, tid: int, action: MergeTickets) -> str:

@@ -27,9 +27,9 @@ from serviceflow.adapters import (
 from serviceflow.model import Action, Agent, Group, Roster, TicketEvent
 from serviceflow.plugins.webhooks import WebhookVerdict
 
-from . import actions, convert, webhooks
+from . import actions, convert, full_ticket, history, webhooks
 from .client import ZendeskClient
-from .errors import NotFound
+from .export import EXPORT
 from .quarantine import SuspendedTickets
 from .settings import ZendeskSettings
 
@@ -54,6 +54,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
     settings_class = ZendeskSettings
     #: The demo ``serviceflow dev`` tells by default: signed event webhooks and a suspended queue.
     demo_preference = 10
+    #: What ``serviceflow backtest FILE`` reads (:mod:`.export`).
+    export_formats = (EXPORT,)
 
     def __init__(
         self,
@@ -100,25 +102,12 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
         return outcome
 
     async def fetch_ticket(self, account: str, ticket_id: str) -> TicketRecord:
-        """ShowTicket, then ShowUser for the requester (a deleted requester is ``missing``). The
-        organization is not read yet (issue 12 part E); a ticket with one says so in ``missing``."""
+        """The full ticket in one request: ShowTicket with ``include=users,organizations``
+        (:mod:`.full_ticket`): requester email and name, recipient, organization (name, tags,
+        domains, fields), custom fields; what Zendesk did not send is named in ``missing``."""
         settings = self.checked(account)
-        client = self.client(settings)
-        ticket = await client.get_ticket(actions.numeric_id(ticket_id, "ticket"))
-        requester = None
-        missing: list[str] = []
-        if ticket.requester_id is not None:
-            try:
-                requester = await client.get_user(ticket.requester_id)
-            except NotFound:
-                missing.append("requester")  # a deleted requester does not make the ticket unreadable
-        if ticket.organization_id is not None:
-            missing.append("organization")
-        return TicketRecord(
-            ticket=convert.ticket_from_api(ticket, account=settings.account, requester=requester),
-            requester=convert.person(requester) if requester is not None else None,
-            missing=tuple(missing),
-        )
+        tid = actions.numeric_id(ticket_id, "ticket")
+        return await full_ticket.read(self.client(settings), tid, account=settings.account)
 
     async def changed_tickets(self, account: str, cursor: ChangeCursor) -> ChangePage:
         """One page of the cursor-based incremental ticket export (CONTRACTS.md §1.6; Admins only).
@@ -141,6 +130,8 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
         )
         following = ChangeCursor(token=page.after_cursor) if page.after_cursor else cursor
         return ChangePage(tickets=records, next=following, more=not page.end_of_stream)
+
+    ticket_history = history.ticket_history  # the ticket's audits (history.py)
 
     async def load_roster(self, account: str) -> Roster:
         """Active agents and admins with their group memberships, except the integration's own

@@ -56,7 +56,17 @@ from .errors import (
     ValidationFailed,
     ZendeskError,
 )
-from .models import Comment, Group, GroupMembership, IncrementalPage, JobStatus, SuspendedTicket, Ticket, User
+from .models import (
+    Comment,
+    Group,
+    GroupMembership,
+    IncrementalPage,
+    JobStatus,
+    SideloadedTicket,
+    SuspendedTicket,
+    Ticket,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +75,11 @@ log = logging.getLogger(__name__)
 #: after a conflict correct: it sees the other writer's change.
 Changes = Mapping[str, Any] | Callable[[Ticket], Mapping[str, Any] | None]
 Params = Sequence[tuple[str, str]]
+#: What ShowTicket side-loads for the full ticket (developer.zendesk.com/documentation/ticketing/
+#: using-the-zendesk-api/side_loading: tickets take ``users``, ``groups``, ``organizations``, ...).
+TICKET_SIDELOADS = ("users", "organizations")
+#: ShowManyUsers takes "up to 100 user ids" (OAS).
+SHOW_MANY_LIMIT = 100
 #: The orders ListSuspendedTickets offers (OAS SuspendedTicketsSortBy).
 SuspendedSort = Literal["author_email", "cause", "created_at", "subject"]
 
@@ -161,6 +176,23 @@ class ZendeskClient:
         """
         data = await self._json("GET", f"/api/v2/tickets/{ticket_id}", ticket_id=ticket_id)
         return Ticket.model_validate(_field(data, "ticket"))
+
+    async def get_ticket_with_people(self, ticket_id: int) -> SideloadedTicket:
+        """ShowTicket with its users and organizations side-loaded (``include=users,organizations``:
+        one request, one rate-limit unit; the side-loading guide's own example is
+        ``/tickets/1.json?include=users,groups``).
+
+        Raises:
+            TicketGone: the ticket does not exist (any more).
+        """
+        data = await self._json(
+            "GET",
+            f"/api/v2/tickets/{ticket_id}",
+            params=[("include", ",".join(TICKET_SIDELOADS))],
+            ticket_id=ticket_id,
+        )
+        _field(data, "ticket")
+        return SideloadedTicket.model_validate(data)
 
     async def list_tickets(self, *, external_id: str | None = None) -> AsyncIterator[Ticket]:
         """ListTickets, every page (cursor pagination), oldest id first."""
@@ -262,18 +294,69 @@ class ZendeskClient:
         ):
             yield Comment.model_validate(item)
 
-    async def add_tags(self, ticket_id: int, tags: Sequence[str]) -> tuple[str, ...]:
-        """PutTagsTicket: add tags, keeping every other tag (no lost update possible)."""
+    async def add_tags(
+        self, ticket_id: int, tags: Sequence[str], *, updated_stamp: str | None = None
+    ) -> tuple[str, ...]:
+        """PutTagsTicket: add tags, keeping every other tag.
+
+        With ``updated_stamp`` (the ticket's ``updated_at`` as read) it is a safe update: "If the
+        same ticket is updated by multiple API requests at the same time, some tags could be lost
+        because of ticket update collisions. Include ``updated_stamp`` and ``safe_update``" (OAS
+        PutTagsTicket, "Safe Update"); a ticket changed since answers 409, raised as
+        :class:`UpdateConflict` (see :meth:`change_tags_safely`).
+        """
         data = await self._json(
-            "PUT", f"/api/v2/tickets/{ticket_id}/tags", json={"tags": list(tags)}, ticket_id=ticket_id
+            "PUT",
+            f"/api/v2/tickets/{ticket_id}/tags",
+            json=_tags_body(tags, updated_stamp),
+            ticket_id=ticket_id,
         )
         return tuple(_field(data, "tags"))
 
-    async def remove_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
-        """DeleteTagsTicket: remove tags, keeping every other tag."""
+    async def remove_tags(
+        self, ticket_id: int, tags: Sequence[str], *, updated_stamp: str | None = None
+    ) -> None:
+        """DeleteTagsTicket: remove tags, keeping every other tag ("This endpoint supports safe
+        updates", OAS DeleteTagsTicket); ``updated_stamp`` as for :meth:`add_tags`."""
         await self._request(
-            "DELETE", f"/api/v2/tickets/{ticket_id}/tags", json={"tags": list(tags)}, ticket_id=ticket_id
+            "DELETE",
+            f"/api/v2/tickets/{ticket_id}/tags",
+            json=_tags_body(tags, updated_stamp),
+            ticket_id=ticket_id,
         )
+
+    async def change_tags_safely(
+        self, ticket_id: int, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> bool:
+        """Add and/or remove tags by safe update, re-reading the ticket after a 409 (a bounded
+        number of times); only what still differs on the ticket as read is sent, so a repeat is
+        a no-op. Returns whether anything was sent.
+
+        Raises:
+            TicketGone: the ticket was deleted.
+            UpdateConflict: still conflicting after ``max_conflict_retries`` re-reads.
+        """
+        sent = False
+        for attempt in range(self._max_conflict_retries + 1):
+            ticket = await self.get_ticket(ticket_id)
+            current = set(ticket.tags)
+            adding = [t for t in add if t.lower() not in current]
+            removing = [t for t in remove if t.lower() in current]
+            try:
+                if adding:
+                    await self.add_tags(ticket_id, adding, updated_stamp=ticket.updated_at)
+                    sent = True
+                    if removing:  # the add moved updated_at on: read again for the removal
+                        continue
+                if removing:
+                    await self.remove_tags(ticket_id, removing, updated_stamp=ticket.updated_at)
+                    sent = True
+                return sent
+            except UpdateConflict:
+                if attempt == self._max_conflict_retries:
+                    raise
+                log.info("zendesk: ticket %s changed under us; re-reading its tags", ticket_id)
+        raise UpdateConflict(f"Zendesk ticket {ticket_id}: tags still conflicting after re-reads")
 
     async def set_tags(self, ticket_id: int, tags: Sequence[str]) -> tuple[str, ...]:
         """SetTagsTicket: replace the whole list (rarely what you want; see :meth:`add_tags`)."""
@@ -363,6 +446,25 @@ class ZendeskClient:
         data = await self._json("GET", f"/api/v2/users/{user_id}")
         return User.model_validate(_field(data, "user"))
 
+    async def get_users(self, user_ids: Sequence[int]) -> list[User]:
+        """ShowManyUsers, ``ids`` in chunks of 100 ("Accepts a comma-separated list of up to 100
+        user ids", OAS); users Zendesk does not know are simply not in the answer."""
+        found: list[User] = []
+        wanted = list(dict.fromkeys(user_ids))
+        for start in range(0, len(wanted), SHOW_MANY_LIMIT):
+            chunk = ",".join(str(u) for u in wanted[start : start + SHOW_MANY_LIMIT])
+            data = await self._json("GET", "/api/v2/users/show_many", params=[("ids", chunk)])
+            found += [User.model_validate(u) for u in _field(data, "users")]
+        return found
+
+    async def find_users_by_email(self, email: str) -> list[User]:
+        """SearchUsers with ``query=email:<address>`` (the Zendesk search syntax; OAS: "It can
+        specify a partial or full value of any user property, including name, email address"),
+        first page only, kept to exact matches (ignoring case)."""
+        data = await self._json("GET", "/api/v2/users/search", params=[("query", f"email:{email}")])
+        users = [User.model_validate(u) for u in _field(data, "users")]
+        return [u for u in users if u.email and u.email.casefold() == email.casefold()]
+
     async def list_agents(self, *, roles: Sequence[str] = ("agent", "admin")) -> AsyncIterator[User]:
         """ListUsers filtered by ``role[]`` (admins are agents too), every page."""
         params = [("role[]", role) for role in roles]
@@ -378,10 +480,28 @@ class ZendeskClient:
     async def list_memberships(
         self, *, group_id: int | None = None, user_id: int | None = None
     ) -> AsyncIterator[GroupMembership]:
-        """ListGroupMemberships, every page, optionally for one group and/or user."""
-        params = [(k, str(v)) for k, v in (("group_id", group_id), ("user_id", user_id)) if v is not None]
-        async for item in self._cursor("/api/v2/group_memberships", "group_memberships", params):
+        """ListGroupMemberships, every page: all of them, one group's, or one agent's.
+
+        The filtered lists are their own paths, ``/api/v2/groups/{group_id}/memberships`` and
+        ``/api/v2/users/{user_id}/group_memberships`` (CONTRACTS.md §8; the OAS folds the three
+        URLs into one operation and declares ``group_id``/``user_id`` as its *path* parameters),
+        never query filters on ``/api/v2/group_memberships``, which takes none.
+        """
+        if group_id is not None and user_id is not None:
+            raise ValueError("give group_id or user_id, not both (filter the other yourself)")
+        if group_id is not None:
+            path = f"/api/v2/groups/{group_id}/memberships"
+        elif user_id is not None:
+            path = f"/api/v2/users/{user_id}/group_memberships"
+        else:
+            path = "/api/v2/group_memberships"
+        async for item in self._cursor(path, "group_memberships", []):
             yield GroupMembership.model_validate(item)
+
+    async def list_group_memberships(self, group_id: int) -> AsyncIterator[GroupMembership]:
+        """One group's memberships (``GET /api/v2/groups/{group_id}/memberships``), every page."""
+        async for membership in self.list_memberships(group_id=group_id):
+            yield membership
 
     # ------------------------------------------------------------------ suspended tickets
 
@@ -530,6 +650,15 @@ class ZendeskClient:
     ) -> httpx.Response:
         """One API call through the transport (retries, ``Retry-After``, pacing)."""
         return await self._rest.request(method, path, params=params, json=json, context=ticket_id)
+
+
+def _tags_body(tags: Sequence[str], updated_stamp: str | None) -> dict[str, Any]:
+    """A Tags endpoint's body, with the documented safe-update fields when a stamp is given (the
+    OAS's own example writes ``"safe_update":"true"``; a JSON boolean is what its schema reads)."""
+    body: dict[str, Any] = {"tags": list(tags)}
+    if updated_stamp is not None:
+        body.update(safe_update=True, updated_stamp=updated_stamp)
+    return body
 
 
 @contextlib.contextmanager

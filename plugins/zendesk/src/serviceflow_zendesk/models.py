@@ -39,6 +39,8 @@ class Ticket(ZendeskObject):
     external_id: str | None = None
     tags: tuple[str, ...] = ()
     custom_fields: tuple[dict[str, Any], ...] = ()
+    follower_ids: tuple[int, ...] = ()
+    email_cc_ids: tuple[int, ...] = ()
     is_public: bool | None = None
     created_at: str | None = None
     updated_at: str
@@ -80,6 +82,28 @@ class GroupMembership(ZendeskObject):
     user_id: int
     group_id: int
     default: bool = False
+
+
+class Organization(ZendeskObject):
+    """An organization (OAS OrganizationObject): its name, tags, domains and custom fields."""
+
+    id: int
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    domain_names: tuple[str, ...] = ()
+    organization_fields: dict[str, Any] | None = None
+
+
+class SideloadedTicket(ZendeskObject):
+    """ShowTicket with ``include=users,organizations`` (the side-loading guide: "add an include
+    parameter containing a comma-separated list of resources to load ...
+    ``.../tickets/1.json?include=users,groups``"; "The response will include a top-level array of
+    associated data under the appropriate resource key", developer.zendesk.com/documentation/
+    ticketing/using-the-zendesk-api/side_loading)."""
+
+    ticket: Ticket
+    users: tuple[User, ...] = ()
+    organizations: tuple[Organization, ...] = ()
 
 
 class JobStatus(ZendeskObject):

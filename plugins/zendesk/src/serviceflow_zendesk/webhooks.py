@@ -30,14 +30,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serviceflow.adapters.records import Identity
-from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
+from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
-from . import convert
+from . import convert, envelope, trigger_body
+from .envelope import EVENT_PREFIX, EnvelopeRejected
 from .settings import ZendeskSettings
 from .signature import verify
-
-EVENT_PREFIX = "zen:event-type:"
 
 #: The JSON body to paste into a trigger's "Notify by > Active webhook" action. Every value is a
 #: string so the body stays valid JSON whatever a placeholder renders to. ``latest_comment_public``
@@ -80,12 +79,56 @@ _TRIGGER_FIELDS = (
     "current_user_id",
 )
 # Field-change event types -> the name used in ``TicketEvent.changes``.
+#: Every ticket event type on Zendesk's ticket-events page (developer.zendesk.com/api-reference/
+#: webhooks/event-types/ticket-events; the list continues on the integration-services copy of the
+#: page, CONTRACTS.md §1.9 and §8) that is a change of a ticket field -> the name the change gets in
+#: ``TicketEvent.changes`` (its previous value). The comment edits count as field changes too: a
+#: person worked on the ticket, but wrote nothing new.
 _FIELD_EVENTS = {
     "ticket.priority_changed": "priority",
     "ticket.subject_changed": "subject",
     "ticket.tags_changed": "tags",
     "ticket.custom_field_changed": "custom_fields",
+    "ticket.description_changed": "description",
+    "ticket.external_id_changed": "external_id",
+    "ticket.form_changed": "form",
+    "ticket.brand_changed": "brand",
+    "ticket.organization_changed": "organization",
+    "ticket.requester_changed": "requester",
+    "ticket.submitter_changed": "submitter",
+    "ticket.type_changed": "type",
+    "ticket.task_due_at_changed": "due_at",
+    "ticket.problem_link_changed": "problem",
+    "ticket.email_ccs_changed": "email_ccs",
+    "ticket.followers_changed": "followers",
+    "ticket.comment_made_private": "comment_made_private",
+    "ticket.comment_redacted": "comment_redacted",
+    "ticket.attachment_linked_to_comment": "attachment_linked",
+    "ticket.attachment_redacted_from_comment": "attachment_redacted",
 }
+#: Events after which the ticket is out of every queue: for serviceflow it is closed (the
+#: ticket's own ``detail.status`` may still read as before).
+_GONE_EVENTS = {
+    "ticket.marked_as_spam": "marked_as_spam",
+    "ticket.soft_deleted": "soft_deleted",
+    "ticket.permanently_deleted": "permanently_deleted",
+}
+#: Every ticket event type the parser reads; any other ``ticket.*`` type (Zendesk adds some, e.g.
+#: ``csat_received``, ``sla_policy_changed``) is answered as ignored: no event, no error.
+HANDLED_EVENT_TYPES = frozenset(
+    {
+        "ticket.created",
+        "ticket.comment_added",
+        "ticket.agent_assignment_changed",
+        "ticket.group_assignment_changed",
+        "ticket.status_changed",
+        "ticket.custom_status_changed",
+        "ticket.merged",
+        "ticket.undeleted",
+        *_FIELD_EVENTS,
+        *_GONE_EVENTS,
+    }
+)
 
 
 def verify_delivery(
@@ -121,8 +164,8 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
     """
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRejected("not_json", str(exc)) from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise WebhookRejected("not_json", f"not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise WebhookRejected("unknown_shape", "the body is not a JSON object")
     kind = data.get("type")
@@ -137,114 +180,168 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
 
 
 def parse_envelope(
-    envelope: Mapping[str, Any], *, account: str, identity: Identity | None = None
+    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
 ) -> list[TicketEvent]:
-    """One event-subscription envelope -> zero or one event."""
-    event_type = str(envelope["type"]).removeprefix(EVENT_PREFIX)
+    """One event-subscription envelope -> zero or one event (validated first, :mod:`.envelope`).
+
+    Raises:
+        EnvelopeRejected: a field of the wrong kind, naming it.
+    """
+    event_type = str(data["type"]).removeprefix(EVENT_PREFIX)
     if not event_type.startswith("ticket."):
         return []  # user, organization, ... events: nothing for a case to do
-    detail, event = envelope.get("detail"), envelope.get("event") or {}
-    if not isinstance(detail, Mapping) or "id" not in detail or not isinstance(event, Mapping):
-        raise WebhookRejected("unknown_shape", f"{event_type} without a ticket detail")
-    event_id = envelope.get("id")
-    if not event_id:
-        raise WebhookRejected("unknown_shape", "event envelope without an id")
+    parsed = envelope.read(dict(data))
+    detail, event = parsed.detail, parsed.event
     ticket = ticket_from_detail(detail, account=account)
     requester = ticket.requester.id
-    actor = _actor(convert.sid(detail.get("actor_id")), requester, identity)
+    actor = _actor(detail.actor_id, requester, identity)
     common: dict[str, Any] = {
-        "id": f"zendesk:{event_id}",
-        "time": convert.timestamp(envelope.get("time"), default=ticket.updated_at),
+        "id": f"zendesk:{parsed.id}",
+        "time": parsed.time or ticket.updated_at,
         "ticket": ticket,
     }
     if event_type == "ticket.created":
         # "The submitter always becomes the author of the first comment on the ticket" (OAS
         # TicketObject.submitter_id): the message is the submitter's, whoever saved the ticket.
         # A suspended email serviceflow recovers keeps its author as submitter and requester.
-        submitter = convert.sid(detail.get("submitter_id"))
-        author = _actor(submitter, requester, identity) if submitter else actor
-        return [
-            TicketEvent(
-                kind=EventKind.CREATED, actor=author, body=str(detail.get("description") or ""), **common
-            )
-        ]
+        author = _actor(detail.submitter_id, requester, identity) if detail.submitter_id else actor
+        return [TicketEvent(kind=EventKind.CREATED, actor=author, body=detail.description or "", **common)]
     if event_type == "ticket.comment_added":
-        return [_comment_event(event.get("comment") or {}, requester, identity, common)]
+        return [_comment_event(event.comment or envelope.Comment(), requester, identity, common)]
     if event_type in ("ticket.agent_assignment_changed", "ticket.group_assignment_changed"):
         name = "assignee" if event_type == "ticket.agent_assignment_changed" else "group"
-        changes = {name: convert.sid(event.get("previous"))}
+        changes = {name: _previous_id(event)}
         return [TicketEvent(kind=EventKind.ASSIGNED, actor=actor, changes=changes, **common)]
     if event_type == "ticket.status_changed":
-        previous = event.get("previous")
+        previous = _previous_text(event)
         changes = {"status": convert.status(previous).value if previous else None}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type == "ticket.custom_status_changed":
+        # The account's own status (OAS CustomStatusObject); the ticket's category stays in
+        # detail.status. The shape of event.previous (an id, or an object) is UNVERIFIED.
+        changes = {"custom_status": _previous_value(event_type, event, ticket)}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type in _GONE_EVENTS:
+        gone = ticket.model_copy(update={"status": TicketStatus.CLOSED})
+        changes = {"status": ticket.status.value, "zendesk_event": _GONE_EVENTS[event_type]}
+        return [
+            TicketEvent(
+                kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **{**common, "ticket": gone}
+            )
+        ]
+    if event_type == "ticket.undeleted":
+        # Back from the deleted view with the status it had (detail.status): it was closed to us.
+        changes = {"status": TicketStatus.CLOSED.value, "zendesk_event": "undeleted"}
+        return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
+    if event_type == "ticket.merged":
+        # On the ticket merged away; the target as the fake sends it (target_ticket_id) is
+        # UNVERIFIED, so the ticket keeps the status detail gives (a merged-away ticket is closed).
+        changes = {"merged_into": _optional_id(event, "target_ticket_id"), "zendesk_event": "merged"}
         return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
     if event_type in _FIELD_EVENTS:
         changes = {_FIELD_EVENTS[event_type]: _previous_value(event_type, event, ticket)}
         return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=actor, changes=changes, **common)]
-    return []  # merged, deleted, followers, ...: not (yet) something a case reacts to
+    return []  # a ticket event type serviceflow does not read (HANDLED_EVENT_TYPES): ignored
 
 
-def ticket_from_detail(detail: Mapping[str, Any], *, account: str) -> Ticket:
+def ticket_from_detail(detail: envelope.Detail, *, account: str) -> Ticket:
     """The envelope's ``detail`` snapshot as a Ticket (no custom fields or requester email in it)."""
-    via = detail.get("via") or {}
-    created = convert.timestamp(detail.get("created_at"))
+    created = detail.created_at or datetime.now(UTC)
     return Ticket(
-        id=str(detail["id"]),
+        id=detail.id,
         vendor=convert.VENDOR,
         account=account,
-        subject=str(detail.get("subject") or ""),
-        status=convert.status(detail.get("status")),
-        priority=convert.priority(detail.get("priority")),
-        channel=convert.channel(via.get("channel") if isinstance(via, Mapping) else None),
-        requester=Requester(id=convert.sid(detail.get("requester_id")) or "unknown"),
-        assignee=convert.sid(detail.get("assignee_id")),
-        group=convert.sid(detail.get("group_id")),
-        tags=tuple(str(t) for t in detail.get("tags") or ()),
+        subject=detail.subject or "",
+        status=convert.status(detail.status),
+        priority=convert.priority(detail.priority),
+        channel=convert.channel(detail.via.channel if detail.via is not None else None),
+        requester=Requester(id=detail.requester_id or "unknown"),
+        assignee=detail.assignee_id,
+        group=detail.group_id,
+        tags=detail.tags,
         created_at=created,
-        updated_at=convert.timestamp(detail.get("updated_at"), default=created),
+        updated_at=detail.updated_at or created,
     )
 
 
 def _comment_event(
-    comment: Mapping[str, Any], requester: str, identity: Identity | None, common: dict[str, Any]
+    comment: envelope.Comment, requester: str, identity: Identity | None, common: dict[str, Any]
 ) -> TicketEvent:
     """Who wrote it and who may see it decide the kind: requester (or any non-staff author) ->
     customer message; staff public -> agent reply; staff private -> internal note. A comment by
     the integration itself is serviceflow's, public or not."""
-    author = comment.get("author") or {}
-    author_id = convert.sid(author.get("id"))
-    public = comment.get("is_public")
-    is_staff = author.get("is_staff")
+    author = comment.author
+    author_id = author.id
+    public = comment.is_public
     if identity is not None and identity.is_actor(actor_id=author_id):
         kind = EventKind.INTERNAL_NOTE if public is False else EventKind.AGENT_REPLY
         role = ActorRole.SERVICEFLOW
-    elif author_id == requester or is_staff is False:
+    elif author_id == requester or author.is_staff is False:
         kind, role = EventKind.CUSTOMER_MESSAGE, ActorRole.CUSTOMER
     elif public is False:
         kind, role = EventKind.INTERNAL_NOTE, ActorRole.AGENT
     else:
         kind, role = EventKind.AGENT_REPLY, ActorRole.AGENT
-    actor = Actor(id=author_id, role=role, name=author.get("name") or None)
-    return TicketEvent(
-        kind=kind,
-        actor=actor,
-        body=str(comment.get("body") or ""),
-        public=public if isinstance(public, bool) else None,
-        **common,
-    )
+    actor = Actor(id=author_id, role=role, name=author.name or None)
+    return TicketEvent(kind=kind, actor=actor, body=comment.body or "", public=public, **common)
 
 
-def _previous_value(event_type: str, event: Mapping[str, Any], ticket: Ticket) -> str | None:
+def _extra(event: envelope.Event, name: str) -> Any:
+    return (event.model_extra or {}).get(name)
+
+
+def _previous_text(event: envelope.Event) -> str | None:
+    """``event.previous`` of a status, priority or subject change: text or null."""
+    previous = _extra(event, "previous")
+    if previous is not None and not isinstance(previous, str):
+        raise EnvelopeRejected("invalid_field", "event.previous", "not a string")
+    if previous is not None and envelope.has_surrogate(previous):
+        raise EnvelopeRejected("invalid_field", "event.previous", "a lone surrogate is not Unicode text")
+    if previous is not None and len(previous) > envelope.MAX_TEXT:
+        raise EnvelopeRejected(
+            "invalid_field", "event.previous", f"longer than {envelope.MAX_TEXT} characters"
+        )
+    return previous
+
+
+def _previous_id(event: envelope.Event) -> str | None:
+    """``event.previous`` of an assignment change: an id, or none."""
+    return _optional_id(event, "previous")
+
+
+def _optional_id(event: envelope.Event, name: str) -> str | None:
+    try:
+        return envelope.optional_id(_extra(event, name))
+    except ValueError as exc:
+        raise EnvelopeRejected("invalid_field", f"event.{name}", str(exc)) from None
+
+
+def _previous_value(event_type: str, event: envelope.Event, ticket: Ticket) -> str | None:
     if event_type == "ticket.tags_changed":
-        added = set(event.get("tags_added") or ())
-        removed = [t for t in event.get("tags_removed") or () if t not in ticket.tags]
+        added = set(event.tags_added)
+        removed = [t for t in event.tags_removed if t not in ticket.tags]
         return " ".join([t for t in ticket.tags if t not in added] + removed)
-    previous = event.get("previous")
-    if event_type == "ticket.priority_changed":
-        return convert.priority(previous).value  # none is "normal", as on the ticket
-    if previous is None or isinstance(previous, str):
+    if event_type in ("ticket.priority_changed", "ticket.subject_changed"):
+        previous = _previous_text(event)
+        if event_type == "ticket.priority_changed":
+            return convert.priority(previous).value  # none is "normal", as on the ticket
         return previous
-    return json.dumps(previous, sort_keys=True)
+    previous = _extra(event, "previous")
+    if previous is None or isinstance(previous, str):
+        return _previous_text(event)
+    text = _json(previous)
+    if len(text) > envelope.MAX_TEXT:
+        raise EnvelopeRejected(
+            "invalid_field", "event.previous", f"longer than {envelope.MAX_TEXT} characters"
+        )
+    return text
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (ValueError, TypeError, RecursionError):  # only what json.loads read gets here
+        return "<unreadable>"
 
 
 def _actor(actor_id: str | None, requester: str, identity: Identity | None) -> Actor:
@@ -260,40 +357,39 @@ def _actor(actor_id: str | None, requester: str, identity: Identity | None) -> A
 
 
 def parse_trigger(
-    body: Mapping[str, Any], *, account: str, identity: Identity | None = None
+    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
 ) -> list[TicketEvent]:
-    """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event.
+    """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event (validated first, :mod:`.trigger_body`).
 
     A trigger says *that* something changed, not what: a new comment makes it a message, reply
     or note (by the commenter's role and the comment's visibility, when the body says); without
     one it is reported as ``fields_changed`` with the ticket as it is now.
+
+    Raises:
+        EnvelopeRejected: a field of the wrong kind, naming it.
     """
-    ticket_id = _text(body, "ticket_id")
-    if not ticket_id:
-        raise WebhookRejected("unknown_shape", "trigger body without a ticket_id")
-    updated = convert.timestamp(_text(body, "updated_at"))
-    requester = _text(body, "requester_id") or "unknown"
+    body = trigger_body.read(dict(data))
+    updated = convert.timestamp(body.updated_at)
+    requester = body.requester_id or "unknown"
     ticket = Ticket(
-        id=ticket_id,
+        id=body.ticket_id,
         vendor=convert.VENDOR,
         account=account,
-        subject=_text(body, "subject") or _text(body, "title"),
-        status=convert.status(_text(body, "status")),
-        priority=convert.priority(_text(body, "priority")),
-        channel=convert.channel(_text(body, "via")),
+        subject=body.subject or body.title,
+        status=convert.status(body.status),
+        priority=convert.priority(body.priority),
+        channel=convert.channel(body.via),
         requester=Requester(
-            id=requester,
-            email=_text(body, "requester_email") or None,
-            name=_text(body, "requester_name") or None,
+            id=requester, email=body.requester_email or None, name=body.requester_name or None
         ),
-        assignee=_text(body, "assignee_id") or None,
-        group=_text(body, "group_id") or None,
-        tags=tuple(_text(body, "tags").split()),
+        assignee=body.assignee_id or None,
+        group=body.group_id or None,
+        tags=tuple(body.tags.split()),
         created_at=updated,  # the template carries no created_at; the case keeps its own
         updated_at=updated,
     )
-    actor_id = _text(body, "current_user_id") or None
-    role_text = _text(body, "current_user_role").lower()
+    actor_id = body.current_user_id or None
+    role_text = body.current_user_role.lower()
     if actor_id is None:
         role = ActorRole.SYSTEM
     elif identity is not None and identity.is_actor(actor_id=actor_id):
@@ -302,8 +398,8 @@ def parse_trigger(
         role = ActorRole.CUSTOMER
     else:
         role = ActorRole.AGENT
-    public = {"true": True, "false": False}.get(_text(body, "latest_comment_public").lower())
-    comment = _text(body, "latest_comment")
+    public = {"true": True, "false": False}.get(body.latest_comment_public.lower())
+    comment = body.latest_comment
     if comment and role is ActorRole.CUSTOMER:
         kind = EventKind.CUSTOMER_MESSAGE
     elif comment and public is False:
@@ -314,7 +410,7 @@ def parse_trigger(
         kind = EventKind.FIELDS_CHANGED
     return [
         TicketEvent(
-            id=trigger_event_id(body),
+            id=trigger_event_id(data),
             kind=kind,
             time=updated,
             actor=Actor(id=actor_id, role=role),
@@ -333,8 +429,13 @@ def trigger_event_id(body: Mapping[str, Any]) -> str:
 
 
 def _text(body: Mapping[str, Any], name: str) -> str:
+    """A field as text for the event id (:func:`trigger_event_id`; the body is validated first)."""
     value = body.get(name)
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    return _json(value)
 
 
 def _account_or_none(settings: ZendeskSettings) -> str | None:

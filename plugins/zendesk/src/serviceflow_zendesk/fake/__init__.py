@@ -12,6 +12,8 @@ OAS), citing it, and marking what the fake decides where the contract is silent:
 - :mod:`.payloads` and :mod:`.webhooks`: what Zendesk sends back for every change, including
   serviceflow's own (the event subscriptions fire for the API user's changes too);
 - :mod:`.suspended`: the suspended tickets queue;
+- :mod:`.notifications`: followers, email CCs and the emails Zendesk would send about comments;
+- :mod:`.oas`: the check that holds every request to the full official OAS (``hold_to_oas``);
 - :mod:`.seed` and ``python -m serviceflow_zendesk.fake``: a seeded fake to poke at.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -99,6 +100,7 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/tickets", {"GET": _list_tickets, "POST": _create_ticket}),
         ("/api/v2/tickets/{ticket_id:int}", {"GET": _show_ticket, "PUT": _update_ticket}),
         ("/api/v2/tickets/{ticket_id:int}/comments", {"GET": _list_comments}),
+        ("/api/v2/tickets/{ticket_id:int}/audits", {"GET": _list_audits}),
         (
             "/api/v2/tickets/{ticket_id:int}/tags",
             {"GET": _list_tags, "PUT": _add_tags, "POST": _set_tags, "DELETE": _remove_tags},
@@ -106,9 +108,13 @@ def build_app(fake: FakeZendesk) -> Starlette:
         ("/api/v2/tickets/{ticket_id:int}/merge", {"POST": _merge}),
         ("/api/v2/users", {"GET": _list_users}),
         ("/api/v2/users/me", {"GET": _show_me}),
+        ("/api/v2/users/show_many", {"GET": _show_many_users}),
+        ("/api/v2/users/search", {"GET": _search_users}),
         ("/api/v2/users/{user_id:int}", {"GET": _show_user}),
         ("/api/v2/groups", {"GET": _list_groups}),
         ("/api/v2/group_memberships", {"GET": _list_memberships}),
+        ("/api/v2/groups/{group_id:int}/memberships", {"GET": _list_memberships}),
+        ("/api/v2/users/{user_id:int}/group_memberships", {"GET": _list_memberships}),
         ("/api/v2/job_statuses/{job_status_id}", {"GET": _show_job_status}),
         ("/api/v2/incremental/tickets/cursor", {"GET": incremental_tickets}),
         *SUSPENDED_ROUTES,
@@ -281,8 +287,19 @@ def _create_ticket(ctx: Ctx) -> Answer:
     return 201, {"ticket": ticket, "audit": audit}, {"Location": location}
 
 
+#: What ShowTicket side-loads here (the guide lists more for tickets: groups, brands, ...).
+TICKET_SIDELOADS = ("users", "organizations")
+
+
 def _show_ticket(ctx: Ctx) -> Answer:
-    return 200, {"ticket": ctx.fake.state.get_ticket(ctx.ticket_id)}, {}
+    """ShowTicket, with ``include`` side-loads (developer.zendesk.com/documentation/ticketing/
+    using-the-zendesk-api/side_loading: "a comma-separated list of resources to load")."""
+    ticket = ctx.fake.state.get_ticket(ctx.ticket_id)
+    include = [n.strip() for n in dict(ctx.info.query).get("include", "").split(",") if n.strip()]
+    unknown = [n for n in include if n not in TICKET_SIDELOADS]
+    if unknown:  # the fake's own answer: what Zendesk does with an unknown sideload is UNVERIFIED
+        raise FakeApiError(400, "InvalidParameter", f"include: unknown sideload {', '.join(unknown)}")
+    return 200, {"ticket": ticket, **ctx.fake.state.sideloads(ticket, include)}, {}
 
 
 def _update_ticket(ctx: Ctx) -> Answer:
@@ -302,6 +319,13 @@ def _list_comments(ctx: Ctx) -> Answer:
     url = ctx.url(f"/api/v2/tickets/{ctx.ticket_id}/comments.json")
     page = paginate(comments, key="comments", query=ctx.info.query, url=url, descending=descending)
     return 200, page, {}
+
+
+def _list_audits(ctx: Ctx) -> Answer:
+    """ListAuditsForTicket (OAS ``/api/v2/tickets/{ticket_id}/audits``), oldest first, cursor pages."""
+    url = ctx.url(f"/api/v2/tickets/{ctx.ticket_id}/audits.json")
+    audits = ctx.fake.state.list_audits(ctx.ticket_id)
+    return 200, paginate(audits, key="audits", query=ctx.info.query, url=url), {}
 
 
 def _list_tags(ctx: Ctx) -> Answer:
@@ -359,6 +383,41 @@ def _show_me(ctx: Ctx) -> Answer:
     return 200, {"user": ctx.fake.state.get_user(ctx.actor["id"])}, {}
 
 
+def _show_many_users(ctx: Ctx) -> Answer:
+    """ShowManyUsers: "a comma-separated list of up to 100 user ids" (OAS); unknown ids are left
+    out of the answer (the fake's reading)."""
+    raw = dict(ctx.info.query).get("ids", "")
+    try:
+        wanted = [int(i) for i in raw.split(",") if i.strip()]
+    except ValueError as exc:
+        raise FakeApiError(400, "InvalidParameter", "ids must be comma-separated integers") from exc
+    if len(wanted) > 100:
+        raise FakeApiError(400, "InvalidParameter", "ids accepts up to 100 user ids")
+    state = ctx.fake.state
+    with state.lock:
+        users = [copy.deepcopy(state.users[u]) for u in dict.fromkeys(wanted) if u in state.users]
+    return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
+
+
+def _search_users(ctx: Ctx) -> Answer:
+    """SearchUsers: the fake reads ``email:<address>`` (exact) and otherwise matches the text in
+    names and emails, ignoring case (the search syntax itself is Zendesk's, not copied)."""
+    query = dict(ctx.info.query).get("query", "").strip()
+    state = ctx.fake.state
+    with state.lock:
+        everyone = list(state.users.values())
+        if query.lower().startswith("email:"):
+            address = query[len("email:") :].strip().strip('"').lower()
+            found = [u for u in everyone if str(u.get("email", "")).lower() == address]
+        else:
+            text = query.strip('"').lower()
+            found = [
+                u for u in everyone if text and (text in u["name"].lower() or text in str(u["email"]).lower())
+            ]
+        users = copy.deepcopy(sorted(found, key=lambda u: u["id"])[:100])
+    return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
+
+
 def _show_user(ctx: Ctx) -> Answer:
     return 200, {"user": ctx.fake.state.get_user(int(ctx.params["user_id"]))}, {}
 
@@ -371,11 +430,14 @@ def _list_groups(ctx: Ctx) -> Answer:
 
 
 def _list_memberships(ctx: Ctx) -> Answer:
-    params = dict(ctx.info.query)
+    """ListGroupMemberships at its three URLs: all, ``/groups/{group_id}/memberships``,
+    ``/users/{user_id}/group_memberships`` (the filters are path parameters, CONTRACTS.md §8)."""
+    group_id, user_id = ctx.params.get("group_id"), ctx.params.get("user_id")
     memberships = ctx.fake.state.list_memberships(
-        group_id=_int_param(params, "group_id"), user_id=_int_param(params, "user_id")
+        group_id=None if group_id is None else int(group_id),
+        user_id=None if user_id is None else int(user_id),
     )
-    url = ctx.url("/api/v2/group_memberships.json")
+    url = ctx.url(ctx.info.path.removesuffix(".json") + ".json")
     return 200, paginate(memberships, key="group_memberships", query=ctx.info.query, url=url), {}
 
 

@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from serviceflow.fakes import calls
+from serviceflow.fakes.calls import CallLog as BaseCallLog
+from serviceflow.fakes.calls import RequestInfo as BaseRequestInfo
 
 __all__ = ["Call", "CallLog", "RequestCheck", "RequestInfo"]
 
 
 @dataclass(frozen=True)
-class RequestInfo(calls.RequestInfo):
+class RequestInfo(BaseRequestInfo):
     """A request as it arrived, before the fake answers it (``path`` is raw: ``.json`` included
     if sent)."""
 
@@ -46,7 +47,7 @@ class Call(RequestInfo):
 RequestCheck = Callable[[RequestInfo], Sequence[str]]
 
 
-class CallLog(calls.CallLog[Call]):
+class CallLog(BaseCallLog[Call]):
     """Thread-safe, append-only list of calls; :meth:`matching` ignores the ``.json`` suffix."""
 
     def __init__(self) -> None:

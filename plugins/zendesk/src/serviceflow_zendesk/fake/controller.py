@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from serviceflow.fakes.helpdesk import FakeHelpdesk
@@ -34,6 +35,7 @@ from ..signature import ZENDESK_TEST_SECRET
 from .app import RateWindow, build_app
 from .calls import Call, CallLog, RequestCheck, RequestInfo
 from .faults import FaultPlan, PendingConflict
+from .notifications import Notification
 from .records import FakeApiError, Json
 from .state import FakeState
 from .suspended import SuspendedQueue
@@ -68,6 +70,9 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
     faults, the call record and delivery waits are :class:`~serviceflow.fakes.helpdesk.FakeHelpdesk`'s;
     fault and call paths are matched without ``.json``.
     """
+
+    faults: FaultPlan
+    webhooks: WebhookDispatcher
 
     def __init__(
         self,
@@ -173,6 +178,10 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         """Put an agent in a group."""
         return self.state.add_membership(user_id, group_id, default=default)
 
+    def add_organization(self, name: str, **extra: Any) -> Json:
+        """Create an organization (``tags``, ``domain_names``, ``organization_fields`` in ``extra``)."""
+        return self.state.add_organization(name, **extra)
+
     def add_ticket(
         self,
         subject: str = "Help",
@@ -181,6 +190,7 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         requester_id: int | None = None,
         public: bool = True,
         notify: bool = False,
+        recipient: str | None = None,
         **fields: Any,
     ) -> Json:
         """Create a ticket as the admin would through the API.
@@ -191,6 +201,7 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
             requester_id: The requester; a new end user when None.
             public: Whether the first comment is public (sets ``is_public``).
             notify: Send webhooks for the creation (off: seeding is set-up, not news).
+            recipient: The address the email came to (read-only ``recipient``, set by Zendesk).
             **fields: Any TicketCreateInput field, plus ``created_at``/``updated_at`` to backdate.
 
         Raises:
@@ -204,7 +215,8 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
             "requester_id": requester_id,
             **fields,
         }
-        return self.state.add_ticket(payload, actor_id=self.admin["id"], notify=notify)
+        system = {"recipient": recipient} if recipient is not None else None
+        return self.state.add_ticket(payload, actor_id=self.admin["id"], notify=notify, system_fields=system)
 
     def add_api_token(self, token: str) -> None:
         """Accept another API token."""
@@ -239,6 +251,12 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
     def groups(self) -> list[Json]:
         """Every group."""
         return self.state.list_groups()
+
+    def notifications(self, ticket_id: int | None = None) -> list[Notification]:
+        """The emails Zendesk would have sent about comments (to followers, CCs, the requester),
+        oldest first, optionally for one ticket (:mod:`.notifications`)."""
+        with self.state.lock:
+            return [n for n in self.state.notifications if ticket_id in (None, n.ticket_id)]
 
     def memberships(self) -> list[Json]:
         """Every group membership."""
@@ -349,6 +367,14 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
         return self.suspended.expire()
 
     # ------------------------------------------------------------------ call record
+
+    def hold_to_oas(self, path: str | Path) -> None:
+        """Check every request against the Zendesk OAS at ``path`` (:mod:`.oas`): one that departs
+        from it is answered 400 and recorded in :attr:`violations`. Needs the plugin's ``test``
+        extra (PyYAML, openapi-schema-validator)."""
+        from .oas import OasContract, request_check  # the extra's libraries: only when asked
+
+        self.request_check = request_check(OasContract.from_file(Path(path)))
 
     def record_violation(self, info: RequestInfo, problems: Sequence[str]) -> None:
         """Note a request that :attr:`request_check` refused (the server calls this)."""

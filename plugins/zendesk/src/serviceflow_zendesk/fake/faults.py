@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from serviceflow.fakes import faults
 from serviceflow.fakes.faults import RETRY_AFTER_STATUSES, Fault
+from serviceflow.fakes.faults import FaultPlan as BaseFaultPlan
 
 __all__ = ["RATE_LIMIT_BODY", "RETRY_AFTER_STATUSES", "Fault", "FaultPlan", "PendingConflict"]
 
@@ -42,7 +42,7 @@ class PendingConflict:
     actor_id: int | None = None
 
 
-class FaultPlan(faults.FaultPlan):
+class FaultPlan(BaseFaultPlan):
     """Thread-safe queues of faults and conflicts; the server consumes, tests enqueue."""
 
     def __init__(self) -> None:

@@ -128,6 +128,7 @@ def _cursor_page(
     size = _positive_int(params["page[size]"], "page[size]")
     if size > MAX_PAGE_SIZE:
         raise _bad_param(f"page[size] must be at most {MAX_PAGE_SIZE}")
+    position: SortKey
     if sort_key is None:
         position, encode, decode = _by_id, _encode_id, _decode_id
     else:

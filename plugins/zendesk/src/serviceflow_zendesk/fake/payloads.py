@@ -62,6 +62,9 @@ _FIELD_EVENTS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "organization_id": ("ticket.organization_changed", lambda v: _sid(v)),
     "external_id": ("ticket.external_id_changed", lambda v: v),
     "custom_status_id": ("ticket.custom_status_changed", lambda v: _sid(v)),
+    # current/previous as lists of string ids: the fake's reading (UNVERIFIED), as for tags.
+    "follower_ids": ("ticket.followers_changed", lambda v: [str(i) for i in v or ()]),
+    "email_cc_ids": ("ticket.email_ccs_changed", lambda v: [str(i) for i in v or ()]),
 }
 
 

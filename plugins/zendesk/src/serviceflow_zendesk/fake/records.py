@@ -166,6 +166,26 @@ def group_record(group_id: int, name: str, *, default: bool, base_url: str, now:
     }
 
 
+def organization_record(org_id: int, name: str, *, base_url: str, now: str) -> Json:
+    """An organization (OAS OrganizationObject)."""
+    return {
+        "id": org_id,
+        "url": f"{base_url}/api/v2/organizations/{org_id}.json",
+        "name": name,
+        "domain_names": [],
+        "details": "",
+        "notes": "",
+        "group_id": None,
+        "shared_tickets": False,
+        "shared_comments": False,
+        "tags": [],
+        "organization_fields": {},
+        "external_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def membership_record(
     membership_id: int, user_id: int, group_id: int, *, default: bool, base_url: str, now: str
 ) -> Json:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from . import notifications
+from .notifications import Notification
 from .records import (
     AGENT_ROLES,
     MAX_COMMENTS,
@@ -37,6 +39,7 @@ from .records import (
     membership_record,
     normalise_tags,
     not_found,
+    organization_record,
     parse_iso,
     record_invalid,
     ticket_record,
@@ -96,6 +99,7 @@ class _Counters:
     audits: Iterator[int] = field(default_factory=lambda: itertools.count(50001))
     events: Iterator[int] = field(default_factory=lambda: itertools.count(60001))
     tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    organizations: Iterator[int] = field(default_factory=lambda: itertools.count(70001))
 
 
 class FakeState:
@@ -127,14 +131,17 @@ class FakeState:
             self.memberships: dict[int, Json] = {}
             self.tickets: dict[int, Json] = {}
             self.comments: dict[int, list[Json]] = {}
+            self.audits: dict[int, list[Json]] = {}  # ListAuditsForTicket (for reconcile's history)
             self.job_statuses: dict[str, Json] = {}
+            self.organizations: dict[int, Json] = {}
+            self.notifications: list[Notification] = []
             self._ids = _Counters()
 
     def rebase(self, base_url: str) -> None:
         """Point every object's ``url`` at ``base_url`` (the port is known only once serving)."""
         with self.lock:
             old, self.base_url = self.base_url, base_url
-            for table in (self.users, self.groups, self.memberships, self.tickets):
+            for table in (self.users, self.groups, self.memberships, self.tickets, self.organizations):
                 for record in table.values():
                     if isinstance(record.get("url"), str):
                         record["url"] = record["url"].replace(old, base_url, 1)
@@ -197,14 +204,57 @@ class FakeState:
             self.memberships[membership_id] = membership
             return copy.deepcopy(membership)
 
-    def add_ticket(self, fields: Mapping[str, Any], *, actor_id: int, notify: bool = False) -> Json:
+    def add_organization(self, name: str, **extra: Any) -> Json:
+        """Create an organization; ``extra`` overrides any OrganizationObject field."""
+        with self.lock:
+            org_id = self._next("organizations")
+            org = organization_record(org_id, name, base_url=self.base_url, now=iso(self.clock()))
+            org.update(extra)
+            self.organizations[org_id] = org
+            return copy.deepcopy(org)
+
+    def add_ticket(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        actor_id: int,
+        notify: bool = False,
+        system_fields: Mapping[str, Any] | None = None,
+    ) -> Json:
         """Seed a ticket as if created through the API; webhooks fire only when ``notify``.
 
         ``fields`` is a TicketCreateInput (``comment`` becomes the description) plus, for seeding,
-        ``created_at``/``updated_at``.
+        ``created_at``/``updated_at``; ``system_fields`` are read-only fields (``recipient``).
         """
-        ticket, _audit, _change = self.create_ticket(fields, actor_id=actor_id, emit=notify)
+        ticket, _audit, _change = self.create_ticket(
+            fields, actor_id=actor_id, emit=notify, system_fields=system_fields
+        )
         return ticket
+
+    def sideloads(self, ticket: Json, include: Iterable[str]) -> Json:
+        """What ``include=users,organizations`` adds to a ShowTicket answer: top-level ``users``
+        (requester, submitter, assignee, followers, CCs) and ``organizations`` (the ticket's and
+        the requester's) arrays, as the side-loading guide shows."""
+        wanted = set(include)
+        out: Json = {}
+        with self.lock:
+            user_ids = [ticket.get("requester_id"), ticket.get("submitter_id"), ticket.get("assignee_id")]
+            user_ids += [*ticket.get("follower_ids", ()), *ticket.get("email_cc_ids", ())]
+            users = [self.users[u] for u in dict.fromkeys(user_ids) if u in self.users]
+            if "users" in wanted:
+                out["users"] = copy.deepcopy(users)
+            if "organizations" in wanted:
+                requester = self.users.get(ticket.get("requester_id"))  # type: ignore[arg-type]
+                org_ids = [
+                    ticket.get("organization_id"),
+                    requester.get("organization_id") if requester else None,
+                ]
+                out["organizations"] = [
+                    copy.deepcopy(self.organizations[o])
+                    for o in dict.fromkeys(org_ids)
+                    if o in self.organizations
+                ]
+        return out
 
     # ------------------------------------------------------------------ reads
 
@@ -224,6 +274,12 @@ class FakeState:
         with self.lock:
             self._ticket(ticket_id)
             return copy.deepcopy(self.comments.get(ticket_id, []))
+
+    def list_audits(self, ticket_id: int) -> list[Json]:
+        """A ticket's audits, oldest first (ListAuditsForTicket); 404 when the ticket is missing."""
+        with self.lock:
+            self._ticket(ticket_id)
+            return copy.deepcopy(self.audits.get(ticket_id, []))
 
     def get_user(self, user_id: int) -> Json:
         """A copy of one user; 404 when missing."""
@@ -587,6 +643,7 @@ class FakeState:
         if "subject" in staged:
             staged["raw_subject"] = staged["subject"]
         staged.update(self._assignment(ticket, fields))
+        staged.update(notifications.stage(self.users, ticket, fields, new_user=self._new_end_user))
         comment_in = None if creating else fields.get("comment")
         if comment_in is not None:
             if not isinstance(comment_in, Mapping) or not (
@@ -660,11 +717,19 @@ class FakeState:
             now=self.clock(),
         )
         comments.append(comment)
+        self.notifications.extend(notifications.told(self.users, ticket, comment))
         return comment
+
+    def _new_end_user(self, name: str, email: str) -> Json:
+        """An end user created on the fly (an email CC Zendesk did not know)."""
+        return self.users[self.add_user(name, email=email)["id"]]
 
     def _audit(self, ticket: Json, actor_id: int, events: list[Json], comment: Json | None) -> Json:
         audit_id = self._next("audits")
         if comment is not None:
             comment["audit_id"] = audit_id
         numbered = [{"id": self._next("events"), **e} for e in events]
-        return audit_record(audit_id, ticket, actor_id, numbered, comment)
+        audit = audit_record(audit_id, ticket, actor_id, numbered, comment)
+        if numbered or comment is not None:  # an update that changed nothing records no audit
+            self.audits.setdefault(ticket["id"], []).append(copy.deepcopy(audit))
+        return audit

@@ -1,0 +1,328 @@
+"""Backfill, the I/O: every open ticket of an account changed since ``since`` gets the case its
+history implies (:mod:`.backfill`), started on Temporal; pre-install breaches go into one digest
+per owner. Resumable: a checkpoint file, rewritten after every ticket, keeps the listing's
+cursor, the tickets done and the breaches found, so a second run goes on where the first
+stopped (and never starts a case twice: a ticket with a running case is left to it).
+
+The helpdesk is only read (``changed_tickets``, ``ticket_history``, ``whoami``); the one write a
+backfill causes, the owner's assignment, is the case's own action, carried out by its workflow
+(a ``reassign_owner`` operation, decided by the engine like any other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ValidationError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from serviceflow.adapters.identity import Identities
+from serviceflow.adapters.protocol import HelpdeskAdapter
+from serviceflow.adapters.records import ChangeCursor, Identity
+from serviceflow.durable.backfill import Breach, digest_text, digests, replay
+from serviceflow.durable.cases import REQUESTER, is_missing_attribute, requester_key
+from serviceflow.durable.messages import CaseStart, Operation
+from serviceflow.durable.notifier import Notifier
+from serviceflow.durable.reconcile_repair import DONE, created_event, rewind
+from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.engine.inputs import Context, ReassignOwner
+from serviceflow.engine.rules import Rules
+from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
+from serviceflow.model import CaseState, Notify, NotifyPurpose, Roster, Ticket
+from serviceflow.model.actions import Person as NotifyPerson
+
+T = TypeVar("T")
+
+#: Attempts at one helpdesk call before the backfill stops (the checkpoint keeps its progress).
+ATTEMPTS = 8
+BACKFILL_BY = "serviceflow backfill"
+#: Seconds a started case may take to run its first task before its owner is asked for.
+STARTED_WITHIN = 30.0
+
+
+class BackfillError(ServiceflowError):
+    """The backfill stopped: the message says why and what to do (the checkpoint is kept)."""
+
+
+class BreachRecord(BaseModel):
+    case_id: str
+    subject: str
+    owner: str | None
+    target: str
+    breached_at: AwareDatetime
+
+
+class Checkpoint(BaseModel):
+    """What a backfill has done so far (the ``--checkpoint`` file, JSON)."""
+
+    vendor: str
+    account: str
+    since: AwareDatetime
+    cursor: ChangeCursor | None = None
+    listed_all: bool = False
+    done: dict[str, str] = {}  # ticket id -> what was done
+    breaches: list[BreachRecord] = []
+    digests_sent: list[str] = []  # owners whose digest went out
+
+    @classmethod
+    def load_or_new(cls, path: Path, vendor: str, account: str, since: datetime) -> Checkpoint:
+        """The checkpoint in ``path`` (resuming), or a new one when there is no file.
+
+        Raises:
+            BackfillError: the file is not a checkpoint, or one of another account.
+        """
+        if not path.exists():
+            return cls(vendor=vendor, account=account, since=since)
+        try:
+            found = cls.model_validate_json(path.read_text())
+        except (ValidationError, OSError, UnicodeDecodeError) as exc:
+            raise BackfillError(
+                f"{path} is not a backfill checkpoint ({exc}); remove it or name another"
+            ) from None
+        if (found.vendor, found.account) != (vendor, account):
+            raise BackfillError(
+                f"{path} is the checkpoint of {found.vendor}:{found.account}, not {vendor}:{account}; "
+                f"name another with --checkpoint"
+            )
+        return found
+
+    def save(self, path: Path) -> None:
+        """Written whole to a temporary file, then renamed: a crash leaves the old or the new."""
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(self.model_dump_json(indent=1))
+        os.replace(temporary, path)
+
+
+@dataclass
+class Progress:
+    """What the backfill tells its caller (the CLI draws a progress bar from it)."""
+
+    ticket: Callable[[str, str], None] = lambda ticket_id, outcome: None
+    waiting: Callable[[str], None] = lambda message: None
+
+
+@dataclass
+class Backfill:
+    client: Client
+    task_queue: str
+    adapter: HelpdeskAdapter
+    account: str
+    rules: Rules
+    roster: Roster
+    checkpoint_path: Path
+    now: datetime
+    notifier: Notifier | None = None
+    index_requester: bool = True
+    progress: Progress = field(default_factory=Progress)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def run(self, since: datetime) -> Checkpoint:
+        """Bring every open ticket changed since ``since`` under a case; send the digests.
+
+        Raises:
+            BackfillError: the helpdesk could not be read after :data:`ATTEMPTS` tries, or the
+                checkpoint belongs to another account (the message says what to do).
+        """
+        vendor = self.adapter.vendor
+        checkpoint = Checkpoint.load_or_new(self.checkpoint_path, vendor, self.account, since)
+        identity = await self._call(lambda: Identities().of(self.adapter, self.account), "whoami")
+        cursor = checkpoint.cursor or ChangeCursor.since(checkpoint.since)
+        while not checkpoint.listed_all:
+            page = await self._call(
+                lambda at=cursor: self.adapter.changed_tickets(self.account, at),  # type: ignore[misc]
+                "list tickets",
+            )
+            for record in page.tickets:
+                if record.ticket.id in checkpoint.done:
+                    continue
+                outcome = await self._one(record.ticket, identity, checkpoint)
+                checkpoint.done[record.ticket.id] = outcome
+                checkpoint.save(self.checkpoint_path)
+                self.progress.ticket(record.ticket.id, outcome)
+            cursor = page.next
+            checkpoint.cursor = cursor
+            checkpoint.listed_all = not page.more
+            checkpoint.save(self.checkpoint_path)
+        await self._send_digests(checkpoint)
+        return checkpoint
+
+    async def _one(self, ticket: Ticket, identity: Identity, checkpoint: Checkpoint) -> str:
+        if ticket.status in DONE:
+            return f"skipped: {ticket.status.value}"
+        if await self._running(ticket.key):
+            return "skipped: it has a case"
+        try:
+            history = await self._call(
+                lambda: self.adapter.ticket_history(self.account, ticket.id, identity=identity),
+                f"read ticket {ticket.id}'s history",
+            )
+            events = rewind(ticket, history.events)
+        except NotSupported:
+            events = []
+        except TicketGone:
+            return "skipped: gone"
+        if not events or events[0].kind.value != "created":
+            events.insert(0, created_event(events[0].ticket if events else ticket))
+        context = Context(roster=self.roster)
+        replayed = replay(events, self.now, self.rules, context)
+        if replayed is None:
+            return "skipped: no history"
+        breached = len(replayed.breaches)
+        escalate = breached > 0 and self.rules.policy_set.settings.backfill.breaches == "escalate"
+        if escalate:
+            # The PolicySet chose: the case decides its timers since the last event itself, at
+            # install, and climbs its ladder through its own actions, one escalation per breach.
+            live = replay(events, self.now, self.rules, context, catch_up=False)
+            replayed = live if live is not None else replayed
+        started = await self._start(replayed.state, replayed.wake_at)
+        if not started:
+            return "skipped: it has a case"
+        if not escalate:
+            checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
+        owner = replayed.state.owner
+        note = ""
+        if owner is not None and owner != ticket.assignee and not owner.startswith("group:"):
+            note = await self._assign(ticket.key, owner)
+        opened = f"case opened ({breached} breached before install)" if breached else "case opened"
+        if escalate:
+            opened = f"case opened ({breached} breached before install: escalating, as the policy set says)"
+        return f"{opened}{note}"
+
+    async def _assign(self, case_id: str, owner: str) -> str:
+        """Ask the case to assign its owner (its own action); "" when asked, else why not."""
+        handle = self.client.get_workflow_handle(case_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTED_WITHIN
+        # An update is refused until the case's run has taken its state (its first task).
+        while await handle.query(CaseWorkflow.case_state) is None:
+            if loop.time() > deadline:
+                return f"; owner {owner} not assigned: the case did not start within {STARTED_WITHIN:.0f} s"
+            await asyncio.sleep(0.2)
+        reassign = ReassignOwner(agent=owner, reason="the owner its history implies", by=BACKFILL_BY)
+        try:
+            await handle.execute_update(CaseWorkflow.operate, Operation(input=reassign))
+        except WorkflowUpdateFailedError as exc:
+            return f"; owner {owner} not assigned: {exc.cause or exc}"
+        return ""
+
+    async def _running(self, case_id: str) -> bool:
+        try:
+            described = await self.client.get_workflow_handle(case_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return described.status == WorkflowExecutionStatus.RUNNING
+
+    async def _start(self, state: CaseState, wake_at: datetime | None) -> bool:
+        """Start the case with its state; False when one runs already (a webhook was first)."""
+        attributes = (
+            TypedSearchAttributes([SearchAttributePair(REQUESTER, requester_key(state.ticket))])
+            if self.index_requester
+            else None
+        )
+        for attempt in (attributes, None):
+            try:
+                await self.client.start_workflow(
+                    CaseWorkflow.run,
+                    CaseStart(state=state, wake_at=wake_at),
+                    id=state.case_id,
+                    task_queue=self.task_queue,
+                    search_attributes=attempt,
+                )
+                return True
+            except WorkflowAlreadyStartedError:
+                return False
+            except RPCError as exc:
+                if attempt is None or not is_missing_attribute(exc):
+                    raise
+        return False  # pragma: no cover - the loop always returns
+
+    async def _send_digests(self, checkpoint: Checkpoint) -> None:
+        """One digest per owner of the breaches found, through the notifier's channels; an
+        owner's digest goes once, also when the backfill is run again."""
+        if self.notifier is None:
+            return
+        found = [Breach(**b.model_dump()) for b in checkpoint.breaches]
+        for owner, breaches in digests(found).items():
+            if owner in checkpoint.digests_sent:
+                continue
+            subject, body = digest_text(owner, breaches)
+            agent = self.roster.agent(owner)
+            action = Notify(
+                key=f"backfill-digest/{checkpoint.vendor}:{checkpoint.account}/{owner}",
+                reason="targets breached before install",
+                policy="backfill",
+                rule="digest",
+                recipients=(owner,),
+                people=(
+                    NotifyPerson(
+                        id=owner,
+                        name=agent.name if agent and agent.name else owner,
+                        email=agent.email if agent else None,
+                    ),
+                ),
+                subject=subject,
+                body=body,
+                purpose=NotifyPurpose.BREACHED,
+            )
+            await self.notifier.send(
+                f"backfill:{checkpoint.vendor}:{checkpoint.account}", action, self.roster
+            )
+            checkpoint.digests_sent.append(owner)
+            checkpoint.save(self.checkpoint_path)
+
+    async def _call(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """``call()``, tried again on a retryable error (429, 5xx, the helpdesk unreachable) with
+        backoff, saying so through ``progress.waiting``; a refusal no retry fixes stops at once."""
+        delay = 2.0
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await call()
+            except (NotSupported, TicketGone):
+                raise
+            except ServiceflowError as exc:
+                if not getattr(exc, "retryable", False):
+                    raise BackfillError(f"{self._name()}: {what}: {exc}; {self._resume()}") from None
+                if attempt == ATTEMPTS:
+                    raise BackfillError(
+                        f"{self._name()} could not be reached after {ATTEMPTS} attempts ({what}: {exc}); "
+                        f"{self._resume()}"
+                    ) from None
+                self.progress.waiting(
+                    f"{self._name()}: {what}: {exc}; retrying in {delay:.0f} s (attempt {attempt}/{ATTEMPTS})"
+                )
+                await self.sleep(delay)
+                delay = min(delay * 2, 60.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _name(self) -> str:
+        return f"{self.adapter.vendor}:{self.account}"
+
+    def _resume(self) -> str:
+        return (
+            f"the checkpoint {self.checkpoint_path} keeps the progress: run the same command again to resume"
+        )
+
+
+def summary(checkpoint: Checkpoint) -> dict[str, int]:
+    """Tickets by what was done (``case opened``, ``skipped: ...``)."""
+    counts: dict[str, int] = {}
+    for outcome in checkpoint.done.values():
+        kind = outcome.split(" (")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def dump(checkpoint: Checkpoint) -> str:
+    return json.dumps(checkpoint.model_dump(mode="json"), indent=1)
