@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -143,23 +144,26 @@ def _key(source: str, variables: Mapping[str, CelType]) -> tuple[str, tuple[tupl
 
 
 class _Bounded(Generic[_T]):
-    """A least-recently-used map of at most ``size`` entries."""
+    """A least-recently-used map of at most ``size`` entries (safe to share between threads)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, _T] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> _T | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
 
     def put(self, key: Hashable, value: _T) -> _T:
-        self._entries[key] = value
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-        return value
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return value
 
     def __len__(self) -> int:
         return len(self._entries)
