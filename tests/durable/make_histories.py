@@ -53,6 +53,7 @@ from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
 from serviceflow.durable.notifier import NotificationActivities  # noqa: E402
 from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
+from serviceflow.fakes.waiting import skip_time  # noqa: E402
 from serviceflow.plugins import get_plugin_manager  # noqa: E402
 
 LEVEL_ONE = "      - notify: [owner, owner.lead]         # the day a promise is missed, not before\n"
@@ -100,7 +101,7 @@ async def promise_breach(env, queue, policies):  # type: ignore[no-untyped-def]
     handle = await start_case(env, queue, event("created", now, "customer", "p1"))
     await handle.signal("event", event("agent_reply", now, "agent", "p2"))
     await handle.signal("event", event("internal_note", now, "agent", "p3", body="#promise refund"))
-    await env.sleep(timedelta(days=6))
+    await skip_time(env, timedelta(days=6))
     return handle
 
 
@@ -108,7 +109,7 @@ async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped
     now = await env.get_current_time()
     new_ticket_id()
     handle = await start_case(env, queue, event("created", now, "customer", "c1"))
-    await env.sleep(timedelta(hours=1))
+    await skip_time(env, timedelta(hours=1))
     standard = policies / "policies" / "standard.yaml"
     text = standard.read_text()
     start = text.index("  - name: first-response")
@@ -116,7 +117,7 @@ async def before_policy_change(env, queue, policies):  # type: ignore[no-untyped
     standard.write_text(text[:start] + text[end:])  # the first-response target is removed
     later = await env.get_current_time()
     await handle.signal("event", event("customer_message", later, "customer", "c2"))
-    await env.sleep(timedelta(hours=20))
+    await skip_time(env, timedelta(hours=20))
     return handle
 
 
@@ -129,7 +130,7 @@ async def notify_channels(env, queue, policies):  # type: ignore[no-untyped-def]
     await handle.signal("event", event("agent_reply", now, "agent", "n2"))
     note = event("internal_note", now, "agent", "n3", body="#promise refund in 5 business days")
     await handle.signal("event", note)
-    await env.sleep(timedelta(days=8))
+    await skip_time(env, timedelta(days=8))
     return handle
 
 
@@ -147,10 +148,10 @@ async def full_ticket(env, queue, policies):  # type: ignore[no-untyped-def]
     STAND_IN.tickets = FullTickets(make=make)
     new_ticket_id()
     handle = await start_case(env, queue, event("created", now, "customer", "t1"))
-    await env.sleep(timedelta(hours=1))
+    await skip_time(env, timedelta(hours=1))
     later = await env.get_current_time()
     await handle.signal("event", event("customer_message", later, "customer", "t2", body="Hello?"))
-    await env.sleep(timedelta(hours=1))
+    await skip_time(env, timedelta(hours=1))
     return handle
 
 
@@ -158,10 +159,10 @@ async def decide_fallback(env, queue, policies):  # type: ignore[no-untyped-def]
     now = await env.get_current_time()
     new_ticket_id()
     handle = await start_case(env, queue, event("created", now, "customer", "d1", body="#boom"))
-    await env.sleep(timedelta(minutes=5))
+    await skip_time(env, timedelta(minutes=5))
     later = await env.get_current_time()
     await handle.signal("event", event("customer_message", later, "customer", "d2", body="Any news?"))
-    await env.sleep(timedelta(hours=2))
+    await skip_time(env, timedelta(hours=2))
     return handle
 
 

@@ -21,6 +21,7 @@ from serviceflow.channels import ChannelRegistry, Channels, DeliveryRetry, parse
 from serviceflow.channels.fake import FakeMattermost, FakeSlack
 from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.notifier import MAX_DELIVERY_ATTEMPTS
+from serviceflow.fakes.waiting import skip_time
 from serviceflow.model import Action, CaseState
 
 LEVEL_ONE = "      - notify: [owner, owner.lead]         # the day a promise is missed, not before\n"
@@ -80,7 +81,7 @@ def channels(slack: FakeSlack, mattermost: FakeMattermost) -> Channels:
 
 
 async def skip(env: WorkflowEnvironment, *, days: int) -> None:
-    await env.sleep(timedelta(days=days))
+    await skip_time(env, timedelta(days=days))
 
 
 def level(action: Action) -> int | None:

@@ -15,6 +15,7 @@ from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.inputs import LinkContact, ReassignOwner
+from serviceflow.fakes.waiting import skip_time
 from serviceflow.model import (
     Actor,
     ActorRole,
@@ -90,13 +91,13 @@ async def test_a_missed_promise_escalates_on_its_day_and_not_before(
         def escalations(applied):  # type: ignore[no-untyped-def]
             return [a for a in applied if a.rule == "refund" and getattr(a, "escalation_level", None)]
 
-        await env.sleep(due - now - timedelta(minutes=1))
+        await skip_time(env, due - now - timedelta(minutes=1))
         state = await state_of(handle)
         refund = next(t for t in state.targets if t.name == "refund")
         assert refund.due_at == due
         assert refund.status is TargetStatus.RUNNING
         assert escalations(helpdesk.applied) == []
-        await env.sleep(timedelta(minutes=2))
+        await skip_time(env, timedelta(minutes=2))
         await helpdesk.wait_for(lambda applied: len(escalations(applied)) == 1)
         (escalation,) = escalations(helpdesk.applied)
         assert escalation.recipients == ("ann", "lee")

@@ -20,6 +20,7 @@ from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.messages import CaseResult, WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.workflows import CaseWorkflow
+from serviceflow.fakes.waiting import skip_time
 from serviceflow.model import CaseState, Requester, TicketKind
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,11 +82,11 @@ async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_review
         assert state.owner == "tia" and state.ticket.kind is TicketKind.QUARANTINED
         review = next(t for t in state.targets if t.name == "review")
         assert review.due_at is not None
-        await env.sleep(review.due_at - now - timedelta(minutes=1))
+        await skip_time(env, review.due_at - now - timedelta(minutes=1))
         escalations = [n for n in notifications.received if n["escalation_level"]]
         assert escalations == []  # before the deadline only the owner is warned, if anyone
         assert all(n["recipients"] == ["tia"] for n in notifications.received)
-        await env.sleep(timedelta(minutes=2))
+        await skip_time(env, timedelta(minutes=2))
         await wait_until(
             lambda: any(n["escalation_level"] == 1 for n in notifications.received), 20, "the escalation"
         )
@@ -127,7 +128,7 @@ async def test_a_message_seen_on_many_polls_is_one_review_across_continue_as_new
         quarantine.add("m3", now)
         watcher = await watch(env, built, polls_before_continue=1)  # a new run after every poll
         await state_when(env, "demo:demo:quarantine-m3", lambda s: s.owner is not None, "a reviewer")
-        await env.sleep(timedelta(hours=3, minutes=30))
+        await skip_time(env, timedelta(hours=3, minutes=30))
         await wait_until(lambda: quarantine.polls >= 4, 20, "four polls")
         state = await state_when(env, "demo:demo:quarantine-m3", lambda s: True, "the review")
         assert state.seen_events == ("quarantine-m3/arrived",)

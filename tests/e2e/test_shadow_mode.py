@@ -37,7 +37,7 @@ from serviceflow.durable.notifier import NotificationActivities, Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Mode
 from serviceflow.durable.workflows import CaseWorkflow
-from serviceflow.fakes.waiting import eventually
+from serviceflow.fakes.waiting import eventually, skip_time
 from serviceflow.model import Actor, ActorRole, CaseState, EventKind, Ticket, TicketEvent
 
 ACCOUNT = "127.0.0.1"  # each fake's host: the plugin's account when no name is configured
@@ -199,7 +199,7 @@ async def skip(env: WorkflowEnvironment, *, hours: int) -> None:
     """Skip time ten minutes at a time: one long skip over the cases' HTTP activities can
     outlast the test server's RPC deadline."""
     for _ in range(hours * 6):
-        await env.sleep(timedelta(minutes=10))
+        await skip_time(env, timedelta(minutes=10))
 
 
 async def first_decided(handle: WorkflowHandle[Any, Any]) -> CaseState:

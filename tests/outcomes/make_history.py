@@ -28,7 +28,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
-from serviceflow.fakes.waiting import wait_until  # noqa: E402
+from serviceflow.fakes.waiting import skip_time, wait_until  # noqa: E402
 from serviceflow.outcomes import OutcomeKind  # noqa: E402
 from serviceflow.outcomes.store import OutcomeStore  # noqa: E402
 
@@ -54,7 +54,7 @@ async def main() -> None:
             async with worker:
                 case = Case(env.client, worker.task_queue)
                 await case.send("created", await env.get_current_time())
-                await env.sleep(timedelta(hours=2, minutes=5))
+                await skip_time(env, timedelta(hours=2, minutes=5))
                 await case.send("agent_reply", await env.get_current_time())
                 await wait_until(
                     lambda: any(r.kind is OutcomeKind.FIRST_RESPONSE for r in store.read()), 30, "the reply"

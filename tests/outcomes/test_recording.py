@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable.binaries import temporal_test_server
-from serviceflow.fakes.waiting import wait_until
+from serviceflow.fakes.waiting import skip_time, wait_until
 from serviceflow.outcomes import OutcomeKind
 from serviceflow.outcomes.activity import OutcomeActivities
 from serviceflow.outcomes.settings import OutcomeSettings
@@ -54,7 +54,7 @@ async def test_a_case_records_its_outcomes_as_it_decides(
         case = Case(env.client, worker.task_queue)
         opened = await env.get_current_time()
         await case.send("created", opened)
-        await env.sleep(timedelta(hours=2, minutes=5))  # warned at 1.5 h, breached at 2 h
+        await skip_time(env, timedelta(hours=2, minutes=5))  # warned at 1.5 h, breached at 2 h
         replied = await env.get_current_time()
         await case.send("agent_reply", replied)
 
@@ -88,7 +88,7 @@ async def test_a_failing_store_never_holds_a_case_up(
         await wait_until(
             lambda: demo_log.exists() and "assign_owner" in demo_log.read_text(), 30, "the owner"
         )
-        await env.sleep(timedelta(hours=2, minutes=5))
+        await skip_time(env, timedelta(hours=2, minutes=5))
         await wait_until(
             lambda: demo_log.read_text().count('"notify"') >= 2, 30, "the warning and escalation"
         )

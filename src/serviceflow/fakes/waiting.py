@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from temporalio.testing import WorkflowEnvironment
 
 POLL = 0.05  # seconds between two looks at a condition
 
@@ -48,3 +52,22 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float, what: 
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(POLL)
+
+
+#: How long one skip of the time-skipping test server may take in real time. The SDK's
+#: ``WorkflowEnvironment.sleep`` uses the default RPC timeout, which a skip over days of timers
+#: outlasts on a busy machine ("Timeout expired"): the skip is one RPC that lasts as long as the
+#: workflows it wakes take to run.
+SKIP_TIMEOUT = timedelta(minutes=5)
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta | float) -> None:
+    """Advance the time-skipping test server's clock by ``duration`` (as ``env.sleep``), with a
+    real-time bound of :data:`SKIP_TIMEOUT` instead of the default RPC timeout."""
+    from temporalio.api.testservice.v1 import SleepRequest
+
+    request = SleepRequest()
+    request.duration.FromTimedelta(
+        duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+    )
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_TIMEOUT)
