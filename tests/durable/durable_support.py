@@ -234,8 +234,11 @@ async def notifications() -> AsyncIterator[NotificationSink]:
         yield sink
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    # One time-skipping server per test file: a case an earlier file left with an activity still
+    # scheduled (its worker gone) locks the server's time skipping for good, and the order of the
+    # files differs between a serial run and the two processes of `make test`.
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
         data_converter=pydantic_data_converter,
