@@ -26,27 +26,9 @@ from serviceflow.receiver.server import serving_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from e2e_support import SECRET, Relay, System, eventually, free_port, stamp  # noqa: E402
+from reconcile_support import POLICIES  # noqa: E402  (the reconcile tests' own set)
 
 TICKETS = 6
-POLICIES = """\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: dropped
-defaults: {escalation: quick, at_risk: 0.5}
-fallback: {owner: group:Frontline}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: dropped
-owner:
-  - {name: desk, pick: round_robin, from: [group:Frontline]}
-targets:
-  - {name: reply, type: first_response, within: 4h}
-"""
 
 
 @dataclass

@@ -100,7 +100,6 @@ async def test_a_ticket_nobody_told_us_about_gets_a_case_that_follows_it_to_clos
         if os.environ.get("SERVICEFLOW_RECORD_HISTORIES"):  # re-record the committed fixture on purpose
             (HISTORIES / "reconciler.json").write_text(history.to_json())
         await sweeper.terminate("done")
-        await asyncio.sleep(0)
 
 
 async def _cli(env: WorkflowEnvironment, *arguments: str) -> tuple[int, str]:
