@@ -48,7 +48,7 @@ bench-record: $(STAMP)
 	$(BIN)/python benchmarks/check.py --record
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet "ruff>=0.6,<1" "mypy>=1.10,<2"
+	$(BIN)/python -m pip install --quiet "ruff>=0.17,<0.18" "mypy>=1.10,<2"
 	$(BIN)/ruff check src tests benchmarks plugins
 	$(BIN)/ruff format --check src tests benchmarks plugins
 	$(BIN)/mypy

@@ -28,7 +28,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "outcomes"))
 sys.path.insert(0, str(HERE.parent / "tests"))  # first: its conftest holds MINIMAL_SET
 
-from conftest import MINIMAL_SET  # noqa: E402
 from machine import describe, load_average  # noqa: E402
 from outcomes_support import CONTEXT, POLICY  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
@@ -37,6 +36,7 @@ from temporalio import activity  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from conftest import MINIMAL_SET  # noqa: E402
 from serviceflow.durable.activities import CaseActivities  # noqa: E402
 from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.durable.policy_store import PolicyStore  # noqa: E402

@@ -21,12 +21,12 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
 
-from conftest import MINIMAL_SET  # noqa: E402
 from outcomes_support import POLICY  # noqa: E402
 from temporal_support import Case, build_worker  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from conftest import MINIMAL_SET  # noqa: E402
 from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
 from serviceflow.fakes.waiting import skip_time, wait_until  # noqa: E402
 from serviceflow.outcomes import OutcomeKind  # noqa: E402
