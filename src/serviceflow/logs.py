@@ -8,6 +8,12 @@ case id in ``case`` on every line that belongs to a case. The case comes from, i
 - the Temporal SDK's own ``extra`` on lines logged through ``workflow.logger`` or
   ``activity.logger`` (the workflow id *is* the case id);
 - the activity a line is logged from (``activity.info().workflow_id``).
+
+Ticket content never reaches a log line through the Temporal SDK: at DEBUG the SDK logs every
+activity's completion and heartbeat details (``temporalio.worker._activity``: "Completing
+activity with completion: %s", the whole result payload, e.g. a ticket read with its requester's
+email and description). :class:`PayloadFilter` keeps such lines but withholds their non-scalar
+arguments (see its docstring).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import contextlib
 import contextvars
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -61,6 +67,31 @@ class CaseFilter(logging.Filter):
         return True
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class PayloadFilter(logging.Filter):
+    """Withholds the payload-carrying arguments of the Temporal SDK's own log lines.
+
+    A line from a ``temporalio`` logger keeps its message and its scalar arguments (an activity
+    type, a run id, a reason); any other argument (a protobuf completion, a tuple of heartbeat
+    details, a dict) becomes ``<TypeName withheld>``. The line still says what happened, never
+    with what data. serviceflow's own lines are left alone (they log ids, not content).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("temporalio") and record.args:
+            if isinstance(record.args, Mapping):
+                record.args = {key: _withheld(value) for key, value in record.args.items()}
+            else:
+                record.args = tuple(_withheld(arg) for arg in record.args)
+        return True
+
+
+def _withheld(arg: object) -> object:
+    return arg if isinstance(arg, _SCALARS) else f"<{type(arg).__name__} withheld>"
+
+
 class CaseJsonFormatter(JsonFormatter):
     """One JSON object a line: time, level, logger, message, case (when there is one), and any
     ``extra`` fields; the SDK's nested ``temporal_*`` extras are folded into ``case``."""
@@ -87,6 +118,7 @@ def configure_logging(log_format: str = "text", level: str | int = "INFO", *, st
     """Set up the root logger once for a process: ``text`` or ``json`` lines on stderr."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(CaseFilter())
+    handler.addFilter(PayloadFilter())
     if str(log_format) == "json":
         handler.setFormatter(json_formatter())
     else:
