@@ -50,6 +50,11 @@ def test_a_breach_before_install_is_recorded_and_its_escalation_withheld(tmp_pat
     assert reply.breached_at == NOW - timedelta(hours=6)  # 4 h after creation, at its own time
     assert [b.target for b in done.breaches] == ["reply"] and done.state.owner == "ann"
     assert any(a.type == "notify" for a in done.withheld)  # the escalation it would have sent
+    # The past's facts for the outcome store: the breach, keyed as the live case keys it; not
+    # the warning or the escalation, which were withheld.
+    assert [(r.kind.value, r.key, r.at) for r in done.outcomes] == [
+        ("target_breached", f"demo:acme:9|breached|{reply.id}", NOW - timedelta(hours=6))
+    ]
     ((owner, mine),) = digests(done.breaches).items()
     subject, body = digest_text(owner, mine)
     assert owner == "ann" and subject.startswith("1 target") and "Charged twice" in body
