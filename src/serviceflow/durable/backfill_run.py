@@ -34,11 +34,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from serviceflow.adapters.identity import Identities
 from serviceflow.adapters.protocol import HelpdeskAdapter
 from serviceflow.adapters.records import ChangeCursor, Identity
+from serviceflow.adapters.rewind import rewind
 from serviceflow.durable.backfill import Breach, digest_text, digests, replay
 from serviceflow.durable.cases import REQUESTER, is_missing_attribute, requester_key
 from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.notifier import Notifier
-from serviceflow.durable.reconcile_repair import DONE, created_event, rewind
+from serviceflow.durable.reconcile_repair import DONE, created_event
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.inputs import Context, ReassignOwner
 from serviceflow.engine.rules import Rules
