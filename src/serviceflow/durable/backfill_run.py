@@ -217,8 +217,11 @@ class Backfill:
         store = self.outcomes
         found = tuple(r.model_copy(update={"would_have": True}) for r in rows) if self.shadow else tuple(rows)
         found = named(found, self.roster)
-        try:
-            await asyncio.to_thread(store.write, found)
+        try:  # an SQLite file on the loop, as the worker writes it; a database from a thread
+            if store.engine.dialect.name == "sqlite":
+                store.write(found)
+            else:
+                await asyncio.to_thread(store.write, found)
         except OutcomeStoreError as exc:
             self.progress.waiting(f"{self._name()}: outcomes not recorded: {exc}")
             return f"; outcomes not recorded: {exc}"
