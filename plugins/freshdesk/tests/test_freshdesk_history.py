@@ -69,6 +69,7 @@ def test_status_steps_from_stats() -> None:
     assert status_steps(None, _ticket(TicketStatus.PENDING, 2)) == []
     assert status_steps({"status_updated_at": 12}, _ticket(TicketStatus.PENDING, 2)) == []
     assert status_steps({"pending_since": iso(T0)}, _ticket(TicketStatus.PENDING, 2)) == []
+    assert status_steps({"status_updated_at": "yesterday"}, _ticket(TicketStatus.PENDING, 2)) == []
     # A time before the ticket was created is not its own.
     before = {"status_updated_at": iso(T0 + timedelta(hours=1)), "pending_since": iso(T0 - timedelta(days=1))}
     assert status_steps(before, _ticket(TicketStatus.OPEN, 2)) == []

@@ -38,7 +38,7 @@ agent's reply; the integration's own (``user_id`` is its agent) is serviceflow's
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -103,9 +103,13 @@ def status_steps(
 
 def _at(value: str | None, ticket: Ticket) -> datetime | None:
     """A time of ``stats`` within the ticket's life (creation to last update), else None."""
-    if value is None:
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None  # not a time: not a guess either
+    if at is None:
         return None
-    at = convert.timestamp(value, default=ticket.created_at)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
     return min(at, ticket.updated_at) if at >= ticket.created_at else None
 
 
