@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from outcomes_support import CONTEXT, MONDAY, event, hours, run, ticket
+from outcomes_support import CONTEXT, MONDAY, POLICY, event, hours, run, ticket
 
 from serviceflow.engine.decide import decide
-from serviceflow.engine.inputs import EngineInput, LinkContact, WakeUp
+from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
 from serviceflow.engine.rules import Rules
-from serviceflow.model import CaseState, Decision, TargetKind, TargetState, TargetStatus, TicketKind
-from serviceflow.outcomes import OutcomeKind, derive
+from serviceflow.model import (
+    CaseState,
+    Decision,
+    LinkCase,
+    TargetKind,
+    TargetState,
+    TargetStatus,
+    TicketKind,
+)
+from serviceflow.outcomes import OutcomeKind, derive, tally
+from serviceflow.policy import load_policy_set
 
 K = OutcomeKind
 
@@ -90,6 +101,32 @@ def test_a_repeat_contact_joining_is_one_row(rules: Rules) -> None:
     assert [(r.kind, r.detail) for r in rows] == [(K.REPEAT_CONTACT, "demo:demo:2")]
     again = decide(joined.state, link, MONDAY + hours(1), rules, CONTEXT)
     assert derive(joined.state, again.state, again.decision) == ()
+
+
+def test_a_repeat_contact_is_one_fact_in_both_cases_it_links(write_policies: Callable[..., Path]) -> None:
+    """The second ticket's case links to the first (same_case) and the first takes it in
+    (LinkContact): both find the link, and both name it with one key, so it counts once."""
+    linking = POLICY + "same_case:\n  when: other_ticket.requester.id == ticket.requester.id\n"
+    same = Rules(load_policy_set([write_policies({"simple.yaml": linking})]))
+    first = decide(None, story()[0][0], MONDAY, same, CONTEXT)
+    second_ticket = ticket(MONDAY + hours(1), id="2", created_at=MONDAY + hours(1))
+    created = EventInput(event=story()[0][0].event.model_copy(  # type: ignore[attr-defined]
+        update={"id": "created-2", "time": MONDAY + hours(1), "ticket": second_ticket}
+    ))  # fmt: skip
+    context = CONTEXT.model_copy(update={"open_cases": (first.state,)})
+    second = decide(None, created, MONDAY + hours(1), same, context)
+    (link,) = [a for a in second.actions if isinstance(a, LinkCase)]
+    assert second.state.linked_tickets == (first.state.case_id,)
+    contact = LinkContact(ticket_key=link.ticket_key, time=MONDAY + hours(1))
+    joined = decide(first.state, contact, MONDAY + hours(1), same, CONTEXT)
+    rows = [
+        *derive(None, second.state, second.decision),
+        *derive(first.state, joined.state, joined.decision),
+    ]
+    repeats = [r for r in rows if r.kind is K.REPEAT_CONTACT]
+    assert len(repeats) == 2  # each case found it ...
+    assert {r.key for r in repeats} == {f"{first.state.case_id}|repeat|{second.state.case_id}"}
+    assert tally(rows).repeat_contacts == 1  # ... and it is one repeat contact
 
 
 def _review(

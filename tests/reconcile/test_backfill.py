@@ -2,8 +2,9 @@
 pending, breached, with a promise note, and a solved one), ``serviceflow reconcile
 zendesk:127.0.0.1 --backfill`` runs as its own process against a real Temporal dev server and a
 worker, and each ticket gets the case and the targets its history implies. The breach before
-install is in one digest to its owner (a real HTTP sink), not escalated on the ticket; a second
-run resumes from the checkpoint and does nothing twice."""
+install is in one digest to its owner (a real HTTP sink), not escalated on the ticket, and in the
+outcome store, where ``serviceflow report --json`` counts it; a second run resumes from the
+checkpoint and does nothing twice."""
 
 from __future__ import annotations
 
@@ -126,6 +127,7 @@ async def cli(
             "SERVICEFLOW_POLICIES": json.dumps([str(root / "policies")]),
             "SERVICEFLOW_ROSTER_FROM": f"zendesk:{ACCOUNT}",
             "SERVICEFLOW_NOTIFY_URL": url,
+            "SERVICEFLOW_OUTCOMES_URL": f"sqlite:///{root}/outcomes.sqlite3",  # the worker fixture's
             **{k: v for k, v in os.environ.items() if k.startswith("SERVICEFLOW_ZENDESK_")},
         }
     )
@@ -200,11 +202,36 @@ async def test_backfill_gives_every_open_ticket_the_case_its_history_implies(
         checkpoint = json.loads((tmp_path / "backfill.json").read_text())
         assert [b["case_id"] for b in checkpoint["breaches"]] == [f"zendesk:{ACCOUNT}:{tickets['breached']}"]
         assert "case opened" in out and "breached before install" in out
+        # The past reached the outcome store the report reads: the breach before install, and the
+        # two replies in time (the pending ticket's question, the promise ticket's answer).
+        report = json.loads(await serviceflow_report(root=tmp_path))
+        targets = [
+            (r["name"], r["met"], r["breached"])
+            for r in report["tally"]["rates"]
+            if r["dimension"] == "target"
+        ]
+        assert targets == [("desk/reply", 2, 1)], report
+        assert report["tally"]["first_response"]["count"] == 2
         # Again: resumed from the checkpoint, nothing done twice.
         code, out, err = await cli(env, built, tmp_path, desk, sink.url)
         assert code == 0, err
         assert len(sink.received) == 1
         assert [c for c in desk.fake.calls if c.method != "GET"] == writes
+        again = json.loads(await serviceflow_report(root=tmp_path))
+        assert again["tally"] == report["tally"]  # nothing counted twice
+
+
+async def serviceflow_report(root: Path) -> str:
+    """``serviceflow report --json`` over the test's outcome store, as its own process."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    environment["SERVICEFLOW_OUTCOMES_URL"] = f"sqlite:///{root}/outcomes.sqlite3"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "serviceflow", "report", "--json",
+        env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
 
 
 async def _true(value: bool) -> bool:

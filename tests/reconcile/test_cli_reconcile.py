@@ -50,3 +50,12 @@ def test_any_text_is_a_duration_or_a_usage_error(text: str) -> None:
         assert exc.code == 2
     else:
         assert timedelta(0) < span <= timedelta(days=3660)
+
+
+def test_an_outcome_store_it_cannot_use_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backfill writes the past's outcomes to the worker's store: a URL that names no store
+    serviceflow uses stops it before it reads or starts anything."""
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", "mysql://u:hunter2@db/x")
+    result = runner.invoke(app, ["reconcile", "zendesk:acme", "--backfill"])
+    assert result.exit_code == 2, result.output
+    assert "SERVICEFLOW_OUTCOMES_URL" in result.output and "hunter2" not in result.output

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serviceflow.durable.reconcile_repair import RepairKind, gone, repair, rewind
+from serviceflow.adapters.rewind import rewind
+from serviceflow.durable.reconcile_repair import RepairKind, gone, repair
 from serviceflow.model import (
     Actor,
     ActorRole,
@@ -120,3 +123,14 @@ def test_any_history_repairs_without_raising_and_never_repeats_an_event(
     assert len(ids) == len(set(ids))
     assert all(e.time > known.updated_at for e in done.events if e.id.startswith("h"))
     assert all(e.reconciled for e in done.events)
+
+
+def test_the_backtest_rewinds_history_without_the_durable_shell() -> None:
+    """``rewind`` lives in neutral ground (serviceflow.adapters.rewind): the backtest, which reads
+    history as the reconcile sweep does, loads no module of the durable shell."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, serviceflow.backtest.sources, serviceflow.backtest.replay; "
+         "print(sorted(m for m in sys.modules if m.startswith('serviceflow.durable')))"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "[]"

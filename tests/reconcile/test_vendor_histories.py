@@ -14,7 +14,7 @@ from serviceflow_helpscout.adapter import HelpScoutAdapter
 from serviceflow_helpscout.fake import FakeHelpScout
 from serviceflow_helpscout.settings import HelpScoutSettings
 
-from serviceflow.durable.reconcile_repair import rewind
+from serviceflow.adapters.rewind import rewind
 from serviceflow.errors import TicketGone
 from serviceflow.model import ActorRole, EventKind
 

@@ -154,7 +154,7 @@ class TicketHistory(Model):
         events: Oldest first, each at its real time with a stable id (the same change gives the
             same id on every read) and ``changes`` as field name -> previous value, as a
             webhook's. Each event's ``ticket`` may be the ticket as it is now: core rewinds it
-            through the ``changes`` of the events after it (``serviceflow.durable.reconcile_repair``).
+            through the ``changes`` of the events after it (``serviceflow.adapters.rewind``).
         complete: False when the helpdesk holds more than :data:`HISTORY_LIMIT` events, or
             some could not be read; the rest are left out (callers then say so).
     """

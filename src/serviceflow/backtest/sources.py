@@ -23,10 +23,10 @@ from typing import Any
 
 from serviceflow.adapters.records import ChangeCursor, Identity, TicketRecord
 from serviceflow.adapters.registry import registry
+from serviceflow.adapters.rewind import rewind
 from serviceflow.backtest.errors import BacktestError
 from serviceflow.backtest.files import read_export
 from serviceflow.backtest.formats import ExportFormat, export_formats
-from serviceflow.durable.reconcile_repair import rewind
 from serviceflow.errors import NotSupported, TicketGone
 from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent, TicketStatus
 

@@ -4,7 +4,9 @@ Without ``--backfill``: the account's reconciler (started by the worker from
 ``SERVICEFLOW_RECONCILE``) sweeps at once, and its progress is shown. With ``--backfill``: every
 open ticket changed since ``--since`` gets the case its history implies, with a progress bar;
 pre-install breaches are listed and each owner gets one digest through the notification
-channels. Resumable: ``--checkpoint`` keeps what was done; the same command again goes on.
+channels; the past's outcomes (those breaches, targets met, first responses) go into the outcome
+store ``serviceflow report`` reads (``SERVICEFLOW_OUTCOMES_URL``, as the worker). Resumable:
+``--checkpoint`` keeps what was done; the same command again goes on.
 
 Exit status: 0 done, 1 the helpdesk could not be read (the checkpoint is kept) or a refusal,
 2 a usage error, 3 Temporal cannot be reached. docs/adoption.md, "Reconcile and backfill".
@@ -151,7 +153,13 @@ async def _backfill(
     from serviceflow.durable.notifier import Notifier
     from serviceflow.durable.policy_store import PolicyStore
     from serviceflow.durable.roster_source import RosterSource
+    from serviceflow.outcomes.settings import OutcomeSettings, shadow_mode
+    from serviceflow.outcomes.store import OutcomeStore, OutcomeStoreError
 
+    try:  # the store the worker writes, so that `serviceflow report` counts the past too
+        outcomes = OutcomeStore(OutcomeSettings().outcomes_url)
+    except (OutcomeStoreError, ValueError) as exc:
+        raise CliError(str(exc).splitlines()[0], code=EXIT_USAGE) from None
     adapter = registry().get(vendor)
     if adapter is None:
         raise CliError(
@@ -189,6 +197,8 @@ async def _backfill(
             checkpoint_path=path,
             now=now,
             notifier=Notifier.from_settings(settings) if digest else None,
+            outcomes=outcomes,
+            shadow=shadow_mode(),
             progress=Told(ticket=ticket, waiting=waiting),
         )
         done = await run.run(now - span)

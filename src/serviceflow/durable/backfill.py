@@ -9,6 +9,12 @@ helpdesk already is where people took it). The one exception is the owner: a bac
 whose owner is not the ticket's assignee gets its assignment through the case's own actions once
 it runs (:mod:`.backfill_run`). A target breached before install is recorded in the case (so its
 escalation ladder does not start again) and in a :class:`Breach`, for the owner's digest.
+
+Each decision's outcome rows (:func:`serviceflow.outcomes.derive`) are kept in
+:attr:`Replayed.outcomes`, for the outcome store ``serviceflow report`` reads: the facts of the
+ticket's past (targets met, met late and breached, promises kept and missed, the first response,
+the resolution, repeat contacts), keyed as the live case keys them. What was withheld is not a
+fact: no ``warning_sent``, ``escalation`` or ``action_*`` row.
 """
 
 from __future__ import annotations
@@ -19,11 +25,18 @@ from datetime import datetime
 
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput, WakeUp
+from serviceflow.engine.inputs import Outcome as DecideOutcome
 from serviceflow.engine.rules import Rules
 from serviceflow.model import Action, CaseState, TicketEvent
+from serviceflow.outcomes.derive import derive
+from serviceflow.outcomes.model import Outcome, OutcomeKind
 
 #: Timer wake-ups decided between two events at most (a runaway ladder cannot hang a backfill).
 WAKE_UPS_LIMIT = 1_000
+#: The rows of what a backfill withholds: not facts of the ticket's past, so not recorded.
+WITHHELD_KINDS = frozenset(
+    {OutcomeKind.WARNING_SENT, OutcomeKind.ESCALATION, OutcomeKind.ACTION_DONE, OutcomeKind.ACTION_WOULD_HAVE}
+)
 
 
 @dataclass(frozen=True)
@@ -45,18 +58,33 @@ class Replayed:
     wake_at: datetime | None
     withheld: list[Action] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # the past's facts, for the outcome store
+
+
+@dataclass
+class _Recorded:
+    """What the replay keeps of each decision: the actions it withheld and the rows it found."""
+
+    withheld: list[Action] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def keep(self, before: CaseState | None, outcome: DecideOutcome, at: datetime | None = None) -> None:
+        self.withheld.extend(outcome.actions)
+        if outcome.decision is not None:
+            rows = derive(before, outcome.state, outcome.decision, at=at)
+            self.outcomes.extend(r for r in rows if r.kind not in WITHHELD_KINDS)
 
 
 def _until(
     state: CaseState | None, wake_at: datetime | None, until: datetime, rules: Rules, context: Context,
-    withheld: list[Action],
+    recorded: _Recorded,
 ) -> tuple[CaseState | None, datetime | None]:  # fmt: skip
     """Every timer due up to ``until``, each decided at its own time."""
     for _ in range(WAKE_UPS_LIMIT):
         if state is None or wake_at is None or wake_at > until:
             break
         outcome = decide(state, WakeUp(), wake_at, rules, context)
-        withheld.extend(outcome.actions)
+        recorded.keep(state, outcome)
         if outcome.wake_at is not None and outcome.wake_at <= wake_at:
             break  # no progress: stop rather than loop
         state, wake_at = outcome.state, outcome.wake_at
@@ -76,16 +104,16 @@ def replay(
     """
     state: CaseState | None = None
     wake_at: datetime | None = None
-    withheld: list[Action] = []
+    recorded = _Recorded()
     for event in events:
         if event.time > now:
             raise ValueError(f"event {event.id} is at {event.time}, after the install time {now}")
-        state, wake_at = _until(state, wake_at, event.time, rules, context, withheld)
+        state, wake_at = _until(state, wake_at, event.time, rules, context, recorded)
         outcome = decide(state, EventInput(event=event), event.time, rules, context)
-        withheld.extend(outcome.actions)
+        recorded.keep(state, outcome, at=event.time)
         state, wake_at = outcome.state, outcome.wake_at
     if catch_up:
-        state, wake_at = _until(state, wake_at, now, rules, context, withheld)
+        state, wake_at = _until(state, wake_at, now, rules, context, recorded)
     if state is None:
         return None
     breaches = [
@@ -93,7 +121,13 @@ def replay(
         for target in state.targets
         if target.breached_at is not None and target.breached_at <= now
     ]
-    return Replayed(state=state, wake_at=wake_at, withheld=withheld, breaches=breaches)
+    return Replayed(
+        state=state,
+        wake_at=wake_at,
+        withheld=recorded.withheld,
+        breaches=breaches,
+        outcomes=recorded.outcomes,
+    )
 
 
 def digests(breaches: Sequence[Breach]) -> dict[str, list[Breach]]:

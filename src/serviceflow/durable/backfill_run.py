@@ -4,6 +4,11 @@ per owner. Resumable: a checkpoint file, rewritten after every ticket, keeps the
 cursor, the tickets done and the breaches found, so a second run goes on where the first
 stopped (and never starts a case twice: a ticket with a running case is left to it).
 
+The past's outcome rows (a breach before install, a target met, the first response) go into the
+outcome store ``serviceflow report`` reads, once the case has started, keyed as the live case
+keys them: the store keeps a key once, so a run again writes nothing twice. A store that fails
+does not stop the backfill: the ticket's outcome says so, and the case runs on.
+
 The helpdesk is only read (``changed_tickets``, ``ticket_history``, ``whoami``); the one write a
 backfill causes, the owner's assignment, is the case's own action, carried out by its workflow
 (a ``reassign_owner`` operation, decided by the engine like any other).
@@ -29,17 +34,21 @@ from temporalio.service import RPCError, RPCStatusCode
 from serviceflow.adapters.identity import Identities
 from serviceflow.adapters.protocol import HelpdeskAdapter
 from serviceflow.adapters.records import ChangeCursor, Identity
+from serviceflow.adapters.rewind import rewind
 from serviceflow.durable.backfill import Breach, digest_text, digests, replay
 from serviceflow.durable.cases import REQUESTER, is_missing_attribute, requester_key
 from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.notifier import Notifier
-from serviceflow.durable.reconcile_repair import DONE, created_event, rewind
+from serviceflow.durable.reconcile_repair import DONE, created_event
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.inputs import Context, ReassignOwner
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
 from serviceflow.model import CaseState, Notify, NotifyPurpose, Roster, Ticket
 from serviceflow.model.actions import Person as NotifyPerson
+from serviceflow.outcomes.activity import named
+from serviceflow.outcomes.model import Outcome
+from serviceflow.outcomes.store import OutcomeStore, OutcomeStoreError
 
 T = TypeVar("T")
 
@@ -122,6 +131,9 @@ class Backfill:
     checkpoint_path: Path
     now: datetime
     notifier: Notifier | None = None
+    #: Where the past's outcome rows go (None: not recorded); ``shadow`` marks them would-have.
+    outcomes: OutcomeStore | None = None
+    shadow: bool = False
     index_requester: bool = True
     progress: Progress = field(default_factory=Progress)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -189,14 +201,31 @@ class Backfill:
             return "skipped: it has a case"
         if not escalate:
             checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
+        note = await self._record(replayed.outcomes)
         owner = replayed.state.owner
-        note = ""
         if owner is not None and owner != ticket.assignee and not owner.startswith("group:"):
-            note = await self._assign(ticket.key, owner)
+            note += await self._assign(ticket.key, owner)
         opened = f"case opened ({breached} breached before install)" if breached else "case opened"
         if escalate:
             opened = f"case opened ({breached} breached before install: escalating, as the policy set says)"
         return f"{opened}{note}"
+
+    async def _record(self, rows: list[Outcome]) -> str:
+        """Keep the past's rows in the outcome store; "" when kept, else why not."""
+        if self.outcomes is None or not rows:
+            return ""
+        store = self.outcomes
+        found = tuple(r.model_copy(update={"would_have": True}) for r in rows) if self.shadow else tuple(rows)
+        found = named(found, self.roster)
+        try:  # an SQLite file on the loop, as the worker writes it; a database from a thread
+            if store.engine.dialect.name == "sqlite":
+                store.write(found)
+            else:
+                await asyncio.to_thread(store.write, found)
+        except OutcomeStoreError as exc:
+            self.progress.waiting(f"{self._name()}: outcomes not recorded: {exc}")
+            return f"; outcomes not recorded: {exc}"
+        return ""
 
     async def _assign(self, case_id: str, owner: str) -> str:
         """Ask the case to assign its owner (its own action); "" when asked, else why not."""

@@ -6,7 +6,8 @@ by different ids, so "never heard of" is decided by time: the case holds the tic
 last event it took (``state.ticket.updated_at``); every change recorded after that is missed.
 Each repair event is marked ``reconciled`` and has an id that is the same on every sweep
 (``reconcile:...`` for what is worked out from the ticket's fields, the helpdesk's own for a
-history event), so a ticket looked at twice is repaired once.
+history event), so a ticket looked at twice is repaired once. The history is rewound (each
+event with the ticket as it was then) by :func:`serviceflow.adapters.rewind.rewind`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from serviceflow.adapters.rewind import rewind
 from serviceflow.model import (
     Actor,
     ActorRole,
     CaseState,
     EventKind,
-    Priority,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -63,41 +64,6 @@ def field_value(ticket: Ticket, name: str) -> str | None:
     if isinstance(value, StrEnum):
         return value.value
     return value  # type: ignore[no-any-return]
-
-
-def undo(ticket: Ticket, changes: dict[str, str | None]) -> Ticket:
-    """The ticket as it was before a change, given the change's previous values. Fields this
-    module does not track, and values that are not valid for the field, are left as they are."""
-    update: dict[str, object] = {}
-    for name, previous in changes.items():
-        if name == "status" and previous is not None and previous in set(TicketStatus):
-            update["status"] = TicketStatus(previous)
-        elif name == "priority" and previous is not None and previous in set(Priority):
-            update["priority"] = Priority(previous)
-        elif name in ("assignee", "group"):
-            update[name] = previous or None
-        elif name == "tags":
-            update["tags"] = tuple((previous or "").split())
-    return ticket.model_copy(update=update) if update else ticket
-
-
-def rewind(current: Ticket, history: Sequence[TicketEvent]) -> list[TicketEvent]:
-    """The history's events, oldest first, each carrying the ticket as it was right after it
-    (worked back from ``current`` through the ``changes`` of later events) and marked
-    ``reconciled``. The last one carries ``current`` itself, so a case that takes them all
-    ends up with the ticket as it is now."""
-    snapshot = current
-    rewound: list[TicketEvent] = []
-    for position, event in enumerate(reversed(history)):
-        if position == 0:
-            ticket = current
-        else:
-            stamp = max(event.time, snapshot.created_at)
-            ticket = snapshot.model_copy(update={"updated_at": min(stamp, current.updated_at)})
-        rewound.append(event.model_copy(update={"ticket": ticket, "reconciled": True}))
-        snapshot = undo(snapshot, event.changes)
-    rewound.reverse()
-    return rewound
 
 
 def created_event(ticket: Ticket) -> TicketEvent:

@@ -15,6 +15,7 @@ from serviceflow.model import (
     Action,
     CaseState,
     Decision,
+    LinkCase,
     Notify,
     TargetKind,
     TargetState,
@@ -61,11 +62,16 @@ def derive(
     if after.ticket.status in _RESOLVED and not was_resolved:
         rows.add(OutcomeKind.RESOLVED, f"{after.case_id}|resolved", when, started=after.opened_at)
     known = set(before.linked_tickets) if before is not None else set()
+    joining = {a.case_id for a in decision.actions if isinstance(a, LinkCase)} if decision else set()
     for ticket_key in after.linked_tickets:
         if ticket_key not in known:
-            rows.add(
-                OutcomeKind.REPEAT_CONTACT, f"{after.case_id}|repeat|{ticket_key}", when, detail=ticket_key
+            # One repeat contact is found in both cases it links: the repeat contact's own (which
+            # links to the case it joins, with a link_case action) and the case it joined (a
+            # LinkContact). Both name it "joined|repeat|contact", so it is one row, counted once.
+            joined, contact = (
+                (ticket_key, after.case_id) if ticket_key in joining else (after.case_id, ticket_key)
             )
+            rows.add(OutcomeKind.REPEAT_CONTACT, f"{joined}|repeat|{contact}", when, detail=ticket_key)
     for action in decision.actions if decision is not None else ():
         rows.action(action, decision.time if decision is not None else when)
     return tuple(rows)

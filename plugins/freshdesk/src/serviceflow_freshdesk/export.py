@@ -13,11 +13,18 @@ its ``conversations`` list.
 
 **What it becomes.** The ticket's creation (by its requester, with ``description_text``), then
 each conversation oldest first: ``incoming`` -> a customer message, ``private`` -> an internal
-note, else an agent's reply; then, when the ticket is no longer open, one ``status_changed`` at
-its ``updated_at``. Freshdesk's v2 ticket keeps no history of its status, assignee or fields,
-so a backtest sees the ticket as it is now on every event (open until the last), and does not
-see pauses (pending) or reassignments in between: targets that pause read as running.
-Event ids are ``created:{ticket}``, ``conversation:{id}`` and ``status:{ticket}``.
+note, else an agent's reply. Its status over time comes from the ticket's ``stats`` when the
+line has them (``GET /api/v2/tickets/{id}?include=stats``; see :mod:`.history` for what the
+eight times are and what is UNVERIFIED): pending at ``pending_since``, solved at
+``resolved_at``, closed at ``closed_at``, open again at ``reopened_at`` and the status it has
+now at ``status_updated_at``, each a ``status_changed`` event at its time, and every
+conversation carries the status of its time, so a pause (pending) between two conversations
+pauses the targets that pause. Without ``stats``, one ``status_changed`` at its ``updated_at``
+when the ticket is no longer open, and the ticket reads as open until then (a pause in between
+is not seen). Freshdesk's v2 ticket keeps no history of its assignee or fields, so a backtest
+sees those as they are now on every event. Event ids are ``created:{ticket}``,
+``conversation:{id}``, ``status:{ticket}:{status}:{time}`` (from ``stats``) and
+``status:{ticket}`` (without).
 
 **Refused, with the line:** a record that does not validate as a ticket (the field is named), a
 ticket without ``conversations``, a conversation without ``created_at``, and the same ticket on
@@ -27,6 +34,7 @@ two lines.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, ValidationError
@@ -35,8 +43,10 @@ from serviceflow.backtest.errors import ExportError
 from serviceflow.backtest.formats import Record
 from serviceflow.backtest.neutral import first_problem
 from serviceflow.model import Actor, ActorRole, EventKind, TicketEvent, TicketStatus
+from serviceflow.model import Ticket as NeutralTicket
 
 from . import codes, convert
+from .history import status_steps
 from .models import Conversation, Ticket
 
 #: The account when the user names none (a Freshdesk ticket does not name its domain).
@@ -101,6 +111,11 @@ def _events(exported: ExportedTicket, account: str) -> Iterator[TicketEvent]:
     )
     final = convert.ticket_from_api(plain, account=account)
     opened = final.model_copy(update={"status": TicketStatus.OPEN})
+    steps = status_steps((exported.model_extra or {}).get("stats"), final)
+
+    def status_at(at: datetime) -> TicketStatus:
+        return next((to for when, _, to in reversed(steps) if when < at), TicketStatus.OPEN)
+
     requester = final.requester.id
     yield TicketEvent(
         id=f"created:{exported.id}",
@@ -112,8 +127,11 @@ def _events(exported: ExportedTicket, account: str) -> Iterator[TicketEvent]:
         public=True,
     )
     last = exported.created_at
+    pending = list(steps)
     for conversation in sorted(exported.conversations, key=lambda c: (c.created_at, c.id)):
         at = max(conversation.created_at, exported.created_at)
+        while pending and pending[0][0] < at:  # a status change before it, at its own time
+            yield _status_event(exported.id, final, *pending.pop(0))
         last = max(last, at)
         author = convert.sid(conversation.user_id)
         if conversation.incoming:
@@ -127,11 +145,13 @@ def _events(exported: ExportedTicket, account: str) -> Iterator[TicketEvent]:
             kind=kind,
             time=at,
             actor=Actor(id=author or (requester if role is ActorRole.CUSTOMER else None), role=role),
-            ticket=opened.model_copy(update={"updated_at": at}),
+            ticket=opened.model_copy(update={"updated_at": at, "status": status_at(at)}),
             body=conversation.body_text or "",
             public=not conversation.private,
         )
-    if final.status is not TicketStatus.OPEN:
+    for step in pending:
+        yield _status_event(exported.id, final, *step)
+    if not steps and final.status is not TicketStatus.OPEN:
         at = max(exported.updated_at, last)
         yield TicketEvent(
             id=f"status:{exported.id}",
@@ -141,6 +161,20 @@ def _events(exported: ExportedTicket, account: str) -> Iterator[TicketEvent]:
             ticket=final.model_copy(update={"updated_at": at}),
             changes={"status": TicketStatus.OPEN.value},
         )
+
+
+def _status_event(
+    ticket_id: int, final: NeutralTicket, at: datetime, before: TicketStatus, to: TicketStatus
+) -> TicketEvent:
+    """One status change of ``stats``, with the ticket as it was then (its fields as now)."""
+    return TicketEvent(
+        id=f"status:{ticket_id}:{to.value}:{at.isoformat()}",
+        kind=EventKind.STATUS_CHANGED,
+        time=at,
+        actor=Actor(role=ActorRole.SYSTEM),
+        ticket=final.model_copy(update={"updated_at": at, "status": to}),
+        changes={"status": before.value},
+    )
 
 
 EXPORT = FreshdeskExport()

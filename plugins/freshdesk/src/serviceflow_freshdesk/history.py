@@ -9,28 +9,124 @@ ticket's ``include=conversations`` "returns up to ten conversations sorted by cr
 ascending order ... For more than ten conversations, use the List All Conversations of a
 Ticket API"). Read with the client's page-following (``page``/``per_page``, ``Link``).
 
-Conversations carry no field changes: a change of status or assignee is not in this history
-(the reconcile sweep works it out from the ticket's fields; a backfilled case sees the ticket's
-fields as they are now). An ``incoming`` conversation is the customer's, a ``private`` one a
-note, any other an agent's reply; the integration's own (``user_id`` is its agent) is
-serviceflow's. Ids: ``freshdesk:{ticket}:created`` and ``freshdesk-conversation:{id}``, the
-same on every read. Only reads.
+**Status history**: the ticket is read with ``include=stats`` (one more credit: "Each include
+will consume an additional credit", FD-docs line 938). View a Ticket documents that it "Will
+return the ticket's closed_at, resolved_at and first_responded_at time" (FD-docs line 950);
+the Freshdesk SDK's ``Stats`` model names all eight fields, among them ``status_updated_at``,
+``pending_since`` and ``reopened_at`` (developers.freshworks.com/freshdesk-sdk/docs/Stats.html).
+Each is taken as the **latest** such change (UNVERIFIED: the reference gives no semantics):
+the status changes they imply (pending at ``pending_since``, solved at ``resolved_at``, closed
+at ``closed_at``, open again at ``reopened_at``, and the status the ticket has now at
+``status_updated_at``) become ``status_changed`` events, oldest first, each with the status
+before it in ``changes``, so a pause (pending) between two conversations shows where it was,
+not at the ticket's ``updated_at``. Earlier changes of the same kind (a ticket pending twice)
+are not in ``stats`` and stay unseen. Freshdesk's account-wide Ticket Activities export
+(``GET /api/v2/export/ticket_activities?created_at=YYYY-MM-DD``: a link to a day's
+``activities_data``, each ``{ticket_id, performed_at, performer_id, activity: {status: ...}}``)
+would give every change, but it is not in the API reference (only in Freshdesk's own routes
+and third-party connectors), needs the scheduled export switched on by an admin, and is a day
+of the whole account per call: UNVERIFIED and not used.
+
+Conversations carry no field changes: an assignee change is not in this history (the reconcile
+sweep works it out from the ticket's fields; a backfilled case sees the ticket's assignee as it
+is now). An ``incoming`` conversation is the customer's, a ``private`` one a note, any other an
+agent's reply; the integration's own (``user_id`` is its agent) is serviceflow's. Ids:
+``freshdesk:{ticket}:created``, ``freshdesk-conversation:{id}`` and
+``freshdesk-status:{ticket}:{status}:{time}``, the same on every read. Only reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from serviceflow.adapters import Identity, TicketHistory
 from serviceflow.adapters.records import HISTORY_LIMIT
-from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent
+from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent, TicketStatus
 
 from . import actions, convert
 from .models import Conversation
 
 if TYPE_CHECKING:
     from .adapter import FreshdeskAdapter
+
+
+class TicketStats(BaseModel):
+    """The times of ``include=stats`` a status history is made of (the others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status_updated_at: str | None = None
+    pending_since: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    reopened_at: str | None = None
+
+
+#: Which status each time of ``stats`` is a move to.
+_MOVES = (
+    ("pending_since", TicketStatus.PENDING),
+    ("resolved_at", TicketStatus.SOLVED),
+    ("closed_at", TicketStatus.CLOSED),
+    ("reopened_at", TicketStatus.OPEN),
+)
+
+
+def status_steps(
+    stats: Mapping[str, Any] | None, ticket: Ticket
+) -> list[tuple[datetime, TicketStatus, TicketStatus]]:
+    """The status changes ``stats`` implies, oldest first: (when, from, to), from open at the
+    ticket's creation to the status it has now at ``status_updated_at``. None or unreadable
+    stats, or no ``status_updated_at``, give none (the history then has no status changes)."""
+    try:
+        found = TicketStats.model_validate(stats) if isinstance(stats, Mapping) else None
+    except ValidationError:
+        found = None
+    if found is None or found.status_updated_at is None:
+        return []
+    last = _at(found.status_updated_at, ticket)
+    if last is None:
+        return []
+    moves = [(t, status) for name, status in _MOVES if (t := _at(getattr(found, name), ticket)) and t < last]
+    moves.sort(key=lambda m: m[0])
+    moves.append((last, ticket.status))  # the change that left the status it has now
+    steps, status = [], TicketStatus.OPEN
+    for at, to in moves:
+        if to is not status:
+            steps.append((at, status, to))
+            status = to
+    return steps
+
+
+def _at(value: str | None, ticket: Ticket) -> datetime | None:
+    """A time of ``stats`` within the ticket's life (creation to last update), else None."""
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None  # not a time: not a guess either
+    if at is None:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return min(at, ticket.updated_at) if at >= ticket.created_at else None
+
+
+def status_events(stats: Mapping[str, Any] | None, ticket: Ticket) -> list[TicketEvent]:
+    """The ``status_changed`` events of :func:`status_steps` (``ticket``: the ticket now; core
+    rewinds it through each event's ``changes``). By the helpdesk: who changed it is not known."""
+    return [
+        TicketEvent(
+            id=f"freshdesk-status:{ticket.id}:{to.value}:{at.isoformat()}",
+            kind=EventKind.STATUS_CHANGED,
+            time=at,
+            actor=Actor(role=ActorRole.SYSTEM),
+            ticket=ticket,
+            changes={"status": before.value},
+        )
+        for at, before, to in status_steps(stats, ticket)
+    ]
 
 
 def conversation_event(conversation: Conversation, ticket: Ticket, identity: Identity) -> TicketEvent:
@@ -60,9 +156,16 @@ def conversation_event(conversation: Conversation, ticket: Ticket, identity: Ide
 
 
 def history_of(
-    conversations: Iterable[Conversation], ticket: Ticket, identity: Identity, *, description: str = ""
+    conversations: Iterable[Conversation],
+    ticket: Ticket,
+    identity: Identity,
+    *,
+    description: str = "",
+    stats: Mapping[str, Any] | None = None,
 ) -> TicketHistory:
-    """The creation (by the requester, at ``created_at``) and the conversations, oldest first."""
+    """The creation (by the requester, at ``created_at``), the conversations and the status
+    changes ``stats`` implies, oldest first (a status change after a conversation at the same
+    instant)."""
     created = TicketEvent(
         id=f"freshdesk:{ticket.id}:created",
         kind=EventKind.CREATED,
@@ -72,6 +175,7 @@ def history_of(
         body=description,
     )
     events = [conversation_event(c, ticket, identity) for c in conversations]
+    events.extend(status_events(stats, ticket))
     events.sort(key=lambda e: e.time)
     complete = len(events) < HISTORY_LIMIT
     return TicketHistory(events=(created, *events[: HISTORY_LIMIT - 1]), complete=complete)
@@ -80,16 +184,17 @@ def history_of(
 async def ticket_history(
     adapter: FreshdeskAdapter, account: str, ticket_id: str, *, identity: Identity
 ) -> TicketHistory:
-    """``GET /api/v2/tickets/{id}`` (1 credit), then its conversations, every page. A 404 is
-    ``TicketGone`` (the client's mapping)."""
+    """``GET /api/v2/tickets/{id}?include=stats`` (2 credits), then its conversations, every
+    page. A 404 is ``TicketGone`` (the client's mapping)."""
     settings = adapter.checked(account)
     client = adapter.client(settings)
     number = actions.numeric_id(ticket_id, "ticket")
-    raw = await client.get_ticket(number)
+    raw = await client.get_ticket(number, include=("stats",))
     ticket = convert.ticket_from_api(raw, account=settings.account, overrides=settings.custom_statuses)
     conversations: list[Conversation] = []
     async for conversation in client.list_conversations(number):
         conversations.append(conversation)
         if len(conversations) >= HISTORY_LIMIT:
             break
-    return history_of(conversations, ticket, identity, description=raw.description_text or "")
+    stats = (raw.model_extra or {}).get("stats")
+    return history_of(conversations, ticket, identity, description=raw.description_text or "", stats=stats)

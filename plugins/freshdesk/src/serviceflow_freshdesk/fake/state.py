@@ -14,14 +14,14 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from .. import text
 from ..codes import FIRST_CUSTOM_STATUS
-from . import checks, documented
+from . import checks, documented, listing, stats
+from .changes import ChangeKind, ChangeListener, Notified, TicketChange
 from .directory import Directory
 from .records import (
     Clock,
@@ -30,70 +30,22 @@ from .records import (
     iso,
     method_not_allowed,
     not_found,
-    parse_iso,
     ticket_record,
     validation_failed,
 )
 
-ChangeKind = Literal["created", "updated", "note", "reply", "customer_reply"]
 #: Fields ``PUT /api/v2/tickets/{id}`` takes: Update a Ticket's documented fields (FD-docs lines
 #: 1461-1497, the table in ``api_v2_fields.json``). ``spam`` is not among them: an update that
 #: carries it is 400 ``invalid_field`` (FD-docs line 387; CONTRACTS.md §8).
 UPDATABLE = frozenset(documented.endpoint("PUT", "/api/v2/tickets/1").body or {})  # type: ignore[union-attr]
 #: What seeding may set besides (``add_ticket``): the flags and addresses only Freshdesk sets.
 SEED_ONLY = frozenset({"spam", "to_emails", "created_at", "updated_at"})
-#: Without ``updated_since``, the ticket list shows only tickets created in the last 30 days.
-DEFAULT_LIST_WINDOW = timedelta(days=30)
-LIST_FILTERS = ("new_and_my_open", "watching", "spam", "deleted")
-ORDER_FIELDS = ("created_at", "due_by", "updated_at", "status")
-
-
-@dataclass(frozen=True)
-class TicketChange:
-    """What one action did to one ticket; the webhook layer turns it into deliveries.
-
-    Attributes:
-        ticket_id: The ticket.
-        kind: ``created``, ``updated`` (fields), ``note``, ``reply`` (an agent's) or
-            ``customer_reply``.
-        before: The ticket before; None when created.
-        after: The ticket after.
-        conversation: The note or reply the action added, if any.
-        actor_id: The agent or contact who acted.
-    """
-
-    ticket_id: int
-    kind: ChangeKind
-    before: Json | None
-    after: Json
-    conversation: Json | None = None
-    actor_id: int | None = None
-
-
-ChangeListener = Callable[[TicketChange], None]
 
 
 @dataclass
 class _Counters:
     conversations: Iterator[int] = field(default_factory=lambda: itertools.count(90001))
     tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-
-@dataclass(frozen=True)
-class Notified:
-    """Who Freshdesk would email about a note: its ``notify_emails`` (stored as ``to_emails``).
-
-    Attributes:
-        ticket_id: The ticket.
-        note_id: The note.
-        emails: The addresses, as the note named them.
-        author_id: Who wrote the note.
-    """
-
-    ticket_id: int
-    note_id: int
-    emails: tuple[str, ...]
-    author_id: int
 
 
 class FakeState:
@@ -119,6 +71,7 @@ class FakeState:
             self.directory.reset()
             self.tickets: dict[int, Json] = {}
             self.conversations: dict[int, list[Json]] = {}
+            self.stats: dict[int, Json] = {}  # include=stats, per ticket (:mod:`.stats`)
             self.notified: list[Notified] = []
             self._ids = _Counters()
 
@@ -174,47 +127,13 @@ class FakeState:
         include: Iterable[str] = (),
         actor_id: int | None = None,
     ) -> list[Json]:
-        """``GET /api/v2/tickets`` before pagination; 400 for an unknown filter or order."""
-        problems = []
-        if filter_name is not None and filter_name not in LIST_FILTERS:
-            problems.append(
-                ("filter", f"It should be one of these values: '{','.join(LIST_FILTERS)}'", "invalid_value")
-            )
-        if order_by not in ORDER_FIELDS:
-            problems.append(
-                ("order_by", f"It should be one of these values: '{','.join(ORDER_FIELDS)}'", "invalid_value")
-            )
-        if order_type not in ("asc", "desc"):
-            problems.append(("order_type", "It should be one of these values: 'asc,desc'", "invalid_value"))
-        since = None
-        if updated_since is not None:
-            try:
-                since = parse_iso(updated_since)
-            except ValueError:
-                problems.append(("updated_since", "It should be a valid date-time", "invalid_value"))
-        if problems:
-            raise validation_failed(*problems)
+        """``GET /api/v2/tickets`` before pagination (:func:`.listing.select`); 400 for an unknown
+        filter or order."""
         with self.lock:
-            window_start = self.clock() - DEFAULT_LIST_WINDOW
-            found = []
-            for ticket in self.tickets.values():
-                if filter_name == "deleted":
-                    keep = ticket["deleted"]
-                elif filter_name == "spam":
-                    keep = ticket["spam"] and not ticket["deleted"]
-                else:
-                    keep = not ticket["spam"] and not ticket["deleted"]
-                    if filter_name == "new_and_my_open":
-                        keep = keep and ticket["status"] == 2 and ticket["responder_id"] in (None, actor_id)
-                    elif filter_name == "watching":
-                        keep = False  # the fake has no watchers
-                if keep and since is not None:
-                    keep = parse_iso(ticket["updated_at"]) >= since
-                elif keep and filter_name is None:
-                    keep = parse_iso(ticket["created_at"]) >= window_start
-                if keep:
-                    found.append(ticket)
-            found.sort(key=lambda t: (t[order_by] or "", t["id"]), reverse=order_type == "desc")
+            found = listing.select(
+                self.tickets.values(), now=self.clock(), filter_name=filter_name,
+                updated_since=updated_since, order_by=order_by, order_type=order_type, actor_id=actor_id,
+            )  # fmt: skip
             wanted = set(include)
             return [self.view(t, include=wanted, listing=True) for t in found]
 
@@ -270,6 +189,8 @@ class FakeState:
             ticket["updated_at"] = str(fields.get("updated_at") or ticket["created_at"])
             self.tickets[ticket_id] = ticket
             self.conversations[ticket_id] = []
+            self.stats[ticket_id] = stats.new_stats(ticket["created_at"])
+            stats.on_status(self.stats[ticket_id], stats.OPEN, ticket["status"], ticket["created_at"])
             if emit:
                 self._emit(TicketChange(ticket_id, "created", None, copy.deepcopy(ticket), None, actor_id))
             return self.view(ticket, include=set(), listing=False)
@@ -315,6 +236,7 @@ class FakeState:
         with self.lock:
             self.tickets.pop(ticket_id, None)
             self.conversations.pop(ticket_id, None)
+            self.stats.pop(ticket_id, None)
 
     def add_note(
         self, ticket_id: int, fields: Mapping[str, Any], *, actor_id: int, emit: bool = True
@@ -407,6 +329,7 @@ class FakeState:
             )
             conversation["to_emails"] = list(to_emails or [])
             self.conversations[ticket_id].append(conversation)
+            stats.on_conversation(self.stats[ticket_id], incoming=incoming, private=private, now=now)
             before = copy.deepcopy(ticket)
             ticket["updated_at"] = now
             if emit:
@@ -429,12 +352,16 @@ class FakeState:
                 ticket[name] = copy.deepcopy(value)
         if ticket != before:
             ticket["updated_at"] = self._now()
+            stats.on_status(
+                self.stats[ticket["id"]], before["status"], ticket["status"], ticket["updated_at"]
+            )
             self._emit(TicketChange(ticket["id"], "updated", before, copy.deepcopy(ticket), None, actor_id))
         return self.view(ticket, include=set(), listing=False)
 
     def view(self, ticket: Json, *, include: set[str], listing: bool) -> Json:
         """What the API shows of ``ticket`` (:func:`.checks.ticket_view`)."""
-        return checks.ticket_view(self.directory, ticket, include=include, listing=listing)
+        found = self.stats.get(ticket["id"])
+        return checks.ticket_view(self.directory, ticket, include=include, listing=listing, stats=found)
 
     def _ticket(self, ticket_id: int) -> Json:
         ticket = self.tickets.get(ticket_id)

@@ -34,8 +34,9 @@ import httpx
 from serviceflow.fakes.webhooks import DeliveryWorker
 
 from ..webhooks import trigger_body
+from .changes import TicketChange
 from .records import Json, display
-from .state import FakeState, TicketChange
+from .state import FakeState
 
 RuleEvent = Literal["ticket_created", "ticket_updated", "agent_reply", "customer_reply"]
 #: Freshdesk's retry schedule after a failed call, in seconds (CONTRACTS.md §2.6).
