@@ -18,6 +18,7 @@ from serviceflow_zendesk.actions import InvalidActionTarget, marker
 from serviceflow_zendesk.adapter import AccountMismatch, aclose_clients
 from serviceflow_zendesk.errors import AuthenticationFailed, ServerError
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import plugin_pointed_at
 from zendesk_testing import WebhookReceiver
 
 from serviceflow.adapters import ChangeCursor, Identity, WebhookRequest, adapter_for
@@ -43,16 +44,11 @@ ACCOUNT = "127.0.0.1"  # no subdomain set: the account is the base_url host
 
 
 @pytest.fixture
-async def zendesk(fake: FakeZendesk, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZendesk]:
+async def zendesk(fake: FakeZendesk) -> AsyncIterator[FakeZendesk]:
     """The fake, with the plugin's settings pointing at it; the plugin's clients closed after."""
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", SECRET)
-    yield fake
-    await aclose_clients()
+    with plugin_pointed_at(fake, webhook_secret=SECRET):
+        yield fake
+        await aclose_clients()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from serviceflow_zendesk.adapter import AccountMismatch, aclose_clients
 from serviceflow_zendesk.convert import EXCERPT_LENGTH, excerpt
 from serviceflow_zendesk.errors import RecoveryFailed
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import plugin_pointed_at
 from zendesk_testing import WebhookReceiver
 
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
@@ -29,15 +30,11 @@ QUARANTINE = ADAPTER.quarantine
 
 
 @pytest.fixture
-async def zendesk(fake: FakeZendesk, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZendesk]:
+async def zendesk(fake: FakeZendesk) -> AsyncIterator[FakeZendesk]:
     """The fake, with the plugin's settings pointing at it; the plugin's clients closed after."""
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    yield fake
-    await aclose_clients()
+    with plugin_pointed_at(fake):
+        yield fake
+        await aclose_clients()
 
 
 async def listed(account: str = ACCOUNT) -> list[QuarantinedMessage]:
