@@ -28,12 +28,19 @@ from serviceflow.fakes.waiting import eventually
 
 
 def frontline_policies(
-    name: str, *, within: str, at_risk: float | None = None, policy: str | None = None, rest: str = ""
+    name: str,
+    *,
+    within: str | None = None,
+    at_risk: float | None = None,
+    policy: str | None = None,
+    rest: str = "",
 ) -> str:
     """A policy set ``name`` with one policy (``policy``, the set's name by default): every case
-    owned round-robin from the Frontline group, a first response due ``within``, a breach told to
-    the owner's lead. ``rest`` is more YAML for that policy (and more documents after it)."""
+    owned round-robin from the Frontline group, a breach told to the owner's lead, and (given
+    ``within``) a first response due within it. ``rest`` is more YAML for that policy (and more
+    documents after it)."""
     warn = f", at_risk: {at_risk}" if at_risk is not None else ""
+    targets = f"targets:\n  - {{name: reply, type: first_response, within: {within}}}\n" if within else ""
     return f"""\
 apiVersion: serviceflow/v1
 kind: PolicySet
@@ -50,9 +57,7 @@ kind: Policy
 name: {policy or name}
 owner:
   - {{name: desk, pick: round_robin, from: [group:Frontline]}}
-targets:
-  - {{name: reply, type: first_response, within: {within}}}
-{rest}"""
+{targets}{rest}"""
 
 
 class System:

@@ -18,29 +18,19 @@ from pathlib import Path
 import pytest_asyncio
 from e2e_support import SECRET, System, stamp, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
+from system_support import frontline_policies
 
 ACKNOWLEDGE_SECONDS = 8
-POLICIES = f"""\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: e2e-own-writes
-defaults: {{escalation: quick, at_risk: 0.5}}
-fallback: {{owner: group:Frontline}}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: e2e-own-writes
-owner:
-  - {{name: desk, pick: round_robin, from: [group:Frontline]}}
+POLICIES = frontline_policies(
+    "e2e-own-writes",
+    at_risk=0.5,
+    rest=f"""\
 acknowledge:
   within: {ACKNOWLEDGE_SECONDS}s
 same_case:
   when: other_ticket.requester.id == ticket.requester.id
-"""
+""",
+)
 
 
 @pytest_asyncio.fixture

@@ -66,18 +66,7 @@ def create_ticket(
         if "updated_at" in fields:
             ticket["updated_at"] = str(fields["updated_at"])
         ticket.update(copy.deepcopy(dict(system_fields or {})))
-        audit = record_audit(state, ticket, actor_id, [{"type": "Create", **e} for e in events], comment)
-        change = TicketChange(
-            ticket_id,
-            "created",
-            None,
-            copy.deepcopy(ticket),
-            (copy.deepcopy(comment),) if comment else (),
-            actor_id,
-        )
-        if emit:
-            state.emit([change])
-        return copy.deepcopy(ticket), audit, change
+        return _audited(state, ticket, "created", None, events, comment, actor_id=actor_id, emit=emit)
 
 
 def update_ticket(
@@ -107,18 +96,7 @@ def update_ticket(
         if not events and comment is None:
             return copy.deepcopy(ticket), record_audit(state, ticket, actor_id, [], None), None
         touch(state, ticket)
-        audit = record_audit(state, ticket, actor_id, [{"type": "Change", **e} for e in events], comment)
-        change = TicketChange(
-            ticket_id,
-            "updated",
-            before,
-            copy.deepcopy(ticket),
-            (copy.deepcopy(comment),) if comment else (),
-            actor_id,
-        )
-        if emit:
-            state.emit([change])
-        return copy.deepcopy(ticket), audit, change
+        return _audited(state, ticket, "updated", before, events, comment, actor_id=actor_id, emit=emit)
 
 
 def change_tags(
@@ -171,3 +149,31 @@ def _created_at(state: FakeState, fields: Mapping[str, Any]) -> datetime:
         if parsed is not None:
             return parsed
     return state.clock()
+
+
+def _audited(
+    state: FakeState,
+    ticket: Json,
+    kind: Literal["created", "updated"],
+    before: Json | None,
+    events: list[Json],
+    comment: Json | None,
+    *,
+    actor_id: int,
+    emit: bool,
+) -> tuple[Json, Json, TicketChange]:
+    """The audit a create or update of ``ticket`` leaves, and its change, told to the listeners
+    when ``emit``; returns (ticket, audit, change) as the API operations do."""
+    event_type = "Create" if kind == "created" else "Change"
+    audit = record_audit(state, ticket, actor_id, [{"type": event_type, **e} for e in events], comment)
+    change = TicketChange(
+        ticket["id"],
+        kind,
+        before,
+        copy.deepcopy(ticket),
+        (copy.deepcopy(comment),) if comment else (),
+        actor_id,
+    )
+    if emit:
+        state.emit([change])
+    return copy.deepcopy(ticket), audit, change
