@@ -63,8 +63,8 @@ owner:
 class System:
     """Temporal, the fake Zendesk, a worker and a receiver, each its own process, in ``root``.
 
-    Set :attr:`settings` (more ``SERVICEFLOW_*`` variables, every process) before :meth:`run`;
-    a subclass adds a process's own in :meth:`service_settings`.
+    Set :attr:`settings` (more ``SERVICEFLOW_*`` variables, every process) before :meth:`run`,
+    or extend :meth:`env`; a subclass adds one process's own in :meth:`service_settings`.
     """
 
     def __init__(
@@ -95,10 +95,11 @@ class System:
         return f"http://127.0.0.1:{self.receiver_port}"
 
     def service_settings(self, service: str) -> dict[str, str]:
-        """More variables for the process of ``service`` (``worker`` or ``serve``); none here."""
+        """More variables for the process of ``service`` (``worker`` or ``serve``) only, on top
+        of :meth:`env`; none here."""
         return {}
 
-    def env(self, service: str = "") -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         """The environment of a ``serviceflow`` process of this system: this process's, without
         its ``SERVICEFLOW_*``, pointed at this Temporal, task queue, policies, roster and fake."""
         base = {key: value for key, value in os.environ.items() if not key.startswith("SERVICEFLOW_")}
@@ -110,14 +111,13 @@ class System:
             "SERVICEFLOW_ROSTER": str(self.root / "roster.yaml"),
             "SERVICEFLOW_ROSTER_FROM": "zendesk:127.0.0.1",
             **self.settings,
-            **self.service_settings(service),
         }
 
     def start(self, *command: str, log: str) -> subprocess.Popen[bytes]:
         """``python -m serviceflow *command``, its output into ``root / log``."""
         process = subprocess.Popen(
             [sys.executable, "-m", "serviceflow", *command],
-            env=self.env(command[0]),
+            env={**self.env(), **self.service_settings(command[0])},
             stdout=(self.root / log).open("wb"),
             stderr=subprocess.STDOUT,
         )

@@ -103,8 +103,9 @@ class System(system_support.System):
         self.notify_url = ""  # where review cases' notifications go (set before starting)
         self.extra_env: dict[str, str] = {}  # more settings for the processes (set before starting)
 
-    def service_settings(self, service: str) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         return {
+            **super().env(),
             "SERVICEFLOW_QUARANTINE_WATCH": '["zendesk:127.0.0.1"]',
             "SERVICEFLOW_QUARANTINE_INTERVAL": "1",
             "SERVICEFLOW_NOTIFY_URL": self.notify_url,
