@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import system_support
@@ -87,6 +88,21 @@ class Relay:
                     await asyncio.wait_for(stop.wait(), 0.4)  # let a batch gather
                 except TimeoutError:
                     pass
+
+
+async def casey_writes_in(zendesk: FakeZendesk, *, owner: int) -> tuple[dict[str, Any], int]:
+    """Casey, a customer, writes in ("Charged twice"; the fake sends its webhooks); returns her
+    and the ticket's id once agent ``owner`` owns the ticket."""
+    casey = zendesk.add_user("Casey", email="casey@example.com")
+    ticket = zendesk.state.add_ticket(
+        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
+         "requester_id": casey["id"]},
+        actor_id=casey["id"], notify=True,
+    )["id"]  # fmt: skip
+    await wait_until(
+        lambda: zendesk.ticket(ticket)["assignee_id"] == owner, 60, "Casey's case to have its owner"
+    )
+    return casey, int(ticket)
 
 
 def stamp(value: str) -> datetime:
