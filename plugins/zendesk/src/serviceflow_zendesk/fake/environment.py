@@ -4,7 +4,7 @@ make the plugin talk to a :class:`~.controller.FakeZendesk` on 127.0.0.1 and not
 For a child process (``serviceflow worker``, ``serviceflow serve``), :func:`environment_for`
 gives the environment to start it with; for this process, :func:`plugin_pointed_at` sets the
 variables for the length of a ``with`` block, and :func:`fake_zendesk_in_this_process` starts a
-fake as well. Neither needs pytest.
+fake as well. None of them needs pytest.
 The names are the plugin's settings (:mod:`serviceflow_zendesk.settings`).
 """
 
