@@ -1,13 +1,18 @@
 """A Temporal dev server and `serviceflow` processes against it, for the tests of the CLI and of
 the worker's endpoints: a quick policy set (a first response within 2 s, escalated to the lead),
-a roster with names, and the environment a `serviceflow worker` or `case` process reads."""
+a roster with names, the environment a `serviceflow worker` or `case` process reads, and those
+processes: a command run to its end (:func:`cli`), a worker for the length of a block."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,3 +95,30 @@ async def open_case(client: Client, queue: str, ticket_id: str, account: str = "
         actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket,
     )  # fmt: skip
     return await deliver(client, event, queue)
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``serviceflow *args`` as its own process, run to its end (at most 90 s), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "serviceflow", *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        cwd=cwd,
+    )
+
+
+@contextlib.contextmanager
+def serviceflow_worker(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``serviceflow worker`` as its own process, its output in ``cwd / "worker.log"``, stopped by
+    SIGTERM (and awaited) when the block ends."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "serviceflow", "worker"], env=env, cwd=cwd,
+        stdout=(cwd / "worker.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)

@@ -12,7 +12,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from lab_support import dev_server, lab_environment, open_case
+from lab_support import cli, dev_server, lab_environment, open_case, serviceflow_worker
 from temporalio.client import WorkflowExecutionStatus
 
 from serviceflow.durable.devserver import DevServer, end_demo_runs, listening
@@ -22,17 +22,6 @@ from serviceflow.fakes.server import free_port
 from serviceflow.fakes.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=env,
-        cwd=cwd,
-    )
 
 
 async def test_cases_nobody_serves_are_listed_with_the_reason(dev_server: DevServer, tmp_path: Path) -> None:
@@ -72,11 +61,7 @@ async def test_an_unknown_case_is_one_line(dev_server: DevServer, tmp_path: Path
 async def test_owners_and_recipients_by_name(dev_server: DevServer, tmp_path: Path) -> None:
     queue = f"cli-{uuid.uuid4()}"
     env = lab_environment(dev_server, tmp_path, queue)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "serviceflow", "worker"], env=env, cwd=tmp_path,
-        stdout=(tmp_path / "worker.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with serviceflow_worker(env, tmp_path):
         client = await connect(Settings(temporal_address=dev_server.address))
         case = await open_case(client, queue, "2")
         actions = tmp_path / "actions.jsonl"
@@ -94,9 +79,6 @@ async def test_owners_and_recipients_by_name(dev_server: DevServer, tmp_path: Pa
         assert data["case"] == case and data["status"] == "running" and data["task_queue"] == queue
         assert data["state"]["owner"] == "a17"
         assert data["names"] == {"a17": "Ada Agent", "l9": "Lee Lead"}
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
 
 
 async def test_end_demo_runs_ends_only_other_demo_runs(dev_server: DevServer) -> None:

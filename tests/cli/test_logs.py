@@ -48,11 +48,17 @@ async def test_concurrent_cases_never_mix(lines: io.StringIO) -> None:
         with case_context(case):
             for step in range(3):
                 log.info("step %d of %s", step, case)
+                # Not a wait for anything: a yield to the event loop, so that the other case's
+                # task logs its next step while this one is still inside its case_context. The
+                # interleaving is what the test is about, and it is checked below.
                 await asyncio.sleep(0)
 
     await asyncio.gather(work("zendesk:acme:1"), work("zendesk:acme:2"))
-    for line in read(lines):
+    logged = read(lines)
+    for line in logged:
         assert str(line["message"]).endswith(str(line["case"]))
+    order = [line["case"] for line in logged]
+    assert order == ["zendesk:acme:1", "zendesk:acme:2"] * 3  # the two cases really did interleave
 
 
 async def test_an_activity_line_names_its_case(lines: io.StringIO) -> None:

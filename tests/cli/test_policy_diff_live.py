@@ -6,14 +6,11 @@ is one line and exit code 2, never a traceback."""
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from lab_support import QUICK_SET, dev_server, lab_environment, open_case
+from lab_support import QUICK_SET, cli, dev_server, lab_environment, open_case, serviceflow_worker
 
 from serviceflow.durable.devserver import DevServer
 from serviceflow.durable.settings import Settings
@@ -24,17 +21,6 @@ from serviceflow.fakes.waiting import wait_until
 __all__ = ["dev_server"]
 
 LONG_SET = QUICK_SET.replace("within: 2s", "within: 4h")
-
-
-def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=env,
-        cwd=cwd,
-    )
 
 
 def policy_folder(root: Path, name: str, text: str) -> Path:
@@ -57,11 +43,7 @@ async def test_diff_live_names_the_running_case_a_change_would_touch(
     )
     tighter = policy_folder(tmp_path, "tighter", recomputed)
     renamed_owner_rule = policy_folder(tmp_path, "same-dues", LONG_SET.replace("name: desk,", "name: front,"))
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "serviceflow", "worker"], env=env, cwd=tmp_path,
-        stdout=(tmp_path / "worker.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with serviceflow_worker(env, tmp_path):
         client = await connect(Settings(temporal_address=dev_server.address))
         case = await open_case(client, queue, "7")
         actions = tmp_path / "actions.jsonl"
@@ -88,9 +70,6 @@ async def test_diff_live_names_the_running_case_a_change_would_touch(
         assert "0 of 1 running cases would change:" in later.stdout, later.stdout + later.stderr
         same = cli("policy", "diff", str(old), str(renamed_owner_rule), "--live", env=env, cwd=tmp_path)
         assert "0 of 1 running cases would change:" in same.stdout, same.stdout + same.stderr
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
 
 
 def test_diff_live_with_temporal_down_is_one_line(tmp_path: Path) -> None:

@@ -1,23 +1,21 @@
-"""The whole system on 127.0.0.1: a Temporal dev server, `serviceflow worker` and `serviceflow
-serve` as their own processes, the fake Zendesk, and a relay between the fake and the receiver
-that delivers every webhook twice and out of order."""
+"""The whole system on 127.0.0.1 (:class:`system_support.System`: a Temporal dev server,
+`serviceflow worker` and `serviceflow serve` as their own processes, the fake Zendesk), the
+end-to-end policies, and a relay between the fake and the receiver that delivers every webhook
+twice and out of order."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import system_support
 from serviceflow_zendesk.fake import FakeZendesk
+from system_support import frontline_policies
 
-from serviceflow.durable.devserver import DevServer
 from serviceflow.fakes.server import free_port as free_port
 from serviceflow.fakes.sink import read_body
 from serviceflow.fakes.waiting import eventually as eventually
@@ -25,24 +23,11 @@ from serviceflow.fakes.waiting import wait_until as wait_until
 
 SECRET = "sf-e2e-webhook-secret"
 
-POLICIES = """\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: e2e
-defaults: {escalation: quick, at_risk: 0.5}
-fallback: {owner: group:Frontline}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: e2e
-owner:
-  - {name: desk, pick: round_robin, from: [group:Frontline]}
-targets:
-  - {name: reply, type: first_response, within: 8s}
+POLICIES = frontline_policies(
+    "e2e",
+    within="8s",
+    at_risk=0.5,
+    rest="""\
 same_case:
   when: other_ticket.requester.id == ticket.requester.id
 ---
@@ -57,7 +42,8 @@ owner:
   - {name: triage, from: [group:Triage]}
 targets:
   - {name: review, start: event.kind == "created", stop: ticket.status == "closed", within: 6s}
-"""
+""",
+)
 # Zendesk has no team leads: who leads whom is laid over the helpdesk's roster, by email.
 ROSTER_OVERLAY = """\
 agents:
@@ -104,84 +90,40 @@ class Relay:
                     pass
 
 
+async def casey_writes_in(zendesk: FakeZendesk, *, owner: int) -> tuple[dict[str, Any], int]:
+    """Casey, a customer, writes in ("Charged twice"; the fake sends its webhooks); returns her
+    and the ticket's id once agent ``owner`` owns the ticket."""
+    casey = zendesk.add_user("Casey", email="casey@example.com")
+    ticket = zendesk.state.add_ticket(
+        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
+         "requester_id": casey["id"]},
+        actor_id=casey["id"], notify=True,
+    )["id"]  # fmt: skip
+    await wait_until(
+        lambda: zendesk.ticket(ticket)["assignee_id"] == owner, 60, "Casey's case to have its owner"
+    )
+    return casey, int(ticket)
+
+
 def stamp(value: str) -> datetime:
     """A helpdesk timestamp (``...Z``) as a datetime."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class System:
-    """Everything of one end-to-end run, in ``root``."""
+class System(system_support.System):
+    """Everything of one end-to-end run, in ``root``: the quarantine watcher polls the fake every
+    second, and review cases' notifications go to :attr:`notify_url`."""
 
     def __init__(self, root: Path, zendesk: FakeZendesk, policies: str = POLICIES) -> None:
-        self.root = root
-        self.zendesk = zendesk
-        (root / "policies").mkdir()
-        (root / "policies" / "e2e.yaml").write_text(policies)
-        (root / "roster.yaml").write_text(ROSTER_OVERLAY)
-        self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
-        self.queue = f"e2e-{uuid.uuid4()}"
-        self.receiver_port = free_port()
-        self.processes: list[subprocess.Popen[bytes]] = []
+        super().__init__(root, zendesk, name="e2e", policies=policies, roster=ROSTER_OVERLAY, secret=SECRET)
         self.notify_url = ""  # where review cases' notifications go (set before starting)
         self.extra_env: dict[str, str] = {}  # more settings for the processes (set before starting)
 
-    @property
-    def receiver_url(self) -> str:
-        return f"http://127.0.0.1:{self.receiver_port}"
-
     def env(self) -> dict[str, str]:
-        environment = {key: value for key, value in os.environ.items() if not key.startswith("SERVICEFLOW_")}
         return {
-            **environment,
-            "SERVICEFLOW_TEMPORAL_ADDRESS": self.server.address,
-            "SERVICEFLOW_TASK_QUEUE": self.queue,
-            "SERVICEFLOW_POLICIES": json.dumps([str(self.root / "policies")]),
-            "SERVICEFLOW_ROSTER": str(self.root / "roster.yaml"),
-            "SERVICEFLOW_ROSTER_FROM": "zendesk:127.0.0.1",
-            "SERVICEFLOW_ZENDESK_BASE_URL": self.zendesk.base_url,
-            "SERVICEFLOW_ZENDESK_EMAIL": self.zendesk.email,
-            "SERVICEFLOW_ZENDESK_API_TOKEN": self.zendesk.api_token,
-            "SERVICEFLOW_ZENDESK_WEBHOOK_SECRET": SECRET,
+            **super().env(),
             "SERVICEFLOW_QUARANTINE_WATCH": '["zendesk:127.0.0.1"]',
             "SERVICEFLOW_QUARANTINE_INTERVAL": "1",
             "SERVICEFLOW_NOTIFY_URL": self.notify_url,
             **self.extra_env,
         }
-
-    def start(self, *command: str, log: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "serviceflow", *command],
-            env=self.env(),
-            stdout=(self.root / log).open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        return process
-
-    async def run(self) -> None:
-        """Start the Temporal dev server, ``serviceflow worker`` and ``serviceflow serve``, and
-        wait for the receiver to be ready."""
-        await self.server.start()
-        self.start("worker", log="worker.log")
-        self.start("serve", "--host", "127.0.0.1", "--port", str(self.receiver_port), log="serve.log")
-        async with httpx.AsyncClient() as http:
-
-            async def ready() -> bool:
-                return (await http.get(f"{self.receiver_url}/readyz")).status_code == 200
-
-            await eventually(ready, 60, "the receiver to be ready (see serve.log)")
-
-    def log(self, name: str) -> str:
-        return (self.root / name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        self.server.stop()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from e2e_support import SECRET, Relay, System, eventually, free_port, stamp, wait_until
+from e2e_support import SECRET, Relay, System, casey_writes_in, eventually, free_port, stamp, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
@@ -158,13 +158,7 @@ async def test_suspended_mail_joins_the_customers_case_or_gets_a_reviewer(system
     zendesk = system.zendesk
     zendesk.add_webhook(f"{system.receiver_url}/webhooks/zendesk", secret=SECRET)
     ann, tia, lee = (system.ann["id"], system.tia["id"], system.lee["id"])  # type: ignore[attr-defined]
-    casey = zendesk.add_user("Casey", email="casey@example.com")
-    first = zendesk.state.add_ticket(
-        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
-         "requester_id": casey["id"]},
-        actor_id=casey["id"], notify=True,
-    )["id"]  # fmt: skip
-    await wait_until(lambda: zendesk.ticket(first)["assignee_id"] == ann, 60, "Ann owning Casey's case")
+    casey, first = await casey_writes_in(zendesk, owner=ann)
     zendesk.add_suspended(
         "casey@example.com", author_name="Casey", subject="Third time: my refund",
         content="Nobody answers me.", recipient="manager@shop.example",

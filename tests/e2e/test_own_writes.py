@@ -16,31 +16,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from e2e_support import SECRET, System, stamp, wait_until
+from e2e_support import SECRET, System, casey_writes_in, stamp, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
+from system_support import frontline_policies
 
 ACKNOWLEDGE_SECONDS = 8
-POLICIES = f"""\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: e2e-own-writes
-defaults: {{escalation: quick, at_risk: 0.5}}
-fallback: {{owner: group:Frontline}}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: e2e-own-writes
-owner:
-  - {{name: desk, pick: round_robin, from: [group:Frontline]}}
+POLICIES = frontline_policies(
+    "e2e-own-writes",
+    at_risk=0.5,
+    rest=f"""\
 acknowledge:
   within: {ACKNOWLEDGE_SECONDS}s
 same_case:
   when: other_ticket.requester.id == ticket.requester.id
-"""
+""",
+)
 
 
 @pytest_asyncio.fixture
@@ -65,13 +55,7 @@ async def test_the_email_to_the_manager_keeps_its_acknowledgement_target_until_a
     zendesk = system.zendesk
     zendesk.add_webhook(f"{system.receiver_url}/webhooks/zendesk", secret=SECRET)
     ann, lee, admin = system.ann["id"], system.lee["id"], zendesk.admin["id"]  # type: ignore[attr-defined]
-    casey = zendesk.add_user("Casey", email="casey@example.com")
-    first = zendesk.state.add_ticket(
-        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
-         "requester_id": casey["id"]},
-        actor_id=casey["id"], notify=True,
-    )["id"]  # fmt: skip
-    await wait_until(lambda: zendesk.ticket(first)["assignee_id"] == ann, 60, "Ann owning Casey's case")
+    casey, first = await casey_writes_in(zendesk, owner=ann)
     # Her email to the manager; a helpdesk rule files it into Triage, where nobody owns it.
     email, _audit, _change = zendesk.state.create_ticket(
         {"subject": "Third time: my refund", "comment": {"body": "Nobody answers me.", "public": True},

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from e2e_support import SECRET, System, eventually, wait_until
+from e2e_support import SECRET, System, casey_writes_in, eventually, wait_until
 from serviceflow_zendesk.fake import FakeZendesk
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -100,13 +100,7 @@ async def test_a_policy_on_the_recipient_matches_and_the_lead_of_a_broken_promis
     )  # fmt: skip
 
     # A promise to another customer, recorded by Ann, and missed: her lead is told on Slack.
-    casey = zendesk.add_user("Casey", email="casey@example.com")
-    first = zendesk.state.add_ticket(
-        {"subject": "Charged twice", "comment": {"body": "Refund please.", "public": True},
-         "requester_id": casey["id"]},
-        actor_id=casey["id"], notify=True,
-    )["id"]  # fmt: skip
-    await wait_until(lambda: zendesk.ticket(first)["assignee_id"] == ann, 60, "Ann owning Casey's case")
+    _casey, first = await casey_writes_in(zendesk, owner=ann)
     zendesk.update_ticket(
         first, {"comment": {"body": "#promise refund by tomorrow", "public": False}}, actor_id=ann
     )

@@ -24,6 +24,7 @@ from serviceflow_freshdesk.adapter import aclose_clients as close_freshdesk
 from serviceflow_freshdesk.fake import FakeFreshdesk
 from serviceflow_zendesk.adapter import aclose_clients as close_zendesk
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import ELSEWHERE, plugin_settings
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -100,11 +101,10 @@ class Zendesk(Desk):
         group = fake.add_group("frontline")
         fake.add_agent("Ada Agent", email="ada@shop.example", groups=[group["id"]])
         self.customer = fake.add_user("Dana Smith", email="dana@customer.example")["id"]
-        monkeypatch.delenv("SERVICEFLOW_ZENDESK_SUBDOMAIN", raising=False)
-        monkeypatch.delenv("SERVICEFLOW_ZENDESK_OAUTH_TOKEN", raising=False)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
+        for name in ELSEWHERE:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in plugin_settings(fake, webhook_secret="unused").items():
+            monkeypatch.setenv(name, value)
 
     def open_ticket(self) -> str:
         ticket, _audit, _change = self.fake.state.create_ticket(

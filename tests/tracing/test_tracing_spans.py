@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,18 +35,9 @@ def spans_named(exporter: Any, name: str) -> list[Any]:
 
 
 @pytest.fixture
-def zendesk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeZendesk]:
-    fake = FakeZendesk().start()
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", SECRET)
-    try:
+def zendesk() -> Iterator[FakeZendesk]:
+    with fake_zendesk_in_this_process(webhook_secret=SECRET) as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 async def no_temporal() -> Client:

@@ -202,5 +202,5 @@ def test_the_receiver_names_the_case_on_each_delivery_it_signals(run: Run) -> No
 
 @pytest.mark.parametrize("log", ["serve.log", "worker.log"])
 def test_no_line_holds_the_tickets_text(run: Run, log: str) -> None:
-    text = run.system.log_text(log)
+    text = run.system.log(log)
     assert not [words for words in SECRET_WORDS if words in text]

@@ -14,16 +14,19 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from serviceflow_zendesk import ZendeskAdapter
+from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.auth import ApiToken
 from serviceflow_zendesk.client import ZendeskClient
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import plugin_pointed_at
 from serviceflow_zendesk.fake.oas import OasContract, request_check
 from serviceflow_zendesk.settings import ZendeskSettings
 from zendesk_contract import ZendeskDesk
 from zendesk_oas import load_contract
-from zendesk_testing import SleepRecorder, WebhookReceiver
+from zendesk_testing import SIGNING_SECRET, SleepRecorder, WebhookReceiver
 
 from serviceflow import testing
 
@@ -77,6 +80,27 @@ def fake(fake_server: FakeZendesk, oas: OasContract, request: pytest.FixtureRequ
             f"{info.method} {info.path}: {'; '.join(problems)}" for info, problems in fake_server.violations
         ]
         pytest.fail("requests the Zendesk OAS does not allow:\n" + "\n".join(lines))
+
+
+@pytest.fixture
+def http(fake: FakeZendesk, tls: ssl.SSLContext) -> Iterator[httpx.Client]:
+    """A plain HTTP client authenticated with the fake admin's API token."""
+    with httpx.Client(
+        verify=tls,
+        base_url=fake.base_url,
+        auth=(f"{fake.email}/token", fake.api_token),
+        headers={"Accept": "application/json"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def zendesk(fake: FakeZendesk) -> AsyncIterator[FakeZendesk]:
+    """The fake, with the plugin's settings pointing at it (webhook secret ``SIGNING_SECRET``);
+    the plugin's clients closed after."""
+    with plugin_pointed_at(fake, webhook_secret=SIGNING_SECRET):
+        yield fake
+        await aclose_clients()
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ faults here use ``Retry-After: 0`` or one longer than the client may wait.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from serviceflow_zendesk import ADAPTER
-from serviceflow_zendesk.adapter import AccountMismatch, aclose_clients
+from serviceflow_zendesk.adapter import AccountMismatch
 from serviceflow_zendesk.convert import EXCERPT_LENGTH, excerpt
 from serviceflow_zendesk.errors import RecoveryFailed
 from serviceflow_zendesk.fake import FakeZendesk
@@ -26,18 +25,6 @@ ACCOUNT = "127.0.0.1"  # no subdomain set: the account is the base_url host
 QUEUE = "/api/v2/suspended_tickets"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 QUARANTINE = ADAPTER.quarantine
-
-
-@pytest.fixture
-async def zendesk(fake: FakeZendesk, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZendesk]:
-    """The fake, with the plugin's settings pointing at it; the plugin's clients closed after."""
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    yield fake
-    await aclose_clients()
 
 
 async def listed(account: str = ACCOUNT) -> list[QuarantinedMessage]:

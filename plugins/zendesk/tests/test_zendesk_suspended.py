@@ -6,8 +6,7 @@ answers are checked against it here too.
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,18 +30,6 @@ from serviceflow.errors import QuarantinedMessageGone
 MakeClient = Callable[..., ZendeskClient]
 QUEUE = "/api/v2/suspended_tickets"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def http(fake: FakeZendesk, tls: ssl.SSLContext) -> Iterator[httpx.Client]:
-    """A plain HTTP client authenticated as the fake's admin."""
-    with httpx.Client(
-        verify=tls,
-        base_url=fake.base_url,
-        auth=(f"{fake.email}/token", fake.api_token),
-        headers={"Accept": "application/json"},
-    ) as client:
-        yield client
 
 
 def seed(fake: FakeZendesk, n: int, *, start: datetime = T0) -> list[dict[str, Any]]:

@@ -15,6 +15,9 @@ from starlette.routing import Route
 from serviceflow.fakes.server import ServerThread
 from serviceflow.testing import SleepRecorder as SleepRecorder
 
+#: The webhook signing secret the plugin's settings carry in these tests (the ``zendesk`` fixture).
+SIGNING_SECRET = "sf-test-signing-secret"
+
 
 @dataclass(frozen=True)
 class Received:

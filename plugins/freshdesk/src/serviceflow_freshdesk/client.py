@@ -33,7 +33,6 @@ import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -41,6 +40,8 @@ from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
 from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
 from . import rest
+from .answers import json_body, with_id
+from .answers import next_page as next_page  # re-exported
 from .errors import UnexpectedResponse
 from .models import Agent, Company, Conversation, EmailConfig, Group, Ticket
 from .rest import basic_auth as basic_auth  # re-exported
@@ -143,7 +144,7 @@ class FreshdeskClient:
         """
         params = [("include", ",".join(include))] if include else None
         data = await self._json("GET", f"/api/v2/tickets/{ticket_id}", params=params, ticket_id=ticket_id)
-        return Ticket.model_validate(_object(data, "ticket"))
+        return Ticket.model_validate(with_id(data, "ticket"))
 
     async def list_tickets(
         self,
@@ -184,7 +185,7 @@ class FreshdeskClient:
         if include:
             params.append(("include", ",".join(include)))
         response = await self._request("GET", "/api/v2/tickets", params=params)
-        items = _body(response)
+        items = json_body(response)
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise UnexpectedResponse("Freshdesk GET /api/v2/tickets: the body is not a JSON array of objects")
         following = next_page(response.headers.get("link"))
@@ -195,7 +196,7 @@ class FreshdeskClient:
     async def create_ticket(self, fields: Mapping[str, Any]) -> Ticket:
         """Create a ticket (demos and tests; serviceflow itself never creates tickets)."""
         data = await self._json("POST", "/api/v2/tickets", json=dict(fields))
-        return Ticket.model_validate(_object(data, "ticket"))
+        return Ticket.model_validate(with_id(data, "ticket"))
 
     async def update_ticket(self, ticket_id: int, fields: Mapping[str, Any]) -> Ticket:
         """``PUT /api/v2/tickets/{id}`` with a flat body; ``tags`` replaces the whole list.
@@ -207,7 +208,7 @@ class FreshdeskClient:
             ValidationFailed: Freshdesk refused a value; ``errors`` says which and why.
         """
         data = await self._json("PUT", f"/api/v2/tickets/{ticket_id}", json=dict(fields), ticket_id=ticket_id)
-        return Ticket.model_validate(_object(data, "ticket"))
+        return Ticket.model_validate(with_id(data, "ticket"))
 
     async def merge(
         self,
@@ -244,7 +245,7 @@ class FreshdeskClient:
             NotFound: the company is gone (404); AuthenticationFailed: the key may not see it.
         """
         data = await self._json("GET", f"/api/v2/companies/{company_id}")
-        return Company.model_validate(_object(data, "company"))
+        return Company.model_validate(with_id(data, "company"))
 
     async def get_email_config(self, config_id: int) -> EmailConfig:
         """``GET /api/v2/email_configs/{id}`` (View an Email Config, FD-docs lines 12760-12775):
@@ -252,7 +253,7 @@ class FreshdeskClient:
         (FD-docs lines 12745-12747): a 403 or 404 is the caller's to take.
         """
         data = await self._json("GET", f"/api/v2/email_configs/{config_id}")
-        return EmailConfig.model_validate(_object(data, "email config"))
+        return EmailConfig.model_validate(with_id(data, "email config"))
 
     # ------------------------------------------------------------------ conversations
 
@@ -292,7 +293,7 @@ class FreshdeskClient:
         The agent's ``id`` is its user id (research C2), and ``ticket_scope`` says what it sees.
         """
         data = await self._json("GET", "/api/v2/agents/me")
-        return Agent.model_validate(_object(data, "agent"))
+        return Agent.model_validate(with_id(data, "agent"))
 
     async def list_agents(self) -> AsyncIterator[Agent]:
         """``GET /api/v2/agents``: a plain array, every page."""
@@ -315,7 +316,7 @@ class FreshdeskClient:
         for _ in range(MAX_PAGES):
             query = [*params, ("page", str(page)), ("per_page", str(self._page_size))]
             response = await self._request("GET", path, params=query, ticket_id=ticket_id)
-            items = _body(response)
+            items = json_body(response)
             if not isinstance(items, list):
                 raise UnexpectedResponse(f"Freshdesk GET {path}: the body is not a JSON array")
             for item in items:
@@ -350,7 +351,7 @@ class FreshdeskClient:
                 method=method,
                 url=str(response.request.url),
             )
-        data = _body(response)
+        data = json_body(response)
         if not isinstance(data, dict):
             raise UnexpectedResponse(f"Freshdesk {method} {path}: the body is not a JSON object")
         return data
@@ -366,41 +367,3 @@ class FreshdeskClient:
     ) -> httpx.Response:
         """One API call through the transport (retries, ``Retry-After``, pacing)."""
         return await self._rest.request(method, path, params=params, json=json, context=ticket_id)
-
-
-def next_page(link: str | None) -> int | None:
-    """The page number of the ``rel="next"`` entry of a ``Link`` header, or None.
-
-    ``<https://acme.freshdesk.com/api/v2/tickets?page=2&per_page=100>; rel="next"``
-    """
-    if not link:
-        return None
-    for part in link.split(","):
-        target, _, rest = part.partition(";")
-        rels = {p.strip().removeprefix("rel=").strip('"') for p in rest.split(";") if "rel=" in p}
-        if "next" not in rels:
-            continue
-        url = target.strip().removeprefix("<").removesuffix(">")
-        values = parse_qs(urlsplit(url).query).get("page")
-        if values and values[0].isdigit():
-            return int(values[0])
-    return None
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise UnexpectedResponse(
-            f"Freshdesk {response.request.method} {response.request.url.path}: "
-            f"the {response.status_code} body is not JSON",
-            status=response.status_code,
-            method=response.request.method,
-            url=str(response.request.url),
-        ) from exc
-
-
-def _object(data: Mapping[str, Any], what: str) -> Mapping[str, Any]:
-    if "id" not in data:
-        raise UnexpectedResponse(f"Freshdesk answered a {what} without an id")
-    return data

@@ -39,6 +39,7 @@ from .notifications import Notification
 from .records import FakeApiError, Json
 from .state import FakeState
 from .suspended import SuspendedQueue
+from .suspended_controls import SuspendedTicketControls
 from .webhooks import Delivery, WebhookDispatcher, WebhookKind, WebhookTarget, body_bytes
 
 __all__ = [
@@ -61,14 +62,15 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class FakeZendesk(FakeHelpdesk[Call, Delivery]):
+class FakeZendesk(SuspendedTicketControls, FakeHelpdesk[Call, Delivery]):
     """Controller of one fake Zendesk account and its HTTP server.
 
     Start it with ``with FakeZendesk() as fake:`` or :meth:`start`/:meth:`stop`. The account
     always has one admin, whose credentials (:attr:`email`, :attr:`api_token`,
     :attr:`oauth_token`) authenticate requests; :meth:`reset` returns to that state. Start, stop,
     faults, the call record and delivery waits are :class:`~serviceflow.fakes.helpdesk.FakeHelpdesk`'s;
-    fault and call paths are matched without ``.json``.
+    fault and call paths are matched without ``.json``. What happens to the suspended tickets
+    queue outside the API is :class:`~.suspended_controls.SuspendedTicketControls`'.
     """
 
     faults: FaultPlan
@@ -302,69 +304,6 @@ class FakeZendesk(FakeHelpdesk[Call, Delivery]):
             self.state.update_ticket(ticket_id, conflict.changes, actor_id=actor)
         except FakeApiError:
             pass  # the ticket is gone or closed: the real request will say so
-
-    # ------------------------------------------------------------------ suspended tickets
-
-    def add_suspended(
-        self,
-        author_email: str,
-        *,
-        author_name: str | None = None,
-        subject: str = "",
-        content: str = "",
-        cause: str = "Detected as spam",
-        recipient: str | None = None,
-        created_at: datetime | str | None = None,
-        ticket_id: int | None = None,
-        recoverable: bool = True,
-    ) -> Json:
-        """Put an email in the suspended tickets queue, as Zendesk's mail processing would.
-
-        No webhook fires (a suspended ticket is not a ticket). See
-        :meth:`.suspended.SuspendedQueue.add` for the arguments; ``recoverable=False``
-        makes every recovery of it fail with 422.
-        """
-        return self.suspended.add(
-            author_email,
-            author_name=author_name,
-            subject=subject,
-            content=content,
-            cause=cause,
-            recipient=recipient,
-            created_at=created_at,
-            ticket_id=ticket_id,
-            recoverable=recoverable,
-        )
-
-    def suspended_tickets(self) -> list[Json]:
-        """The suspended tickets queue, by id."""
-        return self.suspended.listing()
-
-    def recover_suspended(self, suspended_id: int, *, actor_id: int | None = None) -> Json:
-        """Recover a suspended ticket as a person in the Zendesk UI would: the author stays the
-        requester, the ticket-created webhook fires; returns the ticket.
-
-        Raises:
-            FakeApiError: 404 when it is not in the queue, 422 when it cannot be recovered.
-        """
-        actor = actor_id if actor_id is not None else self.admin["id"]
-        done = self.suspended.recover([suspended_id], actor_id=actor, requester="author")
-        if done.failed:
-            raise FakeApiError(422, "RecoveryFailed", f"suspended ticket {suspended_id} cannot be recovered")
-        return done.tickets[0]
-
-    def delete_suspended(self, suspended_id: int) -> None:
-        """Delete a suspended ticket as a person in the Zendesk UI would.
-
-        Raises:
-            FakeApiError: 404 when it is not in the queue.
-        """
-        self.suspended.delete([suspended_id])
-
-    def expire_suspended(self) -> list[int]:
-        """Delete what has been suspended for over 14 days by :attr:`clock`, as Zendesk does;
-        returns the ids deleted."""
-        return self.suspended.expire()
 
     # ------------------------------------------------------------------ call record
 

@@ -1,0 +1,173 @@
+"""The Zendesk client's connection: one pooled transport, its retry and pacing policy, and the
+request helpers every group of calls uses (JSON bodies, cursor pagination).
+
+The promises about rate limits and retries (see :mod:`serviceflow_zendesk.client`) are kept
+here, by serviceflow's shared :class:`~serviceflow.plugins.http.RestTransport`; Zendesk adds
+only its headers, rate-limit header names and error mapping (:mod:`..rest`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
+
+from .. import rest
+from ..auth import Credentials
+from ..errors import UnexpectedResponse
+
+Params = Sequence[tuple[str, str]]
+
+
+class ZendeskSession:
+    """One pooled ``httpx.AsyncClient`` to one Zendesk account, and the request plumbing.
+
+    The groups of API calls (:mod:`.tickets`, :mod:`.tags`, :mod:`.people`, :mod:`.suspended`)
+    build on it; :class:`~serviceflow_zendesk.client.ZendeskClient` is all of them together.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Credentials,
+        *,
+        max_retries: int = 4,
+        max_retry_after: float = 60.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        max_conflict_retries: int = 3,
+        page_size: int = 100,
+        pace_reserve: int = 5,
+        timeout: float = 10.0,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        user_agent: str = "serviceflow-zendesk",
+    ) -> None:
+        """Configure the client; no request is made.
+
+        Args:
+            base_url: ``https://{subdomain}.zendesk.com`` (a trailing ``/api/v2`` is accepted),
+                or the fake's ``base_url``.
+            auth: :class:`~.auth.ApiToken` or :class:`~.auth.OAuthToken`.
+            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
+            max_retry_after: The longest ``Retry-After`` (seconds) we wait in-process.
+            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
+            backoff_max: Cap of one backoff.
+            max_conflict_retries: Re-reads after a 409 before :class:`UpdateConflict` is raised.
+            page_size: ``page[size]`` for cursor pagination (Zendesk allows at most 100).
+            pace_reserve: Below this many requests left in the minute, requests are spaced out.
+            timeout: Per-request timeout in seconds.
+            sleep: Awaitable sleep used for every backoff; inject a recorder in tests.
+            transport: Optional httpx transport (proxies, custom TLS).
+            verify: TLS verification: True (system CAs), or an ``ssl.SSLContext`` to share one
+                across clients (building a context costs ~40 ms per client).
+            user_agent: ``User-Agent`` header.
+        """
+        root = base_url.rstrip("/").removesuffix("/api/v2")
+        self._rest = RestTransport(
+            root,
+            errors=rest.ZendeskErrors(),
+            label="Zendesk",
+            headers=rest.headers(auth, user_agent),
+            rate_limits=rest.RATE_LIMITS,
+            pace_reserve=pace_reserve,
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                max_retry_after=max_retry_after,
+                backoff_initial=backoff_initial,
+                backoff_max=backoff_max,
+                sleep=sleep,
+            ),
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+        )
+        self._max_conflict_retries = max_conflict_retries
+        self._page_size = min(page_size, 100)
+        self._sleep = sleep
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._rest.aclose()
+
+    # ------------------------------------------------------------------ requests
+
+    async def _cursor(
+        self, path: str, key: str, params: Params, ticket_id: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a cursor-paginated list: ``page[size]``, then ``page[after]`` with
+        ``meta.after_cursor`` while ``meta.has_more`` (CONTRACTS.md §1.4). The next request is
+        built here rather than taken from ``links.next``, so credentials never follow a URL the
+        response chose."""
+        base = [*params, ("page[size]", str(self._page_size))]
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = base if after is None else [*base, ("page[after]", after)]
+            data = await self._json("GET", path, params=query, ticket_id=ticket_id)
+            items = body_field(data, key)
+            if not isinstance(items, list):
+                raise UnexpectedResponse(f"Zendesk GET {path}: {key!r} is not a list")
+            for item in items:
+                yield item
+            meta = data.get("meta") or {}
+            if not meta.get("has_more"):
+                return
+            after = meta.get("after_cursor")
+            if not after or after in seen:
+                raise UnexpectedResponse(f"Zendesk GET {path}: has_more without a new after_cursor")
+            seen.add(after)
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+        idempotent: bool | None = None,
+    ) -> dict[str, Any]:
+        data = await self._rest.json(
+            method, path, params=params, json=json, context=ticket_id, idempotent=idempotent
+        )
+        if not isinstance(data, dict):
+            raise UnexpectedResponse(f"Zendesk {method} {path}: the body is not a JSON object")
+        return data
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        ticket_id: int | None = None,
+    ) -> httpx.Response:
+        """One API call through the transport (retries, ``Retry-After``, pacing)."""
+        return await self._rest.request(method, path, params=params, json=json, context=ticket_id)
+
+
+def body_field(data: Mapping[str, Any], key: str) -> Any:
+    """``data[key]``, or :class:`UnexpectedResponse` when the answer lacks it."""
+    if key not in data:
+        raise UnexpectedResponse(f"Zendesk response has no {key!r}")
+    return data[key]
