@@ -13,6 +13,7 @@ from serviceflow_freshdesk.fake import FakeFreshdesk
 from serviceflow_freshdesk.webhooks import DEFAULT_CHANGE_FIELD
 from serviceflow_helpscout.fake import FakeHelpScout
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import ELSEWHERE, plugin_settings
 
 SECRETS = {
     "zendesk": "zd-cross-vendor-secret",
@@ -63,12 +64,10 @@ class ZendeskDesk:
 
     @staticmethod
     def configure(fake: FakeZendesk, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv("SERVICEFLOW_ZENDESK_SUBDOMAIN", raising=False)
-        monkeypatch.delenv("SERVICEFLOW_ZENDESK_OAUTH_TOKEN", raising=False)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", SECRETS["zendesk"])
+        for name in ELSEWHERE:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in plugin_settings(fake, webhook_secret=SECRETS["zendesk"]).items():
+            monkeypatch.setenv(name, value)
         # The fake's clock stands in 2026-03; signatures are checked against the real now.
         monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_TOLERANCE_SECONDS", str(10 * 365 * 86400))
 

@@ -5,13 +5,12 @@ it cannot use stops the worker with one line."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-from lab_support import dev_server, lab_environment, open_case
+from lab_support import cli, dev_server, lab_environment, open_case, serviceflow_worker
 
 from serviceflow.durable.devserver import DevServer
 from serviceflow.durable.settings import Settings
@@ -23,26 +22,11 @@ from serviceflow.outcomes.store import OutcomeStore
 __all__ = ["dev_server"]  # a fixture, used by name
 
 
-def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=env,
-        cwd=cwd,
-    )
-
-
 async def test_the_worker_records_and_the_report_reads(dev_server: DevServer, tmp_path: Path) -> None:
     queue = f"outcomes-{uuid.uuid4()}"
     store_file = tmp_path / "store" / "outcomes.sqlite3"
     env = lab_environment(dev_server, tmp_path, queue, outcomes_url=str(store_file))
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "serviceflow", "worker"], env=env, cwd=tmp_path,
-        stdout=(tmp_path / "worker.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with serviceflow_worker(env, tmp_path):
         client = await connect(Settings(temporal_address=dev_server.address))
         case = await open_case(client, queue, "7")
 
@@ -52,9 +36,6 @@ async def test_the_worker_records_and_the_report_reads(dev_server: DevServer, tm
             return any(r.kind is OutcomeKind.ESCALATION for r in OutcomeStore(str(store_file)).read())
 
         await wait_until(escalated, 60, "the escalation recorded by the worker")  # a 2 s target
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
     rows = [r for r in OutcomeStore(str(store_file)).read() if r.case_id == case]
     kinds = {r.kind for r in rows}
     assert {OutcomeKind.TARGET_BREACHED, OutcomeKind.ESCALATION, OutcomeKind.ACTION_DONE} <= kinds

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import CollectorRegistry
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -81,24 +82,15 @@ class Desk:
 
 
 @pytest.fixture
-def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    fake = FakeZendesk().start()
-    # Zendesk leaves the last minute out of its export, so that a second is whole before it is
-    # listed (the cursor is a second and an id): two seconds here, for the same reason.
-    fake.incremental_lag = LAG
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", "unused")
-    frontline = fake.add_group("Frontline")
-    ann = fake.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
-    casey = fake.add_user("Casey", email="casey@example.com")
-    try:
+def desk() -> Iterator[Desk]:
+    with fake_zendesk_in_this_process() as fake:
+        # Zendesk leaves the last minute out of its export, so that a second is whole before it is
+        # listed (the cursor is a second and an id): two seconds here, for the same reason.
+        fake.incremental_lag = LAG
+        frontline = fake.add_group("Frontline")
+        ann = fake.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
+        casey = fake.add_user("Casey", email="casey@example.com")
         yield Desk(fake, frontline, ann, casey)
-    finally:
-        fake.stop()
 
 
 @pytest_asyncio.fixture

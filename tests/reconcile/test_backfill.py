@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 from reconcile_support import ACCOUNT, Desk
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -53,23 +54,14 @@ class Clock:
 
 
 @pytest.fixture
-def past_desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Desk, Clock]]:
+def past_desk() -> Iterator[tuple[Desk, Clock]]:
     clock = Clock()
-    fake = FakeZendesk(clock=clock).start()
-    fake.incremental_lag = 0
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", "unused")
-    frontline = fake.add_group("Frontline")
-    ann = fake.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
-    casey = fake.add_user("Casey", email="casey@example.com")
-    try:
+    with fake_zendesk_in_this_process(FakeZendesk(clock=clock)) as fake:
+        fake.incremental_lag = 0
+        frontline = fake.add_group("Frontline")
+        ann = fake.add_agent("Ann", email="ann@shop.example", groups=[frontline["id"]])
+        casey = fake.add_user("Casey", email="casey@example.com")
         yield Desk(fake, frontline, ann, casey), clock
-    finally:
-        fake.stop()
 
 
 @pytest_asyncio.fixture
