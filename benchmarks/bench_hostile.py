@@ -90,7 +90,7 @@ class Valid:
         self.phase = "warm-up"
         self.latencies: dict[str, list[float]] = {}
         self.statuses: Counter[str] = Counter()
-        self.numbers = iter(range(10**9))
+        self.numbers = iter(range(1, 10**9))  # Zendesk ids start at 1 ("0" is refused)
         self.http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=32))
 
     async def one(self) -> None:
@@ -170,7 +170,7 @@ async def floods(base: str, port: int, stalls: int, chosen: set[str], seconds: f
         return await http.post(f"{base}/webhooks/v{uuid.uuid4().hex}", content=b"{}")
 
     async def forged(http: httpx.AsyncClient) -> httpx.Response:
-        body = envelope(0)
+        body = envelope(1)
         return await http.post(f"{base}/webhooks/zendesk", content=body, headers=signed(body, "wrong"))
 
     async def oversized(http: httpx.AsyncClient) -> httpx.Response:
