@@ -169,4 +169,4 @@ def protocol_with(
     if parser != "h11" and HttpToolsProtocol is not None:
         base = HttpToolsDeadlineProtocol
     fields = {"header_timeout": header_timeout, "keep_alive": keep_alive}
-    return type("HeaderDeadline", (base,), fields)
+    return type("ReceiverProtocol", (base,), fields)

@@ -58,15 +58,16 @@ def receiver_for(settings: Settings, *, require_account: bool = True) -> Receive
 
 
 def serving(
-    receiver: Receiver, host: str, port: int
+    receiver: Receiver, host: str, port: int, *, parser: str = "auto"
 ) -> contextlib.AbstractAsyncContextManager[uvicorn.Server]:
-    """Run the receiver on host:port inside the current event loop until the block ends."""
-    return serving_app(receiver.app(), host, port, limits=receiver.limits)
+    """Run the receiver on host:port inside the current event loop until the block ends
+    (``parser``: see :func:`~serviceflow.receiver.protocol.protocol_with`)."""
+    return serving_app(receiver.app(), host, port, limits=receiver.limits, parser=parser)
 
 
 @contextlib.asynccontextmanager
 async def serving_app(
-    app: ASGIApp, host: str, port: int, *, limits: ReceiverLimits | None = None
+    app: ASGIApp, host: str, port: int, *, limits: ReceiverLimits | None = None, parser: str = "auto"
 ) -> AsyncIterator[uvicorn.Server]:
     """Run an ASGI app on host:port inside the current event loop until the block ends.
 
@@ -79,7 +80,7 @@ async def serving_app(
         logs.install()
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", lifespan="off", interface="asgi3",
-            http=protocol_with(limits.header_timeout, limits.keep_alive),
+            http=protocol_with(limits.header_timeout, limits.keep_alive, parser=parser),
             # No access log line (the app logs each delivery once) and no X-Forwarded-* rewriting
             # (the receiver never uses the client's address): two steps less per request.
             access_log=False, proxy_headers=False,
