@@ -11,9 +11,9 @@ Once the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_
 The parser is httptools (llhttp, in C) when it is installed, as it is with serviceflow's own
 dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU per request
 (benchmarks/RESULTS.md, "The receiver under 1 ms"). llhttp has no bound of its own on a head's
-size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here
-for both: a connection that has sent :data:`MAX_HEAD_BYTES` without completing a request head
-is answered 431 and closed.
+size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here:
+a request head over :data:`MAX_HEAD_BYTES` still incomplete is answered 431 and its connection
+closed (h11 answers 400).
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ except ImportError:  # httptools is not installed: h11 it is
 
 log = logging.getLogger("serviceflow.receiver")
 
-#: Bytes a request head may take (h11's default incomplete-event size, which uvicorn applies).
+#: Bytes a request line and headers may take (h11's default incomplete-event size).
 MAX_HEAD_BYTES = 16 * 1024
+
+
 _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 26\r\nconnection: close\r\n\r\nrequest head over 16 KiB\r\n"
@@ -55,7 +57,6 @@ class HeaderDeadline:
 
     def _deadline_init(self) -> None:
         self._head_deadline: asyncio.TimerHandle | None = None
-        self._head_bytes = 0  # received since the last request head completed
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -68,21 +69,6 @@ class HeaderDeadline:
 
     def _waiting_for_head(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
-
-    def _received(self, size: int, head_began: bool) -> None:
-        """After ``size`` bytes were fed to the parser: disarm once a head is in, or refuse a
-        head that has grown past the bound."""
-        if head_began:
-            self._disarm()
-            self._head_bytes = 0
-            return
-        if not self._waiting_for_head():
-            return  # body bytes: the app's limits count them
-        self._head_bytes += size
-        if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-            log.warning("connection closed: a request head over %d bytes", MAX_HEAD_BYTES)
-            self.transport.write(_TOO_LARGE)
-            self.transport.close()
 
     def _head_timed_out(self) -> None:
         self._head_deadline = None
@@ -106,11 +92,11 @@ class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
     def data_received(self, data: bytes) -> None:
         cycle = self.cycle
         super().data_received(data)
-        self._received(len(data), self.cycle is not cycle)  # a new cycle: a request head arrived
+        if self.cycle is not cycle:  # a request head arrived and its cycle began
+            self._disarm()
 
     def on_response_complete(self) -> None:
         self._arm(self.keep_alive + self.header_timeout)  # before a pipelined request starts a cycle
-        self._head_bytes = 0
         super().on_response_complete()
         if not self._waiting_for_head():  # a pipelined request's cycle began
             self._disarm()
@@ -130,21 +116,50 @@ if HttpToolsProtocol is not None:
         def __init__(self, config: Config, server_state: ServerState, *args: Any, **kwargs: Any) -> None:
             super().__init__(config, server_state, *args, **kwargs)
             self._deadline_init()
+            # Bytes of a request head still coming (httptools keeps a header that has not ended
+            # inside itself, where no callback sees it).
+            self._in_head, self._head_bytes = False, 0
+            self._chunk, self._ended_in, self._began_at_start = 0, -1, True
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
-            cycle = self.cycle
+            cycle, in_head = self.cycle, self._in_head
+            self._chunk += 1
             super().data_received(data)
-            # httptools starts a cycle when a head completes; one queued behind a pipelined
-            # request also counts as in.
-            self._received(len(data), self.cycle is not cycle)
+            # httptools starts a cycle when a head completes (one queued behind a pipelined
+            # request too).
+            if self.cycle is not cycle:
+                self._disarm()
+            # A head that goes on past this chunk: all of the chunk is head when the head began
+            # before it or at its start (no earlier message ended inside it).
+            if self._in_head and (in_head or self._began_at_start):
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                    log.warning("connection closed: a request head over %d bytes", MAX_HEAD_BYTES)
+                    self.transport.write(_TOO_LARGE)
+                    self.transport.close()
+
+        # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
+        # behind another message in the same chunk (pipelining) is counted from the next chunk
+        # on: at most one read (256 KiB) more.
+        def on_message_begin(self) -> None:
+            self._in_head, self._head_bytes = True, 0
+            self._began_at_start = self._ended_in != self._chunk
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._ended_in = self._chunk
+            super().on_message_complete()
 
         def on_response_complete(self) -> None:
             self._arm(self.keep_alive + self.header_timeout)
-            self._head_bytes = 0
             super().on_response_complete()
             if not self._waiting_for_head():  # a pipelined request is queued or began
                 self._disarm()
