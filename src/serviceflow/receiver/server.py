@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -41,7 +40,6 @@ def receiver_for(settings: Settings, *, require_account: bool = True) -> Receive
                 stores.append(PolicyStore(settings.policies))
             except PolicySetError as exc:
                 return f"policies: {len(exc.problems)} problem(s)"
-            settle_heap()  # the policy set (CEL programs, YAML) lives as long as the process
         stores[0].current()
         return None
 
@@ -105,19 +103,6 @@ async def serving_app(
         await task
 
 
-def settle_heap() -> None:
-    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
-
-    What a receiver loads to start (its modules, plugins, pydantic schemas, the Temporal SDK's
-    protobuf classes, the policy set) lives as long as the process, yet every full collection
-    walked all of it again: a seventh of the receiver's CPU under load went to the collector
-    (benchmarks/RESULTS.md, "The receiver under 1 ms"). Frozen, it is never scanned again;
-    objects made per delivery are collected as before.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 async def run_receiver(settings: Settings, host: str, port: int, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set.
 
@@ -125,5 +110,4 @@ async def run_receiver(settings: Settings, host: str, port: int, stop: asyncio.E
         AccountNotConfigured: a vendor plugin cannot name its account; the receiver does not start.
     """
     async with serving(receiver_for(settings), host, port):
-        settle_heap()
         await stop.wait()
