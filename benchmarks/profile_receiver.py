@@ -12,8 +12,11 @@ best of 5 runs of ``--repeat`` calls each):
 - the request log line, and the Prometheus counters and histogram one delivery touches.
 
 Then ``--webhooks N`` deliveries through the receiver's ASGI app in this process (httpx's ASGI
-transport, so no HTTP parsing: uvicorn and h11 are not in it) against a dev server this script
-starts, under cProfile, reported by the functions that take the most cumulative time.
+transport, so no HTTP parsing: uvicorn and its parser are not in it) against a dev server this
+script starts, under cProfile, reported by the functions that take the most cumulative time. The
+receiver connects as `serviceflow serve` does (gRPC uncompressed). For what HTTP and the SDK's
+Rust threads cost, see callgrind_receiver.py (instructions, every thread) and bench_ingest.py
+(CPU by thread).
 
 Run: .venv/bin/python benchmarks/profile_receiver.py [--repeat 2000] [--webhooks 400]
 """
@@ -162,7 +165,7 @@ async def profile_receiver(webhooks: int, top: int) -> str:
     await server.start()
     try:
         settings = Settings(temporal_address=server.address, task_queue="profile-webhooks")
-        receiver = Receiver(connect=lambda: connect(settings), task_queue=settings.task_queue)
+        receiver = Receiver(connect=lambda: connect(settings, compress=False), task_queue=settings.task_queue)
         logging.getLogger("serviceflow.receiver").setLevel(logging.INFO)
         transport = httpx.ASGITransport(app=receiver.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as http:

@@ -18,15 +18,19 @@ from temporalio.client import Client
 from serviceflow.fakes.server import free_port
 from serviceflow.receiver.app import Receiver
 from serviceflow.receiver.limits import ReceiverLimits
+from serviceflow.receiver.protocol import protocol_with
 from serviceflow.receiver.server import serving
 
 DEADLINE = 1.0  # the header and body timeouts of these tests
 CLOSED_WITHIN = 15.0  # a generous bound on "closed", so a loaded machine never fails the test
 
 
-@pytest_asyncio.fixture
-async def serve(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., Any]]:
-    """serve(**limits) -> (host, port, receiver) with Temporal never reached."""
+@pytest_asyncio.fixture(params=["httptools", "h11"])
+async def serve(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[Callable[..., Any]]:
+    """serve(**limits) -> (host, port, receiver) with Temporal never reached, on each of the
+    HTTP parsers the receiver can run on (httptools when installed, else h11)."""
     configure_plugins(monkeypatch)
     stack: list[Any] = []
     released = asyncio.Event()
@@ -44,7 +48,7 @@ async def serve(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., 
             identities=known_identities(),
         )
         port = free_port()
-        context = serving(receiver, "127.0.0.1", port)
+        context = serving(receiver, "127.0.0.1", port, parser=request.param)
         await context.__aenter__()
         stack.append(context)
         return "127.0.0.1", port, receiver
@@ -86,6 +90,25 @@ async def test_a_connection_without_a_complete_request_head_is_closed(serve, sen
     writer.close()
 
 
+async def test_a_request_head_over_16_kib_is_refused_and_closed(serve) -> None:  # type: ignore[no-untyped-def]
+    host, port, _ = await serve(header_timeout=60)  # the size bound, not the deadline, must close it
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nX-Padding: ")
+    for _ in range(17):  # 17 KiB of one header, in pieces, never ending (and no more, so the
+        writer.write(b"a" * 1024)  # server has read it all when it answers: no reset)
+        await writer.drain()
+    received = await closed(reader)
+    assert received.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), received[:100]
+    writer.close()
+
+
+async def test_the_receiver_runs_on_httptools_when_installed() -> None:
+    assert "HttpToolsProtocol" in {c.__name__ for c in protocol_with(1, 1).__mro__}
+    assert "H11Protocol" in {c.__name__ for c in protocol_with(1, 1, parser="h11").__mro__}
+    with pytest.raises(ValueError, match="unknown HTTP parser"):
+        protocol_with(1, 1, parser="picohttp")
+
+
 async def test_a_kept_alive_connection_gets_a_new_head_deadline_after_each_answer(serve) -> None:  # type: ignore[no-untyped-def]
     host, port, _ = await serve(keep_alive=3)  # uvicorn's keep-alive timer stops at the first byte
     reader, writer = await asyncio.open_connection(host, port)
@@ -107,7 +130,10 @@ async def test_healthz_answers_while_one_byte_uploads_trickle_in(serve) -> None:
         for _ in range(size):
             writer.write(b"x")
             await writer.drain()
-            await asyncio.sleep(0)  # one byte per write, as a trickling client sends them
+            # Not a wait: the server runs in this event loop, and this hands it the turn so it
+            # reads each byte on its own, as from a client whose bytes come one by one. Nothing
+            # is awaited to become true here; the test's waits are the bounded ones below.
+            await asyncio.sleep(0)
         await reader.read(100)
         writer.close()
 

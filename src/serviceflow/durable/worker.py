@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from temporalio.client import Client, TLSConfig
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import GrpcCompression
 from temporalio.worker import Worker
 
 from serviceflow.adapters.registry import registry
@@ -39,10 +40,11 @@ from serviceflow.tracing import client_interceptors, worker_interceptors
 log = logging.getLogger(__name__)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, compress: bool = True) -> Client:
     """A Temporal client for the settings: plain, mTLS, or Temporal Cloud with an API key; the
     SDK's metrics are served on ``SERVICEFLOW_TEMPORAL_METRICS_PORT`` when it is set, and its
-    calls (and its workers) are traced when ``SERVICEFLOW_OTEL_ENDPOINT`` is (serviceflow.tracing)."""
+    calls (and its workers) are traced when ``SERVICEFLOW_OTEL_ENDPOINT`` is (serviceflow.tracing).
+    ``compress=False``: no gzip on the gRPC messages (the receiver's: see receiver/server.py)."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -60,6 +62,7 @@ async def connect(settings: Settings) -> Client:
         data_converter=pydantic_data_converter,
         runtime=sdk_runtime(settings.temporal_metrics_port, settings.metrics_host),
         interceptors=client_interceptors(settings),  # tracing: Temporal's TracingInterceptor, or none
+        grpc_compression=GrpcCompression.GZIP if compress else GrpcCompression.NONE,
     )
 
 

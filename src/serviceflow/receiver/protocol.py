@@ -1,4 +1,4 @@
-"""uvicorn's h11 protocol with a deadline for a request's headers.
+"""uvicorn's HTTP protocol with a deadline and a size bound for a request's headers.
 
 uvicorn has no such timeout: ``timeout_keep_alive`` runs only between requests, once an answer is
 sent, and every byte received resets it (encode/uvicorn#157, "--timeout-request-start", not
@@ -7,30 +7,83 @@ connection for ever. Here a timer starts when the connection opens and closes it
 request head has arrived ``header_timeout`` seconds later; after each answer the timer allows the
 keep-alive time on top, so an idle kept-alive connection ends by uvicorn's own timeout first.
 Once the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_BODY_TIMEOUT``).
+
+The parser is httptools (llhttp, in C) when it is installed, as it is with serviceflow's own
+dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU per request
+(benchmarks/RESULTS.md, "The receiver under 1 ms"). llhttp has no bound of its own on a head's
+size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here:
+a request head over :data:`MAX_HEAD_BYTES` still incomplete is answered 431 and its connection
+closed (h11 answers 400).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsCycle
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is not installed: h11 it is
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger("serviceflow.receiver")
 
+#: Bytes a request line and headers may take (h11's default incomplete-event size).
+MAX_HEAD_BYTES = 16 * 1024
 
-class HeaderDeadlineProtocol(H11Protocol):
-    """H11Protocol that closes a connection whose request head takes over ``header_timeout``."""
+
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 26\r\nconnection: close\r\n\r\nrequest head over 16 KiB\r\n"
+)
+
+
+class HeaderDeadline:
+    """What the two protocols share: the head's deadline and size bound (a mixin)."""
 
     header_timeout: float = 10.0
     keep_alive: float = 5.0
+    # Given by uvicorn's protocols, which this mixes into.
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+
+    def _deadline_init(self) -> None:
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._head_deadline = self.loop.call_later(seconds, self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _waiting_for_head(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
+        if self.transport.is_closing() or not self._waiting_for_head():
+            return
+        log.warning("connection closed: no complete request head in time (%.0f s)", self.header_timeout)
+        self.transport.close()
+
+
+class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
+    """H11Protocol that closes a connection whose request head takes over ``header_timeout``."""
 
     def __init__(self, config: Config, server_state: ServerState, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, server_state, *args, **kwargs)
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._deadline_init()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -43,34 +96,92 @@ class HeaderDeadlineProtocol(H11Protocol):
             self._disarm()
 
     def on_response_complete(self) -> None:
-        cycle = self.cycle
         self._arm(self.keep_alive + self.header_timeout)  # before a pipelined request starts a cycle
         super().on_response_complete()
-        if self.cycle is not cycle:
+        if not self._waiting_for_head():  # a pipelined request's cycle began
             self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._head_deadline = self.loop.call_later(seconds, self._head_timed_out)
 
-    def _disarm(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+if HttpToolsProtocol is not None:
 
-    def _head_timed_out(self) -> None:
-        self._head_deadline = None
-        if self.transport.is_closing() or (self.cycle is not None and not self.cycle.response_complete):
-            return
-        log.warning("connection closed: no complete request head in time (%.0f s)", self.header_timeout)
-        self.transport.close()
+    class HttpToolsDeadlineProtocol(HeaderDeadline, HttpToolsProtocol):
+        """HttpToolsProtocol with the same head deadline and size bound."""
+
+        cycle: HttpToolsCycle
+
+        def __init__(self, config: Config, server_state: ServerState, *args: Any, **kwargs: Any) -> None:
+            super().__init__(config, server_state, *args, **kwargs)
+            self._deadline_init()
+            # Bytes of a request head still coming (httptools keeps a header that has not ended
+            # inside itself, where no callback sees it).
+            self._in_head, self._head_bytes = False, 0
+            self._chunk, self._ended_in, self._began_at_start = 0, -1, True
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm(self.header_timeout)
+
+        def data_received(self, data: bytes) -> None:
+            cycle, in_head = self.cycle, self._in_head
+            self._chunk += 1
+            super().data_received(data)
+            # httptools starts a cycle when a head completes (one queued behind a pipelined
+            # request too).
+            if self.cycle is not cycle:
+                self._disarm()
+            # A head that goes on past this chunk: all of the chunk is head when the head began
+            # before it or at its start (no earlier message ended inside it).
+            if self._in_head and (in_head or self._began_at_start):
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                    log.warning("connection closed: a request head over %d bytes", MAX_HEAD_BYTES)
+                    self.transport.write(_TOO_LARGE)
+                    self.transport.close()
+
+        # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
+        # behind another message in the same chunk (pipelining) is counted from the next chunk
+        # on: at most one read (256 KiB) more.
+        def on_message_begin(self) -> None:
+            self._in_head, self._head_bytes = True, 0
+            self._began_at_start = self._ended_in != self._chunk
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._ended_in = self._chunk
+            super().on_message_complete()
+
+        def on_response_complete(self) -> None:
+            self._arm(self.keep_alive + self.header_timeout)
+            super().on_response_complete()
+            if not self._waiting_for_head():  # a pipelined request is queued or began
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
 
 
-def protocol_with(header_timeout: float, keep_alive: float) -> type[HeaderDeadlineProtocol]:
-    """The protocol class for uvicorn's ``http=`` setting, with these deadlines."""
+def protocol_with(
+    header_timeout: float, keep_alive: float, *, parser: str = "auto"
+) -> type[asyncio.Protocol]:
+    """The protocol class for uvicorn's ``http=`` setting, with these deadlines.
+
+    ``parser`` is ``httptools``, ``h11`` or ``auto`` (httptools when installed).
+    """
+    if parser not in ("auto", "httptools", "h11"):
+        raise ValueError(f"unknown HTTP parser {parser!r}: auto, httptools or h11")
+    if parser == "httptools" and HttpToolsProtocol is None:
+        raise ValueError("the httptools HTTP parser is not installed")
+    base: type[asyncio.Protocol] = HeaderDeadlineProtocol
+    if parser != "h11" and HttpToolsProtocol is not None:
+        base = HttpToolsDeadlineProtocol
     fields = {"header_timeout": header_timeout, "keep_alive": keep_alive}
-    return type("HeaderDeadline", (HeaderDeadlineProtocol,), fields)
+    return type("ReceiverProtocol", (base,), fields)

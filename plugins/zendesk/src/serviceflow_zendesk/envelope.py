@@ -24,6 +24,7 @@ check themselves (``event.previous``/``current``, whose kind depends on the even
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -81,6 +82,15 @@ class EnvelopeRejected(WebhookRejected):
         where = path if field == path else f"{field} (the envelope's {path})"
         super().__init__(reason, f"{where}: {problem}")
         self.field = field
+
+
+def json_text(value: Any) -> str:
+    """A value read from the body as JSON text (sorted keys), for a change's previous value and
+    a trigger's event id."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (ValueError, TypeError, RecursionError):  # only what json.loads read gets here
+        return "<unreadable>"
 
 
 def has_surrogate(text: str) -> bool:

@@ -4,13 +4,11 @@ Zendesk has two webhook connection methods and they send nothing alike (CONTRACT
 
 - **event subscriptions** send Zendesk's envelope (``type: zen:event-type:ticket.*``, a ticket
   snapshot in ``detail`` with string ids and UPPERCASE enums, a unique envelope ``id``);
-- **triggers** send whatever body the admin typed. :data:`TRIGGER_BODY_TEMPLATE` is the body we
-  ask admins to paste; its placeholders render as display strings (``"Open"``, ``"High"``,
-  space-separated tags).
+- **triggers** send whatever body the admin typed: the one we ask for, and its parse, are in
+  :mod:`.triggers`.
 
-Event ids must survive redelivery: the envelope ``id`` does; for triggers the invocation id does
-*not* (each webhook of a trigger gets its own), so the id is derived from the ticket id, its
-``updated_at`` and a hash of the body's fields.
+Event ids must survive redelivery: the envelope ``id`` does (triggers: :mod:`.triggers`). The
+event types read and what each becomes are the tables of :mod:`.event_types`.
 
 **Our own writes.** Event subscriptions fire for changes made through the API too, with the API
 user as the actor (CONTRACTS.md §8): serviceflow's own notes, assignments, tags and statuses come
@@ -23,7 +21,6 @@ role is ``serviceflow``: it meets no target and acknowledges nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -33,102 +30,12 @@ from serviceflow.adapters.records import Identity
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
-from . import convert, envelope, trigger_body
+from . import convert, envelope
 from .envelope import EVENT_PREFIX, EnvelopeRejected
+from .event_types import FIELD_EVENTS, GONE_EVENTS, HANDLED_EVENT_TYPES
 from .settings import ZendeskSettings
 from .signature import verify
-
-#: The JSON body to paste into a trigger's "Notify by > Active webhook" action. Every value is a
-#: string so the body stays valid JSON whatever a placeholder renders to. ``latest_comment_public``
-#: and ``current_user_role`` use placeholders whose output is not confirmed by Zendesk's docs as
-#: stored here (UNVERIFIED); the parser treats empty or unexpected values as unknown.
-TRIGGER_BODY_TEMPLATE = """{
-  "serviceflow": "zendesk-trigger/1",
-  "ticket_id": "{{ticket.id}}",
-  "subject": "{{ticket.title}}",
-  "status": "{{ticket.status}}",
-  "priority": "{{ticket.priority}}",
-  "tags": "{{ticket.tags}}",
-  "via": "{{ticket.via}}",
-  "requester_id": "{{ticket.requester.id}}",
-  "requester_email": "{{ticket.requester.email}}",
-  "requester_name": "{{ticket.requester.name}}",
-  "assignee_id": "{{ticket.assignee.id}}",
-  "group_id": "{{ticket.group.id}}",
-  "latest_comment": "{{ticket.latest_comment}}",
-  "latest_comment_public": "{{ticket.latest_comment.is_public}}",
-  "updated_at": "{{ticket.updated_at_with_timestamp}}",
-  "current_user_id": "{{current_user.id}}",
-  "current_user_role": "{{current_user.role}}"
-}"""
-
-#: Body fields whose values identify one trigger firing (hashed into the event id).
-_TRIGGER_FIELDS = (
-    "ticket_id",
-    "subject",
-    "title",
-    "status",
-    "priority",
-    "tags",
-    "requester_id",
-    "assignee_id",
-    "group_id",
-    "latest_comment",
-    "latest_comment_public",
-    "updated_at",
-    "current_user_id",
-)
-# Field-change event types -> the name used in ``TicketEvent.changes``.
-#: Every ticket event type on Zendesk's ticket-events page (developer.zendesk.com/api-reference/
-#: webhooks/event-types/ticket-events; the list continues on the integration-services copy of the
-#: page, CONTRACTS.md §1.9 and §8) that is a change of a ticket field -> the name the change gets in
-#: ``TicketEvent.changes`` (its previous value). The comment edits count as field changes too: a
-#: person worked on the ticket, but wrote nothing new.
-_FIELD_EVENTS = {
-    "ticket.priority_changed": "priority",
-    "ticket.subject_changed": "subject",
-    "ticket.tags_changed": "tags",
-    "ticket.custom_field_changed": "custom_fields",
-    "ticket.description_changed": "description",
-    "ticket.external_id_changed": "external_id",
-    "ticket.form_changed": "form",
-    "ticket.brand_changed": "brand",
-    "ticket.organization_changed": "organization",
-    "ticket.requester_changed": "requester",
-    "ticket.submitter_changed": "submitter",
-    "ticket.type_changed": "type",
-    "ticket.task_due_at_changed": "due_at",
-    "ticket.problem_link_changed": "problem",
-    "ticket.email_ccs_changed": "email_ccs",
-    "ticket.followers_changed": "followers",
-    "ticket.comment_made_private": "comment_made_private",
-    "ticket.comment_redacted": "comment_redacted",
-    "ticket.attachment_linked_to_comment": "attachment_linked",
-    "ticket.attachment_redacted_from_comment": "attachment_redacted",
-}
-#: Events after which the ticket is out of every queue: for serviceflow it is closed (the
-#: ticket's own ``detail.status`` may still read as before).
-_GONE_EVENTS = {
-    "ticket.marked_as_spam": "marked_as_spam",
-    "ticket.soft_deleted": "soft_deleted",
-    "ticket.permanently_deleted": "permanently_deleted",
-}
-#: Every ticket event type the parser reads; any other ``ticket.*`` type (Zendesk adds some, e.g.
-#: ``csat_received``, ``sla_policy_changed``) is answered as ignored: no event, no error.
-HANDLED_EVENT_TYPES = frozenset(
-    {
-        "ticket.created",
-        "ticket.comment_added",
-        "ticket.agent_assignment_changed",
-        "ticket.group_assignment_changed",
-        "ticket.status_changed",
-        "ticket.custom_status_changed",
-        "ticket.merged",
-        "ticket.undeleted",
-        *_FIELD_EVENTS,
-        *_GONE_EVENTS,
-    }
-)
+from .triggers import TRIGGER_BODY_TEMPLATE, parse_trigger, trigger_event_id
 
 
 def verify_delivery(
@@ -221,9 +128,9 @@ def parse_envelope(
         # detail.status. The shape of event.previous (an id, or an object) is UNVERIFIED.
         changes = {"custom_status": _previous_value(event_type, event, ticket)}
         return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
-    if event_type in _GONE_EVENTS:
+    if event_type in GONE_EVENTS:
         gone = ticket.model_copy(update={"status": TicketStatus.CLOSED})
-        changes = {"status": ticket.status.value, "zendesk_event": _GONE_EVENTS[event_type]}
+        changes = {"status": ticket.status.value, "zendesk_event": GONE_EVENTS[event_type]}
         return [
             TicketEvent(
                 kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **{**common, "ticket": gone}
@@ -238,8 +145,8 @@ def parse_envelope(
         # UNVERIFIED, so the ticket keeps the status detail gives (a merged-away ticket is closed).
         changes = {"merged_into": _optional_id(event, "target_ticket_id"), "zendesk_event": "merged"}
         return [TicketEvent(kind=EventKind.STATUS_CHANGED, actor=actor, changes=changes, **common)]
-    if event_type in _FIELD_EVENTS:
-        changes = {_FIELD_EVENTS[event_type]: _previous_value(event_type, event, ticket)}
+    if event_type in FIELD_EVENTS:
+        changes = {FIELD_EVENTS[event_type]: _previous_value(event_type, event, ticket)}
         return [TicketEvent(kind=EventKind.FIELDS_CHANGED, actor=actor, changes=changes, **common)]
     return []  # a ticket event type serviceflow does not read (HANDLED_EVENT_TYPES): ignored
 
@@ -329,19 +236,12 @@ def _previous_value(event_type: str, event: envelope.Event, ticket: Ticket) -> s
     previous = _extra(event, "previous")
     if previous is None or isinstance(previous, str):
         return _previous_text(event)
-    text = _json(previous)
+    text = envelope.json_text(previous)
     if len(text) > envelope.MAX_TEXT:
         raise EnvelopeRejected(
             "invalid_field", "event.previous", f"longer than {envelope.MAX_TEXT} characters"
         )
     return text
-
-
-def _json(value: Any) -> str:
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (ValueError, TypeError, RecursionError):  # only what json.loads read gets here
-        return "<unreadable>"
 
 
 def _actor(actor_id: str | None, requester: str, identity: Identity | None) -> Actor:
@@ -353,93 +253,19 @@ def _actor(actor_id: str | None, requester: str, identity: Identity | None) -> A
     return Actor(id=actor_id, role=role)
 
 
-# ---------------------------------------------------------------------- trigger bodies
-
-
-def parse_trigger(
-    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
-) -> list[TicketEvent]:
-    """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event (validated first, :mod:`.trigger_body`).
-
-    A trigger says *that* something changed, not what: a new comment makes it a message, reply
-    or note (by the commenter's role and the comment's visibility, when the body says); without
-    one it is reported as ``fields_changed`` with the ticket as it is now.
-
-    Raises:
-        EnvelopeRejected: a field of the wrong kind, naming it.
-    """
-    body = trigger_body.read(dict(data))
-    updated = convert.timestamp(body.updated_at)
-    requester = body.requester_id or "unknown"
-    ticket = Ticket(
-        id=body.ticket_id,
-        vendor=convert.VENDOR,
-        account=account,
-        subject=body.subject or body.title,
-        status=convert.status(body.status),
-        priority=convert.priority(body.priority),
-        channel=convert.channel(body.via),
-        requester=Requester(
-            id=requester, email=body.requester_email or None, name=body.requester_name or None
-        ),
-        assignee=body.assignee_id or None,
-        group=body.group_id or None,
-        tags=tuple(body.tags.split()),
-        created_at=updated,  # the template carries no created_at; the case keeps its own
-        updated_at=updated,
-    )
-    actor_id = body.current_user_id or None
-    role_text = body.current_user_role.lower()
-    if actor_id is None:
-        role = ActorRole.SYSTEM
-    elif identity is not None and identity.is_actor(actor_id=actor_id):
-        role = ActorRole.SERVICEFLOW
-    elif actor_id == requester or role_text in ("end-user", "end_user", "end user"):
-        role = ActorRole.CUSTOMER
-    else:
-        role = ActorRole.AGENT
-    public = {"true": True, "false": False}.get(body.latest_comment_public.lower())
-    comment = body.latest_comment
-    if comment and role is ActorRole.CUSTOMER:
-        kind = EventKind.CUSTOMER_MESSAGE
-    elif comment and public is False:
-        kind = EventKind.INTERNAL_NOTE
-    elif comment and public is True:
-        kind = EventKind.AGENT_REPLY
-    else:
-        kind = EventKind.FIELDS_CHANGED
-    return [
-        TicketEvent(
-            id=trigger_event_id(data),
-            kind=kind,
-            time=updated,
-            actor=Actor(id=actor_id, role=role),
-            ticket=ticket,
-            body=comment if kind is not EventKind.FIELDS_CHANGED else "",
-            public=public if kind is not EventKind.FIELDS_CHANGED else None,
-        )
-    ]
-
-
-def trigger_event_id(body: Mapping[str, Any]) -> str:
-    """Stable across redeliveries and across the several webhooks one trigger may call."""
-    fields = {name: _text(body, name) for name in _TRIGGER_FIELDS}
-    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-    return f"zendesk:trigger:{fields['ticket_id']}:{fields['updated_at']}:{digest}"
-
-
-def _text(body: Mapping[str, Any], name: str) -> str:
-    """A field as text for the event id (:func:`trigger_event_id`; the body is validated first)."""
-    value = body.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    return _json(value)
-
-
 def _account_or_none(settings: ZendeskSettings) -> str | None:
     try:
         return settings.account
     except Exception:  # noqa: BLE001 - a secret without a subdomain still verifies
         return None
+
+
+__all__ = [
+    "HANDLED_EVENT_TYPES",
+    "TRIGGER_BODY_TEMPLATE",
+    "parse_delivery",
+    "parse_envelope",
+    "parse_trigger",
+    "trigger_event_id",
+    "verify_delivery",
+]
