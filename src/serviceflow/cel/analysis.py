@@ -5,6 +5,12 @@ top-level conjunction: ``event.kind == "created" && ...`` can only be true when 
 "created"; ``ticket.priority in ["high", "urgent"] && ...`` only for those priorities. When a
 required field has another value the expression is false, whatever else it says, so it need not
 run. Anything not of this simple shape yields no requirement (the expression is always run).
+
+``decided`` goes one step further for the commonest conditions of a policy set: an expression
+that is *nothing but* such comparisons (``event.kind == "created"``, ``ticket.status in
+["pending", "on_hold"]``, ``ticket.channel != "api"``, their conjunction, or ``true``) has its
+value decided by those fields alone whenever each holds a string, so the engine answers it
+without running CEL (nor building a result-cache key).
 """
 
 from __future__ import annotations
@@ -102,6 +108,57 @@ def _constraint(term: lark.ParseTree) -> tuple[str, frozenset[str]] | None:
         if path and values is not None:
             return path, values
     return None
+
+
+def _excluded(term: lark.ParseTree) -> tuple[str, frozenset[str]] | None:
+    """``path != "literal"`` (either way round): the value it must not have."""
+    if term.data != "relation" or len(term.children) != 2:
+        return None
+    operator, right = term.children
+    if not isinstance(operator, lark.Tree) or not isinstance(right, lark.Tree):
+        return None
+    if operator.data != "relation_ne":
+        return None
+    left = operator.children[0]
+    if not isinstance(left, lark.Tree):
+        return None
+    for path_node, value_node in ((left, right), (right, left)):
+        path, value = _path(path_node), _string(value_node)
+        if path and value is not None:
+            return path, frozenset({value})
+    return None
+
+
+def _is_true(node: lark.ParseTree) -> bool:
+    node = _unwrap(node)
+    if node.data != "literal" or len(node.children) != 1:
+        return False
+    token = node.children[0]
+    return isinstance(token, lark.Token) and token.type == "BOOL_LIT" and str(token) == "true"
+
+
+Term = tuple[str, frozenset[str], bool]
+"""A field path, a set of strings, and whether the field's value must be in it (else not)."""
+
+
+def decided(tree: lark.ParseTree) -> tuple[Term, ...] | None:
+    """The comparisons that *are* the expression (a conjunction of ``==``, ``in`` a list of
+    strings and ``!=`` on field paths, or ``true``): when each path holds a string, the
+    expression is true exactly when every term holds. None for any other shape."""
+    terms: list[Term] = []
+    for conjunct in _conjuncts(tree):
+        term = _unwrap(conjunct)
+        if _is_true(term):
+            continue
+        wanted = _constraint(term)
+        if wanted is not None:
+            terms.append((wanted[0], wanted[1], True))
+            continue
+        unwanted = _excluded(term)
+        if unwanted is None:
+            return None
+        terms.append((unwanted[0], unwanted[1], False))
+    return tuple(terms)
 
 
 def _conjuncts(node: lark.ParseTree) -> list[lark.ParseTree]:

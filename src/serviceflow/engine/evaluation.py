@@ -193,6 +193,25 @@ class Evaluator:
                 return True
         return False
 
+    def _decided(self, terms: tuple[tuple[str, frozenset[str], bool], ...]) -> bool | None:
+        """The value of a condition made only of these comparisons (see
+        :func:`serviceflow.cel.analysis.decided`); None when a field holds no string, and CEL
+        must say (a missing field is an error there, a number compares otherwise). A term that
+        fails on a string decides the conjunction alone: CEL's ``&&`` is false when either side is.
+        """
+        paths = self._paths
+        holds: bool | None = True
+        for path, values, inside in terms:
+            value = paths.get(path, _UNSEEN)
+            if value is _UNSEEN:
+                value = self._at(path)
+            if not isinstance(value, str):
+                holds = None  # CEL decides, unless another term is false
+                continue
+            if (value in values) is not inside:
+                return False
+        return holds
+
     def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
         """Record a rule error; ``default`` says what was used instead."""
         self.errors.append(RuleError(policy, rule, message, default or "nothing"))
@@ -220,6 +239,11 @@ class Evaluator:
         known = self._tested.get(id(expression))
         if known is not None:
             return known  # the same condition, on the same values, earlier in this decision
+        if expression.decided_by is not None:
+            decided = self._decided(expression.decided_by)
+            if decided is not None:  # nothing but comparisons of string fields: no CEL to run
+                self._tested[id(expression)] = decided
+                return decided
         if expression.requires and self._ruled_out(expression):
             self._tested[id(expression)] = False
             return False
