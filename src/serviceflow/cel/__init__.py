@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from serviceflow.cel.analysis import Term, decided, requirements, result_strings
+from serviceflow.cel.analysis import Condition, decided, requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
@@ -51,10 +51,10 @@ class Expression:
     program: Program
     requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
     results: tuple[str, ...] | None = None  # the strings it can yield, when only literals
-    #: The comparisons the expression is made of, when it is nothing else (see
-    #: :func:`serviceflow.cel.analysis.decided`): its value without running it, when each of
-    #: these fields holds a string. None: it must run.
-    decided_by: tuple[Term, ...] | None = None
+    #: The expression as comparisons of fields, when it is nothing else (see
+    #: :func:`serviceflow.cel.analysis.decided`): its value without running it, when the
+    #: fields hold what the comparisons take. None: it must run.
+    decided_by: Condition | None = None
 
     @cached_property
     def paths(self) -> tuple[str, ...]:

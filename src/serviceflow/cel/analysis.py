@@ -16,6 +16,7 @@ without running CEL (nor building a result-cache key).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import lark
 
@@ -137,28 +138,81 @@ def _is_true(node: lark.ParseTree) -> bool:
     return isinstance(token, lark.Token) and token.type == "BOOL_LIT" and str(token) == "true"
 
 
-Term = tuple[str, frozenset[str], bool]
-"""A field path, a set of strings, and whether the field's value must be in it (else not)."""
+Condition = tuple[Any, ...]
+"""A condition the engine answers from field values (see :func:`decided`), one of:
+``("is", path, strings, inside)``: the string at ``path`` is (or, inside False, is not) one of
+``strings``; ``("has", path, string)``: the list of strings at ``path`` holds ``string``;
+``("flag", path)``: the bool at ``path``; ``("not", condition)``; ``("all", conditions)``;
+``("any", conditions)`` (``true`` is ``("all", ())``); ``("cel",)``: a part only CEL answers."""
 
 
-def decided(tree: lark.ParseTree) -> tuple[Term, ...] | None:
-    """The comparisons that *are* the expression (a conjunction of ``==``, ``in`` a list of
-    strings and ``!=`` on field paths, or ``true``): when each path holds a string, the
-    expression is true exactly when every term holds. None for any other shape."""
-    terms: list[Term] = []
-    for conjunct in _conjuncts(tree):
-        term = _unwrap(conjunct)
-        if _is_true(term):
-            continue
-        wanted = _constraint(term)
-        if wanted is not None:
-            terms.append((wanted[0], wanted[1], True))
-            continue
-        unwanted = _excluded(term)
-        if unwanted is None:
-            return None
-        terms.append((unwanted[0], unwanted[1], False))
-    return tuple(terms)
+def decided(tree: lark.ParseTree) -> Condition | None:
+    """The expression as a :data:`Condition`, when it is made of comparisons of fields with
+    string literals (``==``, ``!=``, ``in`` a list of strings, a string ``in`` a list field),
+    bool fields, ``!``, ``&&``, ``||`` and ``true``, where any other part is an ``("cel",)``
+    that only CEL can answer; None when the whole of it is such a part.
+
+    Whenever each field it reads holds a value of the kind its comparison takes (a string, a
+    list of strings, a bool), the condition's value is the expression's; otherwise CEL decides,
+    except where ``&&`` or ``||`` is already settled by one side, as CEL's own are (``true ||
+    x`` is true even when ``x`` fails).
+    """
+    condition = _condition(tree)
+    return None if condition == _CEL else condition
+
+
+_CEL: Condition = ("cel",)
+
+
+def _condition(tree: lark.ParseTree) -> Condition:
+    node = _unwrap(tree)
+    if _is_true(node):
+        return ("all", ())
+    if node.data in ("conditionalor", "conditionaland") and len(node.children) == 2:
+        sides = [_condition(c) for c in node.children if isinstance(c, lark.Tree)]
+        if len(sides) != 2:
+            return _CEL
+        kind = "any" if node.data == "conditionalor" else "all"
+        flat: list[Condition] = []
+        for side in sides:
+            flat.extend(side[1] if side[0] == kind else (side,))
+        return _CEL if all(part == _CEL for part in flat) else (kind, tuple(flat))
+    if node.data == "unary" and len(node.children) == 2:
+        operator, operand = node.children
+        negation = isinstance(operator, lark.Tree) and operator.data == "unary_not" and not operator.children
+        if negation and isinstance(operand, lark.Tree):
+            inner = _condition(operand)
+            return _CEL if inner == _CEL else ("not", inner)
+        return _CEL
+    wanted = _constraint(node)
+    if wanted is not None:
+        return ("is", wanted[0], wanted[1], True)
+    unwanted = _excluded(node)
+    if unwanted is not None:
+        return ("is", unwanted[0], unwanted[1], False)
+    item = _item(node)
+    if item is not None:
+        return ("has", *item)
+    path = _path(node)
+    return ("flag", path) if path else _CEL
+
+
+def _item(term: lark.ParseTree) -> tuple[str, str] | None:
+    """``"literal" in path``: the list field and the string it must hold."""
+    if term.data != "relation" or len(term.children) != 2:
+        return None
+    operator, right = term.children
+    if (
+        not isinstance(operator, lark.Tree)
+        or operator.data != "relation_in"
+        or not isinstance(right, lark.Tree)
+    ):
+        return None
+    left = operator.children[0]
+    if not isinstance(left, lark.Tree):
+        return None
+    path, value = _path(right), _string(left)
+    return (path, value) if path and value is not None else None
 
 
 def _conjuncts(node: lark.ParseTree) -> list[lark.ParseTree]:

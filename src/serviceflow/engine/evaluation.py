@@ -261,24 +261,40 @@ class Evaluator:
                 return True
         return False
 
-    def _decided(self, terms: tuple[tuple[str, frozenset[str], bool], ...]) -> bool | None:
-        """The value of a condition made only of these comparisons (see
-        :func:`serviceflow.cel.analysis.decided`); None when a field holds no string, and CEL
-        must say (a missing field is an error there, a number compares otherwise). A term that
-        fails on a string decides the conjunction alone: CEL's ``&&`` is false when either side is.
-        """
-        paths = self._paths
-        holds: bool | None = True
-        for path, values, inside in terms:
-            value = paths.get(path, _UNSEEN)
-            if value is _UNSEEN:
-                value = self._at(path)
-            if not isinstance(value, str):
-                holds = None  # CEL decides, unless another term is false
-                continue
-            if (value in values) is not inside:
-                return False
-        return holds
+    def _decided(self, condition: tuple[Any, ...]) -> bool | None:
+        """The value of a condition made of field comparisons (see
+        :func:`serviceflow.cel.analysis.decided`); None when a field holds what its comparison
+        does not take (a missing field is an error in CEL, a number compares otherwise), and CEL
+        must say. ``&&`` and ``||`` settled by one side are settled, as CEL's own are."""
+        kind = condition[0]
+        if kind == "cel":
+            return None
+        if kind == "is":
+            value = self._at_path(condition[1])
+            return (value in condition[2]) is condition[3] if isinstance(value, str) else None
+        if kind == "all" or kind == "any":
+            settles = kind == "any"  # the value of one side that decides the whole
+            result: bool | None = not settles
+            for part in condition[1]:
+                found = self._decided(part)
+                if found is settles:
+                    return settles
+                if found is None:
+                    result = None
+            return result
+        if kind == "not":
+            found = self._decided(condition[1])
+            return None if found is None else not found
+        value = self._at_path(condition[1])
+        if kind == "flag":
+            return value if type(value) is bool else None
+        if type(value) is list and all(type(item) is str for item in value):  # "has"
+            return condition[2] in value
+        return None
+
+    def _at_path(self, path: str) -> Any:
+        value = self._paths.get(path, _UNSEEN)
+        return self._at(path) if value is _UNSEEN else value
 
     def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
         """Record a rule error; ``default`` says what was used instead."""
