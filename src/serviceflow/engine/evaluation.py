@@ -172,16 +172,15 @@ class Evaluator:
                     self._converted[root] = converted[root]
                 activation[root] = self._converted[root]
             else:
-                found = self._fields(root, parts)
-                if found is not _ABSENT:
-                    partial[root] = found
+                partial[root] = self._fields(root, parts)
         if partial:
             activation.update(self.environment.backend.activation(partial))
         return activation
 
     def _fields(self, root: str, paths: tuple[tuple[str, ...], ...]) -> Any:
         """The plain map of ``root`` restricted to ``paths``: each step that exists is a map
-        holding what the whole conversion holds there (a field that is None is left out)."""
+        holding what the whole conversion holds there (a field that is None is left out; a
+        variable that is None stays None)."""
         if root in self._plain:
             base: Any = self._plain[root]
         else:
@@ -189,7 +188,7 @@ class Evaluator:
             if callable(base):
                 base = self.values[root] = base()
         if base is None:
-            return _ABSENT
+            return None
         top: dict[str, Any] = {}
         for parts in paths:
             value, node = base, top
