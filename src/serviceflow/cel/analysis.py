@@ -6,11 +6,12 @@ top-level conjunction: ``event.kind == "created" && ...`` can only be true when 
 required field has another value the expression is false, whatever else it says, so it need not
 run. Anything not of this simple shape yields no requirement (the expression is always run).
 
-``decided`` goes one step further for the commonest conditions of a policy set: an expression
-that is *nothing but* such comparisons (``event.kind == "created"``, ``ticket.status in
-["pending", "on_hold"]``, ``ticket.channel != "api"``, their conjunction, or ``true``) has its
-value decided by those fields alone whenever each holds a string, so the engine answers it
-without running CEL (nor building a result-cache key).
+``decided`` goes further for the commonest conditions of a policy set: an expression made of
+comparisons of fields with string literals (``event.kind == "created"``, ``ticket.status in
+["pending", "on_hold"]``, ``ticket.channel != "api"``, ``"vip" in ticket.tags``), bool fields,
+``!``, ``&&``, ``||`` and ``true`` has its value decided by those fields whenever they hold what
+is compared, so the engine answers it without running CEL (nor building a result-cache key); a
+part of another shape (``matches()``) runs only when the rest does not settle the whole.
 """
 
 from __future__ import annotations
