@@ -21,6 +21,7 @@ policy set) to tell the engine's cost from the policy set's.
 
 Run: .venv/bin/python benchmarks/engine_history.py ace2aaa b3f4aef HEAD [--tickets 300]
      .venv/bin/python benchmarks/engine_history.py --callgrind --tickets 40 ace2aaa f079dca:ace2aaa
+     .venv/bin/python benchmarks/engine_history.py --callgrind --backend cel-expr main HEAD
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ PROBE = r"""
 import cProfile, json, pstats, sys, time
 sys.path[:0] = [SRC, BENCHMARKS]
 from bench_engine import ROSTER, workload
-from serviceflow.cel import CelEnvironment
+from serviceflow.cel import CelEnvironment, backend_named
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.rules import Rules
 from serviceflow.policy import load_policy_set
-environment = CelEnvironment()
+environment = CelEnvironment(backend=backend_named(BACKEND))
 policy_set = load_policy_set([ROOT + "/policies", ROOT + "/workflows"], environment=environment)
 inputs = workload(TICKETS)
 context = Context(roster=ROSTER)
@@ -107,7 +108,7 @@ def remove_checkouts() -> None:
 
 
 def probe(
-    place: Path, policies: Path, tickets: int, passes: int, callgrind: bool = False
+    place: Path, policies: Path, tickets: int, passes: int, callgrind: bool = False, backend: str = "celpy"
 ) -> dict[str, float]:
     code = (
         PROBE.replace("SRC", repr(str(place / "src")))
@@ -116,6 +117,7 @@ def probe(
         .replace("TICKETS", str(tickets))
         .replace("PASSES", str(passes))
         .replace("CALLGRIND", str(callgrind))
+        .replace("BACKEND", repr(backend))
     )
     command = [sys.executable, "-c", code]
     with tempfile.TemporaryDirectory() as scratch:
@@ -143,12 +145,13 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--callgrind", action="store_true", help="instructions per decision under callgrind")
+    parser.add_argument("--backend", choices=["celpy", "cel-expr"], default="celpy", help="the CEL backend")
     args = parser.parse_args()
     specs = {spec: tuple(checkout(c) for c in (spec.split(":") + [spec])[:2]) for spec in args.commits}
     if args.callgrind:
         for spec, (engine, policies) in specs.items():
             try:
-                r = probe(engine, policies, args.tickets, 0, callgrind=True)
+                r = probe(engine, policies, args.tickets, 0, callgrind=True, backend=args.backend)
             except RuntimeError as exc:
                 print(f"{spec}: {exc}")
                 continue
@@ -164,7 +167,7 @@ def main() -> None:
         for spec in order:
             engine, policies = specs[spec]
             try:
-                result = probe(engine, policies, args.tickets, args.passes)
+                result = probe(engine, policies, args.tickets, args.passes, backend=args.backend)
             except RuntimeError as exc:
                 print(f"{spec}: {exc}")
                 continue

@@ -99,63 +99,40 @@ def ticket_events(plan: Plan, vendor: str = "demo") -> list[TicketEvent]:
     """One ticket's history: created, replied (and a promise note), paid, solved."""
     agent = Actor(id=AGENT, role=ActorRole.AGENT)
     reply_at = plan.created + plan.first_reply
-    solved_at = plan.created + plan.solved
-    paid_at = reply_at + timedelta(days=1)
     tags: tuple[str, ...] = ()
-    ticket_id = plan.ticket_id
+
+    def event(what: str, kind: EventKind, at: datetime, status: TicketStatus, **fields: Any) -> TicketEvent:
+        actor = Actor(id=plan.customer, role=ActorRole.CUSTOMER) if kind is EventKind.CREATED else agent
+        ticket = _ticket(plan, at, status, tags, vendor=vendor)
+        return TicketEvent(
+            id=f"{plan.ticket_id}:{what}", kind=kind, time=at, actor=actor, ticket=ticket, **fields
+        )
+
     events = [
-        TicketEvent(
-            id=f"{ticket_id}:created",
-            kind=EventKind.CREATED,
-            time=plan.created,
-            actor=Actor(id=plan.customer, role=ActorRole.CUSTOMER),
-            ticket=_ticket(plan, plan.created, TicketStatus.NEW, vendor=vendor),
+        event(
+            "created",
+            EventKind.CREATED,
+            plan.created,
+            TicketStatus.NEW,
             body="Where is my order?",
             public=True,
         ),
-        TicketEvent(
-            id=f"{ticket_id}:reply",
-            kind=EventKind.AGENT_REPLY,
-            time=reply_at,
-            actor=agent,
-            ticket=_ticket(plan, reply_at, TicketStatus.OPEN, vendor=vendor),
-            body="We are on it.",
-            public=True,
-        ),
+        event("reply", EventKind.AGENT_REPLY, reply_at, TicketStatus.OPEN, body="We are on it.", public=True),
     ]
     if plan.promise:
+        note = "#promise refund within 3 days"
         events.append(
-            TicketEvent(
-                id=f"{ticket_id}:promise",
-                kind=EventKind.INTERNAL_NOTE,
-                time=reply_at,
-                actor=agent,
-                ticket=_ticket(plan, reply_at, TicketStatus.OPEN, vendor=vendor),
-                body="#promise refund within 3 days",
-                public=False,
-            )
+            event("promise", EventKind.INTERNAL_NOTE, reply_at, TicketStatus.OPEN, body=note, public=False)
         )
     if plan.paid:
         tags = ("refund_paid",)
+        paid_at = reply_at + timedelta(days=1)
         events.append(
-            TicketEvent(
-                id=f"{ticket_id}:paid",
-                kind=EventKind.FIELDS_CHANGED,
-                time=paid_at,
-                actor=agent,
-                ticket=_ticket(plan, paid_at, TicketStatus.OPEN, tags, vendor=vendor),
-                changes={"tags": ""},
-            )
+            event("paid", EventKind.FIELDS_CHANGED, paid_at, TicketStatus.OPEN, changes={"tags": ""})
         )
+    solved_at = plan.created + plan.solved
     events.append(
-        TicketEvent(
-            id=f"{ticket_id}:solved",
-            kind=EventKind.STATUS_CHANGED,
-            time=solved_at,
-            actor=agent,
-            ticket=_ticket(plan, solved_at, TicketStatus.SOLVED, tags, vendor=vendor),
-            changes={"status": "open"},
-        )
+        event("solved", EventKind.STATUS_CHANGED, solved_at, TicketStatus.SOLVED, changes={"status": "open"})
     )
     return events
 
@@ -203,10 +180,32 @@ def zendesk_ticket(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _comment(event_id: int, body: str, public: bool, author: int) -> dict[str, Any]:
+    return {"id": event_id, "type": "Comment", "body": body, "public": public, "author_id": author}
+
+
+def _change(event_id: int, field: str, value: Any, previous: Any) -> dict[str, Any]:
+    return {"id": event_id, "type": "Change", "field_name": field, "value": value, "previous_value": previous}
+
+
+def _agent_audit(plan: Plan, number: int, at: datetime, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """An audit by the agent through the web: ``number`` (1 to 5) says which of the ticket's."""
+    return {
+        "id": int(plan.ticket_id) * 100 + number,
+        "ticket_id": int(plan.ticket_id),
+        "created_at": _iso(at),
+        "author_id": AGENT_ID,
+        "via": {"channel": "web"},
+        "events": events,
+    }
+
+
 def zendesk_audits(plan: Plan) -> list[dict[str, Any]]:
     base = int(plan.ticket_id) * 100
     customer = _customer_id(plan)
     reply_at = plan.created + plan.first_reply
+    event = base * 10  # the ids of the audits' events: event + 1 ...
+    subject = f"Order {plan.number} is late"
     audits: list[dict[str, Any]] = [
         {
             "id": base + 1,
@@ -216,111 +215,27 @@ def zendesk_audits(plan: Plan) -> list[dict[str, Any]]:
             "via": {"channel": "email"},
             "metadata": {},
             "events": [
-                {
-                    "id": base * 10 + 1,
-                    "type": "Comment",
-                    "body": "Where is my order?",
-                    "public": True,
-                    "author_id": customer,
-                },
-                {"id": base * 10 + 2, "type": "Create", "field_name": "status", "value": "new"},
-                {
-                    "id": base * 10 + 3,
-                    "type": "Create",
-                    "field_name": "subject",
-                    "value": f"Order {plan.number} is late",
-                },
-                {"id": base * 10 + 4, "type": "Create", "field_name": "requester_id", "value": str(customer)},
-                {"id": base * 10 + 5, "type": "Notification", "subject": "Received", "body": "..."},
+                _comment(event + 1, "Where is my order?", True, customer),
+                {"id": event + 2, "type": "Create", "field_name": "status", "value": "new"},
+                {"id": event + 3, "type": "Create", "field_name": "subject", "value": subject},
+                {"id": event + 4, "type": "Create", "field_name": "requester_id", "value": str(customer)},
+                {"id": event + 5, "type": "Notification", "subject": "Received", "body": "..."},
             ],
         },
-        {
-            "id": base + 2,
-            "ticket_id": int(plan.ticket_id),
-            "created_at": _iso(reply_at),
-            "author_id": AGENT_ID,
-            "via": {"channel": "web"},
-            "events": [
-                {
-                    "id": base * 10 + 6,
-                    "type": "Comment",
-                    "body": "We are on it.",
-                    "public": True,
-                    "author_id": AGENT_ID,
-                },
-                {
-                    "id": base * 10 + 7,
-                    "type": "Change",
-                    "field_name": "status",
-                    "value": "open",
-                    "previous_value": "new",
-                },
-                {
-                    "id": base * 10 + 8,
-                    "type": "Change",
-                    "field_name": "assignee_id",
-                    "value": str(AGENT_ID),
-                    "previous_value": None,
-                },
-            ],
-        },
-    ]
+        _agent_audit(plan, 2, reply_at, [
+            _comment(event + 6, "We are on it.", True, AGENT_ID),
+            _change(event + 7, "status", "open", "new"),
+            _change(event + 8, "assignee_id", str(AGENT_ID), None),
+        ]),
+    ]  # fmt: skip
     if plan.promise:
-        audits.append(
-            {
-                "id": base + 3,
-                "ticket_id": int(plan.ticket_id),
-                "created_at": _iso(reply_at + timedelta(seconds=1)),
-                "author_id": AGENT_ID,
-                "via": {"channel": "web"},
-                "events": [
-                    {
-                        "id": base * 10 + 9,
-                        "type": "Comment",
-                        "body": "#promise refund within 3 days",
-                        "public": False,
-                        "author_id": AGENT_ID,
-                    }
-                ],
-            }
-        )
+        promise = _comment(event + 9, "#promise refund within 3 days", False, AGENT_ID)
+        audits.append(_agent_audit(plan, 3, reply_at + timedelta(seconds=1), [promise]))
     if plan.paid:
-        audits.append(
-            {
-                "id": base + 4,
-                "ticket_id": int(plan.ticket_id),
-                "created_at": _iso(reply_at + timedelta(days=1)),
-                "author_id": AGENT_ID,
-                "via": {"channel": "web"},
-                "events": [
-                    {
-                        "id": base * 10 + 10,
-                        "type": "Change",
-                        "field_name": "tags",
-                        "value": ["refund_paid"],
-                        "previous_value": [],
-                    }
-                ],
-            }
-        )
-    audits.append(
-        {
-            "id": base + 5,
-            "ticket_id": int(plan.ticket_id),
-            "created_at": _iso(plan.created + plan.solved),
-            "author_id": AGENT_ID,
-            "via": {"channel": "web"},
-            "events": [
-                {
-                    "id": base * 10 + 11,
-                    "type": "Change",
-                    "field_name": "status",
-                    "value": "solved",
-                    "previous_value": "open",
-                }
-            ],
-        }
-    )
+        paid = _change(event + 10, "tags", ["refund_paid"], [])
+        audits.append(_agent_audit(plan, 4, reply_at + timedelta(days=1), [paid]))
+    solved = _change(event + 11, "status", "solved", "open")
+    audits.append(_agent_audit(plan, 5, plan.created + plan.solved, [solved]))
     return audits
 
 
@@ -353,32 +268,26 @@ def zendesk_lines(plans: list[Plan], page_size: int = 100) -> Iterator[str]:
 # -- Freshdesk: tickets with their conversations -------------------------------------------------
 
 
+def _conversation(plan: Plan, number: int, body: str, private: bool, at: datetime) -> dict[str, Any]:
+    """The agent's reply (source 0, an email) or private note (source 2) on a Freshdesk ticket."""
+    return {
+        "id": int(plan.ticket_id) * 10 + number,
+        "body_text": body,
+        "incoming": False,
+        "private": private,
+        "user_id": AGENT_ID,
+        "source": 2 if private else 0,
+        "created_at": _iso(at),
+    }
+
+
 def freshdesk_lines(plans: list[Plan]) -> Iterator[str]:
     for plan in plans:
         reply_at = plan.created + plan.first_reply
-        conversations: list[dict[str, Any]] = [
-            {
-                "id": int(plan.ticket_id) * 10 + 1,
-                "body_text": "We are on it.",
-                "incoming": False,
-                "private": False,
-                "user_id": AGENT_ID,
-                "source": 0,
-                "created_at": _iso(reply_at),
-            }
-        ]
+        conversations = [_conversation(plan, 1, "We are on it.", False, reply_at)]
         if plan.promise:
-            conversations.append(
-                {
-                    "id": int(plan.ticket_id) * 10 + 2,
-                    "body_text": "#promise refund within 3 days",
-                    "incoming": False,
-                    "private": True,
-                    "user_id": AGENT_ID,
-                    "source": 2,
-                    "created_at": _iso(reply_at + timedelta(seconds=1)),
-                }
-            )
+            promised = reply_at + timedelta(seconds=1)
+            conversations.append(_conversation(plan, 2, "#promise refund within 3 days", True, promised))
         yield json.dumps(
             {
                 "id": int(plan.ticket_id),

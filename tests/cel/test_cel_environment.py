@@ -157,3 +157,19 @@ def test_the_compile_cache_is_bounded() -> None:
         fresh.compile(f"x.a == {n}", DYNAMIC)
     assert len(fresh._compiled) == 3
     assert fresh.compile("x.a == 0", DYNAMIC) is not oldest
+
+
+def test_matches_compiles_each_pattern_once_and_still_reports_a_bad_one() -> None:
+    """cel-python's matches() through the compiled-pattern cache: the same answers, a pattern
+    compiled once however many tickets it runs on, and an invalid pattern from a field still a
+    rule error (not a crash)."""
+    import celpy.evaluation
+
+    patterns = vars(celpy.evaluation)["re2"]._compiled
+    assert evaluate("x.t.matches(x.p)", x={"t": "aab", "p": "^a+b$"}) is True
+    compiled = patterns["^a+b$"]
+    for text, expected in (("b", False), ("ab", True)):
+        assert evaluate("x.t.matches(x.p)", x={"t": text, "p": "^a+b$"}) is expected
+    assert patterns["^a+b$"] is compiled
+    with pytest.raises(CelEvaluationError):
+        evaluate("x.t.matches(x.p)", x={"t": "a", "p": "(unclosed"})

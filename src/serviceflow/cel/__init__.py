@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from serviceflow.cel.analysis import requirements, result_strings
+from serviceflow.cel.analysis import Condition, decided, requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
@@ -51,6 +51,10 @@ class Expression:
     program: Program
     requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
     results: tuple[str, ...] | None = None  # the strings it can yield, when only literals
+    #: The expression as comparisons of fields, when it is nothing else (see
+    #: :func:`serviceflow.cel.analysis.decided`): its value without running it, when the
+    #: fields hold what the comparisons take. None: it must run.
+    decided_by: Condition | None = None
 
     @cached_property
     def paths(self) -> tuple[str, ...]:
@@ -269,7 +273,13 @@ class CelEnvironment:
         try:
             program = self.backend.program(source, self.functions)
             return Expression(
-                source, result.type, result.references, program, requirements(tree), result_strings(tree)
+                source,
+                result.type,
+                result.references,
+                program,
+                requirements(tree),
+                result_strings(tree),
+                decided(tree),
             )
         except RecursionError:
             raise CelSyntaxError(_TOO_DEEP, expression=source[:200], line=1, column=1) from None

@@ -5,11 +5,19 @@ top-level conjunction: ``event.kind == "created" && ...`` can only be true when 
 "created"; ``ticket.priority in ["high", "urgent"] && ...`` only for those priorities. When a
 required field has another value the expression is false, whatever else it says, so it need not
 run. Anything not of this simple shape yields no requirement (the expression is always run).
+
+``decided`` goes further for the commonest conditions of a policy set: an expression made of
+comparisons of fields with string literals (``event.kind == "created"``, ``ticket.status in
+["pending", "on_hold"]``, ``ticket.channel != "api"``, ``"vip" in ticket.tags``), bool fields,
+``!``, ``&&``, ``||`` and ``true`` has its value decided by those fields whenever they hold what
+is compared, so the engine answers it without running CEL (nor building a result-cache key); a
+part of another shape (``matches()``) runs only when the rest does not settle the whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import lark
 
@@ -102,6 +110,110 @@ def _constraint(term: lark.ParseTree) -> tuple[str, frozenset[str]] | None:
         if path and values is not None:
             return path, values
     return None
+
+
+def _excluded(term: lark.ParseTree) -> tuple[str, frozenset[str]] | None:
+    """``path != "literal"`` (either way round): the value it must not have."""
+    if term.data != "relation" or len(term.children) != 2:
+        return None
+    operator, right = term.children
+    if not isinstance(operator, lark.Tree) or not isinstance(right, lark.Tree):
+        return None
+    if operator.data != "relation_ne":
+        return None
+    left = operator.children[0]
+    if not isinstance(left, lark.Tree):
+        return None
+    for path_node, value_node in ((left, right), (right, left)):
+        path, value = _path(path_node), _string(value_node)
+        if path and value is not None:
+            return path, frozenset({value})
+    return None
+
+
+def _is_true(node: lark.ParseTree) -> bool:
+    node = _unwrap(node)
+    if node.data != "literal" or len(node.children) != 1:
+        return False
+    token = node.children[0]
+    return isinstance(token, lark.Token) and token.type == "BOOL_LIT" and str(token) == "true"
+
+
+Condition = tuple[Any, ...]
+"""A condition the engine answers from field values (see :func:`decided`), one of:
+``("is", path, strings, inside)``: the string at ``path`` is (or, inside False, is not) one of
+``strings``; ``("has", path, string)``: the list of strings at ``path`` holds ``string``;
+``("flag", path)``: the bool at ``path``; ``("not", condition)``; ``("all", conditions)``;
+``("any", conditions)`` (``true`` is ``("all", ())``); ``("cel",)``: a part only CEL answers."""
+
+
+def decided(tree: lark.ParseTree) -> Condition | None:
+    """The expression as a :data:`Condition`, when it is made of comparisons of fields with
+    string literals (``==``, ``!=``, ``in`` a list of strings, a string ``in`` a list field),
+    bool fields, ``!``, ``&&``, ``||`` and ``true``, where any other part is an ``("cel",)``
+    that only CEL can answer; None when the whole of it is such a part.
+
+    Whenever each field it reads holds a value of the kind its comparison takes (a string, a
+    list of strings, a bool), the condition's value is the expression's; otherwise CEL decides,
+    except where ``&&`` or ``||`` is already settled by one side, as CEL's own are (``true ||
+    x`` is true even when ``x`` fails).
+    """
+    condition = _condition(tree)
+    return None if condition == _CEL else condition
+
+
+_CEL: Condition = ("cel",)
+
+
+def _condition(tree: lark.ParseTree) -> Condition:
+    node = _unwrap(tree)
+    if _is_true(node):
+        return ("all", ())
+    if node.data in ("conditionalor", "conditionaland") and len(node.children) == 2:
+        sides = [_condition(c) for c in node.children if isinstance(c, lark.Tree)]
+        if len(sides) != 2:
+            return _CEL
+        kind = "any" if node.data == "conditionalor" else "all"
+        flat: list[Condition] = []
+        for side in sides:
+            flat.extend(side[1] if side[0] == kind else (side,))
+        return _CEL if all(part == _CEL for part in flat) else (kind, tuple(flat))
+    if node.data == "unary" and len(node.children) == 2:
+        operator, operand = node.children
+        negation = isinstance(operator, lark.Tree) and operator.data == "unary_not" and not operator.children
+        if negation and isinstance(operand, lark.Tree):
+            inner = _condition(operand)
+            return _CEL if inner == _CEL else ("not", inner)
+        return _CEL
+    wanted = _constraint(node)
+    if wanted is not None:
+        return ("is", wanted[0], wanted[1], True)
+    unwanted = _excluded(node)
+    if unwanted is not None:
+        return ("is", unwanted[0], unwanted[1], False)
+    item = _item(node)
+    if item is not None:
+        return ("has", *item)
+    path = _path(node)
+    return ("flag", path) if path else _CEL
+
+
+def _item(term: lark.ParseTree) -> tuple[str, str] | None:
+    """``"literal" in path``: the list field and the string it must hold."""
+    if term.data != "relation" or len(term.children) != 2:
+        return None
+    operator, right = term.children
+    if (
+        not isinstance(operator, lark.Tree)
+        or operator.data != "relation_in"
+        or not isinstance(right, lark.Tree)
+    ):
+        return None
+    left = operator.children[0]
+    if not isinstance(left, lark.Tree):
+        return None
+    path, value = _path(right), _string(left)
+    return (path, value) if path and value is not None else None
 
 
 def _conjuncts(node: lark.ParseTree) -> list[lark.ParseTree]:

@@ -22,122 +22,28 @@ Rules, and why:
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from serviceflow.engine.calendar_days import (
+    _DAY,
+    _DAY_MINUTES,
+    SEARCH_DAYS,
+    Period,
+    Ranges,
+    _day_periods,
+    _day_total,
+    _merge,
+    _parse_range,
+    _utc,
+    _wall_to_utc,
+)
 from serviceflow.policy.durations import Clock, Span
 from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday, expand_days
 
-SEARCH_DAYS = 3 * 366
-"""How many consecutive closed local days a search crosses before it gives up."""
-
-_DAY = timedelta(days=1)
-_DAY_MINUTES = 24 * 60
-_RANGE = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
-
-Ranges = tuple[tuple[int, int], ...]
-"""Open ranges of one weekday as sorted, disjoint ``(start, end)`` minutes within 0..1440."""
-
-Period = tuple[datetime, datetime]
-"""An open period as a half-open ``[opens, closes)`` pair of UTC datetimes."""
-
-
-def _utc(moment: datetime, what: str = "time") -> datetime:
-    """``moment`` in UTC; a naive datetime is refused, since reading it would need a local zone."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} {moment.isoformat()} has no time zone; pass a timezone-aware datetime")
-    return moment.astimezone(UTC)
-
-
-def _offset_at(timestamp: int, zone: ZoneInfo) -> timedelta | None:
-    return datetime.fromtimestamp(timestamp, UTC).astimezone(zone).utcoffset()
-
-
-def _wall_to_utc(day: date, offset: timedelta, zone: ZoneInfo) -> datetime:
-    """The UTC instant at which the wall clock in ``zone`` shows ``offset`` past ``day``'s midnight.
-
-    ``offset`` may be a full day (24:00 is the next day's 00:00). An ambiguous wall time gives
-    its first occurrence; a wall time in a spring-forward gap gives the instant the gap ends.
-
-    Args:
-        day: The local date.
-        offset: Time since local midnight, from zero to one day inclusive.
-        zone: The calendar's time zone.
-
-    Returns:
-        A UTC datetime.
-    """
-    naive = datetime.combine(day, time()) + offset
-    first = naive.replace(tzinfo=zone).astimezone(UTC)  # fold=0: the first occurrence
-    if first.astimezone(zone).replace(tzinfo=None) == naive:
-        return first
-    # The wall time does not exist. fold=0 and fold=1 read it with the offsets before and after
-    # the transition; the transition instant lies between them. Zone transitions fall on whole
-    # seconds, so a bisection over whole POSIX seconds finds it exactly.
-    other = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    low, high = min(first, other), max(first, other)
-    after = high.astimezone(zone).utcoffset()
-    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
-    while hi - lo > 1:
-        middle = (lo + hi) // 2
-        if _offset_at(middle, zone) == after:
-            hi = middle
-        else:
-            lo = middle
-    return datetime.fromtimestamp(hi, UTC)
-
-
-def _parse_range(text: str) -> tuple[int, int]:
-    match = _RANGE.match(text.replace(" ", ""))
-    if not match:
-        raise ValueError(f"'{text}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30")
-    start_h, start_m, end_h, end_m = (int(group) for group in match.groups())
-    start, end = start_h * 60 + start_m, end_h * 60 + end_m
-    if start >= _DAY_MINUTES or end > _DAY_MINUTES or start_m > 59 or end_m > 59:
-        raise ValueError(f"'{text}' is not a time range within a day")
-    return start, end
-
-
-def _merge(ranges: list[tuple[int, int]]) -> Ranges:
-    """Sort and join overlapping or touching ranges, so each weekday is a clean list."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
-@lru_cache(maxsize=8192)
-def _day_periods(calendar: BusinessCalendar, day: date) -> tuple[Period, ...]:
-    """The open periods of one local date, in UTC, in order; empty on a holiday.
-
-    Memoised because every decision walks the same few days again; keyed by the calendar's
-    identity (it is immutable and compares by identity) and the date. Periods that vanish in a
-    spring-forward gap (both ends map to the same instant) are dropped.
-    """
-    if day in calendar.holidays:
-        return ()
-    periods = (
-        (
-            _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
-            _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
-        )
-        for start, end in calendar.weekly[day.weekday()]
-    )
-    return tuple((opens, closes) for opens, closes in periods if closes > opens)
-
-
-@lru_cache(maxsize=8192)
-def _day_total(calendar: BusinessCalendar, day: date) -> timedelta:
-    """The open time of one local date: what a span crossing the whole date counts of it."""
-    return sum((closes - opens for opens, closes in _day_periods(calendar, day)), timedelta())
+__all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from serviceflow.cel import CelEnvironment, Expression
-from serviceflow.cel.values import model_to_plain, to_plain
+from serviceflow.cel.values import _field_names, _sort_of, model_to_plain, to_plain
 from serviceflow.errors import CelEvaluationError
 
 _ABSENT = object()
@@ -30,6 +30,36 @@ def _root(path: str) -> str:
 def _parts(path: str) -> tuple[str, tuple[str, ...]]:
     root, _, rest = path.partition(".")
     return root, tuple(rest.split(".")) if rest else ()
+
+
+@lru_cache(maxsize=4096)
+def _reads(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, ...], ...] | None], ...]:
+    """What an expression reads, by variable: None when it reads the variable whole, else the
+    field paths within it (a path under another that is read whole is left out)."""
+    by_root: dict[str, list[tuple[str, ...]] | None] = {}
+    for path in sorted(paths):  # a path sorts before the paths under it
+        root, parts = _parts(path)
+        if not parts:
+            by_root[root] = None
+            continue
+        known = by_root.setdefault(root, [])
+        if known is None or any(parts[: len(other)] == other for other in known):
+            continue
+        known.append(parts)
+    return tuple((root, None if found is None else tuple(found)) for root, found in by_root.items())
+
+
+def _field(value: Any, name: str) -> Any:
+    """One step along a path, as the conversion to plain values sees it (None: absent)."""
+    kind: type = type(value)
+    if kind is dict and name in value:
+        found = value[name]
+    elif _sort_of(kind) == "model":
+        found = value.__dict__.get(name) if name in _field_names(kind) else None
+    else:  # another mapping, keys that are not strings, or no mapping at all: as converted
+        plain = to_plain(value)
+        found = plain.get(name) if isinstance(plain, dict) else None
+    return _ABSENT if found is None else found
 
 
 def _freeze(value: Any) -> Any:
@@ -128,12 +158,49 @@ class Evaluator:
                     {name: self.plain(name) for name in self.values}
                 )
             return self._full
-        roots = {reference.partition(".")[0] for reference in expression.references}
-        for root in roots - self._converted.keys():
-            if root in self.values:
-                converted = self.environment.backend.activation({root: self.plain(root)})
-                self._converted[root] = converted[root]
-        return {root: self._converted[root] for root in roots if root in self._converted}
+        # Only what the expression reads: a variable it reads whole is converted once per
+        # decision and shared; of the others, just the fields on its paths (`event.kind` and
+        # `event.body`, not the whole event with its ticket), shaped as the whole conversion is.
+        activation: dict[str, Any] = {}
+        partial: dict[str, Any] = {}
+        for root, parts in _reads(expression.paths):
+            if root not in self.values:
+                continue
+            if parts is None:
+                if root not in self._converted:
+                    converted = self.environment.backend.activation({root: self.plain(root)})
+                    self._converted[root] = converted[root]
+                activation[root] = self._converted[root]
+            else:
+                partial[root] = self._fields(root, parts)
+        if partial:
+            activation.update(self.environment.backend.activation(partial))
+        return activation
+
+    def _fields(self, root: str, paths: tuple[tuple[str, ...], ...]) -> Any:
+        """The plain map of ``root`` restricted to ``paths``: each step that exists is a map
+        holding what the whole conversion holds there (a field that is None is left out; a
+        variable that is None stays None)."""
+        if root in self._plain:
+            base: Any = self._plain[root]
+        else:
+            base = self.values[root]
+            if callable(base):
+                base = self.values[root] = base()
+        if base is None:
+            return None
+        top: dict[str, Any] = {}
+        for parts in paths:
+            value, node = base, top
+            for position, part in enumerate(parts):
+                value = _field(value, part)
+                if value is _ABSENT:
+                    break
+                if position == len(parts) - 1:
+                    node[part] = to_plain(value)
+                else:
+                    node = node.setdefault(part, {})
+        return top
 
     def _run(self, expression: Expression) -> Any:
         key = None
@@ -193,6 +260,41 @@ class Evaluator:
                 return True
         return False
 
+    def _decided(self, condition: tuple[Any, ...]) -> bool | None:
+        """The value of a condition made of field comparisons (see
+        :func:`serviceflow.cel.analysis.decided`); None when a field holds what its comparison
+        does not take (a missing field is an error in CEL, a number compares otherwise), and CEL
+        must say. ``&&`` and ``||`` settled by one side are settled, as CEL's own are."""
+        kind = condition[0]
+        if kind == "cel":
+            return None
+        if kind == "is":
+            value = self._at_path(condition[1])
+            return (value in condition[2]) is condition[3] if isinstance(value, str) else None
+        if kind == "all" or kind == "any":
+            settles = kind == "any"  # the value of one side that decides the whole
+            result: bool | None = not settles
+            for part in condition[1]:
+                found = self._decided(part)
+                if found is settles:
+                    return settles
+                if found is None:
+                    result = None
+            return result
+        if kind == "not":
+            found = self._decided(condition[1])
+            return None if found is None else not found
+        value = self._at_path(condition[1])
+        if kind == "flag":
+            return value if type(value) is bool else None
+        if type(value) is list and all(type(item) is str for item in value):  # "has"
+            return condition[2] in value
+        return None
+
+    def _at_path(self, path: str) -> Any:
+        value = self._paths.get(path, _UNSEEN)
+        return self._at(path) if value is _UNSEEN else value
+
     def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
         """Record a rule error; ``default`` says what was used instead."""
         self.errors.append(RuleError(policy, rule, message, default or "nothing"))
@@ -220,6 +322,11 @@ class Evaluator:
         known = self._tested.get(id(expression))
         if known is not None:
             return known  # the same condition, on the same values, earlier in this decision
+        if expression.decided_by is not None:
+            decided = self._decided(expression.decided_by)
+            if decided is not None:  # nothing but comparisons of string fields: no CEL to run
+                self._tested[id(expression)] = decided
+                return decided
         if expression.requires and self._ruled_out(expression):
             self._tested[id(expression)] = False
             return False

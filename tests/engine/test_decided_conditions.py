@@ -1,0 +1,108 @@
+"""Conditions made of comparisons of fields are answered without CEL: always as CEL answers.
+
+``event.kind == "created"``, ``ticket.status in ["pending", "on_hold"]``, ``ticket.channel !=
+"api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, with ``&&``, ``||``, ``!`` and
+``true``, are most of a policy set's conditions; the engine's evaluator answers them from the
+fields (see serviceflow.cel.analysis.decided), and an ``||`` or ``&&`` that one side settles
+without running the other. Each answer here is held to CEL's own on the same values, including
+values of other kinds (CEL decides them) and other sides that fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serviceflow.cel import CelEnvironment, backend_named
+from serviceflow.cel.analysis import decided
+from serviceflow.cel.types import DYN, map_of
+from serviceflow.engine.evaluation import Evaluator
+from serviceflow.errors import CelEvaluationError
+
+env = CelEnvironment()
+VARIABLES = {"x": map_of(DYN), "y": map_of(DYN)}
+
+CONDITIONS = [
+    'x.kind == "created"',
+    '"created" == x.kind',
+    'x.status in ["pending", "on_hold"]',
+    'x.channel != "api"',
+    'x.kind == "created" && y.channel == "phone"',
+    'x.kind == "created" && y.channel != "api" && x.status in ["new", "open"]',
+    'x.kind == "created" && true',
+    "true",
+    'x.kind == "a" && x.kind == "b"',
+    "x.status in []",
+    'x.kind == "a" || x.kind == "b"',
+    '!(x.kind == "a")',
+    '"a" in x.tags',
+    '"a" in x.tags || x.kind.matches("^cr")',
+    'x.kind.startsWith("c") && x.channel != "api"',
+    "!x.flag",
+    'x.flag || y.flag && !(y.kind in ["a", "b"])',
+    '!!x.flag && "created" in y.tags',
+]
+
+VALUES = st.one_of(
+    st.sampled_from(["created", "api", "phone", "pending", "on_hold", "open", "new", "a", "b", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.lists(st.one_of(st.sampled_from(["a", "created"]), st.integers(0, 1)), max_size=3),
+)
+FIELDS = st.dictionaries(st.sampled_from(["kind", "status", "channel", "tags", "flag"]), VALUES, max_size=5)
+
+
+def cel_says(environment: CelEnvironment, expression: Any, values: dict[str, Any]) -> bool | str:
+    try:
+        result = expression.evaluate(environment.activation(values))
+    except CelEvaluationError:
+        return "error"
+    return result if isinstance(result, bool) else "not bool"
+
+
+@pytest.mark.parametrize("source", CONDITIONS)
+def test_the_shapes_are_decided(source: str) -> None:
+    assert env.compile(source, VARIABLES).decided_by is not None
+
+
+RUN = ["x.kind == y.kind", 'size(x.kind) > 1 && x.k.matches("a")', "x.kind.matches(y.kind) || size(x) > 1"]
+
+
+@pytest.mark.parametrize("source", [*RUN, "false", 'x.tags[0] == "a"'])
+def test_other_shapes_run(source: str) -> None:
+    assert env.compile(source, VARIABLES).decided_by is None
+    assert decided(env.backend.parse(source)) is None  # type: ignore[attr-defined]
+
+
+ENVIRONMENTS: dict[str, CelEnvironment] = {"celpy": env}
+
+
+def _environment(backend: str) -> CelEnvironment:
+    if backend not in ENVIRONMENTS:
+        try:
+            ENVIRONMENTS[backend] = CelEnvironment(backend=backend_named(backend))
+        except ImportError:
+            pytest.skip("cel-expr-python is not installed")
+    return ENVIRONMENTS[backend]
+
+
+@pytest.mark.parametrize("backend", ["celpy", "cel-expr"])
+@settings(max_examples=400, deadline=None)
+@given(source=st.sampled_from(CONDITIONS), x=FIELDS, y=FIELDS)
+def test_a_decided_condition_answers_as_cel_does(
+    backend: str, source: str, x: dict[str, Any], y: dict[str, Any]
+) -> None:
+    environment = _environment(backend)
+    expression = environment.compile(source, VARIABLES)
+    values = {"x": x, "y": y}
+    expected = cel_says(environment, expression, values)
+    evaluator = Evaluator(environment, dict(values))
+    got = evaluator.test(expression, policy="p", rule="r", default=False)
+    if expected in ("error", "not bool"):
+        assert got is False and evaluator.errors  # CEL ran, and its error was recorded
+    else:
+        assert got is expected and not evaluator.errors
