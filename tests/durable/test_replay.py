@@ -44,7 +44,21 @@ def test_there_are_histories_to_replay() -> None:
         "decide_fallback",
         "notify_channels",
         "full_ticket",
+        "query_during_read",
     }
+
+
+def test_a_run_that_asks_its_changes_up_front_records_one_marker_for_all() -> None:
+    """query_during_read.json: the read's marker went a task before the decision's (the race of
+    test_query_during_read.py), and the run's only patch marker is the first thing it did."""
+    history = json.loads((Path(__file__).parent / "histories" / "query_during_read.json").read_text())
+    patches = [
+        json.loads(base64.b64decode(p["data"]))["id"]
+        for e in history["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
+    ]
+    assert patches == ["patches-at-run-start"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
