@@ -118,8 +118,9 @@ class CaseWorkflow:
             result = await self._decide(
                 DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
             )
-            if result.decision is not None and self._patched(RECORD_OUTCOMES):  # the outcome store
-                await record_decision(self.state, engine_input, result.state, result.decision)
+            decision = result.made()
+            if decision is not None and self._patched(RECORD_OUTCOMES):  # the outcome store
+                await record_decision(self.state, engine_input, result.state, decision)
             self.state, self.wake_at = result.state, result.wake_at
             if read is not None:
                 self.state = _with_read(self.state, *read)
