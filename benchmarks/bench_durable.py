@@ -191,7 +191,11 @@ class Bench:
                     return None
                 if not line:
                     raise RuntimeError(f"the {kind} worker exited")
-                message: dict[str, Any] = json.loads(line)
+                try:
+                    message: dict[str, Any] = json.loads(line)
+                except ValueError:  # a log line of the worker's (an SDK warning): not the protocol's
+                    print(f"  [{kind} worker] {line.decode(errors='replace').rstrip()}", file=sys.stderr)
+                    continue
                 if key in message:
                     return message
                 if "open" in message:

@@ -12,7 +12,7 @@ query while a local activity's result is on its way and send that result's marke
 query's answer, ending the workflow task before the workflow saw the result. On replay the
 result then comes one workflow task earlier than it did, and a ``patched()`` first asked after it
 comes before its own marker's task: it answers False, and the case takes the old path
-(``Change id ... does not match expected id ...``). See docs/scaling.md.
+(``Change id ... does not match expected id ...``). See docs/production.md, replay safety.
 """
 
 from __future__ import annotations
