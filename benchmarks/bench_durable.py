@@ -129,6 +129,7 @@ class Bench:
         self.root, self.server, self.clients = root, server, clients
         self.phases = 0
         self.unsandboxed = False
+        self.cache: int | None = None  # the workers' sticky cache (None: every case of a phase)
 
     def server_cpu(self) -> float:
         return cpu_seconds(self.server.process.pid) if self.server.process else 0.0
@@ -174,6 +175,7 @@ class Bench:
             sys.executable, str(HERE / "durable_worker.py"), kind, "--address", self.server.address,
             "--task-queue", queue, "--root", str(self.root), "--warm", str(WARM), "--cases", str(cases),
             *(["--unsandboxed"] if self.unsandboxed else []),
+            *(["--cache", str(self.cache)] if self.cache is not None else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert worker.stdin is not None and worker.stdout is not None
@@ -189,7 +191,11 @@ class Bench:
                     return None
                 if not line:
                     raise RuntimeError(f"the {kind} worker exited")
-                message: dict[str, Any] = json.loads(line)
+                try:
+                    message: dict[str, Any] = json.loads(line)
+                except ValueError:  # a log line of the worker's (an SDK warning): not the protocol's
+                    print(f"  [{kind} worker] {line.decode(errors='replace').rstrip()}", file=sys.stderr)
+                    continue
                 if key in message:
                     return message
                 if "open" in message:
@@ -326,6 +332,7 @@ async def main(args: argparse.Namespace) -> None:
         }
         bench = Bench(root, server, clients)
         bench.unsandboxed = args.unsandboxed
+        bench.cache = args.cache
         print(f"# bench_durable - {describe()}", flush=True)
         results: dict[str, list[Phase]] = {kind: [] for kind in KINDS}
         if args.rounds:
@@ -368,6 +375,11 @@ if __name__ == "__main__":
     parser.add_argument("--within", type=float, default=30.0, help="the target, in seconds")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of both kinds (0: search only)")
     parser.add_argument("--unsandboxed", action="store_true", help="both kinds without the sandbox")
+    parser.add_argument(
+        "--cache", type=int, default=None,
+        help="both workers' sticky cache, in cases (default: all of a phase's); fewer than --cases: "
+        "the rest are replayed from their history when their timers fire",
+    )  # fmt: skip
     parser.add_argument("--search", action="store_true", help="find each kind's highest rate at p99 <= 1 s")
     parser.add_argument("--search-from", type=float, default=8.0)
     parser.add_argument("--search-to", type=float, default=120.0)

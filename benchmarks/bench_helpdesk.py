@@ -9,6 +9,7 @@ the durable shell, before and after the adapter API (benchmarks/engine_history.p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from serviceflow.model import Action
@@ -38,6 +39,13 @@ class BenchAdapter:
         self.on_action(ticket_id, action)
         return "done"
 
+    async def fetch_ticket(self, account: str, ticket_id: str) -> Any:
+        """Keeps no tickets: the case's read of the full ticket is answered at once ("not offered"),
+        as by a helpdesk without reads (it failed, and was retried for 7 s, before)."""
+        from serviceflow.errors import NotSupported
+
+        raise NotSupported("the benchmarks' helpdesk keeps no tickets")
+
 
 class _AdapterPlugin:
     def __init__(self, adapter: BenchAdapter) -> None:
@@ -66,3 +74,21 @@ def register_helpdesk(vendor: str, on_action: OnAction, name: str = "bench-helpd
     adapters = hasattr(manager.hook, "serviceflow_register_adapters")
     manager.register(_AdapterPlugin(adapter) if adapters else _HookPlugin(adapter), name=name)
     return lambda: manager.unregister(name=name)
+
+
+def bench_activities(case: Any, client: Any, queue: str, folder: Path) -> list[Callable[..., Any]]:
+    """What ``serviceflow worker`` registers for ``case`` (CaseActivities), the outcome store an
+    SQLite file in ``folder`` (serviceflow.durable.registration)."""
+    from prometheus_client import CollectorRegistry
+
+    from serviceflow.durable.registration import worker_activities
+    from serviceflow.outcomes.activity import OutcomeActivities
+    from serviceflow.outcomes.store import OutcomeStore
+
+    outcomes = OutcomeActivities(
+        OutcomeStore(f"sqlite:///{folder}/outcomes-{queue}.sqlite3"), registry=CollectorRegistry()
+    )
+    activities: list[Callable[..., Any]] = worker_activities(
+        case, client, queue, outcomes, index_requester=False
+    )
+    return activities

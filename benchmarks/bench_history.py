@@ -27,6 +27,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -36,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import REPO, ROSTER, workload  # noqa: E402
-from bench_helpdesk import register_helpdesk  # noqa: E402
+from bench_helpdesk import bench_activities, register_helpdesk  # noqa: E402
 from machine import describe  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
@@ -124,9 +125,10 @@ async def main(tickets: int) -> None:
     try:
         queue = f"history-{uuid.uuid4()}"
         activities = CaseActivities(PolicyStore([REPO / "policies", REPO / "workflows"]), ROSTER)
+        folder = Path(tempfile.mkdtemp(prefix="bench-history-"))  # the outcome store
         worker = Worker(
             env.client, task_queue=queue, workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+            activities=bench_activities(activities, env.client, queue, folder),
         )  # fmt: skip
         totals: list[Counter[str]] = []
         sizes: list[tuple[int, int]] = []

@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_helpdesk import register_helpdesk  # noqa: E402
+from bench_helpdesk import bench_activities, register_helpdesk  # noqa: E402
 from machine import cpu_seconds, describe, load_average  # noqa: E402
 from temporalio.api.testservice.v1 import SleepRequest  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
@@ -155,7 +155,7 @@ async def one_size(cases: int, cache: int, root: Path) -> Size:
             env.client,
             task_queue=queue,
             workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+            activities=bench_activities(activities, env.client, queue, root),
             max_cached_workflows=cache,
             max_concurrent_activities=200,
         )

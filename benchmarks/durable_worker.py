@@ -87,28 +87,39 @@ def say(**fields: Any) -> None:
 
 
 def build_worker(
-    kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, sandboxed: bool
-) -> Worker:
+    kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, sandboxed: bool,
+    cache: int | None = None,
+) -> Worker:  # fmt: skip
+    """``cache``: the sticky cache's size (default: every case of the phase, and some)."""
     common: dict[str, Any] = {
         "task_queue": queue,
         **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}),
-        "max_cached_workflows": cases + recorder.warm + 100,
+        "max_cached_workflows": cases + recorder.warm + 100 if cache is None else cache,
         "max_concurrent_activities": 200,
     }
     if kind == "floor":
         floor = FloorActivities(recorder.record)
         return Worker(client, workflows=[FloorWorkflow], activities=[floor.decide, floor.act], **common)
+    from prometheus_client import CollectorRegistry
+
     from serviceflow.durable.activities import CaseActivities
     from serviceflow.durable.policy_store import PolicyStore
+    from serviceflow.durable.registration import worker_activities
     from serviceflow.durable.roster_source import load_roster_file
     from serviceflow.durable.workflows import CaseWorkflow
+    from serviceflow.outcomes.activity import OutcomeActivities
+    from serviceflow.outcomes.store import OutcomeStore
 
     register_helpdesk("bench", recorder.action)
     activities = CaseActivities(PolicyStore([root / "policies"]), load_roster_file(root / "roster.yaml"))
+    # What `serviceflow worker` registers, the outcome store (SQLite, as by default) included.
+    outcomes = OutcomeActivities(
+        OutcomeStore(f"sqlite:///{root}/outcomes-{queue}.sqlite3"), registry=CollectorRegistry()
+    )
     return Worker(
         client,
         workflows=[CaseWorkflow],
-        activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+        activities=worker_activities(activities, client, queue, outcomes, index_requester=False),
         **common,
     )
 
@@ -123,7 +134,14 @@ async def main(args: argparse.Namespace) -> None:
         client = await connect(Settings(temporal_address=args.address, task_queue=args.task_queue))
     recorder = Recorder(args.warm, args.cases)
     worker = build_worker(
-        args.kind, client, args.task_queue, Path(args.root), recorder, args.cases, not args.unsandboxed
+        args.kind,
+        client,
+        args.task_queue,
+        Path(args.root),
+        recorder,
+        args.cases,
+        not args.unsandboxed,
+        args.cache,
     )
     async with worker:
         while True:
@@ -144,6 +162,9 @@ if __name__ == "__main__":
     parser.add_argument("--warm", type=int, default=20)
     parser.add_argument("--cases", type=int, required=True)
     parser.add_argument("--unsandboxed", action="store_true", help="the workflow runner without the sandbox")
+    parser.add_argument(
+        "--cache", type=int, default=None, help="the sticky cache's size (default: all cases)"
+    )
     asyncio.run(main(parser.parse_args()))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client

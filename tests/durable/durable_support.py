@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -22,10 +23,10 @@ from serviceflow.adapters.records import TicketRecord
 from serviceflow.channels import Channels
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
-from serviceflow.durable.notifier import NotificationActivities, Notifier
+from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher
-from serviceflow.durable.quarantine_activities import QuarantineActivities
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.settings import Mode
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.errors import QuarantinedMessageGone, ServiceflowError
@@ -35,6 +36,8 @@ from serviceflow.fakes.waiting import POLL as POLL
 from serviceflow.fakes.waiting import eventually as eventually
 from serviceflow.fakes.waiting import wait_until as wait_until
 from serviceflow.model import Action, Agent, QuarantinedMessage, Requester, Roster, Ticket
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.store import OutcomeStore
 from serviceflow.plugins import get_plugin_manager, hookimpl
 from serviceflow.plugins.demo import DemoAdapter
 from serviceflow.receiver.server import serving_app
@@ -256,8 +259,16 @@ def helpdesk() -> Iterator[FakeHelpdesk]:
         yield fake
 
 
+def outcomes_in(folder: Path) -> OutcomeActivities:
+    """The outcome store's activity with its store (SQLite) in ``folder``, its metrics apart."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return OutcomeActivities(
+        OutcomeStore(f"sqlite:///{folder}/outcomes.sqlite3"), registry=CollectorRegistry()
+    )
+
+
 @pytest_asyncio.fixture
-async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker]]:
+async def worker(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Callable[..., Worker]]:
     """Start a worker for a policy set on a fresh task queue: ``async with worker(paths) as q``."""
     running: list[Worker] = []
 
@@ -274,22 +285,15 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[Callable[..., Worker
         store = PolicyStore(paths or [REPO / "policies", REPO / "workflows"])
         notifier = Notifier(notify_url) if channels is None else Notifier(channels=channels)
         activities = CaseActivities(store, ROSTER, notifier=notifier, mode=lambda: mode)
-        notify = NotificationActivities(notifier.channels, activities.metrics, lambda: mode)
         queue = queue or f"cases-{uuid.uuid4()}"
-        watch = QuarantineActivities(store, env.client, queue, activities.metrics, index_requester=False)
         built = Worker(
             env.client,
             task_queue=queue,
             workflows=[CaseWorkflow, QuarantineWatcher],
-            activities=[
-                activities.decide,
-                activities.carry_out,
-                activities.fetch_ticket,
-                notify.deliver_notification,
-                watch.list_quarantined,
-                watch.triage_quarantined,
-                watch.act_on_quarantined,
-            ],
+            # What `serviceflow worker` registers (the time-skipping server has no requester index).
+            activities=worker_activities(
+                activities, env.client, queue, outcomes_in(tmp_path / "outcomes"), index_requester=False
+            ),
         )
         built.activities = activities  # type: ignore[attr-defined]
         running.append(built)

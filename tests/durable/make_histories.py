@@ -17,6 +17,11 @@ running cases fails there. Recorded once and committed; re-record only on purpos
   (fake) Slack channel too, recorded after notifications went through channels
   (`workflow.patched("notify-through-channels")`): the helpdesk note, then the delivery
   activity, each delivery recorded in the case.
+- query_during_read.json: a new case queried while its first read of the full ticket resolves
+  (sdk-core sends the read's marker with the query's answer, a task before the decision), on a
+  dev server, recorded after every change was asked at the start of a run
+  (`workflow.patched("patches-at-run-start")`); the histories above show each change asked
+  where it first applied.
 - full_ticket.json: a case whose webhook carries no recipient, recorded after the full ticket
   was read at case open (`workflow.patched("read-the-full-ticket")`): the read, the decision
   with the helpdesk's recipient and requester, a later event completed from the case.
@@ -39,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from durable_support import ROSTER, STAND_IN, FakeHelpdesk, FullTickets  # noqa: E402
+from durable_support import ROSTER, STAND_IN, FakeHelpdesk, FullTickets, outcomes_in  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
@@ -49,9 +54,10 @@ from test_decide_fallback import FaultyDecide  # noqa: E402
 from serviceflow.channels import ChannelRegistry, Channels, parse_channels  # noqa: E402
 from serviceflow.channels.fake import FakeSlack  # noqa: E402
 from serviceflow.durable.activities import CaseActivities  # noqa: E402
-from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
+from serviceflow.durable.binaries import temporal_cli, temporal_test_server  # noqa: E402
 from serviceflow.durable.notifier import NotificationActivities  # noqa: E402
 from serviceflow.durable.policy_store import PolicyStore  # noqa: E402
+from serviceflow.durable.registration import worker_activities  # noqa: E402
 from serviceflow.durable.workflows import CaseWorkflow  # noqa: E402
 from serviceflow.fakes.waiting import skip_time  # noqa: E402
 from serviceflow.plugins import get_plugin_manager  # noqa: E402
@@ -72,16 +78,15 @@ async def record(env: WorkflowEnvironment, policies: Path, name: str, story, kin
         raw = {"slack:leads": {"url": slack.url}}  # type: ignore[attr-defined]
         channels = Channels.from_configs(parse_channels(raw, ChannelRegistry.from_plugins()))
         notify = NotificationActivities(channels)
+        queue = f"record-{uuid.uuid4()}"
+        outcomes = outcomes_in(Path(tempfile.mkdtemp(prefix="record-")))
         worker = Worker(
             env.client,
-            task_queue=f"record-{uuid.uuid4()}",
+            task_queue=queue,
             workflows=[CaseWorkflow],
-            activities=[
-                activities.decide,
-                activities.carry_out,
-                activities.fetch_ticket,
-                notify.deliver_notification,
-            ],
+            activities=worker_activities(
+                activities, env.client, queue, outcomes, notifications=notify, index_requester=False
+            ),
         )
         await _record(worker, env, policies, name, story)
 
@@ -189,6 +194,29 @@ async def main() -> None:
                 await record(env, copy, name, story, kind)
     finally:
         await env.shutdown()
+    await query_race()
+
+
+async def query_race() -> None:
+    """query_during_read.json: on a dev server, a new case queried while its first read of the
+    full ticket resolves (test_query_during_read.py), recorded after `patches-at-run-start`."""
+    from test_query_during_read import query_during_read, racing
+
+    target = HERE / "histories" / "query_during_read.json"
+    if target.exists() and "--force" not in sys.argv:
+        print("kept query_during_read (use --force to record it again)")
+        return
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), data_converter=pydantic_data_converter, ui=False
+    )
+    try:
+        with racing(), tempfile.TemporaryDirectory() as folder:
+            history = await query_during_read(env, Path(folder))
+        await env.client.get_workflow_handle(history.workflow_id).terminate("recorded")
+    finally:
+        await env.shutdown()
+    target.write_text(history.to_json())
+    print(f"recorded query_during_read: {len(history.events)} events")
 
 
 if __name__ == "__main__":

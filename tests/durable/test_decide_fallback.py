@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from pathlib import Path
 
-from durable_support import REPO, ROSTER, FakeHelpdesk
+from durable_support import REPO, ROSTER, FakeHelpdesk, outcomes_in
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -19,6 +20,7 @@ from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.fallback import DECIDE_ATTEMPTS
 from serviceflow.durable.messages import DecideRequest, DecideResult
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.inputs import EventInput
 from serviceflow.fakes.waiting import eventually
@@ -40,22 +42,24 @@ class FaultyDecide(CaseActivities):
         return await super().decide(request)
 
 
-def faulty_worker(env: WorkflowEnvironment) -> tuple[Worker, FaultyDecide]:
+def faulty_worker(env: WorkflowEnvironment, folder: Path) -> tuple[Worker, FaultyDecide]:
     activities = FaultyDecide(PolicyStore([REPO / "policies", REPO / "workflows"]), ROSTER)
     activities.calls = Counter()
+    queue = f"faulty-{uuid.uuid4()}"
+    outcomes = outcomes_in(folder)
     worker = Worker(
         env.client,
-        task_queue=f"faulty-{uuid.uuid4()}",
+        task_queue=queue,
         workflows=[CaseWorkflow],
-        activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+        activities=worker_activities(activities, env.client, queue, outcomes, index_requester=False),
     )
     return worker, activities
 
 
 async def test_a_decision_that_keeps_raising_falls_back_to_the_safe_owner_and_a_note(
-    env: WorkflowEnvironment, helpdesk: FakeHelpdesk
+    env: WorkflowEnvironment, helpdesk: FakeHelpdesk, tmp_path: Path
 ) -> None:
-    worker, activities = faulty_worker(env)
+    worker, activities = faulty_worker(env, tmp_path)
     async with worker:
         now = await env.get_current_time()
         new_ticket_id()
@@ -81,9 +85,9 @@ async def test_a_decision_that_keeps_raising_falls_back_to_the_safe_owner_and_a_
 
 
 async def test_when_the_fallback_raises_too_the_input_is_set_aside_and_the_case_goes_on(
-    env: WorkflowEnvironment, helpdesk: FakeHelpdesk
+    env: WorkflowEnvironment, helpdesk: FakeHelpdesk, tmp_path: Path
 ) -> None:
-    worker, activities = faulty_worker(env)
+    worker, activities = faulty_worker(env, tmp_path)
     async with worker:
         now = await env.get_current_time()
         new_ticket_id()

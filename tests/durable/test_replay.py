@@ -21,6 +21,18 @@ from serviceflow.durable.workflows import CaseWorkflow
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
+def decision_of(result: object) -> dict | None:  # type: ignore[type-arg]
+    """The decision a decide marker's result records: its ``decision``, or (markers recorded
+    after ``decided``) the state's last."""
+    if not isinstance(result, dict):
+        return None
+    if result.get("decision"):
+        return result["decision"]  # type: ignore[no-any-return]
+    if result.get("decided"):
+        return result["state"]["decisions"][-1]  # type: ignore[no-any-return]
+    return None
+
+
 def policy_versions(history: dict) -> list[str]:  # type: ignore[type-arg]
     """The policy set version of every decision recorded in a history, in order."""
     versions = []
@@ -30,7 +42,7 @@ def policy_versions(history: dict) -> list[str]:  # type: ignore[type-arg]
             continue
         for payload in marker.get("details", {}).get("result", {}).get("payloads", []):
             result = json.loads(base64.b64decode(payload["data"]))
-            decision = result.get("decision") if isinstance(result, dict) else None
+            decision = decision_of(result)
             if decision:
                 versions.append(decision["policy_version"])
     return versions
@@ -44,7 +56,21 @@ def test_there_are_histories_to_replay() -> None:
         "decide_fallback",
         "notify_channels",
         "full_ticket",
+        "query_during_read",
     }
+
+
+def test_a_run_that_asks_its_changes_up_front_records_one_marker_for_all() -> None:
+    """query_during_read.json: the read's marker went a task before the decision's (the race of
+    test_query_during_read.py), and the run's only patch marker is the first thing it did."""
+    history = json.loads((Path(__file__).parent / "histories" / "query_during_read.json").read_text())
+    patches = [
+        json.loads(base64.b64decode(p["data"]))["id"]
+        for e in history["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+        for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]
+    ]
+    assert patches == ["patches-at-run-start"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
@@ -78,8 +104,8 @@ def test_the_fallback_history_records_the_error_and_goes_on() -> None:
         marker = event.get("markerRecordedEventAttributes")
         for payload in (marker or {}).get("details", {}).get("result", {}).get("payloads", []):
             result = json.loads(base64.b64decode(payload["data"]))
-            if isinstance(result, dict) and result.get("decision"):
-                decisions.append(result["decision"])
+            if decision_of(result):
+                decisions.append(decision_of(result))
     assert "OverflowError" in decisions[0]["errors"][0] and not decisions[-1]["errors"]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 from serviceflow_freshdesk.adapter import aclose_clients as close_freshdesk
 from serviceflow_freshdesk.fake import FakeFreshdesk
 from serviceflow_zendesk.adapter import aclose_clients as close_zendesk
@@ -34,12 +35,15 @@ from serviceflow.adapters import adapter_for
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.cases import deliver
-from serviceflow.durable.notifier import NotificationActivities, Notifier
+from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.settings import Mode
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.fakes.waiting import eventually, skip_time
 from serviceflow.model import Actor, ActorRole, CaseState, EventKind, Ticket, TicketEvent
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.store import OutcomeStore
 
 ACCOUNT = "127.0.0.1"  # each fake's host: the plugin's account when no name is configured
 POLICIES = """\
@@ -161,21 +165,25 @@ async def closing() -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def worker(env: WorkflowEnvironment, vendor: str, policies: Path, queue: str, mode: Mode):  # type: ignore[no-untyped-def]
-    """A worker on ``queue`` in ``mode``, with the roster read from the helpdesk."""
+    """A worker on ``queue`` in ``mode``, with the roster read from the helpdesk, registering what
+    ``serviceflow worker`` does (its outcome store beside the policies)."""
     roster = await adapter_for(vendor).load_roster(ACCOUNT)
     activities = CaseActivities(PolicyStore([policies]), roster, notifier=Notifier(), mode=lambda: mode)
-    notify = NotificationActivities(activities.notifier.channels, activities.metrics, lambda: mode)
+    store = OutcomeStore(f"sqlite:///{policies}/outcomes.sqlite3")
+    outcomes = OutcomeActivities(store, shadow=mode is Mode.SHADOW, registry=CollectorRegistry())
     async with Worker(
         env.client,
         task_queue=queue,
         # No sticky cache: a worker that stops (the switch) leaves no task on its own sticky
-        # queue, which the test server would wait on (a real server moves it after 5 s).
+        # queue, which the test server would wait on (a real server moves it after 5 s). Every
+        # workflow task then replays the case's history: a case whose history did not replay
+        # (a query answered during the read of the full ticket, before "patches-at-run-start":
+        # tests/durable/test_query_during_read.py) stopped there, and the wait for its first
+        # actions timed out.
         max_cached_workflows=0,
         workflows=[CaseWorkflow],
-        activities=[
-            activities.decide, activities.carry_out, activities.fetch_ticket, notify.deliver_notification,
-        ],
-    ):  # fmt: skip
+        activities=worker_activities(activities, env.client, queue, outcomes, index_requester=False),
+    ):
         yield
 
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -28,10 +29,13 @@ from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.cases import deliver
 from serviceflow.durable.devserver import DevServer
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.fakes.server import free_port
 from serviceflow.fakes.waiting import eventually
 from serviceflow.model import Actor, ActorRole, Agent, EventKind, Roster, Ticket, TicketEvent
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.store import OutcomeStore
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -78,10 +82,12 @@ async def test_the_ui_lists_and_shows_a_case_as_the_case(server: DevServer, tmp_
         ticket=ticket, body="I was charged twice.",
     )  # fmt: skip
     activities = CaseActivities(PolicyStore([REPO / "policies", REPO / "workflows"]), ROSTER)
+    store = OutcomeStore(f"sqlite:///{tmp_path}/outcomes.sqlite3")
+    outcomes = OutcomeActivities(store, registry=CollectorRegistry())
     with stand_in(actions=FakeHelpdesk()):
         async with Worker(
             client, task_queue=queue, workflows=[CaseWorkflow],
-            activities=[activities.decide, activities.carry_out, activities.fetch_ticket],
+            activities=worker_activities(activities, client, queue, outcomes, index_requester=False),
         ):  # fmt: skip
             case_id = await deliver(client, created, queue, index_requester=False)
             handle = client.get_workflow_handle(case_id)

@@ -47,8 +47,13 @@ def test_a_recorded_case_loads_and_decides(path: Path, shipped_rules: Rules) -> 
 
 
 def test_old_notified_strings_become_records() -> None:
-    states = [s for path in HISTORIES for s in recorded_states(path) if s.get("notified")]
-    assert states, "a recorded history escalated"
+    states = [
+        s
+        for path in HISTORIES
+        for s in recorded_states(path)
+        if s.get("notified") and isinstance(s["notified"][0], str)
+    ]  # histories recorded after the records (query_during_read.json) hold records already
+    assert states, "a history recorded before escalated"
     raw = states[-1]["notified"][0]
     assert isinstance(raw, str) and raw.count("|") >= 2
     record = CaseState.model_validate(states[-1]).notified[0]

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.cases import deliver
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Actor, ActorRole, EventKind, TicketEvent
 from serviceflow.outcomes.activity import OutcomeActivities
@@ -32,11 +33,12 @@ def build_worker(
 ) -> tuple[Worker, OutcomeActivities]:
     cases = CaseActivities(PolicyStore([policies]), CONTEXT.roster)
     outcomes = OutcomeActivities(store, shadow=shadow, registry=CollectorRegistry(), backoff=0.01)
+    queue = f"outcomes-{uuid.uuid4()}"
     worker = Worker(
         client,
-        task_queue=f"outcomes-{uuid.uuid4()}",
+        task_queue=queue,
         workflows=[CaseWorkflow],
-        activities=[cases.decide, cases.carry_out, cases.fetch_ticket, outcomes.record_outcomes],
+        activities=worker_activities(cases, client, queue, outcomes, index_requester=False),
     )
     return worker, outcomes
 

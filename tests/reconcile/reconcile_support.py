@@ -26,6 +26,7 @@ from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.reconcile import Reconciler, reconciler_id
 from serviceflow.durable.reconcile_activities import ReconcileActivities
 from serviceflow.durable.reconcile_messages import ReconcileStart
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.fakes.waiting import eventually as eventually
 from serviceflow.fakes.waiting import wait_until as wait_until
@@ -124,14 +125,9 @@ def worker(env: WorkflowEnvironment, tmp_path: Path) -> Callable[..., Worker]:
             env.client,
             task_queue=queue,
             workflows=[CaseWorkflow, Reconciler],
-            activities=[
-                activities.decide,
-                activities.carry_out,
-                activities.fetch_ticket,
-                reconcile.sweep_page,
-                reconcile.sweep_tickets,
-                outcomes.record_outcomes,
-            ],
+            activities=worker_activities(
+                activities, env.client, queue, outcomes, reconcile=reconcile, index_requester=False
+            ),
         )
         built.metrics = activities.metrics.registry  # type: ignore[attr-defined]
         return built

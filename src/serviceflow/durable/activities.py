@@ -84,11 +84,12 @@ class CaseActivities:
         errors = len(outcome.decision.errors) if outcome.decision else 0
         self.metrics.decided(request.state, outcome.state, errors)
         self.live.observe(request.state, outcome.state)
+        # The decision is the state's last (engine/run.py): the marker carries it once, not twice.
         return DecideResult(
             state=outcome.state,
             actions=list(outcome.actions),
             wake_at=outcome.wake_at,
-            decision=outcome.decision,
+            decided=outcome.decision is not None,
         )
 
     @activity.defn(name="fetch_ticket")

@@ -78,7 +78,7 @@ def fall_back(request: DecideRequest, rules: Rules, roster: Roster) -> DecideRes
         state=state,
         actions=[a for a in actions if a.key in issued],
         wake_at=None if stopped else _later(next_wake_up(state), request.now),
-        decision=state.decisions[-1],
+        decided=True,  # state.decisions[-1], in the marker once
     )
 
 

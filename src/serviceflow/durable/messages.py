@@ -37,10 +37,21 @@ class DecideRequest(Message):
 
 
 class DecideResult(Message):
+    """The engine's answer, recorded in the history as the decide local activity's marker."""
+
     state: CaseState
     actions: list[Action]
     wake_at: AwareDatetime | None
-    decision: Decision | None
+    # The decision made, if one was. Markers recorded before ``decided`` carry it here, a copy of
+    # the state's last decision; the decide activity now leaves it out and says ``decided``.
+    decision: Decision | None = None
+    decided: bool = False  # a decision was made: it is ``state.decisions[-1]``
+
+    def made(self) -> Decision | None:
+        """The decision made, whichever way the marker carries it; None: none was made."""
+        if self.decision is not None:
+            return self.decision
+        return self.state.decisions[-1] if self.decided and self.state.decisions else None
 
 
 class ActionRequest(Message):

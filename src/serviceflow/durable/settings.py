@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         default=60.0, ge=0,
         description="Seconds a ticket's change is left for its webhook before a sweep repairs it.",
     )  # fmt: skip
+    workflow_cache: int = Field(
+        default=1_000, ge=0, le=1_000_000,
+        description="Open cases a worker keeps in memory between their inputs (the SDK's sticky cache, "
+        "about 100-140 KiB each); a case beyond it is replayed from its history when it wakes "
+        "(docs/scaling.md). 0: none kept.",
+    )  # fmt: skip
     # -- operations -------------------------------------------------------------------------
     metrics_port: int | None = Field(
         default=None,

@@ -21,14 +21,14 @@ from serviceflow.adapters.registry import registry
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
-from serviceflow.durable.notifier import NotificationActivities, Notifier
+from serviceflow.durable.notifier import Notifier
 from serviceflow.durable.open_cases import OpenCases
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.quarantine import QuarantineWatcher, watcher_id
 from serviceflow.durable.quarantine_activities import QuarantineActivities
 from serviceflow.durable.reconcile import Reconciler
-from serviceflow.durable.reconcile_activities import ReconcileActivities
 from serviceflow.durable.reconcile_start import start_reconcilers
+from serviceflow.durable.registration import worker_activities
 from serviceflow.durable.roster_source import RosterSource
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.telemetry import sdk_runtime
@@ -73,12 +73,8 @@ def build_worker(
     quarantine: QuarantineActivities | None = None,
     outcomes: OutcomeActivities | None = None,
 ) -> Worker:
-    quarantine = quarantine or QuarantineActivities(
-        activities.store, client, settings.task_queue, activities.metrics
-    )
-    # Cases' notifications through the channels (the review notifier's), in the same mode.
-    notifications = NotificationActivities(activities.notifier.channels, activities.metrics, activities.mode)
-    reconcile = ReconcileActivities(client, settings.task_queue, activities.metrics.registry)
+    """The worker of ``serviceflow worker``: every workflow, and every activity they run
+    (registration.worker_activities, the list test workers use too)."""
     # The outcome store (SERVICEFLOW_OUTCOMES_URL): a bad URL stops the worker here, clearly.
     outcomes = outcomes or OutcomeActivities.from_settings(
         registry=activities.metrics.registry, roster=lambda: activities.roster
@@ -89,18 +85,12 @@ def build_worker(
         # Tracing, when on and the client does not carry it already (serviceflow.tracing).
         interceptors=worker_interceptors(client),
         workflows=[CaseWorkflow, QuarantineWatcher, Reconciler],
-        activities=[
-            activities.decide,
-            activities.carry_out,
-            activities.fetch_ticket,
-            notifications.deliver_notification,
-            quarantine.list_quarantined,
-            quarantine.triage_quarantined,
-            quarantine.act_on_quarantined,
-            reconcile.sweep_page,
-            reconcile.sweep_tickets,
-            outcomes.record_outcomes,
-        ],
+        activities=worker_activities(
+            activities, client, settings.task_queue, outcomes, quarantine=quarantine
+        ),
+        # Open cases kept in memory (their state and history), the rest replayed when they wake:
+        # SERVICEFLOW_WORKFLOW_CACHE, see docs/scaling.md.
+        max_cached_workflows=settings.workflow_cache,
     )
 
 

@@ -5,6 +5,14 @@ operation) or the engine's next wake-up (a durable timer), asks the engine to de
 activity, so the decision and the policy version it used are in the history and replay never
 re-evaluates a rule), and carries out the actions through activities. Continue-as-new keeps the
 history bounded on long-lived tickets.
+
+Changes to what the workflow does are asked with ``workflow.patched()`` once, first thing in a
+run, before any await (:data:`AT_RUN_START`), never after a local activity: sdk-core may answer a
+query while a local activity's result is on its way and send that result's marker with the
+query's answer, ending the workflow task before the workflow saw the result. On replay the
+result then comes one workflow task earlier than it did, and a ``patched()`` first asked after it
+comes before its own marker's task: it answers False, and the case takes the old path
+(``Change id ... does not match expected id ...``). See docs/production.md, replay safety.
 """
 
 from __future__ import annotations
@@ -54,6 +62,10 @@ NOTIFY_CHANNELS = "notify-through-channels"
 # A workflow.patched() marker: the full ticket is read from the helpdesk when the case opens and
 # when an event's ticket lacks what the webhook did not carry; see _complete().
 FULL_TICKET = "read-the-full-ticket"
+# The workflow.patched() marker asked first in every run, before any await: with it, every change
+# above is on for the whole run and no other marker is asked (or recorded); a run that began
+# without it asks each where it always did, as it ran. A new change is asked beside it, in run().
+AT_RUN_START = "patches-at-run-start"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
 # transport waits out a short Retry-After within each), then the case decides on what the
@@ -88,9 +100,11 @@ class CaseWorkflow:
         self.done: list[ActionRecord] = []  # likewise, what each action did
         self.sending = 0
         self.reads = 0  # failed reads of the full ticket in this run
+        self.at_start = False  # the run asked its changes up front (AT_RUN_START)
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
+        self.at_start = workflow.patched(AT_RUN_START)  # first, before any await: see the module
         self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
         self.done = list(start.state.actions_done) if start.state else []
@@ -99,13 +113,14 @@ class CaseWorkflow:
         while True:
             engine_input = await self._next_input()
             read: tuple[str, tuple[str, ...]] | None = None
-            if isinstance(engine_input, EventInput) and workflow.patched(FULL_TICKET):
+            if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
             result = await self._decide(
                 DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
             )
-            if result.decision is not None and workflow.patched(RECORD_OUTCOMES):  # the outcome store
-                await record_decision(self.state, engine_input, result.state, result.decision)
+            decision = result.made()
+            if decision is not None and self._patched(RECORD_OUTCOMES):  # the outcome store
+                await record_decision(self.state, engine_input, result.state, decision)
             self.state, self.wake_at = result.state, result.wake_at
             if read is not None:
                 self.state = _with_read(self.state, *read)
@@ -125,12 +140,12 @@ class CaseWorkflow:
                     ticket_id=self.state.ticket.id,
                     action=action,
                 )
-                if isinstance(action, Notify) and workflow.patched(NOTIFY_CHANNELS):
+                if isinstance(action, Notify) and self._patched(NOTIFY_CHANNELS):
                     if await self._notify(request, action) == "ticket gone":
                         gone = True
                         break
                     continue
-                if workflow.patched(LOCAL_ACTIONS):
+                if self._patched(LOCAL_ACTIONS):
                     # A local activity: its result is recorded with the workflow task, with no
                     # round trip through the server's task queues (the server was the bottleneck).
                     outcome = await workflow.execute_local_activity(
@@ -207,6 +222,11 @@ class CaseWorkflow:
         except (ActivityError, ApplicationError) as exc:
             return TicketReadResult(outcome=f"failed: {_failure(exc)}"[:500])
 
+    def _patched(self, patch_id: str) -> bool:
+        """Whether this run makes a change: always, in a run that asked its changes up front;
+        else as the marker the change recorded when first asked (cases started before)."""
+        return self.at_start or workflow.patched(patch_id)
+
     def _current(self) -> CaseState | None:
         """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
         if self.state is None:
@@ -258,7 +278,7 @@ class CaseWorkflow:
     async def _decide(self, request: DecideRequest) -> DecideResult:
         """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
         result: DecideResult
-        if not workflow.patched(BOUNDED_DECIDE):  # cases started before the change replay as they ran
+        if not self._patched(BOUNDED_DECIDE):  # cases started before the change replay as they ran
             result = await workflow.execute_local_activity(
                 "decide", request, result_type=DecideResult, start_to_close_timeout=DECIDE_TIMEOUT
             )

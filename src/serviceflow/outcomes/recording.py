@@ -4,8 +4,8 @@ Workflow code (deterministic, sandbox-safe): it only builds the request and runs
 activity ``record_outcomes`` (:mod:`serviceflow.outcomes.activity`). A local activity keeps its
 input out of the history (two case states), and its small result is a marker. Recording never
 holds a case up: the activity retries the store a bounded number of times itself and answers
-either way; anything else that fails it (a worker without the activity) is logged, and the
-case goes on.
+either way; a failure of the activity itself is logged, and the case goes on. A worker without
+the activity fails the workflow task, as for any activity (durable/registration.py).
 """
 
 from __future__ import annotations
@@ -68,11 +68,6 @@ async def record_decision(
         )
     except (ActivityError, ApplicationError) as exc:
         workflow.logger.error("outcomes of the decision at %s not recorded: %s", decision.time, exc)
-        return
-    except ValueError as exc:
-        # A worker built without the activity (an embedder's, a test's): the SDK refuses before
-        # any command is made, the same way on every replay, so the case goes on unrecorded.
-        workflow.logger.debug("outcomes not recorded: %s", exc)
         return
     if result.failed is not None:
         workflow.logger.error("outcomes of the decision at %s not recorded: %s", decision.time, result.failed)
