@@ -8,6 +8,8 @@ once. Times are kept in UTC and come back timezone-aware.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +46,7 @@ __all__ = ["OutcomeStore", "OutcomeStoreError", "database_url", "shown_url"]
 
 #: How long an SQLite write waits for another writer's lock.
 SQLITE_LOCK_SECONDS = 2.0
+_WAL_ATTEMPTS = 8  # tries of the switch to WAL on a new file (about 2.5 s in all)
 #: Rows written in one statement (SQLite allows 32,766 parameters; 19 columns a row).
 BATCH = 500
 
@@ -317,10 +320,22 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL: a report reads while workers write; several worker processes share the file.
     # synchronous=NORMAL: in WAL mode a crash of the process loses nothing, a power cut at most
     # the last commits; each write no longer waits on a disk flush (5 ms a decision here).
+    # The busy timeout first, and the journal mode switched only when it is not WAL yet (it is
+    # kept in the file): switching needs the file to itself, and SQLite answers "database is
+    # locked" at once, without waiting, when workers that start together on a new file all try.
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_SECONDS * 1000)}")
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)  # another connection is switching it: 10 ms, 20 ms, ...
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
