@@ -240,12 +240,11 @@ class Evaluator:
             value = self.values[root]
             if callable(value):
                 value = self.values[root] = value()
-        for part in parts:
-            if isinstance(value, dict):
-                value = value.get(part, _ABSENT)
-            else:
-                value = getattr(value, part, _ABSENT)
-            if value is None or value is _ABSENT:
+        for part in parts:  # map keys and model fields only, as the conversion sees them: a
+            # path on through a string or a list (``ticket.custom_fields.x.title``) is absent,
+            # and CEL says what it is (never a Python attribute of the value).
+            value = _field(value, part)
+            if value is _ABSENT:
                 return _ABSENT
         return to_plain(value)
 
