@@ -65,6 +65,24 @@ def test_status_steps_from_stats() -> None:
     assert status_steps(pending, _ticket(TicketStatus.PENDING, 2)) == [
         (T0 + timedelta(hours=1), TicketStatus.OPEN, TicketStatus.PENDING)
     ]
+    # Pending, open again when the customer wrote (12:00), solved two days later: the pause ends
+    # at the conversation, not at the resolution (stats keeps only pending_since and resolved_at).
+    waited = {
+        "status_updated_at": iso(T0 + timedelta(hours=51)),
+        "pending_since": iso(T0 + timedelta(hours=1)),
+        "resolved_at": iso(T0 + timedelta(hours=51)),
+    }
+    replied = [T0 + timedelta(minutes=30), T0 + timedelta(hours=3), T0 + timedelta(hours=20)]
+    assert status_steps(waited, _ticket(TicketStatus.SOLVED, 52), replied) == [
+        (T0 + timedelta(hours=1), TicketStatus.OPEN, TicketStatus.PENDING),
+        (T0 + timedelta(hours=3), TicketStatus.PENDING, TicketStatus.OPEN),
+        (T0 + timedelta(hours=51), TicketStatus.OPEN, TicketStatus.SOLVED),
+    ]
+    # No conversation inside the pause: pending until it was solved.
+    assert status_steps(waited, _ticket(TicketStatus.SOLVED, 52), replied[:1]) == [
+        (T0 + timedelta(hours=1), TicketStatus.OPEN, TicketStatus.PENDING),
+        (T0 + timedelta(hours=51), TicketStatus.PENDING, TicketStatus.SOLVED),
+    ]
     # Nothing to go by: no steps (not a guess).
     assert status_steps(None, _ticket(TicketStatus.PENDING, 2)) == []
     assert status_steps({"status_updated_at": 12}, _ticket(TicketStatus.PENDING, 2)) == []

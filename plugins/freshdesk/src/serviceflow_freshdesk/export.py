@@ -111,7 +111,9 @@ def _events(exported: ExportedTicket, account: str) -> Iterator[TicketEvent]:
     )
     final = convert.ticket_from_api(plain, account=account)
     opened = final.model_copy(update={"status": TicketStatus.OPEN})
-    steps = status_steps((exported.model_extra or {}).get("stats"), final)
+    steps = status_steps(
+        (exported.model_extra or {}).get("stats"), final, [c.created_at for c in exported.conversations]
+    )
 
     def status_at(at: datetime) -> TicketStatus:
         return next((to for when, _, to in reversed(steps) if when < at), TicketStatus.OPEN)

@@ -76,11 +76,20 @@ _MOVES = (
 
 
 def status_steps(
-    stats: Mapping[str, Any] | None, ticket: Ticket
+    stats: Mapping[str, Any] | None, ticket: Ticket, conversations: Iterable[datetime] = ()
 ) -> list[tuple[datetime, TicketStatus, TicketStatus]]:
     """The status changes ``stats`` implies, oldest first: (when, from, to), from open at the
     ticket's creation to the status it has now at ``status_updated_at``. None or unreadable
-    stats, or no ``status_updated_at``, give none (the history then has no status changes)."""
+    stats, or no ``status_updated_at``, give none (the history then has no status changes).
+
+    ``stats`` keeps only the latest time of each kind, so a pause that ended before the next of
+    them (pending at 10:00, open again at 12:00, solved two days later) would read as lasting
+    until then. A pending stretch that ``stats`` next shows solved or closed (not open again, whose
+    time it gives) therefore ends, open again, at the first of ``conversations`` (their times)
+    inside it: a reply or note on a pending ticket is taken as the end of its wait (UNVERIFIED:
+    Freshdesk documents no such rule for every account; it bounds the pause by what is known to
+    have happened, never longer).
+    """
     try:
         found = TicketStats.model_validate(stats) if isinstance(stats, Mapping) else None
     except ValidationError:
@@ -93,12 +102,31 @@ def status_steps(
     moves = [(t, status) for name, status in _MOVES if (t := _at(getattr(found, name), ticket)) and t < last]
     moves.sort(key=lambda m: m[0])
     moves.append((last, ticket.status))  # the change that left the status it has now
+    moves = _pauses_ended(moves, sorted(conversations))
     steps, status = [], TicketStatus.OPEN
     for at, to in moves:
         if to is not status:
             steps.append((at, status, to))
             status = to
     return steps
+
+
+def _pauses_ended(
+    moves: list[tuple[datetime, TicketStatus]], conversations: list[datetime]
+) -> list[tuple[datetime, TicketStatus]]:
+    """``moves`` with a move back to open at the first conversation inside each pending stretch."""
+    ended: list[tuple[datetime, TicketStatus]] = []
+    for index, (at, status) in enumerate(moves):
+        ended.append((at, status))
+        if status is not TicketStatus.PENDING or index + 1 == len(moves):
+            continue
+        following, then = moves[index + 1]
+        if then is TicketStatus.OPEN:
+            continue  # open again at a time stats gives: known, not guessed
+        inside = next((c for c in conversations if at < c < following), None)
+        if inside is not None:
+            ended.append((inside, TicketStatus.OPEN))
+    return ended
 
 
 def _at(value: str | None, ticket: Ticket) -> datetime | None:
@@ -113,7 +141,9 @@ def _at(value: str | None, ticket: Ticket) -> datetime | None:
     return min(at, ticket.updated_at) if at >= ticket.created_at else None
 
 
-def status_events(stats: Mapping[str, Any] | None, ticket: Ticket) -> list[TicketEvent]:
+def status_events(
+    stats: Mapping[str, Any] | None, ticket: Ticket, conversations: Iterable[datetime] = ()
+) -> list[TicketEvent]:
     """The ``status_changed`` events of :func:`status_steps` (``ticket``: the ticket now; core
     rewinds it through each event's ``changes``). By the helpdesk: who changed it is not known."""
     return [
@@ -125,7 +155,7 @@ def status_events(stats: Mapping[str, Any] | None, ticket: Ticket) -> list[Ticke
             ticket=ticket,
             changes={"status": before.value},
         )
-        for at, before, to in status_steps(stats, ticket)
+        for at, before, to in status_steps(stats, ticket, conversations)
     ]
 
 
@@ -175,7 +205,7 @@ def history_of(
         body=description,
     )
     events = [conversation_event(c, ticket, identity) for c in conversations]
-    events.extend(status_events(stats, ticket))
+    events.extend(status_events(stats, ticket, [e.time for e in events]))
     events.sort(key=lambda e: e.time)
     complete = len(events) < HISTORY_LIMIT
     return TicketHistory(events=(created, *events[: HISTORY_LIMIT - 1]), complete=complete)
