@@ -109,7 +109,7 @@ def history(desk: Desk, clock: Clock) -> dict[str, int]:
 
 
 async def cli(
-    env: WorkflowEnvironment, built: Worker, root: Path, desk: Desk, url: str
+    env: WorkflowEnvironment, built: Worker, root: Path, desk: Desk, url: str, store: str | None = None
 ) -> tuple[int, str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
     environment.update(
@@ -119,7 +119,7 @@ async def cli(
             "SERVICEFLOW_POLICIES": json.dumps([str(root / "policies")]),
             "SERVICEFLOW_ROSTER_FROM": f"zendesk:{ACCOUNT}",
             "SERVICEFLOW_NOTIFY_URL": url,
-            "SERVICEFLOW_OUTCOMES_URL": f"sqlite:///{root}/outcomes.sqlite3",  # the worker fixture's
+            "SERVICEFLOW_OUTCOMES_URL": store or f"sqlite:///{root}/outcomes.sqlite3",  # the worker fixture's
             **{k: v for k, v in os.environ.items() if k.startswith("SERVICEFLOW_ZENDESK_")},
         }
     )
@@ -211,6 +211,39 @@ async def test_backfill_gives_every_open_ticket_the_case_its_history_implies(
         assert [c for c in desk.fake.calls if c.method != "GET"] == writes
         again = json.loads(await serviceflow_report(root=tmp_path))
         assert again["tally"] == report["tally"]  # nothing counted twice
+
+
+async def test_the_past_is_kept_by_a_later_run_when_the_store_failed(
+    env: WorkflowEnvironment,
+    past_desk: tuple[Desk, Clock],
+    worker: Callable[..., Worker],
+    sink: Any,
+    tmp_path: Path,
+) -> None:
+    desk, clock = past_desk
+    history(desk, clock)
+    built = worker(desk, extra=PROMISE)
+    (tmp_path / "a-file").write_text("")  # the store's folder cannot be made: every write fails
+    async with built:
+        code, out, err = await cli(
+            env, built, tmp_path, desk, sink.url, f"sqlite:///{tmp_path}/a-file/o.sqlite3"
+        )
+        assert code == 0, f"{out}\n{err}"
+        assert "outcomes not recorded" in out + err
+        checkpoint = json.loads((tmp_path / "backfill.json").read_text())
+        # pending, breached, promise: cases opened with a past to keep (the new one has none yet)
+        assert len(checkpoint["rows_pending"]) == 3
+        code, out, err = await cli(env, built, tmp_path, desk, sink.url)  # the store works again
+        assert code == 0, f"{out}\n{err}"
+        assert json.loads((tmp_path / "backfill.json").read_text())["rows_pending"] == []
+        report = json.loads(await serviceflow_report(root=tmp_path))
+        targets = [
+            (r["name"], r["met"], r["breached"])
+            for r in report["tally"]["rates"]
+            if r["dimension"] == "target"
+        ]
+        assert targets == [("desk/reply", 2, 1)], report  # as when the store never failed
+        assert len(sink.received) == 1  # one digest, not a second one
 
 
 async def serviceflow_report(root: Path) -> str:

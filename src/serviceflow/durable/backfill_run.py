@@ -80,6 +80,9 @@ class Checkpoint(BaseModel):
     cursor: ChangeCursor | None = None
     listed_all: bool = False
     done: dict[str, str] = {}  # ticket id -> what was done
+    #: Tickets whose case this backfill opened and whose past's outcome rows are not kept yet
+    #: (the store failed, or the process stopped between the two): a later run keeps them.
+    rows_pending: list[str] = []
     breaches: list[BreachRecord] = []
     digests_sent: list[str] = []  # owners whose digest went out
 
@@ -165,20 +168,40 @@ class Backfill:
             checkpoint.cursor = cursor
             checkpoint.listed_all = not page.more
             checkpoint.save(self.checkpoint_path)
+        for ticket_id in [t for t in checkpoint.rows_pending if t in checkpoint.done]:
+            await self._rows_again(ticket_id, identity, checkpoint)
         await self._send_digests(checkpoint)
         return checkpoint
+
+    async def _rows_again(self, ticket_id: str, identity: Identity, checkpoint: Checkpoint) -> None:
+        """Keep the past's rows of a case an earlier run opened (see ``rows_pending``)."""
+        try:
+            record = await self._call(
+                lambda: self.adapter.fetch_ticket(self.account, ticket_id), f"read ticket {ticket_id}"
+            )
+        except TicketGone:
+            checkpoint.rows_pending.remove(ticket_id)
+            checkpoint.save(self.checkpoint_path)
+            return
+        outcome = await self._one(record.ticket, identity, checkpoint)
+        checkpoint.done[ticket_id] = outcome
+        checkpoint.save(self.checkpoint_path)
+        self.progress.ticket(ticket_id, outcome)
 
     async def _one(self, ticket: Ticket, identity: Identity, checkpoint: Checkpoint) -> str:
         if ticket.status in DONE:
             return f"skipped: {ticket.status.value}"
-        if await self._running(ticket.key):
+        opened_before = await self._running(ticket.key)
+        if opened_before and ticket.id not in checkpoint.rows_pending:
             return "skipped: it has a case"
         try:
             history = await self._call(
                 lambda: self.adapter.ticket_history(self.account, ticket.id, identity=identity),
                 f"read ticket {ticket.id}'s history",
             )
-            events = rewind(ticket, history.events)
+            # What happened after this run's install time (a person, or a case's own action,
+            # while the backfill runs) is the live case's to hear: the history ends at ``now``.
+            events = [e for e in rewind(ticket, history.events) if e.time <= self.now]
         except NotSupported:
             events = []
         except TicketGone:
@@ -196,12 +219,20 @@ class Backfill:
             # install, and climbs its ladder through its own actions, one escalation per breach.
             live = replay(events, self.now, self.rules, context, catch_up=False)
             replayed = live if live is not None else replayed
+        if opened_before:  # by an earlier run, which did not keep the past's rows
+            note = await self._kept(replayed.outcomes, ticket.id, checkpoint)
+            return (
+                f"case opened before; the past's outcomes {'recorded' if not note else 'still pending'}{note}"
+            )
+        checkpoint.rows_pending.append(ticket.id)  # until they are kept, whatever stops us
+        checkpoint.save(self.checkpoint_path)
         started = await self._start(replayed.state, replayed.wake_at)
         if not started:
+            checkpoint.rows_pending.remove(ticket.id)
             return "skipped: it has a case"
         if not escalate:
             checkpoint.breaches.extend(BreachRecord(**vars(b)) for b in replayed.breaches)
-        note = await self._record(replayed.outcomes)
+        note = await self._kept(replayed.outcomes, ticket.id, checkpoint)
         owner = replayed.state.owner
         if owner is not None and owner != ticket.assignee and not owner.startswith("group:"):
             note += await self._assign(ticket.key, owner)
@@ -209,6 +240,13 @@ class Backfill:
         if escalate:
             opened = f"case opened ({breached} breached before install: escalating, as the policy set says)"
         return f"{opened}{note}"
+
+    async def _kept(self, rows: list[Outcome], ticket_id: str, checkpoint: Checkpoint) -> str:
+        """:meth:`_record`, and the ticket off ``rows_pending`` once its rows are kept."""
+        note = await self._record(rows)
+        if not note and ticket_id in checkpoint.rows_pending:
+            checkpoint.rows_pending.remove(ticket_id)
+        return note
 
     async def _record(self, rows: list[Outcome]) -> str:
         """Keep the past's rows in the outcome store; "" when kept, else why not."""
