@@ -102,6 +102,31 @@ async def test_a_request_head_over_16_kib_is_refused_and_closed(serve) -> None: 
     writer.close()
 
 
+@pytest.mark.parametrize(
+    "framing",
+    [b"1;" + b"e" * 40_000 + b"\r\n{\r\n", b"1\r\n{\r\n0\r\nX-Trailer: " + b"t" * 40_000],
+    ids=["chunk-extension", "trailer"],
+)
+async def test_chunked_framing_past_its_bound_is_refused_at_once(serve, framing: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Not taken until the body deadline (here a minute away): h11 and the bound both refuse."""
+    host, port, _ = await serve(body_timeout=60)
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    await writer.drain()
+    for start in range(0, len(framing), 1024):  # in pieces, as a network delivers them
+        writer.write(framing[start : start + 1024])
+        try:
+            await writer.drain()
+        except ConnectionError:
+            break  # refused and reset while sending: what h11 does
+    try:
+        received = await closed(reader)
+    except ConnectionError:
+        received = b""
+    assert received == b"" or received.startswith(b"HTTP/1.1 400"), received[:100]
+    writer.close()
+
+
 async def test_the_receiver_runs_on_httptools_when_installed() -> None:
     assert "HttpToolsProtocol" in {c.__name__ for c in protocol_with(1, 1).__mro__}
     assert "H11Protocol" in {c.__name__ for c in protocol_with(1, 1, parser="h11").__mro__}

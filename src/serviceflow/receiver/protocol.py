@@ -13,7 +13,11 @@ dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU pe
 (benchmarks/RESULTS.md, "The receiver under 1 ms"). llhttp has no bound of its own on a head's
 size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here:
 a request head over :data:`MAX_HEAD_BYTES` still incomplete is answered 431 and its connection
-closed (h11 answers 400).
+closed (h11 answers 400). Nor does it bound a chunked body's framing (chunk extensions,
+trailers), which h11 holds to the same 16 KiB: here a message's bytes that are not body (its
+head and framing) may be at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else
+the answer is 400 and the connection closes (a 64 MiB trailer was taken at line rate until the
+body deadline).
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ log = logging.getLogger("serviceflow.receiver")
 #: Bytes a request line and headers may take (h11's default incomplete-event size).
 MAX_HEAD_BYTES = 16 * 1024
 
+
+_FRAMING = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 31\r\nconnection: close\r\n\r\nchunked framing over its bound\r\n"
+)
 
 _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -120,15 +129,23 @@ if HttpToolsProtocol is not None:
             # inside itself, where no callback sees it).
             self._in_head, self._head_bytes = False, 0
             self._chunk, self._ended_in, self._began_at_start = 0, -1, True
+            # A message's bytes on the wire (from the chunk its head began at the start of) and
+            # its body's bytes: the rest is its head and its chunked framing.
+            self._in_body, self._wire_bytes, self._body_bytes = False, 0, 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
-            cycle, in_head = self.cycle, self._in_head
+            cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
             self._chunk += 1
             super().data_received(data)
+            if self._in_body and (in_message or self._began_at_start):
+                self._wire_bytes += len(data)
+                if self._wire_bytes - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
+                    self._refuse(_FRAMING, "a chunked body's framing over its bound")
+                    return
             # httptools starts a cycle when a head completes (one queued behind a pipelined
             # request too).
             if self.cycle is not cycle:
@@ -137,25 +154,35 @@ if HttpToolsProtocol is not None:
             # before it or at its start (no earlier message ended inside it).
             if self._in_head and (in_head or self._began_at_start):
                 self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-                    log.warning("connection closed: a request head over %d bytes", MAX_HEAD_BYTES)
-                    self.transport.write(_TOO_LARGE)
-                    self.transport.close()
+                if self._head_bytes > MAX_HEAD_BYTES:
+                    self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
+
+        def _refuse(self, answer: bytes, why: str) -> None:
+            if not self.transport.is_closing():
+                log.warning("connection closed: %s", why)
+                self.transport.write(answer)
+                self.transport.close()
 
         # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
         # behind another message in the same chunk (pipelining) is counted from the next chunk
         # on: at most one read (256 KiB) more.
         def on_message_begin(self) -> None:
-            self._in_head, self._head_bytes = True, 0
+            self._in_head, self._head_bytes, self._wire_bytes = True, 0, 0
             self._began_at_start = self._ended_in != self._chunk
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
             self._in_head = False
+            self._in_body, self._body_bytes = True, 0
             super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            self._body_bytes += len(body)
+            super().on_body(body)
 
         def on_message_complete(self) -> None:
             self._ended_in = self._chunk
+            self._in_body = False
             super().on_message_complete()
 
         def on_response_complete(self) -> None:
