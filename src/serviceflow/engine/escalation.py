@@ -15,6 +15,7 @@ from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.notices import notification
 from serviceflow.engine.people import resolve
+from serviceflow.engine.records import record
 from serviceflow.engine.run import Run
 from serviceflow.model import (
     HELPDESK_CHANNEL,
@@ -174,7 +175,7 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         level=target.level + 1,
         channels=level.via,
     )
-    run.case.notified.extend(Notified(target=name, recipient=r, at=fired_at) for r in recipients)
+    run.case.notified.extend(record(Notified, target=name, recipient=r, at=fired_at) for r in recipients)
     others = tuple(c for c in level.via if c != HELPDESK_CHANNEL and c not in target.channels_used)
     if others:
         target = target.model_copy(update={"channels_used": (*target.channels_used, *others)})

@@ -8,6 +8,7 @@ from datetime import datetime
 from serviceflow.engine import deadlines
 from serviceflow.engine.notices import notification
 from serviceflow.engine.people import name_of, resolve
+from serviceflow.engine.records import record
 from serviceflow.engine.rules import JourneyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import AddInternalNote, JourneyState, NotifyPurpose, TargetKind, TicketEvent
@@ -20,7 +21,7 @@ def on_event(run: Run, event: TicketEvent) -> None:
         if index is None:
             if not test(journey.start, policy=journey.name, rule="start"):
                 continue
-            run.case.journeys.append(JourneyState(name=journey.name, stage=0, started_at=event.time))
+            run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))
             index = len(run.case.journeys) - 1
             run.notes.append(f"{journey.name}: journey started")
             _start_stage(run, journey, 0, event.time)

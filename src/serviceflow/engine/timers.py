@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.records import record
 from serviceflow.model import CaseState, Pause, TargetKind, TargetState, TargetStatus
 
 
@@ -38,11 +39,14 @@ def started(
     detail: str = "",
     cycle: int = 1,
 ) -> TargetState:
-    return TargetState(
+    total = float(total)
+    at_risk = None if at_risk is None else float(at_risk)
+    return record(
+        TargetState,
         id=id,
         name=name,
         policy=policy,
-        kind=kind,
+        kind=TargetKind(kind),
         calendar=calendar_name,
         assignee=assignee,
         started_at=start,
@@ -52,7 +56,7 @@ def started(
         warn_at=warn_time(at_risk, total, start, total, calendar),
         escalation=escalation,
         detail=detail,
-        cycle=cycle,
+        cycle=int(cycle),
     )
 
 
@@ -64,7 +68,7 @@ def paused(target: TargetState, at: datetime, calendar: BusinessCalendar) -> Tar
             "remaining_seconds": calendar.business_seconds(at, target.due_at),
             "due_at": None,
             "warn_at": None,
-            "pauses": (*target.pauses, Pause(start=at)),
+            "pauses": (*target.pauses, record(Pause, start=at)),
         }
     )
 
@@ -122,7 +126,7 @@ def ladder_held(target: TargetState, at: datetime, remaining: float | None) -> T
             "ladder_held_at": at,
             "ladder_remaining_seconds": remaining,
             "next_level_at": None,
-            "pauses": (*target.pauses, Pause(start=at)),
+            "pauses": (*target.pauses, record(Pause, start=at)),
         }
     )
 
