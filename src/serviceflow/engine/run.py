@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.inputs import Context, EngineInput, EventInput
-from serviceflow.engine.records import record
+from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -92,7 +92,7 @@ class Draft:
         if decision is not None:
             changes["decisions"] = (*base.decisions, decision)[-DECISIONS_KEPT:]
             changes["issued"] = (*base.issued, *issued)
-        return base.model_copy(update=changes)
+        return updated(base, changes)
 
 
 @dataclass
