@@ -102,7 +102,13 @@ def test_a_decided_condition_answers_as_cel_does(
     expected = cel_says(environment, expression, values)
     evaluator = Evaluator(environment, dict(values))
     got = evaluator.test(expression, policy="p", rule="r", default=False)
-    if expected in ("error", "not bool"):
+    if expected == "error" and backend == "celpy" and not evaluator.errors:
+        # cel-python raises inside a function given another kind (``startsWith`` on a bool:
+        # "'BoolType' object has no attribute 'startswith'"), which its ``&&`` and ``||`` do not
+        # absorb; CEL's do (``error && false`` is false): the answer is cel-expr-python's then.
+        reference = _environment("cel-expr")
+        assert got is cel_says(reference, reference.compile(source, VARIABLES), values)
+    elif expected in ("error", "not bool"):
         assert got is False and evaluator.errors  # CEL ran, and its error was recorded
     else:
         assert got is expected and not evaluator.errors
