@@ -63,6 +63,7 @@ def checking() -> Iterator[None]:
     records.differences.clear()  # what a test here made on purpose
 
 
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the wrong records, on purpose
 def test_the_check_finds_what_validation_would_convert(checking: None) -> None:
     """What the check is for: an int where validation makes a float, a str for an enum."""
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
