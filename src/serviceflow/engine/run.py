@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from serviceflow.engine import records
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.inputs import Context, EngineInput, EventInput
@@ -215,6 +216,8 @@ def issued_keys(state: CaseState) -> frozenset[str]:
     """``state.issued`` as a set: the one the decision that made ``state`` kept, if it lives."""
     kept = _ISSUED.get(id(state))
     if kept is not None and kept[0]() is state:
+        if records.mode == "check" and kept[1] != frozenset(state.issued):
+            records.differences.append(f"issued keys kept for {state.case_id} differ from its own")
         return kept[1]
     return frozenset(state.issued)
 
