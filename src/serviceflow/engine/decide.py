@@ -203,6 +203,8 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
     _remember(run, event)
     for policy in run.rules.policies:
         matches = policy.name in names
+        if not matches and not run.holds(policy.name):
+            continue  # nothing of it can start, and the case has nothing of it to stop or keep
         targets.on_event(run, policy, event, matches=matches)
         promises.on_event(run, policy, event, matches=matches)
         acknowledge.on_event(run, policy, event, matches=matches)

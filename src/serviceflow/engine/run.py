@@ -128,6 +128,10 @@ class Run:
         targets = self.case.targets
         return [targets[i] for i in positions]
 
+    def holds(self, policy: str) -> bool:
+        """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
+        return any(owner == policy for owner, _ in self._index())
+
     def _index(self) -> dict[tuple[str, str], list[int]]:
         index = self.__dict__.get("_by_rule")
         if index is None:
