@@ -112,8 +112,9 @@ def test_a_decided_condition_answers_as_cel_does(
     evaluator = Evaluator(environment, dict(values))
     got = evaluator.test(expression, policy="p", rule="r", default=False)
     if expected == "error" and backend == "celpy":
-        # cel-python's && and || do not absorb an error of a field read on a string (the CEL
-        # spec's, and cel-expr-python's, do): the engine may answer as the spec does
+        # cel-python's && and || do not absorb an error of a field read on a string, nor one
+        # raised inside a function given another kind (``startsWith`` on a bool); CEL's do
+        # (``error && false`` is false), as cel-expr-python's: the engine may answer as they do
         spec = _environment("cel-expr")
         answer = cel_says(spec, spec.compile(source, VARIABLES), values)
         assert (got is answer and not evaluator.errors) or (got is False and evaluator.errors)

@@ -38,6 +38,7 @@ from serviceflow.engine.inputs import (
     WakeUp,
 )
 from serviceflow.engine.people import OwnerChoice
+from serviceflow.engine.records import record
 from serviceflow.engine.rules import PolicyRuntime, Rules
 from serviceflow.engine.run import Draft, Run
 from serviceflow.engine.safety import failed_outcome
@@ -151,7 +152,8 @@ def _outcome(run: Run, label: str) -> Outcome:
     if not run.actions and not run.notes and not errors and isinstance(run.engine_input, WakeUp):
         state = run.case.freeze(run.base, None, ())
         return Outcome(state, (), next_wake_up(state), None)
-    decision = Decision(
+    decision = record(
+        Decision,
         time=run.now,
         input=label,
         policy_version=run.rules.version,
@@ -160,6 +162,7 @@ def _outcome(run: Run, label: str) -> Outcome:
         errors=errors,
     )
     state = run.case.freeze(run.base, decision, tuple(a.key for a in run.actions))
+    run.issued_after(state)
     return Outcome(state, tuple(run.actions), next_wake_up(state), decision, run.evaluator.counter[0])
 
 
@@ -200,6 +203,8 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
     _remember(run, event)
     for policy in run.rules.policies:
         matches = policy.name in names
+        if not matches and not run.holds(policy.name):
+            continue  # nothing of it can start, and the case has nothing of it to stop or keep
         targets.on_event(run, policy, event, matches=matches)
         promises.on_event(run, policy, event, matches=matches)
         acknowledge.on_event(run, policy, event, matches=matches)

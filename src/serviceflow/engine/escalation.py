@@ -15,6 +15,7 @@ from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.notices import notification
 from serviceflow.engine.people import resolve
+from serviceflow.engine.records import record, updated
 from serviceflow.engine.run import Run
 from serviceflow.model import (
     HELPDESK_CHANNEL,
@@ -26,6 +27,8 @@ from serviceflow.model import (
     TargetStatus,
 )
 from serviceflow.policy.durations import Clock
+
+_RUNNING, _BREACHED = TargetStatus.RUNNING, TargetStatus.BREACHED
 
 
 @dataclass
@@ -42,7 +45,8 @@ def advance(run: Run, until: datetime) -> None:
     until = until.astimezone(UTC)
     timed: list[_Timed] = []
     for target in list(run.case.targets):
-        if _due_by(target, until):
+        status = target.status  # met, cancelled and paused targets have no timer to look at
+        if (status is _RUNNING or status is _BREACHED) and _due_by(target, until):
             _advance_target(run, target, until, timed)
     waiting = []
     for deferred in run.case.deferred:
@@ -174,10 +178,10 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         level=target.level + 1,
         channels=level.via,
     )
-    run.case.notified.extend(Notified(target=name, recipient=r, at=fired_at) for r in recipients)
+    run.case.notified.extend(record(Notified, target=name, recipient=r, at=fired_at) for r in recipients)
     others = tuple(c for c in level.via if c != HELPDESK_CHANNEL and c not in target.channels_used)
     if others:
-        target = target.model_copy(update={"channels_used": (*target.channels_used, *others)})
+        target = updated(target, {"channels_used": (*target.channels_used, *others)})
     send_at = fired_at
     if level.in_business_hours:
         calendar = run.calendar(level.calendar or target.calendar or run.rules.defaults.calendar)
@@ -203,7 +207,7 @@ def retime_ladder(run: Run, target: TargetState) -> TargetState:
     if when == target.next_level_at:
         return target
     run.notes.append(f"{target.policy}/{target.name}: next level now {run.fmt(when)} (the ladder changed)")
-    return target.model_copy(update={"next_level_at": when})
+    return updated(target, {"next_level_at": when})
 
 
 def hold_ladder(run: Run, target: TargetState, time: datetime) -> None:

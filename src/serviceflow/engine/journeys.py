@@ -8,6 +8,7 @@ from datetime import datetime
 from serviceflow.engine import deadlines
 from serviceflow.engine.notices import notification
 from serviceflow.engine.people import name_of, resolve
+from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import JourneyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import AddInternalNote, JourneyState, NotifyPurpose, TargetKind, TicketEvent
@@ -20,7 +21,7 @@ def on_event(run: Run, event: TicketEvent) -> None:
         if index is None:
             if not test(journey.start, policy=journey.name, rule="start"):
                 continue
-            run.case.journeys.append(JourneyState(name=journey.name, stage=0, started_at=event.time))
+            run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))
             index = len(run.case.journeys) - 1
             run.notes.append(f"{journey.name}: journey started")
             _start_stage(run, journey, 0, event.time)
@@ -32,10 +33,10 @@ def on_event(run: Run, event: TicketEvent) -> None:
                 break
             deadlines.meet(run, target, event.time, "stage done")
             if current.stage + 1 < len(journey.stages):
-                current = current.model_copy(update={"stage": current.stage + 1})
+                current = updated(current, {"stage": current.stage + 1})
                 _start_stage(run, journey, current.stage, event.time)
             else:
-                current = current.model_copy(update={"finished_at": event.time})
+                current = updated(current, {"finished_at": event.time})
                 run.notes.append(f"{journey.name}: journey finished")
             run.case.journeys[index] = current
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from serviceflow.engine.people import person
+from serviceflow.engine.records import record
 from serviceflow.engine.run import Run
 from serviceflow.model import HELPDESK_CHANNEL, Notify, NotifyPurpose, TargetState
 
@@ -24,7 +25,8 @@ def notification(
     rule: str | None = None,
 ) -> Notify:
     """A notification about ``target``, with what a channel needs to address and name people."""
-    return Notify(
+    return record(
+        Notify,
         key=run.key(key),
         reason=reason,
         policy=target.policy,

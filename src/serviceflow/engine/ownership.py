@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from serviceflow.engine.people import OwnerChoice, choose_owner, fallback_owner
+from serviceflow.engine.records import record
 from serviceflow.engine.rules import PolicyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.engine.summary import case_summary
@@ -29,7 +30,8 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
     if previous != choice.owner:
         case.owner = choice.owner
         case.ownership.append(
-            OwnershipChange(
+            record(
+                OwnershipChange,
                 time=time,
                 previous=previous,
                 owner=choice.owner,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from serviceflow.engine.evaluation import Evaluator
+from serviceflow.engine.records import record
 from serviceflow.engine.rules import OwnerRuntime
 from serviceflow.model import Agent, Person, Roster, Ticket
 
@@ -122,12 +123,12 @@ def person(recipient: str, roster: Roster) -> Person:
     kind, _, rest = recipient.partition(":")
     if kind == "group" and rest:
         group = roster.group(rest)
-        return Person(id=recipient, name=group.name if group and group.name else rest, team=True)
+        return record(Person, id=recipient, name=group.name if group and group.name else rest, team=True)
     key = rest if kind == "agent" and rest else recipient
     agent = roster.agent(key)
     if agent is None:
-        return Person(id=recipient, name=key)
-    return Person(id=agent.id, name=agent.name or agent.email or agent.id, email=agent.email)
+        return record(Person, id=recipient, name=key)
+    return record(Person, id=agent.id, name=agent.name or agent.email or agent.id, email=agent.email)
 
 
 def name_of(recipient: str | None, roster: Roster, *, nobody: str = "nobody yet") -> str:

@@ -8,14 +8,17 @@ and an immutable copy per touch was a large share of the engine's time.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from serviceflow.engine import records
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.inputs import Context, EngineInput, EventInput
+from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -90,7 +93,7 @@ class Draft:
         if decision is not None:
             changes["decisions"] = (*base.decisions, decision)[-DECISIONS_KEPT:]
             changes["issued"] = (*base.issued, *issued)
-        return base.model_copy(update=changes)
+        return updated(base, changes)
 
 
 @dataclass
@@ -125,6 +128,10 @@ class Run:
         targets = self.case.targets
         return [targets[i] for i in positions]
 
+    def holds(self, policy: str) -> bool:
+        """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
+        return any(owner == policy for owner, _ in self._index())
+
     def _index(self) -> dict[tuple[str, str], list[int]]:
         index = self.__dict__.get("_by_rule")
         if index is None:
@@ -155,7 +162,8 @@ class Run:
         **fields: Any,
     ) -> None:  # fmt: skip
         """Issue an action whose idempotency key is this case plus ``purpose``."""
-        self.emit(action_type(key=self.key(purpose), policy=policy, rule=rule, reason=reason, **fields))
+        action = record(action_type, key=self.key(purpose), policy=policy, rule=rule, reason=reason, **fields)
+        self.emit(action)
 
     def emit(self, action: Action) -> None:
         if action.key in self._issued or any(a.key == action.key for a in self.actions):
@@ -166,8 +174,15 @@ class Run:
     def _issued(self) -> frozenset[str]:
         issued = self.__dict__.get("_issued_keys")
         if issued is None:
-            issued = self.__dict__["_issued_keys"] = frozenset(self.base.issued)
+            issued = self.__dict__["_issued_keys"] = issued_keys(self.base)
         return issued
+
+    def issued_after(self, state: CaseState) -> None:
+        """``state`` (this decision's result) has the keys issued before and this decision's:
+        kept for the next decision, when :attr:`_issued` was needed in this one."""
+        issued = self.__dict__.get("_issued_keys")
+        if issued is not None:
+            remember_issued(state, issued.union(a.key for a in self.actions) if self.actions else issued)
 
     # -- the input -----------------------------------------------------------------------------
 
@@ -194,6 +209,26 @@ class Run:
         if moment is None:
             return "-"
         return human_time(moment, self.zone())
+
+
+#: The idempotency keys of the cases decided on lately, by ``id()`` while the case lives (a
+#: decision reads its case's keys as a set; rebuilding it on every decision grew with the case).
+_ISSUED: dict[int, tuple[weakref.ref[CaseState], frozenset[str]]] = {}
+
+
+def issued_keys(state: CaseState) -> frozenset[str]:
+    """``state.issued`` as a set: the one the decision that made ``state`` kept, if it lives."""
+    kept = _ISSUED.get(id(state))
+    if kept is not None and kept[0]() is state:
+        if records.mode == "check" and kept[1] != frozenset(state.issued):
+            records.differences.append(f"issued keys kept for {state.case_id} differ from its own")
+        return kept[1]
+    return frozenset(state.issued)
+
+
+def remember_issued(state: CaseState, keys: frozenset[str]) -> None:
+    ident = id(state)
+    _ISSUED[ident] = (weakref.ref(state, lambda _: _ISSUED.pop(ident, None)), keys)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

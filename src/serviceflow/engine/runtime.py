@@ -68,7 +68,7 @@ class TargetRuntime:
     at_risk: float | None = None
     escalation: str | None = None
 
-    @property
+    @cached_property  # read in every step of every decision
     def restart(self) -> bool:
         return self.spec.restart
 
@@ -131,11 +131,11 @@ class PolicyRuntime:
     authority: AuthorityRuntime | None
     quarantine: tuple[tuple[QuarantineRule, Expression], ...] = ()
 
-    @property
+    @cached_property  # read in every step of every decision
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    @cached_property  # read in every step of every decision
     def kind(self) -> str:
         """The kind of ticket the policy applies to: "ticket" or "quarantined"."""
         return self.spec.applies_to
@@ -160,6 +160,6 @@ class JourneyRuntime:
     start: Expression
     stages: tuple[StageRuntime, ...]
 
-    @property
+    @cached_property  # read in every step of every decision
     def name(self) -> str:
         return self.spec.name

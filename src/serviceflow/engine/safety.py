@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from serviceflow.engine.inputs import Context, EngineInput, EventInput, Outcome
 from serviceflow.engine.people import fallback_owner
+from serviceflow.engine.records import updated
 from serviceflow.engine.rules import Rules
 from serviceflow.engine.timers import next_wake_up
 from serviceflow.model import Action, AddInternalNote, AssignOwner, CaseState, Decision, OwnershipChange
@@ -82,7 +83,7 @@ def failed_outcome(
     )
     changes["decisions"] = (*state.decisions, decision)[-200:]
     changes["issued"] = (*state.issued, *(a.key for a in actions))
-    new_state = state.model_copy(update=changes)
+    new_state = updated(state, changes)
     return Outcome(new_state, tuple(actions), _retry_at(new_state, now), decision)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from serviceflow.engine import deadlines
 from serviceflow.engine.escalation import hold_ladder, release_ladder, retime_ladder
+from serviceflow.engine.records import updated
 from serviceflow.engine.rules import PolicyRuntime, TargetRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import TargetKind, TargetState, TargetStatus, TicketEvent
@@ -43,7 +44,7 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
                 deadlines.cancel(run, target, f"its when no longer holds ({rule.when.source})")
                 continue
             if rule.escalation != target.escalation:
-                target = target.model_copy(update={"escalation": rule.escalation})
+                target = updated(target, {"escalation": rule.escalation})
         if switched:
             target = retime_ladder(run, target)
         if target is not original:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.records import record, updated
 from serviceflow.model import CaseState, Pause, TargetKind, TargetState, TargetStatus
 
 
@@ -38,11 +39,14 @@ def started(
     detail: str = "",
     cycle: int = 1,
 ) -> TargetState:
-    return TargetState(
+    total = float(total)
+    at_risk = None if at_risk is None else float(at_risk)
+    return record(
+        TargetState,
         id=id,
         name=name,
         policy=policy,
-        kind=kind,
+        kind=TargetKind(kind),
         calendar=calendar_name,
         assignee=assignee,
         started_at=start,
@@ -52,27 +56,28 @@ def started(
         warn_at=warn_time(at_risk, total, start, total, calendar),
         escalation=escalation,
         detail=detail,
-        cycle=cycle,
+        cycle=int(cycle),
     )
 
 
 def paused(target: TargetState, at: datetime, calendar: BusinessCalendar) -> TargetState:
     assert target.due_at is not None
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "status": TargetStatus.PAUSED,
             "remaining_seconds": calendar.business_seconds(at, target.due_at),
             "due_at": None,
             "warn_at": None,
-            "pauses": (*target.pauses, Pause(start=at)),
-        }
+            "pauses": (*target.pauses, record(Pause, start=at)),
+        },
     )
 
 
 def _closed_pauses(target: TargetState, at: datetime) -> tuple[Pause, ...]:
     pauses = target.pauses
     if pauses and pauses[-1].end is None:
-        return (*pauses[:-1], pauses[-1].model_copy(update={"end": at}))
+        return (*pauses[:-1], updated(pauses[-1], {"end": at}))
     return pauses
 
 
@@ -81,85 +86,91 @@ def resumed(target: TargetState, at: datetime, calendar: BusinessCalendar) -> Ta
     warn_at = (
         None if target.warned else warn_time(target.at_risk, target.total_seconds, at, remaining, calendar)
     )
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "status": TargetStatus.RUNNING,
             "remaining_seconds": None,
             "due_at": calendar.add(at, remaining),
             "warn_at": warn_at,
             "pauses": _closed_pauses(target, at),
-        }
+        },
     )
 
 
 def warned(target: TargetState) -> TargetState:
-    return target.model_copy(update={"warned": True})
+    return updated(target, {"warned": True})
 
 
 def breached(target: TargetState, next_level_at: datetime | None) -> TargetState:
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "status": TargetStatus.BREACHED,
             "breached_at": target.due_at,
             "warned": True,
             "next_level_at": next_level_at,
             "level_base_at": target.due_at,
-        }
+        },
     )
 
 
 def climbed(target: TargetState, fired_at: datetime, next_level_at: datetime | None) -> TargetState:
     """One more ladder level fired at ``fired_at``; the next one is due at ``next_level_at``."""
-    return target.model_copy(
-        update={"level": target.level + 1, "next_level_at": next_level_at, "level_base_at": fired_at}
+    return updated(
+        target, {"level": target.level + 1, "next_level_at": next_level_at, "level_base_at": fired_at}
     )
 
 
 def ladder_held(target: TargetState, at: datetime, remaining: float | None) -> TargetState:
     """A breached target whose pause holds stops climbing; ``remaining`` is the time to its next level."""
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "ladder_held_at": at,
             "ladder_remaining_seconds": remaining,
             "next_level_at": None,
-            "pauses": (*target.pauses, Pause(start=at)),
-        }
+            "pauses": (*target.pauses, record(Pause, start=at)),
+        },
     )
 
 
 def ladder_released(target: TargetState, at: datetime, next_level_at: datetime | None) -> TargetState:
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "ladder_held_at": None,
             "ladder_remaining_seconds": None,
             "next_level_at": next_level_at,
             "pauses": _closed_pauses(target, at),
-        }
+        },
     )
 
 
 def met(target: TargetState, at: datetime) -> TargetState:
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "status": TargetStatus.MET,
             "met_at": at,
             "next_level_at": None,
             "ladder_held_at": None,
             "pauses": _closed_pauses(target, at),
-        }
+        },
     )
 
 
 def cancelled(target: TargetState, at: datetime, reason: str) -> TargetState:
-    return target.model_copy(
-        update={
+    return updated(
+        target,
+        {
             "status": TargetStatus.CANCELLED,
             "next_level_at": None,
             "ladder_held_at": None,
             "cancelled_at": at,
             "cancel_reason": reason,
             "pauses": _closed_pauses(target, at),
-        }
+        },
     )
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from serviceflow.engine import timers
 from serviceflow.engine.deadlines import entitlement_of
+from serviceflow.engine.records import updated
 from serviceflow.engine.rules import Rules, TargetRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import CaseState, TargetKind, TargetState, TargetStatus
@@ -92,15 +93,16 @@ def _recompute(run: Run, rule: TargetRuntime, target: TargetState) -> tuple[Targ
     else:
         update["due_at"] = due
         text = f"due {run.fmt(due)}"
-    changed = target.model_copy(update=update)
+    changed = updated(target, update)
     if changed.status is TargetStatus.RUNNING and changed.due_at is not None and not changed.warned:
         remaining = calendar.business_seconds(run.now, changed.due_at)
-        changed = changed.model_copy(
-            update={
+        changed = updated(
+            changed,
+            {
                 "warn_at": timers.warn_time(
                     changed.at_risk, changed.total_seconds, run.now, remaining, calendar
                 )
-            }
+            },
         )
     return changed, f"{target.policy}/{target.name}: recomputed: was {old}, now {text}"
 

@@ -1,0 +1,126 @@
+"""The records a decision makes (targets, pauses, actions, decisions), built without pydantic's
+validation, and proven to be the ones validation would build.
+
+Validating a record whose every value is already of the type validation would produce (a
+``float`` for a float field, a tuple for a tuple, an enum member for an enum) yields the same
+model: :func:`record` builds it directly, the way ``model_copy`` does (``model_construct`` is
+slower than validation). The caller converts what validation would convert (``float(total)``,
+``tuple(recipients)``): ``TargetState(total_seconds=14400)`` stores 14400.0, a record given the
+int would store 14400 and serialize it so.
+
+That the two are the same is checked, not trusted: with :data:`mode` set to ``"check"`` every
+record is also validated and compared (``==``, ``model_dump_json()`` byte for byte, and the
+type of every field and of every item of a tuple field); a difference is kept in
+:data:`differences` (not raised: ``decide`` turns what it raises into a rule error). With
+``"validate"`` every record is validated as before, for a differential run of whole decisions.
+tests/engine/test_records.py runs the shipped scenarios and the benchmark's workload both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+M = TypeVar("M", bound=BaseModel)
+
+#: ``fast``: built directly; ``check``: built directly and compared with validation;
+#: ``validate``: validated (what every record was before).
+mode: Literal["fast", "check", "validate"] = "fast"
+#: What ``check`` found different, one line each; and how many records it compared.
+differences: list[str] = []
+compared = [0]
+
+_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+_set = object.__setattr__
+
+
+def record(cls: type[M], /, **fields: Any) -> M:
+    """``cls(**fields)`` without validation: every value must be of its field's exact type."""
+    if mode == "validate":
+        return cls(**fields)
+    template = _TEMPLATES.get(cls)
+    if template is None:
+        template = _TEMPLATES[cls] = _template(cls)
+    values = template.copy()
+    values.update(fields)
+    built = object.__new__(cls)
+    _set(built, "__dict__", values)
+    _set(built, "__pydantic_fields_set__", set(fields))
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    if mode == "check":
+        _compare(cls, fields, built)
+    return built
+
+
+def _template(cls: type[BaseModel]) -> dict[str, Any]:
+    """Every field in order, with its default (required ones with ``PydanticUndefined``)."""
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+        raise TypeError(f"{cls.__name__} has private or extra attributes: validate it")
+    template: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        if info.default_factory is not None:
+            raise TypeError(f"{cls.__name__}.{name} has a default factory: validate it")
+        template[name] = info.default
+    return template
+
+
+def _compare(cls: type[BaseModel], fields: dict[str, Any], built: BaseModel) -> None:
+    compared[0] += 1
+    try:
+        validated = cls(**fields)
+    except Exception as exc:  # validation refuses what was built: a difference too
+        differences.append(f"{cls.__name__}: validation refuses {fields!r}: {exc}")
+        return
+    problems = []
+    missing = [n for n, v in built.__dict__.items() if v is PydanticUndefined]
+    if missing:
+        problems.append(f"required fields not given: {missing}")
+    if validated != built:
+        problems.append("== differs")
+    if validated.model_dump_json() != built.model_dump_json():
+        problems.append(f"JSON differs: {validated.model_dump_json()} != {built.model_dump_json()}")
+    if validated.model_fields_set != built.model_fields_set:
+        problems.append("fields set differ")
+    for name in cls.model_fields:
+        want, got = _shape(getattr(validated, name)), _shape(getattr(built, name))
+        if want != got:
+            problems.append(f"{name}: {got} where validation makes {want}")
+    if problems:
+        differences.append(f"{cls.__name__}({fields!r}): {'; '.join(problems)}")
+
+
+def _shape(value: Any) -> object:
+    """A value's type, and for a tuple its items' types."""
+    if isinstance(value, tuple):
+        return (tuple, tuple(_shape(item) for item in value))
+    return type(value)
+
+
+def updated(model: M, changes: dict[str, Any], /) -> M:
+    """``model.model_copy(update=changes)`` (which validates nothing either), without the layers
+    of pydantic's copy: a new model of ``model``'s values with ``changes`` over them."""
+    cls = type(model)
+    values = model.__dict__.copy()
+    values.update(changes)
+    built = object.__new__(cls)
+    _set(built, "__dict__", values)
+    _set(built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    if mode == "check":
+        _compare_copy(model, changes, built)
+    return built
+
+
+def _compare_copy(model: BaseModel, changes: dict[str, Any], built: BaseModel) -> None:
+    compared[0] += 1
+    copied = model.model_copy(update=changes)
+    if model.model_config.get("extra") == "allow" or model.__pydantic_private__:
+        differences.append(f"{type(model).__name__}: private or extra attributes, copy it")
+    if copied != built or copied.model_fields_set != built.model_fields_set:
+        differences.append(f"{type(model).__name__}: updated({changes!r}) differs from model_copy")
+    elif copied.model_dump_json() != built.model_dump_json():
+        differences.append(f"{type(model).__name__}: updated({changes!r}) serializes otherwise")

@@ -1,0 +1,182 @@
+"""Records built without validation are the ones validation builds (serviceflow.engine.records).
+
+Every record a decision makes is built both ways and compared (``==``, ``model_dump_json()``
+byte for byte, the type of each field and of each tuple item) over the shipped scenarios and
+the engine benchmark's workload; whole decisions are also made in both modes and their states,
+actions and decisions compared byte for byte. tests/engine/conftest.py checks every other
+engine test likewise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from engine_support import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serviceflow.engine import records, timers
+from serviceflow.engine.calendar import BusinessCalendar
+from serviceflow.engine.decide import decide
+from serviceflow.engine.inputs import Context, EventInput
+from serviceflow.engine.records import record
+from serviceflow.engine.rules import Rules
+from serviceflow.model import Pause, TargetKind, TargetState
+from serviceflow.policy import load_policy_set
+from serviceflow.scenarios.suite import load_scenarios, run_suite
+
+BENCHMARKS = REPO / "benchmarks"
+
+
+def shipped_rules() -> Rules:
+    """A fresh copy (its own result cache) of the shipped policy set."""
+    return Rules(load_policy_set([REPO / "policies", REPO / "workflows"]))
+
+
+def _bench_engine() -> Any:
+    sys.path.insert(0, str(BENCHMARKS))  # bench_engine imports its neighbours by name
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "serviceflow_bench_engine", BENCHMARKS / "bench_engine.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture
+def checking() -> Iterator[None]:
+    before = records.mode
+    records.mode = "check"
+    records.differences.clear()
+    records.compared[0] = 0
+    yield
+    records.mode = before
+    records.differences.clear()  # what a test here made on purpose
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the wrong records, on purpose
+def test_the_check_finds_what_validation_would_convert(checking: None) -> None:
+    """What the check is for: an int where validation makes a float, a str for an enum."""
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    fields: dict[str, Any] = {"id": "p/r#1", "name": "r", "policy": "p", "started_at": now}
+    record(TargetState, kind=TargetKind.TARGET, total_seconds=14400, **fields)
+    record(TargetState, kind="target", total_seconds=14400.0, **fields)
+    record(Pause, start=now.isoformat())
+    assert len(records.differences) == 3, records.differences
+    assert "total_seconds: <class 'int'> where validation makes <class 'float'>" in records.differences[0]
+    assert "kind: <class 'str'> where validation makes <enum 'TargetKind'>" in records.differences[1]
+    records.differences.clear()
+    record(TargetState, kind=TargetKind.TARGET, total_seconds=14400.0, **fields)
+    assert records.differences == []
+
+
+def test_every_shipped_scenario_records_as_validation_would(checking: None) -> None:
+    scenarios, problems = load_scenarios([REPO / "policies"])
+    assert not problems
+    suite = run_suite(scenarios, shipped_rules())
+    assert suite.failed == 0 and len(suite.results) == len(scenarios) > 0
+    assert records.differences == []
+    assert records.compared[0] > 300  # targets, pauses, actions, decisions: all compared
+
+
+def test_the_engine_benchmark_records_as_validation_would(checking: None) -> None:
+    bench = _bench_engine()
+    states: dict[str, Any] = {}
+    rules, context = shipped_rules(), Context(roster=bench.ROSTER)
+    for ticket_id, engine_input, now in bench.workload(60):
+        state = states.get(ticket_id)
+        if state is None and not isinstance(engine_input, EventInput):
+            continue
+        states[ticket_id] = decide(state, engine_input, now, rules, context).state
+    assert records.differences == []
+    assert records.compared[0] > 1_000
+
+
+def test_decisions_are_byte_for_byte_those_made_with_validation() -> None:
+    """The benchmark's workload decided twice, records validated and not: every state, action
+    and decision serializes to the same bytes."""
+    bench = _bench_engine()
+    inputs = bench.workload(60)
+
+    def decided(mode: str) -> list[str]:
+        records.mode = mode  # type: ignore[assignment]
+        try:
+            rules, context, states, out = shipped_rules(), Context(roster=bench.ROSTER), {}, []
+            for ticket_id, engine_input, now in inputs:
+                state = states.get(ticket_id)
+                if state is None and not isinstance(engine_input, EventInput):
+                    continue
+                outcome = decide(state, engine_input, now, rules, context)
+                states[ticket_id] = outcome.state
+                out.append(outcome.state.model_dump_json())
+                out.extend(a.model_dump_json() for a in outcome.actions)
+                out.append(outcome.decision.model_dump_json() if outcome.decision else "-")
+            return out
+        finally:
+            records.mode = "fast"
+
+    fast, validated = decided("fast"), decided("validate")
+    assert len(fast) == len(validated) > 1_000
+    assert fast == validated
+
+
+ELAPSED = BusinessCalendar.always_open()  # elapsed time: what started() needs of a calendar
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    total=st.one_of(st.integers(1, 10**8), st.floats(1.0, 1e8)),
+    at_risk=st.one_of(st.none(), st.integers(0, 1), st.floats(0.0, 1.0)),
+    cycle=st.integers(1, 50),
+    minutes=st.integers(0, 10**6),
+    calendar_name=st.one_of(st.none(), st.text(max_size=8)),
+    detail=st.text(max_size=20),
+)
+def test_a_started_target_is_the_validated_one(
+    total: float, at_risk: float | None, cycle: int, minutes: int, calendar_name: str | None, detail: str
+) -> None:
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(minutes=minutes)
+    fields: dict[str, Any] = {
+        "id": f"p/r#{cycle}",
+        "name": "r",
+        "policy": "p",
+        "kind": TargetKind.TARGET,
+        "start": start,
+        "due": start + timedelta(seconds=total),
+        "total": total,
+        "calendar_name": calendar_name,
+        "calendar": ELAPSED,
+        "at_risk": at_risk,
+        "escalation": None,
+        "detail": detail,
+        "cycle": cycle,
+    }
+    built = timers.started(**fields)
+    validated = TargetState(
+        id=fields["id"],
+        name="r",
+        policy="p",
+        kind=TargetKind.TARGET,
+        calendar=calendar_name,
+        started_at=start,
+        total_seconds=total,
+        due_at=fields["due"],
+        at_risk=at_risk,
+        warn_at=built.warn_at,
+        detail=detail,
+        cycle=cycle,
+        assignee=None,
+        escalation=None,
+    )
+    assert built == validated
+    assert built.model_dump_json() == validated.model_dump_json()
+    assert TargetState.model_validate_json(built.model_dump_json()) == built
