@@ -1,5 +1,6 @@
 """Activities: the engine's decision (a local activity, so each one is in the history with the
-policy version it used), and carrying out actions through the helpdesks' adapters."""
+policy version it used; it also records the decision's outcomes when the workflow asks), and
+carrying out actions through the helpdesks' adapters."""
 
 from __future__ import annotations
 
@@ -31,7 +32,17 @@ from serviceflow.durable.shadow import would_have
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.offloop import decide_off_loop
 from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
-from serviceflow.model import HELPDESK_CHANNEL, QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
+from serviceflow.model import (
+    HELPDESK_CHANNEL,
+    QUARANTINE_PREFIX,
+    AssignOwner,
+    CaseState,
+    Decision,
+    Notify,
+    Roster,
+)
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.recording import record_request
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +67,9 @@ class CaseActivities:
         self.notifier = notifier or Notifier()
         self.metrics = WorkerMetrics()
         self.mode = mode
+        # The outcome store's recording, for decisions the workflow asks to record here
+        # (registration.worker_activities sets it); None: they are recorded by record_outcomes.
+        self.outcomes: OutcomeActivities | None = None
 
     @property
     def roster(self) -> Roster:
@@ -72,7 +86,11 @@ class CaseActivities:
         rules = self.store.current()
         if request.failure is not None:  # the engine failed on this input every time it was tried
             log.error("case decision failed, applying the fallback: %s", request.failure)
-            return fall_back(request, rules, self.roster)
+            result = fall_back(request, rules, self.roster)
+            made = result.made()
+            if made is None or not await self._record(request, result.state, made):
+                return result
+            return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()
         if self.client is not None and request.state is None and isinstance(request.input, EventInput):
             try:
@@ -84,13 +102,29 @@ class CaseActivities:
         errors = len(outcome.decision.errors) if outcome.decision else 0
         self.metrics.decided(request.state, outcome.state, errors)
         self.live.observe(request.state, outcome.state)
+        recorded = outcome.decision is not None and await self._record(
+            request, outcome.state, outcome.decision
+        )
         # The decision is the state's last (engine/run.py): the marker carries it once, not twice.
         return DecideResult(
             state=outcome.state,
             actions=list(outcome.actions),
             wake_at=outcome.wake_at,
             decided=outcome.decision is not None,
+            recorded=recorded,
         )
+
+    async def _record(self, request: DecideRequest, after: CaseState, decision: Decision) -> bool:
+        """Record the decision's outcome rows when the workflow asks and this worker has the
+        store; whether it did (a store failure is logged and counted there: the case goes on)."""
+        if not request.record or self.outcomes is None:
+            return False
+        try:
+            await self.outcomes.record(record_request(request.state, request.input, after, decision))
+        except Exception:  # never the decision's failure: record_outcomes tries (and logs) it again
+            log.exception("could not record the outcomes of the decision at %s here", decision.time)
+            return False
+        return True
 
     @activity.defn(name="fetch_ticket")
     async def fetch_ticket(self, request: TicketRead) -> TicketReadResult:

@@ -34,6 +34,10 @@ class DecideRequest(Message):
     input: EngineInput
     now: AwareDatetime
     failure: str | None = None  # set: every attempt failed so; answer with the fallback (fallback.py)
+    # Record the decision's outcome rows in the activity (``outcomes-in-decide``): no local
+    # activity of its own, no marker. A retried or re-run decide writes each row once (the
+    # store is keyed by the rows' facts).
+    record: bool = False
 
 
 class DecideResult(Message):
@@ -46,6 +50,9 @@ class DecideResult(Message):
     # the state's last decision; the decide activity now leaves it out and says ``decided``.
     decision: Decision | None = None
     decided: bool = False  # a decision was made: it is ``state.decisions[-1]``
+    # The activity recorded the decision's outcomes (asked with ``record``, and the worker has
+    # the outcome store); False: the workflow records them with ``record_outcomes``, as before.
+    recorded: bool = False
 
     def made(self) -> Decision | None:
         """The decision made, whichever way the marker carries it; None: none was made."""
