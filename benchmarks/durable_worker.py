@@ -12,6 +12,10 @@ workflow) and talks to bench_durable over stdin/stdout, one JSON object a line:
 - on the line ``report`` from stdin prints ``{"report": ...}``: when each case's first action
   (the owner) and its escalation were carried out, and how many actions of each type ran;
 - on ``exit`` stops the worker and exits.
+
+With ``SERVICEFLOW_BENCH_PROFILE=FILE`` set, the worker runs under cProfile and writes its
+statistics to FILE.KIND-PID on exit (for ``python -m pstats``; cProfile slows it, so CPU figures
+of such a run are not comparable).
 """
 
 from __future__ import annotations
@@ -174,6 +178,19 @@ async def main(args: argparse.Namespace) -> None:
                 break
 
 
+def profiled(args: argparse.Namespace) -> None:
+    """main() under cProfile, its statistics written before the process exits."""
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        asyncio.run(main(args))
+    finally:
+        profile.disable()
+        profile.dump_stats(f"{os.environ['SERVICEFLOW_BENCH_PROFILE']}.{args.kind}-{os.getpid()}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("kind", choices=["case", "floor"])
@@ -189,6 +206,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--unrecorded", action="store_true", help="outcome recording a no-op (no derive, no store)"
     )
-    asyncio.run(main(parser.parse_args()))
+    if os.environ.get("SERVICEFLOW_BENCH_PROFILE"):
+        profiled(parser.parse_args())
+    else:
+        asyncio.run(main(parser.parse_args()))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client
