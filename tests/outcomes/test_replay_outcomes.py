@@ -58,13 +58,16 @@ def test_the_history_records_outcomes_behind_the_patch() -> None:
 
 def test_the_decide_activity_records_outcomes_behind_the_patch_asked_at_run_start() -> None:
     """One patch marker (the newest change's, first: it implies the older ones), no
-    record_outcomes marker, and every decide marker says its decision's outcomes were recorded."""
+    record_outcomes marker, and every decide marker says its decision's outcomes were recorded
+    (and carries its actions once, in the decision)."""
     found = markers(json.loads(IN_DECIDE.read_text()))
     assert patches(found) == [OUTCOMES_IN_DECIDE] and found[0]["markerName"] == "core_patch"
     answers = results(found)
     assert not [r for r in answers if "written" in r]
     decided = [r for r in answers if r.get("decided")]
     assert len(decided) >= 4 and all(r["recorded"] for r in decided)
+    assert all(r["decided_actions"] and not r["actions"] for r in decided)
+    assert any(r["state"]["decisions"][-1]["actions"] for r in decided)
 
 
 @pytest.mark.parametrize("path", [RECORDED, IN_DECIDE, *BEFORE], ids=lambda p: p.stem)

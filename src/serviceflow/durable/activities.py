@@ -105,13 +105,16 @@ class CaseActivities:
         recorded = outcome.decision is not None and await self._record(
             request, outcome.state, outcome.decision
         )
-        # The decision is the state's last (engine/run.py): the marker carries it once, not twice.
+        # The decision is the state's last (engine/run.py), and its actions are those to carry
+        # out: the marker carries each once, not twice.
+        decided_actions = outcome.decision is not None and tuple(outcome.actions) == outcome.decision.actions
         return DecideResult(
             state=outcome.state,
-            actions=list(outcome.actions),
+            actions=[] if decided_actions else list(outcome.actions),
             wake_at=outcome.wake_at,
             decided=outcome.decision is not None,
             recorded=recorded,
+            decided_actions=decided_actions,
         )
 
     async def _record(self, request: DecideRequest, after: CaseState, decision: Decision) -> bool:

@@ -138,7 +138,7 @@ class CaseWorkflow:
                 self.state = _with_read(self.state, *read)
             workflow.set_current_details(current_details(self.state, self.wake_at))
             gone = False
-            for action in result.actions:
+            for action in result.to_do():
                 if isinstance(action, LinkCase):
                     # A repeat contact joined another case: tell that case, not the helpdesk.
                     await workflow.get_external_workflow_handle(action.case_id).signal(
