@@ -4,6 +4,7 @@ carrying out actions through the helpdesks' adapters."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -45,6 +46,11 @@ from serviceflow.outcomes.activity import OutcomeActivities
 from serviceflow.outcomes.recording import record_request
 
 log = logging.getLogger(__name__)
+
+#: How long the decide activity waits on the outcome store (its retries included), well within
+#: the decision's own timeout (workflows.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
+#: rows with the record_outcomes local activity (the store keeps each row once).
+RECORD_IN_DECIDE_SECONDS = 10.0
 
 
 class CaseActivities:
@@ -122,8 +128,12 @@ class CaseActivities:
         store; whether it did (a store failure is logged and counted there: the case goes on)."""
         if not request.record or self.outcomes is None:
             return False
+        record = self.outcomes.record(record_request(request.state, request.input, after, decision))
         try:
-            await self.outcomes.record(record_request(request.state, request.input, after, decision))
+            await asyncio.wait_for(record, RECORD_IN_DECIDE_SECONDS)
+        except TimeoutError:  # a slow store must not time the decision out (a fallback decision)
+            log.warning("the outcome store is slow; the decision at %s records apart", decision.time)
+            return False
         except Exception:  # never the decision's failure: record_outcomes tries (and logs) it again
             log.exception("could not record the outcomes of the decision at %s here", decision.time)
             return False
