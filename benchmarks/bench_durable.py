@@ -180,6 +180,10 @@ class Bench:
         queue = f"bench-{kind}-{tag}"
         (self.root / "policies" / "bench.yaml").write_text(POLICIES.format(within=f"{within:g}"))
         env = dict(os.environ)
+        # Bytecode, as an installed package has it (pip compiles on install): without it the
+        # sandbox compiles the workflow's module from source for every workflow instance it makes.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")
         if kind == "before" and self.before is not None:
             env["PYTHONPATH"] = str(self.before / "src")
         worker = await asyncio.create_subprocess_exec(
