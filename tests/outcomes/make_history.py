@@ -5,8 +5,9 @@ decision's outcomes (`workflow.patched("record-outcomes")`, a local activity aft
 decision): opened, warned, breached and escalated, then answered.
 histories/outcomes_in_decide.json: the same story recorded after the decide local activity began
 recording them itself (`workflow.patched("outcomes-in-decide")`, asked at the start of the run):
-no record_outcomes marker. test_replay_outcomes.py replays both with today's code. Kept once
-recorded; `--force` records them again (with today's code: the first then takes today's path).
+no record_outcomes marker. test_replay_outcomes.py replays both with today's code.
+This script records the newer, kept once recorded (`--force` records it again); the first was
+recorded by the code before `outcomes-in-decide` (up to 255ac50) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -35,15 +36,14 @@ from serviceflow.fakes.waiting import skip_time, wait_until  # noqa: E402
 from serviceflow.outcomes import OutcomeKind  # noqa: E402
 from serviceflow.outcomes.store import OutcomeStore  # noqa: E402
 
-TARGETS = (HERE / "histories" / "record_outcomes.json", HERE / "histories" / "outcomes_in_decide.json")
+TARGET = HERE / "histories" / "outcomes_in_decide.json"
 
 
 async def main() -> None:
-    for target in TARGETS:
-        if target.exists() and "--force" not in sys.argv:
-            print(f"kept {target.name} (use --force to record it again)")
-            continue
-        await record(target)
+    if TARGET.exists() and "--force" not in sys.argv:
+        print(f"kept {TARGET.name} (use --force to record it again)")
+        return
+    await record(TARGET)
 
 
 async def record(target: Path) -> None:
