@@ -88,6 +88,11 @@ ROSTER = (
     + "  - {id: lead, groups: [leads]}\n"
 )
 KINDS = ("case", "floor")
+# Variants of serviceflow's case, run as more kinds in the same rounds (each a ratio of the floor):
+# "before", the case of another checkout's src/ (--before DIR: PYTHONPATH on it, e.g. an export of
+# main); "unrecorded", this code's case with the decide activity's outcome recording a no-op
+# (recording off: no derive, no store; no local activity either on the outcomes-in-decide path).
+VARIANTS = ("before", "unrecorded")
 AT_RISK = 0.75  # the policy set's default: the owner is warned at 75 % of a target
 WARM = 20  # warm-up cases per phase, not measured: imports, the sandbox, caches
 
@@ -110,6 +115,7 @@ class Phase:
     latency: list[float] = field(default_factory=list)
     types: dict[str, int] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # where the worker's serviceflow package was imported from
 
     @property
     def complete(self) -> bool:
@@ -130,6 +136,7 @@ class Bench:
         self.phases = 0
         self.unsandboxed = False
         self.cache: int | None = None  # the workers' sticky cache (None: every case of a phase)
+        self.before: Path | None = None  # the "before" kind's checkout (--before)
 
     def server_cpu(self) -> float:
         return cpu_seconds(self.server.process.pid) if self.server.process else 0.0
@@ -151,12 +158,13 @@ class Bench:
             id=f"created-{ticket_id}", kind=EventKind.CREATED, time=now,
             actor=Actor(role=ActorRole.CUSTOMER), ticket=ticket,
         )  # fmt: skip
-        await deliver(self.clients[kind], event, queue)
+        await deliver(self.clients["case"], event, queue)
 
     async def history(self, kind: str, ticket_id: str) -> dict[str, Any]:
         """One case's history: its events by type, and its size in bytes."""
         workflow_id = f"floor-{ticket_id}" if kind == "floor" else f"bench:bench:{ticket_id}"
-        history = await self.clients[kind].get_workflow_handle(workflow_id).fetch_history()
+        client = self.clients["floor" if kind == "floor" else "case"]
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
         types: dict[str, int] = {}
         for event in history.events:
             name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()
@@ -171,12 +179,21 @@ class Bench:
         tag = f"p{self.phases}"
         queue = f"bench-{kind}-{tag}"
         (self.root / "policies" / "bench.yaml").write_text(POLICIES.format(within=f"{within:g}"))
+        env = dict(os.environ)
+        # Bytecode, as an installed package has it (pip compiles on install): without it the
+        # sandbox compiles the workflow's module from source for every workflow instance it makes.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")
+        if kind == "before" and self.before is not None:
+            env["PYTHONPATH"] = str(self.before / "src")
         worker = await asyncio.create_subprocess_exec(
-            sys.executable, str(HERE / "durable_worker.py"), kind, "--address", self.server.address,
+            sys.executable, str(HERE / "durable_worker.py"), "floor" if kind == "floor" else "case",
+            "--address", self.server.address,
             "--task-queue", queue, "--root", str(self.root), "--warm", str(WARM), "--cases", str(cases),
             *(["--unsandboxed"] if self.unsandboxed else []),
             *(["--cache", str(self.cache)] if self.cache is not None else []),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            *(["--unrecorded"] if kind == "unrecorded" else []),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         )  # fmt: skip
         assert worker.stdin is not None and worker.stdout is not None
         result = Phase(kind, cases, rate, within)
@@ -212,6 +229,7 @@ class Bench:
             if ready is None:
                 raise RuntimeError(f"the {kind} worker never warmed up")
             result.rss_ready_kib = ready["rss_kib"]
+            result.source = ready.get("source", "")
             server_cpu, worker_cpu, own_cpu = self.server_cpu(), cpu_seconds(worker.pid), time.process_time()
             sent: dict[str, float] = {}
             due: dict[str, float] = {}
@@ -271,23 +289,33 @@ def per_case(phases: list[Phase], attribute: str) -> float:
 
 
 def compare(results: dict[str, list[Phase]]) -> None:
-    case, floor = results["case"], results["floor"]
-    for label, attribute in (("worker", "worker_cpu"), ("server", "server_cpu"), ("client", "client_cpu")):
-        ours, base = per_case(case, attribute), per_case(floor, attribute)
-        print(f"{label} CPU per case: {ours / base:.2f}x the floor ({ours:.1f} ms vs {base:.1f} ms)")
-    ours_kib = sum(p.kib_per_case() for p in case) / len(case)
-    floor_kib = sum(p.kib_per_case() for p in floor) / len(floor)
-    print(
-        f"memory per open case: {ours_kib:.1f} KiB (serviceflow), {floor_kib:.1f} KiB (the floor): "
-        f"{ours_kib / floor_kib:.2f}x the floor"
-    )
-    for kind in KINDS:
+    floor = results["floor"]
+    kinds = [kind for kind in results if kind != "floor"]
+    for kind in kinds:
+        case = results[kind]
+        suffix = "" if kind == "case" else f" ({kind}: {case[0].source})"
+        for label, attribute in (
+            ("worker", "worker_cpu"),
+            ("server", "server_cpu"),
+            ("client", "client_cpu"),
+        ):
+            ours, base = per_case(case, attribute), per_case(floor, attribute)
+            print(
+                f"{label} CPU per case: {ours / base:.2f}x the floor ({ours:.1f} ms vs {base:.1f} ms){suffix}"
+            )
+        ours_kib = sum(p.kib_per_case() for p in case) / len(case)
+        floor_kib = sum(p.kib_per_case() for p in floor) / len(floor)
+        print(
+            f"memory per open case: {ours_kib:.1f} KiB (serviceflow), {floor_kib:.1f} KiB (the floor): "
+            f"{ours_kib / floor_kib:.2f}x the floor{suffix}"
+        )
+    for kind in results:
         h = results[kind][-1].history
         size = h.get("bytes", 0) / 1024
         print(f"history per case ({kind}): {h.get('events')} events, {size:.1f} KiB; {h.get('types')}")
     print(
         "breach -> action p99: "
-        + ", ".join(f"{kind} {' / '.join(ms(p.p99()) for p in results[kind])}" for kind in KINDS)
+        + ", ".join(f"{kind} {' / '.join(ms(p.p99()) for p in results[kind])}" for kind in results)
     )
 
 
@@ -333,8 +361,10 @@ async def main(args: argparse.Namespace) -> None:
         bench = Bench(root, server, clients)
         bench.unsandboxed = args.unsandboxed
         bench.cache = args.cache
+        bench.before = args.before
+        kinds = (*KINDS, *(v for v in VARIANTS if v in args.variants))
         print(f"# bench_durable - {describe()}", flush=True)
-        results: dict[str, list[Phase]] = {kind: [] for kind in KINDS}
+        results: dict[str, list[Phase]] = {kind: [] for kind in kinds}
         if args.rounds:
             print(
                 f"{args.rounds} rounds of {args.cases} cases per kind at {args.rate:g} new tickets/s, "
@@ -343,7 +373,7 @@ async def main(args: argparse.Namespace) -> None:
                 flush=True,
             )
         for round_number in range(args.rounds):
-            for kind in KINDS if round_number % 2 == 0 else tuple(reversed(KINDS)):
+            for kind in kinds if round_number % 2 == 0 else tuple(reversed(kinds)):
                 result = await bench.phase(kind, args.cases, args.rate, args.within)
                 results[kind].append(result)
                 print(phase_line(result), flush=True)
@@ -380,6 +410,11 @@ if __name__ == "__main__":
         help="both workers' sticky cache, in cases (default: all of a phase's); fewer than --cases: "
         "the rest are replayed from their history when their timers fire",
     )  # fmt: skip
+    parser.add_argument(
+        "--variants", nargs="*", default=[], choices=VARIANTS,
+        help="more kinds in the rounds: before (needs --before), unrecorded (recording off)",
+    )  # fmt: skip
+    parser.add_argument("--before", type=Path, default=None, help="the checkout of the 'before' kind")
     parser.add_argument("--search", action="store_true", help="find each kind's highest rate at p99 <= 1 s")
     parser.add_argument("--search-from", type=float, default=8.0)
     parser.add_argument("--search-to", type=float, default=120.0)

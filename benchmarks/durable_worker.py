@@ -12,6 +12,10 @@ workflow) and talks to bench_durable over stdin/stdout, one JSON object a line:
 - on the line ``report`` from stdin prints ``{"report": ...}``: when each case's first action
   (the owner) and its escalation were carried out, and how many actions of each type ran;
 - on ``exit`` stops the worker and exits.
+
+With ``SERVICEFLOW_BENCH_PROFILE=FILE`` set, the worker runs under cProfile and writes its
+statistics to FILE.KIND-PID on exit (for ``python -m pstats``; cProfile slows it, so CPU figures
+of such a run are not comparable).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ class Recorder:
             if kind == "assign":
                 self.warmed += 1
                 if self.warmed == self.warm:
-                    say(ready=True, rss_kib=rss_kib())
+                    say(ready=True, rss_kib=rss_kib(), source=source())
             return
         if kind == "assign" and ticket_id not in self.assigned:
             self.assigned[ticket_id] = at
@@ -82,13 +86,20 @@ class Recorder:
             self.types[action.type] += 1
 
 
+def source() -> str:
+    """Where this process's serviceflow package comes from (bench_durable's "before" kind)."""
+    import serviceflow
+
+    return str(Path(serviceflow.__file__).parents[2])
+
+
 def say(**fields: Any) -> None:
     print(json.dumps(fields), flush=True)
 
 
 def build_worker(
     kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, sandboxed: bool,
-    cache: int | None = None,
+    cache: int | None = None, unrecorded: bool = False,
 ) -> Worker:  # fmt: skip
     """``cache``: the sticky cache's size (default: every case of the phase, and some)."""
     common: dict[str, Any] = {
@@ -113,7 +124,8 @@ def build_worker(
     register_helpdesk("bench", recorder.action)
     activities = CaseActivities(PolicyStore([root / "policies"]), load_roster_file(root / "roster.yaml"))
     # What `serviceflow worker` registers, the outcome store (SQLite, as by default) included.
-    outcomes = OutcomeActivities(
+    kind_of_outcomes = unrecorded_kind() if unrecorded else OutcomeActivities
+    outcomes = kind_of_outcomes(
         OutcomeStore(f"sqlite:///{root}/outcomes-{queue}.sqlite3"), registry=CollectorRegistry()
     )
     return Worker(
@@ -122,6 +134,18 @@ def build_worker(
         activities=worker_activities(activities, client, queue, outcomes, index_requester=False),
         **common,
     )
+
+
+def unrecorded_kind() -> Any:
+    """OutcomeActivities whose recording answers at once: the case with recording off."""
+    from serviceflow.outcomes.activity import OutcomeActivities
+    from serviceflow.outcomes.recording import RecordRequest, RecordResult
+
+    class UnrecordedOutcomes(OutcomeActivities):
+        async def record(self, request: RecordRequest) -> RecordResult:
+            return RecordResult(rows=0, written=0)
+
+    return UnrecordedOutcomes
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -142,6 +166,7 @@ async def main(args: argparse.Namespace) -> None:
         args.cases,
         not args.unsandboxed,
         args.cache,
+        args.unrecorded,
     )
     async with worker:
         while True:
@@ -151,6 +176,19 @@ async def main(args: argparse.Namespace) -> None:
                             "types": dict(recorder.types), "rss_kib": rss_kib()})  # fmt: skip
             elif line in ("exit", ""):
                 break
+
+
+def profiled(args: argparse.Namespace) -> None:
+    """main() under cProfile, its statistics written before the process exits."""
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        asyncio.run(main(args))
+    finally:
+        profile.disable()
+        profile.dump_stats(f"{os.environ['SERVICEFLOW_BENCH_PROFILE']}.{args.kind}-{os.getpid()}")
 
 
 if __name__ == "__main__":
@@ -165,6 +203,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cache", type=int, default=None, help="the sticky cache's size (default: all cases)"
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--unrecorded", action="store_true", help="outcome recording a no-op (no derive, no store)"
+    )
+    if os.environ.get("SERVICEFLOW_BENCH_PROFILE"):
+        profiled(parser.parse_args())
+    else:
+        asyncio.run(main(parser.parse_args()))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client

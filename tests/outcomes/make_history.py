@@ -2,8 +2,12 @@
 
 histories/record_outcomes.json: a case recorded after the case workflow began recording each
 decision's outcomes (`workflow.patched("record-outcomes")`, a local activity after each
-decision): opened, warned, breached and escalated, then answered. test_replay_outcomes.py replays
-it with today's code. Kept once recorded; `--force` records it again.
+decision): opened, warned, breached and escalated, then answered.
+histories/outcomes_in_decide.json: the same story recorded after the decide local activity began
+recording them itself (`workflow.patched("outcomes-in-decide")`, asked at the start of the run):
+no record_outcomes marker. test_replay_outcomes.py replays both with today's code.
+This script records the newer, kept once recorded (`--force` records it again); the first was
+recorded by the code before `outcomes-in-decide` (up to 255ac50) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -32,13 +36,17 @@ from serviceflow.fakes.waiting import skip_time, wait_until  # noqa: E402
 from serviceflow.outcomes import OutcomeKind  # noqa: E402
 from serviceflow.outcomes.store import OutcomeStore  # noqa: E402
 
-TARGET = HERE / "histories" / "record_outcomes.json"
+TARGET = HERE / "histories" / "outcomes_in_decide.json"
 
 
 async def main() -> None:
     if TARGET.exists() and "--force" not in sys.argv:
         print(f"kept {TARGET.name} (use --force to record it again)")
         return
+    await record(TARGET)
+
+
+async def record(target: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["SERVICEFLOW_DEMO_LOG"] = str(Path(folder) / "demo-actions.jsonl")
         policies = Path(folder) / "policies"
@@ -61,11 +69,12 @@ async def main() -> None:
                 )
                 assert case.handle is not None
                 history = await case.handle.fetch_history()
+                rows = len(store.read())
                 await case.handle.terminate("recorded")
         finally:
             await env.shutdown()
-    TARGET.write_text(history.to_json())
-    print(f"recorded {TARGET.name}: {len(history.events)} events")
+    target.write_text(history.to_json())
+    print(f"recorded {target.name}: {len(history.events)} events, {rows} outcome rows in the store")
 
 
 if __name__ == "__main__":

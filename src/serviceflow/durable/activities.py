@@ -1,8 +1,10 @@
 """Activities: the engine's decision (a local activity, so each one is in the history with the
-policy version it used), and carrying out actions through the helpdesks' adapters."""
+policy version it used; it also records the decision's outcomes when the workflow asks), and
+carrying out actions through the helpdesks' adapters."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -31,9 +33,24 @@ from serviceflow.durable.shadow import would_have
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.offloop import decide_off_loop
 from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
-from serviceflow.model import HELPDESK_CHANNEL, QUARANTINE_PREFIX, AssignOwner, CaseState, Notify, Roster
+from serviceflow.model import (
+    HELPDESK_CHANNEL,
+    QUARANTINE_PREFIX,
+    AssignOwner,
+    CaseState,
+    Decision,
+    Notify,
+    Roster,
+)
+from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.outcomes.recording import record_request
 
 log = logging.getLogger(__name__)
+
+#: How long the decide activity waits on the outcome store (its retries included), well within
+#: the decision's own timeout (workflows.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
+#: rows with the record_outcomes local activity (the store keeps each row once).
+RECORD_IN_DECIDE_SECONDS = 10.0
 
 
 class CaseActivities:
@@ -56,6 +73,9 @@ class CaseActivities:
         self.notifier = notifier or Notifier()
         self.metrics = WorkerMetrics()
         self.mode = mode
+        # The outcome store's recording, for decisions the workflow asks to record here
+        # (registration.worker_activities sets it); None: they are recorded by record_outcomes.
+        self.outcomes: OutcomeActivities | None = None
 
     @property
     def roster(self) -> Roster:
@@ -72,7 +92,11 @@ class CaseActivities:
         rules = self.store.current()
         if request.failure is not None:  # the engine failed on this input every time it was tried
             log.error("case decision failed, applying the fallback: %s", request.failure)
-            return fall_back(request, rules, self.roster)
+            result = fall_back(request, rules, self.roster)
+            made = result.made()
+            if made is None or not await self._record(request, result.state, made):
+                return result
+            return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()
         if self.client is not None and request.state is None and isinstance(request.input, EventInput):
             try:
@@ -84,13 +108,36 @@ class CaseActivities:
         errors = len(outcome.decision.errors) if outcome.decision else 0
         self.metrics.decided(request.state, outcome.state, errors)
         self.live.observe(request.state, outcome.state)
-        # The decision is the state's last (engine/run.py): the marker carries it once, not twice.
+        recorded = outcome.decision is not None and await self._record(
+            request, outcome.state, outcome.decision
+        )
+        # The decision is the state's last (engine/run.py), and its actions are those to carry
+        # out: the marker carries each once, not twice.
+        decided_actions = outcome.decision is not None and tuple(outcome.actions) == outcome.decision.actions
         return DecideResult(
             state=outcome.state,
-            actions=list(outcome.actions),
+            actions=[] if decided_actions else list(outcome.actions),
             wake_at=outcome.wake_at,
             decided=outcome.decision is not None,
+            recorded=recorded,
+            decided_actions=decided_actions,
         )
+
+    async def _record(self, request: DecideRequest, after: CaseState, decision: Decision) -> bool:
+        """Record the decision's outcome rows when the workflow asks and this worker has the
+        store; whether it did (a store failure is logged and counted there: the case goes on)."""
+        if not request.record or self.outcomes is None:
+            return False
+        record = self.outcomes.record(record_request(request.state, request.input, after, decision))
+        try:
+            await asyncio.wait_for(record, RECORD_IN_DECIDE_SECONDS)
+        except TimeoutError:  # a slow store must not time the decision out (a fallback decision)
+            log.warning("the outcome store is slow; the decision at %s records apart", decision.time)
+            return False
+        except Exception:  # never the decision's failure: record_outcomes tries (and logs) it again
+            log.exception("could not record the outcomes of the decision at %s here", decision.time)
+            return False
+        return True
 
     @activity.defn(name="fetch_ticket")
     async def fetch_ticket(self, request: TicketRead) -> TicketReadResult:

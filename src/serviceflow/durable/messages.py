@@ -34,6 +34,10 @@ class DecideRequest(Message):
     input: EngineInput
     now: AwareDatetime
     failure: str | None = None  # set: every attempt failed so; answer with the fallback (fallback.py)
+    # Record the decision's outcome rows in the activity (``outcomes-in-decide``): no local
+    # activity of its own, no marker. A retried or re-run decide writes each row once (the
+    # store is keyed by the rows' facts).
+    record: bool = False
 
 
 class DecideResult(Message):
@@ -46,12 +50,23 @@ class DecideResult(Message):
     # the state's last decision; the decide activity now leaves it out and says ``decided``.
     decision: Decision | None = None
     decided: bool = False  # a decision was made: it is ``state.decisions[-1]``
+    # The activity recorded the decision's outcomes (asked with ``record``, and the worker has
+    # the outcome store); False: the workflow records them with ``record_outcomes``, as before.
+    recorded: bool = False
+    # The actions to carry out are the decision's (``state.decisions[-1].actions``): the marker
+    # carries them once, not twice; markers recorded before carry them in ``actions`` as well.
+    decided_actions: bool = False
 
     def made(self) -> Decision | None:
         """The decision made, whichever way the marker carries it; None: none was made."""
         if self.decision is not None:
             return self.decision
         return self.state.decisions[-1] if self.decided and self.state.decisions else None
+
+    def to_do(self) -> list[Action]:
+        """The actions to carry out, whichever way the marker carries them."""
+        decision = self.made() if self.decided_actions else None
+        return list(decision.actions) if decision is not None else self.actions
 
 
 class ActionRequest(Message):

@@ -1,9 +1,11 @@
 """What a worker registers: one list of activities, for ``serviceflow worker`` and every test worker.
 
 The case workflow runs ``decide``, ``fetch_ticket``, ``carry_out`` and ``record_outcomes`` as local
-activities and ``deliver_notification`` as an activity; the quarantine watcher and the reconciler
-run theirs. :func:`worker_activities` gives every one of them (:data:`ACTIVITY_NAMES`), so a test
-worker runs a case as ``serviceflow worker`` does and records the same history.
+activities (``decide`` records the outcomes itself where the workflow asks: it is given the
+worker's outcome store here) and ``deliver_notification`` as an activity; the quarantine
+watcher and the reconciler run theirs. :func:`worker_activities` gives every one of them
+(:data:`ACTIVITY_NAMES`), so a test worker runs a case as ``serviceflow worker`` does and records
+the same history.
 
 An activity missing anyway (a worker an embedder builds by hand) is treated the same way for each,
 on purpose: :func:`missing_activities` names it and :func:`check_registered` refuses to build such
@@ -65,6 +67,7 @@ def worker_activities(
     policy store, metrics, channels and mode). ``index_requester`` False: the cases this worker
     opens are not indexed by requester (a server without the search attribute, as the
     time-skipping test server)."""
+    case.outcomes = outcomes  # the decide activity records its decisions' outcomes with it
     notifications = notifications or NotificationActivities(case.notifier.channels, case.metrics, case.mode)
     quarantine = quarantine or QuarantineActivities(
         case.store, client, task_queue, case.metrics, index_requester=index_requester

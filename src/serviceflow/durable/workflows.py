@@ -64,7 +64,9 @@ NOTIFY_CHANNELS = "notify-through-channels"
 FULL_TICKET = "read-the-full-ticket"
 # The workflow.patched() marker asked first in every run, before any await: with it, every change
 # above is on for the whole run and no other marker is asked (or recorded); a run that began
-# without it asks each where it always did, as it ran. A new change is asked beside it, in run().
+# without it asks each where it always did, as it ran. A new change is asked beside it, in run(),
+# before it: a run that has the newer one has every older one too, and records only the newest's
+# marker (one per run); a run recorded before the newer one replays without it (no marker).
 AT_RUN_START = "patches-at-run-start"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
@@ -85,7 +87,7 @@ ACTION_RETRY = RetryPolicy(
 )
 
 with workflow.unsafe.imports_passed_through():  # the outcome store: see run()
-    from serviceflow.outcomes.recording import RECORD_OUTCOMES, record_decision
+    from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES, record_decision
 
 
 @workflow.defn(name="Case")
@@ -101,10 +103,13 @@ class CaseWorkflow:
         self.sending = 0
         self.reads = 0  # failed reads of the full ticket in this run
         self.at_start = False  # the run asked its changes up front (AT_RUN_START)
+        self.record_in_decide = False  # the decide activity records outcomes (OUTCOMES_IN_DECIDE)
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
-        self.at_start = workflow.patched(AT_RUN_START)  # first, before any await: see the module
+        # First, before any await (see the module), the newest change first: it implies the older.
+        self.record_in_decide = workflow.patched(OUTCOMES_IN_DECIDE)
+        self.at_start = self.record_in_decide or workflow.patched(AT_RUN_START)
         self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
         self.done = list(start.state.actions_done) if start.state else []
@@ -116,17 +121,24 @@ class CaseWorkflow:
             if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
             result = await self._decide(
-                DecideRequest(state=self._current(), input=engine_input, now=workflow.now())
+                DecideRequest(
+                    state=self._current(),
+                    input=engine_input,
+                    now=workflow.now(),
+                    record=self.record_in_decide,
+                )
             )
             decision = result.made()
-            if decision is not None and self._patched(RECORD_OUTCOMES):  # the outcome store
+            # The outcome store: recorded by the decide activity, else (the last resort, a worker
+            # without the store, a run before OUTCOMES_IN_DECIDE) by a local activity of its own.
+            if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
                 await record_decision(self.state, engine_input, result.state, decision)
             self.state, self.wake_at = result.state, result.wake_at
             if read is not None:
                 self.state = _with_read(self.state, *read)
             workflow.set_current_details(current_details(self.state, self.wake_at))
             gone = False
-            for action in result.actions:
+            for action in result.to_do():
                 if isinstance(action, LinkCase):
                     # A repeat contact joined another case: tell that case, not the helpdesk.
                     await workflow.get_external_workflow_handle(action.case_id).signal(

@@ -88,6 +88,11 @@ class OutcomeActivities:
     @activity.defn(name="record_outcomes")
     async def record_outcomes(self, request: RecordRequest) -> RecordResult:
         """Derive the rows of one decision and keep them; answers (never raises) on a store failure."""
+        return await self.record(request)
+
+    async def record(self, request: RecordRequest) -> RecordResult:
+        """What ``record_outcomes`` does, for the decide activity to call in-process (one local
+        activity for both); answers (never raises) on a store failure, logged and counted."""
         rows = derive(request.before, request.after, request.decision, at=request.at, shadow=self.shadow)
         if not rows:
             return RecordResult(rows=0, written=0)

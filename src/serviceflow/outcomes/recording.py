@@ -1,4 +1,5 @@
-"""The case workflow's side of recording outcomes: after each decision, one local activity.
+"""The case workflow's side of recording outcomes: the decide local activity records them
+(``outcomes-in-decide``, :data:`OUTCOMES_IN_DECIDE`); else, after each decision, one local activity.
 
 Workflow code (deterministic, sandbox-safe): it only builds the request and runs the local
 activity ``record_outcomes`` (:mod:`serviceflow.outcomes.activity`). A local activity keeps its
@@ -23,6 +24,11 @@ from serviceflow.model import CaseState, Decision
 #: The workflow.patched() marker of the call in CaseWorkflow.run (cases started before it
 #: replay without it).
 RECORD_OUTCOMES = "record-outcomes"
+#: The workflow.patched() marker, asked at the start of a run (durable/workflows.py): the decide
+#: local activity records the decision's outcomes itself (no local activity, no marker of their
+#: own); a decision the activity did not record (the workflow's last resort) still takes the
+#: ``record_outcomes`` local activity.
+OUTCOMES_IN_DECIDE = "outcomes-in-decide"
 RECORD_TIMEOUT = timedelta(seconds=60)
 #: The activity retries the store itself (SERVICEFLOW_OUTCOMES_ATTEMPTS); one more try covers a
 #: worker that lost it mid-way.
@@ -54,10 +60,7 @@ async def record_decision(
     """Record what one decision found; never raises (the case goes on whatever happens)."""
     if decision is None:
         return
-    at = engine_input.event.time if isinstance(engine_input, EventInput) else None
-    request = RecordRequest(
-        before=slim(before) if before is not None else None, after=slim(state), decision=decision, at=at
-    )
+    request = record_request(before, engine_input, state, decision)
     try:
         result = await workflow.execute_local_activity(
             "record_outcomes",
@@ -71,6 +74,16 @@ async def record_decision(
         return
     if result.failed is not None:
         workflow.logger.error("outcomes of the decision at %s not recorded: %s", decision.time, result.failed)
+
+
+def record_request(
+    before: CaseState | None, engine_input: EngineInput, after: CaseState, decision: Decision
+) -> RecordRequest:
+    """What derive() needs of one decision (the states slimmed: see :func:`slim`)."""
+    at = engine_input.event.time if isinstance(engine_input, EventInput) else None
+    return RecordRequest(
+        before=slim(before) if before is not None else None, after=slim(after), decision=decision, at=at
+    )
 
 
 #: What derive() does not read: left out of the activity's input, which is then a few KB.
