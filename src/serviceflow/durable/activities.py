@@ -126,12 +126,15 @@ class CaseActivities:
     async def _record(self, request: DecideRequest, after: CaseState, decision: Decision) -> bool:
         """Record the decision's outcome rows when the workflow asks and this worker has the
         store; whether it did (a store failure is logged and counted there: the case goes on)."""
-        if not request.record or self.outcomes is None:
-            return False
+        if not request.record or self.outcomes is None or self.outcomes.failing_since is not None:
+            return False  # a failing or slow store is tried apart (record_outcomes), never here
         record = self.outcomes.record(record_request(request.state, request.input, after, decision))
         try:
             await asyncio.wait_for(record, RECORD_IN_DECIDE_SECONDS)
         except TimeoutError:  # a slow store must not time the decision out (a fallback decision)
+            # Failing from now on: decisions stop waiting on it here until a write succeeds
+            # (record_outcomes, which the workflow calls for this decision, tries it once).
+            self.outcomes.slow()
             log.warning("the outcome store is slow; the decision at %s records apart", decision.time)
             return False
         except Exception:  # never the decision's failure: record_outcomes tries (and logs) it again

@@ -116,6 +116,18 @@ class OutcomeActivities:
                 self.failing_since, self.missed = None, 0
             return RecordResult(rows=len(rows), written=written)
         assert failure is not None
+        self.missed_one(str(failure))
+        return RecordResult(rows=len(rows), written=0, failed=str(failure))
+
+    def slow(self) -> None:
+        """The store answered too slowly for a decision to wait on it: failing until a write
+        succeeds (each decision then tries it once, apart from deciding); nothing counted yet,
+        the try apart counts what it misses."""
+        self.failing_since = self.failing_since or time.monotonic()
+
+    def missed_one(self, failure: str) -> None:
+        """Count a decision the store did not take (it failed, or was too slow), and log it at
+        most every :data:`LOG_EVERY_SECONDS`; until a write succeeds the store is failing."""
         self.failed.inc()
         self.missed += 1
         now = time.monotonic()
@@ -123,7 +135,6 @@ class OutcomeActivities:
             self.logged_at = now
             log.error("outcomes not recorded (%d decisions so far; cases go on): %s", self.missed, failure)
         self.failing_since = self.failing_since or now
-        return RecordResult(rows=len(rows), written=0, failed=str(failure))
 
     async def _write(self, rows: Sequence[Outcome]) -> int:
         """An SQLite file is written on the event loop (a write takes well under a millisecond,
