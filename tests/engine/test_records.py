@@ -180,3 +180,39 @@ def test_a_started_target_is_the_validated_one(
     assert built == validated
     assert built.model_dump_json() == validated.model_dump_json()
     assert TargetState.model_validate_json(built.model_dump_json()) == built
+
+
+def test_every_record_the_shipped_scenarios_make_is_built_directly() -> None:
+    scenarios, problems = load_scenarios([REPO / "policies" / "scenarios"])
+    assert scenarios and not problems
+    run_suite(scenarios, shipped_rules())
+    built = list(records._TEMPLATES)
+    assert len(built) >= 5 and all(records.direct(cls) for cls in built), [
+        cls.__name__ for cls in built if not records.direct(cls)
+    ]
+
+
+def test_a_class_validation_could_make_otherwise_is_validated() -> None:
+    """A validator, a default factory or private attributes added to a record class later: the
+    class is validated, never built around them (and never an error inside a decision)."""
+    from pydantic import BaseModel, Field, PrivateAttr, field_validator
+
+    class Upper(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def upper(cls, value: str) -> str:
+            return value.upper()
+
+    class Listed(BaseModel):
+        names: list[str] = Field(default_factory=list)
+
+    class Private(BaseModel):
+        name: str
+        _seen: int = PrivateAttr(default=0)
+
+    assert record(Upper, name="ann").name == "ANN"
+    assert record(Listed).names == [] and record(Listed).names is not record(Listed).names
+    assert record(Private, name="ann")._seen == 0
+    assert not any(records.direct(cls) for cls in (Upper, Listed, Private))

@@ -32,17 +32,24 @@ mode: Literal["fast", "check", "validate"] = "fast"
 differences: list[str] = []
 compared = [0]
 
-_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+_TEMPLATES: dict[type[BaseModel], dict[str, Any] | None] = {}
 _set = object.__setattr__
 
 
 def record(cls: type[M], /, **fields: Any) -> M:
-    """``cls(**fields)`` without validation: every value must be of its field's exact type."""
+    """``cls(**fields)`` without validation: every value must be of its field's exact type.
+
+    A class built directly could differ from its validated self (a validator, a default factory,
+    private or extra attributes): such a class is validated, always (:func:`direct`).
+    """
     if mode == "validate":
         return cls(**fields)
-    template = _TEMPLATES.get(cls)
-    if template is None:
+    if cls in _TEMPLATES:
+        template = _TEMPLATES[cls]
+    else:
         template = _TEMPLATES[cls] = _template(cls)
+    if template is None:
+        return cls(**fields)
     values = template.copy()
     values.update(fields)
     built = object.__new__(cls)
@@ -55,16 +62,29 @@ def record(cls: type[M], /, **fields: Any) -> M:
     return built
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any]:
-    """Every field in order, with its default (required ones with ``PydanticUndefined``)."""
-    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
-        raise TypeError(f"{cls.__name__} has private or extra attributes: validate it")
-    template: dict[str, Any] = {}
-    for name, info in cls.model_fields.items():
-        if info.default_factory is not None:
-            raise TypeError(f"{cls.__name__}.{name} has a default factory: validate it")
-        template[name] = info.default
-    return template
+def direct(cls: type[BaseModel]) -> bool:
+    """Whether :func:`record` builds ``cls`` directly (else it validates it)."""
+    if cls not in _TEMPLATES:
+        _TEMPLATES[cls] = _template(cls)
+    return _TEMPLATES[cls] is not None
+
+
+def _template(cls: type[BaseModel]) -> dict[str, Any] | None:
+    """Every field in order, with its default (required ones with ``PydanticUndefined``); None
+    for a class that validation could make otherwise than a direct build (it is validated)."""
+    decorators = cls.__pydantic_decorators__
+    if (
+        cls.__private_attributes__
+        or cls.model_config.get("extra") == "allow"
+        or decorators.field_validators
+        or decorators.model_validators
+        or decorators.validators
+        or decorators.root_validators
+    ):
+        return None
+    if any(info.default_factory is not None for info in cls.model_fields.values()):
+        return None
+    return {name: info.default for name, info in cls.model_fields.items()}  # in field order
 
 
 def _compare(cls: type[BaseModel], fields: dict[str, Any], built: BaseModel) -> None:
