@@ -180,10 +180,11 @@ class Backfill:
                 lambda: self.adapter.fetch_ticket(self.account, ticket_id), f"read ticket {ticket_id}"
             )
         except TicketGone:
-            checkpoint.rows_pending.remove(ticket_id)
-            checkpoint.save(self.checkpoint_path)
-            return
-        outcome = await self._one(record.ticket, identity, checkpoint)
+            outcome = "skipped: gone"
+        else:
+            outcome = await self._one(record.ticket, identity, checkpoint)
+        if outcome.startswith("skipped") and ticket_id in checkpoint.rows_pending:
+            checkpoint.rows_pending.remove(ticket_id)  # solved, gone or no history since: nothing to keep
         checkpoint.done[ticket_id] = outcome
         checkpoint.save(self.checkpoint_path)
         self.progress.ticket(ticket_id, outcome)
@@ -220,10 +221,13 @@ class Backfill:
             live = replay(events, self.now, self.rules, context, catch_up=False)
             replayed = live if live is not None else replayed
         if opened_before:  # by an earlier run, which did not keep the past's rows
+            if not escalate:  # its breaches too, where that run stopped before keeping them
+                known = {(b.case_id, b.target) for b in checkpoint.breaches}
+                checkpoint.breaches.extend(
+                    BreachRecord(**vars(b)) for b in replayed.breaches if (b.case_id, b.target) not in known
+                )
             note = await self._kept(replayed.outcomes, ticket.id, checkpoint)
-            return (
-                f"case opened before; the past's outcomes {'recorded' if not note else 'still pending'}{note}"
-            )
+            return f"case opened before; the past's outcomes {'still pending' if note else 'recorded'}{note}"
         checkpoint.rows_pending.append(ticket.id)  # until they are kept, whatever stops us
         checkpoint.save(self.checkpoint_path)
         started = await self._start(replayed.state, replayed.wake_at)
