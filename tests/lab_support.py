@@ -6,7 +6,9 @@ processes: a command run to its end (:func:`cli`), a worker for the length of a 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +24,7 @@ from temporalio.client import Client
 from serviceflow.durable.cases import deliver
 from serviceflow.durable.devserver import DevServer
 from serviceflow.fakes.server import free_port
+from serviceflow.logs import configure_logging
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
 
 QUICK_SET = """\
@@ -122,3 +125,18 @@ def serviceflow_worker(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Po
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
+
+
+@contextlib.contextmanager
+def logs_captured(log_format: str, level: str) -> Iterator[io.StringIO]:
+    """The root logger set up as a serviceflow process sets it (``configure_logging``), writing
+    to the stream yielded; as it was before when the block ends."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging(log_format, level, stream=stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

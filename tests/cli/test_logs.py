@@ -11,23 +11,17 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from lab_support import logs_captured
 from temporalio import activity
 from temporalio.testing import ActivityEnvironment
 
-from serviceflow.logs import case_context, configure_logging
+from serviceflow.logs import case_context
 
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    configure_logging("json", "INFO", stream=stream)
-    try:
+    with logs_captured("json", "INFO") as stream:
         yield stream
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
 
 
 def read(stream: io.StringIO) -> list[dict[str, object]]:
@@ -44,16 +38,20 @@ def test_a_line_outside_any_case_has_no_case(lines: io.StringIO) -> None:
 async def test_concurrent_cases_never_mix(lines: io.StringIO) -> None:
     log = logging.getLogger("serviceflow.test")
 
-    async def work(case: str) -> None:
+    # The two cases take turns, each still inside its case_context while the other logs: the
+    # interleaving is what the test is about (checked below), each turn awaited with a bound.
+    turns = {"zendesk:acme:1": asyncio.Event(), "zendesk:acme:2": asyncio.Event()}
+    turns["zendesk:acme:1"].set()
+
+    async def work(case: str, then: str) -> None:
         with case_context(case):
             for step in range(3):
+                await asyncio.wait_for(turns[case].wait(), 10)
+                turns[case].clear()
                 log.info("step %d of %s", step, case)
-                # Not a wait for anything: a yield to the event loop, so that the other case's
-                # task logs its next step while this one is still inside its case_context. The
-                # interleaving is what the test is about, and it is checked below.
-                await asyncio.sleep(0)
+                turns[then].set()
 
-    await asyncio.gather(work("zendesk:acme:1"), work("zendesk:acme:2"))
+    await asyncio.gather(work("zendesk:acme:1", "zendesk:acme:2"), work("zendesk:acme:2", "zendesk:acme:1"))
     logged = read(lines)
     for line in logged:
         assert str(line["message"]).endswith(str(line["case"]))
@@ -75,14 +73,7 @@ async def test_an_activity_line_names_its_case(lines: io.StringIO) -> None:
 
 
 def test_text_logs_stay_text() -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
-        configure_logging("text", "WARNING", stream=stream)
+    with logs_captured("text", "WARNING") as stream:
         logging.getLogger("serviceflow.test").info("hidden")
         logging.getLogger("serviceflow.test").warning("shown")
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
     assert stream.getvalue().count("\n") == 1 and "WARNING serviceflow.test: shown" in stream.getvalue()

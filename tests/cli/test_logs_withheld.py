@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from lab_support import logs_captured
 from temporalio import activity, workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from serviceflow.durable.binaries import temporal_test_server
-from serviceflow.logs import configure_logging
 
 SECRET = "jane.customer@example.com wrote: my card number is 4242"
 
@@ -35,15 +35,8 @@ class ReadsTheTicket:
 
 @pytest.fixture
 def debug_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    configure_logging("text", "DEBUG", stream=stream)
-    try:
+    with logs_captured("text", "DEBUG") as stream:
         yield stream
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
 
 
 async def test_activity_results_and_heartbeats_are_withheld(debug_lines: io.StringIO) -> None:

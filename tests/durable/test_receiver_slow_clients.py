@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -149,27 +151,33 @@ async def test_healthz_answers_while_one_byte_uploads_trickle_in(serve) -> None:
     host, port, _ = await serve(body_timeout=60)
     size = 16 * 1024
 
-    async def trickle() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(f"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode())
-        for _ in range(size):
-            writer.write(b"x")
-            await writer.drain()
-            # Not a wait: the server runs in this event loop, and this hands it the turn so it
-            # reads each byte on its own, as from a client whose bytes come one by one. Nothing
-            # is awaited to become true here; the test's waits are the bounded ones below.
-            await asyncio.sleep(0)
-        await reader.read(100)
-        writer.close()
+    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+    head = f"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode()
 
-    uploads = [asyncio.create_task(trickle()) for _ in range(3)]
+    async def turn() -> None:
+        """Nothing: run on the server's loop, it returns once the loop has taken a turn."""
+
+    def trickle() -> None:
+        """One byte a segment, from a thread; after each, until the server's loop (this test's)
+        has taken a turn, so that it reads every byte on its own, as from a client whose bytes
+        come one by one (a bounded wait on that condition)."""
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(head)
+            for _ in range(size):
+                if stop.is_set():
+                    return
+                sock.sendall(b"x")
+                asyncio.run_coroutine_threadsafe(turn(), loop).result(timeout=10)
+
+    uploads = [asyncio.create_task(asyncio.to_thread(trickle)) for _ in range(3)]
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             for _ in range(5):
                 assert (await http.get(f"http://{host}:{port}/healthz")).status_code == 200
     finally:
-        for upload in uploads:
-            upload.cancel()
+        stop.set()
         await asyncio.gather(*uploads, return_exceptions=True)
 
 
