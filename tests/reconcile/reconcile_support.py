@@ -15,6 +15,7 @@ import pytest_asyncio
 from prometheus_client import CollectorRegistry
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
+from system_support import frontline_policies
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -36,25 +37,7 @@ from serviceflow.outcomes.store import OutcomeStore
 
 ACCOUNT = "127.0.0.1"
 LAG = 2.0  # seconds of recent changes the fake export leaves out (Zendesk: 60)
-POLICIES = """\
-apiVersion: serviceflow/v1
-kind: PolicySet
-name: reconcile
-defaults: {escalation: quick, at_risk: 0.5}
-fallback: {owner: group:Frontline}
-escalations:
-  quick:
-    levels:
-      - notify: [owner.lead]
----
-apiVersion: serviceflow/v1
-kind: Policy
-name: desk
-owner:
-  - {name: desk, pick: round_robin, from: [group:Frontline]}
-targets:
-  - {name: reply, type: first_response, within: 4h}
-"""
+POLICIES = frontline_policies("reconcile", within="4h", at_risk=0.5, policy="desk")
 
 
 @dataclass
