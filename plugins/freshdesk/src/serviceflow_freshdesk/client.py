@@ -76,12 +76,10 @@ class FreshdeskClient:
                 the fake's ``base_url``.
             api_key: The API key of the agent serviceflow acts as.
             page_size: ``per_page`` for lists (Freshdesk allows at most 100).
-            options: Retries, ``Retry-After`` bound, backoff, pacing reserve, timeout, httpx
-                transport, TLS and ``User-Agent``
-                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT` when
-                omitted.
-            **knobs: Single fields of ``options`` by name (``max_retries=1``,
-                ``sleep=recorder``, ``verify=context``...), overriding it.
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
+                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT`
+                when omitted.
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
         opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")

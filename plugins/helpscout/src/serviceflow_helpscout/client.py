@@ -65,12 +65,10 @@ class HelpScoutClient:
             base_url: ``https://api.helpscout.net`` (or the fake's ``base_url``).
             app_id: The OAuth2 app's App ID.
             app_secret: Its App Secret.
-            options: Retries, ``Retry-After`` bound, backoff, pacing reserve, timeout, httpx
-                transport, TLS and ``User-Agent``
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
                 (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT` when
                 omitted (its pacing reserve is :data:`.rest.PACE_RESERVE`).
-            **knobs: Single fields of ``options`` by name (``max_retries=1``,
-                ``sleep=recorder``, ``verify=context``...), overriding it.
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
         opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/")

@@ -50,12 +50,10 @@ class ZendeskSession:
             auth: :class:`~.auth.ApiToken` or :class:`~.auth.OAuthToken`.
             max_conflict_retries: Re-reads after a 409 before :class:`UpdateConflict` is raised.
             page_size: ``page[size]`` for cursor pagination (Zendesk allows at most 100).
-            options: Retries, ``Retry-After`` bound, backoff, pacing reserve, timeout, httpx
-                transport, TLS and ``User-Agent``
-                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT` when
-                omitted.
-            **knobs: Single fields of ``options`` by name (``max_retries=1``,
-                ``sleep=recorder``, ``verify=context``...), overriding it.
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
+                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT`
+                when omitted.
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
         opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")
