@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
 from typer.testing import CliRunner
 
 from serviceflow.backtest.sources import read_account, snapshot_events
@@ -23,18 +24,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def zendesk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeZendesk]:
-    fake = FakeZendesk().start()
-    try:
-        for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-            monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
+def zendesk() -> Iterator[FakeZendesk]:
+    with fake_zendesk_in_this_process() as fake:
         fake.incremental_lag = 0  # list what the test just made (Zendesk leaves out a minute)
         yield fake
-    finally:
-        fake.stop()
 
 
 def customer_ticket(zendesk: FakeZendesk, subject: str, created_at: datetime) -> int:

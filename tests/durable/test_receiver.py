@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest_asyncio
 from durable_support import FakeHelpdesk, eventually, free_port
 from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.fake import FakeZendesk
+from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
 from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -28,18 +29,9 @@ SECRET = "sf-receiver-test-secret"
 
 
 @pytest.fixture
-def zendesk(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZendesk]:
-    fake = FakeZendesk().start()
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", fake.base_url)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", fake.email)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", fake.api_token)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET", SECRET)
-    try:
+def zendesk() -> Iterator[FakeZendesk]:
+    with fake_zendesk_in_this_process(webhook_secret=SECRET) as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest_asyncio.fixture

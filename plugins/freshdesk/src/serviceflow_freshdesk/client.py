@@ -27,16 +27,14 @@ verify), so this client has no conditional update; callers read right before the
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
 from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
 from . import rest
@@ -52,6 +50,8 @@ Params = Sequence[tuple[str, str]]
 
 #: Freshdesk stops list endpoints at page 300 (CONTRACTS.md §2.3); so do we.
 MAX_PAGES = 300
+#: The Freshdesk client's transport defaults: serviceflow's shared ones, with its own agent.
+TRANSPORT = TransportOptions(user_agent="serviceflow-freshdesk")
 
 
 class FreshdeskClient:
@@ -65,17 +65,9 @@ class FreshdeskClient:
         base_url: str,
         api_key: str,
         *,
-        max_retries: int = 4,
-        max_retry_after: float = 60.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 8.0,
         page_size: int = 100,
-        pace_reserve: int = 5,
-        timeout: float = 10.0,
-        sleep: Sleep = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: ssl.SSLContext | bool = True,
-        user_agent: str = "serviceflow-freshdesk",
+        options: TransportOptions | None = None,
+        **knobs: Unpack[TransportKnobs],
     ) -> None:
         """Configure the client; no request is made.
 
@@ -83,36 +75,21 @@ class FreshdeskClient:
             base_url: ``https://{domain}.freshdesk.com`` (a trailing ``/api/v2`` is accepted), or
                 the fake's ``base_url``.
             api_key: The API key of the agent serviceflow acts as.
-            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
-            max_retry_after: The longest ``Retry-After`` (seconds) waited in-process.
-            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
-            backoff_max: Cap of one backoff.
             page_size: ``per_page`` for lists (Freshdesk allows at most 100).
-            pace_reserve: Below this many requests left in the minute, requests are spaced out.
-            timeout: Per-request timeout in seconds.
-            sleep: Awaitable sleep used for every wait; inject a recorder in tests.
-            transport: Optional httpx transport.
-            verify: TLS verification: True, or an ``ssl.SSLContext`` shared across clients.
-            user_agent: ``User-Agent`` header.
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
+                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT`
+                when omitted.
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
+        opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")
-        self._rest = RestTransport(
+        self._rest = RestTransport.with_options(
             root,
+            opts,
             errors=rest.FreshdeskErrors(),
             label="Freshdesk",
-            headers=rest.headers(api_key, user_agent),
+            headers=rest.headers(api_key, opts.user_agent),
             rate_limits=rest.RATE_LIMITS,
-            pace_reserve=pace_reserve,
-            retry=RetryPolicy(
-                max_retries=max_retries,
-                max_retry_after=max_retry_after,
-                backoff_initial=backoff_initial,
-                backoff_max=backoff_max,
-                sleep=sleep,
-            ),
-            timeout=timeout,
-            transport=transport,
-            verify=verify,
         )
         self._page_size = max(1, min(page_size, 100))
 

@@ -20,16 +20,13 @@ What it promises its callers (the adapter, its webhook parser, Temporal activiti
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import ssl
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
-from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
 
 from . import rest
 from .auth import TOKEN_PATH, ClientCredentials
@@ -45,6 +42,9 @@ Params = Sequence[tuple[str, str]]
 #: conversation has at most 100 threads, an account rarely more than a few thousand users).
 MAX_PAGES = 2000
 _UNSET = object()
+#: The Help Scout client's transport defaults: serviceflow's shared ones, with its own agent and
+#: the larger pacing reserve :mod:`.rest` explains (:data:`.rest.PACE_RESERVE`).
+TRANSPORT = TransportOptions(user_agent="serviceflow-helpscout", pace_reserve=rest.PACE_RESERVE)
 
 
 class HelpScoutClient:
@@ -56,16 +56,8 @@ class HelpScoutClient:
         app_id: str,
         app_secret: str,
         *,
-        max_retries: int = 4,
-        max_retry_after: float = 60.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 8.0,
-        pace_reserve: int = rest.PACE_RESERVE,
-        timeout: float = 10.0,
-        sleep: Sleep = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: ssl.SSLContext | bool = True,
-        user_agent: str = "serviceflow-helpscout",
+        options: TransportOptions | None = None,
+        **knobs: Unpack[TransportKnobs],
     ) -> None:
         """Configure the client; no request is made.
 
@@ -73,37 +65,22 @@ class HelpScoutClient:
             base_url: ``https://api.helpscout.net`` (or the fake's ``base_url``).
             app_id: The OAuth2 app's App ID.
             app_secret: Its App Secret.
-            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
-            max_retry_after: The longest wait (seconds) taken in-process.
-            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
-            backoff_max: Cap of one backoff.
-            pace_reserve: Below this much of the minute's budget left, requests are spaced out.
-            timeout: Per-request timeout in seconds.
-            sleep: Awaitable sleep used for every wait; inject a recorder in tests.
-            transport: Optional httpx transport.
-            verify: TLS verification: True, or an ``ssl.SSLContext`` shared across clients.
-            user_agent: ``User-Agent`` header.
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
+                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT` when
+                omitted (its pacing reserve is :data:`.rest.PACE_RESERVE`).
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
+        opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/")
         self.auth = ClientCredentials(root + TOKEN_PATH, app_id, app_secret)
-        self._rest = RestTransport(
+        self._rest = RestTransport.with_options(
             root,
+            opts,
             errors=rest.HelpScoutErrors(),
             label="Help Scout",
-            headers={"Accept": "application/hal+json, application/json", "User-Agent": user_agent},
+            headers={"Accept": "application/hal+json, application/json", "User-Agent": opts.user_agent},
             auth=self.auth,
             rate_limits=rest.RATE_LIMITS,
-            pace_reserve=pace_reserve,
-            retry=RetryPolicy(
-                max_retries=max_retries,
-                max_retry_after=max_retry_after,
-                backoff_initial=backoff_initial,
-                backoff_max=backoff_max,
-                sleep=sleep,
-            ),
-            timeout=timeout,
-            transport=transport,
-            verify=verify,
         )
         self._mailboxes: dict[str, Mailbox] = {}
 

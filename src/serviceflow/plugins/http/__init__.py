@@ -2,10 +2,11 @@
 
 Every helpdesk plugin talks to a REST API over ``httpx`` and must ride out the same failures the
 same way: :class:`RestTransport` does it once (:mod:`.transport`), with :class:`RetryPolicy`
-(:mod:`.retry`) and rate-limit pacing (:mod:`.ratelimit`). What stays in a plugin is the vendor's:
-authentication, the status -> error mapping (:class:`ErrorMapper`, error classes derived from
-:mod:`.errors`), and pagination. :class:`ClientCache` (:mod:`.cache`) keeps one client per
-settings and event loop.
+(:mod:`.retry`) and rate-limit pacing (:mod:`.ratelimit`), configured by one
+:class:`TransportOptions` (:mod:`.options`) that every plugin's client takes. What stays in a
+plugin is the vendor's: authentication, the status -> error mapping (:class:`ErrorMapper`,
+error classes derived from :mod:`.errors`), and pagination. :class:`ClientCache`
+(:mod:`.cache`) keeps one client per settings and event loop.
 """
 
 from serviceflow.plugins.http.cache import ClientCache
@@ -18,6 +19,7 @@ from serviceflow.plugins.http.errors import (
     is_retry_safe,
     request_url,
 )
+from serviceflow.plugins.http.options import TransportKnobs, TransportOptions
 from serviceflow.plugins.http.ratelimit import (
     IETF_HEADERS,
     X_RATE_LIMIT_HEADERS,
@@ -64,6 +66,8 @@ __all__ = [
     "ServerError",
     "Sleep",
     "TransportFailed",
+    "TransportKnobs",
+    "TransportOptions",
     "VendorErrors",
     "backoff_delay",
     "header_reader",

@@ -26,6 +26,7 @@ import httpx
 
 from serviceflow import tracing
 from serviceflow.plugins.http.errors import ApiError, TransportFailed, is_retry_safe, request_url
+from serviceflow.plugins.http.options import TransportOptions
 from serviceflow.plugins.http.ratelimit import Pacer, RateReader
 from serviceflow.plugins.http.retry import RetryPolicy
 
@@ -140,6 +141,35 @@ class RestTransport:
             timeout=timeout,
             transport=transport,
             verify=verify,
+        )
+
+    @classmethod
+    def with_options(
+        cls,
+        base_url: str,
+        options: TransportOptions,
+        *,
+        errors: ErrorMapper,
+        label: str,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        rate_limits: RateReader | None = None,
+    ) -> RestTransport:
+        """A transport configured by a plugin client's :class:`~.options.TransportOptions`
+        (retry policy, pacing reserve, timeout, httpx transport, TLS). The ``User-Agent`` is the
+        caller's to put in ``headers`` (``options.user_agent``), beside the vendor's own."""
+        return cls(
+            base_url,
+            errors=errors,
+            label=label,
+            headers=headers,
+            auth=auth,
+            rate_limits=rate_limits,
+            pace_reserve=options.pace_reserve,
+            retry=options.retry_policy(),
+            timeout=options.timeout,
+            transport=options.transport,
+            verify=options.verify,
         )
 
     async def __aenter__(self) -> RestTransport:

@@ -37,7 +37,7 @@ from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-export
 from serviceflow.plugins.http import parse_retry_after as parse_retry_after  # re-exported
 
 from .people import SHOW_MANY_LIMIT, PeopleCalls
-from .session import Params, ZendeskSession
+from .session import TRANSPORT, Params, ZendeskSession
 from .suspended import SuspendedCalls, SuspendedSort
 from .tags import TagCalls
 from .tickets import TICKET_SIDELOADS, Changes
@@ -45,6 +45,7 @@ from .tickets import TICKET_SIDELOADS, Changes
 __all__ = [
     "SHOW_MANY_LIMIT",
     "TICKET_SIDELOADS",
+    "TRANSPORT",
     "Changes",
     "Params",
     "SuspendedSort",

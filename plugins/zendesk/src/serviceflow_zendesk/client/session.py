@@ -8,21 +8,21 @@ only its headers, rate-limit header names and error mapping (:mod:`..rest`).
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 import httpx
 
-from serviceflow.plugins.http import RestTransport, RetryPolicy, Sleep
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
 
 from .. import rest
 from ..auth import Credentials
 from ..errors import UnexpectedResponse
 
 Params = Sequence[tuple[str, str]]
+#: The Zendesk client's transport defaults: serviceflow's shared ones, with its own agent.
+TRANSPORT = TransportOptions(user_agent="serviceflow-zendesk")
 
 
 class ZendeskSession:
@@ -37,18 +37,10 @@ class ZendeskSession:
         base_url: str,
         auth: Credentials,
         *,
-        max_retries: int = 4,
-        max_retry_after: float = 60.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 8.0,
         max_conflict_retries: int = 3,
         page_size: int = 100,
-        pace_reserve: int = 5,
-        timeout: float = 10.0,
-        sleep: Sleep = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: ssl.SSLContext | bool = True,
-        user_agent: str = "serviceflow-zendesk",
+        options: TransportOptions | None = None,
+        **knobs: Unpack[TransportKnobs],
     ) -> None:
         """Configure the client; no request is made.
 
@@ -56,42 +48,26 @@ class ZendeskSession:
             base_url: ``https://{subdomain}.zendesk.com`` (a trailing ``/api/v2`` is accepted),
                 or the fake's ``base_url``.
             auth: :class:`~.auth.ApiToken` or :class:`~.auth.OAuthToken`.
-            max_retries: Retries after the first attempt for 429, 5xx and unsent requests.
-            max_retry_after: The longest ``Retry-After`` (seconds) we wait in-process.
-            backoff_initial: First backoff for 5xx, doubled per retry, with jitter.
-            backoff_max: Cap of one backoff.
             max_conflict_retries: Re-reads after a 409 before :class:`UpdateConflict` is raised.
             page_size: ``page[size]`` for cursor pagination (Zendesk allows at most 100).
-            pace_reserve: Below this many requests left in the minute, requests are spaced out.
-            timeout: Per-request timeout in seconds.
-            sleep: Awaitable sleep used for every backoff; inject a recorder in tests.
-            transport: Optional httpx transport (proxies, custom TLS).
-            verify: TLS verification: True (system CAs), or an ``ssl.SSLContext`` to share one
-                across clients (building a context costs ~40 ms per client).
-            user_agent: ``User-Agent`` header.
+            options: Retries, backoff, pacing, timeout, TLS, ``User-Agent``
+                (:class:`~serviceflow.plugins.http.TransportOptions`); :data:`TRANSPORT`
+                when omitted.
+            **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
+        opts = (options or TRANSPORT).with_knobs(knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")
-        self._rest = RestTransport(
+        self._rest = RestTransport.with_options(
             root,
+            opts,
             errors=rest.ZendeskErrors(),
             label="Zendesk",
-            headers=rest.headers(auth, user_agent),
+            headers=rest.headers(auth, opts.user_agent),
             rate_limits=rest.RATE_LIMITS,
-            pace_reserve=pace_reserve,
-            retry=RetryPolicy(
-                max_retries=max_retries,
-                max_retry_after=max_retry_after,
-                backoff_initial=backoff_initial,
-                backoff_max=backoff_max,
-                sleep=sleep,
-            ),
-            timeout=timeout,
-            transport=transport,
-            verify=verify,
         )
         self._max_conflict_retries = max_conflict_retries
         self._page_size = min(page_size, 100)
-        self._sleep = sleep
+        self._sleep = opts.sleep
 
     async def __aenter__(self) -> Self:
         return self
