@@ -62,6 +62,15 @@ class Expression:
         return tuple(sorted(self.references))
 
     @cached_property
+    def event_kinds(self) -> frozenset[str] | None:
+        """The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any.
+
+        On an event of another kind its value is false without a test: the evaluator answers
+        false for it whatever else it reads (no CEL, no error), so a step may skip it.
+        """
+        return self.requires.get("event.kind")
+
+    @cached_property
     def decider(self) -> Decider | None:
         """``decided_by`` compiled (see :func:`serviceflow.cel.analysis.decider`); None when it is."""
         return None if self.decided_by is None else decider(self.decided_by)
