@@ -137,7 +137,8 @@ class Run:
         if index is None:
             index = {}
             for position, target in enumerate(self.case.targets):
-                index.setdefault((target.policy, target.name), []).append(position)
+                fields = target.__dict__  # one read past pydantic's attribute hook, not two
+                index.setdefault((fields["policy"], fields["name"]), []).append(position)
             self.__dict__["_by_rule"] = index
         return index
 

@@ -28,7 +28,7 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
     rules = run.rules
     for original in list(run.case.targets):
         target = original
-        if not target.open:
+        if original.__dict__["status"] not in _OPEN:  # TargetState.open, past pydantic's hook
             continue
         if (target.policy, target.name) not in rules.rule_names:
             deadlines.cancel(run, target, f"its rule is not in policy set version {rules.version}")
@@ -49,6 +49,10 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
             target = retime_ladder(run, target)
         if target is not original:
             run.replace_target(target)
+
+
+#: What ``TargetState.open`` holds: the statuses still counting, or breached and not yet met.
+_OPEN = (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
 
 
 def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
