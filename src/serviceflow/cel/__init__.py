@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from serviceflow.cel.analysis import Condition, decided, requirements, result_strings
+from serviceflow.cel.analysis import Condition, Decider, decided, decider, requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
@@ -60,6 +60,20 @@ class Expression:
     def paths(self) -> tuple[str, ...]:
         """The references, sorted: what the engine's result cache keys on."""
         return tuple(sorted(self.references))
+
+    @cached_property
+    def event_kinds(self) -> frozenset[str] | None:
+        """The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any.
+
+        On an event of another kind its value is false without a test: the evaluator answers
+        false for it whatever else it reads (no CEL, no error), so a step may skip it.
+        """
+        return self.requires.get("event.kind")
+
+    @cached_property
+    def decider(self) -> Decider | None:
+        """``decided_by`` compiled (see :func:`serviceflow.cel.analysis.decider`); None when it is."""
+        return None if self.decided_by is None else decider(self.decided_by)
 
     def evaluate(self, activation: Any) -> Any:
         """Evaluate against an activation from :meth:`CelEnvironment.activation`.

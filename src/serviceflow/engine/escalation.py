@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
@@ -45,8 +46,9 @@ def advance(run: Run, until: datetime) -> None:
     until = until.astimezone(UTC)
     timed: list[_Timed] = []
     for target in list(run.case.targets):
-        status = target.status  # met, cancelled and paused targets have no timer to look at
-        if (status is _RUNNING or status is _BREACHED) and _due_by(target, until):
+        fields = target.__dict__  # read as in timers.next_wake_up: past pydantic's hook
+        status = fields["status"]  # met, cancelled and paused targets have no timer to look at
+        if (status is _RUNNING or status is _BREACHED) and _due_by(fields, until):
             _advance_target(run, target, until, timed)
     waiting = []
     for deferred in run.case.deferred:
@@ -59,20 +61,21 @@ def advance(run: Run, until: datetime) -> None:
         run.emit(item.action)
 
 
-def _due_by(target: TargetState, until: datetime) -> bool:
-    """Whether a warning, the breach or a ladder level of ``target`` is due by ``until`` (what
-    :func:`_advance_target` would fire; most targets on most decisions have nothing due)."""
-    status = target.status
-    if status is TargetStatus.RUNNING:
-        due = target.due_at
+def _due_by(target: dict[str, Any], until: datetime) -> bool:
+    """Whether a warning, the breach or a ladder level of the target whose fields are
+    ``target`` is due by ``until`` (what :func:`_advance_target` would fire; most targets on
+    most decisions have nothing due)."""
+    status = target["status"]
+    if status is _RUNNING:
+        due = target["due_at"]
         if due is None:
             return False
         if due <= until:
             return True
-        warn = target.warn_at
-        return warn is not None and not target.warned and warn <= until
-    if status is TargetStatus.BREACHED:
-        level_at = target.next_level_at
+        warn = target["warn_at"]
+        return warn is not None and not target["warned"] and warn <= until
+    if status is _BREACHED:
+        level_at = target["next_level_at"]
         return level_at is not None and level_at <= until
     return False
 

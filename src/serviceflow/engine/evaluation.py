@@ -259,37 +259,6 @@ class Evaluator:
                 return True
         return False
 
-    def _decided(self, condition: tuple[Any, ...]) -> bool | None:
-        """The value of a condition made of field comparisons (see
-        :func:`serviceflow.cel.analysis.decided`); None when a field holds what its comparison
-        does not take (a missing field is an error in CEL, a number compares otherwise), and CEL
-        must say. ``&&`` and ``||`` settled by one side are settled, as CEL's own are."""
-        kind = condition[0]
-        if kind == "cel":
-            return None
-        if kind == "is":
-            value = self._at_path(condition[1])
-            return (value in condition[2]) is condition[3] if isinstance(value, str) else None
-        if kind == "all" or kind == "any":
-            settles = kind == "any"  # the value of one side that decides the whole
-            result: bool | None = not settles
-            for part in condition[1]:
-                found = self._decided(part)
-                if found is settles:
-                    return settles
-                if found is None:
-                    result = None
-            return result
-        if kind == "not":
-            found = self._decided(condition[1])
-            return None if found is None else not found
-        value = self._at_path(condition[1])
-        if kind == "flag":
-            return value if type(value) is bool else None
-        if type(value) is list and all(type(item) is str for item in value):  # "has"
-            return condition[2] in value
-        return None
-
     def _at_path(self, path: str) -> Any:
         value = self._paths.get(path, _UNSEEN)
         return self._at(path) if value is _UNSEEN else value
@@ -321,8 +290,9 @@ class Evaluator:
         known = self._tested.get(id(expression))
         if known is not None:
             return known  # the same condition, on the same values, earlier in this decision
-        if expression.decided_by is not None:
-            decided = self._decided(expression.decided_by)
+        decider = expression.decider
+        if decider is not None:
+            decided = decider(self._at_path)
             if decided is not None:  # nothing but comparisons of string fields: no CEL to run
                 self._tested[id(expression)] = decided
                 return decided

@@ -16,9 +16,13 @@ from serviceflow.model import AddInternalNote, JourneyState, NotifyPurpose, Targ
 
 def on_event(run: Run, event: TicketEvent) -> None:
     test = run.evaluator.test
+    kind = event.kind.value  # a condition false on this kind is not tested (see Expression)
     for journey in run.rules.journeys:
         index = next((i for i, j in enumerate(run.case.journeys) if j.name == journey.name), None)
         if index is None:
+            kinds = journey.start.event_kinds
+            if kinds is not None and kind not in kinds:
+                continue
             if not test(journey.start, policy=journey.name, rule="start"):
                 continue
             run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))

@@ -11,11 +11,19 @@ from serviceflow.model import TargetKind, TicketEvent
 
 def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
     test = run.evaluator.test
+    kind = event.kind.value  # a condition false on this kind is not tested (see Expression)
     for rule in policy.promises:
-        for promise in run.instances(policy.name, rule.name):
-            if promise.open and test(rule.kept, policy=policy.name, rule=rule.name):
-                deadlines.meet(run, promise, event.time, "kept")
-        if matches and test(rule.recorded, policy=policy.name, rule=rule.name):
+        kinds = rule.kept.event_kinds
+        if kinds is None or kind in kinds:
+            for promise in run.instances(policy.name, rule.name):
+                if promise.open and test(rule.kept, policy=policy.name, rule=rule.name):
+                    deadlines.meet(run, promise, event.time, "kept")
+        kinds = rule.recorded.event_kinds
+        if (
+            matches
+            and (kinds is None or kind in kinds)
+            and test(rule.recorded, policy=policy.name, rule=rule.name)
+        ):
             made = deadlines.new_target(
                 run,
                 id=f"{policy.name}/{rule.name}@{event.id}",

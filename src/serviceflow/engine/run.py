@@ -58,20 +58,21 @@ class Draft:
 
     @classmethod
     def of(cls, state: CaseState) -> Draft:
+        fields = state.__dict__  # one read past pydantic's attribute hook, not thirteen
         return cls(
-            ticket=state.ticket,
-            owner=state.owner,
-            closed_at=state.closed_at,
-            targets=list(state.targets),
-            ownership=list(state.ownership),
-            journeys=list(state.journeys),
-            linked_tickets=list(state.linked_tickets),
-            human_replied=state.human_replied,
-            seen_events=state.seen_events,
-            notified=list(state.notified),
-            deferred=list(state.deferred),
-            timeline=list(state.timeline),
-            policy_version=state.policy_version,
+            ticket=fields["ticket"],
+            owner=fields["owner"],
+            closed_at=fields["closed_at"],
+            targets=list(fields["targets"]),
+            ownership=list(fields["ownership"]),
+            journeys=list(fields["journeys"]),
+            linked_tickets=list(fields["linked_tickets"]),
+            human_replied=fields["human_replied"],
+            seen_events=fields["seen_events"],
+            notified=list(fields["notified"]),
+            deferred=list(fields["deferred"]),
+            timeline=list(fields["timeline"]),
+            policy_version=fields["policy_version"],
         )
 
     def freeze(self, base: CaseState, decision: Decision | None, issued: tuple[str, ...]) -> CaseState:
@@ -137,7 +138,8 @@ class Run:
         if index is None:
             index = {}
             for position, target in enumerate(self.case.targets):
-                index.setdefault((target.policy, target.name), []).append(position)
+                fields = target.__dict__  # one read past pydantic's attribute hook, not two
+                index.setdefault((fields["policy"], fields["name"]), []).append(position)
             self.__dict__["_by_rule"] = index
         return index
 

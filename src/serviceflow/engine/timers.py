@@ -178,11 +178,23 @@ def next_wake_up(state: CaseState) -> datetime | None:
     """The earliest moment a timer of this case needs the engine again."""
     times: list[datetime] = [d.send_at for d in state.deferred]
     for target in state.targets:
-        if target.status is TargetStatus.RUNNING:
-            if target.warn_at is not None and not target.warned:
-                times.append(target.warn_at)
-            if target.due_at is not None:
-                times.append(target.due_at)
-        elif target.status is TargetStatus.BREACHED and target.next_level_at is not None:
-            times.append(target.next_level_at)
+        # The fields read from the model's dict: an attribute of a pydantic model is looked up
+        # past its class's ``__getattr__`` hook, several times slower, and this runs on every
+        # input for every target.
+        fields = target.__dict__
+        status = fields["status"]
+        if status is _RUNNING:
+            warn_at = fields["warn_at"]
+            if warn_at is not None and not fields["warned"]:
+                times.append(warn_at)
+            due_at = fields["due_at"]
+            if due_at is not None:
+                times.append(due_at)
+        elif status is _BREACHED:
+            level_at = fields["next_level_at"]
+            if level_at is not None:
+                times.append(level_at)
     return min(times) if times else None
+
+
+_RUNNING, _BREACHED = TargetStatus.RUNNING, TargetStatus.BREACHED
