@@ -30,7 +30,7 @@ def new_ticket_event() -> TicketEvent:
     )  # fmt: skip
 
 
-async def test_the_start_argument_and_the_signal_are_what_the_converter_makes(env: WorkflowEnvironment) -> None:
+async def test_the_start_argument_and_signal_are_what_the_converter_makes(env: WorkflowEnvironment) -> None:
     event = new_ticket_event()
     case_id = await deliver(env.client, event, f"q-{uuid.uuid4().hex[:6]}", index_requester=False)
     history = await env.client.get_workflow_handle(case_id).fetch_history()
