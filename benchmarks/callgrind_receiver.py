@@ -59,14 +59,14 @@ async def count(
     process, port = start_receiver(root, name, address, zendesk, source, prefix)
     try:
         await wait_ready(f"http://127.0.0.1:{port}/readyz", timeout=600)
-        hooks = Webhooks(f"http://127.0.0.1:{port}/webhooks/zendesk", concurrency)
+        hooks = Webhooks(port, "/webhooks/zendesk", concurrency)
         now = datetime.now(UTC)
         await hooks.batch([envelope(next(numbers), now) for _ in range(40)])  # warm up
         control("-i", "on", str(process.pid))
         await hooks.batch([envelope(next(numbers), now) for _ in range(webhooks)])
         control("-i", "off", str(process.pid))
         control("-d", str(process.pid))
-        await hooks.http.aclose()
+        await hooks.aclose()
         failures = hooks.failures
     finally:
         process.terminate()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import RawValue, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.converter import PayloadConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.messages import CaseStart
@@ -142,12 +143,27 @@ async def deliver(
     return event.ticket.key
 
 
+# The start argument of every new case, ``CaseStart()``, converted once per payload converter
+# (by that converter: the same bytes it would send each time) and sent as a RawValue, which the
+# SDK passes through its converter as it is (temporalio.converter.CompositePayloadConverter
+# .to_payloads; a payload codec, when the client has one, still encodes it).
+_start_payloads: dict[int, tuple[PayloadConverter, RawValue]] = {}
+
+
+def _case_start(converter: PayloadConverter) -> RawValue:
+    kept = _start_payloads.get(id(converter))
+    if kept is None or kept[0] is not converter:
+        kept = (converter, RawValue(converter.to_payloads([CaseStart()])[0]))
+        _start_payloads[id(converter)] = kept
+    return kept[1]
+
+
 async def _signal_with_start(
     client: Client, event: TicketEvent, task_queue: str, attributes: TypedSearchAttributes | None
 ) -> None:
     await client.start_workflow(
         CaseWorkflow.run,
-        CaseStart(),
+        args=[_case_start(client.data_converter.payload_converter)],
         id=event.ticket.key,
         task_queue=task_queue,
         start_signal="event",
