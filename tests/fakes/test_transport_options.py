@@ -1,7 +1,7 @@
 """serviceflow.plugins.http.TransportOptions: the knobs the three helpdesk clients share, in one
 place, over real HTTP on 127.0.0.1. Each client keeps its own defaults (its ``User-Agent``; Help
-Scout's larger pacing reserve), an options object configures it whole, and the old keyword
-arguments still override single fields."""
+Scout's larger pacing reserve) unless the caller's options set them, an options object sets
+every other knob, and the old keyword arguments still override single fields."""
 
 from __future__ import annotations
 
@@ -55,15 +55,34 @@ def recorder() -> Iterator[tuple[Recorder, str]]:
 def test_the_defaults_are_the_ones_each_client_had() -> None:
     shared = http.TransportOptions()
     assert (shared.max_retries, shared.max_retry_after, shared.backoff_initial) == (4, 60.0, 0.5)
-    assert (shared.backoff_max, shared.pace_reserve, shared.timeout) == (8.0, 5, 10.0)
+    assert (shared.backoff_max, shared.reserve, shared.timeout) == (8.0, 5, 10.0)
+    assert shared.pace_reserve is None and shared.user_agent is None and shared.agent == "serviceflow"
     assert shared.transport is None and shared.verify is True
-    assert ZENDESK.user_agent == "serviceflow-zendesk" and ZENDESK.pace_reserve == 5
-    assert FRESHDESK.user_agent == "serviceflow-freshdesk" and FRESHDESK.pace_reserve == 5
+    assert ZENDESK.user_agent == "serviceflow-zendesk" and ZENDESK.reserve == 5
+    assert FRESHDESK.user_agent == "serviceflow-freshdesk" and FRESHDESK.reserve == 5
     assert HELPSCOUT.user_agent == "serviceflow-helpscout" and HELPSCOUT.pace_reserve == PACE_RESERVE == 10
     # Nothing else differs from the shared defaults.
     for vendor in (ZENDESK, FRESHDESK, HELPSCOUT):
         differ = {f.name for f in fields(vendor) if getattr(vendor, f.name) != getattr(shared, f.name)}
         assert differ <= {"user_agent", "pace_reserve"}
+
+
+def test_options_built_from_scratch_keep_what_they_leave_to_the_plugin() -> None:
+    # A caller's options that leave the pacing reserve and agent unset (None) take the plugin's:
+    # Help Scout's reserve of 10 (two units per write) is not dropped by TransportOptions(timeout=30).
+    mine = http.TransportOptions(timeout=30.0)
+    for plugin, reserve, agent in (
+        (ZENDESK, 5, "serviceflow-zendesk"),
+        (FRESHDESK, 5, "serviceflow-freshdesk"),
+        (HELPSCOUT, PACE_RESERVE, "serviceflow-helpscout"),
+    ):
+        chosen = http.options_for(plugin, mine, {})
+        assert (chosen.timeout, chosen.reserve, chosen.agent) == (30.0, reserve, agent)
+        assert http.options_for(plugin, None, {}) is plugin
+        # What the caller sets wins over the plugin's; a knob over both.
+        set_here = http.options_for(plugin, http.TransportOptions(pace_reserve=2, user_agent="x"), {})
+        assert (set_here.reserve, set_here.agent) == (2, "x")
+        assert http.options_for(plugin, mine, {"pace_reserve": 7}).reserve == 7
 
 
 def test_knobs_replace_single_fields_and_the_retry_policy_follows() -> None:
@@ -86,8 +105,10 @@ async def test_each_client_sends_its_own_agent_unless_told_otherwise(
 ) -> None:
     vendor, url = recorder
     own = http.TransportOptions(user_agent="acme-ops/1.0", max_retries=0)
+    theirs = ["serviceflow-zendesk", "serviceflow-freshdesk", "serviceflow-helpscout"]
     for options, knobs, expected in (
-        (None, {}, ["serviceflow-zendesk", "serviceflow-freshdesk", "serviceflow-helpscout"]),
+        (None, {}, theirs),
+        (http.TransportOptions(max_retries=0), {}, theirs),  # options without an agent: the plugin's
         (own, {}, ["acme-ops/1.0"] * 3),
         (own, {"user_agent": "knob/2"}, ["knob/2"] * 3),
     ):

@@ -6,16 +6,23 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    PayloadConverter,
+    SerializationContext,
+    WorkflowSerializationContext,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable import cases
 from serviceflow.durable.cases import deliver
 from serviceflow.durable.messages import CaseStart
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 def new_ticket_event() -> TicketEvent:
@@ -30,6 +37,7 @@ def new_ticket_event() -> TicketEvent:
     )  # fmt: skip
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_the_start_argument_and_signal_are_what_the_converter_makes(env: WorkflowEnvironment) -> None:
     event = new_ticket_event()
     case_id = await deliver(env.client, event, f"q-{uuid.uuid4().hex[:6]}", index_requester=False)
@@ -43,9 +51,41 @@ async def test_the_start_argument_and_signal_are_what_the_converter_makes(env: W
     assert converter.from_payloads(signal.input.payloads, [TicketEvent]) == [event]
 
 
+def kept(converter: PayloadConverter, workflow_id: str = "demo:demo:1") -> Payload:
+    value = cases._case_start(converter, "default", workflow_id)
+    assert isinstance(value, RawValue)
+    return value.payload
+
+
 def test_the_start_argument_is_converted_by_each_client_s_own_converter() -> None:
     other = DataConverter().payload_converter  # the SDK's default: another converter, other bytes
     mine = pydantic_data_converter.payload_converter
-    assert cases._case_start(mine).payload == mine.to_payloads([CaseStart()])[0]
-    assert cases._case_start(other).payload == other.to_payloads([CaseStart()])[0]
-    assert cases._case_start(mine) is cases._case_start(mine)  # converted once
+    assert kept(mine) == mine.to_payloads([CaseStart()])[0]
+    assert kept(other) == other.to_payloads([CaseStart()])[0]
+    assert kept(mine) != kept(other)
+
+
+def test_each_start_gets_its_own_copy_so_a_codec_encoding_in_place_spoils_no_later_start() -> None:
+    mine = pydantic_data_converter.payload_converter
+    first = kept(mine)
+    assert kept(mine) is not first
+    first.data = bytes(b ^ 0x5A for b in first.data)  # what a codec encoding in place does
+    first.metadata["encoding"] = b"binary/xor"
+    assert mine.from_payloads([kept(mine)], [CaseStart]) == [CaseStart()]
+
+
+class StampsTheWorkflow(CompositePayloadConverter):
+    """A converter whose bytes depend on the workflow (as an encrypting one keyed by workflow)."""
+
+    def __init__(self, workflow_id: str | None = None) -> None:
+        super().__init__(*DefaultPayloadConverter.default_encoding_payload_converters)
+        self.workflow_id = workflow_id
+
+    def with_context(self, context: SerializationContext) -> StampsTheWorkflow:
+        assert isinstance(context, WorkflowSerializationContext)
+        return StampsTheWorkflow(context.workflow_id)
+
+
+def test_a_converter_that_depends_on_the_workflow_converts_each_start_itself() -> None:
+    # The SDK's client converts the argument with the workflow's context: so must we.
+    assert cases._case_start(StampsTheWorkflow(), "default", "demo:demo:1") == CaseStart()

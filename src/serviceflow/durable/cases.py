@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import RawValue, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
-from temporalio.converter import PayloadConverter
+from temporalio.converter import PayloadConverter, WithSerializationContext, WorkflowSerializationContext
 from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.messages import CaseStart
@@ -146,16 +148,25 @@ async def deliver(
 # The start argument of every new case, ``CaseStart()``, converted once per payload converter
 # (by that converter: the same bytes it would send each time) and sent as a RawValue, which the
 # SDK passes through its converter as it is (temporalio.converter.CompositePayloadConverter
-# .to_payloads; a payload codec, when the client has one, still encodes it).
-_start_payloads: dict[int, tuple[PayloadConverter, RawValue]] = {}
+# .to_payloads; a payload codec, when the client has one, still encodes it). Each start gets a
+# fresh copy of the kept payload, since a codec may encode the one it is given in place. A
+# converter whose bytes depend on the workflow (``with_context`` answers another converter for
+# the case's WorkflowSerializationContext, as the SDK's client would ask) converts every time.
+# Converters are held weakly: a client's own converter goes with it.
+_start_payloads: weakref.WeakKeyDictionary[PayloadConverter, Payload] = weakref.WeakKeyDictionary()
 
 
-def _case_start(converter: PayloadConverter) -> RawValue:
-    kept = _start_payloads.get(id(converter))
-    if kept is None or kept[0] is not converter:
-        kept = (converter, RawValue(converter.to_payloads([CaseStart()])[0]))
-        _start_payloads[id(converter)] = kept
-    return kept[1]
+def _case_start(converter: PayloadConverter, namespace: str, workflow_id: str) -> RawValue | CaseStart:
+    context = WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id)
+    if isinstance(converter, WithSerializationContext) and converter.with_context(context) is not converter:
+        return CaseStart()
+    kept = _start_payloads.get(converter)
+    if kept is None:
+        kept = converter.to_payloads([CaseStart()])[0]
+        _start_payloads[converter] = kept
+    fresh = Payload()
+    fresh.CopyFrom(kept)
+    return RawValue(fresh)
 
 
 async def _signal_with_start(
@@ -163,7 +174,7 @@ async def _signal_with_start(
 ) -> None:
     await client.start_workflow(
         CaseWorkflow.run,
-        args=[_case_start(client.data_converter.payload_converter)],
+        args=[_case_start(client.data_converter.payload_converter, client.namespace, event.ticket.key)],
         id=event.ticket.key,
         task_queue=task_queue,
         start_signal="event",

@@ -34,7 +34,7 @@ from typing import Any, Unpack
 
 import httpx
 
-from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions, options_for
 from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-exported
 
 from . import rest
@@ -81,14 +81,14 @@ class FreshdeskClient:
                 when omitted.
             **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
-        opts = (options or TRANSPORT).with_knobs(knobs)
+        opts = options_for(TRANSPORT, options, knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")
         self._rest = RestTransport.with_options(
             root,
             opts,
             errors=rest.FreshdeskErrors(),
             label="Freshdesk",
-            headers=rest.headers(api_key, opts.user_agent),
+            headers=rest.headers(api_key, opts.agent),
             rate_limits=rest.RATE_LIMITS,
         )
         self._page_size = max(1, min(page_size, 100))

@@ -26,7 +26,7 @@ from typing import Any, TypeVar, Unpack
 
 from pydantic import BaseModel, ValidationError
 
-from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions, options_for
 
 from . import rest
 from .auth import TOKEN_PATH, ClientCredentials
@@ -70,7 +70,7 @@ class HelpScoutClient:
                 omitted (its pacing reserve is :data:`.rest.PACE_RESERVE`).
             **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
-        opts = (options or TRANSPORT).with_knobs(knobs)
+        opts = options_for(TRANSPORT, options, knobs)
         root = base_url.rstrip("/")
         self.auth = ClientCredentials(root + TOKEN_PATH, app_id, app_secret)
         self._rest = RestTransport.with_options(
@@ -78,7 +78,7 @@ class HelpScoutClient:
             opts,
             errors=rest.HelpScoutErrors(),
             label="Help Scout",
-            headers={"Accept": "application/hal+json, application/json", "User-Agent": opts.user_agent},
+            headers={"Accept": "application/hal+json, application/json", "User-Agent": opts.agent},
             auth=self.auth,
             rate_limits=rest.RATE_LIMITS,
         )

@@ -19,7 +19,7 @@ from serviceflow.plugins.http.errors import (
     is_retry_safe,
     request_url,
 )
-from serviceflow.plugins.http.options import TransportKnobs, TransportOptions
+from serviceflow.plugins.http.options import TransportKnobs, TransportOptions, options_for
 from serviceflow.plugins.http.ratelimit import (
     IETF_HEADERS,
     X_RATE_LIMIT_HEADERS,
@@ -72,6 +72,7 @@ __all__ = [
     "backoff_delay",
     "header_reader",
     "is_retry_safe",
+    "options_for",
     "most_restrictive",
     "parse_retry_after",
     "request_url",

@@ -157,7 +157,7 @@ class RestTransport:
     ) -> RestTransport:
         """A transport configured by a plugin client's :class:`~.options.TransportOptions`
         (retry policy, pacing reserve, timeout, httpx transport, TLS). The ``User-Agent`` is the
-        caller's to put in ``headers`` (``options.user_agent``), beside the vendor's own."""
+        caller's to put in ``headers`` (``options.agent``), beside the vendor's own."""
         return cls(
             base_url,
             errors=errors,
@@ -165,7 +165,7 @@ class RestTransport:
             headers=headers,
             auth=auth,
             rate_limits=rate_limits,
-            pace_reserve=options.pace_reserve,
+            pace_reserve=options.reserve,
             retry=options.retry_policy(),
             timeout=options.timeout,
             transport=options.transport,

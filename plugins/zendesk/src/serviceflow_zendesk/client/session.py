@@ -14,7 +14,7 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions
+from serviceflow.plugins.http import RestTransport, TransportKnobs, TransportOptions, options_for
 
 from .. import rest
 from ..auth import Credentials
@@ -55,14 +55,14 @@ class ZendeskSession:
                 when omitted.
             **knobs: Fields of ``options`` by name (``max_retries=1``), overriding it.
         """
-        opts = (options or TRANSPORT).with_knobs(knobs)
+        opts = options_for(TRANSPORT, options, knobs)
         root = base_url.rstrip("/").removesuffix("/api/v2")
         self._rest = RestTransport.with_options(
             root,
             opts,
             errors=rest.ZendeskErrors(),
             label="Zendesk",
-            headers=rest.headers(auth, opts.user_agent),
+            headers=rest.headers(auth, opts.agent),
             rate_limits=rest.RATE_LIMITS,
         )
         self._max_conflict_retries = max_conflict_retries
