@@ -5,9 +5,13 @@ decision's outcomes (`workflow.patched("record-outcomes")`, a local activity aft
 decision): opened, warned, breached and escalated, then answered.
 histories/outcomes_in_decide.json: the same story recorded after the decide local activity began
 recording them itself (`workflow.patched("outcomes-in-decide")`, asked at the start of the run):
-no record_outcomes marker. test_replay_outcomes.py replays both with today's code.
-This script records the newer, kept once recorded (`--force` records it again); the first was
-recorded by the code before `outcomes-in-decide` (up to 255ac50) and is kept as it is.
+no record_outcomes marker.
+histories/outcomes_in_decide_fallback.json: the same story under `outcomes-in-decide` on a worker
+whose decide activity has no store (recorded=False in every decide marker): each decision's
+outcomes go to the record_outcomes local activity instead (the fallback branch).
+test_replay_outcomes.py replays them all with today's code.
+This script records the two newer, kept once recorded (`--force` records them again); the first
+was recorded by the code before `outcomes-in-decide` (up to 255ac50) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -36,17 +40,21 @@ from serviceflow.fakes.waiting import skip_time, wait_until  # noqa: E402
 from serviceflow.outcomes import OutcomeKind  # noqa: E402
 from serviceflow.outcomes.store import OutcomeStore  # noqa: E402
 
-TARGET = HERE / "histories" / "outcomes_in_decide.json"
+TARGETS = {
+    HERE / "histories" / "outcomes_in_decide.json": True,
+    HERE / "histories" / "outcomes_in_decide_fallback.json": False,
+}
 
 
 async def main() -> None:
-    if TARGET.exists() and "--force" not in sys.argv:
-        print(f"kept {TARGET.name} (use --force to record it again)")
-        return
-    await record(TARGET)
+    for target, in_decide in TARGETS.items():
+        if target.exists() and "--force" not in sys.argv:
+            print(f"kept {target.name} (use --force to record it again)")
+            continue
+        await record(target, in_decide=in_decide)
 
 
-async def record(target: Path) -> None:
+async def record(target: Path, *, in_decide: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["SERVICEFLOW_DEMO_LOG"] = str(Path(folder) / "demo-actions.jsonl")
         policies = Path(folder) / "policies"
@@ -58,7 +66,7 @@ async def record(target: Path) -> None:
             test_server_existing_path=str(temporal_test_server()), data_converter=pydantic_data_converter
         )
         try:
-            worker, _ = build_worker(env.client, policies, store)
+            worker, _ = build_worker(env.client, policies, store, in_decide=in_decide)
             async with worker:
                 case = Case(env.client, worker.task_queue)
                 await case.send("created", await env.get_current_time())

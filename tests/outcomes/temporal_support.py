@@ -29,17 +29,17 @@ TICKETS = itertools.count(1000)
 
 
 def build_worker(
-    client: Client, policies: Path, store: OutcomeStore, *, shadow: bool = False
+    client: Client, policies: Path, store: OutcomeStore, *, shadow: bool = False, in_decide: bool = True
 ) -> tuple[Worker, OutcomeActivities]:
+    """in_decide=False: the decide activity has no store (as on a worker without it), so every
+    decision's outcomes go to the record_outcomes local activity (the fallback)."""
     cases = CaseActivities(PolicyStore([policies]), CONTEXT.roster)
     outcomes = OutcomeActivities(store, shadow=shadow, registry=CollectorRegistry(), backoff=0.01)
     queue = f"outcomes-{uuid.uuid4()}"
-    worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=[CaseWorkflow],
-        activities=worker_activities(cases, client, queue, outcomes, index_requester=False),
-    )
+    activities = worker_activities(cases, client, queue, outcomes, index_requester=False)
+    if not in_decide:
+        cases.outcomes = None
+    worker = Worker(client, task_queue=queue, workflows=[CaseWorkflow], activities=activities)
     return worker, outcomes
 
 

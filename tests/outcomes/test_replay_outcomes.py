@@ -20,6 +20,7 @@ from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES
 HERE = Path(__file__).parent
 RECORDED = HERE / "histories" / "record_outcomes.json"
 IN_DECIDE = HERE / "histories" / "outcomes_in_decide.json"
+FALLBACK = HERE / "histories" / "outcomes_in_decide_fallback.json"
 BEFORE = sorted((HERE.parent / "durable" / "histories").glob("*.json"))
 
 
@@ -70,7 +71,19 @@ def test_the_decide_activity_records_outcomes_behind_the_patch_asked_at_run_star
     assert any(r["state"]["decisions"][-1]["actions"] for r in decided)
 
 
-@pytest.mark.parametrize("path", [RECORDED, IN_DECIDE, *BEFORE], ids=lambda p: p.stem)
+def test_a_decision_the_decide_activity_did_not_record_goes_to_record_outcomes() -> None:
+    """The fallback branch under `outcomes-in-decide`: a worker whose decide activity has no
+    store says recorded=False, and the workflow records each decision with record_outcomes."""
+    found = markers(json.loads(FALLBACK.read_text()))
+    assert patches(found) == [OUTCOMES_IN_DECIDE] and found[0]["markerName"] == "core_patch"
+    answers = results(found)
+    decided = [r for r in answers if r.get("decided")]
+    assert len(decided) >= 4 and not any(r["recorded"] for r in decided)
+    written = [r for r in answers if "written" in r]
+    assert len(written) == len(decided) and all(r["failed"] is None and r["written"] for r in written)
+
+
+@pytest.mark.parametrize("path", [RECORDED, IN_DECIDE, FALLBACK, *BEFORE], ids=lambda p: p.stem)
 async def test_history_replays_with_todays_code(path: Path) -> None:
     replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
     history = WorkflowHistory.from_json(path.stem, path.read_text())
