@@ -65,25 +65,41 @@ def test_a_tolerance_can_be_set() -> None:
 
 def test_record_then_check_round_trip(tmp_path: Path) -> None:
     record = tmp_path / "baseline.json"
-    check.write_record(record, {"engine": 0.20, "ingest": 0.85}, ["bench_engine.py: a machine"])
+    check.write_record(record, {"engine": 0.20, "ingest": 0.85}, ["bench_engine.py: a machine"], "CPU A")
     stored = json.loads(record.read_text())
-    assert stored["figures"] == {"engine": 0.20, "ingest": 0.85}
+    assert stored["records"]["CPU A"]["figures"] == {"engine": 0.20, "ingest": 0.85}
     assert stored["tolerance"] == pytest.approx(0.20)
 
-    code, lines = check.check_record(record, {"engine": 0.19, "ingest": 0.80})
+    code, lines = check.check_record(record, {"engine": 0.19, "ingest": 0.80}, "CPU A")
     assert code == 0
     assert lines[-1] == "bench-check: every figure within 20 % of its record"
 
-    code, lines = check.check_record(record, {"engine": 0.10, "ingest": 0.80})
+    code, lines = check.check_record(record, {"engine": 0.10, "ingest": 0.80}, "CPU A")
     assert code == 1
     assert "engine" in lines[-1] and "ingest" not in lines[-1]
     assert any(line.startswith("engine:") and line.endswith("FAIL") for line in lines)
 
 
 def test_checking_without_a_record_fails_and_says_how_to_make_one(tmp_path: Path) -> None:
-    code, lines = check.check_record(tmp_path / "missing.json", {"engine": 0.2})
+    code, lines = check.check_record(tmp_path / "missing.json", {"engine": 0.2}, "CPU A")
     assert code == 1
     assert "--record" in lines[0]
+
+
+def test_a_figure_is_compared_only_with_a_record_of_the_same_processor(tmp_path: Path) -> None:
+    record = tmp_path / "baseline.json"
+    check.write_record(record, {"cel": 0.076}, ["bench_cel.py: A"], "CPU A")
+    check.write_record(record, {"cel": 0.059}, ["bench_cel.py: B"], "CPU B")  # A's record is kept
+    assert check.check_record(record, {"cel": 0.058}, "CPU B")[0] == 0
+    assert check.check_record(record, {"cel": 0.058}, "CPU A")[0] == 1
+    code, lines = check.check_record(record, {"cel": 0.058}, "CPU C")
+    assert code == 1
+    assert "CPU C" in lines[0] and "CPU A, CPU B" in lines[0] and "bench-record" in lines[0]
+
+
+def test_the_shipped_record_is_kept_per_processor() -> None:
+    stored = json.loads((SCRIPT.parent / "baseline.json").read_text())
+    assert stored["records"] and all(r["figures"] for r in stored["records"].values())
 
 
 def test_the_quick_benchmarks_exist_and_take_json() -> None:
