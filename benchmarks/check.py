@@ -17,7 +17,8 @@ measured now as the new record (benchmarks/baseline.json); benchmarks/RESULTS.md
 record of every run. A record is kept per processor model: a ratio of pure Python (cel-python)
 to compiled code (cel-expr) moves with the processor (0.076 on an AMD EPYC, 0.059 on an Intel
 Xeon, for the same code), so a figure is compared only with one recorded on the same model, and
-on a processor with no record the check fails and says to record one. bench_durable is not quick (minutes per round) and is not checked here.
+on a processor with no record the check fails and says to record one. bench_durable is not
+quick (minutes per round) and is not checked here.
 
 Run: .venv/bin/python benchmarks/check.py [--record] [--baseline FILE]
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import cpu_model  # noqa: E402
+
 BASELINE = HERE / "baseline.json"
 TOLERANCE = 0.20
 QUICK: list[tuple[str, list[str]]] = [
