@@ -157,11 +157,14 @@ _start_payloads: weakref.WeakKeyDictionary[PayloadConverter, Payload] = weakref.
 
 
 def _case_start(converter: PayloadConverter, namespace: str, workflow_id: str) -> RawValue | CaseStart:
-    context = WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id)
-    if isinstance(converter, WithSerializationContext) and converter.with_context(context) is not converter:
-        return CaseStart()
     kept = _start_payloads.get(converter)
-    if kept is None:
+    if kept is None:  # asked once per converter: whether its bytes depend on the workflow
+        context = WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id)
+        if (
+            isinstance(converter, WithSerializationContext)
+            and converter.with_context(context) is not converter
+        ):
+            return CaseStart()
         kept = converter.to_payloads([CaseStart()])[0]
         _start_payloads[converter] = kept
     fresh = Payload()
