@@ -172,7 +172,15 @@ def diff_command(
         f"{len(lines)} change{'s' if len(lines) != 1 else ''} (on_change: {sets[1].settings.on_change})"
     )
     if live:
-        _live(sets[0], sets[1], address)
+        # After the Temporal client, the process leaves by os._exit once flushed (sdk-python #300:
+        # a short process that used the client can abort at interpreter exit).
+        from serviceflow.cli.boundary import leave
+
+        try:
+            _live(sets[0], sets[1], address)
+        except typer.Exit as stop:
+            leave(stop.exit_code)
+        leave(1 if lines else 0)
     if lines:
         raise typer.Exit(code=1)
 
