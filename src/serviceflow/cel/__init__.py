@@ -63,12 +63,15 @@ class Expression:
 
     @cached_property
     def event_kinds(self) -> frozenset[str] | None:
-        """The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any.
-
-        On an event of another kind its value is false without a test: the evaluator answers
-        false for it whatever else it reads (no CEL, no error), so a step may skip it.
-        """
+        """The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any."""
         return self.requires.get("event.kind")
+
+    def may_hold_on(self, kind: str) -> bool:
+        """Whether it can be true on an event of ``kind``. When not, its value is false without a
+        test: the evaluator answers false for it whatever else it reads (no CEL, no error), so
+        a step may skip it."""
+        kinds = self.event_kinds
+        return kinds is None or kind in kinds
 
     @cached_property
     def decider(self) -> Decider | None:

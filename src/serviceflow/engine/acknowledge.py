@@ -19,20 +19,18 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     test = run.evaluator.test
     kind = event.kind.value  # a condition false on this kind is not tested (see Expression)
     waiting = [t for t in run.instances(policy.name, "acknowledge") if t.open]
-    kinds = rule.acknowledged.event_kinds
     if (
         waiting
-        and (kinds is None or kind in kinds)
+        and rule.acknowledged.may_hold_on(kind)
         and test(rule.acknowledged, policy=policy.name, rule="acknowledge")
     ):
         for target in waiting:
             deadlines.meet(run, target, event.time, f"{event.kind.value} by {event.actor.role.value}")
         return
-    kinds = rule.when.event_kinds
     if (
         matches
         and not waiting
-        and (kinds is None or kind in kinds)
+        and rule.when.may_hold_on(kind)
         and test(rule.when, policy=policy.name, rule="acknowledge")
     ):
         deadlines.new_target(

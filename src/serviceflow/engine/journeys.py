@@ -20,10 +20,9 @@ def on_event(run: Run, event: TicketEvent) -> None:
     for journey in run.rules.journeys:
         index = next((i for i, j in enumerate(run.case.journeys) if j.name == journey.name), None)
         if index is None:
-            kinds = journey.start.event_kinds
-            if kinds is not None and kind not in kinds:
-                continue
-            if not test(journey.start, policy=journey.name, rule="start"):
+            if not journey.start.may_hold_on(kind) or not test(
+                journey.start, policy=journey.name, rule="start"
+            ):
                 continue
             run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))
             index = len(run.case.journeys) - 1

@@ -13,15 +13,13 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     test = run.evaluator.test
     kind = event.kind.value  # a condition false on this kind is not tested (see Expression)
     for rule in policy.promises:
-        kinds = rule.kept.event_kinds
-        if kinds is None or kind in kinds:
+        if rule.kept.may_hold_on(kind):
             for promise in run.instances(policy.name, rule.name):
                 if promise.open and test(rule.kept, policy=policy.name, rule=rule.name):
                     deadlines.meet(run, promise, event.time, "kept")
-        kinds = rule.recorded.event_kinds
         if (
             matches
-            and (kinds is None or kind in kinds)
+            and rule.recorded.may_hold_on(kind)
             and test(rule.recorded, policy=policy.name, rule=rule.name)
         ):
             made = deadlines.new_target(

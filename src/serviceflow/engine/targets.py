@@ -16,6 +16,7 @@ from serviceflow.engine.records import updated
 from serviceflow.engine.rules import PolicyRuntime, TargetRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import TargetKind, TargetState, TargetStatus, TicketEvent
+from serviceflow.model.case import OPEN_STATUSES
 
 
 def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False) -> None:
@@ -28,7 +29,7 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
     rules = run.rules
     for original in list(run.case.targets):
         target = original
-        if original.__dict__["status"] not in _OPEN:  # TargetState.open, past pydantic's hook
+        if original.__dict__["status"] not in OPEN_STATUSES:  # TargetState.open, past pydantic's hook
             continue
         if (target.policy, target.name) not in rules.rule_names:
             deadlines.cancel(run, target, f"its rule is not in policy set version {rules.version}")
@@ -51,14 +52,10 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
             run.replace_target(target)
 
 
-#: What ``TargetState.open`` holds: the statuses still counting, or breached and not yet met.
-_OPEN = (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
-
-
 def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
     """Start, stop, pause or resume each target of ``policy`` on ``event``."""
     test = run.evaluator.test
-    kind = event.kind.value
+    kind = event.kind.value  # a condition false on this kind is not tested (see Expression)
     for rule in policy.targets:
         instances = run.instances(policy.name, rule.name)
         current = instances[-1] if instances else None
@@ -67,10 +64,7 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
             continue
         if not matches or (current is not None and not rule.restart):
             continue
-        kinds = rule.start.event_kinds  # false on another kind: not tested (see Expression)
-        if kinds is not None and kind not in kinds:
-            continue
-        if not test(rule.start, policy=policy.name, rule=rule.name):
+        if not rule.start.may_hold_on(kind) or not test(rule.start, policy=policy.name, rule=rule.name):
             continue
         if not test(rule.when, policy=policy.name, rule=rule.name):
             continue
@@ -105,8 +99,7 @@ def follow_pauses(run: Run, policy: PolicyRuntime, event: TicketEvent) -> None:
 
 
 def _progress(run: Run, rule: TargetRuntime, target: TargetState, event: TicketEvent, kind: str) -> None:
-    kinds = rule.stop.event_kinds
-    if (kinds is None or kind in kinds) and run.evaluator.test(rule.stop, policy=rule.policy, rule=rule.name):
+    if rule.stop.may_hold_on(kind) and run.evaluator.test(rule.stop, policy=rule.policy, rule=rule.name):
         deadlines.meet(run, target, event.time, f"{event.kind.value} by {event.actor.role.value}")
         return
     _follow_pause(run, rule, target, event)

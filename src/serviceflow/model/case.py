@@ -20,6 +20,10 @@ class TargetStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: The statuses of an open target (``TargetState.open``): still counting, or breached and not yet met.
+OPEN_STATUSES = (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
+
+
 class TargetKind(StrEnum):
     TARGET = "target"  # a turnaround target of a policy
     ACKNOWLEDGEMENT = "acknowledgement"  # every inbound message gets one
@@ -108,7 +112,7 @@ class TargetState(Model):
     @property
     def open(self) -> bool:
         """Still counting, or breached and not yet met."""
-        return self.status in (TargetStatus.RUNNING, TargetStatus.PAUSED, TargetStatus.BREACHED)
+        return self.status in OPEN_STATUSES
 
     @property
     def settled(self) -> bool:
