@@ -48,6 +48,7 @@ from serviceflow.adapters import HelpdeskAdapter, Identities, Identity, WebhookR
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import (
     DeliveryRefused,
+    RunningCases,
     SearchAttributeMissing,
     deliver,
     requester_attribute_problem,
@@ -90,6 +91,8 @@ class Receiver:
     _client: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
+    # Cases this receiver started or signalled: their next event is a plain signal (cases.py).
+    _running: RunningCases = field(default_factory=RunningCases)
     _vendors: set[str] | None = None
     _in_flight: int = 0
     attribute_problem: str | None = None  # why cases are not indexed by requester, in words
@@ -302,6 +305,7 @@ class Receiver:
                     self.task_queue,
                     index_requester=self.index_requester and self.attribute_problem is None,
                     unindexed=self._unindexed,
+                    running=self._running,
                 )
             self._seen[(vendor, event.id)] = None
             self.metrics.signalled.labels(vendor).inc()
