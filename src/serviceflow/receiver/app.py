@@ -150,13 +150,13 @@ class Receiver:
             span.set({"http.response.status_code": response.status_code})
             if response.status_code >= 500:
                 span.failed(str(response.status_code))
-        self.metrics.latency.labels(label).observe(time.perf_counter() - started)
+        self.metrics.of(self.metrics.latency, label).observe(time.perf_counter() - started)
         return response
 
     async def _webhook(self, request: Request, vendor: str, label: str) -> Response:
         if vendor not in self.vendors():
             return self._refuse(label, Refusal(404, "unknown_vendor", "no installed plugin serves it"))
-        self.metrics.received.labels(vendor).inc()
+        self.metrics.of(self.metrics.received, vendor).inc()
         body = await self._read_body(request, vendor)
         if isinstance(body, Response):
             return body
@@ -195,7 +195,9 @@ class Receiver:
         return bytes(body)
 
     async def _take(self, request: Request, vendor: str, body: bytes) -> Response:
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        # Decoded as Starlette's Headers do (latin-1), without building them.
+        raw = request.scope["headers"]
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
         delivery = WebhookRequest(request.method, headers, body)
         adapter = registry().require(vendor)
         with tracing.span("verify"):
@@ -236,7 +238,7 @@ class Receiver:
         fresh = [e for e in events if (vendor, e.id) not in self._seen]
         duplicates = len(events) - len(fresh)
         if duplicates:
-            self.metrics.duplicates.labels(vendor).inc(duplicates)
+            self.metrics.of(self.metrics.duplicates, vendor).inc(duplicates)
         try:
             with tracing.span("signal", {"serviceflow.events": len(fresh)}):
                 await self._signal(vendor, fresh)
@@ -246,7 +248,9 @@ class Receiver:
             self._client = None if not isinstance(exc, RPCError) else self._client
             return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
         log.info("webhook vendor=%s status=200 events=%d duplicates=%d", vendor, len(fresh), duplicates)
-        return JSONResponse({"accepted": len(fresh), "duplicates": duplicates})
+        # What JSONResponse({"accepted": .., "duplicates": ..}) sends, without its json.dumps.
+        answer = b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates)
+        return Response(answer, media_type="application/json")
 
     def _verify(self, adapter: HelpdeskAdapter, delivery: WebhookRequest) -> WebhookVerdict | Refusal:
         vendor = adapter.vendor
@@ -308,7 +312,7 @@ class Receiver:
                     running=self._running,
                 )
             self._seen[(vendor, event.id)] = None
-            self.metrics.signalled.labels(vendor).inc()
+            self.metrics.of(self.metrics.signalled, vendor).inc()
         while len(self._seen) > SEEN_KEPT:
             self._seen.popitem(last=False)
 

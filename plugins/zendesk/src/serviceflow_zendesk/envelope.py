@@ -94,8 +94,9 @@ def json_text(value: Any) -> str:
 
 
 def has_surrogate(text: str) -> bool:
-    """Whether ``text`` holds a lone surrogate (JSON's ``"\\ud800"``), which is no Unicode text."""
-    return _SURROGATE.search(text) is not None
+    """Whether ``text`` holds a lone surrogate (JSON's ``"\\ud800"``), which is no Unicode text
+    (ASCII text holds none: answered without the search)."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _kind(value: Any) -> str:
@@ -112,7 +113,7 @@ def _text(limit: int) -> Any:
             raise ValueError(f"a JSON {_kind(value)}, not a string")
         if len(value) > limit:
             raise ValueError(f"longer than {limit} characters")
-        if _SURROGATE.search(value):
+        if has_surrogate(value):
             raise ValueError("a lone surrogate is not Unicode text")
         return value
 
