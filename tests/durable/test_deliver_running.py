@@ -113,7 +113,9 @@ async def check_running_closed_and_new(base: Client) -> None:
 
 
 @pytest.mark.asyncio(loop_scope="session")
-async def test_running_case_signalled_closed_case_restarted_on_the_test_server(env: WorkflowEnvironment) -> None:
+async def test_running_case_signalled_closed_case_restarted_on_the_test_server(
+    env: WorkflowEnvironment,
+) -> None:
     await check_running_closed_and_new(env.client)
 
 
