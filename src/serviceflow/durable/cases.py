@@ -152,9 +152,9 @@ async def deliver(
     the namespace lacks it, this delivery goes through unindexed, ``unindexed`` is told, and the
     next delivery tries the index again: one delivery never turns indexing off for others.
 
-    With ``running``, a case it holds gets a plain signal, which costs the client about a third
-    less CPU than signal-with-start (no start request to build: workflow type, start argument,
-    search attribute, UI summary and details). Signal-with-start to a running workflow is that
+    With ``running``, a case it holds gets a plain signal, which costs the client about half the
+    instructions of signal-with-start (no start request to build: workflow type, start argument,
+    search attribute, UI summary and details; benchmarks/RESULTS.md, ingest4). Signal-with-start to a running workflow is that
     same signal, so nothing else differs. Temporal answers NOT_FOUND when the case has closed
     meanwhile (or the id was never a workflow's); the event then goes by signal-with-start, which
     starts the case again, as it would have without ``running``. A signal accepted just before
