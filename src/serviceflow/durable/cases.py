@@ -154,13 +154,13 @@ async def deliver(
 
     With ``running``, a case it holds gets a plain signal, which costs the client about half the
     instructions of signal-with-start (no start request to build: workflow type, start argument,
-    search attribute, UI summary and details; benchmarks/RESULTS.md, ingest4). Signal-with-start to a running workflow is that
-    same signal, so nothing else differs. Temporal answers NOT_FOUND when the case has closed
-    meanwhile (or the id was never a workflow's); the event then goes by signal-with-start, which
-    starts the case again, as it would have without ``running``. A signal accepted just before
-    the case returns is in its history, and the workflow handles it before it may complete (the
-    server refuses a completion with a signal unhandled), as with signal-with-start. Every case
-    delivered to is added to ``running``.
+    search attribute, UI summary and details; benchmarks/RESULTS.md, ingest4). Signal-with-start
+    to a running workflow is that same signal, so nothing else differs. Temporal answers
+    NOT_FOUND when the case has closed meanwhile (or the id was never a workflow's); the event
+    then goes by signal-with-start, which starts the case again, as it would have without
+    ``running``. A signal accepted just before the case returns is in its history, and the
+    workflow handles it before it may complete (the server refuses a completion with a signal
+    unhandled), as with signal-with-start. Every case delivered to is added to ``running``.
 
     Raises:
         DeliveryRefused: Temporal refused this delivery for good (INVALID_ARGUMENT).
