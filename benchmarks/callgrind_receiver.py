@@ -6,9 +6,13 @@ checkout (and, with ``--base DIR``, another checkout's code, as bench_ingest's `
 `serviceflow serve` under ``valgrind --tool=callgrind`` with instrumentation off until the
 receiver is ready and warmed up, turns it on for ``--webhooks`` signed ticket.created deliveries
 (``--concurrency`` in flight), and prints the instructions per webhook of the receiver's whole
-process: every thread, the Temporal SDK's Rust threads included.
+process: every thread, the Temporal SDK's Rust threads included. With ``--updates``, it then
+counts as many ticket.comment_added deliveries to the cases those webhooks started (events to
+running cases: a plain signal where the receiver knows the case, else signal-with-start) and
+prints their instructions per webhook too.
 
-Run: .venv/bin/python benchmarks/callgrind_receiver.py [--webhooks 300] [--concurrency 8] [--base DIR]
+Run: .venv/bin/python benchmarks/callgrind_receiver.py [--webhooks 300] [--concurrency 8] [--updates]
+     [--base DIR]
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ def total_instructions(out: Path) -> int:
     return int(found[-1]) if found else 0
 
 
+def counted(root: Path) -> int:
+    """Instructions in every dump so far."""
+    return sum(total_instructions(out) for out in root.glob("callgrind.out.*"))
+
+
 async def count(
     name: str,
     source: Path | None,
@@ -52,7 +61,8 @@ async def count(
     webhooks: int,
     concurrency: int,
     numbers: Iterator[int],
-) -> float:
+    updates: bool,
+) -> tuple[float, float | None]:
     root = Path(tempfile.mkdtemp(prefix=f"serviceflow-callgrind-{name}-"))
     outs = root / "callgrind.out.%p"
     prefix = ("valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={outs}")
@@ -61,23 +71,33 @@ async def count(
         await wait_ready(f"http://127.0.0.1:{port}/readyz", timeout=600)
         hooks = Webhooks(port, "/webhooks/zendesk", concurrency)
         now = datetime.now(UTC)
-        await hooks.batch([envelope(next(numbers), now) for _ in range(40)])  # warm up
+        warm = [next(numbers) for _ in range(40)]
+        await hooks.batch([envelope(number, now) for number in warm])  # warm up
+        await hooks.batch([envelope(number, now, 1) for number in warm])
+        tickets = [next(numbers) for _ in range(webhooks)]
         control("-i", "on", str(process.pid))
-        await hooks.batch([envelope(next(numbers), now) for _ in range(webhooks)])
+        await hooks.batch([envelope(number, now) for number in tickets])
         control("-i", "off", str(process.pid))
         control("-d", str(process.pid))
+        new = counted(root)
+        update = None
+        if updates:
+            control("-i", "on", str(process.pid))
+            await hooks.batch([envelope(number, now, 1) for number in tickets])
+            control("-i", "off", str(process.pid))
+            control("-d", str(process.pid))
+            update = (counted(root) - new) / webhooks
         await hooks.aclose()
         failures = hooks.failures
     finally:
         process.terminate()
         process.wait(120)
-    instructions = sum(total_instructions(out) for out in root.glob("callgrind.out.*"))
     if failures:
         print(f"[{name}] {failures} deliveries not answered 200")
-    return instructions / webhooks
+    return new / webhooks, update
 
 
-async def main(webhooks: int, concurrency: int, base: Path | None) -> None:
+async def main(webhooks: int, concurrency: int, updates: bool, base: Path | None) -> None:
     root = Path(tempfile.mkdtemp(prefix="serviceflow-callgrind-"))
     server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
     await server.start()
@@ -88,13 +108,19 @@ async def main(webhooks: int, concurrency: int, base: Path | None) -> None:
         print(f"{webhooks} signed Zendesk ticket.created webhooks, {concurrency} in flight")
         results = {}
         for name, source in [("this checkout", None), *([("base", base)] if base else [])]:
-            per = await count(
-                name.replace(" ", "-"), source, server.address, zendesk, webhooks, concurrency, numbers
+            label = name.replace(" ", "-")
+            results[name] = await count(
+                label, source, server.address, zendesk, webhooks, concurrency, numbers, updates
             )
-            results[name] = per
-            print(f"[{name}] instructions per webhook: {per / 1e6:.2f} M")
+            new, update = results[name]
+            print(f"[{name}] instructions per webhook: {new / 1e6:.2f} M (new tickets)")
+            if update is not None:
+                print(f"[{name}] instructions per webhook: {update / 1e6:.2f} M (updates to running cases)")
         if base is not None:
-            print(f"this checkout / base: {results['this checkout'] / results['base']:.3f}")
+            ours, theirs = results["this checkout"], results["base"]
+            print(f"this checkout / base: {ours[0] / theirs[0]:.3f} (new tickets)")
+            if ours[1] is not None and theirs[1] is not None:
+                print(f"this checkout / base: {ours[1] / theirs[1]:.3f} (updates)")
     finally:
         server.stop()
         zendesk.stop()
@@ -104,8 +130,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--webhooks", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--updates", action="store_true", help="also count a comment to each of those tickets' cases"
+    )
     parser.add_argument("--base", type=Path, help="also count another checkout's receiver (git archive main)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.webhooks, arguments.concurrency, arguments.base))
+    asyncio.run(main(arguments.webhooks, arguments.concurrency, arguments.updates, arguments.base))
     sys.stdout.flush()
     os._exit(0)  # sdk-python #300

@@ -33,8 +33,11 @@ def current_settings(cls: type[S]) -> S:
 def _environment_of(cls: type[BaseSettings]) -> tuple[Any, ...]:
     """The variables the class reads (one lookup per field: cheaper than scanning the whole
     environment on every webhook) and the ``.env`` file's identity."""
-    prefix = str(cls.model_config.get("env_prefix") or "")
-    variables = tuple(os.environ.get(f"{prefix}{name}".upper()) for name in cls.model_fields)
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict):  # CPython's own mapping: no str <-> bytes, no KeyError per unset name
+        variables = tuple(map(data.get, _keys(cls)))
+    else:
+        variables = tuple(os.environ.get(name) for name in _names(cls))
     env_file = cls.model_config.get("env_file")
     stamp: tuple[Any, ...] = ()
     if isinstance(env_file, str | Path):
@@ -44,3 +47,25 @@ def _environment_of(cls: type[BaseSettings]) -> tuple[Any, ...]:
         except OSError:
             stamp = (os.getcwd(), None)
     return (variables, stamp)
+
+
+_variable_names: dict[type[BaseSettings], tuple[str, ...]] = {}
+_variable_keys: dict[type[BaseSettings], tuple[Any, ...]] = {}
+
+
+def _names(cls: type[BaseSettings]) -> tuple[str, ...]:
+    """The class's variable names, ``{PREFIX}{FIELD}`` upper-cased (worked out once per class)."""
+    names = _variable_names.get(cls)
+    if names is None:
+        prefix = str(cls.model_config.get("env_prefix") or "")
+        names = _variable_names[cls] = tuple(f"{prefix}{name}".upper() for name in cls.model_fields)
+    return names
+
+
+def _keys(cls: type[BaseSettings]) -> tuple[Any, ...]:
+    """The names as ``os.environ`` keeps them (bytes on POSIX)."""
+    keys = _variable_keys.get(cls)
+    if keys is None:
+        encode = getattr(os.environ, "encodekey", None)
+        keys = _variable_keys[cls] = tuple(encode(n) if encode else n for n in _names(cls))
+    return keys

@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 UNKNOWN_VENDOR = "unknown"
 OTHER_REASON = "other"
@@ -24,6 +28,7 @@ _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 class ReceiverMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     _reasons: dict[str, set[str]] = field(default_factory=dict)
+    _children: dict[tuple[int, str], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.received = Counter(
@@ -47,6 +52,15 @@ class ReceiverMetrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )  # fmt: skip
+
+    def of(self, metric: M, vendor_label: str) -> M:
+        """``metric.labels(vendor_label)`` of one of these metrics, kept: every delivery touches
+        three (the vendor label is bounded, so is this)."""
+        key = (id(metric), vendor_label)
+        child: M | None = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(vendor_label)
+        return child
 
     @staticmethod
     def vendor_label(vendor: str, installed: Collection[str]) -> str:

@@ -37,6 +37,8 @@ from .settings import ZendeskSettings
 from .signature import verify
 from .triggers import TRIGGER_BODY_TEMPLATE, parse_trigger, trigger_event_id
 
+_TICKET_EVENT = f'"{EVENT_PREFIX}ticket.'.encode()  # in the type of every ticket event envelope
+
 
 def verify_delivery(
     settings: ZendeskSettings, headers: Mapping[str, str], body: bytes, *, now: datetime | None = None
@@ -69,6 +71,10 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
     Raises:
         WebhookRejected: ``not_json`` or ``unknown_shape``.
     """
+    if _TICKET_EVENT in body:  # most likely a ticket event envelope: JSON and models in one pass
+        parsed = envelope.read_json(body)
+        if parsed is not None:
+            return events_of(parsed, account=account, identity=identity)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -97,7 +103,16 @@ def parse_envelope(
     event_type = str(data["type"]).removeprefix(EVENT_PREFIX)
     if not event_type.startswith("ticket."):
         return []  # user, organization, ... events: nothing for a case to do
-    parsed = envelope.read(dict(data))
+    return events_of(envelope.read(dict(data)), account=account, identity=identity)
+
+
+def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+    """A validated ticket event envelope -> zero or one event.
+
+    Raises:
+        EnvelopeRejected: a field of the wrong kind for its event type, naming it.
+    """
+    event_type = parsed.event_type
     detail, event = parsed.detail, parsed.event
     ticket = ticket_from_detail(detail, account=account)
     requester = ticket.requester.id
