@@ -108,7 +108,13 @@ def remove_checkouts() -> None:
 
 
 def probe(
-    place: Path, policies: Path, tickets: int, passes: int, callgrind: bool = False, backend: str = "celpy"
+    place: Path,
+    policies: Path,
+    tickets: int,
+    passes: int,
+    callgrind: bool = False,
+    backend: str = "celpy",
+    keep: Path | None = None,
 ) -> dict[str, float]:
     code = (
         PROBE.replace("SRC", repr(str(place / "src")))
@@ -134,6 +140,8 @@ def probe(
         if callgrind:
             totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
             result["instructions_per_decision"] = int(totals.group(1)) / result["decisions"] if totals else 0
+            if keep is not None:
+                keep.write_bytes(out.read_bytes())
     return result
 
 
@@ -145,13 +153,16 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--callgrind", action="store_true", help="instructions per decision under callgrind")
+    parser.add_argument(
+        "--keep", type=Path, help="with --callgrind: keep the last commit's callgrind.out here (callgrind_annotate)"
+    )
     parser.add_argument("--backend", choices=["celpy", "cel-expr"], default="celpy", help="the CEL backend")
     args = parser.parse_args()
     specs = {spec: tuple(checkout(c) for c in (spec.split(":") + [spec])[:2]) for spec in args.commits}
     if args.callgrind:
         for spec, (engine, policies) in specs.items():
             try:
-                r = probe(engine, policies, args.tickets, 0, callgrind=True, backend=args.backend)
+                r = probe(engine, policies, args.tickets, 0, callgrind=True, backend=args.backend, keep=args.keep)
             except RuntimeError as exc:
                 print(f"{spec}: {exc}")
                 continue
