@@ -141,7 +141,7 @@ def _decide(
     switch_notes = versions.switch(run, switched)
     if event is not None:
         advance(run, min(event.time, now))
-        label = f"{event.kind.value} {event.id}"
+        label = f"{event.kind._value_} {event.id}"
         _on_event(run, event, new_case=new_case, switched=switched is not None)
     else:
         label = _on_manual(run, engine_input)
@@ -175,7 +175,7 @@ def _outcome(run: Run, label: str) -> Outcome:
 def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
     """The policies that cover the ticket now (those whose ``match`` reads the event count as
     matching when there is none)."""
-    kind = run.case.ticket.kind.value
+    kind = run.case.ticket.kind._value_  # .value without the enum property's Python calls
     return [
         p
         for p in run.rules.policies

@@ -251,18 +251,18 @@ class Evaluator:
         return frozen
 
     def _at(self, path: str) -> Any:
-        """The plain value at a path, read from the models themselves (no full conversion)."""
-        value = self._paths.get(path, _UNSEEN)
-        if value is _UNSEEN:
-            value = self._paths[path] = self._resolve(path)
-        return value
-
-    def _resolve(self, path: str) -> Any:
+        """The plain value at a path, read from the models themselves (no full conversion);
+        looked up once per decision (the first read resolves it, inline: this is the reader
+        every decided condition calls)."""
+        value: Any = self._paths.get(path, _UNSEEN)
+        if value is not _UNSEEN:
+            return value
         root, parts = _PARTS.get(path) or _parts(path)
         if root not in self.values:
+            self._paths[path] = _ABSENT
             return _ABSENT
         if root in self._plain:
-            value: Any = self._plain[root]
+            value = self._plain[root]
         else:
             value = self.values[root]
             if callable(value):
@@ -272,8 +272,10 @@ class Evaluator:
             # and CEL says what it is (never a Python attribute of the value).
             value = _field(value, part)
             if value is _ABSENT:
+                self._paths[path] = _ABSENT
                 return _ABSENT
-        return to_plain(value)
+        value = self._paths[path] = to_plain(value)
+        return value
 
     def _ruled_out(self, expression: Expression) -> bool:
         """A field the expression requires has another value: it is false without running."""
@@ -285,10 +287,6 @@ class Evaluator:
             if isinstance(value, str) and value not in allowed:
                 return True
         return False
-
-    def _at_path(self, path: str) -> Any:
-        value = self._paths.get(path, _UNSEEN)
-        return self._at(path) if value is _UNSEEN else value
 
     def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
         """Record a rule error; ``default`` says what was used instead."""
@@ -319,7 +317,7 @@ class Evaluator:
             return known  # the same condition, on the same values, earlier in this decision
         decider = expression.decider
         if decider is not None:
-            decided = decider(self._at_path)
+            decided = decider(self._at)
             if decided is not None:  # nothing but comparisons of string fields: no CEL to run
                 self._tested[id(expression)] = decided
                 return decided
