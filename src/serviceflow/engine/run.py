@@ -131,7 +131,10 @@ class Run:
 
     def holds(self, policy: str) -> bool:
         """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
-        return any(owner == policy for owner, _ in self._index())
+        held = self.__dict__.get("_held")
+        if held is None:
+            held = self.__dict__["_held"] = {owner for owner, _ in self._index()}
+        return policy in held
 
     def _index(self) -> dict[tuple[str, str], list[int]]:
         index = self.__dict__.get("_by_rule")
@@ -145,12 +148,15 @@ class Run:
 
     def add_target(self, target: TargetState) -> None:
         self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
+        self.__dict__.pop("_held", None)  # found again when next asked
         self.case.targets.append(target)
 
     def replace_target(self, target: TargetState) -> None:
         targets = self.case.targets
-        for position in self._index().get((target.policy, target.name), ()):
-            if targets[position].id == target.id:
+        fields = target.__dict__  # past pydantic's attribute hook, as in _index
+        ident = fields["id"]
+        for position in self._index().get((fields["policy"], fields["name"]), ()):
+            if targets[position].__dict__["id"] == ident:
                 targets[position] = target
                 return
 
