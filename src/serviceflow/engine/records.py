@@ -71,10 +71,10 @@ def opening(cls: type[M], /, **fields: Any) -> M:
 
 
 def _build(cls: type[M], template: dict[str, Any], fields: dict[str, Any]) -> M:
-    values = template.copy()
-    values.update(fields)
     built = object.__new__(cls)
-    _set(built, "__dict__", values)
+    values = built.__dict__  # made empty with the instance: filled in place, not set (a
+    values.update(template)  # call of object.__setattr__ costs more than the read)
+    values.update(fields)
     _set(built, "__pydantic_fields_set__", set(fields))
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
@@ -145,11 +145,10 @@ def _shape(value: Any) -> object:
 def updated(model: M, changes: dict[str, Any], /) -> M:
     """``model.model_copy(update=changes)`` (which validates nothing either), without the layers
     of pydantic's copy: a new model of ``model``'s values with ``changes`` over them."""
-    cls = type(model)
-    values = model.__dict__.copy()
+    built = object.__new__(type(model))
+    values = built.__dict__  # filled in place, as in _build
+    values.update(model.__dict__)
     values.update(changes)
-    built = object.__new__(cls)
-    _set(built, "__dict__", values)
     _set(built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
