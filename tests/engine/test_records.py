@@ -216,22 +216,3 @@ def test_a_class_validation_could_make_otherwise_is_validated() -> None:
     assert record(Listed).names == [] and record(Listed).names is not record(Listed).names
     assert record(Private, name="ann")._seen == 0
     assert not any(records.direct(cls) for cls in (Upper, Listed, Private))
-
-
-def test_a_new_case_is_opened_directly_as_validation_opens_it(checking: None) -> None:
-    """CaseState has validators (for older records' shapes): a new case, given none of what they
-    rewrite, is built directly and compared; given ``notified`` strings it is validated."""
-    from serviceflow.model import CaseState, Ticket
-
-    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    ticket = Ticket.model_validate(
-        {"id": "1", "vendor": "zendesk", "account": "a", "requester": {"id": "c1"},
-         "created_at": now, "updated_at": now}
-    )  # fmt: skip
-    case = records.opening(CaseState, case_id=ticket.key, ticket=ticket, opened_at=now, policy_version="v1")
-    assert records.compared[0] == 1 and records.differences == []
-    assert case == CaseState(case_id=ticket.key, ticket=ticket, opened_at=now, policy_version="v1")
-    old = records.opening(
-        CaseState, case_id=ticket.key, ticket=ticket, opened_at=now, notified=(f"t|a1|{now.isoformat()}",)
-    )
-    assert old.notified[0].recipient == "a1" and records.compared[0] == 1  # validated, as before

@@ -38,7 +38,7 @@ from serviceflow.engine.inputs import (
     WakeUp,
 )
 from serviceflow.engine.people import OwnerChoice
-from serviceflow.engine.records import opening, record
+from serviceflow.engine.records import record
 from serviceflow.engine.rules import PolicyRuntime, Rules
 from serviceflow.engine.run import Draft, Run
 from serviceflow.engine.safety import failed_outcome
@@ -122,12 +122,8 @@ def _decide(
     new_case = state_in is None
     if state_in is None:
         assert event is not None
-        state_in = opening(  # what CaseState(...) validates to, built directly
-            CaseState,
-            case_id=event.ticket.key,
-            ticket=event.ticket,
-            opened_at=event.time,
-            policy_version=rules.version,
+        state_in = CaseState(
+            case_id=event.ticket.key, ticket=event.ticket, opened_at=event.time, policy_version=rules.version
         )
     rules, switched = versions.rules_for(state_in, rules)
     case = Draft.of(state_in)

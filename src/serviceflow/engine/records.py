@@ -33,7 +33,6 @@ differences: list[str] = []
 compared = [0]
 
 _TEMPLATES: dict[type[BaseModel], dict[str, Any] | None] = {}
-_OPENING: dict[type[BaseModel], dict[str, Any] | None] = {}
 _set = object.__setattr__
 
 
@@ -50,22 +49,6 @@ def record(cls: type[M], /, **fields: Any) -> M:
     else:
         template = _TEMPLATES[cls] = _template(cls)
     if template is None:
-        return cls(**fields)
-    return _build(cls, template, fields)
-
-
-def opening(cls: type[M], /, **fields: Any) -> M:
-    """:func:`record` for a class whose validators only rewrite what older records held
-    (:class:`~serviceflow.model.CaseState`'s: typed ``notified`` records from strings, a version
-    from the last decision): given neither, they pass the values through, so a direct build is
-    what validation makes. Checked as :func:`record` is in ``check`` mode."""
-    if mode == "validate":
-        return cls(**fields)
-    if cls in _OPENING:
-        template = _OPENING[cls]
-    else:
-        template = _OPENING[cls] = _template(cls, validators=False)
-    if template is None or "notified" in fields or "decisions" in fields:
         return cls(**fields)
     return _build(cls, template, fields)
 
@@ -90,16 +73,14 @@ def direct(cls: type[BaseModel]) -> bool:
     return _TEMPLATES[cls] is not None
 
 
-def _template(cls: type[BaseModel], *, validators: bool = True) -> dict[str, Any] | None:
+def _template(cls: type[BaseModel]) -> dict[str, Any] | None:
     """Every field in order, with its default (required ones with ``PydanticUndefined``); None
-    for a class that validation could make otherwise than a direct build (it is validated).
-    ``validators=False``: the class's validators are known to pass the given values through
-    (see :func:`opening`)."""
+    for a class that validation could make otherwise than a direct build (it is validated)."""
     decorators = cls.__pydantic_decorators__
-    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
-        return None
-    if validators and (
-        decorators.field_validators
+    if (
+        cls.__private_attributes__
+        or cls.model_config.get("extra") == "allow"
+        or decorators.field_validators
         or decorators.model_validators
         or decorators.validators
         or decorators.root_validators
