@@ -19,7 +19,13 @@ fraction of a percent however busy the machine is, and about 80 s per commit for
 A commit may be given as ``engine:policies`` (``f079dca:ace2aaa``: today's engine on the old
 policy set) to tell the engine's cost from the policy set's.
 
+``--same`` instead decides bench_engine's workload once per commit (every commit on this
+checkout's ``policies/`` and ``workflows/``: a policy set's version names its files' paths) and
+prints a digest of every state, action list, decision, wake-up time and evaluation count as
+JSON: commits that decide alike print the same digest.
+
 Run: .venv/bin/python benchmarks/engine_history.py ace2aaa b3f4aef HEAD [--tickets 300]
+     .venv/bin/python benchmarks/engine_history.py --same --tickets 200 --backend cel-expr main HEAD
      .venv/bin/python benchmarks/engine_history.py --callgrind --tickets 40 ace2aaa f079dca:ace2aaa
      .venv/bin/python benchmarks/engine_history.py --callgrind --backend cel-expr main HEAD
 """
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -62,6 +69,26 @@ def one_pass():
         evaluations += outcome.evaluations
     return evaluations
 
+if SAME:
+    import hashlib
+    digest, documents, states = hashlib.sha256(), 0, {}
+    rules = Rules(policy_set, environment)
+    for ticket_id, engine_input, now in inputs:
+        state = states.get(ticket_id)
+        if state is None and not isinstance(engine_input, EventInput):
+            continue
+        outcome = decide(state, engine_input, now, rules, context)
+        states[ticket_id] = outcome.state
+        for document in (
+            outcome.state.model_dump_json(),
+            json.dumps([a.model_dump(mode="json") for a in outcome.actions]),
+            outcome.decision.model_dump_json() if outcome.decision else "null",
+            json.dumps([str(outcome.wake_at), outcome.evaluations]),
+        ):
+            digest.update(document.encode() + b"\n")
+            documents += 1
+    print(json.dumps({"digest": digest.hexdigest()[:16], "documents": documents}))
+    raise SystemExit(0)
 one_pass()
 if CALLGRIND:
     import functools
@@ -108,8 +135,15 @@ def remove_checkouts() -> None:
 
 
 def probe(
-    place: Path, policies: Path, tickets: int, passes: int, callgrind: bool = False, backend: str = "celpy"
-) -> dict[str, float]:
+    place: Path,
+    policies: Path,
+    tickets: int,
+    passes: int,
+    callgrind: bool = False,
+    backend: str = "celpy",
+    keep: Path | None = None,
+    same: bool = False,
+) -> dict[str, Any]:
     code = (
         PROBE.replace("SRC", repr(str(place / "src")))
         .replace("BENCHMARKS", repr(str(HERE)))
@@ -118,6 +152,7 @@ def probe(
         .replace("PASSES", str(passes))
         .replace("CALLGRIND", str(callgrind))
         .replace("BACKEND", repr(backend))
+        .replace("SAME", str(same))
     )
     command = [sys.executable, "-c", code]
     with tempfile.TemporaryDirectory() as scratch:
@@ -130,10 +165,12 @@ def probe(
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode:
             raise RuntimeError(f"{place}: {done.stderr.strip().splitlines()[-1]}")
-        result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         if callgrind:
             totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
             result["instructions_per_decision"] = int(totals.group(1)) / result["decisions"] if totals else 0
+            if keep is not None:
+                keep.write_bytes(out.read_bytes())
     return result
 
 
@@ -145,13 +182,25 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--callgrind", action="store_true", help="instructions per decision under callgrind")
+    parser.add_argument("--same", action="store_true", help="a digest of what each commit decides")
+    parser.add_argument(
+        "--keep", type=Path, help="with --callgrind: keep the last commit's callgrind.out here"
+    )
     parser.add_argument("--backend", choices=["celpy", "cel-expr"], default="celpy", help="the CEL backend")
     args = parser.parse_args()
     specs = {spec: tuple(checkout(c) for c in (spec.split(":") + [spec])[:2]) for spec in args.commits}
+    if args.same:
+        for spec, (engine, policies) in specs.items():
+            mine = policies if ":" in spec else REPO
+            r = probe(engine, mine, args.tickets, 0, backend=args.backend, same=True)
+            print(f"{spec:17} {r['digest']}  ({r['documents']} documents, {args.backend})", flush=True)
+        return
     if args.callgrind:
         for spec, (engine, policies) in specs.items():
             try:
-                r = probe(engine, policies, args.tickets, 0, callgrind=True, backend=args.backend)
+                r = probe(
+                    engine, policies, args.tickets, 0, callgrind=True, backend=args.backend, keep=args.keep
+                )
             except RuntimeError as exc:
                 print(f"{spec}: {exc}")
                 continue

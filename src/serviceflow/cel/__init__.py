@@ -55,16 +55,21 @@ class Expression:
     #: :func:`serviceflow.cel.analysis.decided`): its value without running it, when the
     #: fields hold what the comparisons take. None: it must run.
     decided_by: Condition | None = None
+    # Derived once, when it is made, as plain attributes (not cached properties: the
+    # interpreter does not specialize a read of those, and the engine reads these on every
+    # input for every rule).
+    #: The references, sorted: what the engine's result cache keys on.
+    paths: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any.
+    event_kinds: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    #: ``decided_by`` compiled (see :func:`serviceflow.cel.analysis.decider`); None when it is.
+    decider: Decider | None = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def paths(self) -> tuple[str, ...]:
-        """The references, sorted: what the engine's result cache keys on."""
-        return tuple(sorted(self.references))
-
-    @cached_property
-    def event_kinds(self) -> frozenset[str] | None:
-        """The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any."""
-        return self.requires.get("event.kind")
+    def __post_init__(self) -> None:
+        derive = object.__setattr__  # frozen
+        derive(self, "paths", tuple(sorted(self.references)))
+        derive(self, "event_kinds", self.requires.get("event.kind"))
+        derive(self, "decider", None if self.decided_by is None else decider(self.decided_by))
 
     def may_hold_on(self, kind: str) -> bool:
         """Whether it can be true on an event of ``kind``. When not, its value is false without a
@@ -72,11 +77,6 @@ class Expression:
         a step may skip it."""
         kinds = self.event_kinds
         return kinds is None or kind in kinds
-
-    @cached_property
-    def decider(self) -> Decider | None:
-        """``decided_by`` compiled (see :func:`serviceflow.cel.analysis.decider`); None when it is."""
-        return None if self.decided_by is None else decider(self.decided_by)
 
     def evaluate(self, activation: Any) -> Any:
         """Evaluate against an activation from :meth:`CelEnvironment.activation`.

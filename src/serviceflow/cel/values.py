@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
 import pydantic
@@ -28,7 +27,7 @@ def to_plain(value: Any) -> Any:
         return [to_plain(item) for item in value]
     if kind is datetime and value.tzinfo is not None:
         return value.astimezone(UTC)
-    sort = _sort_of(kind)
+    sort = _SORTS.get(kind) or _sort_of(kind)
     if sort is _MODEL:
         return model_to_plain(value)
     if sort is _ENUM:  # a StrEnum is a str, but not a plain one
@@ -40,14 +39,23 @@ def to_plain(value: Any) -> Any:
 
 _MODEL, _ENUM, _OTHER = "model", "enum", "other"
 
+#: Each type's sort and each model class's field names, found once. Plain dicts read inline
+#: (``_SORTS.get(kind) or _sort_of(kind)``): an ``lru_cache`` call costs more than the read.
+_SORTS: dict[type, str] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}
 
-@lru_cache(maxsize=1024)
+
 def _sort_of(kind: type) -> str:
     """Whether a type is a pydantic model, an enum or something else, once per type (the
     subclass checks cost more than converting a string field)."""
-    if issubclass(kind, pydantic.BaseModel):
-        return _MODEL
-    return _ENUM if issubclass(kind, Enum) else _OTHER
+    sort = _SORTS.get(kind)
+    if sort is None:
+        if issubclass(kind, pydantic.BaseModel):
+            sort = _MODEL
+        else:
+            sort = _ENUM if issubclass(kind, Enum) else _OTHER
+        _SORTS[kind] = sort
+    return sort
 
 
 def model_to_plain(model: pydantic.BaseModel, without: str | None = None) -> dict[str, Any]:
@@ -55,16 +63,18 @@ def model_to_plain(model: pydantic.BaseModel, without: str | None = None) -> dic
     fields = model.__dict__  # a pydantic model's fields, by name (extra and private ones apart)
     return {
         name: to_plain(item)
-        for name in _field_names(type(model))
+        for name in _NAMES.get(type(model)) or _field_names(type(model))
         if name != without and (item := fields[name]) is not None
     }
 
 
-@lru_cache(maxsize=1024)
 def _field_names(model: type[pydantic.BaseModel]) -> tuple[str, ...]:
     """A model class's field names, once: pydantic's ``model_fields`` on a class is a property
     that costs about 5 µs per read, more than converting the fields themselves."""
-    return tuple(model.model_fields)
+    names = _NAMES.get(model)
+    if names is None:
+        names = _NAMES[model] = tuple(model.model_fields)
+    return names
 
 
 def _other_to_plain(value: Any) -> Any:

@@ -45,6 +45,10 @@ from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday, expand_days
 
 __all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 
+#: Enum members read once: a member read off its class goes through ``EnumType.__getattr__``'s
+#: slot hook, several times slower than a module global, and these are read on every input.
+_BUSINESS_DAYS, _BUSINESS_HOURS = Clock.BUSINESS_DAYS, Clock.BUSINESS_HOURS
+
 
 @dataclass(frozen=True, eq=False)
 class BusinessCalendar:
@@ -327,8 +331,8 @@ class BusinessCalendar:
         they are timedelta addition; business hours go to :meth:`add`, business days to
         :meth:`add_business_days`.
         """
-        if span.clock is Clock.BUSINESS_DAYS:
+        if span.clock is _BUSINESS_DAYS:
             return self.add_business_days(start, span.days)
-        if span.clock is Clock.BUSINESS_HOURS:
+        if span.clock is _BUSINESS_HOURS:
             return self.add(start, span.seconds)
         return _utc(start, "start") + span.delta

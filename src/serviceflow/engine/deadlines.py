@@ -17,6 +17,7 @@ from serviceflow.policy.durations import MAX_SECONDS, DurationSyntaxError, parse
 
 #: Nothing is due further ahead than this: a rule's CEL duration past it is a rule error.
 MAX_DURATION = timedelta(seconds=MAX_SECONDS)
+_BREACHED = TargetStatus.BREACHED  # read once: an enum member off its class is slow to read
 
 
 def calendar_of(run: Run, choice: CalendarChoice | None, *, policy: str, rule: str) -> str | None:
@@ -137,7 +138,7 @@ def cancel(run: Run, target: TargetState, why: str) -> None:
 
 def _resolve_incidents(run: Run, target: TargetState, why: str) -> None:
     """A breach told through channels that keep incidents (PagerDuty) is resolved there."""
-    if target.status is not TargetStatus.BREACHED or not target.channels_used:
+    if target.status is not _BREACHED or not target.channels_used:
         return
     run.emit(
         notification(

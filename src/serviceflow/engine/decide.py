@@ -56,6 +56,12 @@ from serviceflow.model import (
 
 __all__ = ["decide", "next_wake_up"]
 
+#: Enum members read once: a member read off its class goes through ``EnumType.__getattr__``'s
+#: slot hook, several times slower than a module global, and these are read on every input.
+_SERVICEFLOW, _AGENT = ActorRole.SERVICEFLOW, ActorRole.AGENT
+_AGENT_REPLY, _CREATED, _STATUS_CHANGED = EventKind.AGENT_REPLY, EventKind.CREATED, EventKind.STATUS_CHANGED
+_CLOSED = TicketStatus.CLOSED
+
 
 def decide(
     state: CaseState | None,
@@ -135,7 +141,7 @@ def _decide(
     switch_notes = versions.switch(run, switched)
     if event is not None:
         advance(run, min(event.time, now))
-        label = f"{event.kind.value} {event.id}"
+        label = f"{event.kind._value_} {event.id}"
         _on_event(run, event, new_case=new_case, switched=switched is not None)
     else:
         label = _on_manual(run, engine_input)
@@ -169,7 +175,7 @@ def _outcome(run: Run, label: str) -> Outcome:
 def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
     """The policies that cover the ticket now (those whose ``match`` reads the event count as
     matching when there is none)."""
-    kind = run.case.ticket.kind.value
+    kind = run.case.ticket.kind._value_  # .value without the enum property's Python calls
     return [
         p
         for p in run.rules.policies
@@ -192,13 +198,13 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
     matching = _matching(run, event)
     names = {p.name for p in matching}
     targets.follow_rules(run, names, switched=switched)
-    if event.actor.role is ActorRole.SERVICEFLOW:
+    if event.actor.role is _SERVICEFLOW:
         _on_own_write(run, event)
         return
     linked = new_case and ownership.same_case(run, matching, event)
     if not linked:
         ownership.on_event(run, matching, event)
-    if event.kind is EventKind.AGENT_REPLY and event.actor.role is ActorRole.AGENT:
+    if event.kind is _AGENT_REPLY and event.actor.role is _AGENT:
         run.case.human_replied = True
     _remember(run, event)
     for policy in run.rules.policies:
@@ -210,7 +216,7 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
         acknowledge.on_event(run, policy, event, matches=matches)
     acknowledge.reopen_unanswered(run, matching, event)
     journeys.on_event(run, event)
-    if event.ticket.status is TicketStatus.CLOSED:
+    if event.ticket.status is _CLOSED:
         _ticket_closed(run)
     if run.evaluator.errors:
         ownership.apply_fallback(run, event.time)
@@ -237,9 +243,9 @@ def _remember(run: Run, event: TicketEvent) -> None:
     if kind not in _TOLD:
         return
     who = event.actor.name or event.actor.id or event.actor.role.value
-    if kind is EventKind.CREATED:
+    if kind is _CREATED:
         entry = f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})"
-    elif kind is EventKind.STATUS_CHANGED:
+    elif kind is _STATUS_CHANGED:
         entry = f"{who} set the status to {event.ticket.status.value}"
     else:
         entry = f"{who} {_TOLD[kind]}"
@@ -298,7 +304,7 @@ def _ticket_closed(run: Run) -> None:
 
 def _close_if_done(run: Run) -> None:
     case = run.case
-    if case.closed_at is not None or case.ticket.status is not TicketStatus.CLOSED:
+    if case.closed_at is not None or case.ticket.status is not _CLOSED:
         return
     if all(t.settled for t in case.targets) and not case.deferred:
         case.closed_at = run.now

@@ -9,33 +9,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from serviceflow.cel import CelEnvironment, Expression
 from serviceflow.cel.values import _field_names, _sort_of, model_to_plain, to_plain
 from serviceflow.errors import CelEvaluationError
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 _ABSENT = object()
 _UNSEEN = object()  # not looked up yet (where _ABSENT is a value: the path leads nowhere)
 
 
-@lru_cache(maxsize=4096)
+#: What is derived once from a path or an expression's paths (its root, its parts, what it
+#: reads by variable), kept in plain dicts read inline: an ``lru_cache`` call costs more than
+#: the derivation's lookup, and these run several times per condition. Bounded: cleared when
+#: full (the policy sets' paths refill them).
+_KEPT = 4096
+_PARTS: dict[str, tuple[str, tuple[str, ...]]] = {}
+_READS: dict[tuple[str, ...], tuple[tuple[str, tuple[tuple[str, ...], ...] | None], ...]] = {}
+_FIELDS: dict[type, frozenset[str] | None] = {}  # a model class's field names; None: no model
+
+
+def _keep(kept: dict[K, V], key: K, value: V) -> V:
+    if len(kept) >= _KEPT:
+        kept.clear()
+    kept[key] = value
+    return value
+
+
 def _root(path: str) -> str:
     """The variable a path starts at (``ticket`` of ``ticket.requester.email``)."""
-    return path.partition(".")[0]
+    return (_PARTS.get(path) or _parts(path))[0]
 
 
-@lru_cache(maxsize=4096)
 def _parts(path: str) -> tuple[str, tuple[str, ...]]:
     root, _, rest = path.partition(".")
-    return root, tuple(rest.split(".")) if rest else ()
+    return _keep(_PARTS, path, (root, tuple(rest.split(".")) if rest else ()))
 
 
-@lru_cache(maxsize=4096)
 def _reads(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, ...], ...] | None], ...]:
     """What an expression reads, by variable: None when it reads the variable whole, else the
     field paths within it (a path under another that is read whole is left out)."""
+    found = _READS.get(paths)
+    if found is not None:
+        return found
     by_root: dict[str, list[tuple[str, ...]] | None] = {}
     for path in sorted(paths):  # a path sorts before the paths under it
         root, parts = _parts(path)
@@ -46,7 +65,15 @@ def _reads(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, ...], ..
         if known is None or any(parts[: len(other)] == other for other in known):
             continue
         known.append(parts)
-    return tuple((root, None if found is None else tuple(found)) for root, found in by_root.items())
+    return _keep(_READS, paths, tuple((root, None if f is None else tuple(f)) for root, f in by_root.items()))
+
+
+def _model_fields(kind: type) -> frozenset[str] | None:
+    """A model class's field names (None for any other type), found once per type."""
+    if kind in _FIELDS:
+        return _FIELDS[kind]
+    names = _FIELDS[kind] = frozenset(_field_names(kind)) if _sort_of(kind) == "model" else None
+    return names
 
 
 def _field(value: Any, name: str) -> Any:
@@ -54,8 +81,8 @@ def _field(value: Any, name: str) -> Any:
     kind: type = type(value)
     if kind is dict and name in value:
         found = value[name]
-    elif _sort_of(kind) == "model":
-        found = value.__dict__.get(name) if name in _field_names(kind) else None
+    elif (names := _FIELDS[kind] if kind in _FIELDS else _model_fields(kind)) is not None:
+        found = value.__dict__.get(name) if name in names else None
     else:  # another mapping, keys that are not strings, or no mapping at all: as converted
         plain = to_plain(value)
         found = plain.get(name) if isinstance(plain, dict) else None
@@ -163,7 +190,7 @@ class Evaluator:
         # `event.body`, not the whole event with its ticket), shaped as the whole conversion is.
         activation: dict[str, Any] = {}
         partial: dict[str, Any] = {}
-        for root, parts in _reads(expression.paths):
+        for root, parts in _READS.get(expression.paths) or _reads(expression.paths):
             if root not in self.values:
                 continue
             if parts is None:
@@ -224,18 +251,18 @@ class Evaluator:
         return frozen
 
     def _at(self, path: str) -> Any:
-        """The plain value at a path, read from the models themselves (no full conversion)."""
-        value = self._paths.get(path, _UNSEEN)
-        if value is _UNSEEN:
-            value = self._paths[path] = self._resolve(path)
-        return value
-
-    def _resolve(self, path: str) -> Any:
-        root, parts = _parts(path)
+        """The plain value at a path, read from the models themselves (no full conversion);
+        looked up once per decision (the first read resolves it, inline: this is the reader
+        every decided condition calls)."""
+        value: Any = self._paths.get(path, _UNSEEN)
+        if value is not _UNSEEN:
+            return value
+        root, parts = _PARTS.get(path) or _parts(path)
         if root not in self.values:
+            self._paths[path] = _ABSENT
             return _ABSENT
         if root in self._plain:
-            value: Any = self._plain[root]
+            value = self._plain[root]
         else:
             value = self.values[root]
             if callable(value):
@@ -245,8 +272,10 @@ class Evaluator:
             # and CEL says what it is (never a Python attribute of the value).
             value = _field(value, part)
             if value is _ABSENT:
+                self._paths[path] = _ABSENT
                 return _ABSENT
-        return to_plain(value)
+        value = self._paths[path] = to_plain(value)
+        return value
 
     def _ruled_out(self, expression: Expression) -> bool:
         """A field the expression requires has another value: it is false without running."""
@@ -258,10 +287,6 @@ class Evaluator:
             if isinstance(value, str) and value not in allowed:
                 return True
         return False
-
-    def _at_path(self, path: str) -> Any:
-        value = self._paths.get(path, _UNSEEN)
-        return self._at(path) if value is _UNSEEN else value
 
     def record(self, policy: str, rule: str, message: str, default: str | None) -> None:
         """Record a rule error; ``default`` says what was used instead."""
@@ -292,7 +317,7 @@ class Evaluator:
             return known  # the same condition, on the same values, earlier in this decision
         decider = expression.decider
         if decider is not None:
-            decided = decider(self._at_path)
+            decided = decider(self._at)
             if decided is not None:  # nothing but comparisons of string fields: no CEL to run
                 self._tested[id(expression)] = decided
                 return decided

@@ -50,10 +50,14 @@ def record(cls: type[M], /, **fields: Any) -> M:
         template = _TEMPLATES[cls] = _template(cls)
     if template is None:
         return cls(**fields)
-    values = template.copy()
-    values.update(fields)
+    return _build(cls, template, fields)
+
+
+def _build(cls: type[M], template: dict[str, Any], fields: dict[str, Any]) -> M:
     built = object.__new__(cls)
-    _set(built, "__dict__", values)
+    values = built.__dict__  # made empty with the instance: filled in place, not set (a
+    values.update(template)  # call of object.__setattr__ costs more than the read)
+    values.update(fields)
     _set(built, "__pydantic_fields_set__", set(fields))
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
@@ -122,11 +126,10 @@ def _shape(value: Any) -> object:
 def updated(model: M, changes: dict[str, Any], /) -> M:
     """``model.model_copy(update=changes)`` (which validates nothing either), without the layers
     of pydantic's copy: a new model of ``model``'s values with ``changes`` over them."""
-    cls = type(model)
-    values = model.__dict__.copy()
+    built = object.__new__(type(model))
+    values = built.__dict__  # filled in place, as in _build
+    values.update(model.__dict__)
     values.update(changes)
-    built = object.__new__(cls)
-    _set(built, "__dict__", values)
     _set(built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)

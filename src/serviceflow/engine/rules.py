@@ -12,7 +12,6 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +94,19 @@ class Rules:
         self.policies = tuple(self._policy(p) for p in self.policy_set.policies)
         self.journeys = tuple(self._journey(j) for j in self.policy_set.journeys)
         self.inventory: tuple[RuleRef, ...] = tuple(self._inventory)
+        # What the steps look up on every input, found once as plain attributes (a cached
+        # property's read is not specialized by the interpreter).
+        calendar = self.defaults.calendar
+        #: The policy set's local time (its default calendar's zone): what people read times in.
+        self.zone: ZoneInfo | None = self.calendar(calendar).zone if calendar else None
+        #: (policy or journey, rule) pairs that make deadlines: targets of others are stale.
+        self.rule_names: frozenset[tuple[str, str]] = frozenset(
+            (r.policy, r.rule) for r in self.inventory if r.deadline
+        )
+        self.target_rules: dict[tuple[str, str], TargetRuntime] = {
+            (t.policy, t.name): t for p in self.policies for t in p.targets
+        }
+        self.policies_by_name: dict[str, PolicyRuntime] = {p.name: p for p in self.policies}
         self.earlier: dict[str, Rules] = {}
         if self.previous is not None and self.previous.version != self.version:
             # Kept without their own earlier versions, so the chain stays VERSIONS_KEPT long
@@ -109,12 +121,6 @@ class Rules:
         """The named calendar; None means elapsed time (always open)."""
         return self.calendars[name] if name is not None else self._elapsed
 
-    @cached_property
-    def zone(self) -> ZoneInfo | None:
-        """The policy set's local time (its default calendar's zone): what people read times in."""
-        calendar = self.defaults.calendar
-        return self.calendar(calendar).zone if calendar else None
-
     def ladder(self, name: str | None) -> Ladder | None:
         return self.ladders.get(name) if name else None
 
@@ -123,19 +129,6 @@ class Rules:
         if version is None or version == self.version:
             return self
         return self.earlier.get(version)
-
-    @cached_property
-    def rule_names(self) -> frozenset[tuple[str, str]]:
-        """(policy or journey, rule) pairs that make deadlines: targets of others are stale."""
-        return frozenset((r.policy, r.rule) for r in self.inventory if r.deadline)
-
-    @cached_property
-    def target_rules(self) -> dict[tuple[str, str], TargetRuntime]:
-        return {(t.policy, t.name): t for p in self.policies for t in p.targets}
-
-    @cached_property
-    def policies_by_name(self) -> dict[str, PolicyRuntime]:
-        return {p.name: p for p in self.policies}
 
     # -- walking a rule's schema -----------------------------------------------------------------
 

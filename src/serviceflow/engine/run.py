@@ -110,6 +110,11 @@ class Run:
     evaluator: Evaluator
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Found when first needed (plain attributes: a read of ``self.__dict__`` is not specialized
+    # by the interpreter, an attribute is).
+    _by_rule: dict[tuple[str, str], list[int]] | None = field(default=None, init=False, repr=False)
+    _held: set[str] | None = field(default=None, init=False, repr=False)
+    _issued_keys: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     # -- the case ------------------------------------------------------------------------------
 
@@ -131,26 +136,32 @@ class Run:
 
     def holds(self, policy: str) -> bool:
         """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
-        return any(owner == policy for owner, _ in self._index())
+        held = self._held
+        if held is None:
+            held = self._held = {owner for owner, _ in self._index()}
+        return policy in held
 
     def _index(self) -> dict[tuple[str, str], list[int]]:
-        index = self.__dict__.get("_by_rule")
+        index = self._by_rule
         if index is None:
             index = {}
             for position, target in enumerate(self.case.targets):
                 fields = target.__dict__  # one read past pydantic's attribute hook, not two
                 index.setdefault((fields["policy"], fields["name"]), []).append(position)
-            self.__dict__["_by_rule"] = index
+            self._by_rule = index
         return index
 
     def add_target(self, target: TargetState) -> None:
         self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
+        self._held = None  # found again when next asked
         self.case.targets.append(target)
 
     def replace_target(self, target: TargetState) -> None:
         targets = self.case.targets
-        for position in self._index().get((target.policy, target.name), ()):
-            if targets[position].id == target.id:
+        fields = target.__dict__  # past pydantic's attribute hook, as in _index
+        ident = fields["id"]
+        for position in self._index().get((fields["policy"], fields["name"]), ()):
+            if targets[position].__dict__["id"] == ident:
                 targets[position] = target
                 return
 
@@ -174,15 +185,15 @@ class Run:
 
     @property
     def _issued(self) -> frozenset[str]:
-        issued = self.__dict__.get("_issued_keys")
+        issued = self._issued_keys
         if issued is None:
-            issued = self.__dict__["_issued_keys"] = issued_keys(self.base)
+            issued = self._issued_keys = issued_keys(self.base)
         return issued
 
     def issued_after(self, state: CaseState) -> None:
         """``state`` (this decision's result) has the keys issued before and this decision's:
         kept for the next decision, when :attr:`_issued` was needed in this one."""
-        issued = self.__dict__.get("_issued_keys")
+        issued = self._issued_keys
         if issued is not None:
             remember_issued(state, issued.union(a.key for a in self.actions) if self.actions else issued)
 

@@ -3,8 +3,7 @@ resolved, as :class:`~serviceflow.engine.rules.Rules` builds them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from serviceflow.cel import Expression
 from serviceflow.policy.durations import Span
@@ -67,15 +66,15 @@ class TargetRuntime:
     within_from: Expression | None = None
     at_risk: float | None = None
     escalation: str | None = None
+    # Derived when it is made, as plain attributes: read in every step of every decision, and
+    # a cached property's read is not specialized by the interpreter.
+    restart: bool = field(init=False, repr=False, compare=False)
+    #: A ``when`` that reads the event describes the start, and is not checked again later.
+    when_reads_event: bool = field(init=False, repr=False, compare=False)
 
-    @cached_property  # read in every step of every decision
-    def restart(self) -> bool:
-        return self.spec.restart
-
-    @cached_property
-    def when_reads_event(self) -> bool:
-        """A ``when`` that reads the event describes the start, and is not checked again later."""
-        return any(r == "event" or r.startswith("event.") for r in self.when.references)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "restart", self.spec.restart)
+        object.__setattr__(self, "when_reads_event", _reads_event(self.when))
 
 
 @dataclass(frozen=True)
@@ -130,19 +129,16 @@ class PolicyRuntime:
     same_case: tuple[SameCaseRule, Expression] | None
     authority: AuthorityRuntime | None
     quarantine: tuple[tuple[QuarantineRule, Expression], ...] = ()
+    # Derived when it is made, as plain attributes (see TargetRuntime).
+    name: str = field(init=False, repr=False, compare=False)
+    #: The kind of ticket the policy applies to: "ticket" or "quarantined".
+    kind: str = field(init=False, repr=False, compare=False)
+    match_reads_event: bool = field(init=False, repr=False, compare=False)
 
-    @cached_property  # read in every step of every decision
-    def name(self) -> str:
-        return self.spec.name
-
-    @cached_property  # read in every step of every decision
-    def kind(self) -> str:
-        """The kind of ticket the policy applies to: "ticket" or "quarantined"."""
-        return self.spec.applies_to
-
-    @cached_property
-    def match_reads_event(self) -> bool:
-        return any(r == "event" or r.startswith("event.") for r in self.match.references)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.spec.name)
+        object.__setattr__(self, "kind", self.spec.applies_to)
+        object.__setattr__(self, "match_reads_event", _reads_event(self.match))
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,11 @@ class JourneyRuntime:
     spec: JourneySpec
     start: Expression
     stages: tuple[StageRuntime, ...]
+    name: str = field(init=False, repr=False, compare=False)  # a plain attribute (see TargetRuntime)
 
-    @cached_property  # read in every step of every decision
-    def name(self) -> str:
-        return self.spec.name
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.spec.name)
+
+
+def _reads_event(expression: Expression) -> bool:
+    return any(r == "event" or r.startswith("event.") for r in expression.references)

@@ -46,7 +46,7 @@ def started(
         id=id,
         name=name,
         policy=policy,
-        kind=TargetKind(kind),
+        kind=kind if type(kind) is TargetKind else TargetKind(kind),
         calendar=calendar_name,
         assignee=assignee,
         started_at=start,
@@ -151,7 +151,7 @@ def met(target: TargetState, at: datetime) -> TargetState:
     return updated(
         target,
         {
-            "status": TargetStatus.MET,
+            "status": _MET,
             "met_at": at,
             "next_level_at": None,
             "ladder_held_at": None,
@@ -197,4 +197,4 @@ def next_wake_up(state: CaseState) -> datetime | None:
     return min(times) if times else None
 
 
-_RUNNING, _BREACHED = TargetStatus.RUNNING, TargetStatus.BREACHED
+_RUNNING, _BREACHED, _MET = TargetStatus.RUNNING, TargetStatus.BREACHED, TargetStatus.MET
