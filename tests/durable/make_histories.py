@@ -25,6 +25,11 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - full_ticket.json: a case whose webhook carries no recipient, recorded after the full ticket
   was read at case open (`workflow.patched("read-the-full-ticket")`): the read, the decision
   with the helpdesk's recipient and requester, a later event completed from the case.
+- state_as_json.json: the full_ticket story again, recorded after the workflow kept its state as
+  the decide activity's JSON (`workflow.patched("state-as-json")`, durable/compact.py): every
+  decide marker carries `state_json` and the `view`, the later event completed from the view.
+- state_as_json_channels.json: the notify_channels story under `state-as-json`: the Slack
+  delivery recorded by the workflow, sent with the next decision and kept in its state.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -186,6 +191,8 @@ async def main() -> None:
             ("decide_fallback", decide_fallback, FaultyDecide),
             ("notify_channels", notify_channels, CaseActivities),
             ("full_ticket", full_ticket, CaseActivities),
+            ("state_as_json", full_ticket, CaseActivities),
+            ("state_as_json_channels", notify_channels, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import open_cases_of
+from serviceflow.durable.compact import compacted, expanded
 from serviceflow.durable.fallback import fall_back
 from serviceflow.durable.full_ticket import ticket_of
 from serviceflow.durable.live_roster import LiveRoster
@@ -88,13 +89,20 @@ class CaseActivities:
 
     @activity.defn(name="decide")
     async def decide(self, request: DecideRequest) -> DecideResult:
-        """Run the engine. Deterministic given its input; recorded in the workflow's history."""
+        """Run the engine. Deterministic given its input; recorded in the workflow's history.
+        A workflow that keeps its state as JSON (``compact``) sends it so and is answered so
+        (durable/compact.py); one that keeps it as models is answered as it always was."""
+        if not request.compact:
+            return await self._decide(request)
+        return compacted(await self._decide(expanded(request)), request)
+
+    async def _decide(self, request: DecideRequest) -> DecideResult:
         rules = self.store.current()
         if request.failure is not None:  # the engine failed on this input every time it was tried
             log.error("case decision failed, applying the fallback: %s", request.failure)
             result = fall_back(request, rules, self.roster)
             made = result.made()
-            if made is None or not await self._record(request, result.state, made):
+            if made is None or not await self._record(request, result.case(), made):
                 return result
             return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()

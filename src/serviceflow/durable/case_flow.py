@@ -30,6 +30,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from serviceflow.durable.compact import STATE_AS_JSON, compacted, expanded, merged, parsed, view_of, with_read
 from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
 from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
 from serviceflow.durable.messages import (
@@ -37,6 +38,7 @@ from serviceflow.durable.messages import (
     ActionResult,
     CaseResult,
     CaseStart,
+    CaseView,
     DecideRequest,
     DecideResult,
     Operation,
@@ -108,12 +110,22 @@ class CaseFlow:
         self.reads = 0  # failed reads of the full ticket in this run
         self.at_start = False  # the run asked its changes up front (AT_RUN_START)
         self.record_in_decide = False  # the decide activity records outcomes (OUTCOMES_IN_DECIDE)
+        # The state kept as JSON (STATE_AS_JSON: compact.py): ``state`` stays None, and the
+        # workflow reads ``view``; runs before the change keep ``state`` as they did.
+        self.as_json = False
+        self.state_json: str | None = None
+        self.view: CaseView | None = None
 
     async def _run(self, start: CaseStart) -> CaseResult:
         # First, before any await (see the module), the newest change first: it implies the older.
-        self.record_in_decide = workflow.patched(OUTCOMES_IN_DECIDE)
+        self.as_json = workflow.patched(STATE_AS_JSON)
+        self.record_in_decide = self.as_json or workflow.patched(OUTCOMES_IN_DECIDE)
         self.at_start = self.record_in_decide or workflow.patched(AT_RUN_START)
-        self.state = start.state
+        if self.as_json and start.state is not None:  # carried over a continue-as-new
+            self.state_json = start.state.model_dump_json()
+            self.view = view_of(start.state, start.wake_at)
+        elif not self.as_json:
+            self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
         self.done = list(start.state.actions_done) if start.state else []
         self.inbox.extend(start.pending)
@@ -123,23 +135,20 @@ class CaseFlow:
             read: tuple[str, tuple[str, ...]] | None = None
             if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
-            result = await self._decide(
-                DecideRequest(
-                    state=self._current(),
-                    input=engine_input,
-                    now=workflow.now(),
-                    record=self.record_in_decide,
-                )
-            )
-            decision = result.made()
-            # The outcome store: recorded by the decide activity, else (the last resort, a worker
-            # without the store, a run before OUTCOMES_IN_DECIDE) by a local activity of its own.
-            if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
-                await record_decision(self.state, engine_input, result.state, decision)
-            self.state, self.wake_at = result.state, result.wake_at
-            if read is not None:
-                self.state = _with_read(self.state, *read)
-            workflow.set_current_details(current_details(self.state, self.wake_at))
+            result = await self._decide(self._request(engine_input, read))
+            if self.as_json:
+                await self._took(result, engine_input)
+            else:  # runs before STATE_AS_JSON, as they ran
+                decision = result.made()
+                # The outcome store: recorded by the decide activity, else (the last resort, a
+                # worker without the store, a run before OUTCOMES_IN_DECIDE) by a local activity.
+                if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
+                    await record_decision(self.state, engine_input, result.case(), decision)
+                self.state, self.wake_at = result.case(), result.wake_at
+                if read is not None:
+                    self.state = with_read(self.state, *read)
+                workflow.set_current_details(current_details(self.state, self.wake_at))
+            case = self._case()
             gone = False
             for action in result.to_do():
                 if isinstance(action, LinkCase):
@@ -149,10 +158,10 @@ class CaseFlow:
                     )
                     continue
                 request = ActionRequest(
-                    case_id=self.state.case_id,
-                    vendor=self.state.ticket.vendor,
-                    account=self.state.ticket.account,
-                    ticket_id=self.state.ticket.id,
+                    case_id=case.case_id,
+                    vendor=case.ticket.vendor,
+                    account=case.ticket.account,
+                    ticket_id=case.ticket.id,
                     action=action,
                 )
                 if isinstance(action, Notify) and self._patched(NOTIFY_CHANNELS):
@@ -183,9 +192,9 @@ class CaseFlow:
                 if outcome.outcome == "ticket gone":
                     gone = True
                     break
-            if gone or (self.state.finished and not self.inbox):
+            if gone or (case.finished and not self.inbox):
                 await workflow.wait_condition(lambda: self.sending == 0)  # deliveries under way end
-                return CaseResult(case_id=self.state.case_id, closed_at=self.state.closed_at)
+                return CaseResult(case_id=case.case_id, closed_at=case.closed_at)
             info = workflow.info()
             if info.is_continue_as_new_suggested() or info.get_current_history_length() > start.history_limit:
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self.sending == 0)
@@ -198,6 +207,44 @@ class CaseFlow:
                     )
                 )
 
+    def _request(self, engine_input: EngineInput, read: tuple[str, tuple[str, ...]] | None) -> DecideRequest:
+        """The decision's request: with the state as JSON, the records made since and the read's
+        outcome (STATE_AS_JSON); else with the state, as runs before the change sent it."""
+        if not self.as_json:
+            return DecideRequest(
+                state=self._current(), input=engine_input, now=workflow.now(), record=self.record_in_decide
+            )
+        return DecideRequest(
+            state=None,
+            input=engine_input,
+            now=workflow.now(),
+            record=True,
+            compact=True,
+            state_json=self.state_json,
+            deliveries=self.deliveries[-MAX_DELIVERIES:],
+            actions_done=self.done[-MAX_DELIVERIES:],
+            read_outcome=read[0] if read is not None else None,
+            read_missing=list(read[1]) if read is not None else [],
+        )
+
+    async def _took(self, result: DecideResult, engine_input: EngineInput) -> None:
+        """Keep a decision's answer (STATE_AS_JSON); record its outcomes if the activity did not
+        (the last resort, a worker without the store): the one path that parses the states."""
+        if result.decided and not result.recorded and result.state_json is not None:
+            after = CaseState.model_validate_json(result.state_json)
+            decision = after.decisions[-1] if after.decisions else None
+            await record_decision(parsed(self.state_json), engine_input, after, decision)
+        self.state_json, self.view, self.wake_at = result.state_json, result.view, result.wake_at
+        if self.view is not None:
+            workflow.set_current_details(self.view.details)
+
+    def _case(self) -> CaseView | CaseState:
+        """What the workflow reads of its case after a decision: the view, or the state."""
+        case = self.view if self.as_json else self.state
+        if case is None:
+            raise ApplicationError("the decision answered without the case")
+        return case
+
     async def _complete(
         self, engine_input: EventInput
     ) -> tuple[EventInput, tuple[str, tuple[str, ...]] | None]:
@@ -205,10 +252,11 @@ class CaseFlow:
         or again after a failed read) from the helpdesk. Also what the read did, if one was made,
         and what the ticket still lacks."""
         ticket = engine_input.event.ticket
-        known = self.state.ticket if self.state is not None else None
+        case = self.view if self.as_json else self.state
+        known = case.ticket if case is not None else None
         ticket = completed(ticket, known)
         missing = lacking(ticket)
-        status = self.state.ticket_read if self.state is not None else None
+        status = case.ticket_read if case is not None else None
         read = None
         if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
             outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
@@ -244,13 +292,8 @@ class CaseFlow:
 
     def _current(self) -> CaseState | None:
         """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
-        if self.state is None:
-            return None
-        deliveries = tuple(self.deliveries[-MAX_DELIVERIES:])
-        done = tuple(self.done[-MAX_DELIVERIES:])
-        if deliveries == self.state.deliveries and done == self.state.actions_done:
-            return self.state
-        return self.state.model_copy(update={"deliveries": deliveries, "actions_done": done})
+        state = parsed(self.state_json) if self.as_json else self.state
+        return merged(state, self.deliveries, self.done) if state is not None else None
 
     def _did(self, key: str, kind: str, outcome: str) -> None:
         self.done.append(ActionRecord(key=key, type=kind, outcome=outcome[:2_000], at=workflow.now()))
@@ -322,7 +365,9 @@ class CaseFlow:
             return result
         except (ActivityError, ApplicationError) as exc:
             workflow.logger.error("the fallback failed too (%s); the input is set aside", _failure(exc))
-            return last_resort(request, error)
+        if request.compact:
+            return compacted(last_resort(expanded(request), error), request)
+        return last_resort(request, error)
 
     async def _next_input(self) -> EngineInput:
         while not self.inbox:
@@ -336,11 +381,17 @@ class CaseFlow:
                 await workflow.wait_condition(
                     lambda: bool(self.inbox),
                     timeout=delay,
-                    timeout_summary=timer_summary(self.state, self.wake_at),
+                    timeout_summary=self._wake_summary(self.wake_at),
                 )
             except TimeoutError:
                 return WakeUp()
         return self.inbox.pop(0)
+
+    def _wake_summary(self, wake_at: datetime) -> str:
+        if not self.as_json:
+            return timer_summary(self.state, wake_at)
+        summary = self.view.wake_summary if self.view is not None else None
+        return summary or timer_summary(None, wake_at)
 
     def _event(self, event: TicketEvent) -> None:
         """A ticket event from the webhook receiver (or a reconcile sweep)."""
@@ -356,27 +407,10 @@ class CaseFlow:
         return "queued"
 
     def _operate_allowed(self, operation: Operation) -> None:
-        if self.state is None and not self.inbox:
+        if self.state is None and self.view is None and not self.inbox:
             raise ValueError("the case has not started yet; it starts with a ticket event")
         if isinstance(operation.input, EventInput | WakeUp):
             raise ValueError("send ticket events as the 'event' signal")
-
-
-def _with_read(state: CaseState, outcome: str, missing: tuple[str, ...]) -> CaseState:
-    """The case with how its ticket was read; a decision made without the helpdesk's ticket
-    says so in its notes."""
-    update: dict[str, object] = {"ticket_read": outcome}
-    if missing and state.decisions:
-        last = state.decisions[-1]
-        note = (
-            f"decided on the webhook's ticket ({', '.join(missing)} unknown): "
-            f"the helpdesk's was not read ({outcome})"
-        )
-        update["decisions"] = (
-            *state.decisions[:-1],
-            last.model_copy(update={"notes": (*last.notes, note[:1_000])}),
-        )
-    return state.model_copy(update=update)
 
 
 def _failure(exc: ActivityError | ApplicationError) -> str:
