@@ -58,15 +58,15 @@ def test_there_are_histories_to_replay() -> None:
         "notify_channels",
         "full_ticket",
         "query_during_read",
-        "state_as_json",
-        "state_as_json_channels",
+        "case_in_decide",
+        "case_in_decide_channels",
     }
 
 
-def markers(name: str) -> tuple[list[str], list[dict]]:  # type: ignore[type-arg]
-    """A history's patch markers, and the results of its other markers, in order."""
+def markers(name: str) -> tuple[list[str], list[str], list[dict]]:  # type: ignore[type-arg]
+    """A history's patch markers, its local activities, and their results, in order."""
     history = json.loads((Path(__file__).parent / "histories" / f"{name}.json").read_text())
-    patches, results = [], []
+    patches, kinds, results = [], [], []
     for event in history["events"]:
         marker = event.get("markerRecordedEventAttributes")
         if not marker:
@@ -74,19 +74,24 @@ def markers(name: str) -> tuple[list[str], list[dict]]:  # type: ignore[type-arg
         details = marker.get("details", {})
         for payload in details.get("patch-data", {}).get("payloads", []):
             patches.append(json.loads(base64.b64decode(payload["data"]))["id"])
+        for payload in details.get("data", {}).get("payloads", []):
+            kinds.append(json.loads(base64.b64decode(payload["data"])).get("activity_type"))
         for payload in details.get("result", {}).get("payloads", []):
             results.append(json.loads(base64.b64decode(payload["data"])))
-    return patches, results
+    return patches, kinds, results
 
 
-def test_a_run_that_keeps_its_state_as_json_has_it_in_every_decision() -> None:
-    """state_as_json.json: one marker for every change; each decision answers with the state
-    as JSON and the view the workflow reads; the later event was completed from the view."""
-    patches, results = markers("state_as_json")
-    assert patches == ["state-as-json"]
+def test_a_case_the_decide_activity_keeps_has_its_state_as_json_and_no_action_markers() -> None:
+    """case_in_decide.json: one marker for every change; each decision answers with the state
+    as JSON and the view the workflow reads, and carried out the owner's assignment itself; the
+    later event was completed from the state's ticket."""
+    patches, kinds, results = markers("case_in_decide")
+    assert patches == ["case-in-decide"]
+    assert kinds == ["fetch_ticket", "decide", "decide"]  # no carry_out
     decisions = [r for r in results if isinstance(r, dict) and "view" in r]
     assert len(decisions) == 2
     assert all(d["state"] is None and d["view"]["case_id"] for d in decisions)
+    assert [[a["outcome"] for a in d["done"]] for d in decisions] == [["done"], ["done"]]
     states = [json.loads(d["state_json"]) for d in decisions]
     assert [s["ticket_read"] for s in states] == ["read", "read"]
     assert states[1]["ticket"]["recipient"] == "manager@shop.example"  # the webhook's had none
@@ -94,7 +99,15 @@ def test_a_run_that_keeps_its_state_as_json_has_it_in_every_decision() -> None:
 
 
 def test_a_delivery_the_workflow_records_reaches_the_state_with_the_next_decision() -> None:
-    _, results = markers("state_as_json_channels")
+    history = json.loads((Path(__file__).parent / "histories" / "case_in_decide_channels.json").read_text())
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in history["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled == ["deliver_notification"]  # Slack, by the workflow
+    _, kinds, results = markers("case_in_decide_channels")
+    assert "carry_out" not in kinds  # the helpdesk's notes, by the decide activity
     states = [json.loads(r["state_json"]) for r in results if isinstance(r, dict) and r.get("state_json")]
     assert not states[0]["deliveries"]
     assert any(d["channel"] == "slack:leads" for d in states[-1]["deliveries"])

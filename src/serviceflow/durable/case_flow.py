@@ -30,7 +30,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from serviceflow.durable.compact import STATE_AS_JSON, compacted, expanded, merged, parsed, view_of, with_read
+from serviceflow.durable.compact import (
+    CASE_IN_DECIDE,
+    compacted,
+    expanded,
+    merged,
+    parsed,
+    view_of,
+    with_read,
+)
 from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
 from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
 from serviceflow.durable.messages import (
@@ -42,6 +50,7 @@ from serviceflow.durable.messages import (
     DecideRequest,
     DecideResult,
     Operation,
+    Ticketed,
     TicketRead,
     TicketReadResult,
 )
@@ -110,21 +119,21 @@ class CaseFlow:
         self.reads = 0  # failed reads of the full ticket in this run
         self.at_start = False  # the run asked its changes up front (AT_RUN_START)
         self.record_in_decide = False  # the decide activity records outcomes (OUTCOMES_IN_DECIDE)
-        # The state kept as JSON (STATE_AS_JSON: compact.py): ``state`` stays None, and the
+        # CASE_IN_DECIDE (compact.py): the state kept as JSON (``state`` stays None) and the
         # workflow reads ``view``; runs before the change keep ``state`` as they did.
-        self.as_json = False
+        self.in_decide = False
         self.state_json: str | None = None
         self.view: CaseView | None = None
 
     async def _run(self, start: CaseStart) -> CaseResult:
         # First, before any await (see the module), the newest change first: it implies the older.
-        self.as_json = workflow.patched(STATE_AS_JSON)
-        self.record_in_decide = self.as_json or workflow.patched(OUTCOMES_IN_DECIDE)
+        self.in_decide = workflow.patched(CASE_IN_DECIDE)
+        self.record_in_decide = self.in_decide or workflow.patched(OUTCOMES_IN_DECIDE)
         self.at_start = self.record_in_decide or workflow.patched(AT_RUN_START)
-        if self.as_json and start.state is not None:  # carried over a continue-as-new
+        if self.in_decide and start.state is not None:  # carried over a continue-as-new
             self.state_json = start.state.model_dump_json()
             self.view = view_of(start.state, start.wake_at)
-        elif not self.as_json:
+        elif not self.in_decide:
             self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
         self.done = list(start.state.actions_done) if start.state else []
@@ -136,9 +145,9 @@ class CaseFlow:
             if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
             result = await self._decide(self._request(engine_input, read))
-            if self.as_json:
+            if self.in_decide:
                 await self._took(result, engine_input)
-            else:  # runs before STATE_AS_JSON, as they ran
+            else:  # runs before CASE_IN_DECIDE, as they ran
                 decision = result.made()
                 # The outcome store: recorded by the decide activity, else (the last resort, a
                 # worker without the store, a run before OUTCOMES_IN_DECIDE) by a local activity.
@@ -150,26 +159,24 @@ class CaseFlow:
                 workflow.set_current_details(current_details(self.state, self.wake_at))
             case = self._case()
             gone = False
-            for action in result.to_do():
+            done = result.done if self.in_decide else []  # what the decide activity did, in order
+            for number, action in enumerate(result.to_do()):
+                here = done[number] if number < len(done) else None
                 if isinstance(action, LinkCase):
                     # A repeat contact joined another case: tell that case, not the helpdesk.
                     await workflow.get_external_workflow_handle(action.case_id).signal(
                         "link", LinkContact(ticket_key=action.ticket_key, time=workflow.now())
                     )
                     continue
-                request = ActionRequest(
-                    case_id=case.case_id,
-                    vendor=case.ticket.vendor,
-                    account=case.ticket.account,
-                    ticket_id=case.ticket.id,
-                    action=action,
-                )
+                request = ActionRequest(case_id=case.case_id, **self._where(case), action=action)
                 if isinstance(action, Notify) and self._patched(NOTIFY_CHANNELS):
-                    if await self._notify(request, action) == "ticket gone":
+                    if await self._notify(request, action, here) == "ticket gone":
                         gone = True
                         break
                     continue
-                if self._patched(LOCAL_ACTIONS):
+                if here is not None:
+                    outcome = here
+                elif self._patched(LOCAL_ACTIONS):
                     # A local activity: its result is recorded with the workflow task, with no
                     # round trip through the server's task queues (the server was the bottleneck).
                     outcome = await workflow.execute_local_activity(
@@ -209,8 +216,8 @@ class CaseFlow:
 
     def _request(self, engine_input: EngineInput, read: tuple[str, tuple[str, ...]] | None) -> DecideRequest:
         """The decision's request: with the state as JSON, the records made since and the read's
-        outcome (STATE_AS_JSON); else with the state, as runs before the change sent it."""
-        if not self.as_json:
+        outcome (CASE_IN_DECIDE); else with the state, as runs before the change sent it."""
+        if not self.in_decide:
             return DecideRequest(
                 state=self._current(), input=engine_input, now=workflow.now(), record=self.record_in_decide
             )
@@ -220,6 +227,7 @@ class CaseFlow:
             now=workflow.now(),
             record=True,
             compact=True,
+            act=self.in_decide,
             state_json=self.state_json,
             deliveries=self.deliveries[-MAX_DELIVERIES:],
             actions_done=self.done[-MAX_DELIVERIES:],
@@ -228,7 +236,7 @@ class CaseFlow:
         )
 
     async def _took(self, result: DecideResult, engine_input: EngineInput) -> None:
-        """Keep a decision's answer (STATE_AS_JSON); record its outcomes if the activity did not
+        """Keep a decision's answer (CASE_IN_DECIDE); record its outcomes if the activity did not
         (the last resort, a worker without the store): the one path that parses the states."""
         if result.decided and not result.recorded and result.state_json is not None:
             after = CaseState.model_validate_json(result.state_json)
@@ -238,9 +246,16 @@ class CaseFlow:
         if self.view is not None:
             workflow.set_current_details(self.view.details)
 
+    @staticmethod
+    def _where(case: CaseView | CaseState) -> dict[str, str]:
+        """The ticket an action is for."""
+        if isinstance(case, CaseView):
+            return {"vendor": case.vendor, "account": case.account, "ticket_id": case.ticket_id}
+        return {"vendor": case.ticket.vendor, "account": case.ticket.account, "ticket_id": case.ticket.id}
+
     def _case(self) -> CaseView | CaseState:
         """What the workflow reads of its case after a decision: the view, or the state."""
-        case = self.view if self.as_json else self.state
+        case = self.view if self.in_decide else self.state
         if case is None:
             raise ApplicationError("the decision answered without the case")
         return case
@@ -252,11 +267,14 @@ class CaseFlow:
         or again after a failed read) from the helpdesk. Also what the read did, if one was made,
         and what the ticket still lacks."""
         ticket = engine_input.event.ticket
-        case = self.view if self.as_json else self.state
-        known = case.ticket if case is not None else None
+        if self.in_decide:  # the ticket from the state's JSON, the rest of it unread
+            known = Ticketed.model_validate_json(self.state_json).ticket if self.state_json else None
+            status = self.view.ticket_read if self.view is not None else None
+        else:
+            known = self.state.ticket if self.state is not None else None
+            status = self.state.ticket_read if self.state is not None else None
         ticket = completed(ticket, known)
         missing = lacking(ticket)
-        status = case.ticket_read if case is not None else None
         read = None
         if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
             outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
@@ -292,28 +310,30 @@ class CaseFlow:
 
     def _current(self) -> CaseState | None:
         """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
-        state = parsed(self.state_json) if self.as_json else self.state
+        state = parsed(self.state_json) if self.in_decide else self.state
         return merged(state, self.deliveries, self.done) if state is not None else None
 
     def _did(self, key: str, kind: str, outcome: str) -> None:
         self.done.append(ActionRecord(key=key, type=kind, outcome=outcome[:2_000], at=workflow.now()))
         del self.done[:-MAX_DELIVERIES]
 
-    async def _notify(self, request: ActionRequest, action: Notify) -> str:
+    async def _notify(self, request: ActionRequest, action: Notify, here: ActionResult | None = None) -> str:
         """Tell people: through the helpdesk (the adapter, as any action) when the channels
         name it, and through every other channel in a task of its own, so a channel that keeps
-        failing holds up neither the case nor another channel. Each delivery is recorded."""
+        failing holds up neither the case nor another channel. Each delivery is recorded.
+        ``here``: the decide activity told the helpdesk already (CASE_IN_DECIDE)."""
         outcome = "skipped: not for the helpdesk"
         if HELPDESK_CHANNEL in action.channels:
-            result = await workflow.execute_local_activity(
-                "carry_out",
-                request,
-                result_type=ActionResult,
-                start_to_close_timeout=ACTION_TIMEOUT,
-                retry_policy=ACTION_RETRY,
-                summary=action_summary(action),
-            )
-            outcome = result.outcome
+            if here is None:
+                here = await workflow.execute_local_activity(
+                    "carry_out",
+                    request,
+                    result_type=ActionResult,
+                    start_to_close_timeout=ACTION_TIMEOUT,
+                    retry_policy=ACTION_RETRY,
+                    summary=action_summary(action),
+                )
+            outcome = here.outcome
             self._did(action.key, action.type, outcome)
             self._record([helpdesk_record(action, outcome, workflow.now())])
         requests = delivery_requests(request, action)
@@ -388,7 +408,7 @@ class CaseFlow:
         return self.inbox.pop(0)
 
     def _wake_summary(self, wake_at: datetime) -> str:
-        if not self.as_json:
+        if not self.in_decide:
             return timer_summary(self.state, wake_at)
         summary = self.view.wake_summary if self.view is not None else None
         return summary or timer_summary(None, wake_at)

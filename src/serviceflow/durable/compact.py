@@ -1,4 +1,4 @@
-"""The case state as the workflow keeps it since ``state-as-json`` (:data:`STATE_AS_JSON`): the
+"""The case state as the workflow keeps it since ``case-in-decide`` (:data:`CASE_IN_DECIDE`): the
 JSON the decide activity answered with, never parsed in the workflow, and a small view of it.
 
 Before, the workflow parsed the whole state out of every decision's marker, kept it as models
@@ -14,21 +14,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from serviceflow.durable.messages import CaseView, DecideRequest, DecideResult
+from serviceflow.durable.messages import ActionResult, CaseView, DecideRequest, DecideResult
 from serviceflow.durable.ui_text import current_details, timer_summary
 from serviceflow.model import CaseState
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 
 #: The workflow.patched() marker asked first in a run (durable/case_flow.py): with it, the
-#: workflow keeps its state as JSON (and has every change before it: outcomes-in-decide, ...).
-STATE_AS_JSON = "state-as-json"
+#: workflow keeps its state as JSON, and the decide activity also carries out the decision's
+#: first actions (those it may: activities.carried_here), with no local activity of their own
+#: (and the run has every change before it: outcomes-in-decide, ...).
+CASE_IN_DECIDE = "case-in-decide"
 
 
 def view_of(state: CaseState, wake_at: datetime | None) -> CaseView:
     """What the workflow reads of ``state``, waking at ``wake_at``."""
     return CaseView(
         case_id=state.case_id,
-        ticket=state.ticket,
+        vendor=state.ticket.vendor,
+        account=state.ticket.account,
+        ticket_id=state.ticket.id,
         closed_at=state.closed_at,
         ticket_read=state.ticket_read,
         details=current_details(state, wake_at),
@@ -74,9 +78,12 @@ def with_read(state: CaseState, outcome: str, missing: Sequence[str]) -> CaseSta
     return state.model_copy(update=update)
 
 
-def compacted(result: DecideResult, request: DecideRequest) -> DecideResult:
+def compacted(
+    result: DecideResult, request: DecideRequest, done: Sequence[ActionResult] = ()
+) -> DecideResult:
     """The answer for a workflow that keeps its state as JSON: the state (with the read's note)
-    as JSON, its view, the actions to carry out, whether a decision was made and recorded."""
+    as JSON, its view, the actions to carry out (and what the activity did of them), whether a
+    decision was made and recorded."""
     state = result.case()
     if request.read_outcome is not None:
         state = with_read(state, request.read_outcome, request.read_missing)
@@ -87,4 +94,5 @@ def compacted(result: DecideResult, request: DecideRequest) -> DecideResult:
         recorded=result.recorded,
         state_json=state.model_dump_json(),
         view=view_of(state, result.wake_at),
+        done=list(done),
     )

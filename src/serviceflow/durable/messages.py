@@ -30,6 +30,19 @@ class Operation(Message):
     input: EngineInput
 
 
+class ActionRequest(Message):
+    case_id: str
+    vendor: str
+    account: str
+    ticket_id: str
+    action: Action
+
+
+class ActionResult(Message):
+    key: str
+    outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
+
+
 class DecideRequest(Message):
     state: CaseState | None
     input: EngineInput
@@ -39,7 +52,7 @@ class DecideRequest(Message):
     # activity of its own, no marker. A retried or re-run decide writes each row once (the
     # store is keyed by the rows' facts).
     record: bool = False
-    # ``state-as-json`` (durable/compact.py): the workflow keeps its state as the JSON the
+    # ``case-in-decide`` (durable/compact.py): the workflow keeps its state as the JSON the
     # engine's last answer gave it, never parsing it, and sends it here (``state`` None) with
     # the deliveries and action records it made since, for the activity to put into it; the
     # activity answers with ``state_json`` and the ``view`` the workflow reads.
@@ -51,13 +64,18 @@ class DecideRequest(Message):
     # lacked: the activity notes it in the state it answers with, as the workflow did before.
     read_outcome: str | None = None
     read_missing: list[str] = []
+    # ``case-in-decide``: carry out the decision's first actions here, those the activity may
+    # (activities.carried_here), once each, and answer with what they did in ``done``.
+    act: bool = False
 
 
 class CaseView(Message):
-    """What the workflow reads of its case between decisions (``state-as-json``)."""
+    """What the workflow reads of its case between decisions (``case-in-decide``)."""
 
     case_id: str
-    ticket: Ticket
+    vendor: str
+    account: str
+    ticket_id: str
     closed_at: AwareDatetime | None = None
     ticket_read: str | None = None
     details: str = ""  # the Temporal UI's current details (ui_text.current_details)
@@ -68,10 +86,17 @@ class CaseView(Message):
         return self.closed_at is not None
 
 
+class Ticketed(BaseModel):
+    """The ticket of a case state's JSON (its other fields not read): what the case knows of
+    it, to complete an event's ticket from (full_ticket.completed)."""
+
+    ticket: Ticket
+
+
 class DecideResult(Message):
     """The engine's answer, recorded in the history as the decide local activity's marker."""
 
-    state: CaseState | None = None  # None: ``state_json`` and ``view`` (``state-as-json``)
+    state: CaseState | None = None  # None: ``state_json`` and ``view`` (``case-in-decide``)
     actions: list[Action]
     wake_at: AwareDatetime | None
     # The decision made, if one was. Markers recorded before ``decided`` carry it here, a copy of
@@ -84,8 +109,11 @@ class DecideResult(Message):
     # The actions to carry out are the decision's (``state.decisions[-1].actions``): the marker
     # carries them once, not twice; markers recorded before carry them in ``actions`` as well.
     decided_actions: bool = False
-    state_json: str | None = None  # the state after the decision, as JSON (``state-as-json``)
+    state_json: str | None = None  # the state after the decision, as JSON (``case-in-decide``)
     view: CaseView | None = None  # what the workflow reads of it
+    # What the activity did of ``actions``, in order (``case-in-decide``): the first
+    # len(done) were carried out here; the workflow carries out the rest, as before.
+    done: list[ActionResult] = []
 
     def made(self) -> Decision | None:
         """The decision made, whichever way the marker carries it; None: none was made (or
@@ -96,7 +124,7 @@ class DecideResult(Message):
         return state.decisions[-1] if self.decided and state is not None and state.decisions else None
 
     def case(self) -> CaseState:
-        """The state after the decision, as markers before ``state-as-json`` carry it."""
+        """The state after the decision, as markers before ``case-in-decide`` carry it."""
         if self.state is None:
             raise ValueError("this answer carries the state as JSON")
         return self.state
@@ -105,19 +133,6 @@ class DecideResult(Message):
         """The actions to carry out, whichever way the marker carries them."""
         decision = self.made() if self.decided_actions else None
         return list(decision.actions) if decision is not None else self.actions
-
-
-class ActionRequest(Message):
-    case_id: str
-    vendor: str
-    account: str
-    ticket_id: str
-    action: Action
-
-
-class ActionResult(Message):
-    key: str
-    outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
 
 
 class TicketRead(Message):
