@@ -52,7 +52,7 @@ from serviceflow.outcomes.recording import record_request
 log = logging.getLogger(__name__)
 
 #: How long the decide activity waits on the outcome store (its retries included), well within
-#: the decision's own timeout (workflows.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
+#: the decision's own timeout (case_flow.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
 #: rows with the record_outcomes local activity (the store keeps each row once).
 RECORD_IN_DECIDE_SECONDS = 10.0
 #: How long the decide activity spends carrying out its decision's actions (``case-in-decide``),
@@ -133,7 +133,9 @@ class CaseActivities:
             try:
                 result = await asyncio.wait_for(self.carry_out(request), left)
             except Exception as exc:  # retryable, or too slow: carry_out's retries take it
-                log.info("%s %s left to the workflow: %s", action.type, action.key, exc or type(exc).__name__)
+                log.info(
+                    "%s %s left to the workflow: %s", action.type, action.key, str(exc) or type(exc).__name__
+                )
                 break
             done.append(result)
             if result.outcome == "ticket gone":
