@@ -16,7 +16,7 @@ from datetime import datetime
 
 from serviceflow.durable.messages import ActionResult, CaseView, DecideRequest, DecideResult
 from serviceflow.durable.ui_text import current_details, timer_summary
-from serviceflow.model import CaseState
+from serviceflow.model import Action, CaseState
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 
 #: The workflow.patched() marker asked first in a run (durable/case_flow.py): with it, the
@@ -26,8 +26,9 @@ from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 CASE_IN_DECIDE = "case-in-decide"
 
 
-def view_of(state: CaseState, wake_at: datetime | None) -> CaseView:
-    """What the workflow reads of ``state``, waking at ``wake_at``."""
+def view_of(state: CaseState, wake_at: datetime | None, done: Sequence[tuple[Action, str]] = ()) -> CaseView:
+    """What the workflow reads of ``state``, waking at ``wake_at``; ``done``: the actions the
+    decide activity carried out, with their outcomes (named in the UI's current details)."""
     return CaseView(
         case_id=state.case_id,
         vendor=state.ticket.vendor,
@@ -35,7 +36,7 @@ def view_of(state: CaseState, wake_at: datetime | None) -> CaseView:
         ticket_id=state.ticket.id,
         closed_at=state.closed_at,
         ticket_read=state.ticket_read,
-        details=current_details(state, wake_at),
+        details=current_details(state, wake_at, done),
         wake_summary=timer_summary(state, wake_at) if wake_at is not None else None,
     )
 
@@ -93,6 +94,8 @@ def compacted(
         decided=result.made() is not None,
         recorded=result.recorded,
         state_json=state.model_dump_json(),
-        view=view_of(state, result.wake_at),
+        view=view_of(
+            state, result.wake_at, list(zip(result.to_do(), (d.outcome for d in done), strict=False))
+        ),
         done=list(done),
     )
