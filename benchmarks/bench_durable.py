@@ -114,6 +114,7 @@ class Phase:
     lateness: list[float] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     types: dict[str, int] = field(default_factory=dict)
+    threads: dict[str, float] = field(default_factory=dict)  # the worker's CPU seconds by thread name
     history: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # where the worker's serviceflow package was imported from
 
@@ -256,6 +257,7 @@ class Bench:
             result.lateness = [at - due[t] for t, at in report.get("escalated", {}).items()]
             result.latency = [at - sent[t] for t, at in report.get("assigned", {}).items()]
             result.types = report.get("types", {})
+            result.threads = report.get("threads", {})
             result.history = await self.history(kind, f"{tag}-0")
         finally:
             if worker.returncode is None:
@@ -280,7 +282,8 @@ def phase_line(p: Phase) -> str:
         f"{len(p.lateness)}/{p.cases}; deadline -> action p50 {p50}, p99 {ms(p.p99())}; signal -> "
         f"first action p50/p99 {latency}; CPU per case: worker {p.worker_cpu / p.cases * 1000:.1f} ms, "
         f"server {p.server_cpu / p.cases * 1000:.1f} ms, client {p.client_cpu / p.cases * 1000:.1f} ms; "
-        f"{p.kib_per_case():.1f} KiB per open case; actions {p.types}"
+        f"{p.kib_per_case():.1f} KiB per open case; actions {p.types}; worker CPU per case by thread: "
+        + ", ".join(f"{name} {cpu / p.cases * 1000:.1f} ms" for name, cpu in sorted(p.threads.items()) if cpu)
     )
 
 

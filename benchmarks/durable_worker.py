@@ -15,7 +15,10 @@ workflow) and talks to bench_durable over stdin/stdout, one JSON object a line:
 
 With ``SERVICEFLOW_BENCH_PROFILE=FILE`` set, the worker runs under cProfile and writes its
 statistics to FILE.KIND-PID on exit (for ``python -m pstats``; cProfile slows it, so CPU figures
-of such a run are not comparable).
+of such a run are not comparable). With ``SERVICEFLOW_BENCH_PYSPY=FILE`` set, py-spy (installed
+beside this Python) samples the worker from its warm-up's end to its last escalation (200/s,
+non-blocking, the thread holding the GIL) and writes the folded stacks to FILE.KIND-PID.txt (py-spy's own
+CPU is not the worker's, but its sampling slows the worker a little).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -38,6 +43,20 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker  # noqa: E402
 
 from serviceflow.model import Action  # noqa: E402
+
+
+def thread_cpu() -> Counter[str]:
+    """This process's CPU seconds so far by thread name (the SDK's Rust threads among them)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds: Counter[str] = Counter()
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip().rstrip("0123456789_-")
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        seconds[name or "?"] += (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 def rss_kib() -> int:
@@ -57,6 +76,8 @@ class Recorder:
         self.escalated: dict[str, float] = {}
         self.types: Counter[str] = Counter()
         self.warmed = 0
+        self.spy: subprocess.Popen[bytes] | None = None  # SERVICEFLOW_BENCH_PYSPY: see sampled()
+        self.threads: Counter[str] = Counter()  # CPU seconds by thread name, ready to done
 
     def record(self, ticket_id: str, kind: str, at: float) -> None:
         self.types[kind] += 1
@@ -65,6 +86,8 @@ class Recorder:
                 self.warmed += 1
                 if self.warmed == self.warm:
                     say(ready=True, rss_kib=rss_kib(), source=source())
+                    self.threads = thread_cpu()
+                    self.spy = sampled() if os.environ.get("SERVICEFLOW_BENCH_PYSPY") else None
             return
         if kind == "assign" and ticket_id not in self.assigned:
             self.assigned[ticket_id] = at
@@ -73,6 +96,10 @@ class Recorder:
         elif kind == "escalate" and ticket_id not in self.escalated:
             self.escalated[ticket_id] = at
             if len(self.escalated) == self.cases:
+                if self.spy is not None:
+                    self.spy.send_signal(signal.SIGINT)
+                    self.spy.wait(60)
+                self.threads = thread_cpu() - self.threads
                 say(done=True)
 
     def action(self, ticket_id: str, action: Action) -> None:
@@ -173,7 +200,8 @@ async def main(args: argparse.Namespace) -> None:
             line = (await asyncio.to_thread(sys.stdin.readline)).strip()
             if line == "report":
                 say(report={"assigned": recorder.assigned, "escalated": recorder.escalated,
-                            "types": dict(recorder.types), "rss_kib": rss_kib()})  # fmt: skip
+                            "types": dict(recorder.types), "rss_kib": rss_kib(),
+                            "threads": dict(recorder.threads)})  # fmt: skip
             elif line in ("exit", ""):
                 break
 
@@ -189,6 +217,14 @@ def profiled(args: argparse.Namespace) -> None:
     finally:
         profile.disable()
         profile.dump_stats(f"{os.environ['SERVICEFLOW_BENCH_PROFILE']}.{args.kind}-{os.getpid()}")
+
+
+def sampled() -> subprocess.Popen[bytes]:
+    """py-spy recording this process until it is sent SIGINT (SERVICEFLOW_BENCH_PYSPY)."""
+    out = f"{os.environ['SERVICEFLOW_BENCH_PYSPY']}.{sys.argv[1]}-{os.getpid()}.txt"
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--nonblocking", "--gil", "-r", "200", "--threads", "-f", "raw"]
+    return subprocess.Popen([*command, "-o", out, "--pid", str(os.getpid())], stdout=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

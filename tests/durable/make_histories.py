@@ -25,6 +25,14 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - full_ticket.json: a case whose webhook carries no recipient, recorded after the full ticket
   was read at case open (`workflow.patched("read-the-full-ticket")`): the read, the decision
   with the helpdesk's recipient and requester, a later event completed from the case.
+- case_in_decide.json: the full_ticket story again, recorded after the decide activity took
+  over the case (`workflow.patched("case-in-decide")`, durable/compact.py): the workflow keeps
+  the state as the activity's JSON (each decide marker carries `state_json` and the `view`), the
+  later event completed from it, and the activity carries out the owner's assignment itself
+  (no carry_out marker).
+- case_in_decide_channels.json: the notify_channels story under `case-in-decide`: the helpdesk
+  notes carried out by the decide activity, the Slack delivery by the workflow, recorded, sent
+  with the next decision and kept in its state.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -186,6 +194,8 @@ async def main() -> None:
             ("decide_fallback", decide_fallback, FaultyDecide),
             ("notify_channels", notify_channels, CaseActivities),
             ("full_ticket", full_ticket, CaseActivities),
+            ("case_in_decide", full_ticket, CaseActivities),
+            ("case_in_decide_channels", notify_channels, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

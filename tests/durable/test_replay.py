@@ -29,7 +29,8 @@ def decision_of(result: object) -> dict | None:  # type: ignore[type-arg]
     if result.get("decision"):
         return result["decision"]  # type: ignore[no-any-return]
     if result.get("decided"):
-        return result["state"]["decisions"][-1]  # type: ignore[no-any-return]
+        state = json.loads(result["state_json"]) if result.get("state_json") else result["state"]
+        return state["decisions"][-1]  # type: ignore[no-any-return]
     return None
 
 
@@ -57,7 +58,59 @@ def test_there_are_histories_to_replay() -> None:
         "notify_channels",
         "full_ticket",
         "query_during_read",
+        "case_in_decide",
+        "case_in_decide_channels",
     }
+
+
+def markers(name: str) -> tuple[list[str], list[str], list[dict]]:  # type: ignore[type-arg]
+    """A history's patch markers, its local activities, and their results, in order."""
+    history = json.loads((Path(__file__).parent / "histories" / f"{name}.json").read_text())
+    patches, kinds, results = [], [], []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if not marker:
+            continue
+        details = marker.get("details", {})
+        for payload in details.get("patch-data", {}).get("payloads", []):
+            patches.append(json.loads(base64.b64decode(payload["data"]))["id"])
+        for payload in details.get("data", {}).get("payloads", []):
+            kinds.append(json.loads(base64.b64decode(payload["data"])).get("activity_type"))
+        for payload in details.get("result", {}).get("payloads", []):
+            results.append(json.loads(base64.b64decode(payload["data"])))
+    return patches, kinds, results
+
+
+def test_a_case_the_decide_activity_keeps_has_its_state_as_json_and_no_action_markers() -> None:
+    """case_in_decide.json: one marker for every change; each decision answers with the state
+    as JSON and the view the workflow reads, and carried out the owner's assignment itself; the
+    later event was completed from the state's ticket."""
+    patches, kinds, results = markers("case_in_decide")
+    assert patches == ["case-in-decide"]
+    assert kinds == ["fetch_ticket", "decide", "decide"]  # no carry_out
+    decisions = [r for r in results if isinstance(r, dict) and "view" in r]
+    assert len(decisions) == 2
+    assert all(d["state"] is None and d["view"]["case_id"] for d in decisions)
+    assert [[a["outcome"] for a in d["done"]] for d in decisions] == [["done"], ["done"]]
+    states = [json.loads(d["state_json"]) for d in decisions]
+    assert [s["ticket_read"] for s in states] == ["read", "read"]
+    assert states[1]["ticket"]["recipient"] == "manager@shop.example"  # the webhook's had none
+    assert states[1]["actions_done"][0]["type"] == "assign_owner"  # the workflow's record, kept
+
+
+def test_a_delivery_the_workflow_records_reaches_the_state_with_the_next_decision() -> None:
+    history = json.loads((Path(__file__).parent / "histories" / "case_in_decide_channels.json").read_text())
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in history["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled == ["deliver_notification"]  # Slack, by the workflow
+    _, kinds, results = markers("case_in_decide_channels")
+    assert "carry_out" not in kinds  # the helpdesk's notes, by the decide activity
+    states = [json.loads(r["state_json"]) for r in results if isinstance(r, dict) and r.get("state_json")]
+    assert not states[0]["deliveries"]
+    assert any(d["channel"] == "slack:leads" for d in states[-1]["deliveries"])
 
 
 def test_a_run_that_asks_its_changes_up_front_records_one_marker_for_all() -> None:

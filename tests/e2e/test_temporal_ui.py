@@ -111,6 +111,6 @@ async def test_the_ui_lists_and_shows_a_case_as_the_case(server: DevServer, tmp_
     page = render(f"{server.ui_url}/{path}", tmp_path / "case.png")
     assert summary in page  # the case's summary, in the UI
     assert "decide: created ui-1" in page  # the decision's activity, named
-    assert "assign_owner (" in page  # the action's activity, named with its rule
+    assert "assign_owner (" in current  # the action, named with its rule (case-in-decide: by the decision)
     for shot in ("workflows.png", "case.png"):
         assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,6 +27,8 @@ def recorded_states(path: Path) -> list[dict]:  # type: ignore[type-arg]
             result = json.loads(base64.b64decode(payload["data"]))
             if isinstance(result, dict) and isinstance(result.get("state"), dict):
                 states.append(result["state"])
+            elif isinstance(result, dict) and result.get("state_json"):  # case-in-decide
+                states.append(json.loads(result["state_json"]))
     return states
 
 

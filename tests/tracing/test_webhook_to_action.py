@@ -4,7 +4,7 @@ installed) their spans sent over OTLP/HTTP to a collector stub on 127.0.0.1.
 
 - One trace runs from the webhook to the action carried out: the receiver's
   ``POST /webhooks/{vendor}`` with verify, identity, parse and signal, the signal-with-start,
-  the case's workflow, its ``carry_out`` activity and the activity's ``PUT`` to Zendesk, each
+  the case's workflow, its ``decide`` activity (which carries the action out) and its ``PUT`` to Zendesk, each
   span the child of the one before, across both processes.
 - Every line the receiver and the worker log about the case names it (``case``), and no line
   and no span holds the ticket's text.
@@ -89,7 +89,8 @@ async def run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run]:
 
 def trace_of_the_action(spans: list[Any], case: str) -> list[Any] | None:
     """The spans of the trace that holds the ``PUT`` to Zendesk made by the case's
-    ``carry_out``, if one has arrived whole (the receiver's root span included)."""
+    ``decide`` (which carries the action out: case-in-decide), if one has arrived whole (the
+    receiver's root span included)."""
     by_id = {s.span_id: s for s in spans}
     for span in spans:
         if span.name != "PUT Zendesk":
@@ -98,7 +99,7 @@ def trace_of_the_action(spans: list[Any], case: str) -> list[Any] | None:
         while chain[-1].parent_span_id in by_id:
             chain.append(by_id[chain[-1].parent_span_id])
         names = [s.name for s in chain]
-        if "RunActivity:carry_out" in names and names[-1] == "POST /webhooks/{vendor}":
+        if "RunActivity:decide" in names and names[-1] == "POST /webhooks/{vendor}":
             trace = [s for s in spans if s.trace_id == span.trace_id]
             if any(s.attributes.get("temporalWorkflowID") == case for s in trace):
                 return chain
@@ -112,8 +113,8 @@ def test_one_trace_runs_from_the_webhook_to_the_action_carried_out(run: Run) -> 
     names = [s.name for s in reversed(chain)]  # root first
     assert names[0] == "POST /webhooks/{vendor}"
     # Down the chain in this order (more spans may sit between these).
-    wanted = ["POST /webhooks/{vendor}", "signal", "SignalWithStartWorkflow:Case", "StartActivity:carry_out",
-              "RunActivity:carry_out", "PUT Zendesk"]  # fmt: skip
+    wanted = ["POST /webhooks/{vendor}", "signal", "SignalWithStartWorkflow:Case", "StartActivity:decide",
+              "RunActivity:decide", "PUT Zendesk"]  # fmt: skip
     positions = [names.index(name) for name in wanted]
     assert positions == sorted(positions), names
     assert len({s.trace_id for s in chain}) == 1
@@ -129,7 +130,7 @@ def test_one_trace_runs_from_the_webhook_to_the_action_carried_out(run: Run) -> 
         == services["SignalWithStartWorkflow:Case"]
         == "serviceflow-receiver"
     )
-    assert services["RunActivity:carry_out"] == services["PUT Zendesk"] == "serviceflow-worker"
+    assert services["RunActivity:decide"] == services["PUT Zendesk"] == "serviceflow-worker"
     root = chain[-1]
     assert root.kind == "SERVER" and root.parent_span_id == ""
     assert root.attributes["http.response.status_code"] == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from temporalio import activity
@@ -14,6 +15,7 @@ from temporalio.service import RPCError
 
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.cases import open_cases_of
+from serviceflow.durable.compact import compacted, expanded
 from serviceflow.durable.fallback import fall_back
 from serviceflow.durable.full_ticket import ticket_of
 from serviceflow.durable.live_roster import LiveRoster
@@ -36,9 +38,11 @@ from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
 from serviceflow.model import (
     HELPDESK_CHANNEL,
     QUARANTINE_PREFIX,
+    Action,
     AssignOwner,
     CaseState,
     Decision,
+    LinkCase,
     Notify,
     Roster,
 )
@@ -48,9 +52,22 @@ from serviceflow.outcomes.recording import record_request
 log = logging.getLogger(__name__)
 
 #: How long the decide activity waits on the outcome store (its retries included), well within
-#: the decision's own timeout (workflows.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
+#: the decision's own timeout (case_flow.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
 #: rows with the record_outcomes local activity (the store keeps each row once).
 RECORD_IN_DECIDE_SECONDS = 10.0
+#: How long the decide activity spends carrying out its decision's actions (``case-in-decide``),
+#: well within the decision's timeout: past it, or on an action's first failure, it answers and
+#: the workflow carries out the rest through ``carry_out``, with that activity's retries.
+ACT_IN_DECIDE_SECONDS = 10.0
+
+
+def carried_here(action: Action) -> bool:
+    """An action the decide activity may carry out itself: one that is carry_out's alone (not a
+    LinkCase, which signals another case; a Notify only if the helpdesk is among its channels:
+    the workflow delivers to the others)."""
+    if isinstance(action, LinkCase):
+        return False
+    return not isinstance(action, Notify) or HELPDESK_CHANNEL in action.channels
 
 
 class CaseActivities:
@@ -88,13 +105,50 @@ class CaseActivities:
 
     @activity.defn(name="decide")
     async def decide(self, request: DecideRequest) -> DecideResult:
-        """Run the engine. Deterministic given its input; recorded in the workflow's history."""
+        """Run the engine. Deterministic given its input; recorded in the workflow's history.
+        A workflow that keeps its state as JSON (``compact``) sends it so and is answered so
+        (durable/compact.py); one that keeps it as models is answered as it always was."""
+        if not request.compact:
+            return await self._decide(request)
+        result = await self._decide(expanded(request))
+        # Not a fallback's actions, nor those of a decision the outcome store did not take here:
+        # the workflow records those first (record_outcomes), then carries them out, as before.
+        acted = request.act and request.failure is None and result.recorded
+        return compacted(result, request, await self._act(result.case(), result.to_do()) if acted else [])
+
+    async def _act(self, case: CaseState, actions: list[Action]) -> list[ActionResult]:
+        """Carry out the first of ``actions`` that may be carried out here, each once, in order,
+        within ACT_IN_DECIDE_SECONDS; stops at one that may not, fails, or would overrun (the
+        workflow carries out the rest). A decide attempt that fails after this repeats them, as
+        a carry_out attempt lost after its action does: actions carry idempotency keys."""
+        done: list[ActionResult] = []
+        deadline = time.monotonic() + ACT_IN_DECIDE_SECONDS
+        for action in actions:
+            if not carried_here(action) or (left := deadline - time.monotonic()) <= 0:
+                break
+            request = ActionRequest(
+                case_id=case.case_id, vendor=case.ticket.vendor, account=case.ticket.account,
+                ticket_id=case.ticket.id, action=action,
+            )  # fmt: skip
+            try:
+                result = await asyncio.wait_for(self.carry_out(request), left)
+            except Exception as exc:  # retryable, or too slow: carry_out's retries take it
+                log.info(
+                    "%s %s left to the workflow: %s", action.type, action.key, str(exc) or type(exc).__name__
+                )
+                break
+            done.append(result)
+            if result.outcome == "ticket gone":
+                break
+        return done
+
+    async def _decide(self, request: DecideRequest) -> DecideResult:
         rules = self.store.current()
         if request.failure is not None:  # the engine failed on this input every time it was tried
             log.error("case decision failed, applying the fallback: %s", request.failure)
             result = fall_back(request, rules, self.roster)
             made = result.made()
-            if made is None or not await self._record(request, result.state, made):
+            if made is None or not await self._record(request, result.case(), made):
                 return result
             return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from serviceflow.engine.inputs import EngineInput
 from serviceflow.model import Action, CaseState, Decision, QuarantinedMessage, Ticket
+from serviceflow.model.case import ActionRecord, DeliveryRecord
 
 
 class Message(BaseModel):
@@ -29,6 +30,19 @@ class Operation(Message):
     input: EngineInput
 
 
+class ActionRequest(Message):
+    case_id: str
+    vendor: str
+    account: str
+    ticket_id: str
+    action: Action
+
+
+class ActionResult(Message):
+    key: str
+    outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
+
+
 class DecideRequest(Message):
     state: CaseState | None
     input: EngineInput
@@ -38,12 +52,51 @@ class DecideRequest(Message):
     # activity of its own, no marker. A retried or re-run decide writes each row once (the
     # store is keyed by the rows' facts).
     record: bool = False
+    # ``case-in-decide`` (durable/compact.py): the workflow keeps its state as the JSON the
+    # engine's last answer gave it, never parsing it, and sends it here (``state`` None) with
+    # the deliveries and action records it made since, for the activity to put into it; the
+    # activity answers with ``state_json`` and the ``view`` the workflow reads.
+    compact: bool = False
+    state_json: str | None = None
+    deliveries: list[DeliveryRecord] = []
+    actions_done: list[ActionRecord] = []
+    # How the full ticket was read for this input (``read``, ``failed: ...``) and what it still
+    # lacked: the activity notes it in the state it answers with, as the workflow did before.
+    read_outcome: str | None = None
+    read_missing: list[str] = []
+    # ``case-in-decide``: carry out the decision's first actions here, those the activity may
+    # (activities.carried_here), once each, and answer with what they did in ``done``.
+    act: bool = False
+
+
+class CaseView(Message):
+    """What the workflow reads of its case between decisions (``case-in-decide``)."""
+
+    case_id: str
+    vendor: str
+    account: str
+    ticket_id: str
+    closed_at: AwareDatetime | None = None
+    ticket_read: str | None = None
+    details: str = ""  # the Temporal UI's current details (ui_text.current_details)
+    wake_summary: str | None = None  # the next wake-up's timer summary (ui_text.timer_summary)
+
+    @property
+    def finished(self) -> bool:
+        return self.closed_at is not None
+
+
+class Ticketed(BaseModel):
+    """The ticket of a case state's JSON (its other fields not read): what the case knows of
+    it, to complete an event's ticket from (full_ticket.completed)."""
+
+    ticket: Ticket
 
 
 class DecideResult(Message):
     """The engine's answer, recorded in the history as the decide local activity's marker."""
 
-    state: CaseState
+    state: CaseState | None = None  # None: ``state_json`` and ``view`` (``case-in-decide``)
     actions: list[Action]
     wake_at: AwareDatetime | None
     # The decision made, if one was. Markers recorded before ``decided`` carry it here, a copy of
@@ -56,30 +109,30 @@ class DecideResult(Message):
     # The actions to carry out are the decision's (``state.decisions[-1].actions``): the marker
     # carries them once, not twice; markers recorded before carry them in ``actions`` as well.
     decided_actions: bool = False
+    state_json: str | None = None  # the state after the decision, as JSON (``case-in-decide``)
+    view: CaseView | None = None  # what the workflow reads of it
+    # What the activity did of ``actions``, in order (``case-in-decide``): the first
+    # len(done) were carried out here; the workflow carries out the rest, as before.
+    done: list[ActionResult] = []
 
     def made(self) -> Decision | None:
-        """The decision made, whichever way the marker carries it; None: none was made."""
+        """The decision made, whichever way the marker carries it; None: none was made (or
+        the marker carries the state as JSON: see ``decided``)."""
         if self.decision is not None:
             return self.decision
-        return self.state.decisions[-1] if self.decided and self.state.decisions else None
+        state = self.state
+        return state.decisions[-1] if self.decided and state is not None and state.decisions else None
+
+    def case(self) -> CaseState:
+        """The state after the decision, as markers before ``case-in-decide`` carry it."""
+        if self.state is None:
+            raise ValueError("this answer carries the state as JSON")
+        return self.state
 
     def to_do(self) -> list[Action]:
         """The actions to carry out, whichever way the marker carries them."""
         decision = self.made() if self.decided_actions else None
         return list(decision.actions) if decision is not None else self.actions
-
-
-class ActionRequest(Message):
-    case_id: str
-    vendor: str
-    account: str
-    ticket_id: str
-    action: Action
-
-
-class ActionResult(Message):
-    key: str
-    outcome: str  # "done", "skipped: already done", "ticket gone", "no plugin"
 
 
 class TicketRead(Message):

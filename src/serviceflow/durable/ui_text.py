@@ -7,6 +7,7 @@ what the UI shows (Temporal keeps a summary to a line; details are Markdown).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from serviceflow.engine.inputs import EngineInput, EventInput, WakeUp
@@ -48,8 +49,11 @@ def static_details(event: TicketEvent, policies: str = "") -> str:
     return _cut("\n\n".join(lines), DETAILS)
 
 
-def current_details(state: CaseState, wake_at: datetime | None) -> str:
-    """The case now: owner, the next deadline, breaches, the policy set it decides under."""
+def current_details(
+    state: CaseState, wake_at: datetime | None, done: Sequence[tuple[Action, str]] = ()
+) -> str:
+    """The case now: owner, the next deadline, breaches, the policy set it decides under; and
+    what the last decision did, when its own activity carried its actions out (``done``)."""
     running = [t for t in state.targets if t.due_at is not None and t.met_at is None]
     nxt = min(running, key=lambda t: t.due_at or wake_at or state.opened_at, default=None)
     breached = [t for t in state.targets if t.breached_at is not None and t.met_at is None]
@@ -63,6 +67,8 @@ def current_details(state: CaseState, wake_at: datetime | None) -> str:
     ]
     if wake_at is not None:
         lines.append(f"**Wakes** {wake_at:%Y-%m-%d %H:%M %Z}")
+    if done:
+        lines.append("**Done** " + "; ".join(f"{action_summary(a)}: {outcome[:200]}" for a, outcome in done))
     return _cut("\n\n".join(lines), DETAILS)
 
 

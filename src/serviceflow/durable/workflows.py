@@ -1,392 +1,41 @@
-"""CaseWorkflow: one durable workflow per ticket, from first contact to closure.
+"""CaseWorkflow: one durable workflow per ticket; what it does is case_flow.CaseFlow.
 
-It keeps the case state, waits for the next input (a ticket event signalled to it, a person's
-operation) or the engine's next wake-up (a durable timer), asks the engine to decide (a local
-activity, so the decision and the policy version it used are in the history and replay never
-re-evaluates a rule), and carries out the actions through activities. Continue-as-new keeps the
-history bounded on long-lived tickets.
-
-Changes to what the workflow does are asked with ``workflow.patched()`` once, first thing in a
-run, before any await (:data:`AT_RUN_START`), never after a local activity: sdk-core may answer a
-query while a local activity's result is on its way and send that result's marker with the
-query's answer, ending the workflow task before the workflow saw the result. On replay the
-result then comes one workflow task earlier than it did, and a ``patched()`` first asked after it
-comes before its own marker's task: it answers False, and the case takes the old path
-(``Change id ... does not match expected id ...``). See docs/production.md, replay safety.
+The sandbox runs a fresh copy of this module for every case (its bytecode read, its class
+made): so it holds only the decorated methods. No ``from __future__ import annotations``:
+the SDK reads each handler's types, and real ones cost less to read than strings to evaluate.
 """
 
-from __future__ import annotations
-
-import asyncio
-from datetime import datetime, timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
-    from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
-    from serviceflow.durable.messages import (
-        ActionRequest,
-        ActionResult,
-        CaseResult,
-        CaseStart,
-        DecideRequest,
-        DecideResult,
-        Operation,
-        TicketRead,
-        TicketReadResult,
-    )
-    from serviceflow.durable.notifier import DeliveryRequest, deliver_all
-    from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
-    from serviceflow.durable.ui_text import action_summary, current_details, decide_summary, timer_summary
-    from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
-    from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
-    from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
-
-DECIDE_TIMEOUT = timedelta(seconds=30)
-BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
-# A decision that raises is tried DECIDE_ATTEMPTS times (a second and a half in all), then the
-# case falls back (fallback.py); before the marker, a raising decision was retried without end.
-DECIDE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=DECIDE_ATTEMPTS,
-)
-LOCAL_ACTIONS = "actions-as-local-activities"  # a workflow.patched() marker: see run()
-# A workflow.patched() marker: a Notify goes to the helpdesk only when its channels name it, and
-# to every other channel it names through the delivery activity, each delivery recorded.
-NOTIFY_CHANNELS = "notify-through-channels"
-# A workflow.patched() marker: the full ticket is read from the helpdesk when the case opens and
-# when an event's ticket lacks what the webhook did not carry; see _complete().
-FULL_TICKET = "read-the-full-ticket"
-# The workflow.patched() marker asked first in every run, before any await: with it, every change
-# above is on for the whole run and no other marker is asked (or recorded); a run that began
-# without it asks each where it always did, as it ran. A new change is asked beside it, in run(),
-# before it: a run that has the newer one has every older one too, and records only the newest's
-# marker (one per run); a run recorded before the newer one replays without it (no marker).
-AT_RUN_START = "patches-at-run-start"
-READ_TIMEOUT = timedelta(seconds=30)
-# A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
-# transport waits out a short Retry-After within each), then the case decides on what the
-# webhook gave, says so, and tries again on a later event (full_ticket.MAX_READS).
-READ_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=4),
-    maximum_attempts=4,
-)
-READ_DEADLINE = timedelta(minutes=1)
-ACTION_TIMEOUT = timedelta(minutes=2)
-ACTION_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-)
-
-with workflow.unsafe.imports_passed_through():  # the outcome store: see run()
-    from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES, record_decision
+    from serviceflow.durable.case_flow import CaseFlow
+    from serviceflow.durable.messages import CaseResult, CaseStart, Operation
+    from serviceflow.engine.inputs import LinkContact
+    from serviceflow.model import CaseState, TicketEvent
 
 
 @workflow.defn(name="Case")
-class CaseWorkflow:
-    def __init__(self) -> None:
-        self.state: CaseState | None = None
-        self.inbox: list[EngineInput] = []
-        self.wake_at: datetime | None = None
-        # Deliveries are recorded here as they finish (while the case goes on deciding), and
-        # put into the state on every read of it: see _current().
-        self.deliveries: list[DeliveryRecord] = []
-        self.done: list[ActionRecord] = []  # likewise, what each action did
-        self.sending = 0
-        self.reads = 0  # failed reads of the full ticket in this run
-        self.at_start = False  # the run asked its changes up front (AT_RUN_START)
-        self.record_in_decide = False  # the decide activity records outcomes (OUTCOMES_IN_DECIDE)
-
+class CaseWorkflow(CaseFlow):
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
-        # First, before any await (see the module), the newest change first: it implies the older.
-        self.record_in_decide = workflow.patched(OUTCOMES_IN_DECIDE)
-        self.at_start = self.record_in_decide or workflow.patched(AT_RUN_START)
-        self.state = start.state
-        self.deliveries = list(start.state.deliveries) if start.state else []
-        self.done = list(start.state.actions_done) if start.state else []
-        self.inbox.extend(start.pending)
-        self.wake_at = start.wake_at
-        while True:
-            engine_input = await self._next_input()
-            read: tuple[str, tuple[str, ...]] | None = None
-            if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
-                engine_input, read = await self._complete(engine_input)
-            result = await self._decide(
-                DecideRequest(
-                    state=self._current(),
-                    input=engine_input,
-                    now=workflow.now(),
-                    record=self.record_in_decide,
-                )
-            )
-            decision = result.made()
-            # The outcome store: recorded by the decide activity, else (the last resort, a worker
-            # without the store, a run before OUTCOMES_IN_DECIDE) by a local activity of its own.
-            if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
-                await record_decision(self.state, engine_input, result.state, decision)
-            self.state, self.wake_at = result.state, result.wake_at
-            if read is not None:
-                self.state = _with_read(self.state, *read)
-            workflow.set_current_details(current_details(self.state, self.wake_at))
-            gone = False
-            for action in result.to_do():
-                if isinstance(action, LinkCase):
-                    # A repeat contact joined another case: tell that case, not the helpdesk.
-                    await workflow.get_external_workflow_handle(action.case_id).signal(
-                        "link", LinkContact(ticket_key=action.ticket_key, time=workflow.now())
-                    )
-                    continue
-                request = ActionRequest(
-                    case_id=self.state.case_id,
-                    vendor=self.state.ticket.vendor,
-                    account=self.state.ticket.account,
-                    ticket_id=self.state.ticket.id,
-                    action=action,
-                )
-                if isinstance(action, Notify) and self._patched(NOTIFY_CHANNELS):
-                    if await self._notify(request, action) == "ticket gone":
-                        gone = True
-                        break
-                    continue
-                if self._patched(LOCAL_ACTIONS):
-                    # A local activity: its result is recorded with the workflow task, with no
-                    # round trip through the server's task queues (the server was the bottleneck).
-                    outcome = await workflow.execute_local_activity(
-                        "carry_out",
-                        request,
-                        result_type=ActionResult,
-                        start_to_close_timeout=ACTION_TIMEOUT,
-                        retry_policy=ACTION_RETRY,
-                        summary=action_summary(action),
-                    )
-                else:  # cases started before the change replay as they ran
-                    outcome = await workflow.execute_activity(
-                        "carry_out",
-                        request,
-                        result_type=ActionResult,
-                        start_to_close_timeout=ACTION_TIMEOUT,
-                        retry_policy=ACTION_RETRY,
-                    )
-                self._did(action.key, action.type, outcome.outcome)
-                if outcome.outcome == "ticket gone":
-                    gone = True
-                    break
-            if gone or (self.state.finished and not self.inbox):
-                await workflow.wait_condition(lambda: self.sending == 0)  # deliveries under way end
-                return CaseResult(case_id=self.state.case_id, closed_at=self.state.closed_at)
-            info = workflow.info()
-            if info.is_continue_as_new_suggested() or info.get_current_history_length() > start.history_limit:
-                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self.sending == 0)
-                workflow.continue_as_new(
-                    CaseStart(
-                        state=self._current(),
-                        pending=list(self.inbox),
-                        wake_at=self.wake_at,
-                        history_limit=start.history_limit,
-                    )
-                )
-
-    async def _complete(
-        self, engine_input: EventInput
-    ) -> tuple[EventInput, tuple[str, tuple[str, ...]] | None]:
-        """The event with its ticket completed: from what the case knows, else (once per case,
-        or again after a failed read) from the helpdesk. Also what the read did, if one was made,
-        and what the ticket still lacks."""
-        ticket = engine_input.event.ticket
-        known = self.state.ticket if self.state is not None else None
-        ticket = completed(ticket, known)
-        missing = lacking(ticket)
-        status = self.state.ticket_read if self.state is not None else None
-        read = None
-        if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
-            outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
-            if outcome.ticket is not None:
-                ticket = completed(ticket, outcome.ticket)
-            else:
-                self.reads += 1
-            read = (outcome.outcome, lacking(ticket) if outcome.ticket is None else ())
-        if ticket == engine_input.event.ticket:
-            return engine_input, read
-        event = engine_input.event.model_copy(update={"ticket": ticket})
-        return engine_input.model_copy(update={"event": event}), read
-
-    async def _read(self, vendor: str, account: str, ticket_id: str) -> TicketReadResult:
-        try:
-            result: TicketReadResult = await workflow.execute_local_activity(
-                "fetch_ticket",
-                TicketRead(vendor=vendor, account=account, ticket_id=ticket_id),
-                result_type=TicketReadResult,
-                start_to_close_timeout=READ_TIMEOUT,
-                schedule_to_close_timeout=READ_DEADLINE,
-                retry_policy=READ_RETRY,
-                summary=f"read ticket {ticket_id} from the helpdesk",
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            return TicketReadResult(outcome=f"failed: {_failure(exc)}"[:500])
-
-    def _patched(self, patch_id: str) -> bool:
-        """Whether this run makes a change: always, in a run that asked its changes up front;
-        else as the marker the change recorded when first asked (cases started before)."""
-        return self.at_start or workflow.patched(patch_id)
-
-    def _current(self) -> CaseState | None:
-        """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
-        if self.state is None:
-            return None
-        deliveries = tuple(self.deliveries[-MAX_DELIVERIES:])
-        done = tuple(self.done[-MAX_DELIVERIES:])
-        if deliveries == self.state.deliveries and done == self.state.actions_done:
-            return self.state
-        return self.state.model_copy(update={"deliveries": deliveries, "actions_done": done})
-
-    def _did(self, key: str, kind: str, outcome: str) -> None:
-        self.done.append(ActionRecord(key=key, type=kind, outcome=outcome[:2_000], at=workflow.now()))
-        del self.done[:-MAX_DELIVERIES]
-
-    async def _notify(self, request: ActionRequest, action: Notify) -> str:
-        """Tell people: through the helpdesk (the adapter, as any action) when the channels
-        name it, and through every other channel in a task of its own, so a channel that keeps
-        failing holds up neither the case nor another channel. Each delivery is recorded."""
-        outcome = "skipped: not for the helpdesk"
-        if HELPDESK_CHANNEL in action.channels:
-            result = await workflow.execute_local_activity(
-                "carry_out",
-                request,
-                result_type=ActionResult,
-                start_to_close_timeout=ACTION_TIMEOUT,
-                retry_policy=ACTION_RETRY,
-                summary=action_summary(action),
-            )
-            outcome = result.outcome
-            self._did(action.key, action.type, outcome)
-            self._record([helpdesk_record(action, outcome, workflow.now())])
-        requests = delivery_requests(request, action)
-        if requests:
-            self.sending += 1
-            asyncio.create_task(self._deliver(action, requests))
-        return outcome
-
-    async def _deliver(self, action: Notify, requests: list[DeliveryRequest]) -> None:
-        try:
-            deliveries = await deliver_all(requests)
-            self._record(records_of(action, deliveries, workflow.now()))
-        finally:
-            self.sending -= 1
-
-    def _record(self, records: list[DeliveryRecord]) -> None:
-        self.deliveries.extend(records)
-        del self.deliveries[:-MAX_DELIVERIES]
-
-    async def _decide(self, request: DecideRequest) -> DecideResult:
-        """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
-        result: DecideResult
-        if not self._patched(BOUNDED_DECIDE):  # cases started before the change replay as they ran
-            result = await workflow.execute_local_activity(
-                "decide", request, result_type=DecideResult, start_to_close_timeout=DECIDE_TIMEOUT
-            )
-            return result
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request,
-                result_type=DecideResult,
-                start_to_close_timeout=DECIDE_TIMEOUT,
-                retry_policy=DECIDE_RETRY,
-                summary=decide_summary(request.input),
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
-            error = _failure(exc)
-        workflow.logger.error("the engine could not decide (%s); falling back", error)
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request.model_copy(update={"failure": error}),
-                result_type=DecideResult,
-                start_to_close_timeout=DECIDE_TIMEOUT,
-                retry_policy=DECIDE_RETRY,
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            workflow.logger.error("the fallback failed too (%s); the input is set aside", _failure(exc))
-            return last_resort(request, error)
-
-    async def _next_input(self) -> EngineInput:
-        while not self.inbox:
-            if self.wake_at is None:
-                await workflow.wait_condition(lambda: bool(self.inbox))
-                break
-            delay = (self.wake_at - workflow.now()).total_seconds()
-            if delay <= 0:
-                return WakeUp()
-            try:
-                await workflow.wait_condition(
-                    lambda: bool(self.inbox),
-                    timeout=delay,
-                    timeout_summary=timer_summary(self.state, self.wake_at),
-                )
-            except TimeoutError:
-                return WakeUp()
-        return self.inbox.pop(0)
+        return await self._run(start)
 
     @workflow.signal(name="event")
     def event(self, event: TicketEvent) -> None:
-        """A ticket event from the webhook receiver (or a reconcile sweep)."""
-        self.inbox.append(EventInput(event=event))
+        self._event(event)
 
     @workflow.signal(name="link")
     def link(self, contact: LinkContact) -> None:
-        """Another case found that its ticket is a repeat contact of this one."""
-        self.inbox.append(contact)
+        self._link(contact)
 
     @workflow.update(name="operate")
     def operate(self, operation: Operation) -> str:
-        """A person's operation: queued and decided like any other input."""
-        self.inbox.append(operation.input)
-        return "queued"
+        return self._operate(operation)
 
     @operate.validator
-    def _operate_allowed(self, operation: Operation) -> None:
-        if self.state is None and not self.inbox:
-            raise ValueError("the case has not started yet; it starts with a ticket event")
-        if isinstance(operation.input, EventInput | WakeUp):
-            raise ValueError("send ticket events as the 'event' signal")
+    def _operate_valid(self, operation: Operation) -> None:
+        self._operate_allowed(operation)
 
     @workflow.query(name="state")
     def case_state(self) -> CaseState | None:
         return self._current()
-
-
-def _with_read(state: CaseState, outcome: str, missing: tuple[str, ...]) -> CaseState:
-    """The case with how its ticket was read; a decision made without the helpdesk's ticket
-    says so in its notes."""
-    update: dict[str, object] = {"ticket_read": outcome}
-    if missing and state.decisions:
-        last = state.decisions[-1]
-        note = (
-            f"decided on the webhook's ticket ({', '.join(missing)} unknown): "
-            f"the helpdesk's was not read ({outcome})"
-        )
-        update["decisions"] = (
-            *state.decisions[:-1],
-            last.model_copy(update={"notes": (*last.notes, note[:1_000])}),
-        )
-    return state.model_copy(update=update)
-
-
-def _failure(exc: ActivityError | ApplicationError) -> str:
-    """What an activity failed with, as ``Type: message``."""
-    failure = exc.cause if isinstance(exc, ActivityError) and exc.cause is not None else exc
-    kind = getattr(failure, "type", None) or type(failure).__name__
-    message = getattr(failure, "message", None) or str(failure)
-    return f"{kind}: {message}"

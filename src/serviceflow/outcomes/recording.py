@@ -24,7 +24,7 @@ from serviceflow.model import CaseState, Decision
 #: The workflow.patched() marker of the call in CaseWorkflow.run (cases started before it
 #: replay without it).
 RECORD_OUTCOMES = "record-outcomes"
-#: The workflow.patched() marker, asked at the start of a run (durable/workflows.py): the decide
+#: The workflow.patched() marker, asked at the start of a run (durable/case_flow.py): the decide
 #: local activity records the decision's outcomes itself (no local activity, no marker of their
 #: own); a decision the activity did not record (the workflow's last resort) still takes the
 #: ``record_outcomes`` local activity.

@@ -1,0 +1,118 @@
+"""The decide activity answers a workflow that keeps its state as JSON (``case-in-decide``,
+durable/compact.py) with the same state it gives one that keeps models, and still takes the
+old request (a case started before the change, deciding after an upgrade); and it carries out
+the decision's actions where it may."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from durable_support import ROSTER, FakeHelpdesk, outcomes_in
+from test_case_workflow import event
+
+from serviceflow.durable.activities import CaseActivities, carried_here
+from serviceflow.durable.compact import view_of, with_read
+from serviceflow.durable.messages import DecideRequest
+from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.ui_text import current_details, timer_summary
+from serviceflow.engine.inputs import EventInput
+from serviceflow.model import CaseState, LinkCase, Notify
+from serviceflow.model.case import ActionRecord
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def activities(outcomes: Path | None = None) -> CaseActivities:
+    """The worker's activities; with the outcome store in ``outcomes``, if given."""
+    found = CaseActivities(PolicyStore([REPO / "policies", REPO / "workflows"]), ROSTER)
+    found.outcomes = outcomes_in(outcomes) if outcomes is not None else None
+    return found
+
+
+async def test_both_shapes_of_a_decision_give_the_same_state() -> None:
+    decide = activities().decide
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j1"))
+    old = await decide(DecideRequest(state=None, input=opened, now=now))
+    new = await decide(DecideRequest(state=None, input=opened, now=now, compact=True, read_outcome="read"))
+    assert new.state is None and new.state_json is not None and new.view is not None
+    assert CaseState.model_validate_json(new.state_json) == with_read(old.case(), "read", ())
+    assert new.actions == old.to_do() and new.decided and new.wake_at == old.wake_at
+    assert new.view == view_of(with_read(old.case(), "read", ()), old.wake_at)
+    assert new.view.details == current_details(old.case(), old.wake_at)
+    assert old.wake_at is not None and new.view.wake_summary == timer_summary(old.case(), old.wake_at)
+
+    # The next input: the workflow's action records go with the JSON, as _current() put them.
+    done = ActionRecord(key=old.to_do()[0].key, type="assign_owner", outcome="done", at=now)
+    later = EventInput(event=event("customer_message", now, "customer", "j2", body="Hello?"))
+    state = old.case().model_copy(update={"actions_done": (done,)})
+    old2 = await decide(DecideRequest(state=state, input=later, now=now))
+    new2 = await decide(
+        DecideRequest(
+            state=None, input=later, now=now, compact=True, state_json=new.state_json, actions_done=[done]
+        )
+    )
+    assert new2.state_json is not None
+    assert json.loads(new2.state_json) == json.loads(
+        with_read(old2.case(), "read", ()).model_dump_json()
+    )  # the first read's note stays
+
+
+async def test_a_decision_without_the_ticket_read_says_so_in_its_notes() -> None:
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j3"))
+    request = DecideRequest(
+        state=None, input=opened, now=now, compact=True,
+        read_outcome="failed: 503", read_missing=["recipient"],
+    )  # fmt: skip
+    result = await activities().decide(request)
+    assert result.state_json is not None and result.view is not None
+    state = CaseState.model_validate_json(result.state_json)
+    assert state.ticket_read == "failed: 503" and result.view.ticket_read == "failed: 503"
+    assert "recipient unknown" in state.decisions[-1].notes[-1]
+
+
+async def test_the_decide_activity_carries_out_the_decisions_actions_once(
+    helpdesk: FakeHelpdesk, tmp_path: Path
+) -> None:
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j4"))
+    request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
+    result = await activities(tmp_path).decide(request)
+    assert result.recorded and [a.type for a in result.actions] == ["assign_owner"]
+    assert [d.outcome for d in result.done] == ["done"]
+    assert [a.key for a in helpdesk.applied] == [result.actions[0].key]
+
+
+async def test_a_decision_the_store_did_not_take_leaves_its_actions_to_the_workflow(
+    helpdesk: FakeHelpdesk,
+) -> None:
+    """The workflow records it (record_outcomes) before it carries them out, as before."""
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j6"))
+    request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
+    result = await activities().decide(request)  # no outcome store on this worker
+    assert not result.recorded and result.done == [] and helpdesk.applied == []
+
+
+async def test_an_action_that_fails_in_the_decide_activity_is_left_to_the_workflow(
+    helpdesk: FakeHelpdesk, tmp_path: Path
+) -> None:
+    helpdesk.fail_first_attempt_after_writing = True
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j5"))
+    request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
+    result = await activities(tmp_path).decide(request)
+    assert result.done == [] and [a.type for a in result.actions] == ["assign_owner"]  # carry_out's
+
+
+def test_what_the_decide_activity_may_carry_out() -> None:
+    notify = Notify(key="n", reason="w", policy="p", rule="r", recipients=("owner",), subject="s", body="b")
+    assert carried_here(notify)
+    assert carried_here(notify.model_copy(update={"channels": ("helpdesk", "slack:leads")}))
+    assert not carried_here(notify.model_copy(update={"channels": ("slack:leads",)}))
+    assert not carried_here(
+        LinkCase(key="l", reason="w", policy="p", rule="r", case_id="demo:demo:1", ticket_key="k")
+    )
