@@ -61,10 +61,13 @@ class FakeHelpdesk:
     attempts: dict[str, int] = field(default_factory=dict)
     fail_first_attempt_after_writing: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    slow: float = 0.0  # seconds a write takes to be answered (a slow helpdesk)
 
     async def apply(self, action: Action) -> str:
         self.attempts[action.key] = self.attempts.get(action.key, 0) + 1
         self.changed.set()
+        if self.slow:
+            await asyncio.sleep(self.slow)  # the helpdesk's own time to answer, not a test's wait
         if any(a.key == action.key for a in self.applied):
             return "skipped: already done"
         self.applied.append(action)

@@ -9,9 +9,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from durable_support import ROSTER, FakeHelpdesk, outcomes_in
 from test_case_workflow import event
 
+from serviceflow.durable import activities as activities_module
 from serviceflow.durable.activities import CaseActivities, carried_here
 from serviceflow.durable.compact import view_of, with_read
 from serviceflow.durable.messages import DecideRequest
@@ -106,6 +108,32 @@ async def test_an_action_that_fails_in_the_decide_activity_is_left_to_the_workfl
     request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
     result = await activities(tmp_path).decide(request)
     assert result.done == [] and [a.type for a in result.actions] == ["assign_owner"]  # carry_out's
+
+
+async def test_a_write_started_in_the_decide_activity_runs_to_its_end_past_the_budget(
+    helpdesk: FakeHelpdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget says when an action may still start there; one started is never cancelled in
+    flight for its sake (a cancelled write may reach the helpdesk and be written again)."""
+    monkeypatch.setattr(activities_module, "ACT_IN_DECIDE_SECONDS", 0.05)
+    helpdesk.slow = 0.3
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j7"))
+    request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
+    result = await activities(tmp_path).decide(request)
+    assert [d.outcome for d in result.done] == ["done"] and len(helpdesk.applied) == 1
+
+
+async def test_an_action_due_to_start_past_the_budget_is_left_to_the_workflow(
+    helpdesk: FakeHelpdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activities_module, "ACT_IN_DECIDE_SECONDS", 0.0)
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j8"))
+    request = DecideRequest(state=None, input=opened, now=now, compact=True, act=True, record=True)
+    result = await activities(tmp_path).decide(request)
+    assert result.recorded and result.done == [] and helpdesk.applied == []
+    assert [a.type for a in result.actions] == ["assign_owner"]  # carry_out's
 
 
 def test_what_the_decide_activity_may_carry_out() -> None:

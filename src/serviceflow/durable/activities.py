@@ -55,10 +55,21 @@ log = logging.getLogger(__name__)
 #: the decision's own timeout (case_flow.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
 #: rows with the record_outcomes local activity (the store keeps each row once).
 RECORD_IN_DECIDE_SECONDS = 10.0
-#: How long the decide activity spends carrying out its decision's actions (``case-in-decide``),
-#: well within the decision's timeout: past it, or on an action's first failure, it answers and
-#: the workflow carries out the rest through ``carry_out``, with that activity's retries.
+#: How long a new case's decision waits for the requester's open cases (a visibility query and
+#: a query of each): past it, it decides as if there were none (no repeat contact is joined).
+OPEN_CASES_SECONDS = 5.0
+#: How long into the decide activity an action may still be started there (``case-in-decide``),
+#: counted from the activity's start (the open-case lookup, the engine and the recording
+#: included): past it, or on an action's first failure, the activity answers and the workflow
+#: carries out the rest through ``carry_out``, with that activity's retries.
 ACT_IN_DECIDE_SECONDS = 10.0
+#: An action started there runs to its end (the adapter's own timeouts and retries bound it); it
+#: is cut only this long before the activity's own start-to-close timeout would cut it anyway, so
+#: a write is never cancelled in flight for the sake of the budget above. A cut write may have
+#: reached the helpdesk: the adapter's next attempt (carry_out) reads for the action's key first.
+ACT_MARGIN_SECONDS = 2.0
+#: The decide activity's start-to-close timeout when the activity's info does not give one.
+DECIDE_SECONDS = 30.0
 
 
 def carried_here(action: Action) -> bool:
@@ -110,31 +121,40 @@ class CaseActivities:
         (durable/compact.py); one that keeps it as models is answered as it always was."""
         if not request.compact:
             return await self._decide(request)
+        began = time.monotonic()
         result = await self._decide(expanded(request))
         # Not a fallback's actions, nor those of a decision the outcome store did not take here:
         # the workflow records those first (record_outcomes), then carries them out, as before.
         acted = request.act and request.failure is None and result.recorded
-        return compacted(result, request, await self._act(result.case(), result.to_do()) if acted else [])
+        return compacted(
+            result, request, await self._act(result.case(), result.to_do(), began) if acted else []
+        )
 
-    async def _act(self, case: CaseState, actions: list[Action]) -> list[ActionResult]:
+    async def _act(self, case: CaseState, actions: list[Action], began: float) -> list[ActionResult]:
         """Carry out the first of ``actions`` that may be carried out here, each once, in order,
-        within ACT_IN_DECIDE_SECONDS; stops at one that may not, fails, or would overrun (the
-        workflow carries out the rest). A decide attempt that fails after this repeats them, as
-        a carry_out attempt lost after its action does: actions carry idempotency keys."""
+        each started within ACT_IN_DECIDE_SECONDS of the activity's start (``began``, monotonic);
+        stops at one that may not, fails, or would start too late (the workflow carries out the
+        rest). A decide attempt that fails after this repeats them, as a carry_out attempt lost
+        after its action does: the adapters read for an action's key before they write it."""
         done: list[ActionResult] = []
-        deadline = time.monotonic() + ACT_IN_DECIDE_SECONDS
+        start_by = began + ACT_IN_DECIDE_SECONDS
+        cut_at = began + _start_to_close() - ACT_MARGIN_SECONDS
         for action in actions:
-            if not carried_here(action) or (left := deadline - time.monotonic()) <= 0:
+            if not carried_here(action) or time.monotonic() >= start_by:
                 break
             request = ActionRequest(
                 case_id=case.case_id, vendor=case.ticket.vendor, account=case.ticket.account,
                 ticket_id=case.ticket.id, action=action,
             )  # fmt: skip
             try:
-                result = await asyncio.wait_for(self.carry_out(request), left)
-            except Exception as exc:  # retryable, or too slow: carry_out's retries take it
-                log.info(
-                    "%s %s left to the workflow: %s", action.type, action.key, str(exc) or type(exc).__name__
+                result = await asyncio.wait_for(self.carry_out(request), max(cut_at - time.monotonic(), 0.0))
+            except (ServiceflowError, TimeoutError) as exc:  # retryable, or the activity's end near
+                reason = str(exc) or type(exc).__name__
+                log.info("%s %s left to the workflow: %s", action.type, action.key, reason)
+                break
+            except Exception:  # a defect, not the helpdesk: logged whole; carry_out tries again
+                log.exception(
+                    "%s %s failed in the decide activity; left to the workflow", action.type, action.key
                 )
                 break
             done.append(result)
@@ -153,10 +173,13 @@ class CaseActivities:
             return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()
         if self.client is not None and request.state is None and isinstance(request.input, EventInput):
+            lookup = open_cases_of(self.client, request.input.event.ticket)
             try:
-                open_cases = tuple(await open_cases_of(self.client, request.input.event.ticket))
+                open_cases = tuple(await asyncio.wait_for(lookup, OPEN_CASES_SECONDS))
             except RPCError as exc:  # no search attribute, or visibility down: decide without
                 log.warning("could not look up the requester's open cases: %s", exc)
+            except TimeoutError:  # a read, safe to cut: the decision (and its actions) go on
+                log.warning("the requester's open cases took over %.0f s to look up", OPEN_CASES_SECONDS)
         context = Context(roster=self.roster, open_cases=open_cases)
         outcome = await decide_off_loop(request.state, request.input, request.now, rules, context)
         errors = len(outcome.decision.errors) if outcome.decision else 0
@@ -286,3 +309,12 @@ class CaseActivities:
         if isinstance(action, AssignOwner):
             return ActionResult(key=action.key, outcome="done: the owner is kept in serviceflow")
         return ActionResult(key=action.key, outcome=f"skipped: {action.type} needs a ticket")
+
+
+def _start_to_close() -> float:
+    """Seconds the running activity has from its start (its start-to-close timeout)."""
+    try:
+        timeout = activity.info().start_to_close_timeout
+    except RuntimeError:  # called outside an activity (a test calling the method directly)
+        timeout = None
+    return timeout.total_seconds() if timeout else DECIDE_SECONDS
