@@ -55,9 +55,6 @@ log = logging.getLogger(__name__)
 #: the decision's own timeout (case_flow.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
 #: rows with the record_outcomes local activity (the store keeps each row once).
 RECORD_IN_DECIDE_SECONDS = 10.0
-#: How long a new case's decision waits for the requester's open cases (a visibility query and
-#: a query of each): past it, it decides as if there were none (no repeat contact is joined).
-OPEN_CASES_SECONDS = 5.0
 #: How long into the decide activity an action may still be started there (``case-in-decide``),
 #: counted from the activity's start (the open-case lookup, the engine and the recording
 #: included): past it, or on an action's first failure, the activity answers and the workflow
@@ -173,13 +170,10 @@ class CaseActivities:
             return result.model_copy(update={"recorded": True})
         open_cases: tuple[CaseState, ...] = ()
         if self.client is not None and request.state is None and isinstance(request.input, EventInput):
-            lookup = open_cases_of(self.client, request.input.event.ticket)
             try:
-                open_cases = tuple(await asyncio.wait_for(lookup, OPEN_CASES_SECONDS))
+                open_cases = tuple(await open_cases_of(self.client, request.input.event.ticket))
             except RPCError as exc:  # no search attribute, or visibility down: decide without
                 log.warning("could not look up the requester's open cases: %s", exc)
-            except TimeoutError:  # a read, safe to cut: the decision (and its actions) go on
-                log.warning("the requester's open cases took over %.0f s to look up", OPEN_CASES_SECONDS)
         context = Context(roster=self.roster, open_cases=open_cases)
         outcome = await decide_off_loop(request.state, request.input, request.now, rules, context)
         errors = len(outcome.decision.errors) if outcome.decision else 0
