@@ -77,9 +77,10 @@ def priority(value: str | None) -> Priority:
     return _PRIORITY.get(value.strip().lower(), Priority.NORMAL)
 
 
-def channel(value: str | None) -> Channel:
-    """``via.channel`` (or a trigger's ``{{ticket.via}}`` display string) -> a Channel."""
-    if not value:
+def channel(value: object) -> Channel:
+    """``via.channel`` (or a trigger's ``{{ticket.via}}`` display string) -> a Channel; anything
+    but a known name (none, a number, a boolean in an export's undocumented ``via``) is other."""
+    if not isinstance(value, str) or not value:
         return Channel.OTHER
     key = value.strip().lower().replace(" ", "_")
     return _CHANNEL.get(key, Channel.OTHER)
