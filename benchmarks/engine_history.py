@@ -58,27 +58,24 @@ policy_set = load_policy_set([ROOT + "/policies", ROOT + "/workflows"], environm
 inputs = workload(TICKETS)
 context = Context(roster=ROSTER)
 
-def one_pass():
-    rules, states, evaluations = Rules(policy_set, environment), {}, 0
+def decided(rules):
+    # each input's outcome, every ticket's case carried from one input to its next
+    states = {}
     for ticket_id, engine_input, now in inputs:
         state = states.get(ticket_id)
         if state is None and not isinstance(engine_input, EventInput):
             continue
         outcome = decide(state, engine_input, now, rules, context)
         states[ticket_id] = outcome.state
-        evaluations += outcome.evaluations
-    return evaluations
+        yield outcome
+
+def one_pass():
+    return sum(outcome.evaluations for outcome in decided(Rules(policy_set, environment)))
 
 if SAME:
     import hashlib
-    digest, documents, states = hashlib.sha256(), 0, {}
-    rules = Rules(policy_set, environment)
-    for ticket_id, engine_input, now in inputs:
-        state = states.get(ticket_id)
-        if state is None and not isinstance(engine_input, EventInput):
-            continue
-        outcome = decide(state, engine_input, now, rules, context)
-        states[ticket_id] = outcome.state
+    digest, documents = hashlib.sha256(), 0
+    for outcome in decided(Rules(policy_set, environment)):
         for document in (
             outcome.state.model_dump_json(),
             json.dumps([a.model_dump(mode="json") for a in outcome.actions]),

@@ -52,7 +52,7 @@ from serviceflow.outcomes.recording import record_request
 log = logging.getLogger(__name__)
 
 #: How long the decide activity waits on the outcome store (its retries included), well within
-#: the decision's own timeout (case_flow.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
+#: the decision's own timeout (case_options.DECIDE_TIMEOUT, 30 s); past it, the workflow records the
 #: rows with the record_outcomes local activity (the store keeps each row once).
 RECORD_IN_DECIDE_SECONDS = 10.0
 #: How long into the decide activity an action may still be started there (``case-in-decide``),

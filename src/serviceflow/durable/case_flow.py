@@ -12,24 +12,18 @@ activity, so the decision and the policy version it used are in the history and 
 re-evaluates a rule), and carries out the actions through activities. Continue-as-new keeps the
 history bounded on long-lived tickets.
 
-Changes to what the workflow does are asked with ``workflow.patched()`` once, first thing in a
-run, before any await (:data:`AT_RUN_START`), never after a local activity: sdk-core may answer a
-query while a local activity's result is on its way and send that result's marker with the
-query's answer, ending the workflow task before the workflow saw the result. On replay the
-result then comes one workflow task earlier than it did, and a ``patched()`` first asked after it
-comes before its own marker's task: it answers False, and the case takes the old path
-(``Change id ... does not match expected id ...``). See docs/production.md, replay safety.
+Its changes are asked with ``workflow.patched()`` once, first thing in a run: see case_options.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from serviceflow.durable import case_options as options
 from serviceflow.durable.compact import (
     CASE_IN_DECIDE,
     compacted,
@@ -39,7 +33,7 @@ from serviceflow.durable.compact import (
     view_of,
     with_read,
 )
-from serviceflow.durable.fallback import DECIDE_ATTEMPTS, last_resort
+from serviceflow.durable.fallback import last_resort
 from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
 from serviceflow.durable.messages import (
     ActionRequest,
@@ -58,50 +52,9 @@ from serviceflow.durable.notifier import DeliveryRequest, deliver_all
 from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
 from serviceflow.durable.ui_text import action_summary, current_details, decide_summary, timer_summary
 from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
-from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
+from serviceflow.model import HELPDESK_CHANNEL, Action, CaseState, LinkCase, Notify, TicketEvent
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES, record_decision
-
-DECIDE_TIMEOUT = timedelta(seconds=30)
-BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
-# A decision that raises is tried DECIDE_ATTEMPTS times (a second and a half in all), then the
-# case falls back (fallback.py); before the marker, a raising decision was retried without end.
-DECIDE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=DECIDE_ATTEMPTS,
-)
-LOCAL_ACTIONS = "actions-as-local-activities"  # a workflow.patched() marker: see run()
-# A workflow.patched() marker: a Notify goes to the helpdesk only when its channels name it, and
-# to every other channel it names through the delivery activity, each delivery recorded.
-NOTIFY_CHANNELS = "notify-through-channels"
-# A workflow.patched() marker: the full ticket is read from the helpdesk when the case opens and
-# when an event's ticket lacks what the webhook did not carry; see _complete().
-FULL_TICKET = "read-the-full-ticket"
-# The workflow.patched() marker asked first in every run, before any await: with it, every change
-# above is on for the whole run and no other marker is asked (or recorded); a run that began
-# without it asks each where it always did, as it ran. A new change is asked beside it, in run(),
-# before it: a run that has the newer one has every older one too, and records only the newest's
-# marker (one per run); a run recorded before the newer one replays without it (no marker).
-AT_RUN_START = "patches-at-run-start"
-READ_TIMEOUT = timedelta(seconds=30)
-# A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
-# transport waits out a short Retry-After within each), then the case decides on what the
-# webhook gave, says so, and tries again on a later event (full_ticket.MAX_READS).
-READ_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=4),
-    maximum_attempts=4,
-)
-READ_DEADLINE = timedelta(minutes=1)
-ACTION_TIMEOUT = timedelta(minutes=2)
-ACTION_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-)
 
 
 class CaseFlow:
@@ -117,7 +70,7 @@ class CaseFlow:
         self.done: list[ActionRecord] = []  # likewise, what each action did
         self.sending = 0
         self.reads = 0  # failed reads of the full ticket in this run
-        self.at_start = False  # the run asked its changes up front (AT_RUN_START)
+        self.at_start = False  # the run asked its changes up front (options.AT_RUN_START)
         self.record_in_decide = False  # the decide activity records outcomes (OUTCOMES_IN_DECIDE)
         # CASE_IN_DECIDE (compact.py): the state kept as JSON (``state`` stays None) and the
         # workflow reads ``view``; runs before the change keep ``state`` as they did.
@@ -129,7 +82,7 @@ class CaseFlow:
         # First, before any await (see the module), the newest change first: it implies the older.
         self.in_decide = workflow.patched(CASE_IN_DECIDE)
         self.record_in_decide = self.in_decide or workflow.patched(OUTCOMES_IN_DECIDE)
-        self.at_start = self.record_in_decide or workflow.patched(AT_RUN_START)
+        self.at_start = self.record_in_decide or workflow.patched(options.AT_RUN_START)
         if self.in_decide and start.state is not None:  # carried over a continue-as-new
             self.state_json = start.state.model_dump_json()
             self.view = view_of(start.state, start.wake_at)
@@ -142,7 +95,7 @@ class CaseFlow:
         while True:
             engine_input = await self._next_input()
             read: tuple[str, tuple[str, ...]] | None = None
-            if isinstance(engine_input, EventInput) and self._patched(FULL_TICKET):
+            if isinstance(engine_input, EventInput) and self._patched(options.FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
             result = await self._decide(self._request(engine_input, read))
             if self.in_decide:
@@ -169,31 +122,24 @@ class CaseFlow:
                     )
                     continue
                 request = ActionRequest(case_id=case.case_id, **self._where(case), action=action)
-                if isinstance(action, Notify) and self._patched(NOTIFY_CHANNELS):
+                if isinstance(action, Notify) and self._patched(options.NOTIFY_CHANNELS):
                     if await self._notify(request, action, here) == "ticket gone":
                         gone = True
                         break
                     continue
                 if here is not None:
                     outcome = here
-                elif self._patched(LOCAL_ACTIONS):
+                elif self._patched(options.LOCAL_ACTIONS):
                     # A local activity: its result is recorded with the workflow task, with no
                     # round trip through the server's task queues (the server was the bottleneck).
-                    outcome = await workflow.execute_local_activity(
-                        "carry_out",
-                        request,
-                        result_type=ActionResult,
-                        start_to_close_timeout=ACTION_TIMEOUT,
-                        retry_policy=ACTION_RETRY,
-                        summary=action_summary(action),
-                    )
+                    outcome = await _carry_out_locally(request, action)
                 else:  # cases started before the change replay as they ran
                     outcome = await workflow.execute_activity(
                         "carry_out",
                         request,
                         result_type=ActionResult,
-                        start_to_close_timeout=ACTION_TIMEOUT,
-                        retry_policy=ACTION_RETRY,
+                        start_to_close_timeout=options.ACTION_TIMEOUT,
+                        retry_policy=options.ACTION_RETRY,
                     )
                 self._did(action.key, action.type, outcome.outcome)
                 if outcome.outcome == "ticket gone":
@@ -294,9 +240,9 @@ class CaseFlow:
                 "fetch_ticket",
                 TicketRead(vendor=vendor, account=account, ticket_id=ticket_id),
                 result_type=TicketReadResult,
-                start_to_close_timeout=READ_TIMEOUT,
-                schedule_to_close_timeout=READ_DEADLINE,
-                retry_policy=READ_RETRY,
+                start_to_close_timeout=options.READ_TIMEOUT,
+                schedule_to_close_timeout=options.READ_DEADLINE,
+                retry_policy=options.READ_RETRY,
                 summary=f"read ticket {ticket_id} from the helpdesk",
             )
             return result
@@ -325,14 +271,7 @@ class CaseFlow:
         outcome = "skipped: not for the helpdesk"
         if HELPDESK_CHANNEL in action.channels:
             if here is None:
-                here = await workflow.execute_local_activity(
-                    "carry_out",
-                    request,
-                    result_type=ActionResult,
-                    start_to_close_timeout=ACTION_TIMEOUT,
-                    retry_policy=ACTION_RETRY,
-                    summary=action_summary(action),
-                )
+                here = await _carry_out_locally(request, action)
             outcome = here.outcome
             self._did(action.key, action.type, outcome)
             self._record([helpdesk_record(action, outcome, workflow.now())])
@@ -356,9 +295,9 @@ class CaseFlow:
     async def _decide(self, request: DecideRequest) -> DecideResult:
         """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
         result: DecideResult
-        if not self._patched(BOUNDED_DECIDE):  # cases started before the change replay as they ran
+        if not self._patched(options.BOUNDED_DECIDE):  # cases started before the change replay as they ran
             result = await workflow.execute_local_activity(
-                "decide", request, result_type=DecideResult, start_to_close_timeout=DECIDE_TIMEOUT
+                "decide", request, result_type=DecideResult, start_to_close_timeout=options.DECIDE_TIMEOUT
             )
             return result
         try:
@@ -366,8 +305,8 @@ class CaseFlow:
                 "decide",
                 request,
                 result_type=DecideResult,
-                start_to_close_timeout=DECIDE_TIMEOUT,
-                retry_policy=DECIDE_RETRY,
+                start_to_close_timeout=options.DECIDE_TIMEOUT,
+                retry_policy=options.DECIDE_RETRY,
                 summary=decide_summary(request.input),
             )
             return result
@@ -379,8 +318,8 @@ class CaseFlow:
                 "decide",
                 request.model_copy(update={"failure": error}),
                 result_type=DecideResult,
-                start_to_close_timeout=DECIDE_TIMEOUT,
-                retry_policy=DECIDE_RETRY,
+                start_to_close_timeout=options.DECIDE_TIMEOUT,
+                retry_policy=options.DECIDE_RETRY,
             )
             return result
         except (ActivityError, ApplicationError) as exc:
@@ -431,6 +370,19 @@ class CaseFlow:
             raise ValueError("the case has not started yet; it starts with a ticket event")
         if isinstance(operation.input, EventInput | WakeUp):
             raise ValueError("send ticket events as the 'event' signal")
+
+
+async def _carry_out_locally(request: ActionRequest, action: Action) -> ActionResult:
+    """The action through the carry_out local activity, with its retries."""
+    result: ActionResult = await workflow.execute_local_activity(
+        "carry_out",
+        request,
+        result_type=ActionResult,
+        start_to_close_timeout=options.ACTION_TIMEOUT,
+        retry_policy=options.ACTION_RETRY,
+        summary=action_summary(action),
+    )
+    return result
 
 
 def _failure(exc: ActivityError | ApplicationError) -> str:
