@@ -54,6 +54,8 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
     known = roster.group(group) if group is not None else None
     if known is not None:
         group = known.id  # policies name teams; helpdesks want their ids
+    # The write comes after every ticket seen so far: none of them can show it.
+    case.assigned_on = case.ticket.updated_at
     run.act(
         AssignOwner,
         f"assign/{len(case.ownership)}@{run.input_id()}",
@@ -87,6 +89,11 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
         return  # quarantined mail has no assignee in the helpdesk: serviceflow keeps the owner
     pool = owner.partition(":")[2] if owner.startswith("group:") else None
     if ticket.assignee is None and (pool is None or ticket.group != pool):
+        asked = run.case.assigned_on
+        if asked is not None and ticket.updated_at <= asked:
+            # The ticket as it was before serviceflow's assignment (a second webhook of the same
+            # change, one reordered or retried, a sweep's older listing): not left without one.
+            return
         where = f" (filed to group {ticket.group})" if ticket.group else ""
         reason = f"ticket was left without an assignee{where}; back to its owner"
         set_owner(run, OwnerChoice(owner, None, "serviceflow", "one-owner", reason), event.time)

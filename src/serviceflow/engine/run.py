@@ -47,6 +47,7 @@ class Draft:
     closed_at: datetime | None
     targets: list[TargetState]
     ownership: list[OwnershipChange]
+    assigned_on: datetime | None
     journeys: list[JourneyState]
     linked_tickets: list[str]
     human_replied: bool
@@ -65,6 +66,7 @@ class Draft:
             closed_at=fields["closed_at"],
             targets=list(fields["targets"]),
             ownership=list(fields["ownership"]),
+            assigned_on=fields["assigned_on"],
             journeys=list(fields["journeys"]),
             linked_tickets=list(fields["linked_tickets"]),
             human_replied=fields["human_replied"],
@@ -82,6 +84,7 @@ class Draft:
             "closed_at": self.closed_at,
             "targets": tuple(self.targets),
             "ownership": tuple(self.ownership),
+            "assigned_on": self.assigned_on,
             "journeys": tuple(self.journeys),
             "linked_tickets": tuple(self.linked_tickets),
             "human_replied": self.human_replied,

@@ -54,6 +54,8 @@ def failed_outcome(
             )
         )
         changes["owner"] = choice.owner
+        seen = state.ticket.updated_at
+        changes["assigned_on"] = max(seen, event.ticket.updated_at) if event is not None else seen
         change = OwnershipChange(
             time=now,
             previous=None,

@@ -201,6 +201,12 @@ class CaseState(Model):
     closed_at: AwareDatetime | None = None
     targets: tuple[TargetState, ...] = ()
     ownership: tuple[OwnershipChange, ...] = ()
+    assigned_on: AwareDatetime | None = Field(
+        default=None,
+        description="The ticket's updated_at in the helpdesk when serviceflow last asked it to assign the "
+        "owner: a ticket no newer than that cannot show the assignment yet, so its missing assignee "
+        "does not mean it was left without one.",
+    )
     journeys: tuple[JourneyState, ...] = ()
     linked_tickets: tuple[str, ...] = Field(default=(), description="Repeat contacts joined here.")
     human_replied: bool = False
