@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -52,57 +52,6 @@ _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 26\r\nconnection: close\r\n\r\nrequest head over 16 KiB\r\n"
 )
-
-
-class OneWrite:
-    """The connection's transport, sending a response's head together with what is written next.
-
-    uvicorn writes a response's head alone (its ``http.response.start``) and the body right after
-    it (``http.response.body``), as the app sends the two. The head is held until the next write,
-    which takes it along, or until the event loop's next turn, a close or an end of the
-    response, which send it alone: never later than it would have gone out plus one turn of the
-    loop. A ``100 Continue`` goes at once (the client waits for it before sending the body).
-    Everything else is the transport's own.
-    """
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._held: bytes | None = None
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        held = self._held
-        if held is not None:
-            self._held = None
-            self._transport.write(b"".join((held, data)))
-        elif data[:9] == b"HTTP/1.1 " and data[9:13] != b"100 ":  # uvicorn's status line: a head
-            self._held = bytes(data)
-            self._loop.call_soon(self.flush)
-        else:
-            self._transport.write(data)
-
-    def flush(self) -> None:
-        """Send a head still held, alone."""
-        held, self._held = self._held, None
-        if held is not None and not self._transport.is_closing():
-            self._transport.write(held)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def write_eof(self) -> None:
-        self.flush()
-        self._transport.write_eof()
-
-    def writelines(self, data: Any) -> None:
-        self.write(b"".join(data))
-
-    def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + len(self._held or b"")
-
-    def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, abort, pause_reading...
-        return getattr(self._transport, name)
 
 
 class HeaderDeadline:
@@ -186,17 +135,7 @@ if HttpToolsProtocol is not None:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            # Cycles take the protocol's transport: their answers' heads go with their bodies.
-            # (uvicorn's flow control keeps the transport itself.)
-            self.transport = cast(asyncio.Transport, OneWrite(transport, self.loop))
             self._arm(self.header_timeout)
-
-        def on_response_complete(self) -> None:
-            cast(OneWrite, self.transport).flush()  # a HEAD's answer: a head and no body write
-            self._arm(self.keep_alive + self.header_timeout)
-            super().on_response_complete()
-            if not self._waiting_for_head():  # a pipelined request is queued or began
-                self._disarm()
 
         def data_received(self, data: bytes) -> None:
             cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
@@ -245,6 +184,12 @@ if HttpToolsProtocol is not None:
             self._ended_in = self._chunk
             self._in_body = False
             super().on_message_complete()
+
+        def on_response_complete(self) -> None:
+            self._arm(self.keep_alive + self.header_timeout)
+            super().on_response_complete()
+            if not self._waiting_for_head():  # a pipelined request is queued or began
+                self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
