@@ -6,9 +6,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic_core import to_json
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, ToJsonOptions, pydantic_data_converter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
@@ -89,3 +90,56 @@ class StampsTheWorkflow(CompositePayloadConverter):
 def test_a_converter_that_depends_on_the_workflow_converts_each_start_itself() -> None:
     # The SDK's client converts the argument with the workflow's context: so must we.
     assert cases._case_start(StampsTheWorkflow(), "default", "demo:demo:1") == CaseStart()
+
+
+def odd_texts_event(ticket_id: str, event_id: str, kind: EventKind = EventKind.CREATED) -> TicketEvent:
+    event = new_ticket_event()
+    ticket = event.ticket.model_copy(
+        update={"id": ticket_id, "subject": 'Ünïcode "quoted" \\ \u2028 😀 </script>'}
+    )
+    return event.model_copy(update={"id": event_id, "kind": kind, "ticket": ticket})
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_pre_encoded_event_is_signalled_as_the_converter_would_make_it(
+    env: WorkflowEnvironment,
+) -> None:
+    # What the receiver does: the JSON of its checks is the payload, for signal-with-start and for
+    # the plain signal to a running case alike; the history holds the converter's own bytes.
+    ticket_id, running = uuid.uuid4().hex[:10], cases.RunningCases()
+    sent = [odd_texts_event(ticket_id, "e1"), odd_texts_event(ticket_id, "e2", EventKind.CUSTOMER_MESSAGE)]
+    for event in sent:
+        await deliver(
+            env.client, event, "q-pre", index_requester=False, running=running, encoded=to_json(event)
+        )
+    history = await env.client.get_workflow_handle(sent[0].ticket.key).fetch_history()
+    signals = [
+        e.workflow_execution_signaled_event_attributes
+        for e in history.events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    converter = pydantic_data_converter.payload_converter
+    assert isinstance(
+        cases.event_arg(env.client.data_converter.payload_converter, "default", sent[1], to_json(sent[1])),
+        RawValue,
+    )
+    assert [list(s.input.payloads) for s in signals] == [converter.to_payloads([e]) for e in sent]
+    assert [converter.from_payloads(s.input.payloads, [TicketEvent])[0] for s in signals] == sent
+
+
+class OptionedPydantic(PydanticPayloadConverter):
+    """A pydantic converter with options of its own (a subclass, as the SDK's docs suggest)."""
+
+    def __init__(self) -> None:
+        super().__init__(ToJsonOptions(exclude_unset=True))
+
+
+def test_only_the_pydantic_data_converter_s_own_converter_takes_the_event_s_json_as_its_payload() -> None:
+    event = odd_texts_event("7", "e7")
+    encoded = to_json(event)
+    mine = pydantic_data_converter.payload_converter
+    value = cases.event_arg(mine, "default", event, encoded)
+    assert isinstance(value, RawValue) and [value.payload] == mine.to_payloads([event])
+    for other in (DataConverter().payload_converter, OptionedPydantic(), StampsTheWorkflow()):
+        assert cases.event_arg(other, "default", event, encoded) is event
+    assert cases.event_arg(mine, "default", event, None) is event

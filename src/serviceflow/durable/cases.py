@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import RawValue, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadConverter, WithSerializationContext, WorkflowSerializationContext
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -144,6 +145,7 @@ async def deliver(
     index_requester: bool = True,
     unindexed: Callable[[SearchAttributeMissing], None] | None = None,
     running: RunningCases | None = None,
+    encoded: bytes | None = None,
 ) -> str:
     """Signal the event to its case, starting the case if needed; returns the case id.
 
@@ -162,14 +164,21 @@ async def deliver(
     workflow handles it before it may complete (the server refuses a completion with a signal
     unhandled), as with signal-with-start. Every case delivered to is added to ``running``.
 
+    ``encoded`` is the event's JSON as ``pydantic_core.to_json(event)`` made it (the receiver has
+    it from its checks): with the pydantic data converter it is the signal's payload as it is,
+    the same bytes the converter would make (:func:`event_arg`).
+
     Raises:
         DeliveryRefused: Temporal refused this delivery for good (INVALID_ARGUMENT).
         RPCError: anything else (unavailable, deadline): worth trying again.
     """
     key = event.ticket.key
+    arg = event_arg(client.data_converter.payload_converter, client.namespace, event, encoded)
     if running is not None and key in running:
         try:
-            await client.get_workflow_handle(key).signal(CaseWorkflow.event, event)
+            # By its name, as start_signal below: the argument may be a RawValue, not the type the
+            # handler's signature names.
+            await client.get_workflow_handle(key).signal("event", arg)
         except RPCError as exc:
             if exc.status == RPCStatusCode.INVALID_ARGUMENT:
                 raise _refused(exc) from None
@@ -179,7 +188,7 @@ async def deliver(
         else:
             running.saw(key)
             return key
-    await _start_or_signal(client, event, task_queue, index_requester, unindexed)
+    await _start_or_signal(client, event, arg, task_queue, index_requester, unindexed)
     if running is not None:
         running.saw(key)
     return key
@@ -188,6 +197,7 @@ async def deliver(
 async def _start_or_signal(
     client: Client,
     event: TicketEvent,
+    arg: TicketEvent | RawValue,
     task_queue: str,
     index_requester: bool,
     unindexed: Callable[[SearchAttributeMissing], None] | None,
@@ -198,7 +208,7 @@ async def _start_or_signal(
         else None
     )
     try:
-        await _signal_with_start(client, event, task_queue, attributes)
+        await _signal_with_start(client, event, arg, task_queue, attributes)
     except RPCError as exc:
         if exc.status != RPCStatusCode.INVALID_ARGUMENT:
             raise
@@ -209,7 +219,7 @@ async def _start_or_signal(
         if unindexed is not None:
             unindexed(missing)
         try:
-            await _signal_with_start(client, event, task_queue, None)
+            await _signal_with_start(client, event, arg, task_queue, None)
         except RPCError as again:
             if again.status == RPCStatusCode.INVALID_ARGUMENT:
                 raise _refused(again) from None
@@ -227,14 +237,19 @@ async def _start_or_signal(
 _start_payloads: weakref.WeakKeyDictionary[PayloadConverter, Payload] = weakref.WeakKeyDictionary()
 
 
+def _depends_on_workflow(converter: PayloadConverter, namespace: str, workflow_id: str) -> bool:
+    """Whether the converter's bytes may depend on the workflow (the SDK's client asks it for
+    another converter in the case's WorkflowSerializationContext)."""
+    context = WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id)
+    if not isinstance(converter, WithSerializationContext):
+        return False
+    return converter.with_context(context) is not converter
+
+
 def _case_start(converter: PayloadConverter, namespace: str, workflow_id: str) -> RawValue | CaseStart:
     kept = _start_payloads.get(converter)
     if kept is None:  # asked once per converter: whether its bytes depend on the workflow
-        context = WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id)
-        if (
-            isinstance(converter, WithSerializationContext)
-            and converter.with_context(context) is not converter
-        ):
+        if _depends_on_workflow(converter, namespace, workflow_id):
             return CaseStart()
         kept = converter.to_payloads([CaseStart()])[0]
         _start_payloads[converter] = kept
@@ -243,8 +258,39 @@ def _case_start(converter: PayloadConverter, namespace: str, workflow_id: str) -
     return RawValue(fresh)
 
 
+# The pydantic data converter (temporalio.contrib.pydantic, as serviceflow's clients connect:
+# durable/worker.py) sends a TicketEvent as ``pydantic_core.to_json(event)`` with the encoding
+# ``json/plain`` (``PydanticJSONPlainPayloadConverter.to_payload`` calls ``to_json(value)``; its
+# DataConverter makes it without options). Where a client has that converter itself, its bytes
+# are the same for every workflow and its payload of the first event is the one the receiver's
+# JSON makes (checked once), the receiver's bytes are the signal's payload as a RawValue, which
+# the SDK sends as it is (a payload codec still encodes it); the worker decodes it as before,
+# with the same converter. Any other converter converts each event itself.
+_event_json: weakref.WeakKeyDictionary[PayloadConverter, bool] = weakref.WeakKeyDictionary()
+_JSON_PLAIN = {"encoding": b"json/plain"}
+
+
+def event_arg(
+    converter: PayloadConverter, namespace: str, event: TicketEvent, encoded: bytes | None
+) -> TicketEvent | RawValue:
+    """What to signal the event as: the RawValue of ``encoded``, where the converter would make
+    that same payload, else the event."""
+    if encoded is None or converter is not pydantic_data_converter.payload_converter:
+        return event
+    trusted = _event_json.get(converter)
+    if trusted is None:
+        same = converter.to_payloads([event]) == [Payload(metadata=_JSON_PLAIN, data=encoded)]
+        trusted = same and not _depends_on_workflow(converter, namespace, event.ticket.key)
+        _event_json[converter] = trusted
+    return RawValue(Payload(metadata=_JSON_PLAIN, data=encoded)) if trusted else event
+
+
 async def _signal_with_start(
-    client: Client, event: TicketEvent, task_queue: str, attributes: TypedSearchAttributes | None
+    client: Client,
+    event: TicketEvent,
+    arg: TicketEvent | RawValue,
+    task_queue: str,
+    attributes: TypedSearchAttributes | None,
 ) -> None:
     await client.start_workflow(
         CaseWorkflow.run,
@@ -252,7 +298,7 @@ async def _signal_with_start(
         id=event.ticket.key,
         task_queue=task_queue,
         start_signal="event",
-        start_signal_args=[event],
+        start_signal_args=[arg],
         search_attributes=attributes,
         # What the Temporal UI lists the case as (kept from its start; see ui_text.py).
         static_summary=static_summary(event.ticket),

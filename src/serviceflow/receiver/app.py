@@ -222,8 +222,14 @@ class Receiver:
             return events
         if isinstance(events, Refusal):
             return self._refuse(vendor, events)
+        encoded: list[bytes] = []  # each event's JSON: its signal's payload (cases.deliver)
         problem = check_events(
-            events, vendor=vendor, account=verdict.account, now=self.clock(), skew=self.limits.clock_skew
+            events,
+            vendor=vendor,
+            account=verdict.account,
+            now=self.clock(),
+            skew=self.limits.clock_skew,
+            encoded=encoded,
         )
         if problem is not None:
             return self._refuse(vendor, problem)
@@ -233,10 +239,11 @@ class Receiver:
         # in its own lines of _signal).
         with case_context(case) if case else contextlib.nullcontext():
             tracing.current().set({"serviceflow.case": case})
-            return await self._take_events(vendor, events)
+            return await self._take_events(vendor, events, encoded)
 
-    async def _take_events(self, vendor: str, events: list[TicketEvent]) -> Response:
-        fresh = [e for e in events if (vendor, e.id) not in self._seen]
+    async def _take_events(self, vendor: str, events: list[TicketEvent], encoded: list[bytes]) -> Response:
+        seen = self._seen
+        fresh = [(e, data) for e, data in zip(events, encoded, strict=True) if (vendor, e.id) not in seen]
         duplicates = len(events) - len(fresh)
         if duplicates:
             self.metrics.of(self.metrics.duplicates, vendor).inc(duplicates)
@@ -298,11 +305,11 @@ class Receiver:
         log.warning("webhook vendor=%s the plugin's %s raised %s", vendor, step, type(exc).__name__)
         return Refusal(400, "unparseable", f"the {vendor} plugin could not {step} this delivery")
 
-    async def _signal(self, vendor: str, events: list[TicketEvent]) -> None:
+    async def _signal(self, vendor: str, events: list[tuple[TicketEvent, bytes]]) -> None:
         if not events:
             return
         client = await self.client()
-        for event in events:
+        for event, encoded in events:
             with case_context(event.ticket.key):
                 await deliver(
                     client,
@@ -311,6 +318,7 @@ class Receiver:
                     index_requester=self.index_requester and self.attribute_problem is None,
                     unindexed=self._unindexed,
                     running=self._running,
+                    encoded=encoded,
                 )
             self._seen[(vendor, event.id)] = None
             self.metrics.of(self.metrics.signalled, vendor).inc()

@@ -8,7 +8,8 @@ the checks only the receiver can make or that must hold for every plugin alike:
 - the vendor is the one in the URL;
 - no time lies further ahead of the receiver's clock than the allowed skew;
 - every text can be sent to Temporal as UTF-8 (JSON's ``"\\ud800"`` parses into a lone surrogate,
-  which no encoder can write);
+  which no encoder can write): the event is encoded as the pydantic data converter encodes it,
+  and those bytes are its signal's payload (:func:`serviceflow.durable.cases.deliver`);
 - a pydantic error out of a parser is answered with the field it names, never with its
   ``input_value``.
 """
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
-from pydantic_core import PydanticSerializationError
+from pydantic_core import PydanticSerializationError, to_json
 
 from serviceflow.model import TicketEvent
 
@@ -62,9 +63,19 @@ def from_validation_error(exc: pydantic.ValidationError) -> Refusal:
 
 
 def check_events(
-    events: Sequence[TicketEvent], *, vendor: str, account: str, now: datetime, skew: timedelta
+    events: Sequence[TicketEvent],
+    *,
+    vendor: str,
+    account: str,
+    now: datetime,
+    skew: timedelta,
+    encoded: list[bytes] | None = None,
 ) -> Refusal | None:
-    """The first reason not to signal these events, or None."""
+    """The first reason not to signal these events, or None.
+
+    ``encoded`` gets each event's JSON, ``pydantic_core.to_json(event)``: what the pydantic data
+    converter sends (``temporalio.contrib.pydantic.PydanticJSONPlainPayloadConverter.to_payload``).
+    """
     latest = now + skew
     for event in events:
         ticket = event.ticket
@@ -83,10 +94,12 @@ def check_events(
                 ahead = f"more than {skew.total_seconds():.0f} s ahead of this receiver's clock"
                 return Refusal(400, "invalid_field", f"{name}: {ahead}", name)
         try:
-            event.model_dump_json()
+            data = to_json(event)
         except PydanticSerializationError:
             where = unencodable(event.model_dump()) or "the delivery"
             return Refusal(400, "invalid_field", f"{where}: not valid Unicode text", where)
+        if encoded is not None:
+            encoded.append(data)
     return None
 
 
