@@ -132,6 +132,8 @@ class Run:
         if not positions:
             return []
         targets = self.case.targets
+        if len(positions) == 1:  # most rules have one cycle: no list comprehension's function
+            return [targets[positions[0]]]
         return [targets[i] for i in positions]
 
     def holds(self, policy: str) -> bool:
