@@ -283,6 +283,23 @@ def test_business_seconds_inverts_add(cal: BusinessCalendar) -> None:
                 assert cal.business_seconds(start, later) == seconds + cal.business_seconds(due, later)
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    cal=st.sampled_from([OFFICE, ALL_DAY, NIGHTS, ELAPSED]),
+    start=st.datetimes(
+        datetime(2026, 1, 1), datetime(2027, 12, 31), timezones=st.sampled_from([UTC, AMS, NY])
+    ),
+    seconds=st.floats(0, 400 * 3600, allow_nan=False) | st.integers(0, 400 * 3600),
+)
+def test_open_time_up_to_add_is_the_added_timedelta(
+    cal: BusinessCalendar, start: datetime, seconds: float
+) -> None:
+    """What deadlines.deadline relies on to skip business_seconds after add: the open time from
+    start to add(start, s) is timedelta(seconds=s) exactly, in whole microseconds, whatever s."""
+    due = cal.add(start, seconds)
+    assert cal.business_seconds(start, due) == timedelta(seconds=seconds).total_seconds()
+
+
 # -- boundaries ------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from serviceflow.engine.people import name_of
 from serviceflow.engine.rules import PolicyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import AddInternalNote, EventKind, SetStatus, TargetKind, TicketEvent, TicketStatus
+from serviceflow.model.case import OPEN_STATUSES
 
 _CLOSED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
@@ -19,7 +20,8 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     test = run.evaluator.test
     kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
-    waiting = [t for t in run.instances(policy.name, "acknowledge") if t.open]
+    # TargetState.open, its status read from the model's dict (past pydantic's attribute hook)
+    waiting = [t for t in run.instances(policy.name, "acknowledge") if t.__dict__["status"] in OPEN_STATUSES]
     if (
         waiting
         and rule.acknowledged.may_hold_on(kind)

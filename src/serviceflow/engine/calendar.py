@@ -23,7 +23,7 @@ Rules, and why:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,10 +31,10 @@ from serviceflow.engine.calendar_days import (
     _DAY,
     _DAY_MINUTES,
     SEARCH_DAYS,
+    DayCache,
     Period,
     Ranges,
-    _day_periods,
-    _day_total,
+    _day,
     _merge,
     _parse_range,
     _utc,
@@ -48,6 +48,19 @@ __all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 #: Enum members read once: a member read off its class goes through ``EnumType.__getattr__``'s
 #: slot hook, several times slower than a module global, and these are read on every input.
 _BUSINESS_DAYS, _BUSINESS_HOURS = Clock.BUSINESS_DAYS, Clock.BUSINESS_HOURS
+
+_ZERO = timedelta()
+#: ``timedelta(seconds=s)`` by ``s``, for :meth:`BusinessCalendar.add`; bounded, cleared when full.
+_SPANS: dict[float, timedelta] = {}
+_SPANS_KEPT = 1024
+
+
+def _span(seconds: float) -> timedelta:
+    span = timedelta(seconds=seconds)
+    if len(_SPANS) >= _SPANS_KEPT:
+        _SPANS.clear()
+    _SPANS[seconds] = span
+    return span
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +85,8 @@ class BusinessCalendar:
     weekly: tuple[Ranges, ...]
     holidays: frozenset[date] = frozenset()
     always: bool = False
+    #: Its days' open periods by local date ordinal, as looked up (bounded: see calendar_days).
+    _days: DayCache = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weekly) != len(WEEKDAYS):
@@ -125,11 +140,12 @@ class BusinessCalendar:
             ValueError: When ``end`` is None and no open time follows within ``SEARCH_DAYS``.
         """
         # Start a day early: cheap (cached) insurance against zones whose midnight moves.
-        day = start.astimezone(self.zone).date() - _DAY
-        last = end.astimezone(self.zone).date() + _DAY if end is not None else None
+        day = start.astimezone(self.zone).toordinal() - 1
+        last = end.astimezone(self.zone).toordinal() + 1 if end is not None else None
         closed = 0
+        kept = self._days
         while last is None or day <= last:
-            periods = _day_periods(self, day)
+            periods = (kept.get(day) or _day(self, day, kept))[0]
             closed = 0 if periods else closed + 1
             if closed > SEARCH_DAYS:
                 raise ValueError(
@@ -142,7 +158,7 @@ class BusinessCalendar:
                 if end is not None and opens >= end:
                     return
                 yield max(opens, start), (closes if end is None else min(closes, end))
-            day += _DAY
+            day += 1
 
     def open_intervals(self, start: datetime, end: datetime | None = None) -> Iterator[Period]:
         """The open periods overlapping [start, end), in UTC, clipped to it, in order.
@@ -196,23 +212,27 @@ class BusinessCalendar:
         if seconds < 0:
             raise ValueError(f"cannot add a negative amount of business time ({seconds} s)")
         begin = _utc(start, "start")
-        left = timedelta(seconds=seconds)
+        left = _SPANS.get(seconds)  # timedelta(seconds=...) is a costly call; the few spans
+        if left is None:  # the rules use recur (timedelta is immutable)
+            left = _span(seconds)
         if self.always:
             return begin + left
         # What _periods(begin, None) yields, walked here without a generator, and a whole date
         # that cannot hold the rest taken at once (this runs for every target on every decision).
-        day = begin.astimezone(self.zone).date() - _DAY
+        # Days by their ordinals: a date object per step, and its hash, cost more than the step.
+        day = begin.astimezone(self.zone).toordinal() - 1
         closed = 0
+        kept = self._days
         while True:
-            periods = _day_periods(self, day)
+            periods, day_total = kept.get(day) or _day(self, day, kept)
             closed = 0 if periods else closed + 1
             if closed > SEARCH_DAYS:
                 raise ValueError(
                     f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
                     f"after {begin.isoformat()}"
                 )
-            if periods and periods[0][0] >= begin and _day_total(self, day) < left:
-                left -= _day_total(self, day)
+            if periods and periods[0][0] >= begin and day_total < left:
+                left -= day_total
             else:
                 for opens, closes in periods:
                     if closes <= begin:
@@ -221,7 +241,7 @@ class BusinessCalendar:
                     if closes - opens >= left:
                         return opens + left
                     left -= closes - opens
-            day += _DAY
+            day += 1
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Open seconds in [start, end); 0 when ``end`` is not after ``start``.
@@ -234,12 +254,13 @@ class BusinessCalendar:
         if self.always:
             return (stop - begin).total_seconds()
         # What summing _periods(begin, stop) gives, walked without a generator, whole dates at once.
-        day = begin.astimezone(self.zone).date() - _DAY
-        last = stop.astimezone(self.zone).date() + _DAY
-        total = timedelta()
+        day = begin.astimezone(self.zone).toordinal() - 1  # by ordinals, as in add
+        last = stop.astimezone(self.zone).toordinal() + 1
+        total = _ZERO
         closed = 0
+        kept = self._days
         while day <= last:
-            periods = _day_periods(self, day)
+            periods, day_total = kept.get(day) or _day(self, day, kept)
             closed = 0 if periods else closed + 1
             if closed > SEARCH_DAYS:
                 raise ValueError(
@@ -247,7 +268,7 @@ class BusinessCalendar:
                     f"after {begin.isoformat()}"
                 )
             if periods and periods[0][0] >= begin and periods[-1][1] <= stop:
-                total += _day_total(self, day)
+                total += day_total
             else:
                 for opens, closes in periods:
                     if closes <= begin:
@@ -255,7 +276,7 @@ class BusinessCalendar:
                     if opens >= stop:
                         return total.total_seconds()
                     total += min(closes, stop) - max(opens, begin)
-            day += _DAY
+            day += 1
         return total.total_seconds()
 
     def is_open(self, t: datetime) -> bool:
@@ -263,9 +284,11 @@ class BusinessCalendar:
         moment = _utc(t, "t")
         if self.always:
             return True
-        day = moment.astimezone(self.zone).date()
+        day, kept = moment.astimezone(self.zone).toordinal(), self._days
         return any(
-            opens <= moment < closes for d in (day - _DAY, day) for opens, closes in _day_periods(self, d)
+            opens <= moment < closes
+            for d in (day - 1, day)
+            for opens, closes in (kept.get(d) or _day(self, d, kept))[0]
         )
 
     def next_open(self, t: datetime) -> datetime:
@@ -304,25 +327,23 @@ class BusinessCalendar:
         if days == 0:
             return begin
         local = begin.astimezone(self.zone)
-        wall = timedelta(
-            hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
-        )
-        day, counted, closed = local.date(), 0, 0
+        wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
+        day, counted, closed, kept = local.toordinal(), 0, 0, self._days
         while True:
-            day += _DAY
-            periods = _day_periods(self, day)
+            day += 1
+            periods = (kept.get(day) or _day(self, day, kept))[0]
             if not periods:
                 closed += 1
                 if closed > SEARCH_DAYS:
                     raise ValueError(
                         f"calendar {self.name!r} has no open day within {SEARCH_DAYS} days "
-                        f"after {day - SEARCH_DAYS * _DAY}"
+                        f"after {date.fromordinal(day - SEARCH_DAYS)}"
                     )
                 continue
             closed = 0
             counted += 1
             if counted == days:
-                return min(_wall_to_utc(day, wall, self.zone), periods[-1][1])
+                return min(_wall_to_utc(date.fromordinal(day), wall, self.zone), periods[-1][1])
 
     def deadline(self, start: datetime, span: Span) -> datetime:
         """When a duration literal that starts at ``start`` ends, on this calendar.

@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Hashable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -43,6 +42,8 @@ class Schedule(Hashable, Protocol):
 
 def _utc(moment: datetime, what: str = "time") -> datetime:
     """``moment`` in UTC; a naive datetime is refused, since reading it would need a local zone."""
+    if moment.tzinfo is UTC:  # what astimezone(UTC) returns for it: itself
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} {moment.isoformat()} has no time zone; pass a timezone-aware datetime")
     return moment.astimezone(UTC)
@@ -108,27 +109,33 @@ def _merge(ranges: list[tuple[int, int]]) -> Ranges:
     return tuple(merged)
 
 
-@lru_cache(maxsize=8192)
-def _day_periods(calendar: Schedule, day: date) -> tuple[Period, ...]:
-    """The open periods of one local date, in UTC, in order; empty on a holiday.
+#: A calendar's days as they are looked up: a local date's ordinal -> its open periods and their
+#: total (see :func:`_day`). Each calendar keeps its own, read inline by the arithmetic (an
+#: ``lru_cache`` call, a date object per step and its hash cost more than the lookup).
+DayCache = dict[int, tuple[tuple[Period, ...], timedelta]]
+DAYS_KEPT = 8192  # per calendar; cleared when full (the dates in use refill it)
 
-    Memoised because every decision walks the same few days again; keyed by the calendar's
-    identity (it is immutable and compares by identity) and the date. Periods that vanish in a
-    spring-forward gap (both ends map to the same instant) are dropped.
+
+def _day(calendar: Schedule, ordinal: int, kept: DayCache) -> tuple[tuple[Period, ...], timedelta]:
+    """The open periods of the local date ``date.fromordinal(ordinal)``, in UTC, in order
+    (empty on a holiday), and their total: what a span crossing the whole date counts of it.
+
+    Kept in ``kept`` because every decision walks the same few days again. Periods that vanish
+    in a spring-forward gap (both ends map to the same instant) are dropped.
     """
-    if day in calendar.holidays:
-        return ()
-    periods = (
-        (
-            _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
-            _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
+    day = date.fromordinal(ordinal)
+    periods: tuple[Period, ...] = ()
+    if day not in calendar.holidays:
+        ends = (
+            (
+                _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
+                _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
+            )
+            for start, end in calendar.weekly[day.weekday()]
         )
-        for start, end in calendar.weekly[day.weekday()]
-    )
-    return tuple((opens, closes) for opens, closes in periods if closes > opens)
-
-
-@lru_cache(maxsize=8192)
-def _day_total(calendar: Schedule, day: date) -> timedelta:
-    """The open time of one local date: what a span crossing the whole date counts of it."""
-    return sum((closes - opens for opens, closes in _day_periods(calendar, day)), timedelta())
+        periods = tuple((opens, closes) for opens, closes in ends if closes > opens)
+    found = periods, sum((closes - opens for opens, closes in periods), timedelta())
+    if len(kept) >= DAYS_KEPT:
+        kept.clear()
+    kept[ordinal] = found
+    return found

@@ -13,11 +13,12 @@ from serviceflow.engine.rules import CalendarChoice, Duration
 from serviceflow.engine.run import Run
 from serviceflow.errors import CelEvaluationError
 from serviceflow.model import NotifyPurpose, TargetKind, TargetState, TargetStatus
-from serviceflow.policy.durations import MAX_SECONDS, DurationSyntaxError, parse_duration
+from serviceflow.policy.durations import MAX_SECONDS, Clock, DurationSyntaxError, parse_duration
 
 #: Nothing is due further ahead than this: a rule's CEL duration past it is a rule error.
 MAX_DURATION = timedelta(seconds=MAX_SECONDS)
 _BREACHED = TargetStatus.BREACHED  # read once: an enum member off its class is slow to read
+_BUSINESS_HOURS = Clock.BUSINESS_HOURS
 
 
 def calendar_of(run: Run, choice: CalendarChoice | None, *, policy: str, rule: str) -> str | None:
@@ -61,6 +62,12 @@ def deadline(
     calendar = run.calendar(calendar_name)
     if span is not None:
         due = calendar.deadline(start, span)
+        if span.clock is _BUSINESS_HOURS:
+            # ``due`` is ``calendar.add(start, span.seconds)``: the open time from start to due
+            # is that many seconds exactly (business_seconds inverts add, in whole microseconds,
+            # and ``span.seconds`` is an int; tests/engine/test_calendar.py), so it is not
+            # walked again.
+            return due, max(float(span.seconds), 1.0), calendar_name
     else:
         if value is None:
             assert duration.expression is not None

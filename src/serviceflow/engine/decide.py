@@ -12,6 +12,7 @@ policy set's safe fallback applies (see :mod:`serviceflow.engine.safety`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from serviceflow.engine import (
     acknowledge,
@@ -128,11 +129,14 @@ def _decide(
     rules, switched = versions.rules_for(state_in, rules)
     case = Draft.of(state_in)
     values: dict[str, object] = {"case": state_in.view, "now": now}
+    # The event's fields read from its dict, once: past pydantic's attribute hook.
+    happened: dict[str, Any] = event.__dict__ if event is not None else {}
     if event is not None:
-        if event.ticket.updated_at >= case.ticket.updated_at:
-            case.ticket = event.ticket
-        case.seen_events = (*case.seen_events, event.id)
-        values.update(event=event, now=event.time)
+        ticket = happened["ticket"]
+        if ticket.__dict__["updated_at"] >= case.ticket.__dict__["updated_at"]:
+            case.ticket = ticket
+        case.seen_events = (*case.seen_events, happened["id"])
+        values.update(event=event, now=happened["time"])
     if isinstance(engine_input, RequestRemedy):
         values["remedy"] = engine_input.remedy
     values["ticket"] = case.ticket
@@ -140,8 +144,8 @@ def _decide(
     run = Run(rules, now, context, engine_input, state_in, case, evaluator)
     switch_notes = versions.switch(run, switched)
     if event is not None:
-        advance(run, min(event.time, now))
-        label = f"{event.kind._value_} {event.id}"
+        advance(run, min(happened["time"], now))
+        label = f"{happened['kind']._value_} {happened['id']}"
         _on_event(run, event, new_case=new_case, switched=switched is not None)
     else:
         label = _on_manual(run, engine_input)
@@ -154,7 +158,7 @@ def _decide(
 
 
 def _outcome(run: Run, label: str) -> Outcome:
-    errors = tuple(str(e) for e in run.evaluator.errors)
+    errors = tuple(map(str, run.evaluator.errors)) if run.evaluator.errors else ()
     if not run.actions and not run.notes and not errors and isinstance(run.engine_input, WakeUp):
         state = run.case.freeze(run.base, None, ())
         return Outcome(state, (), next_wake_up(state), None)
@@ -167,7 +171,9 @@ def _outcome(run: Run, label: str) -> Outcome:
         notes=tuple(run.notes),
         errors=errors,
     )
-    state = run.case.freeze(run.base, decision, tuple(a.key for a in run.actions))
+    actions = run.actions  # their keys read past pydantic's attribute hook
+    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()
+    state = run.case.freeze(run.base, decision, keys)
     run.issued_after(state)
     return Outcome(state, tuple(run.actions), next_wake_up(state), decision, run.evaluator.counter[0])
 

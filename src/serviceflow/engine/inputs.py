@@ -93,3 +93,18 @@ class Outcome:
     wake_at: datetime | None
     decision: Decision | None
     evaluations: int = 0  # CEL evaluations this decision took (for benchmarks)
+
+    def __init__(
+        self,
+        state: CaseState,
+        actions: tuple[Action, ...],
+        wake_at: datetime | None,
+        decision: Decision | None,
+        evaluations: int = 0,
+    ) -> None:
+        # Filled into the instance's own dict: the generated __init__ of a frozen dataclass sets
+        # each field through object.__setattr__ (about three times a plain __init__'s cost), and
+        # every input makes one Outcome. Still frozen: assigning a field raises.
+        self.__dict__.update(
+            state=state, actions=actions, wake_at=wake_at, decision=decision, evaluations=evaluations
+        )

@@ -19,7 +19,11 @@ def on_event(run: Run, event: TicketEvent) -> None:
     kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     for journey in run.rules.journeys:
-        index = next((i for i, j in enumerate(run.case.journeys) if j.name == journey.name), None)
+        index = None
+        for position, state in enumerate(run.case.journeys):  # a loop: no generator made
+            if state.__dict__["name"] == journey.name:  # past pydantic's attribute hook
+                index = position
+                break
         if index is None:
             if not journey.start.may_hold_on(kind) or not test(
                 journey.start, policy=journey.name, rule="start"

@@ -135,6 +135,8 @@ class Run:
         if not positions:
             return []
         targets = self.case.targets
+        if len(positions) == 1:  # most rules have one cycle: no list comprehension's function
+            return [targets[positions[0]]]
         return [targets[i] for i in positions]
 
     def holds(self, policy: str) -> bool:
@@ -182,8 +184,12 @@ class Run:
         self.emit(action)
 
     def emit(self, action: Action) -> None:
-        if action.key in self._issued or any(a.key == action.key for a in self.actions):
+        key = action.__dict__["key"]  # the keys read past pydantic's attribute hook
+        if key in self._issued:
             return  # carried out once, however often the input repeats
+        for issued in self.actions:  # a loop, not any() over a generator: no function made
+            if issued.__dict__["key"] == key:
+                return
         self.actions.append(action)
 
     @property
@@ -198,7 +204,8 @@ class Run:
         kept for the next decision, when :attr:`_issued` was needed in this one."""
         issued = self._issued_keys
         if issued is not None:
-            remember_issued(state, issued.union(a.key for a in self.actions) if self.actions else issued)
+            actions = self.actions
+            remember_issued(state, issued.union([a.__dict__["key"] for a in actions]) if actions else issued)
 
     # -- the input -----------------------------------------------------------------------------
 
@@ -251,11 +258,17 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+#: ``f"{n:02d}"`` for 0-99, looked up: each formatted field is a call of ``int.__format__``.
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+
+
 def human_time(moment: datetime, zone: ZoneInfo | None) -> str:
     """``Mon 02 Mar 2026 14:00 CET`` (what ``%a %d %b %Y %H:%M %Z`` gives, in English, faster)."""
     local = moment.astimezone(zone) if zone else moment
     name = local.tzname() or ""
+    year = local.year
+    two = _TWO_DIGITS
     return (
-        f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} {local.year:04d} "
-        f"{local.hour:02d}:{local.minute:02d} {name}"
+        f"{_DAYS[local.weekday()]} {two[local.day]} {_MONTHS[local.month - 1]} "
+        f"{year if year >= 1000 else f'{year:04d}'} {two[local.hour]}:{two[local.minute]} {name}"
     )

@@ -69,7 +69,7 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     for rule in policy.targets:
         instances = run.instances(policy.name, rule.name)
         current = instances[-1] if instances else None
-        if current is not None and current.open:
+        if current is not None and current.__dict__["status"] in OPEN_STATUSES:  # current.open
             _progress(run, rule, current, event, kind)
             continue
         if not matches or (current is not None and not rule.restart):

@@ -176,8 +176,10 @@ def cancelled(target: TargetState, at: datetime, reason: str) -> TargetState:
 
 def next_wake_up(state: CaseState) -> datetime | None:
     """The earliest moment a timer of this case needs the engine again."""
-    times: list[datetime] = [d.send_at for d in state.deferred]
-    for target in state.targets:
+    case = state.__dict__  # its fields past pydantic's attribute hook, as the targets' below
+    deferred = case["deferred"]
+    times: list[datetime] = [d.send_at for d in deferred] if deferred else []
+    for target in case["targets"]:
         # The fields read from the model's dict: an attribute of a pydantic model is looked up
         # past its class's ``__getattr__`` hook, several times slower, and this runs on every
         # input for every target.

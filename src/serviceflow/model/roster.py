@@ -39,10 +39,18 @@ class Roster(Model):
         """The agent with this id or email."""
         if key is None:
             return None
-        return next((a for a in self.agents if key in (a.id, a.email)), None)
+        for agent in self.agents:  # the fields read from each model's dict: past pydantic's
+            fields = agent.__dict__  # attribute hook (the engine asks this on every event)
+            if key == fields["id"] or key == fields["email"]:
+                return agent
+        return None
 
     def group(self, key: str) -> Group | None:
-        return next((g for g in self.groups if key in (g.id, g.name)), None)
+        for group in self.groups:  # as in agent()
+            fields = group.__dict__
+            if key == fields["id"] or key == fields["name"]:
+                return group
+        return None
 
     def members(self, group: str) -> list[Agent]:
         """Agents in a group, by the group's id or name, in roster order."""
