@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine_support import MONDAY, event
+from engine_support import MONDAY, REPO, event
 
+from serviceflow.durable.fallback import fall_back
+from serviceflow.durable.messages import DecideRequest
 from serviceflow.engine.decide import Outcome, decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.rules import Rules
 from serviceflow.model import Agent, CaseState, Roster
+from serviceflow.policy import load_policy_set
 
 CONTEXT = Context(roster=Roster(agents=(Agent(id="ann", groups=("frontline",)),)))
 POLICY = """\
@@ -81,3 +84,45 @@ def test_a_case_recorded_before_the_field_reads_as_never_asked(rules_from) -> No
     again = event("customer_message", event_id="e2")
     outcome = decide(state, EventInput(event=again), MONDAY + 2 * SECOND, rules, CONTEXT)
     assert [a.type for a in outcome.actions] == ["assign_owner"]  # as before: no record to go by
+
+
+def test_an_auto_sort_in_the_same_second_goes_back_to_its_owner(rules_from) -> None:  # type: ignore[no-untyped-def]
+    """Helpdesks stamp whole seconds: a rule filing the ticket away within the second of the
+    assignment has the same updated_at, and is still news (review of 52081ef)."""
+    rules = rules_from({"desk.yaml": POLICY})
+    first = assigned(rules)
+    filed = event("fields_changed", event_id="e3", role="system", group="spam-review")  # MONDAY again
+    outcome = decide(first.state, EventInput(event=filed), MONDAY + 2 * SECOND, rules, CONTEXT)
+    assert [(a.type, a.reason) for a in outcome.actions] == [
+        (
+            "assign_owner",
+            "ticket was left without an assignee (filed to group spam-review); back to its owner",
+        )
+    ]
+
+
+def test_an_unassignment_after_the_echo_in_the_same_second_goes_back_to_its_owner(rules_from) -> None:  # type: ignore[no-untyped-def]
+    rules = rules_from({"desk.yaml": POLICY})
+    first = assigned(rules)
+    echo = event("assigned", event_id="e2", role="serviceflow", assignee="ann", group="frontline")
+    seen = decide(first.state, EventInput(event=echo), MONDAY + 2 * SECOND, rules, CONTEXT)
+    taken_off = event("assigned", event_id="e3", group="frontline")  # the same whole second
+    outcome = decide(seen.state, EventInput(event=taken_off), MONDAY + 3 * SECOND, rules, CONTEXT)
+    assert [a.type for a in outcome.actions] == ["assign_owner"]
+
+
+def test_the_workers_fallback_owner_is_not_assigned_again_by_a_second_webhook() -> None:
+    """durable/fallback.py assigns the fallback owner after the engine failed three times: it
+    keeps assigned_on as the engine does (review of 52081ef)."""
+    rules = Rules(load_policy_set([REPO / "policies", REPO / "workflows"]))
+    roster = Roster(agents=(Agent(id="tia", groups=("triage",)), Agent(id="ann", groups=("frontline",))))
+    request = DecideRequest(state=None, input=EventInput(event=event("created", event_id="e1")),
+                            now=MONDAY + SECOND, failure="boom")  # fmt: skip
+    result = fall_back(request, rules, roster)
+    assert "assign_owner" in [a.type for a in result.actions]
+    assert result.state.assigned_on == MONDAY
+    again = event("customer_message", event_id="e2")
+    outcome = decide(
+        result.state, EventInput(event=again), MONDAY + 2 * SECOND, rules, Context(roster=roster)
+    )
+    assert "assign_owner" not in [a.type for a in outcome.actions]

@@ -52,7 +52,10 @@ def fall_back(request: DecideRequest, rules: Rules, roster: Roster) -> DecideRes
             time=request.now, previous=None, owner=choice.owner, reason=choice.reason,
             policy="fallback", rule="fallback",
         )  # fmt: skip
-        updates.update(owner=choice.owner, ownership=(*state.ownership, change))
+        seen = state.ticket.updated_at  # as engine/safety.py: no ticket seen can show this write yet
+        if isinstance(request.input, EventInput):
+            seen = max(seen, request.input.event.ticket.updated_at)
+        updates.update(owner=choice.owner, ownership=(*state.ownership, change), assigned_on=seen)
         actions.append(
             AssignOwner(
                 key=f"{state.case_id}/fallback-assign@{purpose}", reason=choice.reason,

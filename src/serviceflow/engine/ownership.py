@@ -89,10 +89,7 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
         return  # quarantined mail has no assignee in the helpdesk: serviceflow keeps the owner
     pool = owner.partition(":")[2] if owner.startswith("group:") else None
     if ticket.assignee is None and (pool is None or ticket.group != pool):
-        asked = run.case.assigned_on
-        if asked is not None and ticket.updated_at <= asked:
-            # The ticket as it was before serviceflow's assignment (a second webhook of the same
-            # change, one reordered or retried, a sweep's older listing): not left without one.
+        if _before_the_assignment(run):
             return
         where = f" (filed to group {ticket.group})" if ticket.group else ""
         reason = f"ticket was left without an assignee{where}; back to its owner"
@@ -112,6 +109,21 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
             f"reassigned in the helpdesk by {who}",
         )
         set_owner(run, choice, event.time, assign=False)
+
+
+def _before_the_assignment(run: Run) -> bool:
+    """Whether the ticket is still the one serviceflow assigned on, which cannot show that
+    assignment yet: a second webhook of the same change, one retried or reordered, a sweep's
+    older listing. Older than ``assigned_on``, or as old (helpdesks stamp whole seconds) with the
+    assignee and group the case had before this event; a change of either in that same second
+    (our echo, an auto-sort rule) is news, and a ticket left without an assignee after it goes
+    back to its owner."""
+    asked = run.case.assigned_on
+    ticket = run.case.ticket
+    if asked is None or ticket.updated_at > asked:
+        return False
+    before = run.base.ticket
+    return ticket.updated_at < asked or (ticket.assignee == before.assignee and ticket.group == before.group)
 
 
 def same_person(run: Run, assignee: str | None, owner: str | None) -> bool:
