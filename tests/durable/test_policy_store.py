@@ -3,8 +3,12 @@ kept for ``on_change: new_cases``, and a broken change keeps the last good set."
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
+
+from durable_support import wait_until
 
 from serviceflow.durable.policy_store import PolicyStore
 
@@ -50,3 +54,67 @@ def test_a_folder_mounted_from_a_config_map_is_read_once(tmp_path: Path) -> None
     found = discover([policies])
     assert found == sorted(policies.glob("*.yaml")) and found
     assert PolicyStore([policies]).current().policy_set.policies
+
+
+def _settle(folder: Path) -> None:
+    """Every folder's mtime an hour old: the store trusts it, and stats files only, until it moves."""
+    past = time.time() - 3600
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+async def test_changes_are_seen_while_the_folders_stand_still(tmp_path: Path) -> None:
+    """The store walks its folders again only when one's mtime moved: an edit in place (a file's
+    own stamp), a file added to a subfolder or removed (that folder's mtime), each is taken at
+    the next look, as when every look walked the folders."""
+    policies = _copy(tmp_path)
+    extra = policies / "extra"
+    extra.mkdir()
+    _settle(policies)
+    store = PolicyStore([policies])
+    versions = [store.current().version]
+
+    def changed() -> bool:
+        version = store.current().version
+        if version == versions[-1]:
+            return False
+        versions.append(version)
+        return True
+
+    standard = policies / "standard.yaml"
+    standard.write_text(standard.read_text().replace("within: 8 business hours", "within: 7 business hours"))
+    await wait_until(changed, 10, "the edit in place")
+    _settle(policies)
+    assert store.current().version == versions[-1]  # settled: the same set, no reload
+    urgent = policies / "urgent.yaml"
+    (extra / "urgent.yaml").write_text(urgent.read_text())
+    urgent.unlink()  # moved into a subfolder: discovery reads both folders
+    await wait_until(changed, 10, "the file moved into a subfolder")
+    assert len(set(versions)) == 3
+    _settle(policies)
+    (extra / "urgent.yaml").unlink()
+    await wait_until(changed, 10, "the file removed")
+    assert "urgent" not in {p.name for p in store.current().policy_set.policies}
+
+
+async def test_a_config_map_update_is_seen(tmp_path: Path) -> None:
+    """Kubernetes updates a mounted ConfigMap by writing a new hidden folder and switching the
+    ``..data`` link to it: the files' own links stay, their targets change."""
+    policies = _copy(tmp_path)
+    first = policies / "..2026_12_01_00_00_00.000000001"
+    first.mkdir()
+    for file in list(policies.glob("*.yaml")):
+        shutil.move(file, first / file.name)
+        file.symlink_to(Path("..data") / file.name)
+    (policies / "..data").symlink_to(first.name)
+    _settle(policies)
+    store = PolicyStore([policies])
+    before = store.current().version
+    second = policies / "..2026_12_02_00_00_00.000000001"
+    shutil.copytree(first, second)
+    standard = second / "standard.yaml"
+    standard.write_text(standard.read_text().replace("within: 8 business hours", "within: 5 business hours"))
+    (policies / "..data_tmp").symlink_to(second.name)
+    os.replace(policies / "..data_tmp", policies / "..data")
+    shutil.rmtree(first)
+    await wait_until(lambda: store.current().version != before, 10, "the new ConfigMap")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -169,3 +169,45 @@ def test_a_store_made_by_an_earlier_version_gains_the_new_columns(tmp_path: Path
     named = ROWS[0].model_copy(update={"agent_name": "Cat", "team_name": "Front"})
     assert again.write([named]) == 1 and again.read() == [named]
     again.close()
+
+
+def test_an_sqlite_write_keeps_each_row_as_the_core_statement_keeps_it(tmp_path: Path) -> None:
+    """The SQLite store writes through the driver (its SQL made once, its values bound by the
+    columns' own processors); what it keeps is byte for byte what SQLAlchemy's insert keeps."""
+    from sqlalchemy.dialects import sqlite
+
+    from serviceflow.outcomes.store import COLUMNS, outcomes
+
+    rows = [r.model_copy(update={"at": r.at.astimezone(timezone(timedelta(hours=-5)))}) for r in ROWS]
+    fast, core = OutcomeStore(str(tmp_path / "fast.sqlite3")), OutcomeStore(str(tmp_path / "core.sqlite3"))
+    try:
+        assert fast.write(rows) == len(rows) and fast.write(rows[:2]) == 0
+        core.open()
+        with core.engine.begin() as connection:
+            values = [{name: getattr(r, name) for name in COLUMNS} | {"kind": r.kind.value} for r in rows]
+            connection.execute(sqlite.insert(outcomes).on_conflict_do_nothing(index_elements=["key"]), values)
+        query = f"SELECT * FROM {outcomes.name} ORDER BY key"
+        with fast.engine.connect() as a, core.engine.connect() as b:
+            kept, expected = a.exec_driver_sql(query).all(), b.exec_driver_sql(query).all()
+        assert kept == expected and len(kept) == len(rows)
+        assert sorted(fast.read(), key=lambda r: r.key) == sorted(rows, key=lambda r: r.key)
+    finally:
+        fast.close()
+        core.close()
+
+
+def test_a_failed_sqlite_write_keeps_nothing_of_its_batch(tmp_path: Path) -> None:
+    store = OutcomeStore(str(tmp_path / "o.sqlite3"))
+    try:
+        store.write(ROWS[:1])
+        with store.engine.begin() as connection:  # the third row of the next batch is refused
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON serviceflow_outcomes WHEN NEW.key = '{ROWS[2].key}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        with pytest.raises(OutcomeStoreError, match="refused"):
+            store.write(ROWS[1:4])
+        assert [r.key for r in store.read()] == [ROWS[0].key]
+        assert store.write(ROWS[1:2]) == 1  # the store goes on
+    finally:
+        store.close()

@@ -243,7 +243,7 @@ class CaseFlow:
                 start_to_close_timeout=options.READ_TIMEOUT,
                 schedule_to_close_timeout=options.READ_DEADLINE,
                 retry_policy=options.READ_RETRY,
-                summary=f"read ticket {ticket_id} from the helpdesk",
+                # No summary: "fetch_ticket" says it, and a summary costs (ui_text.decide_summary).
             )
             return result
         except (ActivityError, ApplicationError) as exc:

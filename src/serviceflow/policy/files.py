@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from serviceflow.errors import PolicyError, SourceLocation
@@ -81,6 +82,43 @@ def fingerprint(path: Path) -> tuple[str, int, int]:
     except OSError:
         return (str(path), -1, -1)
     return (str(path), info.st_mtime_ns, info.st_size)
+
+
+def folders(paths: Sequence[Path]) -> list[Path]:
+    """Every folder under ``paths`` (themselves included), hidden ones and those reached through a
+    symbolic link too, each once: more than discovery reads, never less, so that a file added to
+    or removed from any folder discovery reads changes one of these folders' mtimes. Never raises."""
+    found: dict[str, Path] = {}
+    stack = [p for p in paths if p.is_dir()]
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in found:
+            continue
+        found[real] = folder
+        try:
+            with os.scandir(folder) as entries:
+                stack.extend(Path(e.path) for e in entries if _is_dir(e))
+        except OSError:
+            continue
+    return list(found.values())
+
+
+def folder_stamp(folder: Path) -> tuple[str, int, int]:
+    """What tells a folder's entries changed (path, inode, mtime): an entry added, removed or
+    renamed sets the folder's mtime; never raises."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return (str(folder), -1, -1)
+    return (str(folder), info.st_ino, info.st_mtime_ns)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # through a symbolic link too
+    except OSError:
+        return False
 
 
 def _kind(mode: int) -> str | None:
