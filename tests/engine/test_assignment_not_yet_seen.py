@@ -14,7 +14,7 @@ from serviceflow.durable.messages import DecideRequest
 from serviceflow.engine.decide import Outcome, decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.rules import Rules
-from serviceflow.model import Agent, CaseState, Roster
+from serviceflow.model import Agent, AssignedOn, CaseState, Roster
 from serviceflow.policy import load_policy_set
 
 CONTEXT = Context(roster=Roster(agents=(Agent(id="ann", groups=("frontline",)),)))
@@ -37,7 +37,7 @@ def assigned(rules: Rules) -> Outcome:
     outcome = decide(None, EventInput(event=event("created", event_id="e1")), MONDAY + SECOND, rules, CONTEXT)
     assert [a.type for a in outcome.actions] == ["assign_owner"]
     assert outcome.state.owner == "ann"
-    assert outcome.state.assigned_on == MONDAY
+    assert outcome.state.assigned_on == AssignedOn(updated_at=MONDAY)
     return outcome
 
 
@@ -69,7 +69,9 @@ def test_a_newer_ticket_without_an_assignee_goes_back_to_its_owner(rules_from) -
     assert [(a.type, a.reason) for a in outcome.actions] == [
         ("assign_owner", "ticket was left without an assignee; back to its owner")
     ]
-    assert outcome.state.assigned_on == MONDAY + 60 * SECOND  # the ticket the new write follows
+    assert outcome.state.assigned_on == AssignedOn(
+        updated_at=MONDAY + 60 * SECOND
+    )  # the ticket the write follows
     late = event("customer_message", event_id="e4", at=MONDAY + 60 * SECOND)  # that change's other webhook
     after = decide(outcome.state, EventInput(event=late), MONDAY + 62 * SECOND, rules, CONTEXT)
     assert [a.type for a in after.actions] == []
@@ -120,9 +122,26 @@ def test_the_workers_fallback_owner_is_not_assigned_again_by_a_second_webhook() 
                             now=MONDAY + SECOND, failure="boom")  # fmt: skip
     result = fall_back(request, rules, roster)
     assert "assign_owner" in [a.type for a in result.actions]
-    assert result.state.assigned_on == MONDAY
+    assert result.state.assigned_on == AssignedOn(updated_at=MONDAY)
     again = event("customer_message", event_id="e2")
     outcome = decide(
         result.state, EventInput(event=again), MONDAY + 2 * SECOND, rules, Context(roster=roster)
     )
     assert "assign_owner" not in [a.type for a in outcome.actions]
+
+
+def test_a_copy_of_the_ticket_before_the_assignment_after_the_echo_of_that_second_changes_nothing(
+    rules_from,
+) -> None:  # type: ignore[no-untyped-def]
+    """The echo lands in the creation's second; the creation's other webhook (or a sweep's listing
+    from before the write) comes after it: it neither assigns again nor takes the case's ticket
+    back to no assignee (review of 455b421)."""
+    rules = rules_from({"desk.yaml": POLICY})
+    first = assigned(rules)
+    echo = event("assigned", event_id="e2", role="serviceflow", assignee="ann", group="frontline")
+    seen = decide(first.state, EventInput(event=echo), MONDAY + 2 * SECOND, rules, CONTEXT)
+    assert seen.state.ticket.assignee == "ann"
+    stale = event("customer_message", event_id="e1-again")  # MONDAY, no assignee, as the creation
+    outcome = decide(seen.state, EventInput(event=stale), MONDAY + 3 * SECOND, rules, CONTEXT)
+    assert [a.type for a in outcome.actions] == []
+    assert outcome.state.ticket.assignee == "ann"

@@ -19,6 +19,7 @@ from datetime import datetime
 from serviceflow.durable.messages import DecideRequest, DecideResult
 from serviceflow.engine.decide import next_wake_up
 from serviceflow.engine.inputs import EngineInput, EventInput, WakeUp
+from serviceflow.engine.ownership import assigned_on
 from serviceflow.engine.people import fallback_owner
 from serviceflow.engine.rules import Rules
 from serviceflow.engine.run import DECISIONS_KEPT
@@ -52,10 +53,12 @@ def fall_back(request: DecideRequest, rules: Rules, roster: Roster) -> DecideRes
             time=request.now, previous=None, owner=choice.owner, reason=choice.reason,
             policy="fallback", rule="fallback",
         )  # fmt: skip
-        seen = state.ticket.updated_at  # as engine/safety.py: no ticket seen can show this write yet
-        if isinstance(request.input, EventInput):
-            seen = max(seen, request.input.event.ticket.updated_at)
-        updates.update(owner=choice.owner, ownership=(*state.ownership, change), assigned_on=seen)
+        seen = state.ticket  # as engine/safety.py: no ticket seen can show this write yet
+        if isinstance(request.input, EventInput) and request.input.event.ticket.updated_at >= seen.updated_at:
+            seen = request.input.event.ticket
+        updates.update(
+            owner=choice.owner, ownership=(*state.ownership, change), assigned_on=assigned_on(seen)
+        )
         actions.append(
             AssignOwner(
                 key=f"{state.case_id}/fallback-assign@{purpose}", reason=choice.reason,

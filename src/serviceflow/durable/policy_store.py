@@ -4,8 +4,9 @@ A change takes effect for the next decision. A broken change is refused and logg
 keeps deciding with the last good set rather than running half of a broken one.
 
 Looking costs a stat a folder and a stat a file: the files are found again (the folders walked,
-as ``discover`` does) only when a folder's mtime moved, or is too recent to be trusted (a folder
-changed twice within its clock's tick keeps one mtime; :data:`SETTLED_NS`). Before, every
+as ``discover`` does) only when a folder's change time (ctime: an entry added, removed or renamed
+moves it, and no tool can set it back as tar or ``cp -p`` set an mtime) moved, or is too recent
+to be trusted (a folder changed twice within its clock's tick keeps one; :data:`SETTLED_NS`). Before, every
 decision walked the folders: 0.5 ms of a decision, and ~0.7 ms of a case's CPU under load
 (benchmarks/RESULTS.md, durable6 and durable7).
 """
@@ -25,7 +26,7 @@ from serviceflow.policy.loader import PolicyPathError, discover
 
 log = logging.getLogger(__name__)
 
-#: A folder whose mtime is younger than this (2 s) is walked again at every look: a file could
+#: A folder whose ctime is younger than this (2 s) is walked again at every look: a file could
 #: have been added in the same tick of the file system's clock as the last walk.
 SETTLED_NS = 2_000_000_000
 
@@ -33,13 +34,14 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 class PolicyStore:
-    def __init__(self, paths: Sequence[Path]) -> None:
-        """Load the set now.
+    def __init__(self, paths: Sequence[Path], *, settled_ns: int = SETTLED_NS) -> None:
+        """Load the set now (``settled_ns``: see :data:`SETTLED_NS`).
 
         Raises:
             PolicySetError: the set is broken; a worker must not start on it.
         """
         self.paths = [p for p in paths if p.exists()]
+        self.settled_ns = settled_ns
         self._found: list[Path] | None = None  # the files discovered at the last walk
         self._folders: Fingerprint = ()  # the folders' stamps at that walk
         self._fingerprint = self._files()
@@ -55,7 +57,7 @@ class PolicyStore:
                 found = discover(self.paths)
             except PolicyPathError:  # a folder went away: a change, refused by the reload
                 return ((str(self.paths), -1, -1),)
-            if all(mtime >= 0 for _, _, mtime in stamps):
+            if all(ctime >= 0 for _, _, ctime in stamps):
                 self._found, self._folders = found, stamps
             return tuple(fingerprint(f) for f in found)
         return tuple(fingerprint(f) for f in self._found)
@@ -63,9 +65,9 @@ class PolicyStore:
     def _settled(self) -> bool:
         """Whether no folder changed since the last walk (and none too recently to tell)."""
         now = time.time_ns()
-        for path, inode, mtime in self._folders:
+        for path, inode, ctime in self._folders:
             stamp = folder_stamp(Path(path))
-            if stamp != (path, inode, mtime) or now - mtime < SETTLED_NS:
+            if stamp != (path, inode, ctime) or now - ctime < self.settled_ns:
                 return False
         return True
 

@@ -133,7 +133,9 @@ def _decide(
     happened: dict[str, Any] = event.__dict__ if event is not None else {}
     if event is not None:
         ticket = happened["ticket"]
-        if ticket.__dict__["updated_at"] >= case.ticket.__dict__["updated_at"]:
+        if ticket.__dict__["updated_at"] >= case.ticket.__dict__["updated_at"] and (
+            case.assigned_on is None or not ownership.stale_copy(case.assigned_on, ticket, case.ticket)
+        ):
             case.ticket = ticket
         case.seen_events = (*case.seen_events, happened["id"])
         values.update(event=event, now=happened["time"])

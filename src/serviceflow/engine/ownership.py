@@ -11,12 +11,14 @@ from serviceflow.engine.run import Run
 from serviceflow.engine.summary import case_summary
 from serviceflow.model import (
     AddInternalNote,
+    AssignedOn,
     AssignOwner,
     CaseState,
     EventKind,
     LinkCase,
     MergeTickets,
     OwnershipChange,
+    Ticket,
     TicketEvent,
     TicketKind,
 )
@@ -55,7 +57,7 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
     if known is not None:
         group = known.id  # policies name teams; helpdesks want their ids
     # The write comes after every ticket seen so far: none of them can show it.
-    case.assigned_on = case.ticket.updated_at
+    case.assigned_on = assigned_on(case.ticket)
     run.act(
         AssignOwner,
         f"assign/{len(case.ownership)}@{run.input_id()}",
@@ -111,19 +113,33 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
         set_owner(run, choice, event.time, assign=False)
 
 
+def assigned_on(ticket: Ticket) -> AssignedOn:
+    """What the case keeps of the ticket it asks the helpdesk to assign on."""
+    return record(AssignedOn, updated_at=ticket.updated_at, assignee=ticket.assignee, group=ticket.group)
+
+
+def stale_copy(asked: AssignedOn | None, ticket: Ticket, current: Ticket) -> bool:
+    """Whether ``ticket``, as old as the case's ``current`` one (helpdesks stamp whole seconds),
+    is a copy of the ticket serviceflow assigned on arriving after a newer state of that same
+    second (our echo): it must not take the case's ticket back to before the assignment."""
+    if asked is None or ticket.updated_at != asked.updated_at:
+        return False
+    was = (asked.assignee, asked.group)
+    return (ticket.assignee, ticket.group) == was and (current.assignee, current.group) != was
+
+
 def _before_the_assignment(run: Run) -> bool:
-    """Whether the ticket is still the one serviceflow assigned on, which cannot show that
-    assignment yet: a second webhook of the same change, one retried or reordered, a sweep's
-    older listing. Older than ``assigned_on``, or as old (helpdesks stamp whole seconds) with the
-    assignee and group the case had before this event; a change of either in that same second
-    (our echo, an auto-sort rule) is news, and a ticket left without an assignee after it goes
-    back to its owner."""
+    """Whether the case's ticket is still the one serviceflow assigned on, which cannot show that
+    assignment yet (a second webhook of the same change, one retried or reordered, a sweep's
+    older listing): older than ``assigned_on``, or as old with the assignee and group it had
+    then. A change of either within that second (an auto-sort rule filing it away, an agent
+    taking the owner off after our echo) is news: the ticket goes back to its owner."""
     asked = run.case.assigned_on
     ticket = run.case.ticket
-    if asked is None or ticket.updated_at > asked:
+    if asked is None or ticket.updated_at > asked.updated_at:
         return False
-    before = run.base.ticket
-    return ticket.updated_at < asked or (ticket.assignee == before.assignee and ticket.group == before.group)
+    as_then = ticket.assignee == asked.assignee and ticket.group == asked.group
+    return ticket.updated_at < asked.updated_at or as_then
 
 
 def same_person(run: Run, assignee: str | None, owner: str | None) -> bool:

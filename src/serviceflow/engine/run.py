@@ -22,6 +22,7 @@ from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
+    AssignedOn,
     CaseState,
     Decision,
     Deferred,
@@ -47,7 +48,7 @@ class Draft:
     closed_at: datetime | None
     targets: list[TargetState]
     ownership: list[OwnershipChange]
-    assigned_on: datetime | None
+    assigned_on: AssignedOn | None
     journeys: list[JourneyState]
     linked_tickets: list[str]
     human_replied: bool

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from serviceflow.engine.inputs import Context, EngineInput, EventInput, Outcome
+from serviceflow.engine.ownership import assigned_on
 from serviceflow.engine.people import fallback_owner
 from serviceflow.engine.records import updated
 from serviceflow.engine.rules import Rules
@@ -54,8 +55,8 @@ def failed_outcome(
             )
         )
         changes["owner"] = choice.owner
-        seen = state.ticket.updated_at
-        changes["assigned_on"] = max(seen, event.ticket.updated_at) if event is not None else seen
+        newer = event is not None and event.ticket.updated_at >= state.ticket.updated_at
+        changes["assigned_on"] = assigned_on(event.ticket if newer and event else state.ticket)
         change = OwnershipChange(
             time=now,
             previous=None,

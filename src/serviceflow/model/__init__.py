@@ -18,6 +18,7 @@ from serviceflow.model.actions import (
 )
 from serviceflow.model.case import (
     ActionRecord,
+    AssignedOn,
     CaseState,
     CaseView,
     CycleOutcome,
@@ -73,6 +74,7 @@ __all__ = [
     "Notified",
     "Notify",
     "NotifyPurpose",
+    "AssignedOn",
     "OwnershipChange",
     "Pause",
     "Person",

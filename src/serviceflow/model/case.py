@@ -131,6 +131,15 @@ class OwnershipChange(Model):
     rule: str
 
 
+class AssignedOn(Model):
+    """The ticket as it was when serviceflow last asked the helpdesk to assign the owner: no
+    ticket this old, with this assignee and group, can show that assignment yet."""
+
+    updated_at: AwareDatetime = Field(description="The ticket's updated_at in the helpdesk.")
+    assignee: str | None = None
+    group: str | None = None
+
+
 class JourneyState(Model):
     name: str
     stage: int = 0
@@ -201,11 +210,11 @@ class CaseState(Model):
     closed_at: AwareDatetime | None = None
     targets: tuple[TargetState, ...] = ()
     ownership: tuple[OwnershipChange, ...] = ()
-    assigned_on: AwareDatetime | None = Field(
+    assigned_on: AssignedOn | None = Field(
         default=None,
-        description="The ticket's updated_at in the helpdesk when serviceflow last asked it to assign the "
-        "owner: a ticket no newer than that cannot show the assignment yet, so its missing assignee "
-        "does not mean it was left without one.",
+        description="The ticket as it was when serviceflow last asked the helpdesk to assign the owner: "
+        "a ticket no newer cannot show the assignment yet, so its missing assignee does not mean it "
+        "was left without one.",
     )
     journeys: tuple[JourneyState, ...] = ()
     linked_tickets: tuple[str, ...] = Field(default=(), description="Repeat contacts joined here.")

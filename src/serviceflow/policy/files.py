@@ -76,12 +76,14 @@ def read_policy_file(path: Path) -> tuple[bytes, str]:
 
 
 def fingerprint(path: Path) -> tuple[str, int, int]:
-    """What tells a file changed (path, mtime, size), for the hot reload; never raises."""
+    """What tells a file changed (path, ctime, size), for the hot reload; never raises. The
+    inode's change time, not the mtime: a tool may set the mtime back (a reproducible tarball, a
+    ``cp -p`` or ``rsync -a`` of one), and no program can set the ctime (``utime`` moves it too)."""
     try:
         info = os.stat(path)
     except OSError:
         return (str(path), -1, -1)
-    return (str(path), info.st_mtime_ns, info.st_size)
+    return (str(path), info.st_ctime_ns, info.st_size)
 
 
 def folders(paths: Sequence[Path]) -> list[Path]:
@@ -105,13 +107,14 @@ def folders(paths: Sequence[Path]) -> list[Path]:
 
 
 def folder_stamp(folder: Path) -> tuple[str, int, int]:
-    """What tells a folder's entries changed (path, inode, mtime): an entry added, removed or
-    renamed sets the folder's mtime; never raises."""
+    """What tells a folder's entries changed (path, inode, ctime): an entry added, removed or
+    renamed moves the folder's change time, which no tool can set back as it can the mtime (an
+    extracted release with fixed directory mtimes, review of durable7); never raises."""
     try:
         info = os.stat(folder)
     except OSError:
         return (str(folder), -1, -1)
-    return (str(folder), info.st_ino, info.st_mtime_ns)
+    return (str(folder), info.st_ino, info.st_ctime_ns)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
