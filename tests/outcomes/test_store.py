@@ -211,3 +211,17 @@ def test_a_failed_sqlite_write_keeps_nothing_of_its_batch(tmp_path: Path) -> Non
         assert store.write(ROWS[1:2]) == 1  # the store goes on
     finally:
         store.close()
+
+
+def test_a_value_the_store_cannot_keep_is_the_store_s_error_not_a_crash(tmp_path: Path) -> None:
+    """A value a column's own processor refuses (here a time that is not a datetime) is the same
+    OutcomeStoreError on the SQLite driver path as SQLAlchemy's Core statement gives, and the
+    batch keeps nothing."""
+    store = OutcomeStore(str(tmp_path / "o.sqlite3"))
+    try:
+        bad = Outcome.model_construct(**(ROWS[1].model_dump() | {"key": "bad", "at": "yesterday"}))
+        with pytest.warns(UserWarning), pytest.raises(OutcomeStoreError, match="a value it cannot keep"):
+            store.write([ROWS[0], bad])
+        assert store.read() == [] and store.write(ROWS[:1]) == 1
+    finally:
+        store.close()

@@ -292,10 +292,16 @@ class OutcomeStore:
         Core statement built and compiled for every decision was two thirds of a write
         (benchmarks/RESULTS.md, durable7); a decision's rows are committed before it answers,
         as before."""
-        rows = [
-            tuple(v if bind is None else bind(v) for bind, v in zip(self._binds, row.values(), strict=True))
-            for row in values
-        ]
+        binds = self._binds
+        try:  # a value a column's processor refuses is Core's StatementError: the same error here
+            rows = [
+                tuple(v if bind is None else bind(v) for bind, v in zip(binds, row.values(), strict=True))
+                for row in values
+            ]
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise OutcomeStoreError(
+                f"cannot write to the outcome store at {self.url}: a value it cannot keep ({exc})"
+            ) from None
         try:
             connection = self.engine.raw_connection()
         except (SQLAlchemyError, sqlite3.Error) as exc:
