@@ -27,7 +27,7 @@ from serviceflow.durable.messages import (
     TicketRead,
     TicketReadResult,
 )
-from serviceflow.durable.metrics import WorkerMetrics
+from serviceflow.durable.metrics import NOT_FOR_THE_HELPDESK, WorkerMetrics
 from serviceflow.durable.notifier import NotificationFailed, Notifier
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Mode
@@ -252,7 +252,7 @@ class CaseActivities:
         action = request.action
         if isinstance(action, Notify) and HELPDESK_CHANNEL not in action.channels:
             # Its channels are others (the workflow delivers through them): not the helpdesk's.
-            return ActionResult(key=action.key, outcome="skipped: not for the helpdesk")
+            return ActionResult(key=action.key, outcome=NOT_FOR_THE_HELPDESK)
         if self.mode() is Mode.SHADOW:
             result = ActionResult(key=action.key, outcome=would_have(action))
             log.info("%s %s on %s", result.outcome, action.key, request.case_id)

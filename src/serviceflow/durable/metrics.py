@@ -8,6 +8,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from serviceflow.model import Action, CaseState, Notify, TicketKind
 
+NOT_FOR_THE_HELPDESK = "skipped: not for the helpdesk"
+"""carry_out's outcome for a notification whose channels are others (the workflow delivers it)."""
+_SENT = frozenset({"done", "shadow"})
+
 
 @dataclass
 class WorkerMetrics:
@@ -79,7 +83,14 @@ class WorkerMetrics:
         self.notifications.labels(channel[:100], "delivered" if word == "done" else word).inc()
 
     def carried_out(self, action: Action, outcome: str) -> None:
-        self.actions.labels(action.type, outcome.split(":")[0]).inc()
+        """One action's outcome; an escalation or warning counts as sent only when it was: written
+        (``done``), would have been (``shadow``), or left to its other channels (not the
+        helpdesk's). A retried attempt that finds it written (``skipped: already done``), a
+        refusal and a gone ticket are no second or false escalation."""
+        word = outcome.split(":")[0]
+        self.actions.labels(action.type, word).inc()
+        if word not in _SENT and outcome != NOT_FOR_THE_HELPDESK:
+            return
         if isinstance(action, Notify) and action.escalation_level:
             self.escalations.labels(action.policy, action.rule, str(action.escalation_level)).inc()
         elif isinstance(action, Notify) and "/warn/" in action.key:
