@@ -95,6 +95,7 @@ class Receiver:
     # Cases this receiver started or signalled: their next event is a plain signal (cases.py).
     _running: RunningCases = field(default_factory=RunningCases)
     _vendors: set[str] | None = None
+    _adapters: dict[str, HelpdeskAdapter] = field(default_factory=dict)
     _in_flight: int = 0
     attribute_problem: str | None = None  # why cases are not indexed by requester, in words
 
@@ -107,11 +108,12 @@ class Receiver:
 
         On connecting, the requester search attribute is checked once; ``/readyz`` checks again.
         """
-        async with self._connecting:
-            if self._client is None:
-                self._client = await self.connect()
-                await self._check_attribute(self._client)
-            return self._client
+        if self._client is None:  # else connected: no lock to take per delivery
+            async with self._connecting:
+                if self._client is None:
+                    self._client = await self.connect()
+                    await self._check_attribute(self._client)
+        return self._client
 
     async def _check_attribute(self, client: Client) -> None:
         if not self.index_requester:
@@ -133,8 +135,17 @@ class Receiver:
     def vendors(self) -> set[str]:
         """The vendors installed plugins register adapters for (read once: plugins load at start-up)."""
         if self._vendors is None:
+            self._adapters = {}
             self._vendors = set(registry().vendors())
         return self._vendors
+
+    def _adapter(self, vendor: str) -> HelpdeskAdapter:
+        """The vendor's adapter, kept as :meth:`vendors` keeps the names (no lookup per delivery)."""
+        self.vendors()
+        adapter = self._adapters.get(vendor)
+        if adapter is None:
+            adapter = self._adapters[vendor] = registry().require(vendor)
+        return adapter
 
     # -- the webhook --------------------------------------------------------------------------
 
@@ -200,7 +211,7 @@ class Receiver:
         raw = request.scope["headers"]
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
         delivery = WebhookRequest(request.method, headers, body)
-        adapter = registry().require(vendor)
+        adapter = self._adapter(vendor)
         with tracing.span("verify"):
             verdict = self._verify(adapter, delivery)
         if isinstance(verdict, Refusal):

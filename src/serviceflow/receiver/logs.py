@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from contextvars import ContextVar
 
 WINDOW = 24  # characters of the body that make a quote; shorter runs are field names and the like
@@ -21,15 +20,20 @@ WINDOW = 24  # characters of the body that make a quote; shorter runs are field 
 _body: ContextVar[bytes | None] = ContextVar("serviceflow_receiver_body", default=None)
 
 
-@contextlib.contextmanager
-def handling(body: bytes) -> Iterator[None]:
+class handling(contextlib.AbstractContextManager[None]):  # noqa: N801 - used as a function
     """Mark the code inside as handling a delivery with this body (decoded only if a record
-    is logged meanwhile)."""
-    token = _body.set(body if len(body) >= WINDOW else None)
-    try:
-        yield
-    finally:
-        _body.reset(token)
+    is logged meanwhile). A class rather than a generator: one per webhook."""
+
+    __slots__ = ("_body", "_token")
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body if len(body) >= WINDOW else None
+
+    def __enter__(self) -> None:
+        self._token = _body.set(self._body)
+
+    def __exit__(self, *_exc: object) -> None:
+        _body.reset(self._token)
 
 
 def quotes_body(text: str, body: str) -> bool:
