@@ -61,6 +61,7 @@ from serviceflow.receiver import logs
 from serviceflow.receiver.checks import Refusal, check_events, from_validation_error
 from serviceflow.receiver.limits import ReceiverLimits
 from serviceflow.receiver.metrics import ReceiverMetrics
+from serviceflow.receiver.protocol import BODY_COMPLETE
 from serviceflow.receiver.routes import ReceiverApp
 
 log = logging.getLogger("serviceflow.receiver")
@@ -135,8 +136,7 @@ class Receiver:
     def vendors(self) -> set[str]:
         """The vendors installed plugins register adapters for (read once: plugins load at start-up)."""
         if self._vendors is None:
-            self._adapters = {}
-            self._vendors = set(registry().vendors())
+            self._adapters, self._vendors = {}, set(registry().vendors())
         return self._vendors
 
     def _adapter(self, vendor: str) -> HelpdeskAdapter:
@@ -185,18 +185,18 @@ class Receiver:
 
     async def _read_body(self, request: Request, vendor: str) -> bytes | Response:
         limit = self.limits.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > limit:
             return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
         body = bytearray()
+        arrived = request.scope.get(BODY_COMPLETE) is True  # nothing to wait for: no deadline
         try:
-            async with asyncio.timeout(self.limits.body_timeout):
+            async with contextlib.nullcontext() if arrived else asyncio.timeout(self.limits.body_timeout):
                 async for chunk in request.stream():
                     body += chunk
                     if len(body) > limit:
-                        return self._refuse(
-                            vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=True
-                        )
+                        too_large = Refusal(413, "too_large", f"over {limit} bytes")
+                        return self._refuse(vendor, too_large, close=True)
         except TimeoutError:
             detail = f"the body did not arrive within {self.limits.body_timeout:g} s"
             return self._refuse(vendor, Refusal(408, "body_timeout", detail), close=True)
@@ -266,7 +266,7 @@ class Receiver:
         except (RPCError, RuntimeError, OSError) as exc:
             self._client = None if not isinstance(exc, RPCError) else self._client
             return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
-        log.info("webhook vendor=%s status=200 events=%d duplicates=%d", vendor, len(fresh), duplicates)
+        log.info(logs.ACCEPTED, vendor, len(fresh), duplicates)
         # What JSONResponse({"accepted": .., "duplicates": ..}) sends, without its json.dumps.
         answer = b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates)
         return Response(answer, media_type="application/json")
