@@ -278,6 +278,23 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return by_name
 
 
+def switches(pid: int) -> tuple[int, int]:
+    """Context switches of every thread of a process so far: voluntary (it blocked: a lock, the
+    GIL, a poll) and involuntary (it was preempted) (Linux)."""
+    voluntary = involuntary = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for line in lines:
+            if line.startswith("voluntary_ctxt_switches:"):
+                voluntary += int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                involuntary += int(line.split()[1])
+    return voluntary, involuntary
+
+
 class Phase:
     """One receiver's webhook phases: its deliveries, seconds and CPU seconds (also by kind:
     "new" tickets' creations, "update" comments)."""
@@ -290,15 +307,20 @@ class Phase:
         self.threads: dict[str, float] = {}
         self.by_kind: dict[str, float] = {"new": 0.0, "update": 0.0}  # CPU seconds
         self.sender_cpu = 0.0  # this process's, sending the phase's webhooks
+        self.switches = [0, 0]  # the receiver's context switches: voluntary, involuntary
 
     async def run(self, bodies: list[bytes], kind: str) -> float:
         if not bodies:
             return 0.0
         before, threads = cpu_seconds(self.process.pid), thread_cpu(self.process.pid)
+        switched = switches(self.process.pid)
         own = time.process_time()
         seconds = await self.webhooks.batch(bodies)
         self.sender_cpu += time.process_time() - own
         cpu = cpu_seconds(self.process.pid) - before
+        now_switched = switches(self.process.pid)
+        self.switches[0] += now_switched[0] - switched[0]
+        self.switches[1] += now_switched[1] - switched[1]
         self.cpu += cpu
         self.by_kind[kind] += cpu
         for name, used in thread_cpu(self.process.pid).items():
@@ -405,6 +427,10 @@ async def main(
                 f"[{phase.name}] of which, by thread: "
                 + ", ".join(f"{name} {cpu / count * 1000:.2f} ms" for name, cpu in busy if cpu > 0)
                 + f"; the sender's (this script's) CPU per webhook {phase.sender_cpu / count * 1000:.2f} ms"
+            )
+            print(
+                f"[{phase.name}] context switches per webhook (every thread): "
+                f"{phase.switches[0] / count:.1f} voluntary, {phase.switches[1] / count:.1f} involuntary"
             )
         if base is not None:
             print(f"receiver CPU per webhook, this checkout / base: {phases[0].cpu / phases[1].cpu:.2f}")

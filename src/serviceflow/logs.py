@@ -22,7 +22,7 @@ import contextlib
 import contextvars
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -33,14 +33,22 @@ _case: contextvars.ContextVar[str | None] = contextvars.ContextVar("serviceflow_
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-@contextlib.contextmanager
-def case_context(case_id: str) -> Iterator[None]:
-    """Every line logged inside the block (in this task) names ``case_id``."""
-    token = _case.set(case_id)
-    try:
-        yield
-    finally:
-        _case.reset(token)
+class case_context(contextlib.AbstractContextManager[None]):  # noqa: N801 - used as a function
+    """Every line logged inside the block (in this task) names ``case_id``.
+
+    A class rather than a generator: the receiver enters it twice per webhook.
+    """
+
+    __slots__ = ("_case_id", "_token")
+
+    def __init__(self, case_id: str) -> None:
+        self._case_id = case_id
+
+    def __enter__(self) -> None:
+        self._token = _case.set(self._case_id)
+
+    def __exit__(self, *_exc: object) -> None:
+        _case.reset(self._token)
 
 
 def current_case(record: logging.LogRecord | None = None) -> str | None:

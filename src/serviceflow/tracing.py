@@ -204,19 +204,38 @@ def worker_interceptors(client: Client) -> list[Any]:
     return [_active.interceptor]
 
 
-@contextlib.contextmanager
-def span(name: str, attributes: Attributes | None = None, *, kind: Kind = Kind.INTERNAL) -> Iterator[Span]:
+class _NoSpanBlock:
+    """The block :func:`span` gives while tracing is off: it yields :data:`NO_SPAN` and lets
+    any exception pass (one shared object: no generator per span, as a webhook opens five)."""
+
+    def __enter__(self) -> Span:
+        return NO_SPAN
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+_NO_SPAN_BLOCK = _NoSpanBlock()
+
+
+def span(
+    name: str, attributes: Attributes | None = None, *, kind: Kind = Kind.INTERNAL
+) -> contextlib.AbstractContextManager[Span]:
     """A span around the block, a child of the current one; a no-op while tracing is off.
 
     An exception leaving the block marks the span failed with the exception's type, never its
     message (a message can quote what a delivery held).
     """
     if _active is None:
-        yield NO_SPAN
-        return
+        return _NO_SPAN_BLOCK
+    return _live_span(_active, name, attributes, kind)
+
+
+@contextlib.contextmanager
+def _live_span(active: _Tracing, name: str, attributes: Attributes | None, kind: Kind) -> Iterator[Span]:
     from opentelemetry.trace import SpanKind
 
-    with _active.tracer.start_as_current_span(
+    with active.tracer.start_as_current_span(
         name, kind=SpanKind[kind.value], record_exception=False, set_status_on_exception=False
     ) as current:
         live = _LiveSpan(current)

@@ -312,6 +312,21 @@ def test_the_filter_finds_a_quote_of_the_body_and_nothing_else() -> None:
     assert not quotes_body("a" * 11 + "b", "ab" * 100_000)
 
 
+def test_the_accepted_line_is_never_searched_for_a_quote() -> None:
+    # Its arguments are an installed vendor's name and two counts: it cannot quote a body, so
+    # the filter lets it through without the search (once per webhook), even for a body that
+    # happens to hold its words.
+    from serviceflow.receiver import logs
+
+    line = logs.ACCEPTED % ("zendesk", 1, 0)
+    record = logging.LogRecord(
+        "serviceflow.receiver", logging.INFO, __file__, 1, logs.ACCEPTED, ("zendesk", 1, 0), None
+    )
+    with logs.handling(json.dumps({"subject": line}).encode()):
+        assert logs.NoBodyText().filter(record)
+    assert record.getMessage() == line
+
+
 async def test_the_account_check_at_start_refuses_a_receiver_no_account_is_configured_for(
     misbehaving: Misbehaving,
 ) -> None:

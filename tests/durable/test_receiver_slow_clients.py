@@ -20,8 +20,8 @@ from temporalio.client import Client
 from serviceflow.fakes.server import free_port
 from serviceflow.receiver.app import Receiver
 from serviceflow.receiver.limits import ReceiverLimits
-from serviceflow.receiver.protocol import protocol_with
-from serviceflow.receiver.server import serving
+from serviceflow.receiver.protocol import BODY_COMPLETE, protocol_with
+from serviceflow.receiver.server import serving, serving_app
 
 DEADLINE = 1.0  # the header and body timeouts of these tests
 CLOSED_WITHIN = 15.0  # a generous bound on "closed", so a loaded machine never fails the test
@@ -134,6 +134,39 @@ async def test_the_receiver_runs_on_httptools_when_installed() -> None:
     assert "H11Protocol" in {c.__name__ for c in protocol_with(1, 1, parser="h11").__mro__}
     with pytest.raises(ValueError, match="unknown HTTP parser"):
         protocol_with(1, 1, parser="picohttp")
+
+
+async def test_httptools_marks_a_body_that_has_arrived_so_no_body_deadline_starts() -> None:
+    seen: list[object] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope.get(BODY_COMPLETE))
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    port = free_port()
+    limits = ReceiverLimits(body_timeout=DEADLINE, header_timeout=DEADLINE)
+    async with serving_app(app, "127.0.0.1", port, limits=limits, parser="httptools"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = b"POST /webhooks/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"
+        writer.write(head + b"body")  # the whole request in one write
+        await writer.drain()
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        writer.write(head + b"bo")  # the body still coming when the app starts
+        await writer.drain()
+
+        async def app_started() -> None:
+            while len(seen) < 2:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(app_started(), CLOSED_WITHIN)
+        writer.write(b"dy")
+        await writer.drain()
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        writer.close()
+    assert seen == [True, None]
 
 
 async def test_a_kept_alive_connection_gets_a_new_head_deadline_after_each_answer(serve) -> None:  # type: ignore[no-untyped-def]

@@ -41,3 +41,25 @@ def test_built_again_when_a_variable_or_the_env_file_changes(
     assert current_settings(DeskSettings).domain == "initech"
     (tmp_path / ".env").write_text("SF_TEST_DESK_DOMAIN=umbrella-corp\n")
     assert current_settings(DeskSettings).domain == "umbrella-corp"
+
+
+def test_built_again_in_another_directory_with_its_own_env_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The .env check is one os.stat per call (no os.getcwd): the file's device and inode tell
+    # which file the relative name reaches, so a move to another directory is still seen.
+    first, second, bare = tmp_path / "first", tmp_path / "second", tmp_path / "bare"
+    for folder, domain in ((first, "initech"), (second, "initech")):
+        folder.mkdir()
+        (folder / ".env").write_text(f"SF_TEST_DESK_DOMAIN={domain}\n")
+    bare.mkdir()
+    (second / ".env").write_text("SF_TEST_DESK_DOMAIN=globexx\n")  # the same size: told by its inode
+    monkeypatch.delenv("SF_TEST_DESK_DOMAIN", raising=False)
+    monkeypatch.chdir(first)
+    assert current_settings(DeskSettings).domain == "initech"
+    monkeypatch.chdir(second)
+    assert current_settings(DeskSettings).domain == "globexx"
+    monkeypatch.chdir(bare)
+    assert current_settings(DeskSettings).domain == "none"
+    monkeypatch.chdir(first)
+    assert current_settings(DeskSettings).domain == "initech"

@@ -7,12 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from serviceflow_zendesk import envelope, webhooks
 from serviceflow_zendesk.envelope import EnvelopeRejected
 from serviceflow_zendesk.webhooks import parse_delivery
 from test_zendesk_ticket_events import DOCUMENTED, ME
 from test_zendesk_ticket_events import envelope as body_of
+from test_zendesk_webhook_parser import KINDS, PATHS, values
+from test_zendesk_webhook_parser import envelope as envelope_dict
 
 from serviceflow.adapters.records import Identity
 from serviceflow.plugins.webhooks import WebhookRejected
@@ -30,7 +35,8 @@ def test_every_documented_type_reads_the_same_in_one_pass(
     body = body_of(kind, event, **detail)
     parsed = envelope.read_json(body)
     assert parsed is not None  # taken in one pass
-    assert parsed == envelope.read(json.loads(body))
+    assert isinstance(parsed, envelope.Envelope)
+    assert parsed.model_dump() == envelope.read(json.loads(body)).model_dump()
     fast = webhooks.events_of(parsed, account="acme", identity=identity)
     assert fast == the_slow_way(body, identity)
     assert parse_delivery(body, account="acme", identity=identity) == fast
@@ -75,3 +81,54 @@ def test_bodies_json_loads_reads_otherwise_go_its_way() -> None:
     assert parse_delivery(null_event, account="acme", identity=ME) == the_slow_way(null_event, ME)
     user_event = json.dumps({**wide, "type": "zen:event-type:user.created", "note": "zen:event-type:ticket."})
     assert parse_delivery(user_event.encode(), account="acme", identity=ME) == []
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"id": 5158},  # a number for an id
+        {"requester_id": "0"},  # "0" and "" are none
+        {"group_id": ""},
+        {"id": "9" * 19},  # 19 digits: below 2**63 or not, the model above tells
+        {"tags": None},
+    ],
+)
+def test_what_the_native_checks_decline_the_model_reads_the_same(detail: dict[str, Any]) -> None:
+    body = json.dumps(envelope_dict("ticket.created", **detail)).encode()
+    with pytest.raises(pydantic.ValidationError):
+        envelope._NativeEnvelope.model_validate_json(body)
+    try:
+        slow = the_slow_way(body, ME)
+    except WebhookRejected as before:
+        with pytest.raises(WebhookRejected) as refused:
+            parse_delivery(body, account="acme", identity=ME)
+        assert (refused.value.reason, refused.value.detail) == (before.reason, before.detail)
+    else:
+        assert parse_delivery(body, account="acme", identity=ME) == slow
+
+
+@given(
+    kind=KINDS,
+    changes=st.lists(st.tuples(st.sampled_from(PATHS), values), max_size=3),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_native_checks_take_only_what_the_model_takes_with_the_same_values(
+    kind: str, changes: list[tuple[tuple[str, ...], Any]]
+) -> None:
+    comment = {"body": "x", "author": {"id": "77", "is_staff": True}}
+    body: Any = envelope_dict(kind, event={"comment": comment})
+    for path, value in changes:
+        target = body
+        for key in path[:-1]:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[path[-1]] = value
+    raw = json.dumps(body).encode("utf-8", "surrogatepass")
+    try:
+        native = envelope._NativeEnvelope.model_validate_json(raw)
+    except pydantic.ValidationError:
+        return  # declined: the model above reads it (the tests above)
+    assert envelope.Envelope.model_validate_json(raw).model_dump() == native.model_dump()
+    if native.id and native.type.startswith(f"{envelope.EVENT_PREFIX}ticket."):
+        assert envelope.read(json.loads(raw)).model_dump() == native.model_dump()

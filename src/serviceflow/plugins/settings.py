@@ -41,11 +41,14 @@ def _environment_of(cls: type[BaseSettings]) -> tuple[Any, ...]:
     env_file = cls.model_config.get("env_file")
     stamp: tuple[Any, ...] = ()
     if isinstance(env_file, str | Path):
+        # One system call per check (each releases the GIL, a hand-off to the Temporal SDK's
+        # threads in the receiver): the file's device and inode say which file a relative name
+        # reaches, so no os.getcwd() is needed to tell that the directory changed.
         try:
             stat = os.stat(env_file)
-            stamp = (os.getcwd(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            stamp = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except OSError:
-            stamp = (os.getcwd(), None)
+            stamp = (None,)
     return (variables, stamp)
 
 

@@ -61,6 +61,7 @@ from serviceflow.receiver import logs
 from serviceflow.receiver.checks import Refusal, check_events, from_validation_error
 from serviceflow.receiver.limits import ReceiverLimits
 from serviceflow.receiver.metrics import ReceiverMetrics
+from serviceflow.receiver.protocol import BODY_COMPLETE
 from serviceflow.receiver.routes import ReceiverApp
 
 log = logging.getLogger("serviceflow.receiver")
@@ -95,6 +96,7 @@ class Receiver:
     # Cases this receiver started or signalled: their next event is a plain signal (cases.py).
     _running: RunningCases = field(default_factory=RunningCases)
     _vendors: set[str] | None = None
+    _adapters: dict[str, HelpdeskAdapter] = field(default_factory=dict)
     _in_flight: int = 0
     attribute_problem: str | None = None  # why cases are not indexed by requester, in words
 
@@ -107,11 +109,12 @@ class Receiver:
 
         On connecting, the requester search attribute is checked once; ``/readyz`` checks again.
         """
-        async with self._connecting:
-            if self._client is None:
-                self._client = await self.connect()
-                await self._check_attribute(self._client)
-            return self._client
+        if self._client is None:  # else connected: no lock to take per delivery
+            async with self._connecting:
+                if self._client is None:
+                    self._client = await self.connect()
+                    await self._check_attribute(self._client)
+        return self._client
 
     async def _check_attribute(self, client: Client) -> None:
         if not self.index_requester:
@@ -133,8 +136,16 @@ class Receiver:
     def vendors(self) -> set[str]:
         """The vendors installed plugins register adapters for (read once: plugins load at start-up)."""
         if self._vendors is None:
-            self._vendors = set(registry().vendors())
+            self._adapters, self._vendors = {}, set(registry().vendors())
         return self._vendors
+
+    def _adapter(self, vendor: str) -> HelpdeskAdapter:
+        """The vendor's adapter, kept as :meth:`vendors` keeps the names (no lookup per delivery)."""
+        self.vendors()
+        adapter = self._adapters.get(vendor)
+        if adapter is None:
+            adapter = self._adapters[vendor] = registry().require(vendor)
+        return adapter
 
     # -- the webhook --------------------------------------------------------------------------
 
@@ -174,18 +185,18 @@ class Receiver:
 
     async def _read_body(self, request: Request, vendor: str) -> bytes | Response:
         limit = self.limits.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > limit:
             return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
         body = bytearray()
+        arrived = request.scope.get(BODY_COMPLETE) is True  # nothing to wait for: no deadline
         try:
-            async with asyncio.timeout(self.limits.body_timeout):
+            async with contextlib.nullcontext() if arrived else asyncio.timeout(self.limits.body_timeout):
                 async for chunk in request.stream():
                     body += chunk
                     if len(body) > limit:
-                        return self._refuse(
-                            vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=True
-                        )
+                        too_large = Refusal(413, "too_large", f"over {limit} bytes")
+                        return self._refuse(vendor, too_large, close=True)
         except TimeoutError:
             detail = f"the body did not arrive within {self.limits.body_timeout:g} s"
             return self._refuse(vendor, Refusal(408, "body_timeout", detail), close=True)
@@ -200,7 +211,7 @@ class Receiver:
         raw = request.scope["headers"]
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
         delivery = WebhookRequest(request.method, headers, body)
-        adapter = registry().require(vendor)
+        adapter = self._adapter(vendor)
         with tracing.span("verify"):
             verdict = self._verify(adapter, delivery)
         if isinstance(verdict, Refusal):
@@ -255,7 +266,7 @@ class Receiver:
         except (RPCError, RuntimeError, OSError) as exc:
             self._client = None if not isinstance(exc, RPCError) else self._client
             return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
-        log.info("webhook vendor=%s status=200 events=%d duplicates=%d", vendor, len(fresh), duplicates)
+        log.info(logs.ACCEPTED, vendor, len(fresh), duplicates)
         # What JSONResponse({"accepted": .., "duplicates": ..}) sends, without its json.dumps.
         answer = b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates)
         return Response(answer, media_type="application/json")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from contextvars import ContextVar
 
 WINDOW = 24  # characters of the body that make a quote; shorter runs are field names and the like
@@ -21,15 +20,20 @@ WINDOW = 24  # characters of the body that make a quote; shorter runs are field 
 _body: ContextVar[bytes | None] = ContextVar("serviceflow_receiver_body", default=None)
 
 
-@contextlib.contextmanager
-def handling(body: bytes) -> Iterator[None]:
+class handling(contextlib.AbstractContextManager[None]):  # noqa: N801 - used as a function
     """Mark the code inside as handling a delivery with this body (decoded only if a record
-    is logged meanwhile)."""
-    token = _body.set(body if len(body) >= WINDOW else None)
-    try:
-        yield
-    finally:
-        _body.reset(token)
+    is logged meanwhile). A class rather than a generator: one per webhook."""
+
+    __slots__ = ("_body", "_token")
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body if len(body) >= WINDOW else None
+
+    def __enter__(self) -> None:
+        self._token = _body.set(self._body)
+
+    def __exit__(self, *_exc: object) -> None:
+        _body.reset(self._token)
 
 
 def quotes_body(text: str, body: str) -> bool:
@@ -56,12 +60,17 @@ def quotes_body(text: str, body: str) -> bool:
     return False
 
 
+#: The receiver's line for a delivery taken: its arguments are the vendor (an installed one's
+#: name) and two counts, so it never quotes a body and skips the search (one per webhook).
+ACCEPTED = "webhook vendor=%s status=200 events=%d duplicates=%d"
+
+
 class NoBodyText(logging.Filter):
     """Withholds log records that quote the body of the delivery being handled."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         raw = _body.get()
-        if raw is None:
+        if raw is None or record.msg is ACCEPTED:
             return True
         body = raw.decode("utf-8", "replace")
         text = record.getMessage()

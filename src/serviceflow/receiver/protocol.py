@@ -41,6 +41,9 @@ log = logging.getLogger("serviceflow.receiver")
 
 #: Bytes a request line and headers may take (h11's default incomplete-event size).
 MAX_HEAD_BYTES = 16 * 1024
+#: A request's scope key, True once its whole body has arrived (httptools): the app then reads
+#: it without starting its body deadline (nothing is left to wait for).
+BODY_COMPLETE = "serviceflow.body_complete"
 
 
 _FRAMING = (
@@ -64,14 +67,28 @@ class HeaderDeadline:
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
 
+    # The deadline is a time (``_head_due``, None when disarmed) and one timer per connection
+    # that may fire early: arming after each answer moves the time, and the timer, when it
+    # fires before it, waits again for the rest. So a kept-alive connection makes no timer per
+    # request (a TimerHandle, its heap push and its cancel were three of a webhook's steps).
     def _deadline_init(self) -> None:
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_due: float | None = None
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._head_deadline = self.loop.call_later(seconds, self._head_timed_out)
+        due = self.loop.time() + seconds
+        self._head_due = due
+        timer = self._head_deadline
+        if timer is None or timer.when() > due:
+            if timer is not None:
+                timer.cancel()
+            self._head_deadline = self.loop.call_at(due, self._head_timed_out)
 
     def _disarm(self) -> None:
+        self._head_due = None  # a timer still scheduled finds nothing to do
+
+    def _stop_deadline(self) -> None:
+        self._head_due = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
@@ -81,6 +98,13 @@ class HeaderDeadline:
 
     def _head_timed_out(self) -> None:
         self._head_deadline = None
+        due = self._head_due
+        if due is None:
+            return
+        if due > self.loop.time():  # armed again since the timer was set: wait for the rest
+            self._head_deadline = self.loop.call_at(due, self._head_timed_out)
+            return
+        self._head_due = None
         if self.transport.is_closing() or not self._waiting_for_head():
             return
         log.warning("connection closed: no complete request head in time (%.0f s)", self.header_timeout)
@@ -111,7 +135,7 @@ class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
             self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._stop_deadline()
         super().connection_lost(exc)
 
 
@@ -183,6 +207,8 @@ if HttpToolsProtocol is not None:
         def on_message_complete(self) -> None:
             self._ended_in = self._chunk
             self._in_body = False
+            if self.cycle is not None:
+                self.cycle.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
             super().on_message_complete()
 
         def on_response_complete(self) -> None:
@@ -192,7 +218,7 @@ if HttpToolsProtocol is not None:
                 self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
+            self._stop_deadline()
             super().connection_lost(exc)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -110,4 +111,14 @@ async def run_receiver(settings: Settings, host: str, port: int, stop: asyncio.E
         AccountNotConfigured: a vendor plugin cannot name its account; the receiver does not start.
     """
     async with serving(receiver_for(settings), host, port):
+        settle_collector()
         await stop.wait()
+
+
+def settle_collector() -> None:
+    """Once the receiver serves: what start-up built (modules, plugins, pydantic's schemas, the
+    SDK: about 165,000 objects, RESULTS.md ingest5) leaves the cyclic collector's reach
+    (``gc.freeze``), so a full collection walks what deliveries made (51 ms each before),
+    not every object of the process. Nothing frozen is freed: it lives as long as the process."""
+    gc.collect()
+    gc.freeze()
