@@ -18,7 +18,11 @@ statistics to FILE.KIND-PID on exit (for ``python -m pstats``; cProfile slows it
 of such a run are not comparable). With ``SERVICEFLOW_BENCH_PYSPY=FILE`` set, py-spy (installed
 beside this Python) samples the worker from its warm-up's end to its last escalation (200/s,
 non-blocking, the thread holding the GIL) and writes the folded stacks to FILE.KIND-PID.txt (py-spy's own
-CPU is not the worker's, but its sampling slows the worker a little).
+CPU is not the worker's, but its sampling slows the worker a little). With
+``SERVICEFLOW_BENCH_TRACEMALLOC=FILE`` set, tracemalloc runs from the start and the Python memory
+allocated between ``ready`` and ``open`` and still held is written to FILE.KIND-PID.txt, by file
+and by line (see traced). ``--runner`` picks the workflow runner (workflow_runner: the sandbox's
+share).
 """
 
 from __future__ import annotations

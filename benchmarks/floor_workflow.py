@@ -32,7 +32,7 @@ runner, worker settings, timeouts and retry policy as the case.
 
 Its memory is no least under the sandbox: its dataclasses and its activity class live in this
 module, the workflow's, which the sandbox re-imports for every run, so an open floor holds its own
-copy of them (about 70 KiB of its ~138 KiB per open workflow on 2026-12-03; unsandboxed, or with
+copy of them (about 68 KiB of its ~136 KiB per open workflow on 2026-12-03; unsandboxed, or with
 this module passed through, ~68 KiB). serviceflow's workflows.py passes its types through, as the
 SDK advises. Compare memory with bench_durable's ``floor-bare`` or ``floor-passthrough`` kinds.
 """
