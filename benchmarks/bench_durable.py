@@ -29,8 +29,15 @@ breaches fall while new cases still arrive), on a ladder of rates x1.5 from ``--
 until both fail or ``--search-to``, then ``--refine`` bisection steps between each kind's last
 pass and first fail. It prints serviceflow's highest rate as a fraction of the floor's.
 
+The sandbox's share: ``--variants bare floor-bare`` runs both kinds unsandboxed as well, in the
+same rounds (a reference: serviceflow's worker runs sandboxed), and prints the difference per open
+case; ``passthrough`` and ``floor-passthrough`` keep the sandbox with the workflow's own modules
+passed through. ``SERVICEFLOW_BENCH_TRACEMALLOC=FILE`` has each worker write the Python memory its
+open cases hold, by file and by line (durable_worker.py; tracemalloc slows the worker and its own
+bookkeeping swells the resident set, so the phase's other figures are not comparable).
+
 Run: .venv/bin/python benchmarks/bench_durable.py [--cases 500 --rate 25 --within 30 --rounds 2]
-     [--search]
+     [--search] [--variants before bare floor-bare --before DIR]
 """
 
 from __future__ import annotations
@@ -92,7 +99,25 @@ KINDS = ("case", "floor")
 # "before", the case of another checkout's src/ (--before DIR: PYTHONPATH on it, e.g. an export of
 # main); "unrecorded", this code's case with the decide activity's outcome recording a no-op
 # (recording off: no derive, no store; no local activity either on the outcomes-in-decide path).
-VARIANTS = ("before", "unrecorded")
+# The sandbox's share, in the same run: "bare", the case without the sandbox, and "floor-bare", the
+# floor without it (UnsandboxedWorkflowRunner, a reference only: serviceflow runs sandboxed);
+# "passthrough" and "floor-passthrough", the case and the floor with their own modules passed
+# through the sandbox as well (serviceflow's package, floor_workflow.py: nothing re-imported per
+# workflow run; durable_worker.py's workflow_runner).
+VARIANTS = ("before", "unrecorded", "bare", "floor-bare", "passthrough", "floor-passthrough")
+RUNNER_OF = {
+    "bare": "unsandboxed",
+    "floor-bare": "unsandboxed",
+    "passthrough": "passthrough",
+    "floor-passthrough": "passthrough",
+}
+
+
+def workflow_of(kind: str) -> str:
+    """The workflow a kind runs: "floor" (the floor's kinds) or "case" (serviceflow's)."""
+    return "floor" if kind.startswith("floor") else "case"
+
+
 AT_RISK = 0.75  # the policy set's default: the owner is warned at 75 % of a target
 WARM = 20  # warm-up cases per phase, not measured: imports, the sandbox, caches
 
@@ -143,9 +168,9 @@ class Bench:
         return cpu_seconds(self.server.process.pid) if self.server.process else 0.0
 
     async def open_case(self, kind: str, queue: str, ticket_id: str, due: datetime, within: float) -> None:
-        if kind == "floor":
+        if workflow_of(kind) == "floor":
             warn_at = due.timestamp() - (1 - AT_RISK) * within
-            await self.clients[kind].start_workflow(
+            await self.clients["floor"].start_workflow(
                 "Floor", id=f"floor-{ticket_id}", task_queue=queue,
                 start_signal="event", start_signal_args=[FloorEvent(ticket_id, warn_at, due.timestamp())],
             )  # fmt: skip
@@ -163,8 +188,8 @@ class Bench:
 
     async def history(self, kind: str, ticket_id: str) -> dict[str, Any]:
         """One case's history: its events by type, and its size in bytes."""
-        workflow_id = f"floor-{ticket_id}" if kind == "floor" else f"bench:bench:{ticket_id}"
-        client = self.clients["floor" if kind == "floor" else "case"]
+        workflow_id = f"floor-{ticket_id}" if workflow_of(kind) == "floor" else f"bench:bench:{ticket_id}"
+        client = self.clients[workflow_of(kind)]
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         types: dict[str, int] = {}
         for event in history.events:
@@ -188,8 +213,8 @@ class Bench:
         if kind == "before" and self.before is not None:
             env["PYTHONPATH"] = str(self.before / "src")
         worker = await asyncio.create_subprocess_exec(
-            sys.executable, str(HERE / "durable_worker.py"), "floor" if kind == "floor" else "case",
-            "--address", self.server.address,
+            sys.executable, str(HERE / "durable_worker.py"), workflow_of(kind),
+            "--address", self.server.address, "--runner", RUNNER_OF.get(kind, "sandboxed"),
             "--task-queue", queue, "--root", str(self.root), "--warm", str(WARM), "--cases", str(cases),
             *(["--unsandboxed"] if self.unsandboxed else []),
             *(["--cache", str(self.cache)] if self.cache is not None else []),
@@ -312,6 +337,14 @@ def compare(results: dict[str, list[Phase]]) -> None:
             f"memory per open case: {ours_kib:.1f} KiB (serviceflow), {floor_kib:.1f} KiB (the floor): "
             f"{ours_kib / floor_kib:.2f}x the floor{suffix}"
         )
+    for ours, bare in (("case", "bare"), ("floor", "floor-bare")):
+        if bare in results:
+            kib = [sum(p.kib_per_case() for p in results[k]) / len(results[k]) for k in (ours, bare)]
+            cpu = [per_case(results[k], "worker_cpu") for k in (ours, bare)]
+            print(
+                f"the sandbox's share ({ours}): {kib[0] - kib[1]:.1f} KiB per open case ({kib[0]:.1f} vs "
+                f"{kib[1]:.1f} KiB unsandboxed), worker CPU {cpu[0] - cpu[1]:.1f} ms per case"
+            )
     for kind in results:
         h = results[kind][-1].history
         size = h.get("bytes", 0) / 1024
@@ -415,7 +448,9 @@ if __name__ == "__main__":
     )  # fmt: skip
     parser.add_argument(
         "--variants", nargs="*", default=[], choices=VARIANTS,
-        help="more kinds in the rounds: before (needs --before), unrecorded (recording off)",
+        help="more kinds in the rounds: before (needs --before), unrecorded (recording off), bare and "
+        "floor-bare (the case and the floor unsandboxed), passthrough and floor-passthrough (their own "
+        "modules passed through the sandbox)",
     )  # fmt: skip
     parser.add_argument("--before", type=Path, default=None, help="the checkout of the 'before' kind")
     parser.add_argument("--search", action="store_true", help="find each kind's highest rate at p99 <= 1 s")

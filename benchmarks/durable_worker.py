@@ -18,7 +18,11 @@ statistics to FILE.KIND-PID on exit (for ``python -m pstats``; cProfile slows it
 of such a run are not comparable). With ``SERVICEFLOW_BENCH_PYSPY=FILE`` set, py-spy (installed
 beside this Python) samples the worker from its warm-up's end to its last escalation (200/s,
 non-blocking, the thread holding the GIL) and writes the folded stacks to FILE.KIND-PID.txt (py-spy's own
-CPU is not the worker's, but its sampling slows the worker a little).
+CPU is not the worker's, but its sampling slows the worker a little). With
+``SERVICEFLOW_BENCH_TRACEMALLOC=FILE`` set, tracemalloc runs from the start and the Python memory
+allocated between ``ready`` and ``open`` and still held is written to FILE.KIND-PID.txt, by file
+and by line (see traced). ``--runner`` picks the workflow runner (workflow_runner: the sandbox's
+share).
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_helpdesk import register_helpdesk  # noqa: E402
 from floor_workflow import FloorActivities, FloorWorkflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker  # noqa: E402
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner  # noqa: E402
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions  # noqa: E402
 
 from serviceflow.model import Action  # noqa: E402
 
@@ -86,6 +91,7 @@ class Recorder:
                 self.warmed += 1
                 if self.warmed == self.warm:
                     say(ready=True, rss_kib=rss_kib(), source=source())
+                    traced("ready")
                     self.threads = thread_cpu()
                     self.spy = sampled() if os.environ.get("SERVICEFLOW_BENCH_PYSPY") else None
             return
@@ -93,6 +99,7 @@ class Recorder:
             self.assigned[ticket_id] = at
             if len(self.assigned) == self.cases:
                 say(open=True, rss_kib=rss_kib())
+                traced("open")
         elif kind == "escalate" and ticket_id not in self.escalated:
             self.escalated[ticket_id] = at
             if len(self.escalated) == self.cases:
@@ -120,18 +127,46 @@ def source() -> str:
     return str(Path(serviceflow.__file__).parents[2])
 
 
+_SNAPSHOTS: dict[str, Any] = {}
+
+
+def traced(moment: str) -> None:
+    """SERVICEFLOW_BENCH_TRACEMALLOC=FILE: at ``ready`` a tracemalloc snapshot; at ``open`` the
+    Python memory allocated since, by file and by line (what N open cases hold), to FILE.KIND-PID.txt."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return
+    import gc
+
+    gc.collect()
+    _SNAPSHOTS[moment] = tracemalloc.take_snapshot()
+    if moment != "open" or "ready" not in _SNAPSHOTS:
+        return
+    out = Path(f"{os.environ['SERVICEFLOW_BENCH_TRACEMALLOC']}.{sys.argv[1]}-{os.getpid()}.txt")
+    with out.open("w") as report:
+        for key in ("filename", "lineno"):
+            stats = _SNAPSHOTS["open"].compare_to(_SNAPSHOTS["ready"], key)
+            total = sum(s.size_diff for s in stats)
+            print(f"# by {key}: {total / 1024:.0f} KiB allocated and held since ready", file=report)
+            for stat in stats[:60]:
+                line = f"{stat.size_diff / 1024:10.1f} KiB {stat.count_diff:8d} blocks  {stat.traceback}"
+                print(line, file=report)
+
+
 def say(**fields: Any) -> None:
     print(json.dumps(fields), flush=True)
 
 
 def build_worker(
-    kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, sandboxed: bool,
+    kind: str, client: Client, queue: str, root: Path, recorder: Recorder, cases: int, runner: str,
     cache: int | None = None, unrecorded: bool = False,
 ) -> Worker:  # fmt: skip
-    """``cache``: the sticky cache's size (default: every case of the phase, and some)."""
+    """``cache``: the sticky cache's size (default: every case of the phase, and some);
+    ``runner``: one of RUNNERS (workflow_runner)."""
     common: dict[str, Any] = {
         "task_queue": queue,
-        **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}),
+        "workflow_runner": workflow_runner(kind, runner),
         "max_cached_workflows": cases + recorder.warm + 100 if cache is None else cache,
         "max_concurrent_activities": 200,
     }
@@ -163,6 +198,28 @@ def build_worker(
     )
 
 
+RUNNERS = ("sandboxed", "unsandboxed", "passthrough")
+
+
+def workflow_runner(kind: str, runner: str) -> WorkflowRunner:
+    """``sandboxed``: the case's as ``serviceflow worker`` runs it (durable/worker.py's
+    WORKFLOW_RUNNER; the SDK's default in a checkout without it), the SDK's default for the floor;
+    ``unsandboxed``: no sandbox (the reference for the sandbox's share); ``passthrough``: the
+    sandbox with the workflow's own module passed through too (serviceflow's package, or the
+    floor's module), so that nothing is re-imported per workflow run."""
+    if runner == "unsandboxed":
+        return UnsandboxedWorkflowRunner()
+    if runner == "passthrough":
+        own = "floor_workflow" if kind == "floor" else "serviceflow"
+        return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(own))
+    if kind == "floor":
+        return SandboxedWorkflowRunner()
+    from serviceflow.durable import worker
+
+    configured: WorkflowRunner = getattr(worker, "WORKFLOW_RUNNER", SandboxedWorkflowRunner())
+    return configured
+
+
 def unrecorded_kind() -> Any:
     """OutcomeActivities whose recording answers at once: the case with recording off."""
     from serviceflow.outcomes.activity import OutcomeActivities
@@ -191,7 +248,7 @@ async def main(args: argparse.Namespace) -> None:
         Path(args.root),
         recorder,
         args.cases,
-        not args.unsandboxed,
+        "unsandboxed" if args.unsandboxed else args.runner,
         args.cache,
         args.unrecorded,
     )
@@ -236,12 +293,17 @@ if __name__ == "__main__":
     parser.add_argument("--warm", type=int, default=20)
     parser.add_argument("--cases", type=int, required=True)
     parser.add_argument("--unsandboxed", action="store_true", help="the workflow runner without the sandbox")
+    parser.add_argument("--runner", choices=RUNNERS, default="sandboxed", help="see workflow_runner")
     parser.add_argument(
         "--cache", type=int, default=None, help="the sticky cache's size (default: all cases)"
     )
     parser.add_argument(
         "--unrecorded", action="store_true", help="outcome recording a no-op (no derive, no store)"
     )
+    if os.environ.get("SERVICEFLOW_BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(int(os.environ.get("SERVICEFLOW_BENCH_TRACEMALLOC_FRAMES", "1")))
     if os.environ.get("SERVICEFLOW_BENCH_PROFILE"):
         profiled(parser.parse_args())
     else:

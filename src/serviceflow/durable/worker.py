@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import GrpcCompression
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from serviceflow.adapters.registry import registry
 from serviceflow.durable.activities import CaseActivities
@@ -38,6 +39,23 @@ from serviceflow.outcomes.activity import OutcomeActivities
 from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
+
+# The workflow runner: the SDK's sandbox with its default restrictions, kept (issue 17, measured
+# 2026-12-03 with bench_durable's unsandboxed kinds and tracemalloc: docs/scaling.md, "Open cases
+# and the worker's cache"). It re-imports workflows.py for every open case (its bytecode, its
+# class, its handlers' definitions, an importer of its own): about 19 KiB of Python heap and 28 KiB
+# of resident memory of a case's 129-145 KiB. Unsandboxed a case holds ~108 KiB, so the sandbox
+# is not what stands between a case and 64 KiB. It checks workflows.py's own code (datetime.now,
+# random, time.time... raise RestrictedWorkflowAccessError and fail the task) and, in every module,
+# the builtins it restricts (open...). The modules imported under ``imports_passed_through``
+# (case_flow.py, the engine: as the SDK advises for "models, Activities ... whose calls will be
+# deterministic", docs.temporal.io/develop/python/python-sdk-sandbox) are not checked member by
+# member: the replay tests guard them. Passing workflows.py through as well
+# (``with_passthrough_modules("serviceflow")``, or ``with_passthrough_all_modules()``: "modules are
+# never reloaded per workflow run", SandboxRestrictions' docstring, sdk-python #737) saves ~24 KiB
+# and ~5 ms of worker CPU per case but drops that check: not done, the lead's call.
+# tests/durable/test_sandbox.py holds this runner to all of it.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
 
 
 async def connect(settings: Settings, *, compress: bool = True) -> Client:
@@ -85,6 +103,7 @@ def build_worker(
         # Tracing, when on and the client does not carry it already (serviceflow.tracing).
         interceptors=worker_interceptors(client),
         workflows=[CaseWorkflow, QuarantineWatcher, Reconciler],
+        workflow_runner=WORKFLOW_RUNNER,
         activities=worker_activities(
             activities, client, settings.task_queue, outcomes, quarantine=quarantine
         ),

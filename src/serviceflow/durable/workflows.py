@@ -1,7 +1,9 @@
 """CaseWorkflow: one durable workflow per ticket; what it does is case_flow.CaseFlow.
 
 The sandbox runs a fresh copy of this module for every case (its bytecode read, its class
-made): so it holds only the decorated methods. No ``from __future__ import annotations``:
+made): so it holds only the decorated methods. The sandbox checks this module's own code member by
+member (datetime.now, random...), the passed-through case_flow.py only for restricted builtins
+(durable/worker.py's WORKFLOW_RUNNER has the figures). No ``from __future__ import annotations``:
 the SDK reads each handler's types, and real ones cost less to read than strings to evaluate.
 """
 
