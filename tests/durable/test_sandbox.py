@@ -1,7 +1,7 @@
 """The worker's workflow runner is the sandbox, and it is on: a non-deterministic call in a
 sandboxed workflow module fails the workflow task (RestrictedWorkflowAccessError). What it does not
-check is pinned too (durable/worker.py): code in a module passed through (case_flow.py, the engine)
-is checked for the restricted builtins only."""
+check is pinned too (durable/worker.py): code in a module passed through (workflows.py,
+case_flow.py, the engine) is checked for the restricted builtins only."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Settings
-from serviceflow.durable.worker import WORKFLOW_RUNNER, build_worker
+from serviceflow.durable.worker import CASE_WORKFLOW_MODULE, WORKFLOW_RUNNER, build_worker
 from serviceflow.fakes.waiting import eventually
 
 RESTRICTED = ["datetime.now", "random.random", "time.time", "open", "helper: open"]
@@ -38,11 +41,11 @@ async def outcome(handle: WorkflowHandle[SandboxProbe, str]) -> str:
     return ""
 
 
-async def probe(env: WorkflowEnvironment, call: str) -> str:
+async def probe(
+    env: WorkflowEnvironment, call: str, runner: SandboxedWorkflowRunner = WORKFLOW_RUNNER
+) -> str:
     queue = f"sandbox-{uuid.uuid4()}"
-    async with Worker(
-        env.client, task_queue=queue, workflows=[SandboxProbe], workflow_runner=WORKFLOW_RUNNER
-    ):
+    async with Worker(env.client, task_queue=queue, workflows=[SandboxProbe], workflow_runner=runner):
         handle = await env.client.start_workflow(
             SandboxProbe.run, call, id=f"probe-{uuid.uuid4()}", task_queue=queue
         )
@@ -64,12 +67,39 @@ async def test_serviceflow_worker_runs_its_workflows_in_the_sandbox(
     assert isinstance(WORKFLOW_RUNNER, SandboxedWorkflowRunner)
 
 
-def test_the_workflow_module_is_reimported_not_passed_through() -> None:
-    """Passing workflows.py through would save memory and drop the checks on its own code."""
+def test_only_the_case_workflow_s_module_is_passed_through() -> None:
+    """workflows.py only delegates to case_flow.py (passed through already): loaded once per worker
+    instead of once per case. The watcher's and the reconciler's modules hold their own logic and
+    stay checked member by member."""
+    from serviceflow.durable.quarantine import QuarantineWatcher
+    from serviceflow.durable.reconcile import Reconciler
+    from serviceflow.durable.workflows import CaseWorkflow
+
+    def passed_through(module: str) -> bool:  # the SDK's rule: the module or a parent is named
+        parts = module.split(".")
+        return bool(
+            {".".join(parts[:n]) for n in range(1, len(parts) + 1)} & restrictions.passthrough_modules
+        )
+
     restrictions = WORKFLOW_RUNNER.restrictions
     assert not restrictions.passthrough_all_modules
-    parts = "serviceflow.durable.workflows".split(".")
-    assert not {".".join(parts[:n]) for n in range(1, len(parts) + 1)} & restrictions.passthrough_modules
+    assert passed_through(CaseWorkflow.__module__)
+    for checked in (QuarantineWatcher, Reconciler):
+        assert not passed_through(checked.__module__), checked
+    assert restrictions == SandboxRestrictions.default.with_passthrough_modules(CASE_WORKFLOW_MODULE)
+
+
+async def test_a_passed_through_workflow_module_still_meets_the_restricted_builtins(
+    env: WorkflowEnvironment,
+) -> None:
+    """What passing workflows.py through keeps: a restricted builtin in the workflow's own module
+    still fails its task; what it gives up: the member checks of that module's own code."""
+    passed = SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(SandboxProbe.__module__)
+    )
+    failed = await probe(env, "open", passed)
+    assert failed.startswith("RestrictedWorkflowAccessError: Cannot access"), failed
+    assert await probe(env, "datetime.now", passed) == "completed"
 
 
 async def test_a_deterministic_workflow_completes(env: WorkflowEnvironment) -> None:

@@ -40,22 +40,25 @@ from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
 
-# The workflow runner: the SDK's sandbox with its default restrictions, kept (issue 17, measured
-# 2026-12-03 with bench_durable's unsandboxed kinds and tracemalloc: docs/scaling.md, "Open cases
-# and the worker's cache"). It re-imports workflows.py for every open case (its bytecode, its
-# class, its handlers' definitions, an importer of its own): about 19 KiB of Python heap and 28 KiB
-# of resident memory of a case's 129-145 KiB. Unsandboxed a case holds ~108 KiB, so the sandbox
-# is not what stands between a case and 64 KiB. It checks workflows.py's own code (datetime.now,
-# random, time.time... raise RestrictedWorkflowAccessError and fail the task) and, in every module,
-# the builtins it restricts (open...). The modules imported under ``imports_passed_through``
-# (case_flow.py, the engine: as the SDK advises for "models, Activities ... whose calls will be
-# deterministic", docs.temporal.io/develop/python/python-sdk-sandbox) are not checked member by
-# member: the replay tests guard them. Passing workflows.py through as well
-# (``with_passthrough_modules("serviceflow")``, or ``with_passthrough_all_modules()``: "modules are
-# never reloaded per workflow run", SandboxRestrictions' docstring, sdk-python #737) saves ~24 KiB
-# and ~5 ms of worker CPU per case but drops that check: not done, the lead's call.
+# The workflow runner: the SDK's sandbox, kept (issue 17: measured 2026-12-03 with bench_durable's
+# unsandboxed kinds and tracemalloc, docs/scaling.md "The sandbox's share again"), with the case
+# workflow's module passed through. The sandbox re-imported workflows.py for every open case (its
+# bytecode, its class, its handlers' definitions, an importer's modules): ~24 KiB of a case's
+# ~137 KiB of resident memory and ~5 ms of worker CPU per case, to check five methods that only
+# delegate to case_flow.py, which is passed through already (as the SDK advises for "models,
+# Activities ... whose calls will be deterministic", docs.temporal.io/develop/python/python-sdk-sandbox).
+# Passed through, a module is "never reloaded per workflow run" (SandboxRestrictions'
+# passthrough_all_modules docstring, sdk-python #737): it holds no state of a run (CaseWorkflow's
+# state is its instance's). What stays: every workflow runs in the sandbox, whose restricted
+# builtins (open...) fail a workflow task in passed-through code too, and whose member checks
+# (datetime.now, random, time.time...) still cover the watcher's and the reconciler's modules
+# (quarantine.py, reconcile.py: their logic is their own); the replay tests guard the case's
+# code. Unsandboxed a case holds ~108 KiB: the sandbox is not what stands between it and 64 KiB.
 # tests/durable/test_sandbox.py holds this runner to all of it.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
+CASE_WORKFLOW_MODULE = "serviceflow.durable.workflows"
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(CASE_WORKFLOW_MODULE)
+)
 
 
 async def connect(settings: Settings, *, compress: bool = True) -> Client:

@@ -1,10 +1,10 @@
 """CaseWorkflow: one durable workflow per ticket; what it does is case_flow.CaseFlow.
 
-The sandbox runs a fresh copy of this module for every case (its bytecode read, its class
-made): so it holds only the decorated methods. The sandbox checks this module's own code member by
-member (datetime.now, random...), the passed-through case_flow.py only for restricted builtins
-(durable/worker.py's WORKFLOW_RUNNER has the figures). No ``from __future__ import annotations``:
-the SDK reads each handler's types, and real ones cost less to read than strings to evaluate.
+It holds only the decorated methods, each delegating to CaseFlow. The worker's sandbox passes
+this module through, as it does case_flow.py (durable/worker.py's WORKFLOW_RUNNER has why and the
+figures): it is loaded once per worker, not once per case, and must hold no state of a run. No
+``from __future__ import annotations``: the SDK reads each handler's types, and real ones cost
+less to read than strings to evaluate.
 """
 
 from temporalio import workflow
