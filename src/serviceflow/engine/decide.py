@@ -87,18 +87,20 @@ def decide(
         ValueError: only for a caller's mistake: a manual input for a case that has not started,
             or one naming an approval or promise rule that does not exist.
     """
+    # The fields of the input and the case read from their dicts: past pydantic's attribute hook.
     if isinstance(engine_input, EventInput):
-        event = engine_input.event
-        if state is not None and event.id in state.seen_events:
+        ident = engine_input.__dict__["event"].__dict__["id"]
+        if state is not None and ident in state.__dict__["seen_events"]:
             return Outcome(state, (), next_wake_up(state), None)
     elif state is None:
         raise ValueError("only a ticket event can start a case")
     elif isinstance(engine_input, WakeUp):
         # A wake-up with no timer due, under the version the case already follows, changes
         # nothing: the rules are checked again when the next event or timer comes.
-        wake = next_wake_up(state)
-        if (wake is None or wake > now) and state.policy_version == rules.version:
-            return Outcome(state, (), wake, None)
+        if state.__dict__["policy_version"] == rules.version:
+            wake = next_wake_up(state)
+            if wake is None or wake > now:
+                return Outcome(state, (), wake, None)
     try:
         return _decide(state, engine_input, now, rules, context or Context())
     except Exception as exc:  # never out of decide: recorded, and the fallback applies
