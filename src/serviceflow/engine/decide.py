@@ -140,8 +140,9 @@ def _decide(
         ):
             case.ticket = ticket
         case.seen_events = (*case.seen_events, happened["id"])
-        values.update(event=event, now=happened["time"])
-    if isinstance(engine_input, RequestRemedy):
+        values["event"] = event
+        values["now"] = happened["time"]
+    elif isinstance(engine_input, RequestRemedy):  # an event is none
         values["remedy"] = engine_input.remedy
     values["ticket"] = case.ticket
     evaluator = Evaluator(rules.environment, values, cache=rules.cache)
@@ -166,20 +167,20 @@ def _outcome(run: Run, label: str) -> Outcome:
     if not run.actions and not run.notes and not errors and isinstance(run.engine_input, WakeUp):
         state = run.case.freeze(run.base, None, ())
         return Outcome(state, (), next_wake_up(state), None)
+    actions = tuple(run.actions)  # one tuple for the decision and the outcome
     decision = record(
         Decision,
         time=run.now,
         input=label,
         policy_version=run.rules.version,
-        actions=tuple(run.actions),
+        actions=actions,
         notes=tuple(run.notes),
         errors=errors,
     )
-    actions = run.actions  # their keys read past pydantic's attribute hook
-    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()
+    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()  # past pydantic's hook
     state = run.case.freeze(run.base, decision, keys)
-    run.issued_after(state)
-    return Outcome(state, tuple(run.actions), next_wake_up(state), decision, run.evaluator.counter[0])
+    run.issued_after(state, keys)
+    return Outcome(state, actions, next_wake_up(state), decision, run.evaluator.counter[0])
 
 
 def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
