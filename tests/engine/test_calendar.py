@@ -334,3 +334,33 @@ def test_searches_end_when_a_calendar_stays_closed() -> None:
     # A bounded question has an answer: nothing is open.
     assert closed.business_seconds(start, utc(2027, 1, 1, 0, 0)) == 0
     assert list(closed.open_intervals(start, utc(2027, 1, 1, 0, 0))) == []
+
+
+# -- what a calendar keeps between calls -------------------------------------------------------
+
+
+def test_equal_calendars_share_their_days_and_others_do_not() -> None:
+    """A policy set's calendars are built again for every Rules: the day periods computed for one
+    serve every calendar of the same zone, hours and holidays, and no other."""
+    hours = {"mon-fri": ["09:00-12:30", "13:30-17:30"]}
+    first, again = calendar(hours), calendar(hours)
+    other_holidays = calendar(hours, holidays=[date(2026, 3, 3)])
+    start = at(AMS, 2026, 3, 2, 11, 0)
+    assert first.add(start, 4 * 3600) == again.add(start, 4 * 3600) == utc(2026, 3, 2, 15, 0)
+    assert first._days is again._days
+    assert other_holidays._days is not first._days
+    assert other_holidays.add(start, 8 * 3600) == utc(2026, 3, 4, 10, 30)  # Tuesday closed
+    assert first.add(start, 8 * 3600) == utc(2026, 3, 3, 10, 30)
+
+
+def test_a_kept_conversion_never_answers_for_another_moment() -> None:
+    """The last moment converted (to UTC, to the zone's local time) is kept by identity: the same
+    answers for equal moments that are other objects, in any order, in any zone."""
+    starts = [at(AMS, 2026, 3, 2, 11, 0), at(NY, 2026, 3, 8, 1, 30), utc(2026, 3, 27, 23, 0)]
+    expected = [[cal.add(s, 3600) for s in starts] for cal in (OFFICE, NIGHTS, ALL_DAY)]
+    for _ in range(2):
+        for row, cal in zip(expected, (OFFICE, NIGHTS, ALL_DAY), strict=True):
+            for s, due in zip(starts, row, strict=True):
+                copy = s.replace(microsecond=0)  # equal, another object
+                assert cal.add(s, 3600) == cal.add(copy, 3600) == due
+                assert cal.business_seconds(s, due) == cal.business_seconds(copy, due) == 3600.0

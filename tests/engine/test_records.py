@@ -216,3 +216,21 @@ def test_a_class_validation_could_make_otherwise_is_validated() -> None:
     assert record(Listed).names == [] and record(Listed).names is not record(Listed).names
     assert record(Private, name="ann")._seen == 0
     assert not any(records.direct(cls) for cls in (Upper, Listed, Private))
+
+
+def test_an_update_of_fields_set_already_shares_the_set_and_no_copy_changes_it() -> None:
+    """``updated`` keeps the fields-set of its model when the changes are of fields set already
+    (no new set per copy); pydantic's own copies copy the set before they add to it."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    target = timers.started(
+        id="p/r#1", name="r", policy="p", kind=TargetKind.TARGET, start=start,
+        due=start + timedelta(hours=4), total=14400.0, calendar_name=None, calendar=ELAPSED,
+        at_risk=None, escalation=None,
+    )  # fmt: skip
+    again = records.updated(target, {"due_at": start + timedelta(hours=5)})
+    assert again.model_fields_set == target.model_fields_set
+    more = records.updated(again, {"warned": True})
+    copied = again.model_copy(update={"level": 2})
+    assert "warned" in more.model_fields_set and "level" in copied.model_fields_set
+    assert "warned" not in again.model_fields_set and "level" not in again.model_fields_set
+    assert target.model_fields_set == again.model_fields_set

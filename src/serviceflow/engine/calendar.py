@@ -55,6 +55,14 @@ _SPANS: dict[float, timedelta] = {}
 _SPANS_KEPT = 1024
 
 
+#: The days of calendars by what they are computed from (zone, weekly hours, holidays): a policy
+#: set's calendars are built again for every ``Rules`` (each version, each ``policy test`` and
+#: backtest run), and a day's periods cost four wall-clock conversions; equal calendars share
+#: them. Bounded: cleared when this many kinds of calendar were built.
+_SHARED_DAYS: dict[tuple[object, ...], DayCache] = {}
+_SHARED_KEPT = 64
+
+
 def _span(seconds: float) -> timedelta:
     span = timedelta(seconds=seconds)
     if len(_SPANS) >= _SPANS_KEPT:
@@ -85,8 +93,13 @@ class BusinessCalendar:
     weekly: tuple[Ranges, ...]
     holidays: frozenset[date] = frozenset()
     always: bool = False
-    #: Its days' open periods by local date ordinal, as looked up (bounded: see calendar_days).
+    #: Its days' open periods by local date ordinal, as looked up (bounded: see calendar_days);
+    #: shared by every calendar of the same zone, hours and holidays (see :data:`_SHARED_DAYS`).
     _days: DayCache = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: The last UTC instant read in the zone and its local datetime, as one tuple (see _local).
+    _last: list[tuple[datetime | None, datetime | None]] = field(
+        default_factory=lambda: [(None, None)], init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if len(self.weekly) != len(WEEKDAYS):
@@ -95,6 +108,21 @@ class BusinessCalendar:
             raise ValueError(
                 f"calendar {self.name!r} has no open hours; a business-time clock on it would never run"
             )
+        key = (self.zone, self.weekly, self.holidays, self.always)
+        if len(_SHARED_DAYS) >= _SHARED_KEPT and key not in _SHARED_DAYS:
+            _SHARED_DAYS.clear()
+        object.__setattr__(self, "_days", _SHARED_DAYS.setdefault(key, self._days))
+
+    def _local(self, moment: datetime) -> datetime:
+        """``moment`` (UTC) in the calendar's zone. The last one is kept: a decision reads the
+        same start again for each target and its warning (a conversion looks up the zone's
+        rules), and the memo holds the instant, so its id cannot be reused."""
+        last = self._last[0]
+        if moment is last[0]:
+            return last[1]  # type: ignore[return-value]  # set with the instant, never None then
+        local = moment.astimezone(self.zone)
+        self._last[0] = (moment, local)
+        return local
 
     @classmethod
     def from_spec(cls, name: str, spec: Calendar) -> BusinessCalendar:
@@ -140,8 +168,8 @@ class BusinessCalendar:
             ValueError: When ``end`` is None and no open time follows within ``SEARCH_DAYS``.
         """
         # Start a day early: cheap (cached) insurance against zones whose midnight moves.
-        day = start.astimezone(self.zone).toordinal() - 1
-        last = end.astimezone(self.zone).toordinal() + 1 if end is not None else None
+        day = self._local(start).toordinal() - 1
+        last = self._local(end).toordinal() + 1 if end is not None else None
         closed = 0
         kept = self._days
         while last is None or day <= last:
@@ -220,7 +248,7 @@ class BusinessCalendar:
         # What _periods(begin, None) yields, walked here without a generator, and a whole date
         # that cannot hold the rest taken at once (this runs for every target on every decision).
         # Days by their ordinals: a date object per step, and its hash, cost more than the step.
-        day = begin.astimezone(self.zone).toordinal() - 1
+        day = self._local(begin).toordinal() - 1
         closed = 0
         kept = self._days
         while True:
@@ -254,8 +282,8 @@ class BusinessCalendar:
         if self.always:
             return (stop - begin).total_seconds()
         # What summing _periods(begin, stop) gives, walked without a generator, whole dates at once.
-        day = begin.astimezone(self.zone).toordinal() - 1  # by ordinals, as in add
-        last = stop.astimezone(self.zone).toordinal() + 1
+        day = self._local(begin).toordinal() - 1  # by ordinals, as in add
+        last = self._local(stop).toordinal() + 1
         total = _ZERO
         closed = 0
         kept = self._days
@@ -284,7 +312,7 @@ class BusinessCalendar:
         moment = _utc(t, "t")
         if self.always:
             return True
-        day, kept = moment.astimezone(self.zone).toordinal(), self._days
+        day, kept = self._local(moment).toordinal(), self._days
         return any(
             opens <= moment < closes
             for d in (day - 1, day)
@@ -326,7 +354,7 @@ class BusinessCalendar:
             return begin + days * _DAY
         if days == 0:
             return begin
-        local = begin.astimezone(self.zone)
+        local = self._local(begin)
         wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
         day, counted, closed, kept = local.toordinal(), 0, 0, self._days
         while True:

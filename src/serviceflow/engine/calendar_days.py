@@ -40,13 +40,26 @@ class Schedule(Hashable, Protocol):
     def holidays(self) -> frozenset[date]: ...
 
 
+#: The last moment :func:`_utc` converted and its UTC instant, as one tuple (one assignment, so
+#: a thread never reads one moment's instant for another's). A decision converts the same moment
+#: again and again (each target started at an event's time, its warning, its total), and a
+#: conversion looks up the zone's rules twice; held here, the moment's id cannot be reused.
+_LAST_UTC: tuple[datetime | None, datetime | None] = (None, None)
+
+
 def _utc(moment: datetime, what: str = "time") -> datetime:
     """``moment`` in UTC; a naive datetime is refused, since reading it would need a local zone."""
+    global _LAST_UTC
     if moment.tzinfo is UTC:  # what astimezone(UTC) returns for it: itself
         return moment
+    last = _LAST_UTC
+    if moment is last[0]:
+        return last[1]  # type: ignore[return-value]  # set with the moment, never None then
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} {moment.isoformat()} has no time zone; pass a timezone-aware datetime")
-    return moment.astimezone(UTC)
+    converted = moment.astimezone(UTC)
+    _LAST_UTC = (moment, converted)
+    return converted
 
 
 def _offset_at(timestamp: int, zone: ZoneInfo) -> timedelta | None:

@@ -87,18 +87,20 @@ def decide(
         ValueError: only for a caller's mistake: a manual input for a case that has not started,
             or one naming an approval or promise rule that does not exist.
     """
+    # The fields of the input and the case read from their dicts: past pydantic's attribute hook.
     if isinstance(engine_input, EventInput):
-        event = engine_input.event
-        if state is not None and event.id in state.seen_events:
+        ident = engine_input.__dict__["event"].__dict__["id"]
+        if state is not None and ident in state.__dict__["seen_events"]:
             return Outcome(state, (), next_wake_up(state), None)
     elif state is None:
         raise ValueError("only a ticket event can start a case")
     elif isinstance(engine_input, WakeUp):
         # A wake-up with no timer due, under the version the case already follows, changes
         # nothing: the rules are checked again when the next event or timer comes.
-        wake = next_wake_up(state)
-        if (wake is None or wake > now) and state.policy_version == rules.version:
-            return Outcome(state, (), wake, None)
+        if state.__dict__["policy_version"] == rules.version:
+            wake = next_wake_up(state)
+            if wake is None or wake > now:
+                return Outcome(state, (), wake, None)
     try:
         return _decide(state, engine_input, now, rules, context or Context())
     except Exception as exc:  # never out of decide: recorded, and the fallback applies
@@ -138,8 +140,9 @@ def _decide(
         ):
             case.ticket = ticket
         case.seen_events = (*case.seen_events, happened["id"])
-        values.update(event=event, now=happened["time"])
-    if isinstance(engine_input, RequestRemedy):
+        values["event"] = event
+        values["now"] = happened["time"]
+    elif isinstance(engine_input, RequestRemedy):  # an event is none
         values["remedy"] = engine_input.remedy
     values["ticket"] = case.ticket
     evaluator = Evaluator(rules.environment, values, cache=rules.cache)
@@ -164,20 +167,20 @@ def _outcome(run: Run, label: str) -> Outcome:
     if not run.actions and not run.notes and not errors and isinstance(run.engine_input, WakeUp):
         state = run.case.freeze(run.base, None, ())
         return Outcome(state, (), next_wake_up(state), None)
+    actions = tuple(run.actions)  # one tuple for the decision and the outcome
     decision = record(
         Decision,
         time=run.now,
         input=label,
         policy_version=run.rules.version,
-        actions=tuple(run.actions),
+        actions=actions,
         notes=tuple(run.notes),
         errors=errors,
     )
-    actions = run.actions  # their keys read past pydantic's attribute hook
-    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()
+    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()  # past pydantic's hook
     state = run.case.freeze(run.base, decision, keys)
-    run.issued_after(state)
-    return Outcome(state, tuple(run.actions), next_wake_up(state), decision, run.evaluator.counter[0])
+    run.issued_after(state, keys)
+    return Outcome(state, actions, next_wake_up(state), decision, run.evaluator.counter[0])
 
 
 def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:

@@ -39,11 +39,6 @@ def _keep(kept: dict[K, V], key: K, value: V) -> V:
     return value
 
 
-def _root(path: str) -> str:
-    """The variable a path starts at (``ticket`` of ``ticket.requester.email``)."""
-    return (_PARTS.get(path) or _parts(path))[0]
-
-
 def _parts(path: str) -> tuple[str, tuple[str, ...]]:
     root, _, rest = path.partition(".")
     return _keep(_PARTS, path, (root, tuple(rest.split(".")) if rest else ()))
@@ -174,8 +169,10 @@ class Evaluator:
         child._tested = {}
         child._lazy = self._lazy
         child._full = None
-        child._paths = {p: v for p, v in self._paths.items() if _root(p) not in extra}
-        child._frozen_paths = {p: v for p, v in self._frozen_paths.items() if _root(p) not in extra}
+        # The paths read so far are not carried over (filtering them by root cost more than the
+        # few that a child's expression reads again, e.g. an owner rule's ``only`` per agent).
+        child._paths = {}
+        child._frozen_paths = {}
         return child
 
     def _activation(self, expression: Expression) -> Any:

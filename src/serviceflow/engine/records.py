@@ -130,7 +130,12 @@ def updated(model: M, changes: dict[str, Any], /) -> M:
     values = built.__dict__  # filled in place, as in _build
     values.update(model.__dict__)
     values.update(changes)
-    _set(built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    # Changes of fields set already leave the set as it is: it is shared then, not copied (a
+    # frozen model's set is never changed in place: pydantic's copies copy it first).
+    fields_set = model.__pydantic_fields_set__
+    if not changes.keys() <= fields_set:
+        fields_set = fields_set | changes.keys()
+    _set(built, "__pydantic_fields_set__", fields_set)
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
     if mode == "check":

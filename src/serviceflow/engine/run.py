@@ -61,21 +61,21 @@ class Draft:
     @classmethod
     def of(cls, state: CaseState) -> Draft:
         fields = state.__dict__  # one read past pydantic's attribute hook, not thirteen
-        return cls(
-            ticket=fields["ticket"],
-            owner=fields["owner"],
-            closed_at=fields["closed_at"],
-            targets=list(fields["targets"]),
-            ownership=list(fields["ownership"]),
-            assigned_on=fields["assigned_on"],
-            journeys=list(fields["journeys"]),
-            linked_tickets=list(fields["linked_tickets"]),
-            human_replied=fields["human_replied"],
-            seen_events=fields["seen_events"],
-            notified=list(fields["notified"]),
-            deferred=list(fields["deferred"]),
-            timeline=list(fields["timeline"]),
-            policy_version=fields["policy_version"],
+        return cls(  # by position, in the fields' order: keywords cost twice the call
+            fields["ticket"],
+            fields["owner"],
+            fields["closed_at"],
+            list(fields["targets"]),
+            list(fields["ownership"]),
+            fields["assigned_on"],
+            list(fields["journeys"]),
+            list(fields["linked_tickets"]),
+            fields["human_replied"],
+            fields["seen_events"],
+            list(fields["notified"]),
+            list(fields["deferred"]),
+            list(fields["timeline"]),
+            fields["policy_version"],
         )
 
     def freeze(self, base: CaseState, decision: Decision | None, issued: tuple[str, ...]) -> CaseState:
@@ -200,13 +200,12 @@ class Run:
             issued = self._issued_keys = issued_keys(self.base)
         return issued
 
-    def issued_after(self, state: CaseState) -> None:
-        """``state`` (this decision's result) has the keys issued before and this decision's:
-        kept for the next decision, when :attr:`_issued` was needed in this one."""
+    def issued_after(self, state: CaseState, keys: tuple[str, ...]) -> None:
+        """``state`` (this decision's result) has the keys issued before and this decision's
+        (``keys``): kept for the next decision, when :attr:`_issued` was needed in this one."""
         issued = self._issued_keys
         if issued is not None:
-            actions = self.actions
-            remember_issued(state, issued.union([a.__dict__["key"] for a in actions]) if actions else issued)
+            remember_issued(state, issued.union(keys) if keys else issued)
 
     # -- the input -----------------------------------------------------------------------------
 

@@ -177,8 +177,13 @@ def cancelled(target: TargetState, at: datetime, reason: str) -> TargetState:
 def next_wake_up(state: CaseState) -> datetime | None:
     """The earliest moment a timer of this case needs the engine again."""
     case = state.__dict__  # its fields past pydantic's attribute hook, as the targets' below
-    deferred = case["deferred"]
-    times: list[datetime] = [d.send_at for d in deferred] if deferred else []
+    # The earliest kept as it goes (what min() of the times in this order gives: the first of
+    # equal ones), not a list of them: this runs on every input.
+    earliest: datetime | None = None
+    for deferred in case["deferred"]:
+        moment = deferred.__dict__["send_at"]
+        if earliest is None or moment < earliest:
+            earliest = moment
     for target in case["targets"]:
         # The fields read from the model's dict: an attribute of a pydantic model is looked up
         # past its class's ``__getattr__`` hook, several times slower, and this runs on every
@@ -187,16 +192,16 @@ def next_wake_up(state: CaseState) -> datetime | None:
         status = fields["status"]
         if status is _RUNNING:
             warn_at = fields["warn_at"]
-            if warn_at is not None and not fields["warned"]:
-                times.append(warn_at)
+            if warn_at is not None and not fields["warned"] and (earliest is None or warn_at < earliest):
+                earliest = warn_at
             due_at = fields["due_at"]
-            if due_at is not None:
-                times.append(due_at)
+            if due_at is not None and (earliest is None or due_at < earliest):
+                earliest = due_at
         elif status is _BREACHED:
             level_at = fields["next_level_at"]
-            if level_at is not None:
-                times.append(level_at)
-    return min(times) if times else None
+            if level_at is not None and (earliest is None or level_at < earliest):
+                earliest = level_at
+    return earliest
 
 
 _RUNNING, _BREACHED, _MET = TargetStatus.RUNNING, TargetStatus.BREACHED, TargetStatus.MET

@@ -36,27 +36,24 @@ class Roster(Model):
     groups: tuple[Group, ...] = ()
 
     def agent(self, key: str | None) -> Agent | None:
-        """The agent with this id or email."""
+        """The agent with this id or email (the first in roster order)."""
         if key is None:
             return None
-        for agent in self.agents:  # the fields read from each model's dict: past pydantic's
-            fields = agent.__dict__  # attribute hook (the engine asks this on every event)
-            if key == fields["id"] or key == fields["email"]:
-                return agent
-        return None
+        return _index(self)[1].get(key)
 
     def group(self, key: str) -> Group | None:
-        for group in self.groups:  # as in agent()
-            fields = group.__dict__
-            if key == fields["id"] or key == fields["name"]:
-                return group
-        return None
+        """The group with this id or name (the first in roster order)."""
+        return _index(self)[2].get(key)
 
     def members(self, group: str) -> list[Agent]:
         """Agents in a group, by the group's id or name, in roster order."""
-        found = self.group(group)
-        names = {group} | ({found.id, found.name} if found else set())
-        return [a for a in self.agents if names.intersection(a.groups)]
+        index = _index(self)
+        found = index[3].get(group)
+        if found is None:
+            known = self.group(group)
+            names = {group} | ({known.id, known.name} if known else set())
+            found = index[3][group] = tuple(a for a in self.agents if names.intersection(a.groups))
+        return list(found)
 
     def overlaid(self, overlay: Roster) -> Roster:
         """This roster (the helpdesk's) with what only people know added from ``overlay`` (a
@@ -102,6 +99,35 @@ class Roster(Model):
             if g.id not in names and g.name not in names
         )
         return Roster(agents=tuple(agents), groups=tuple(groups))
+
+
+#: The roster last asked, with its agents by id and email, its groups by id and name (the first in
+#: roster order wins, as a walk in order finds) and the members found per group: the engine
+#: asks these on every event, and a worker decides with one roster for a long time. One tuple,
+#: assigned at once (threads); it holds the roster, so the identity cannot be another's.
+_RosterIndex = tuple["Roster | None", dict[str, Agent], dict[str, Group], dict[str, tuple[Agent, ...]]]
+_LAST_INDEX: _RosterIndex = (None, {}, {}, {})
+
+
+def _index(roster: Roster) -> _RosterIndex:
+    global _LAST_INDEX
+    last = _LAST_INDEX
+    if last[0] is roster:
+        return last
+    agents: dict[str, Agent] = {}
+    for agent in roster.agents:  # the fields read from each model's dict: past pydantic's hook
+        fields = agent.__dict__
+        agents.setdefault(fields["id"], agent)
+        if fields["email"] is not None:
+            agents.setdefault(fields["email"], agent)
+    groups: dict[str, Group] = {}
+    for group in roster.groups:
+        fields = group.__dict__
+        groups.setdefault(fields["id"], group)
+        groups.setdefault(fields["name"], group)
+    found: _RosterIndex = (roster, agents, groups, {})
+    _LAST_INDEX = found
+    return found
 
 
 class Remedy(Model):
