@@ -4,6 +4,7 @@ the field and never turns the index off for the deliveries after it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -125,3 +126,29 @@ async def test_the_missing_attribute_is_found_said_in_words_and_indexing_resumes
 
 async def _true_or_none(check) -> bool | None:  # type: ignore[no-untyped-def]
     return True if await check() else None
+
+
+async def test_no_delivery_goes_ahead_before_the_attribute_check_ends(bare_server: str) -> None:
+    """The client is handed out only once its search attribute was checked: a delivery arriving
+    while the first one connects waits for the answer instead of starting cases that ask for an
+    index the namespace lacks (each a refused start and a retry without it)."""
+    server = DevServer(state_dir=Path("."), host="127.0.0.1", port=int(bare_server.rpartition(":")[2]))
+    await server.wait_ready(60)
+    client = await Client.connect(bare_server, data_converter=pydantic_data_converter)
+
+    async def connect() -> Client:
+        return client
+
+    receiver = Receiver(connect=connect, task_queue=f"checking-{uuid.uuid4()}", identities=known_identities())
+    first = asyncio.create_task(receiver.client())
+    handed_out_early = []
+    while not first.done():  # every turn of the loop while the first connects and checks
+        if receiver._client is not None:
+            await receiver.client()
+            handed_out_early.append(receiver.attribute_problem)
+        await asyncio.sleep(0)
+    assert await first is client
+    problem = receiver.attribute_problem
+    assert problem and "ServiceflowRequester is not registered" in problem
+    assert all(handed_out_early), "a delivery got the client before its attribute was checked"
+    assert await receiver.client() is client

@@ -112,8 +112,9 @@ class Receiver:
         if self._client is None:  # else connected: no lock to take per delivery
             async with self._connecting:
                 if self._client is None:
-                    self._client = await self.connect()
-                    await self._check_attribute(self._client)
+                    client = await self.connect()
+                    await self._check_attribute(client)
+                    self._client = client  # only now: deliveries meanwhile wait on the lock
         return self._client
 
     async def _check_attribute(self, client: Client) -> None:

@@ -119,6 +119,8 @@ def settle_collector() -> None:
     """Once the receiver serves: what start-up built (modules, plugins, pydantic's schemas, the
     SDK: about 165,000 objects, RESULTS.md ingest5) leaves the cyclic collector's reach
     (``gc.freeze``), so a full collection walks what deliveries made (51 ms each before),
-    not every object of the process. Nothing frozen is freed: it lives as long as the process."""
+    not every object of the process. A frozen object is still freed when its last reference goes;
+    only a cycle among them is never collected (start-up's modules and schemas live as long as the
+    process anyway)."""
     gc.collect()
     gc.freeze()

@@ -329,7 +329,9 @@ def read_json(body: bytes) -> Envelope | None:
     field) is the one that counts. So this never accepts what they refuse: the same model and
     validators run on the same values; pydantic's JSON parser refuses what ``json.loads`` may
     take differently (a lone surrogate escape, UTF-16 or UTF-32 text), and takes the last of
-    duplicate keys, as ``json.loads`` does.
+    duplicate keys, as ``json.loads`` does. What it answers is an :class:`Envelope` (isinstance),
+    of a private subclass when the one-pass check took it: compare envelopes by ``model_dump()``,
+    not ``==`` (pydantic's equality wants the same class).
     """
     try:
         parsed: Envelope = _NativeEnvelope.model_validate_json(body)
