@@ -5,6 +5,7 @@ the field and never turns the index off for the deliveries after it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -33,11 +34,10 @@ from serviceflow.receiver.server import serving
 __all__ = ["misbehaving"]
 
 
-@pytest.fixture(scope="module")
-def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def bare_dev_server(state: Path) -> Iterator[str]:
     """A dev server started without the ServiceflowRequester search attribute."""
     port = free_port()
-    state = tmp_path_factory.mktemp("bare-temporal")
     process = subprocess.Popen(
         [
             str(temporal_cli()), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
@@ -51,6 +51,12 @@ def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with bare_dev_server(tmp_path_factory.mktemp("bare-temporal")) as address:
+        yield address
 
 
 @pytest_asyncio.fixture
@@ -128,14 +134,19 @@ async def _true_or_none(check) -> bool | None:  # type: ignore[no-untyped-def]
     return True if await check() else None
 
 
-async def test_no_delivery_goes_ahead_before_the_attribute_check_ends(bare_server: str) -> None:
+async def test_no_delivery_goes_ahead_before_the_attribute_check_ends(tmp_path: Path) -> None:
     """The client is handed out only once its search attribute was checked: a delivery arriving
     while the first one connects waits for the answer instead of starting cases that ask for an
-    index the namespace lacks (each a refused start and a retry without it)."""
-    server = DevServer(state_dir=Path("."), host="127.0.0.1", port=int(bare_server.rpartition(":")[2]))
-    await server.wait_ready(60)
-    client = await Client.connect(bare_server, data_converter=pydantic_data_converter)
+    index the namespace lacks (each a refused start and a retry without it). A server of its own:
+    the module's gains the attribute in the test above."""
+    with bare_dev_server(tmp_path) as address:
+        server = DevServer(state_dir=tmp_path, host="127.0.0.1", port=int(address.rpartition(":")[2]))
+        await server.wait_ready(60)
+        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        await _handed_out_only_once_checked(client)
 
+
+async def _handed_out_only_once_checked(client: Client) -> None:
     async def connect() -> Client:
         return client
 
