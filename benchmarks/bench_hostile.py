@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
+from ingest_receiver import receiver_environment  # noqa: E402
 from machine import cpu_seconds, describe, percentile  # noqa: E402
 from serviceflow_zendesk.fake import FakeZendesk  # noqa: E402
 from serviceflow_zendesk.signature import sign  # noqa: E402
@@ -46,7 +47,6 @@ from serviceflow.fakes.server import free_port  # noqa: E402
 
 SECRET = "bench-hostile-secret"
 STALLED_HEAD = b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
-ACCOUNT = "bench"
 
 
 def envelope(ticket_id: int) -> bytes:
@@ -222,16 +222,8 @@ async def main(
     zendesk = FakeZendesk().start()  # the receiver asks it once who serviceflow is (users/me)
     try:
         port = free_port()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-        environment.update(
-            SERVICEFLOW_TEMPORAL_ADDRESS=server.address,
-            SERVICEFLOW_TASK_QUEUE="bench-hostile",
-            SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
-            SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
-            SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
-            SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
-            SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
-            SERVICEFLOW_LOAD_PLUGINS="zendesk",
+        environment = receiver_environment(
+            server.address, zendesk, "bench-hostile", SECRET, SERVICEFLOW_LOAD_PLUGINS="zendesk"
         )
         receiver = subprocess.Popen(
             [sys.executable, "-m", "serviceflow", "serve", "--port", str(port)],

@@ -46,6 +46,25 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
+def receiver_environment(
+    address: str, zendesk: FakeZendesk, task_queue: str, secret: str, **more: str
+) -> dict[str, str]:
+    """This process's environment without its SERVICEFLOW_ settings, and a `serviceflow serve`'s
+    for a Zendesk account (``ACCOUNT``) on ``zendesk`` signing with ``secret``, and ``more``."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    environment.update(
+        SERVICEFLOW_TEMPORAL_ADDRESS=address,
+        SERVICEFLOW_TASK_QUEUE=task_queue,
+        SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
+        SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
+        SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
+        SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
+        SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=secret,
+        **more,
+    )
+    return environment
+
+
 def start_receiver(
     root: Path,
     name: str,
@@ -58,16 +77,7 @@ def start_receiver(
     src/ and plugins' src/ first on PYTHONPATH) instead of this one's; ``prefix`` runs it under
     another command (valgrind)."""
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    environment.update(
-        SERVICEFLOW_TEMPORAL_ADDRESS=address,
-        SERVICEFLOW_TASK_QUEUE="bench-webhooks",
-        SERVICEFLOW_ZENDESK_SUBDOMAIN=ACCOUNT,
-        SERVICEFLOW_ZENDESK_BASE_URL=zendesk.base_url,
-        SERVICEFLOW_ZENDESK_EMAIL=zendesk.email,
-        SERVICEFLOW_ZENDESK_API_TOKEN=zendesk.api_token,
-        SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET,
-    )
+    environment = receiver_environment(address, zendesk, "bench-webhooks", SECRET)
     if source is not None:
         paths = [source / "src", *sorted((source / "plugins").glob("*/src"))]
         environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)

@@ -147,19 +147,23 @@ async def test_no_delivery_goes_ahead_before_the_attribute_check_ends(tmp_path: 
 
 
 async def _handed_out_only_once_checked(client: Client) -> None:
+    """A second delivery asks for the client at the first moment it can: as soon as the first
+    has connected (the check still to come)."""
+    second: list[asyncio.Task[tuple[Client, str | None]]] = []
+
+    async def asked_meanwhile() -> tuple[Client, str | None]:
+        got = await receiver.client()
+        return got, receiver.attribute_problem  # what that delivery would go ahead with
+
     async def connect() -> Client:
+        second.append(asyncio.create_task(asked_meanwhile()))  # runs at the first await after this
         return client
 
     receiver = Receiver(connect=connect, task_queue=f"checking-{uuid.uuid4()}", identities=known_identities())
-    first = asyncio.create_task(receiver.client())
-    handed_out_early = []
-    while not first.done():  # every turn of the loop while the first connects and checks
-        if receiver._client is not None:
-            await receiver.client()
-            handed_out_early.append(receiver.attribute_problem)
-        await asyncio.sleep(0)
-    assert await first is client
+    assert await asyncio.wait_for(receiver.client(), 30) is client
     problem = receiver.attribute_problem
     assert problem and "ServiceflowRequester is not registered" in problem
-    assert all(handed_out_early), "a delivery got the client before its attribute was checked"
+    got, seen_problem = await asyncio.wait_for(second[0], 30)
+    assert got is client
+    assert seen_problem == problem, "a delivery got the client before its attribute was checked"
     assert await receiver.client() is client

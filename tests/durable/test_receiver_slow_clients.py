@@ -138,9 +138,12 @@ async def test_the_receiver_runs_on_httptools_when_installed() -> None:
 
 async def test_httptools_marks_a_body_that_has_arrived_so_no_body_deadline_starts() -> None:
     seen: list[object] = []
+    second_started = asyncio.Event()
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope.get(BODY_COMPLETE))
+        if len(seen) == 2:
+            second_started.set()
         while (await receive()).get("more_body"):
             pass
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
@@ -156,12 +159,7 @@ async def test_httptools_marks_a_body_that_has_arrived_so_no_body_deadline_start
         assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
         writer.write(head + b"bo")  # the body still coming when the app starts
         await writer.drain()
-
-        async def app_started() -> None:
-            while len(seen) < 2:
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(app_started(), CLOSED_WITHIN)
+        await asyncio.wait_for(second_started.wait(), CLOSED_WITHIN)
         writer.write(b"dy")
         await writer.drain()
         assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")

@@ -16,7 +16,7 @@ from serviceflow_zendesk.envelope import EnvelopeRejected
 from serviceflow_zendesk.webhooks import parse_delivery
 from test_zendesk_ticket_events import DOCUMENTED, ME
 from test_zendesk_ticket_events import envelope as body_of
-from test_zendesk_webhook_parser import KINDS, PATHS, values
+from test_zendesk_webhook_parser import KINDS, PATHS, put, values
 from test_zendesk_webhook_parser import envelope as envelope_dict
 
 from serviceflow.adapters.records import Identity
@@ -136,12 +136,7 @@ def test_the_native_checks_take_only_what_the_model_takes_with_the_same_values(
     comment = {"body": "x", "author": {"id": "77", "is_staff": True}}
     body: Any = envelope_dict(kind, event={"comment": comment})
     for path, value in changes:
-        target = body
-        for key in path[:-1]:
-            if not isinstance(target.get(key), dict):
-                target[key] = {}
-            target = target[key]
-        target[path[-1]] = value
+        put(body, path, value)
     raw = json.dumps(body).encode("utf-8", "surrogatepass")
     try:
         native = envelope._NativeEnvelope.model_validate_json(raw)

@@ -165,6 +165,16 @@ KINDS = st.sampled_from(
 )  # fmt: skip
 
 
+def put(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """``value`` at ``path`` in ``body``, making (or replacing with) objects on the way."""
+    target = body
+    for key in path[:-1]:
+        if not isinstance(target.get(key), dict):
+            target[key] = {}
+        target = target[key]
+    target[path[-1]] = value
+
+
 @given(
     kind=KINDS,
     changes=st.lists(st.tuples(st.sampled_from(PATHS), values), max_size=3),
@@ -176,12 +186,7 @@ def test_no_input_makes_the_parser_raise_anything_but_a_refusal(
 ) -> None:
     body: Any = envelope(kind, event={"comment": {"body": "x", "author": {"id": "77"}}})
     for path, value in changes:
-        target = body
-        for key in path[:-1]:
-            if not isinstance(target.get(key), dict):
-                target[key] = {}
-            target = target[key]
-        target[path[-1]] = value
+        put(body, path, value)
     raw = json.dumps(body if whole is None else whole).encode("utf-8", "surrogatepass")
     try:
         events = parse_delivery(raw, account="acme", identity=ME)
