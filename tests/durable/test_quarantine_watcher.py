@@ -21,7 +21,7 @@ from serviceflow.durable.messages import CaseResult, WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.fakes.waiting import skip_time
-from serviceflow.model import CaseState, Requester, TicketKind
+from serviceflow.model import CaseState, Requester, TargetState, TicketKind
 
 REPO = Path(__file__).resolve().parents[2]
 HOUR = 3600.0
@@ -70,6 +70,10 @@ async def state_when(
     return await eventually(state, 30, f"{what} on {case_id}")  # type: ignore[no-any-return]
 
 
+def _review(state: CaseState) -> TargetState:
+    return next(t for t in state.targets if t.name == "review")
+
+
 async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_reviewed(
     env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, notifications: NotificationSink
 ) -> None:
@@ -87,6 +91,17 @@ async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_review
         assert escalations == []  # before the deadline only the owner is warned, if anyone
         assert all(n["recipients"] == ["tia"] for n in notifications.received)
         await skip_time(env, timedelta(minutes=2))
+        # The ladder's first level (in business hours) goes out on the breach, or is held until
+        # the office opens when the review breaches at closing time (the test server's clock
+        # starts at the real time of day): then the clock is moved on to it.
+        breached = await state_when(
+            env, "demo:demo:quarantine-m1", lambda s: _review(s).breached_at is not None, "the breach"
+        )
+        held = [d.send_at for d in breached.deferred if getattr(d.action, "escalation_level", None) == 1]
+        if held:
+            assert held[0] > review.due_at
+            assert [n for n in notifications.received if n["escalation_level"]] == []
+            await skip_time(env, held[0] - await env.get_current_time() + timedelta(minutes=1))
         await wait_until(
             lambda: any(n["escalation_level"] == 1 for n in notifications.received), 20, "the escalation"
         )
