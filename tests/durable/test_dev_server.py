@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from durable_support import POLL, free_port, wait_until
 
-from serviceflow.durable.cases import deliver, read_case
+from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, read_case
 from serviceflow.durable.devserver import DevServer, listening
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
@@ -179,15 +179,40 @@ async def test_a_repeat_contact_finds_and_joins_the_open_case(lab: Lab) -> None:
     assert second[0]["agent"] == "cat" and second[0]["rule"] == "same_case"
     assert second[1]["body"].startswith("Case summary for demo:lab:7")
     client = await connect(Settings(temporal_address=lab.server.address))
-    await wait_until_async(lambda: read_case(client, "demo:lab:7"), lambda s: s and s.linked_tickets, 30)
+    await wait_until_async(
+        lambda: read_case(client, "demo:lab:7"), lambda s: s and s.linked_tickets, 30, "the first case's link"
+    )
 
 
-async def wait_until_async(read, check, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def test_contacts_of_one_customer_at_once_all_join_the_first(lab: Lab) -> None:
+    """Three tickets of one customer started together: the first case decides without reading
+    the later ones (a query waits while a workflow's task runs its decide: each waited 8 s for
+    the others, at the task's heartbeat) and the later ones join it, not each other."""
+    for ticket_id in ("7", "8", "9"):
+        await lab.deliver_created(ticket_id)
+    # All three listed before a worker takes their first tasks together (visibility lags a start).
+    client = await connect(Settings(temporal_address=lab.server.address))
+    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
+    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 3, 30, "three cases")
+    lab.start_worker()
+
+    def summaries() -> list[dict]:  # type: ignore[type-arg]
+        return [a for a in lab.actions() if a["type"] == "add_internal_note"]
+
+    await wait_until(lambda: len(summaries()) == 2, 60, "the later contacts' case summaries")
+    assert sorted(a["ticket"] for a in summaries()) == ["8", "9"]
+    assert all(a["body"].startswith("Case summary for demo:lab:7") for a in summaries()), summaries()
+    owners = {a["ticket"]: a for a in lab.actions() if a["type"] == "assign_owner"}
+    assert owners["7"]["rule"] == "desk"
+    assert [owners[t]["rule"] for t in ("8", "9")] == ["same_case", "same_case"]
+
+
+async def wait_until_async(read, check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check(await read()):
         if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the first case to record the link")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(POLL)
 
 
@@ -227,7 +252,7 @@ async def test_serviceflow_dev_runs_the_system_and_stops_on_ctrl_c(tmp_path: Pat
         assert f"Temporal Web UI      http://127.0.0.1:{ui_port}" in text
         actions = tmp_path / "actions.jsonl"
         await wait_until(
-            lambda: actions.exists() and actions.read_text().count("\\n") >= 3, 60, "demo actions"
+            lambda: actions.exists() and len(actions.read_text().splitlines()) >= 3, 60, "demo actions"
         )
         listed = run_cli("case", "list", "--address", f"127.0.0.1:{port}")
         assert listed.stdout.count("demo:demo:") >= 3, listed.stdout

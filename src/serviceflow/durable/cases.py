@@ -307,16 +307,31 @@ async def _signal_with_start(
 
 
 async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> list[CaseState]:
-    """The requester's other running cases, newest first, as their workflows report them."""
+    """The requester's other running cases, the first started first, as their workflows
+    report them (the engine joins the oldest by ``opened_at``; of equal ones, the first contact).
+
+    When ``ticket``'s own case is listed too, only the cases started before it are read: a case
+    started after it is a later contact, which joins this one, never the other way round. That
+    is also what keeps cases of one requester that start together from waiting on each other.
+    A query waits while its workflow's task is running, and a task that runs a local activity
+    (the decide that called this) answers only when it completes or, at 80 % of the task
+    timeout, heartbeats (temporalio/temporal#12174, temporalio/features#424): two first
+    decisions that queried each other waited 8 s each. The oldest case now queries none, the
+    next waits only for the oldest's decision, and so on. Not listed yet (visibility is
+    eventually consistent, or a message not yet a case): every other case is read, as before.
+    """
     key = requester_key(ticket)
     if '"' in key or "\\" in key:  # the model refuses such ids; never build a query from one
         return []
     query = f'WorkflowType = "Case" AND ExecutionStatus = "Running" AND {REQUESTER_ATTRIBUTE} = "{key}"'
+    listed = [execution async for execution in client.list_workflows(query, limit=limit)]
+    listed.sort(key=lambda execution: (execution.start_time, execution.id))
+    ids = [execution.id for execution in listed]
+    if ticket.key in ids:  # those started after it are later contacts: they read this case
+        ids = ids[: ids.index(ticket.key)]
     found = []
-    async for execution in client.list_workflows(query, limit=limit):
-        if execution.id == ticket.key:
-            continue
-        state = await read_case(client, execution.id)
+    for case_id in ids:
+        state = await read_case(client, case_id)
         if state is not None:
             found.append(state)
     return found
