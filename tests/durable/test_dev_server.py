@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from durable_support import POLL, free_port, wait_until
 
-from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, read_case
+from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, open_cases_of, read_case
 from serviceflow.durable.devserver import DevServer, listening
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
@@ -98,7 +98,7 @@ class Lab:
     def escalations(self, level: int) -> list[dict]:  # type: ignore[type-arg]
         return [a for a in self.actions() if a.get("escalation_level") == level]
 
-    async def deliver_created(self, ticket_id: str = "7") -> None:
+    async def deliver_created(self, ticket_id: str = "7") -> Ticket:
         now = datetime.now(UTC)
         ticket = Ticket(
             id=ticket_id, vendor="demo", account="lab", subject="Help",
@@ -110,6 +110,7 @@ class Lab:
         )  # fmt: skip
         client = await connect(Settings(temporal_address=self.server.address))
         await deliver(client, event, self.queue)
+        return ticket
 
     def stop_all(self) -> None:
         for process in self.workers:
@@ -205,6 +206,22 @@ async def test_contacts_of_one_customer_at_once_all_join_the_first(lab: Lab) -> 
     owners = {a["ticket"]: a for a in lab.actions() if a["type"] == "assign_owner"}
     assert owners["7"]["rule"] == "desk"
     assert [owners[t]["rule"] for t in ("8", "9")] == ["same_case", "same_case"]
+
+
+async def test_an_older_case_is_read_once_it_has_decided(lab: Lab) -> None:
+    """A query that reaches a case before its first task started rides on that task and is
+    answered before the task's decide, with no state: read so, the older case was missed and
+    the later contact became a case of its own. It is asked again, and the second answer waits
+    for the task to complete."""
+    await lab.deliver_created("7")
+    ticket = await lab.deliver_created("8")
+    client = await connect(Settings(temporal_address=lab.server.address))
+    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
+    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 2, 30, "two cases")
+    reading = asyncio.create_task(open_cases_of(client, ticket))  # no worker yet: the query waits
+    lab.start_worker()
+    found = await asyncio.wait_for(reading, 60)
+    assert [(case.case_id, case.owner) for case in found] == [("demo:lab:7", "cat")]
 
 
 async def wait_until_async(read, check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -327,14 +327,32 @@ async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> l
     listed = [execution async for execution in client.list_workflows(query, limit=limit)]
     listed.sort(key=lambda execution: (execution.start_time, execution.id))
     ids = [execution.id for execution in listed]
-    if ticket.key in ids:  # those started after it are later contacts: they read this case
+    older = ticket.key in ids
+    if older:  # those started after it are later contacts: they read this case
         ids = ids[: ids.index(ticket.key)]
     found = []
     for case_id in ids:
-        state = await read_case(client, case_id)
+        state = await (_decided_case(client, case_id) if older else read_case(client, case_id))
         if state is not None:
             found.append(state)
     return found
+
+
+#: How often an older case that has not decided yet is asked again (each answer waits for its
+#: next workflow task to complete: a first task heartbeats after 8 s, so about 24 s at most).
+UNDECIDED_ASKS = 3
+
+
+async def _decided_case(client: Client, case_id: str) -> CaseState | None:
+    """An older case's state once it made its first decision. A query that reaches a case
+    before its first task started rides on that task and is answered before the task's decide
+    (measured on the dev server: no state, then the state with its owner when asked again);
+    asked again while the task runs, it waits for the task to complete (as above)."""
+    for _ in range(UNDECIDED_ASKS):
+        state = await read_case(client, case_id)
+        if state is not None:
+            return state
+    return None
 
 
 @dataclass(frozen=True)
