@@ -3,6 +3,7 @@ to a case known to be running), read cases."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from collections import OrderedDict
@@ -339,19 +340,26 @@ async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> l
 
 
 #: How often an older case that has not decided yet is asked again (each answer waits for its
-#: next workflow task to complete: a first task heartbeats after 8 s, so about 24 s at most).
+#: next workflow task to complete), and for how long in all: a first task that runs long
+#: heartbeats after 8 s, and the decide asking has 30 s (case_options.DECIDE_TIMEOUT).
 UNDECIDED_ASKS = 3
+UNDECIDED_WAIT_SECONDS = 10.0
 
 
 async def _decided_case(client: Client, case_id: str) -> CaseState | None:
-    """An older case's state once it made its first decision. A query that reaches a case
-    before its first task started rides on that task and is answered before the task's decide
-    (measured on the dev server: no state, then the state with its owner when asked again);
-    asked again while the task runs, it waits for the task to complete (as above)."""
-    for _ in range(UNDECIDED_ASKS):
-        state = await read_case(client, case_id)
-        if state is not None:
-            return state
+    """An older case's state once it made its first decision; None if it has not within
+    UNDECIDED_WAIT_SECONDS (then this contact is decided without it, as before). A query that
+    reaches a case before its first task started rides on that task and is answered before the
+    task's decide (measured on the dev server: no state, then the state with its owner when
+    asked again); asked again while the task runs, it waits for the task to complete."""
+    try:
+        async with asyncio.timeout(UNDECIDED_WAIT_SECONDS):
+            for _ in range(UNDECIDED_ASKS):
+                state = await read_case(client, case_id)
+                if state is not None:
+                    return state
+    except TimeoutError:
+        log.info("the requester's case %s had not decided within %.0f s", case_id, UNDECIDED_WAIT_SECONDS)
     return None
 
 
