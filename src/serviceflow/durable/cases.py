@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadConverter, WithSerializationContext, WorkflowSerializationContext
 from temporalio.service import RPCError, RPCStatusCode
 
+from serviceflow.durable.direct_rpc import direct_requests
 from serviceflow.durable.messages import CaseStart
 from serviceflow.durable.ui_text import static_details, static_summary
 from serviceflow.durable.workflows import CaseWorkflow
@@ -177,9 +178,11 @@ async def deliver(
     arg = event_arg(client.data_converter.payload_converter, client.namespace, event, encoded)
     if running is not None and key in running:
         try:
-            # By its name, as start_signal below: the argument may be a RawValue, not the type the
-            # handler's signature names.
-            await client.get_workflow_handle(key).signal("event", arg)
+            direct = direct_requests(client)  # the same request, prebuilt (direct_rpc.py)
+            if direct is not None:
+                await direct.signal(direct.signal_request(key, arg))
+            else:  # by its name, as start_signal below: the argument may be a RawValue
+                await client.get_workflow_handle(key).signal("event", arg)
         except RPCError as exc:
             if exc.status == RPCStatusCode.INVALID_ARGUMENT:
                 raise _refused(exc) from None
@@ -293,9 +296,18 @@ async def _signal_with_start(
     task_queue: str,
     attributes: TypedSearchAttributes | None,
 ) -> None:
+    start = _case_start(client.data_converter.payload_converter, client.namespace, event.ticket.key)
+    # The same request, prebuilt, where the client's own call would build it so (direct_rpc.py).
+    direct = direct_requests(client)
+    if direct is not None and isinstance(start, RawValue):
+        ticket, summary, details = event.ticket, static_summary(event.ticket), static_details(event)
+        await direct.start(
+            direct.start_request(ticket.key, task_queue, start.payload, arg, attributes, summary, details)
+        )
+        return
     await client.start_workflow(
         CaseWorkflow.run,
-        args=[_case_start(client.data_converter.payload_converter, client.namespace, event.ticket.key)],
+        args=[start],
         id=event.ticket.key,
         task_queue=task_queue,
         start_signal="event",
