@@ -30,8 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import Webhooks, envelope  # noqa: E402
+from bench_ingest import Webhooks  # noqa: E402
 from ingest_receiver import start_receiver, wait_ready  # noqa: E402
+from ingest_workload import envelope  # noqa: E402
 from machine import describe  # noqa: E402
 from serviceflow_zendesk.fake import FakeZendesk  # noqa: E402
 

@@ -46,7 +46,7 @@ SECRET = "profile-secret"
 os.environ.update(SERVICEFLOW_ZENDESK_SUBDOMAIN="bench", SERVICEFLOW_ZENDESK_WEBHOOK_SECRET=SECRET)
 
 import httpx  # noqa: E402
-from bench_ingest import envelope  # noqa: E402
+from ingest_workload import envelope  # noqa: E402
 from machine import describe  # noqa: E402
 from serviceflow_zendesk.fake import FakeZendesk  # noqa: E402
 from serviceflow_zendesk.signature import sign  # noqa: E402
