@@ -1,8 +1,9 @@
 """Conditions made of comparisons of fields are answered without CEL: always as CEL answers.
 
 ``event.kind == "created"``, ``ticket.status in ["pending", "on_hold"]``, ``ticket.channel !=
-"api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, with ``&&``, ``||``, ``!`` and
-``true``, are most of a policy set's conditions; the engine's evaluator answers them from the
+"api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, ``event.body.startsWith("#promise")``
+(``endsWith``, ``contains``), with ``&&``, ``||``, ``!`` and ``true``, are most of a policy set's
+conditions; the engine's evaluator answers them from the
 fields (see serviceflow.cel.analysis.decided), and an ``||`` or ``&&`` that one side settles
 without running the other. Each answer here is held to CEL's own on the same values, including
 values of other kinds (CEL decides them) and other sides that fail.
