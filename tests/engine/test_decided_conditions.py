@@ -1,8 +1,9 @@
 """Conditions made of comparisons of fields are answered without CEL: always as CEL answers.
 
 ``event.kind == "created"``, ``ticket.status in ["pending", "on_hold"]``, ``ticket.channel !=
-"api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, with ``&&``, ``||``, ``!`` and
-``true``, are most of a policy set's conditions; the engine's evaluator answers them from the
+"api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, ``event.body.startsWith("#promise")``
+(``endsWith``, ``contains``), with ``&&``, ``||``, ``!`` and ``true``, are most of a policy set's
+conditions; the engine's evaluator answers them from the
 fields (see serviceflow.cel.analysis.decided), and an ``||`` or ``&&`` that one side settles
 without running the other. Each answer here is held to CEL's own on the same values, including
 values of other kinds (CEL decides them) and other sides that fail.
@@ -13,14 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from serviceflow.cel import CelEnvironment, backend_named
 from serviceflow.cel.analysis import decided
 from serviceflow.cel.types import DYN, map_of
 from serviceflow.engine.evaluation import Evaluator
-from serviceflow.errors import CelEvaluationError
+from serviceflow.errors import CelError, CelEvaluationError
 
 env = CelEnvironment()
 VARIABLES = {"x": map_of(DYN), "y": map_of(DYN)}
@@ -41,6 +42,10 @@ CONDITIONS = [
     '"a" in x.tags',
     '"a" in x.tags || x.kind.matches("^cr")',
     'x.kind.startsWith("c") && x.channel != "api"',
+    'x.kind.startsWith("cr")',
+    'x.kind.endsWith("ed") || x.flag',
+    '!x.status.contains("n") && y.kind == "a"',
+    'x.kind == "created" && y.channel.contains("") && !y.kind.endsWith("b")',
     "!x.flag",
     'x.flag || y.flag && !(y.kind in ["a", "b"])',
     '!!x.flag && "created" in y.tags',
@@ -143,3 +148,62 @@ def test_a_path_through_a_custom_field_string_is_a_rule_error(source: str) -> No
     evaluator = Evaluator(env, dict(values))
     assert evaluator.test(env.compile(source, CASE), policy="p", rule="r", default=False) is False
     assert len(evaluator.errors) == 1
+
+
+#: Text of any code points (NUL, combining marks, astral ones), some with a lone surrogate
+#: (which cel-expr-python cannot take: CEL must say), and values of other kinds.
+TEXT = st.text(st.characters(), max_size=8)
+BODIES = st.one_of(
+    TEXT,
+    st.sampled_from(["#promise refund", "#promise refund now", "e\u0301t\u00e9", "\U0001f600x", "a\x00b"]),
+    st.tuples(TEXT, st.sampled_from(["\ud800", "\udfff"]), TEXT).map("".join),
+    st.none(),
+    st.integers(-2, 2),
+    st.booleans(),
+    st.lists(TEXT, max_size=2),
+    st.dictionaries(st.sampled_from(["a", "#"]), TEXT, max_size=2),
+)
+
+
+@pytest.mark.parametrize("backend", ["celpy", "cel-expr"])
+@settings(max_examples=500, deadline=None)
+@given(method=st.sampled_from(["startsWith", "endsWith", "contains"]), body=BODIES, data=st.data())
+def test_a_string_test_of_a_literal_answers_as_cel_does(
+    backend: str, method: str, body: Any, data: st.DataObject
+) -> None:
+    """``x.body.startsWith("...")`` (``endsWith``, ``contains``) runs no CEL on a string, and
+    answers as CEL; on anything else CEL runs as before, its error recorded with its own text."""
+    if isinstance(body, str) and data.draw(st.booleans()):  # a piece of the body, to match often
+        start = data.draw(st.integers(0, len(body)))
+        literal = body[start : data.draw(st.integers(start, len(body)))]
+    else:
+        literal = data.draw(st.one_of(TEXT, st.sampled_from(["#promise", "\u0301", "\U0001f600"])))
+    assume(not any(char in literal for char in '"\\\n\r'))  # written as it is, without escapes
+    environment = _environment(backend)
+    try:
+        expression = environment.compile(f'x.body.{method}("{literal}")', VARIABLES)
+    except (CelError, TypeError):  # cel-expr-python: TypeError for a lone surrogate in the source
+        assume(False)  # a literal this backend's parser refuses: no policy could hold it
+        raise
+    values: dict[str, Any] = {"x": {} if body is None else {"body": body}, "y": {}}
+    try:
+        expected: Any = expression.evaluate(environment.activation(values))
+    except CelEvaluationError as exc:
+        expected = exc.message
+    evaluator = Evaluator(environment, dict(values))
+    got = evaluator.test(expression, policy="p", rule="r", default=False)
+    if isinstance(expected, bool):
+        assert got is expected and not evaluator.errors
+    else:  # CEL ran, as before, and its error is what was recorded
+        assert got is False and [e.message for e in evaluator.errors] == [expected]
+    if type(body) is str and _whole(body) and _whole(literal):
+        assert evaluator.counter[0] == 0  # decided without CEL
+
+
+def _whole(text: str) -> bool:
+    """cel-expr-python reads a string up to its first NUL, and fails on a lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

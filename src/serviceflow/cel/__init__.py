@@ -21,10 +21,11 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from serviceflow.cel.analysis import Condition, Decider, decided, decider, requirements, result_strings
+from serviceflow.cel.analysis import Condition, decided, requirements, result_strings
 from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
+from serviceflow.cel.deciders import Decider, decider
 from serviceflow.cel.functions import BUILTIN_FUNCTIONS, CelFunction
 from serviceflow.cel.types import CelType
 from serviceflow.cel.values import to_plain
@@ -62,7 +63,7 @@ class Expression:
     paths: tuple[str, ...] = field(init=False, repr=False, compare=False)
     #: The event kinds it can be true on (its ``requires`` of ``event.kind``); None: any.
     event_kinds: frozenset[str] | None = field(init=False, repr=False, compare=False)
-    #: ``decided_by`` compiled (see :func:`serviceflow.cel.analysis.decider`); None when it is.
+    #: ``decided_by`` compiled (see :func:`serviceflow.cel.deciders.decider`); None when it is.
     decider: Decider | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

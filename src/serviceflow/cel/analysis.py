@@ -9,14 +9,15 @@ run. Anything not of this simple shape yields no requirement (the expression is 
 ``decided`` goes further for the commonest conditions of a policy set: an expression made of
 comparisons of fields with string literals (``event.kind == "created"``, ``ticket.status in
 ["pending", "on_hold"]``, ``ticket.channel != "api"``, ``"vip" in ticket.tags``), bool fields,
-``!``, ``&&``, ``||`` and ``true`` has its value decided by those fields whenever they hold what
-is compared, so the engine answers it without running CEL (nor building a result-cache key); a
-part of another shape (``matches()``) runs only when the rest does not settle the whole.
+``!``, ``&&``, ``||``, ``true`` and a string field's ``startsWith``, ``endsWith`` or ``contains``
+of a string literal has its value decided by those fields whenever they hold what is compared, so
+the engine answers it without running CEL (nor building a result-cache key); a part of another
+shape (``matches()``) runs only when the rest does not settle the whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import lark
@@ -144,14 +145,17 @@ Condition = tuple[Any, ...]
 ``("is", path, strings, inside)``: the string at ``path`` is (or, inside False, is not) one of
 ``strings``; ``("has", path, string)``: the list of strings at ``path`` holds ``string``;
 ``("flag", path)``: the bool at ``path``; ``("not", condition)``; ``("all", conditions)``;
-``("any", conditions)`` (``true`` is ``("all", ())``); ``("cel",)``: a part only CEL answers."""
+``("any", conditions)`` (``true`` is ``("all", ())``); ``("text", path, method, string)``: the
+string at ``path``'s ``startsWith``, ``endsWith`` or ``contains`` of ``string``; ``("cel",)``: a
+part only CEL answers."""
 
 
 def decided(tree: lark.ParseTree) -> Condition | None:
     """The expression as a :data:`Condition`, when it is made of comparisons of fields with
-    string literals (``==``, ``!=``, ``in`` a list of strings, a string ``in`` a list field),
-    bool fields, ``!``, ``&&``, ``||`` and ``true``, where any other part is an ``("cel",)``
-    that only CEL can answer; None when the whole of it is such a part.
+    string literals (``==``, ``!=``, ``in`` a list of strings, a string ``in`` a list field,
+    ``startsWith``, ``endsWith``, ``contains``), bool fields, ``!``, ``&&``, ``||`` and ``true``,
+    where any other part is an ``("cel",)`` that only CEL can answer; None when the whole of it
+    is such a part.
 
     Whenever each field it reads holds a value of the kind its comparison takes (a string, a
     list of strings, a bool), the condition's value is the expression's; otherwise CEL decides,
@@ -194,6 +198,9 @@ def _condition(tree: lark.ParseTree) -> Condition:
     item = _item(node)
     if item is not None:
         return ("has", *item)
+    text = _text_test(node)
+    if text is not None:
+        return ("text", *text)
     path = _path(node)
     return ("flag", path) if path else _CEL
 
@@ -214,6 +221,41 @@ def _item(term: lark.ParseTree) -> tuple[str, str] | None:
         return None
     path, value = _path(right), _string(left)
     return (path, value) if path and value is not None else None
+
+
+#: CEL's string tests of one string argument, as Python's: CEL compares code points (cel-cpp
+#: UTF-8 bytes, the same answer for valid UTF-8, where a match starts and ends on a boundary).
+_TEXT_TESTS = frozenset({"startsWith", "endsWith", "contains"})
+
+
+def _text_test(term: lark.ParseTree) -> tuple[str, str, str] | None:
+    """``path.startsWith("literal")`` (``endsWith``, ``contains``): the field, method and literal."""
+    if term.data != "member_dot_arg" or len(term.children) != 3:
+        return None
+    receiver, method, arguments = term.children
+    if (
+        not isinstance(receiver, lark.Tree)
+        or not isinstance(arguments, lark.Tree)
+        or method not in _TEXT_TESTS
+    ):
+        return None
+    given = [c for c in arguments.children if isinstance(c, lark.Tree)]
+    path, literal = _path(receiver), _string(given[0]) if len(given) == 1 else None
+    return (path, str(method), literal) if path and literal is not None and whole(literal) else None
+
+
+def whole(text: str) -> bool:
+    """Whether both backends see the string as it is: cel-expr-python fails on a lone surrogate
+    (no UTF-8) and reads a string value only up to its first NUL (``"a\\x00b"`` is ``"a"``)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _conjuncts(node: lark.ParseTree) -> list[lark.ParseTree]:
@@ -246,106 +288,3 @@ def result_strings(tree: lark.ParseTree) -> tuple[str, ...] | None:
         return tuple(v for f in found for v in f or ())
     value = _string(node)
     return (value,) if value is not None else None
-
-
-#: A compiled :data:`Condition`: given a reader of a field's plain value by path (an absent
-#: field is any value of no kind a comparison takes), the condition's value, or None when CEL
-#: must say.
-Decider = Callable[[Callable[[str], Any]], "bool | None"]
-
-
-def _undecided(_at: Callable[[str], Any]) -> bool | None:
-    return None
-
-
-def _always(_at: Callable[[str], Any]) -> bool | None:
-    return True
-
-
-def _never(_at: Callable[[str], Any]) -> bool | None:
-    return False
-
-
-def decider(condition: Condition) -> Decider:
-    """The condition compiled once into nested closures, so that answering it in a decision is
-    a few calls rather than a walk of the tuple that matches its kind by string at every node.
-
-    Its value is, for every reader, what the tuple says: ``is`` compares a string field with its
-    literals (anything but a string: None); ``flag`` is a bool field; ``has`` a string in a list
-    of strings; ``all`` and ``any`` are settled by the first side that settles them (``false``,
-    ``true``), else None if any side was None, as CEL's own ``&&`` and ``||`` are; ``not``
-    negates; ``cel`` is None.
-    """
-    kind = condition[0]
-    if kind == "is":
-        return _is(condition[1], condition[2], condition[3])
-    if kind == "all" or kind == "any":
-        return _junction(tuple(decider(part) for part in condition[1]), settles=kind == "any")
-    if kind == "not":
-        return _negation(decider(condition[1]))
-    if kind == "flag":
-        return _flag(condition[1])
-    if kind == "has":
-        return _has(condition[1], condition[2])
-    return _undecided
-
-
-def _is(path: str, allowed: Any, wanted: bool) -> Decider:
-    if wanted:
-
-        def among(at: Callable[[str], Any]) -> bool | None:
-            value = at(path)
-            return value in allowed if isinstance(value, str) else None
-
-        return among
-
-    def outside(at: Callable[[str], Any]) -> bool | None:
-        value = at(path)
-        return value not in allowed if isinstance(value, str) else None
-
-    return outside
-
-
-def _junction(parts: tuple[Decider, ...], *, settles: bool) -> Decider:
-    if not parts:
-        return _never if settles else _always
-    if len(parts) == 1:
-        return parts[0]  # settled by its one side, or open as it is
-
-    def junction(at: Callable[[str], Any]) -> bool | None:
-        result: bool | None = not settles
-        for part in parts:
-            found = part(at)
-            if found is settles:
-                return settles
-            if found is None:
-                result = None
-        return result
-
-    return junction
-
-
-def _negation(inner: Decider) -> Decider:
-    def negation(at: Callable[[str], Any]) -> bool | None:
-        found = inner(at)
-        return None if found is None else not found
-
-    return negation
-
-
-def _flag(path: str) -> Decider:
-    def flag(at: Callable[[str], Any]) -> bool | None:
-        value = at(path)
-        return value if type(value) is bool else None
-
-    return flag
-
-
-def _has(path: str, item: str) -> Decider:
-    def has(at: Callable[[str], Any]) -> bool | None:
-        value = at(path)
-        if type(value) is list and all(type(entry) is str for entry in value):
-            return item in value
-        return None
-
-    return has

@@ -1,0 +1,144 @@
+"""Conditions (see :func:`serviceflow.cel.analysis.decided`) compiled into closures that answer
+them from field values, so that the engine runs no CEL for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from serviceflow.cel.analysis import Condition, whole
+
+#: A compiled :data:`Condition`: given a reader of a field's plain value by path (an absent
+#: field is any value of no kind a comparison takes), the condition's value, or None when CEL
+#: must say.
+Decider = Callable[[Callable[[str], Any]], "bool | None"]
+
+
+def _undecided(_at: Callable[[str], Any]) -> bool | None:
+    return None
+
+
+def _always(_at: Callable[[str], Any]) -> bool | None:
+    return True
+
+
+def _never(_at: Callable[[str], Any]) -> bool | None:
+    return False
+
+
+def decider(condition: Condition) -> Decider:
+    """The condition compiled once into nested closures, so that answering it in a decision is
+    a few calls rather than a walk of the tuple that matches its kind by string at every node.
+
+    Its value is, for every reader, what the tuple says: ``is`` compares a string field with its
+    literals (anything but a string: None); ``flag`` is a bool field; ``has`` a string in a list
+    of strings; ``all`` and ``any`` are settled by the first side that settles them (``false``,
+    ``true``), else None if any side was None, as CEL's own ``&&`` and ``||`` are; ``not``
+    negates; ``text`` is Python's ``startswith``, ``endswith`` or ``in`` on a string field (anything
+    else, or a string a backend would not see whole: None); ``cel`` is None.
+    """
+    kind = condition[0]
+    if kind == "is":
+        return _is(condition[1], condition[2], condition[3])
+    if kind == "all" or kind == "any":
+        return _junction(tuple(decider(part) for part in condition[1]), settles=kind == "any")
+    if kind == "not":
+        return _negation(decider(condition[1]))
+    if kind == "flag":
+        return _flag(condition[1])
+    if kind == "has":
+        return _has(condition[1], condition[2])
+    if kind == "text":
+        return _text(condition[1], condition[2], condition[3])
+    return _undecided
+
+
+def _is(path: str, allowed: Any, wanted: bool) -> Decider:
+    if wanted:
+
+        def among(at: Callable[[str], Any]) -> bool | None:
+            value = at(path)
+            return value in allowed if isinstance(value, str) else None
+
+        return among
+
+    def outside(at: Callable[[str], Any]) -> bool | None:
+        value = at(path)
+        return value not in allowed if isinstance(value, str) else None
+
+    return outside
+
+
+def _junction(parts: tuple[Decider, ...], *, settles: bool) -> Decider:
+    if not parts:
+        return _never if settles else _always
+    if len(parts) == 1:
+        return parts[0]  # settled by its one side, or open as it is
+
+    def junction(at: Callable[[str], Any]) -> bool | None:
+        result: bool | None = not settles
+        for part in parts:
+            found = part(at)
+            if found is settles:
+                return settles
+            if found is None:
+                result = None
+        return result
+
+    return junction
+
+
+def _negation(inner: Decider) -> Decider:
+    def negation(at: Callable[[str], Any]) -> bool | None:
+        found = inner(at)
+        return None if found is None else not found
+
+    return negation
+
+
+def _flag(path: str) -> Decider:
+    def flag(at: Callable[[str], Any]) -> bool | None:
+        value = at(path)
+        return value if type(value) is bool else None
+
+    return flag
+
+
+def _has(path: str, item: str) -> Decider:
+    def has(at: Callable[[str], Any]) -> bool | None:
+        value = at(path)
+        if type(value) is list and all(type(entry) is str for entry in value):
+            return item in value
+        return None
+
+    return has
+
+
+def _text(path: str, method: str, literal: str) -> Decider:
+    # one closure per method, each a test inline: this runs on every decision reading the condition
+    if method == "startsWith":
+
+        def starts(at: Callable[[str], Any]) -> bool | None:
+            value = at(path)
+            if type(value) is str and whole(value):
+                return value.startswith(literal)
+            return None
+
+        return starts
+    if method == "endsWith":
+
+        def ends(at: Callable[[str], Any]) -> bool | None:
+            value = at(path)
+            if type(value) is str and whole(value):
+                return value.endswith(literal)
+            return None
+
+        return ends
+
+    def contains(at: Callable[[str], Any]) -> bool | None:
+        value = at(path)
+        if type(value) is str and whole(value):
+            return literal in value
+        return None
+
+    return contains
