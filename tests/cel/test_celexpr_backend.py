@@ -257,6 +257,16 @@ def test_syntax_errors_read_as_with_cel_python(source: str, line: int, column: i
         assert error.expression == source
 
 
+def test_a_lone_surrogate_is_a_syntax_error_where_it_stands() -> None:
+    """YAML's "\\ud800" is a lone surrogate: cel-expr-python's compile raised a bare TypeError."""
+    source = 'ticket.subject == "a"\n  || ticket.subject == "\ud800"'
+    with pytest.raises(CelSyntaxError) as caught:
+        backend_named("cel-expr").program(source, BUILTIN_FUNCTIONS)
+    error = caught.value
+    assert (error.line, error.column) == (2, 25)  # 1-based, as cel-expr counts
+    assert error.message.startswith("syntax error: U+D800 is half of a surrogate pair")
+
+
 def test_macro_misuse_is_a_syntax_error() -> None:
     with pytest.raises(CelSyntaxError, match="has\\(\\) argument must be a field selection"):
         backend_named("cel-expr").program("has(1)", BUILTIN_FUNCTIONS)

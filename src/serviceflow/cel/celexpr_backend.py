@@ -253,6 +253,21 @@ class CelExprProgram:
         return value if isinstance(value, bool | int | float | str) else from_celexpr(value)
 
 
+def _refuse_lone_surrogates(source: str) -> None:
+    """cel-expr takes UTF-8 text: a lone surrogate (YAML's "\\ud800") made pybind11 raise a bare
+    TypeError from compile; it is a syntax error where it stands (1-based, as cel-expr counts)."""
+    try:
+        source.encode()
+    except UnicodeEncodeError as exc:
+        raise CelSyntaxError(
+            f"syntax error: U+{ord(source[exc.start]):04X} is half of a surrogate pair, not a "
+            "character: write the character itself",
+            expression=source,
+            line=source.count("\n", 0, exc.start) + 1,
+            column=exc.start - source.rfind("\n", 0, exc.start),
+        ) from None
+
+
 class CelExprBackend:
     """cel-cpp through cel-expr-python; one cel-expr environment per set of custom functions."""
 
@@ -270,6 +285,7 @@ class CelExprBackend:
         return self._envs[key]
 
     def program(self, source: str, functions: Sequence[CelFunction]) -> CelExprProgram:
+        _refuse_lone_surrogates(source)
         try:
             expression = self._env(functions).compile(source, disable_check=True)
         except RuntimeError as exc:
