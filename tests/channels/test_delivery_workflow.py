@@ -89,7 +89,9 @@ async def test_a_failing_channel_is_retried_on_its_own_while_the_other_is_delive
     assert on_slack.outcome is DeliveryOutcome.DELIVERED and len(slack.messages) == 1
     assert [p.status for p in slack.calls.snapshot()] == [503, 503, 429, 200]
     assert ticks > 1  # the workflow went on while Slack was retried
-    assert max(waits.waited) <= 30  # pacing, and a short hold; the server waited the 600 s out
+    # pacing, and a short hold, if any (on a slow machine the attempts are further apart than the
+    # pace, and nothing waits in the worker); the server waited the 600 s out
+    assert max(waits.waited, default=0.0) <= 30
 
 
 async def test_a_channel_that_never_recovers_ends_as_a_recorded_outcome(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest_asyncio
 from durable_support import FakeQuarantine, NotificationSink, eventually, wait_until
@@ -20,11 +22,13 @@ from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.messages import CaseResult, WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.workflows import CaseWorkflow
-from serviceflow.fakes.waiting import skip_time
+from serviceflow.fakes.waiting import skip_time, skip_to_next
 from serviceflow.model import CaseState, Requester, TargetState, TicketKind
 
 REPO = Path(__file__).resolve().parents[2]
 HOUR = 3600.0
+OFFICE = ZoneInfo("Europe/Amsterdam")  # the shipped office calendar's zone
+TUESDAY = 1
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -74,45 +78,75 @@ def _review(state: CaseState) -> TargetState:
     return next(t for t in state.targets if t.name == "review")
 
 
+def _escalations(sink: NotificationSink) -> list[dict[str, Any]]:
+    return [n for n in sink.received if n["escalation_level"]]
+
+
+async def _stranger_under_review(
+    env: WorkflowEnvironment, built: Worker, quarantine: FakeQuarantine, message: str, at: time
+) -> tuple[WorkflowHandle, str, datetime, datetime]:
+    """A stranger's message arrives on the next Tuesday at ``at`` (office time), not at the real
+    time of day the test server's clock started at: the review's 4 business hours then fall due
+    where the test says. Returns the watcher, the review's case id, the arrival and the due time."""
+    now = await skip_to_next(env, TUESDAY, at, OFFICE)
+    quarantine.add(message, now, subject="Partnership", sender=Requester(id="press@news.example"))
+    watcher = await watch(env, built)
+    case_id = f"demo:demo:quarantine-{message}"
+    state = await state_when(env, case_id, lambda s: s.owner is not None, "a reviewer")
+    assert state.owner == "tia" and state.ticket.kind is TicketKind.QUARANTINED
+    due = _review(state).due_at
+    assert due is not None
+    return watcher, case_id, now, due
+
+
 async def test_a_strangers_message_gets_a_reviewer_and_escalates_when_not_reviewed(
     env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, notifications: NotificationSink
 ) -> None:
     built = worker(notify_url=notifications.url)
     async with built:
-        now = await env.get_current_time()
-        quarantine.add("m1", now, subject="Partnership", sender=Requester(id="press@news.example"))
-        watcher = await watch(env, built)
-        state = await state_when(env, "demo:demo:quarantine-m1", lambda s: s.owner is not None, "a reviewer")
-        assert state.owner == "tia" and state.ticket.kind is TicketKind.QUARANTINED
-        review = next(t for t in state.targets if t.name == "review")
-        assert review.due_at is not None
-        await skip_time(env, review.due_at - now - timedelta(minutes=1))
-        escalations = [n for n in notifications.received if n["escalation_level"]]
-        assert escalations == []  # before the deadline only the owner is warned, if anyone
+        watcher, case_id, now, due = await _stranger_under_review(env, built, quarantine, "m1", time(10))
+        assert due - now == timedelta(hours=5)  # 10:00-12:30, lunch, 13:30-15:00: due in business hours
+        await skip_time(env, due - now - timedelta(minutes=1))
+        assert _escalations(notifications) == []  # before the deadline only the owner is warned, if anyone
         assert all(n["recipients"] == ["tia"] for n in notifications.received)
         await skip_time(env, timedelta(minutes=2))
-        # The ladder's first level (in business hours) goes out on the breach, or is held until
-        # the office opens when the review breaches at closing time (the test server's clock
-        # starts at the real time of day): then the clock is moved on to it.
-        breached = await state_when(
-            env, "demo:demo:quarantine-m1", lambda s: _review(s).breached_at is not None, "the breach"
-        )
-        held = [d.send_at for d in breached.deferred if getattr(d.action, "escalation_level", None) == 1]
-        if held:
-            assert held[0] > review.due_at
-            assert [n for n in notifications.received if n["escalation_level"]] == []
-            await skip_time(env, held[0] - await env.get_current_time() + timedelta(minutes=1))
         await wait_until(
             lambda: any(n["escalation_level"] == 1 for n in notifications.received), 20, "the escalation"
         )
         (escalation,) = [n for n in notifications.received if n["escalation_level"] == 1]
         assert escalation["recipients"] == ["lee"]
-        assert escalation["case"] == "demo:demo:quarantine-m1" and escalation["rule"] == "review"
+        assert escalation["case"] == case_id and escalation["rule"] == "review"
         metric = built.activities.metrics.registry.get_sample_value  # type: ignore[attr-defined]
         assert metric("serviceflow_review_breaches_total", {"rule": "review"}) == 1
         assert metric("serviceflow_quarantined_total", {"vendor": "demo", "verdict": "review"}) == 1
         await watcher.terminate("done")
-        await env.client.get_workflow_handle("demo:demo:quarantine-m1").terminate("done")
+        await env.client.get_workflow_handle(case_id).terminate("done")
+
+
+async def test_a_review_breached_at_closing_time_escalates_when_the_office_opens(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine, notifications: NotificationSink
+) -> None:
+    """The ladder's first level is sent in business hours only: a review that arrives at lunch
+    falls due at 17:30, as the office closes, and its escalation waits for 09:00 the next day."""
+    built = worker(notify_url=notifications.url)
+    async with built:
+        watcher, case_id, _, due = await _stranger_under_review(env, built, quarantine, "m8", time(12, 45))
+        assert due.astimezone(OFFICE).time() == time(17, 30)  # 13:30-17:30, the day's last hours
+        opening = datetime.combine(due.astimezone(OFFICE).date() + timedelta(days=1), time(9), tzinfo=OFFICE)
+        await skip_time(env, due - await env.get_current_time() + timedelta(minutes=1))
+        breached = await state_when(env, case_id, lambda s: _review(s).breached_at is not None, "the breach")
+        held = [d.send_at for d in breached.deferred if getattr(d.action, "escalation_level", None) == 1]
+        assert held == [opening]
+        await skip_time(env, opening - await env.get_current_time() - timedelta(minutes=1))
+        assert _escalations(notifications) == []  # not told overnight
+        await skip_time(env, timedelta(minutes=2))
+        await wait_until(
+            lambda: any(n["escalation_level"] == 1 for n in notifications.received), 20, "the escalation"
+        )
+        (escalation,) = _escalations(notifications)
+        assert escalation["recipients"] == ["lee"] and escalation["case"] == case_id
+        await watcher.terminate("done")
+        await env.client.get_workflow_handle(case_id).terminate("done")
 
 
 async def test_a_message_a_person_deals_with_closes_its_review(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
@@ -71,3 +72,25 @@ async def skip_time(env: WorkflowEnvironment, duration: timedelta | float) -> No
         duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
     )
     await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_TIMEOUT)
+
+
+def next_local(after: datetime, weekday: int, at: time, zone: ZoneInfo) -> datetime:
+    """The first moment later than ``after`` that is ``weekday`` (0 is Monday) at the local time
+    ``at`` in ``zone``: within the next seven days, in ``zone``."""
+    local = after.astimezone(zone)
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    moment = datetime.combine(day, at, tzinfo=zone)
+    return moment if moment > after else datetime.combine(day + timedelta(days=7), at, tzinfo=zone)
+
+
+async def skip_to_next(env: WorkflowEnvironment, weekday: int, at: time, zone: ZoneInfo) -> datetime:
+    """Advance the time-skipping test server's clock to the next ``weekday`` at ``at`` in
+    ``zone`` (:func:`next_local`), and return the server's time then.
+
+    The test server's clock starts at the real time of day, so a test whose deadlines count
+    business hours or days starts here: it then decides alike whenever the suite runs (a
+    review due at closing time, a weekend or a holiday in between only where the test says so).
+    """
+    now = await env.get_current_time()
+    await skip_time(env, next_local(now, weekday, at, zone) - now)
+    return await env.get_current_time()
