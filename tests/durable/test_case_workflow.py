@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from durable_support import FakeHelpdesk
+from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable.cases import deliver
@@ -190,6 +192,40 @@ async def test_a_long_case_continues_as_new_and_remembers_everything(
         description = await latest.describe()
         assert description.run_id != handle.result_run_id  # it continued as new at least once
         await latest.terminate("done")
+
+
+async def test_an_update_in_a_continued_runs_first_task_is_taken(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    """A run a continue-as-new started carries the case, but an update its first activation
+    brings is validated before the run takes the state over: it was refused ("the case has
+    not started yet"), seen once in the test above. Here the run is started as a continue-as-new
+    starts it, and the update sent before a worker takes its first task."""
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "c1"))
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        carried = await state_of(handle)
+        await handle.terminate("continued as new, by hand")
+    continued = await env.client.start_workflow(
+        CaseWorkflow.run, CaseStart(state=carried), id=handle.id, task_queue=built.task_queue
+    )
+    operation = Operation(input=ReassignOwner(agent="lee", reason="first thing", by="max"))
+    # Sent before the worker starts: the server holds it for the run's first task (a worker
+    # made in-process starts polling well after one RPC has landed).
+    accepting = asyncio.create_task(
+        continued.start_update(
+            CaseWorkflow.operate, operation, id="first", wait_for_stage=WorkflowUpdateStage.ACCEPTED
+        )
+    )
+    await asyncio.wait({accepting}, timeout=0.5)  # not a condition: time for its RPC to go out
+    async with worker(queue=built.task_queue):
+        assert await (await accepting).result() == "queued"  # refused before: "has not started yet"
+        await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
+        assert (await state_of(continued)).owner == "lee"
+        await continued.terminate("done")
 
 
 async def test_a_link_signal_joins_a_repeat_contact_to_the_case(

@@ -60,7 +60,11 @@ from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES, 
 class CaseFlow:
     """The case workflow's state and steps; CaseWorkflow's decorated methods call these."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: CaseStart | None = None) -> None:
+        # A run a continue-as-new started carries the case: an update its first activation
+        # brings is validated before _run takes the state over (the SDK applies an activation's
+        # updates before the run's first step; CaseWorkflow's @workflow.init gives ``start``).
+        self.carried = start is not None and (start.state is not None or bool(start.pending))
         self.state: CaseState | None = None
         self.inbox: list[EngineInput] = []
         self.wake_at: datetime | None = None
@@ -366,7 +370,7 @@ class CaseFlow:
         return "queued"
 
     def _operate_allowed(self, operation: Operation) -> None:
-        if self.state is None and self.view is None and not self.inbox:
+        if self.state is None and self.view is None and not self.inbox and not self.carried:
             raise ValueError("the case has not started yet; it starts with a ticket event")
         if isinstance(operation.input, EventInput | WakeUp):
             raise ValueError("send ticket events as the 'event' signal")

@@ -18,6 +18,10 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name="Case")
 class CaseWorkflow(CaseFlow):
+    @workflow.init
+    def __init__(self, start: CaseStart) -> None:
+        super().__init__(start)
+
     @workflow.run
     async def run(self, start: CaseStart) -> CaseResult:
         return await self._run(start)
