@@ -20,8 +20,10 @@ import pytest
 import pytest_asyncio
 from durable_support import POLL, free_port, wait_until
 
-from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, open_cases_of, read_case
+from serviceflow.durable import requester_cases
+from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, read_case
 from serviceflow.durable.devserver import DevServer, listening
+from serviceflow.durable.requester_cases import open_cases_of
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
@@ -222,6 +224,32 @@ async def test_an_older_case_is_read_once_it_has_decided(lab: Lab) -> None:
     lab.start_worker()
     found = await asyncio.wait_for(reading, 60)
     assert [(case.case_id, case.owner) for case in found] == [("demo:lab:7", "cat")]
+
+
+async def test_the_own_case_is_found_when_later_cases_hide_it_from_the_listing(lab: Lab) -> None:
+    """The listing is the newest ``limit`` cases: with later contacts filling it, the own case's
+    start is read from Temporal and the cases before it listed; they were read as later ones."""
+    lab.start_worker()
+    tickets = [await lab.deliver_created(ticket_id) for ticket_id in ("7", "8", "9")]
+    await wait_until(lambda: len({a["ticket"] for a in lab.actions()}) == 3, 60, "three decided cases")
+    client = await connect(Settings(temporal_address=lab.server.address))
+    found = await open_cases_of(client, tickets[1], limit=1)  # the listing holds only case 9
+    assert [case.case_id for case in found] == ["demo:lab:7"]
+
+
+async def test_the_earlier_cases_are_waited_for_once_in_all(lab: Lab, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Cases that never decide (no worker) are waited for within one budget in all, not one
+    each: the decide asking has 30 s, and 10 s for each of three would have used it up."""
+    tickets = [await lab.deliver_created(ticket_id) for ticket_id in ("7", "8", "9")]
+    client = await connect(Settings(temporal_address=lab.server.address))
+    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
+    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 3, 30, "three cases")
+    monkeypatch.setattr(requester_cases, "UNDECIDED_WAIT_SECONDS", 1.0)
+    with caplog.at_level("INFO", logger="serviceflow.durable.requester_cases"):
+        assert await open_cases_of(client, tickets[2]) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "the requester's earlier cases had not all decided within 1 s; 0 of 2 read"
+    ]
 
 
 async def wait_until_async(read, check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,9 @@ forwarded to the server as they are.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -282,3 +284,15 @@ async def test_only_a_client_whose_own_call_builds_that_request_takes_the_prebui
     assert direct_requests(clients.direct) is not None
     for name, options in others.items():
         assert direct_requests(Client(**{**config, **options})) is None, name  # type: ignore[misc]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_client_dropped_is_not_kept_alive_by_its_prebuilt_requests(clients: Clients) -> None:
+    """The cache is keyed weakly by the client; its value held the client strongly, so every
+    client the receiver dropped (it makes a new one after a connection error) stayed alive."""
+    made = [Client(**clients.direct.config()) for _ in range(3)]  # new clients, one connection
+    assert all(direct_requests(client) is not None for client in made)
+    alive = [weakref.ref(client) for client in made]
+    del made
+    gc.collect()
+    assert [ref() for ref in alive] == [None, None, None]

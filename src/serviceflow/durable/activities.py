@@ -14,7 +14,6 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from serviceflow.adapters.registry import registry
-from serviceflow.durable.cases import open_cases_of
 from serviceflow.durable.compact import compacted, expanded
 from serviceflow.durable.fallback import fall_back
 from serviceflow.durable.full_ticket import ticket_of
@@ -30,6 +29,7 @@ from serviceflow.durable.messages import (
 from serviceflow.durable.metrics import NOT_FOR_THE_HELPDESK, WorkerMetrics
 from serviceflow.durable.notifier import NotificationFailed, Notifier
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.requester_cases import open_cases_of
 from serviceflow.durable.settings import Mode
 from serviceflow.durable.shadow import would_have
 from serviceflow.engine.inputs import Context, EventInput

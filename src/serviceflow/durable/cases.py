@@ -3,7 +3,6 @@ to a case known to be running), read cases."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import weakref
 from collections import OrderedDict
@@ -90,8 +89,8 @@ def _refused(exc: RPCError) -> DeliveryRefused:
 async def requester_attribute_problem(client: Client) -> str | None:
     """None when the namespace has the search attribute; else what to do about it, in words.
 
-    Asks through a visibility query, as :func:`open_cases_of` does (the operator service is not
-    open to every client). Raises ``RPCError`` when Temporal cannot answer at all.
+    Asks through a visibility query, as requester_cases.open_cases_of does (the operator service
+    is not open to every client). Raises ``RPCError`` when Temporal cannot answer at all.
     """
     try:
         await client.count_workflows(f'{REQUESTER_ATTRIBUTE} = "probe"')
@@ -317,62 +316,6 @@ async def _signal_with_start(
         static_summary=static_summary(event.ticket),
         static_details=static_details(event),
     )
-
-
-async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> list[CaseState]:
-    """The requester's other running cases, the first started first, as their workflows
-    report them (the engine joins the oldest by ``opened_at``; of equal ones, the first contact).
-
-    When ``ticket``'s own case is listed too, only the cases started before it are read: a case
-    started after it is a later contact, which joins this one, never the other way round. That
-    is also what keeps cases of one requester that start together from waiting on each other.
-    A query waits while its workflow's task is running, and a task that runs a local activity
-    (the decide that called this) answers only when it completes or, at 80 % of the task
-    timeout, heartbeats (temporalio/temporal#12174, temporalio/features#424): two first
-    decisions that queried each other waited 8 s each. The oldest case now queries none, the
-    next waits only for the oldest's decision, and so on. Not listed yet (visibility is
-    eventually consistent, or a message not yet a case): every other case is read, as before.
-    """
-    key = requester_key(ticket)
-    if '"' in key or "\\" in key:  # the model refuses such ids; never build a query from one
-        return []
-    query = f'WorkflowType = "Case" AND ExecutionStatus = "Running" AND {REQUESTER_ATTRIBUTE} = "{key}"'
-    listed = [execution async for execution in client.list_workflows(query, limit=limit)]
-    listed.sort(key=lambda execution: (execution.start_time, execution.id))
-    ids = [execution.id for execution in listed]
-    older = ticket.key in ids
-    if older:  # those started after it are later contacts: they read this case
-        ids = ids[: ids.index(ticket.key)]
-    found = []
-    for case_id in ids:
-        state = await (_decided_case(client, case_id) if older else read_case(client, case_id))
-        if state is not None:
-            found.append(state)
-    return found
-
-
-#: How often an older case that has not decided yet is asked again (each answer waits for its
-#: next workflow task to complete), and for how long in all: a first task that runs long
-#: heartbeats after 8 s, and the decide asking has 30 s (case_options.DECIDE_TIMEOUT).
-UNDECIDED_ASKS = 3
-UNDECIDED_WAIT_SECONDS = 10.0
-
-
-async def _decided_case(client: Client, case_id: str) -> CaseState | None:
-    """An older case's state once it made its first decision; None if it has not within
-    UNDECIDED_WAIT_SECONDS (then this contact is decided without it, as before). A query that
-    reaches a case before its first task started rides on that task and is answered before the
-    task's decide (measured on the dev server: no state, then the state with its owner when
-    asked again); asked again while the task runs, it waits for the task to complete."""
-    try:
-        async with asyncio.timeout(UNDECIDED_WAIT_SECONDS):
-            for _ in range(UNDECIDED_ASKS):
-                state = await read_case(client, case_id)
-                if state is not None:
-                    return state
-    except TimeoutError:
-        log.info("the requester's case %s had not decided within %.0f s", case_id, UNDECIDED_WAIT_SECONDS)
-    return None
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import WorkflowSerializationContext, encode_search_attributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, WorkflowService
 
 #: The workflow type and signal every case is started and signalled with (CaseWorkflow, "event").
 CASE_TYPE = "Case"
@@ -55,19 +55,28 @@ class DirectRequests:
     and the plain signal."""
 
     def __init__(self, client: Client) -> None:
-        self.client = client
+        # Held weakly: this object is the value of a cache keyed weakly by the client, and a
+        # strong reference from it would keep every client (and its connection) alive.
+        self._client = weakref.ref(client)
+        self._namespace, self._identity = client.namespace, client.identity
         self._converter = client.data_converter.payload_converter
         self._templates: dict[str, SignalWithStartWorkflowExecutionRequest] = {}
+
+    def _service(self) -> WorkflowService:
+        client = self._client()
+        if client is None:  # only a live client's deliveries ask for its DirectRequests
+            raise RuntimeError("the client of these requests is gone")
+        return client.workflow_service
 
     def _template(self, task_queue: str, start: Payload) -> SignalWithStartWorkflowExecutionRequest:
         # What _populate_start_workflow_execution_request sets from start_workflow's defaults:
         # ALLOW_DUPLICATE, UNSPECIFIED conflict policy, no cron, no timeouts, no header fields
         # (headers={}) and the default priority (an empty message, still set).
         template = SignalWithStartWorkflowExecutionRequest(
-            namespace=self.client.namespace,
+            namespace=self._namespace,
             workflow_type=WorkflowType(name=CASE_TYPE),
             task_queue=TaskQueue(name=task_queue),
-            identity=self.client.identity,
+            identity=self._identity,
             workflow_id_reuse_policy=WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
             workflow_id_conflict_policy=WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED,
             signal_name=EVENT_SIGNAL,
@@ -112,7 +121,7 @@ class DirectRequests:
     async def start(self, request: SignalWithStartWorkflowExecutionRequest) -> None:
         """Send it as ``start_workflow`` does; errors as it raises them."""
         try:
-            await self.client.workflow_service.signal_with_start_workflow_execution(request, retry=True)
+            await self._service().signal_with_start_workflow_execution(request, retry=True)
         except RPCError as err:
             # As _ClientImpl.start_workflow: ALREADY_EXISTS with its details is "already started".
             if err.status == RPCStatusCode.ALREADY_EXISTS and err.grpc_status.details:
@@ -129,10 +138,10 @@ class DirectRequests:
     def signal_request(self, workflow_id: str, signal: object) -> SignalWorkflowExecutionRequest:
         """The request ``get_workflow_handle(workflow_id).signal("event", signal)`` would build."""
         request = SignalWorkflowExecutionRequest(
-            namespace=self.client.namespace,
+            namespace=self._namespace,
             workflow_execution=WorkflowExecution(workflow_id=workflow_id),
             signal_name=EVENT_SIGNAL,
-            identity=self.client.identity,
+            identity=self._identity,
             request_id=str(uuid.uuid4()),
         )
         request.input.payloads.extend(self._converter.to_payloads([signal]))
@@ -140,7 +149,7 @@ class DirectRequests:
 
     async def signal(self, request: SignalWorkflowExecutionRequest) -> None:
         """Send it as ``WorkflowHandle.signal`` does (its RPCError as it is)."""
-        await self.client.workflow_service.signal_workflow_execution(request, retry=True)
+        await self._service().signal_workflow_execution(request, retry=True)
 
 
 # Per client (held weakly, as the client's own objects): its DirectRequests, or None where the
@@ -156,7 +165,7 @@ def _eligible(client: Client) -> bool:
         not client.config(active_config=True)["interceptors"]
         and converter is pydantic_data_converter
         and converter.payload_codec is None
-        and converter.external_storage is None
+        and getattr(converter, "external_storage", None) is None  # the SDK has it from 1.24
         and converter.with_context(context) is converter
     )
 

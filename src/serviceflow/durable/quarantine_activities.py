@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.adapters.protocol import QuarantineQueue
 from serviceflow.adapters.registry import registry
-from serviceflow.durable.cases import deliver, open_cases_of
+from serviceflow.durable.cases import deliver
 from serviceflow.durable.messages import (
     QuarantineAct,
     QuarantineListing,
@@ -21,6 +21,7 @@ from serviceflow.durable.messages import (
 )
 from serviceflow.durable.metrics import WorkerMetrics
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.durable.requester_cases import open_cases_of
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.quarantine import (
     arrival_event,
