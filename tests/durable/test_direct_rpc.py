@@ -86,6 +86,7 @@ class Sent:
 
     def __init__(self, service: WorkflowService) -> None:
         self.requests: list[Message] = []
+        self.options: list[dict[str, Any]] = []  # retry, metadata, timeout: as the SDK passes them
         for rpc in ("signal_with_start_workflow_execution", "signal_workflow_execution"):
             setattr(service, rpc, self.recording(getattr(service, rpc)))
 
@@ -94,6 +95,7 @@ class Sent:
             copy = type(request)()
             copy.CopyFrom(request)
             self.requests.append(copy)
+            self.options.append(options)
             return await send(request, **options)
 
         return recorded
@@ -222,6 +224,8 @@ async def both_ways(clients: Clients, event: TicketEvent, index: bool, pre_encod
         SignalWorkflowExecutionRequest,
     ] * 2
     assert [without_request_id(r) for r in requests[2:]] == [without_request_id(r) for r in requests[:2]]
+    options = clients.sent.options[sent:]
+    assert options[2:] == options[:2], options  # the call's retry, metadata and timeout too
     sdk_history, direct_history = [await history_of(clients.sdk, key, run) for run in runs]
     assert len(sdk_history) == 3  # started, signalled twice
     signalled = [e.workflow_execution_signaled_event_attributes.request_id for e in direct_history[1:]]
