@@ -9,7 +9,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from durable_support import FakeHelpdesk
-from temporalio.client import WorkflowUpdateStage
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef, WaitPolicy
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
+from temporalio.client import Client, WorkflowUpdateStage
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.durable.cases import deliver
@@ -213,19 +218,43 @@ async def test_an_update_in_a_continued_runs_first_task_is_taken(
         CaseWorkflow.run, CaseStart(state=carried), id=handle.id, task_queue=built.task_queue
     )
     operation = Operation(input=ReassignOwner(agent="lee", reason="first thing", by="max"))
-    # Sent before the worker starts: the server holds it for the run's first task (a worker
-    # made in-process starts polling well after one RPC has landed).
+    # Sent before the worker starts: the server holds it for the run's first task.
     accepting = asyncio.create_task(
         continued.start_update(
             CaseWorkflow.operate, operation, id="first", wait_for_stage=WorkflowUpdateStage.ACCEPTED
         )
     )
-    await asyncio.wait({accepting}, timeout=0.5)  # not a condition: time for its RPC to go out
+    await update_known(env.client, continued.id, "first")
     async with worker(queue=built.task_queue):
         assert await (await accepting).result() == "queued"  # refused before: "has not started yet"
         await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
         assert (await state_of(continued)).owner == "lee"
         await continued.terminate("done")
+
+
+async def update_known(client: Client, workflow_id: str, update_id: str) -> None:
+    """Once the server holds the update: polling for it answers, or waits, instead of NOT_FOUND
+    (the SDK's own poll hides which; the raw call tells)."""
+    request = PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=UpdateRef(
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
+        ),
+        identity=client.identity,
+        wait_policy=WaitPolicy(
+            lifecycle_stage=UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+        ),
+    )
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                await client.workflow_service.poll_workflow_execution_update(
+                    request, timeout=timedelta(seconds=0.3)
+                )
+                return
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    return  # known, and waiting for a worker to accept it
 
 
 async def test_a_link_signal_joins_a_repeat_contact_to_the_case(
