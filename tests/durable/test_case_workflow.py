@@ -21,7 +21,7 @@ from serviceflow.durable.cases import deliver
 from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.calendar import BusinessCalendar
-from serviceflow.engine.inputs import LinkContact, ReassignOwner
+from serviceflow.engine.inputs import EventInput, LinkContact, ReassignOwner
 from serviceflow.fakes.waiting import skip_time
 from serviceflow.model import (
     Actor,
@@ -79,6 +79,14 @@ async def state_of(handle) -> CaseState:  # type: ignore[no-untyped-def]
     # Bounded, but longer than the default RPC timeout: right after a skip over days, the worker
     # may still be deciding the timers the skip fired when the query comes (a busy machine).
     return await handle.query(CaseWorkflow.case_state, result_type=CaseState, rpc_timeout=QUERY_TIMEOUT)
+
+
+async def wait_for_state(handle, check, timeout: float = 30):  # type: ignore[no-untyped-def]
+    """The case's state once ``check`` holds (each query waits for a running task to end)."""
+    async with asyncio.timeout(timeout):
+        while not check(state := await state_of(handle)):
+            pass
+        return state
 
 
 async def test_a_missed_promise_escalates_on_its_day_and_not_before(
@@ -229,6 +237,35 @@ async def test_an_update_in_a_continued_runs_first_task_is_taken(
         assert await (await accepting).result() == "queued"  # refused before: "has not started yet"
         await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
         assert (await state_of(continued)).owner == "lee"
+        await continued.terminate("done")
+
+
+async def test_inputs_carried_over_are_decided_before_those_the_new_run_brings(
+    env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
+) -> None:
+    """What a run left undecided (``pending``) came before what reaches the next run: the new
+    run's first activation applies its signal and update first, and they were decided first."""
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "o1"))
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        carried = await state_of(handle)
+        await handle.terminate("continued as new, by hand")
+    pending = [EventInput(event=event("customer_message", now, "customer", "carried-first"))]
+    continued = await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseStart(state=carried, pending=pending),
+        id=handle.id,
+        task_queue=built.task_queue,
+        start_signal="event",
+        start_signal_args=[event("customer_message", now, "customer", "signalled-later")],
+    )
+    async with worker(queue=built.task_queue):
+        state = await wait_for_state(continued, lambda s: len(s.decisions) >= len(carried.decisions) + 2)
+        decided = [d.input for d in state.decisions[len(carried.decisions) :]]
+        assert [i.split()[-1] for i in decided] == ["carried-first", "signalled-later"], decided
         await continued.terminate("done")
 
 

@@ -61,9 +61,8 @@ class CaseFlow:
     """The case workflow's state and steps; CaseWorkflow's decorated methods call these."""
 
     def __init__(self, start: CaseStart | None = None) -> None:
-        # A run a continue-as-new started carries the case: an update its first activation
-        # brings is validated before _run takes the state over (the SDK applies an activation's
-        # updates before the run's first step; CaseWorkflow's @workflow.init gives ``start``).
+        # A run a continue-as-new started carries the case: the SDK validates its first
+        # activation's updates before _run takes the state over (@workflow.init gives ``start``).
         self.carried = start is not None and (start.state is not None or bool(start.pending))
         self.state: CaseState | None = None
         self.inbox: list[EngineInput] = []
@@ -84,7 +83,8 @@ class CaseFlow:
 
     async def _run(self, start: CaseStart) -> CaseResult:
         # First, before any await (see the module), the newest change first: it implies the older.
-        self.in_decide = workflow.patched(CASE_IN_DECIDE)
+        carried_first = workflow.patched(options.CARRIED_FIRST)
+        self.in_decide = carried_first or workflow.patched(CASE_IN_DECIDE)
         self.record_in_decide = self.in_decide or workflow.patched(OUTCOMES_IN_DECIDE)
         self.at_start = self.record_in_decide or workflow.patched(options.AT_RUN_START)
         if self.in_decide and start.state is not None:  # carried over a continue-as-new
@@ -94,7 +94,10 @@ class CaseFlow:
             self.state = start.state
         self.deliveries = list(start.state.deliveries) if start.state else []
         self.done = list(start.state.actions_done) if start.state else []
-        self.inbox.extend(start.pending)
+        if carried_first:  # before what this run's first activation brought (options.CARRIED_FIRST)
+            self.inbox[:0] = start.pending
+        else:
+            self.inbox.extend(start.pending)
         self.wake_at = start.wake_at
         while True:
             engine_input = await self._next_input()

@@ -40,6 +40,11 @@ FULL_TICKET = "read-the-full-ticket"
 # before it: a run that has the newer one has every older one too, and records only the newest's
 # marker (one per run); a run recorded before the newer one replays without it (no marker).
 AT_RUN_START = "patches-at-run-start"
+# The newest workflow.patched() marker (it implies CASE_IN_DECIDE and every older change, so a new
+# run still records one marker): what a run left undecided (CaseStart.pending) is decided before
+# the signals and updates the next run's first activation brings, which the SDK applies before
+# the run's first step (they came later); runs before it put them after, as they ran.
+CARRIED_FIRST = "carried-over-first"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
 # transport waits out a short Retry-After within each), then the case decides on what the
