@@ -52,6 +52,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,13 +67,12 @@ from ingest_receiver import (  # noqa: E402
     thread_cpu,
     wait_ready,
 )
-from ingest_sdk_floor import sdk_batch  # noqa: E402
+from ingest_sdk_floor import sdk_deliver  # noqa: E402
 from ingest_workload import mix  # noqa: E402
 from machine import cpu_seconds, describe, percentile  # noqa: E402
 from serviceflow_zendesk.fake import FakeZendesk  # noqa: E402
 from serviceflow_zendesk.signature import sign  # noqa: E402
 from serviceflow_zendesk.webhooks import parse_delivery  # noqa: E402
-from temporalio.client import Client  # noqa: E402
 
 from serviceflow.durable.cases import RunningCases, deliver  # noqa: E402
 from serviceflow.durable.devserver import DevServer  # noqa: E402
@@ -101,16 +101,34 @@ def parse(body: bytes) -> list[TicketEvent]:
         return parse_delivery(body, account=ACCOUNT)  # type: ignore[call-arg,unused-ignore]
 
 
-async def raw_batch(
-    client: Client, bodies: list[bytes], concurrency: int, running: RunningCases
-) -> tuple[float, float]:
-    """Seconds to deliver the events of ``bodies`` straight from a client (signal-with-start, or
-    a plain signal to a case in ``running``), and this process's CPU seconds for it (the events
-    are parsed beforehand, outside both)."""
-    events = [event for body in bodies for event in parse(body)]
-    started, cpu = time.perf_counter(), time.process_time()
-    await bounded(concurrency, [lambda e=e: deliver(client, e, "bench-raw", running=running) for e in events])
-    return time.perf_counter() - started, time.process_time() - cpu
+class Floor:
+    """A floor's phases: the events of the webhooks' bodies sent straight from a client by
+    ``send(event)`` with at most ``concurrency`` in flight, and the seconds and this process's
+    CPU seconds it took (by kind; the events are parsed beforehand, outside both)."""
+
+    def __init__(self, send: Callable[[TicketEvent], Awaitable[object]], concurrency: int) -> None:
+        self.send, self.concurrency = send, concurrency
+        self.seconds = self.last_round = 0.0
+        self.cpu = {"new": 0.0, "update": 0.0}
+
+    async def batch(self, bodies: list[bytes], concurrency: int | None = None) -> tuple[float, float]:
+        events = [event for body in bodies for event in parse(body)]
+        started, cpu = time.perf_counter(), time.process_time()
+        await bounded(concurrency or self.concurrency, [lambda e=e: self.send(e) for e in events])
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    async def run(self, created: list[bytes], comments: list[bytes]) -> None:
+        """One round: the new tickets, then the comments."""
+        self.last_round = 0.0
+        for kind, bodies in (("new", created), ("update", comments)):
+            if bodies:
+                spent, cpu = await self.batch(bodies)
+                self.last_round += spent
+                self.cpu[kind] += cpu
+        self.seconds += self.last_round
+
+    def per_kind(self, new_count: int, update_count: int) -> dict[str, float]:
+        return {"new": self.cpu["new"] / new_count, "update": self.cpu["update"] / max(update_count, 1)}
 
 
 class Webhooks:
@@ -233,60 +251,44 @@ async def main(
         numbers = iter(range(1, 10**9))  # Zendesk ids start at 1 ("0" is refused)
         running = RunningCases()  # the raw client's memory of its cases, as the receiver's
         sdk_started: set[str] = set()  # the SDK floor's cases (ingest_sdk_floor.py)
-        for bodies in mix(numbers, 20, min(updates, 1), now):  # warm up
-            await raw_batch(client, bodies, 4, running)
-        for bodies in mix(numbers, 20, min(updates, 1), now):
-            await sdk_batch(client, [e for body in bodies for e in parse(body)], 4, sdk_started)
+        raw_floor = Floor(lambda e: deliver(client, e, "bench-raw", running=running), concurrency)
+        sdk_floor = Floor(lambda e: sdk_deliver(client, e, sdk_started), concurrency)
+        for floor in (raw_floor, sdk_floor):  # warm up
+            for bodies in mix(numbers, 20, min(updates, 1), now):
+                await floor.batch(bodies, 4)
         for phase in phases:
             for bodies in mix(numbers, 20, min(updates, 1), now):
                 await phase.webhooks.batch(bodies)
             phase.webhooks.latencies.clear()
         # Rounds rotate which goes first: the server's database grows as they run.
         tickets = max(1, events // rounds // (1 + updates))
-        raw_seconds = 0.0
-        raw_cpu = {"new": 0.0, "update": 0.0}
-        sdk_seconds, sdk_cpu = 0.0, {"new": 0.0, "update": 0.0}
         server_cpu = cpu_seconds(server.process.pid) if server.process else 0.0
         own_cpu = time.process_time()
         for round_number in range(rounds):
-            order: list[Phase | str | None] = [None, "sdk", *phases]  # None: the raw client
+            order: list[Phase | Floor] = [raw_floor, sdk_floor, *phases]
             shift = round_number % len(order)
             order = order[shift:] + order[:shift]
-            raw_round = sdk_round = 0.0
             seconds: dict[str, float] = {}
             for turn in order:
                 created, comments = mix(numbers, tickets, updates, now)
-                if turn is None:
-                    for kind, bodies in (("new", created), ("update", comments)):
-                        if bodies:
-                            spent, cpu = await raw_batch(client, bodies, concurrency, running)
-                            raw_round += spent
-                            raw_cpu[kind] += cpu
-                    raw_seconds += raw_round
-                elif turn == "sdk":
-                    for kind, bodies in (("new", created), ("update", comments)):
-                        events_now = [event for body in bodies for event in parse(body)]
-                        if events_now:
-                            spent, cpu = await sdk_batch(client, events_now, concurrency, sdk_started)
-                            sdk_round += spent
-                            sdk_cpu[kind] += cpu
-                    sdk_seconds += sdk_round
-                elif isinstance(turn, Phase):
+                if isinstance(turn, Floor):
+                    await turn.run(created, comments)
+                else:
                     seconds[turn.name] = await turn.run(created, "new") + await turn.run(comments, "update")
             for phase in phases:
-                phase.rounds.append(raw_round / seconds[phase.name])
-                phase.sdk_rounds.append(sdk_round / seconds[phase.name])
+                phase.rounds.append(raw_floor.last_round / seconds[phase.name])
+                phase.sdk_rounds.append(sdk_floor.last_round / seconds[phase.name])
         inside = await receiver_mean_latency(f"http://127.0.0.1:{phases[0].port}/metrics")
         server_cpu = (cpu_seconds(server.process.pid) if server.process else 0.0) - server_cpu
         own_cpu = time.process_time() - own_cpu
         new_count, update_count = tickets * rounds, tickets * updates * rounds
         count = new_count + update_count
-        raw = count / raw_seconds
-        per_raw = sum(raw_cpu.values()) / count
-        floors = {"new": raw_cpu["new"] / new_count, "update": raw_cpu["update"] / max(update_count, 1)}
-        sdk = count / sdk_seconds
-        per_sdk = sum(sdk_cpu.values()) / count
-        sdk_floors = {"new": sdk_cpu["new"] / new_count, "update": sdk_cpu["update"] / max(update_count, 1)}
+        raw, sdk = count / raw_floor.seconds, count / sdk_floor.seconds
+        per_raw, per_sdk = sum(raw_floor.cpu.values()) / count, sum(sdk_floor.cpu.values()) / count
+        floors, sdk_floors = (
+            raw_floor.per_kind(new_count, update_count),
+            sdk_floor.per_kind(new_count, update_count),
+        )
         print(f"# bench_ingest - {describe()}")
         print(
             f"{count} events per phase: {new_count} ticket.created (new tickets: signal-with-start) and "
@@ -346,7 +348,7 @@ async def main(
         print(
             f"CPU per event (all phases): dev server {server_cpu / total * 1000:.1f} ms, this script "
             f"{own_cpu / total * 1000:.1f} ms; wall time "
-            f"{raw_seconds + sdk_seconds + sum(p.seconds for p in phases):.0f} s"
+            f"{raw_floor.seconds + sdk_floor.seconds + sum(p.seconds for p in phases):.0f} s"
         )
         print(f"mean time inside this checkout's receiver (received to answered): {inside * 1000:.0f} ms")
         if json_file is not None:

@@ -12,9 +12,6 @@ costs against a plain SDK program doing the same requests.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -26,7 +23,9 @@ from serviceflow.model import TicketEvent
 SDK_QUEUE = "bench-sdk"
 
 
-async def _one(client: Client, event: TicketEvent, started: set[str]) -> None:
+async def sdk_deliver(client: Client, event: TicketEvent, started: set[str]) -> None:
+    """``event`` through the SDK's calls: signal-with-start, or a plain signal to a case in
+    ``started`` (bench_ingest's Floor times and bounds them)."""
     key = event.ticket.key
     if key in started:
         await client.get_workflow_handle(key).signal("event", event)
@@ -44,20 +43,3 @@ async def _one(client: Client, event: TicketEvent, started: set[str]) -> None:
         static_details=static_details(event),
     )
     started.add(key)
-
-
-async def sdk_batch(
-    client: Client, events: list[TicketEvent], concurrency: int, started: set[str]
-) -> tuple[float, float]:
-    """Seconds to signal ``events`` through the SDK's calls with at most ``concurrency`` in
-    flight (signal-with-start, or a plain signal to a case in ``started``), and this process's
-    CPU seconds for it."""
-    queue = list(reversed(events))
-
-    async def lane() -> None:
-        while queue:
-            await _one(client, queue.pop(), started)
-
-    began, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
-    return time.perf_counter() - began, time.process_time() - cpu
