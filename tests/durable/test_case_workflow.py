@@ -207,6 +207,20 @@ async def test_a_long_case_continues_as_new_and_remembers_everything(
         await latest.terminate("done")
 
 
+async def ended_case(env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk, event_id: str):  # type: ignore[no-untyped-def]
+    """A case started, owned and ended as a continue-as-new ends a run, with no worker left:
+    its state (which the next run carries), its task queue and the time it started at."""
+    built = worker()
+    async with built:
+        now = await env.get_current_time()
+        new_ticket_id()
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", event_id))
+        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
+        carried = await state_of(handle)
+        await handle.terminate("continued as new, by hand")
+    return carried, built.task_queue, now
+
+
 async def test_an_update_in_a_continued_runs_first_task_is_taken(
     env: WorkflowEnvironment, worker, helpdesk: FakeHelpdesk
 ) -> None:
@@ -214,16 +228,9 @@ async def test_an_update_in_a_continued_runs_first_task_is_taken(
     brings is validated before the run takes the state over: it was refused ("the case has
     not started yet"), seen once in the test above. Here the run is started as a continue-as-new
     starts it, and the update sent before a worker takes its first task."""
-    built = worker()
-    async with built:
-        now = await env.get_current_time()
-        new_ticket_id()
-        handle = await start_case(env, built.task_queue, event("created", now, "customer", "c1"))
-        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
-        carried = await state_of(handle)
-        await handle.terminate("continued as new, by hand")
+    carried, queue, now = await ended_case(env, worker, helpdesk, "c1")
     continued = await env.client.start_workflow(
-        CaseWorkflow.run, CaseStart(state=carried), id=handle.id, task_queue=built.task_queue
+        CaseWorkflow.run, CaseStart(state=carried), id=carried.case_id, task_queue=queue
     )
     operation = Operation(input=ReassignOwner(agent="lee", reason="first thing", by="max"))
     # Sent before the worker starts: the server holds it for the run's first task.
@@ -233,7 +240,7 @@ async def test_an_update_in_a_continued_runs_first_task_is_taken(
         )
     )
     await update_known(env.client, continued.id, "first")
-    async with worker(queue=built.task_queue):
+    async with worker(queue=queue):
         assert await (await accepting).result() == "queued"  # refused before: "has not started yet"
         await helpdesk.wait_for(lambda applied: any(getattr(a, "agent", None) == "lee" for a in applied))
         assert (await state_of(continued)).owner == "lee"
@@ -245,24 +252,17 @@ async def test_inputs_carried_over_are_decided_before_those_the_new_run_brings(
 ) -> None:
     """What a run left undecided (``pending``) came before what reaches the next run: the new
     run's first activation applies its signal and update first, and they were decided first."""
-    built = worker()
-    async with built:
-        now = await env.get_current_time()
-        new_ticket_id()
-        handle = await start_case(env, built.task_queue, event("created", now, "customer", "o1"))
-        await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
-        carried = await state_of(handle)
-        await handle.terminate("continued as new, by hand")
+    carried, queue, now = await ended_case(env, worker, helpdesk, "o1")
     pending = [EventInput(event=event("customer_message", now, "customer", "carried-first"))]
     continued = await env.client.start_workflow(
         CaseWorkflow.run,
         CaseStart(state=carried, pending=pending),
-        id=handle.id,
-        task_queue=built.task_queue,
+        id=carried.case_id,
+        task_queue=queue,
         start_signal="event",
         start_signal_args=[event("customer_message", now, "customer", "signalled-later")],
     )
-    async with worker(queue=built.task_queue):
+    async with worker(queue=queue):
         state = await wait_for_state(continued, lambda s: len(s.decisions) >= len(carried.decisions) + 2)
         decided = [d.input for d in state.decisions[len(carried.decisions) :]]
         assert [i.split()[-1] for i in decided] == ["carried-first", "signalled-later"], decided

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from durable_support import POLL, free_port, wait_until
+from temporalio.client import Client
 
 from serviceflow.durable import requester_cases
 from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, deliver, read_case
@@ -114,6 +115,15 @@ class Lab:
         await deliver(client, event, self.queue)
         return ticket
 
+    async def listed(self, count: int) -> Client:
+        """A client, once visibility lists ``count`` cases of the lab's customer (it lags a start)."""
+        client = await connect(Settings(temporal_address=self.server.address))
+        query = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
+        await wait_until_async(
+            lambda: client.count_workflows(query), lambda c: c.count == count, 30, f"{count} cases"
+        )
+        return client
+
     def stop_all(self) -> None:
         for process in self.workers:
             if process.poll() is None:
@@ -193,10 +203,7 @@ async def test_contacts_of_one_customer_at_once_all_join_the_first(lab: Lab) -> 
     the others, at the task's heartbeat) and the later ones join it, not each other."""
     for ticket_id in ("7", "8", "9"):
         await lab.deliver_created(ticket_id)
-    # All three listed before a worker takes their first tasks together (visibility lags a start).
-    client = await connect(Settings(temporal_address=lab.server.address))
-    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
-    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 3, 30, "three cases")
+    await lab.listed(3)  # before a worker takes their first tasks together (visibility lags a start)
     lab.start_worker()
 
     def summaries() -> list[dict]:  # type: ignore[type-arg]
@@ -217,9 +224,7 @@ async def test_an_older_case_is_read_once_it_has_decided(lab: Lab) -> None:
     for the task to complete."""
     await lab.deliver_created("7")
     ticket = await lab.deliver_created("8")
-    client = await connect(Settings(temporal_address=lab.server.address))
-    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
-    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 2, 30, "two cases")
+    client = await lab.listed(2)
     reading = asyncio.create_task(open_cases_of(client, ticket))  # no worker yet: the query waits
     lab.start_worker()
     found = await asyncio.wait_for(reading, 60)
@@ -241,9 +246,7 @@ async def test_the_earlier_cases_are_waited_for_once_in_all(lab: Lab, monkeypatc
     """Cases that never decide (no worker) are waited for within one budget in all, not one
     each: the decide asking has 30 s, and 10 s for each of three would have used it up."""
     tickets = [await lab.deliver_created(ticket_id) for ticket_id in ("7", "8", "9")]
-    client = await connect(Settings(temporal_address=lab.server.address))
-    listed = f'WorkflowType = "Case" AND {REQUESTER_ATTRIBUTE} = "demo:lab:c1"'
-    await wait_until_async(lambda: client.count_workflows(listed), lambda c: c.count == 3, 30, "three cases")
+    client = await lab.listed(3)
     monkeypatch.setattr(requester_cases, "UNDECIDED_WAIT_SECONDS", 1.0)
     with caplog.at_level("INFO", logger="serviceflow.durable.requester_cases"):
         assert await open_cases_of(client, tickets[2]) == []

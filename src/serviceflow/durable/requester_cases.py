@@ -8,7 +8,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.cases import REQUESTER_ATTRIBUTE, read_case, requester_key
@@ -42,14 +42,11 @@ async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> l
     if own is None:
         own = await _started_at(client, ticket.key)
         if own is None:
-            listed.sort(key=lambda execution: (execution.start_time, execution.id))
+            listed.sort(key=_started)
             return [state for e in listed if (state := await read_case(client, e.id)) is not None]
         before = f'{query} AND StartTime < "{own.isoformat()}"'  # own: to the microsecond
         listed = [execution async for execution in client.list_workflows(before, limit=limit)]
-    older = sorted(
-        (e for e in listed if (e.start_time, e.id) < (own, ticket.key)),
-        key=lambda execution: (execution.start_time, execution.id),
-    )
+    older = sorted((e for e in listed if _started(e) < (own, ticket.key)), key=_started)
     found: list[CaseState] = []
     try:  # one budget for them all: the decide asking has 30 s (case_options.DECIDE_TIMEOUT)
         async with asyncio.timeout(UNDECIDED_WAIT_SECONDS):
@@ -63,6 +60,11 @@ async def open_cases_of(client: Client, ticket: Ticket, *, limit: int = 20) -> l
             UNDECIDED_WAIT_SECONDS, len(found), len(older),
         )  # fmt: skip
     return found
+
+
+def _started(execution: WorkflowExecution) -> tuple[datetime, str]:
+    """The order cases of one requester started in (ties by id: the same for every reader)."""
+    return execution.start_time, execution.id
 
 
 async def _started_at(client: Client, case_id: str) -> datetime | None:
