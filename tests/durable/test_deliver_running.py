@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
+from client_calls import Calls
 from durable_support import free_port
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    SignalWorkflowInput,
-    StartWorkflowInput,
     WorkflowExecutionStatus,
-    WorkflowHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -29,30 +23,6 @@ from temporalio.testing import WorkflowEnvironment
 from serviceflow.durable.cases import RunningCases, deliver
 from serviceflow.durable.devserver import DevServer
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent
-
-
-@dataclass
-class Calls(Interceptor):
-    """The client calls made, in order ("start" for signal-with-start, "signal" for a plain one)."""
-
-    made: list[str] = field(default_factory=list)
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _Recording(next, self.made)
-
-
-class _Recording(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, made: list[str]) -> None:
-        super().__init__(next)
-        self.made = made
-
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        self.made.append("start")
-        return await super().start_workflow(input)
-
-    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
-        self.made.append("signal")
-        await super().signal_workflow(input)
 
 
 def event_for(ticket_id: str, number: int) -> TicketEvent:

@@ -16,13 +16,14 @@ import gc
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from client_calls import Calls
 from durable_support import free_port
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
@@ -36,11 +37,6 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    SignalWorkflowInput,
-    StartWorkflowInput,
-    WorkflowHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
@@ -54,30 +50,6 @@ from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, Ti
 EXAMPLES = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@dataclass
-class Starts(Interceptor):
-    """Passes every call on unchanged; records the SDK's start_workflow and signal calls."""
-
-    made: list[str] = field(default_factory=list)
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _Counting(next, self.made)
-
-
-class _Counting(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, made: list[str]) -> None:
-        super().__init__(next)
-        self.made = made
-
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        self.made.append(f"start {input.id}")
-        return await super().start_workflow(input)
-
-    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
-        self.made.append(f"signal {input.id}")
-        await super().signal_workflow(input)
 
 
 class Sent:
@@ -105,7 +77,7 @@ class Sent:
 class Clients:
     sdk: Client  # a pass-through interceptor: the SDK builds the requests
     direct: Client  # none: the prebuilt requests
-    starts: Starts
+    starts: Calls
     sent: Sent
 
 
@@ -116,7 +88,7 @@ async def clients(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli
     await server.start()
     try:
         direct = await Client.connect(server.address, data_converter=pydantic_data_converter)
-        starts = Starts()
+        starts = Calls()
         sdk = Client(**{**direct.config(), "interceptors": [starts]})  # the same service client
         yield Clients(sdk, direct, starts, Sent(direct.workflow_service))
     finally:
@@ -217,7 +189,7 @@ async def both_ways(clients: Clients, event: TicketEvent, index: bool, pre_encod
         handle = client.get_workflow_handle(key)
         runs.append((await handle.describe()).run_id)
         await handle.terminate(reason="the next delivery starts it again")
-    assert clients.starts.made[-2:] == [f"start {key}", f"signal {key}"]  # the SDK's calls, then none
+    assert clients.starts.made_for[-2:] == [f"start {key}", f"signal {key}"]  # the SDK's calls, then none
     requests = clients.sent.requests[sent:]
     assert [type(r) for r in requests] == [
         SignalWithStartWorkflowExecutionRequest,
@@ -279,7 +251,7 @@ async def test_only_a_client_whose_own_call_builds_that_request_takes_the_prebui
 ) -> None:
     config = clients.direct.config()
     others = {
-        "an interceptor (tracing's)": {"interceptors": [Starts()]},
+        "an interceptor (tracing's)": {"interceptors": [Calls()]},
         "the SDK's default converter": {"data_converter": DataConverter.default},
         "a payload codec": {
             "data_converter": dataclasses.replace(pydantic_data_converter, payload_codec=Reversing())
