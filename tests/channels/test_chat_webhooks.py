@@ -113,6 +113,20 @@ async def test_mattermost_5xx_then_ok(mattermost: FakeMattermost, waits: Waits) 
     assert delivery.outcome is DeliveryOutcome.DELIVERED and delivery.attempts == 2 and 2.0 in waits.waited
 
 
+async def test_mattermost_refuses_an_unknown_hook_with_400_and_turned_off_webhooks_with_501(
+    mattermost: FakeMattermost, waits: Waits
+) -> None:
+    # The server's HandleIncomingWebhook: an unknown hook is 400 invalid.app_error, disabled 501.
+    channels = channels_for({"mattermost": {"url": mattermost.url + "-revoked"}}, waits)
+    delivery = await channels.deliver("mattermost", breach())
+    assert delivery.outcome is DeliveryOutcome.REFUSED and delivery.attempts == 1
+    assert delivery.detail.startswith("400 ") and "web.incoming_webhook.invalid.app_error" in delivery.detail
+    channels = channels_for({"mattermost": {"url": mattermost.url}}, waits)
+    mattermost.fail(501)
+    delivery = await channels.deliver("mattermost", breach())
+    assert delivery.outcome is DeliveryOutcome.REFUSED and delivery.attempts == 1 and not mattermost.accepted
+
+
 async def test_teams_workflows_gets_an_adaptive_card_and_answers_202(teams: FakeTeams, waits: Waits) -> None:
     channels = channels_for({"teams:support": {"url": teams.url}}, waits)
     delivery = await channels.deliver("teams:support", breach())

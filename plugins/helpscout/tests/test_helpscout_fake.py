@@ -123,6 +123,21 @@ async def test_writes_answer_as_documented(fake: FakeHelpScout, http: httpx.Asyn
     )
 
 
+async def test_threads_come_newest_first_and_a_customer_with_its_emails(
+    fake: FakeHelpScout, http: httpx.AsyncClient
+) -> None:
+    # "Threads are by default sorted by createdAt (from newest to oldest)" (the v2 List Threads
+    # page); Get Customer's request has no embed parameter and its answer has _embedded.emails.
+    cid = conversation(fake)
+    fake.customer_writes(cid, "Any news?")
+    listed = (await http.get(f"/v2/conversations/{cid}/threads")).json()["_embedded"]["threads"]
+    assert [t["body"] for t in listed if t["type"] == "customer"] == ["Any news?", "Please refund one."]
+    assert [t["createdAt"] for t in listed] == sorted((t["createdAt"] for t in listed), reverse=True)
+    customer = fake.conversation(cid)["primaryCustomer"]["id"]
+    emails = (await http.get(f"/v2/customers/{customer}")).json()["_embedded"]["emails"]
+    assert [e["value"] for e in emails] == ["casey@example.com"]
+
+
 async def test_a_reply_reactivates_unless_told_and_a_merge_moves_the_old_id(
     fake: FakeHelpScout, http: httpx.AsyncClient
 ) -> None:

@@ -265,6 +265,9 @@ async def test_a_new_conversation_and_the_events_no_case_reacts_to() -> None:
         "helpscout:123:created",
     )
     assert created.body == "Preview"
+    # "Created (AI Answers)" (the webhooks page): a conversation opened, one with convo.created's.
+    (ai,) = await parse("convo.ai-answers.created", body(status="active", closedBy=None))
+    assert (ai.kind, ai.id) == (EventKind.CREATED, created.id)
     for event in (
         "helpscout.test",
         "customer.created",

@@ -10,8 +10,12 @@ Contract (https://developers.mattermost.com/integrate/webhooks/incoming/):
 - Success is ``200`` with the body ``ok``. Posts up to 16,383 characters; a longer ``text`` is
   split into several posts, so we cut it to one.
 - Error answers: the page names messages ("Couldn't find the channel", "Unable to parse incoming
-  data") but not their status codes. UNVERIFIED: we take any 4xx but 429 as a refusal, and 429
-  or 5xx as retryable, like every other webhook.
+  data") but not their status codes; the server's code does (mattermost/mattermost,
+  server/channels/app/webhook.go ``HandleIncomingWebhook``, commit 013f83cd94d50f786bbabf4997052f702f90327a):
+  ``400`` for a body it cannot parse, no ``text``, an unknown hook or ``@user``; ``404`` for a
+  channel not found; ``403`` for a locked channel or missing permission; ``501`` when incoming
+  webhooks are turned off; ``500`` when its store fails. So any 4xx but 429, and 501, is a
+  refusal (the transport retries no 501); 429 and other 5xx are retryable.
 
 Idempotency: none; the action's key travels in ``props`` for whoever reads posts through the
 REST API, but Mattermost does not de-duplicate on it.

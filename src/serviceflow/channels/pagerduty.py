@@ -17,8 +17,9 @@ the OpenAPI document PagerDuty/api-schema, reference/events-v2/openapiv3.json):
 - Answers: ``202`` ``{"status": "success", "message": "Event processed", "dedup_key": ...}``;
   ``400`` invalid event (``errors`` lists why; not retried); ``429`` too many calls ("retry ...
   preferably with a backoff of a few minutes"); ``5xx`` and network errors: retry later.
-  UNVERIFIED: whether a 429 carries ``Retry-After``; we honour it when it does and otherwise
-  wait ``rate_limit_backoff`` seconds (2 minutes).
+  UNVERIFIED: whether a 429 carries ``Retry-After`` (the OpenAPI document's 429 declares no
+  header and no body, api-schema commit 5cd58ff2b5eebc209eaf19e0ff6ca8f40bdd5a94); we honour it
+  when it does and otherwise wait ``rate_limit_backoff`` seconds (2 minutes).
 - Payloads are limited to 512 KB; ours are a few hundred bytes.
 
 An at-risk warning pages no one (escalation only on breach): it is skipped here.

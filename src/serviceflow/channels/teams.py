@@ -19,13 +19,18 @@ legacy incoming webhook takes as well:
 workflow from the template "Post to a channel when a webhook request is received" and use its
 URL.
 
-Answers: a Workflows URL is a Power Automate request trigger, which answers ``202 Accepted``
-when it takes the request (UNVERIFIED: we read no Microsoft page stating the status, so any 2xx
-counts as delivered). A legacy connector answers ``200`` with the body ``1`` even when Teams
-throttled it: "Connectors do not throw 429s", the body says "Microsoft Teams endpoint returned
-HTTP error 429" (connectors-using.md, "Rate limiting for connectors"), so that body is
-retryable. Rate limits: connectors allow 4 requests per second (same section); for Workflows
-the limits are Power Automate's (UNVERIFIED), so ``min_interval`` defaults to 0.25 s.
+Answers: a Workflows URL is a Power Automate request trigger, which answers ``202 Accepted`` when
+it takes the request: "If your workflow doesn't include a Response action, your workflow
+immediately returns the 202 ACCEPTED status to the caller" (Azure Logic Apps' Request trigger,
+https://learn.microsoft.com/azure/connectors/connectors-native-reqres, MicrosoftDocs/azure-docs
+articles/connectors/connectors-native-reqres.md; the Teams template's flow posts a card and has
+no Response action). That the Teams webhook trigger behaves as the Logic Apps Request trigger is
+DERIVED (no Teams page states its status), so any 2xx counts as delivered. A legacy connector
+answers ``200`` with the body ``1`` even when Teams throttled it: "Connectors do not throw 429s",
+the body says "Microsoft Teams endpoint returned HTTP error 429" (connectors-using.md, "Rate
+limiting for connectors"), so that body is retryable. Rate limits: connectors allow 4 requests
+per second (same section); for Workflows the limits are Power Automate's (UNVERIFIED), so
+``min_interval`` defaults to 0.25 s.
 
 Idempotency: none; delivery is at least once.
 """

@@ -204,7 +204,11 @@ class FreshdeskClient:
         ``ticket_ids`` (``"primary_id":20,"ticket_ids":[20,21,22]``), which this follows. Freshdesk's
         code takes the notes as ``note_in_primary: [:body, :private]`` and its private merge
         validation requires them (CONTRACTS.md §8), so both are always sent. Whether the public
-        endpoint also *requires* the primary among ``ticket_ids`` is UNVERIFIED.
+        endpoint also *requires* the primary among ``ticket_ids`` is UNVERIFIED. Freshdesk's own
+        merge controller (``Ember::Tickets::MergeController``, code-index id 15437316117) loads
+        every listed id as a source (``where(display_id: ticket_ids)``) and its tests list only
+        the secondaries; what it does with the primary among them was not found (searched
+        2026-12-04: ``TicketMergeDelegator``, ``class TicketMerge``).
         """
         body = {
             "primary_id": primary_id,

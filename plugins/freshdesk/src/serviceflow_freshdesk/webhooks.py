@@ -88,7 +88,9 @@ TRIGGER_BODY_TEMPLATE = """{"freshdesk_webhook": {
   "serviceflow_change": "{{ticket.cf_serviceflow_change}}"
 }}"""
 
-# triggered_event keys for assignment changes: UNVERIFIED spellings (none is in a stored fixture).
+# triggered_event keys for assignment changes. ``{responder_id:{from:<id>,to:<id>}}`` is observed
+# (SECONDARY: a third-party README's "Request body in webhook looks like this", code-index id
+# 8404947234, an "Agent is updated" rule); the group's spelling and the others are UNVERIFIED.
 _ASSIGNEE_KEYS = frozenset({"responder_id", "agent", "agent_id", "responder"})
 _GROUP_KEYS = frozenset({"group_id", "group"})
 # ticket_action values after which the ticket is out of every queue: nothing for a case to do.

@@ -4,8 +4,9 @@ Every action reads the conversation first and writes only what still differs, so
 arrives again (an activity retry) changes nothing:
 
 - **assign_owner**: ``PATCH /assignTo`` replace with the user's id (OFFICIAL, Update
-  Conversation). A group alone assigns the team's id: teams appear as assignees of type ``team``,
-  but that ``/assignTo`` takes a team id is UNVERIFIED (CONTRACTS.md §4.1).
+  Conversation). A group alone assigns the team's id: teams appear as assignees of type ``team``
+  (OFFICIAL thread examples) and the UI assigns to teams (OFFICIAL KB, "Work with Teams"), but
+  that ``/assignTo`` takes a team id is UNVERIFIED (the page says "owner", a Number; §4.1).
 - **set_status**: ``PATCH /status`` replace (``active``, ``pending``, ``closed``; see
   :mod:`.convert`); Help Scout has no on-hold status, so ``on_hold`` is refused with a sentence.
 - **add_tags / remove_tags / set_priority**: the tag list is replaced whole (``PUT /tags``,

@@ -114,9 +114,9 @@ class HelpScoutClient:
         return self._pages(f"/v2/teams/{canonical(team_id)}/members", "users", User)
 
     async def customer(self, customer_id: str) -> Customer:
-        """``GET /v2/customers/{id}`` (OFFICIAL, Get Customer). Whether ``_embedded.emails``
-        comes without an ``embed`` parameter is UNVERIFIED (CONTRACTS.md §6): callers fall back
-        on the conversation's ``primaryCustomer.email``."""
+        """``GET /v2/customers/{id}`` (OFFICIAL, Get Customer: the page's request has no ``embed``
+        parameter and its response has ``_embedded.emails``, CONTRACTS.md §6). The SDK's fixture
+        has links only, so callers still fall back on the conversation's ``primaryCustomer.email``."""
         path = f"/v2/customers/{canonical(customer_id)}"
         return _one(Customer, await self._rest.json("GET", path), path)
 
@@ -166,8 +166,9 @@ class HelpScoutClient:
         log.warning("helpscout: GET /v2/conversations stopped at page %d", MAX_PAGES)
 
     def threads(self, conversation_id: int) -> AsyncIterator[Thread]:
-        """``GET /v2/conversations/{id}/threads``, every page (order as Help Scout sends it:
-        newest first per the v3 page, UNVERIFIED for v2; callers sort)."""
+        """``GET /v2/conversations/{id}/threads``, every page, newest first: "Threads are by default
+        sorted by createdAt (from newest to oldest)" (OFFICIAL, the v2 List Threads page,
+        CONTRACTS.md §3.1). Callers still sort where order matters (a page boundary can move)."""
         return self._pages(f"/v2/conversations/{conversation_id}/threads", "threads", Thread, conversation_id)
 
     async def add_note(self, conversation_id: int, text: str, *, status: str | None = None) -> str | None:

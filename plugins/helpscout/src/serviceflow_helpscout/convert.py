@@ -94,7 +94,9 @@ def ticket_from_conversation(
     """A conversation as a serviceflow ticket (its stamp tag hidden)."""
     tags = own_writes.visible(tag_names(conversation))
     assignee = conversation.assignee
-    team = assignee is not None and assignee.type == "team"  # assigned to a team (UNVERIFIED type)
+    # assigned to a team: ``type: "team"`` is a thread assignee's in the v2 List Threads example
+    # (OFFICIAL); on a conversation's ``assignee`` it is UNVERIFIED (its example is a user's)
+    team = assignee is not None and assignee.type == "team"
     fields: dict[str, Any] = {
         f.name or f.id: f.text if f.text is not None else f.value for f in conversation.customFields
     }

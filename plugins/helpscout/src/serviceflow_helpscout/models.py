@@ -89,8 +89,8 @@ class Action(HelpScoutObject):
 class Thread(HelpScoutObject):
     """One thread of a conversation: ``customer`` (the customer wrote), ``message`` (an agent's
     reply), ``note``, ``lineitem`` (a change of state), ``chat``, ``phone``, ... (CONTRACTS.md §3.1).
-    ``status`` and ``assignedTo`` are the conversation's after the thread (v1 thread object;
-    UNVERIFIED for v2)."""
+    ``status`` and ``assignedTo`` are the conversation's after the thread (v1 thread object; the
+    v2 List Threads example has both fields, their v2 meaning is UNVERIFIED)."""
 
     id: HelpScoutId
     type: Word

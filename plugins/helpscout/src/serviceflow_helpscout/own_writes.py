@@ -13,7 +13,8 @@ Zendesk; UNVERIFIED, §8.7). A webhook body is the conversation: it says *what* 
 - **Assignment and status** leave a ``lineitem`` thread ("a change of state on the
   conversation"), whose ``createdBy`` made the change; every thread's ``assignedTo`` is the
   assignee after it and its ``status`` the new status, ``nochange`` when it changed none (the v1
-  thread object documents both; UNVERIFIED for v2): :func:`changer` finds the newest thread that
+  thread object documents both; the v2 List Threads example carries both fields on a thread,
+  OFFICIAL, but their meaning on v2 is UNVERIFIED): :func:`changer` finds the newest thread that
   set the conversation's status, or line item that changed its assignee to the present one. A close
   also names its closer in the conversation's ``closedBy`` (OFFICIAL field list).
 - **Tags** leave no line item that any source documents. serviceflow's tag writes replace the

@@ -6,7 +6,10 @@ id, no time and no actor (OFFICIAL event table, CONTRACTS.md §8.3-8.4). So:
 
 - **What happened** is the header: ``convo.created``, ``convo.customer.reply.created``,
   ``convo.agent.reply.created``, ``convo.note.created``, ``convo.assigned``, ``convo.status``,
-  ``convo.tags``, ``convo.custom-fields``, ``convo.moved``, ``convo.merged``. ``convo.deleted``,
+  ``convo.tags``, ``convo.custom-fields``, ``convo.moved``, ``convo.merged``, and
+  ``convo.ai-answers.created`` ("Created (AI Answers)", a v2 conversation body: the current copy
+  of https://developer.helpscout.com/webhooks/ lists it), which opens a case as ``convo.created``
+  does, with the same event id, so the two delivered for one conversation are one. ``convo.deleted``,
   the customer, tag, rating, Beacon and survey events, ``helpscout.test`` (the test delivery,
   OFFICIAL-SDK) and any event not documented are acknowledged with no event: no case reacts to
   them. A spam, deleted or draft conversation gives none either (spam is the quarantine's).
@@ -50,6 +53,7 @@ M = TypeVar("M", bound=BaseModel)
 #: The events a case reacts to, each with the thread type that carries it (None: a change).
 CONVERSATION_EVENTS: Mapping[str, str | None] = {
     "convo.created": None,
+    "convo.ai-answers.created": None,
     "convo.customer.reply.created": "customer",
     "convo.agent.reply.created": "message",
     "convo.note.created": "note",
@@ -179,7 +183,7 @@ async def parse_delivery(
         threads = await read_threads(conversation)
     digest = hashlib.sha256(event.encode() + b"\n" + body).hexdigest()[:20]
     change_id = f"helpscout:{conversation.id}:{event}:{digest}"
-    if event == "convo.created":
+    if event in ("convo.created", "convo.ai-answers.created"):
         return [_created(conversation, ticket, threads, identity)]
     if kind is not None:
         return _threads_of(kind, conversation, ticket, threads, identity, fallback_id=change_id)

@@ -9,9 +9,14 @@ one API answer, saved exactly as Zendesk sent it (``jq -c .`` per answer):
   "end_of_stream"}`` (OAS IncrementalTicketExportCursor, /work/shared/vendor OAS lines
   5204-5240; CursorBasedExportIncrementalTicketsResponse, line 18211). The time-based export's
   pages (``end_time``, ``next_page``, ``end_of_stream``) are read the same way. With
-  ``include=users`` the page's ``users`` tell agents from end-users (UNVERIFIED that the cursor
-  export sideloads users; without them, the ticket's requester is the customer and any other
-  author is an agent);
+  ``include=users`` the page's ``users`` tell agents from end-users: the cursor export takes the
+  tickets side-loads ("Sideloading: See Tickets sideloads ... For performance reasons,
+  ``last_audits`` sideloads aren't supported", OAS IncrementalTicketExportCursor), and ``users``
+  is one (the side-loading guide's own example is ``.../tickets.json?include=users,groups``,
+  developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading). The
+  guide calls a side-loaded user "partial" (its example shows ``id`` and ``name``), so ``role``
+  is read when there and not required; without ``users``, or a user without ``role``, the
+  ticket's requester is the customer and any other author is an agent;
 - a **ticket audits page**: ``GET /api/v2/tickets/{ticket_id}/audits`` (every page):
   ``{"audits": [{id, ticket_id, created_at, author_id, via, metadata, events: [...]}], ...}``
   (OAS ListAuditsForTicket lines 10845-10870, TicketAuditObject line 23291, example
@@ -22,8 +27,9 @@ Audit events read (developer.zendesk.com/documentation/ticketing/reference-guide
 ticket-audit-events-reference): ``Create`` ("A separate event is created for each property
 set": ``field_name``, ``value``), ``Change`` (``field_name``, ``value``, ``previous_value``;
 ``tags`` values are arrays) and ``Comment`` (``body``, ``public``, ``author_id``; the event's
-``author_id`` is UNVERIFIED on the audit event, the comment object documents it; the audit's
-``author_id`` is used when absent). Other event types are ignored, as the reference asks.
+``author_id`` is UNVERIFIED on the audit event - the comment object documents it, and the OAS's
+own audit example TicketAuditsForTicketResponseExample has a Comment event without one - so the
+audit's ``author_id`` is used when absent). Other event types are ignored, as the reference asks.
 
 **What it becomes.** Per ticket, its audits oldest first: the first is the ticket's creation;
 each later one gives its comment (a customer message, an agent's reply, or an internal note),

@@ -13,7 +13,10 @@ documentation/ticketing/using-the-zendesk-api/side_loading). The answer carries 
 - The organization is the ticket's ``organization_id`` (else the requester's) in the side-loaded
   ``organizations``: ``name``, ``tags``, ``domain_names``, ``organization_fields`` (OAS
   OrganizationObject). The side-loaded organization's fields being the full object is
-  UNVERIFIED (the guide says "partial" for users; the fake serves the whole OrganizationObject).
+  UNVERIFIED (the guide says "you can fetch a partial user resource along with the ticket" and
+  shows no organization; the fake serves the whole OrganizationObject). Searched 2026-12-04:
+  ``docs`` "Zendesk side-loading supported endpoints Tickets sideloads users groups
+  organizations last_audits metric_sets dates" (the guide's copy stops before its table).
 - The recipient is the ticket's ``recipient``, "The original recipient e-mail address of the
   ticket" (OAS TicketObject.recipient); custom fields its ``custom_fields`` (``[{id, value}]``,
   kept by id as text).

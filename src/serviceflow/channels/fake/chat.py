@@ -76,9 +76,12 @@ def _blocks_fit(blocks: Any) -> bool:
 class FakeMattermost(FakeReceiver):
     """``POST /hooks/<token>``: ``200 ok`` (text/plain), as documented.
 
-    UNVERIFIED (Mattermost documents the messages, not the statuses): a body it cannot parse is
-    ``400`` "Unable to parse incoming data", a post with neither ``text`` nor ``attachments`` is
-    ``400``, an unknown hook ``404``; the bodies follow Mattermost's JSON error shape.
+    The error statuses are the server's own (mattermost/mattermost, server/channels/app/webhook.go,
+    ``HandleIncomingWebhook``, commit 013f83cd94d50f786bbabf4997052f702f90327a; the page documents
+    the messages only): a body it cannot parse is ``400`` ``web.incoming_webhook.parse.app_error``,
+    a post with neither ``text`` nor ``attachments`` ``400`` ``...text.app_error``, and an unknown
+    hook ``400`` ``...invalid.app_error`` (not 404). The bodies follow Mattermost's JSON error
+    shape; their ``message`` wording is the fake's (UNVERIFIED).
     """
 
     name = "mattermost"
@@ -89,7 +92,7 @@ class FakeMattermost(FakeReceiver):
 
     def not_found(self) -> Answer:
         return Answer(
-            404, _mattermost_error("web.incoming_webhook.invalid.app_error", "Invalid webhook.", 404)
+            400, _mattermost_error("web.incoming_webhook.invalid.app_error", "Invalid webhook.", 400)
         )
 
     def answer(self, body: bytes, headers: dict[str, str]) -> Answer:

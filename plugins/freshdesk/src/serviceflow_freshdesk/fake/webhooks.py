@@ -7,15 +7,19 @@ does the same: each :class:`AutomationRule` has an event, a body template (by de
 serviceflow's :func:`~.webhooks.trigger_body`), and the authentication the README tells admins to
 set (a custom header, or Basic auth). Only the first matching change of one update is reported.
 
-A failed call (non-2xx or no answer; which statuses count is UNVERIFIED) is retried after 5, 30
-and 60 minutes, as Freshdesk documents; ``retry_delays`` lets tests shorten the waits. Every
+A failed call (non-2xx or no answer) is retried after 5, 30 and 60 minutes, as Freshdesk
+documents; ``retry_delays`` lets tests shorten the waits. That a 4xx counts as failed is read
+from the same article's "Possible error responses", whose first is "HTTP Status Code = 400"
+(supportsandbox.freshdesk.com article 11000000028141, "Receiving webhook failure emails"); which
+other statuses count, and the timeout, are UNVERIFIED. Every
 attempt sends the same rendered body, and a ``Date`` header from the fake's clock (whether
 Freshdesk sends ``Date`` is UNVERIFIED; the parser does without it).
 
 ``{{triggered_event}}`` renderings for status, priority, creation and notes follow real fixtures;
-``{responder_id:{from:..,to:..}}``, ``{group_id:..}``, ``{reply_sent:sent}`` and
-``{customer_reply:received}`` are the fake's own guesses (UNVERIFIED) - serviceflow's parser
-does not depend on them (see :mod:`.webhooks`).
+``{responder_id:{from:..,to:..}}`` is observed in a third-party README (SECONDARY, code-index id
+8404947234); ``{group_id:..}``, ``{reply_sent:sent}`` and ``{customer_reply:received}`` are the
+fake's own guesses (UNVERIFIED) - serviceflow's parser does not depend on them (see
+:mod:`.webhooks`).
 """
 
 from __future__ import annotations

@@ -213,7 +213,8 @@ class FakeState:
         return conversation
 
     def thread_list(self, conversation_id: int) -> list[Json]:
-        """A conversation's threads, newest first (the v3 page's order; UNVERIFIED for v2)."""
+        """A conversation's threads, newest first ("sorted by createdAt (from newest to oldest)",
+        OFFICIAL, the v2 List Threads page)."""
         with self.lock:
             self.writable(conversation_id)
             return copy.deepcopy(list(reversed(self.threads[conversation_id])))

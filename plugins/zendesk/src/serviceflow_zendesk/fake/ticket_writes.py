@@ -110,7 +110,10 @@ def change_tags(
     """The Tags endpoints: PUT adds, DELETE removes, POST sets (OAS PutTagsTicket & co).
 
     Adding and removing merge with whatever is there, which is why they exist: two writers
-    adding different tags never lose each other's tag. Safe update applies here too.
+    adding different tags never lose each other's tag. Safe update applies here too. A closed
+    ticket is refused: "The Add Tags, Set Tags, and Remove Tags endpoints cannot be used to add,
+    update, or remove tags on closed tickets" (developer.zendesk.com/rest_api/docs/support/tags,
+    "Tag Endpoint Limitations"); the status and body of that refusal are the fake's (UNVERIFIED).
     """
     with state.lock:
         ticket = state.ticket_or_404(ticket_id)
