@@ -23,6 +23,7 @@ body deadline).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from uvicorn.server import ServerState
 if TYPE_CHECKING:
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsCycle
 try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 except ImportError:  # httptools is not installed: h11 it is
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
@@ -44,6 +45,17 @@ MAX_HEAD_BYTES = 16 * 1024
 #: A request's scope key, True once its whole body has arrived (httptools): the app then reads
 #: it without starting its body deadline (nothing is left to wait for).
 BODY_COMPLETE = "serviceflow.body_complete"
+#: A request's scope key (httptools): the whole body, set with :data:`BODY_COMPLETE`. Whole
+#: while the app has not read from ``receive`` yet: an app that finds BODY_COMPLETE at its start
+#: may take it instead (uvicorn's cycle keeps the body it has not handed out in ``cycle.body``).
+BODY = "serviceflow.body"
+#: A request's scope key (httptools): ``respond(status, head, body, close) -> bool``, the whole
+#: answer in one transport write (the status line, uvicorn's default headers, ``head``: the
+#: app's header lines, each ending in CRLF, ``content-length`` among them, and the body), the
+#: cycle completed as uvicorn's
+#: ``RequestResponseCycle.send`` completes it. False when the answer must go by ASGI ``send``
+#: instead (already started, the client gone, writing paused, an access log to write).
+RESPOND = "serviceflow.respond"
 
 
 _FRAMING = (
@@ -198,7 +210,10 @@ if HttpToolsProtocol is not None:
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._in_body, self._body_bytes = True, 0
+            cycle = self.cycle
             super().on_headers_complete()
+            if self.cycle is not cycle and not self.access_log:  # a new request's cycle
+                self.cycle.scope[RESPOND] = functools.partial(self._respond, self.cycle)  # type: ignore[literal-required]
 
         def on_body(self, body: bytes) -> None:
             self._body_bytes += len(body)
@@ -207,9 +222,38 @@ if HttpToolsProtocol is not None:
         def on_message_complete(self) -> None:
             self._ended_in = self._chunk
             self._in_body = False
-            if self.cycle is not None:
-                self.cycle.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+            cycle = self.cycle
+            if cycle is not None:
+                cycle.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+                cycle.scope[BODY] = cycle.body  # type: ignore[literal-required]
             super().on_message_complete()
+
+        def _respond(self, cycle: HttpToolsCycle, status: int, head: bytes, body: bytes, close: bool) -> bool:
+            # What RequestResponseCycle.send does for a start and a last body message (uvicorn
+            # 0.55, protocols/http/httptools_impl.py), in one write: the default headers (server,
+            # date) first; "connection: close" where the answer or the request ends the connection.
+            if cycle.response_started or cycle.disconnected or cycle.flow.write_paused:
+                return False
+            if cycle.scope["method"] == "HEAD":  # its answer has no body: left to send()
+                return False
+            cycle.response_started = True
+            cycle.waiting_for_100_continue = False
+            if close:
+                cycle.keep_alive = False
+            parts = [STATUS_LINE[status]]
+            for name, value in cycle.default_headers:
+                parts += (name, b": ", value, b"\r\n")
+            parts.append(head)
+            if not cycle.keep_alive and not close:
+                parts.append(b"connection: close\r\n")
+            parts += (b"\r\n", body)
+            self.transport.write(b"".join(parts))
+            cycle.response_complete = True
+            cycle.message_event.set()
+            if not cycle.keep_alive:
+                self.transport.close()
+            cycle.on_response()
+            return True
 
         def on_response_complete(self) -> None:
             self._arm(self.keep_alive + self.header_timeout)
