@@ -83,13 +83,18 @@ class HeaderDeadline:
     # that may fire early: arming after each answer moves the time, and the timer, when it
     # fires before it, waits again for the rest. So a kept-alive connection makes no timer per
     # request (a TimerHandle, its heap push and its cancel were three of a webhook's steps).
+    # On httptools the same timer keeps uvicorn's keep-alive too (``_idle_due``, below).
     def _deadline_init(self) -> None:
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_due: float | None = None
+        self._idle_due: float | None = None
 
     def _arm(self, seconds: float) -> None:
         due = self.loop.time() + seconds
         self._head_due = due
+        self._wake_by(due)
+
+    def _wake_by(self, due: float) -> None:
         timer = self._head_deadline
         if timer is None or timer.when() > due:
             if timer is not None:
@@ -100,7 +105,7 @@ class HeaderDeadline:
         self._head_due = None  # a timer still scheduled finds nothing to do
 
     def _stop_deadline(self) -> None:
-        self._head_due = None
+        self._head_due = self._idle_due = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
@@ -110,17 +115,22 @@ class HeaderDeadline:
 
     def _head_timed_out(self) -> None:
         self._head_deadline = None
-        due = self._head_due
-        if due is None:
+        now, idle, due = self.loop.time(), self._idle_due, self._head_due
+        if idle is not None and idle <= now:  # kept alive and idle: uvicorn's keep-alive timeout
+            self._idle_due = None
+            if not self.transport.is_closing():
+                self.transport.close()
             return
-        if due > self.loop.time():  # armed again since the timer was set: wait for the rest
-            self._head_deadline = self.loop.call_at(due, self._head_timed_out)
-            return
-        self._head_due = None
-        if self.transport.is_closing() or not self._waiting_for_head():
-            return
-        log.warning("connection closed: no complete request head in time (%.0f s)", self.header_timeout)
-        self.transport.close()
+        if due is not None and due <= now:
+            self._head_due = due = None
+            if not self.transport.is_closing() and self._waiting_for_head():
+                late = "connection closed: no complete request head in time (%.0f s)"
+                log.warning(late, self.header_timeout)
+                self.transport.close()
+                return
+        later = [at for at in (idle, due) if at is not None]  # armed again since: wait for the rest
+        if later and not self.transport.is_closing():
+            self._head_deadline = self.loop.call_at(min(later), self._head_timed_out)
 
 
 class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
@@ -174,6 +184,7 @@ if HttpToolsProtocol is not None:
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
+            self._idle_due = None  # as uvicorn's keep-alive timer, stopped by any byte
             cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
             self._chunk += 1
             super().data_received(data)
@@ -256,8 +267,21 @@ if HttpToolsProtocol is not None:
             return True
 
         def on_response_complete(self) -> None:
+            # HttpToolsProtocol.on_response_complete (uvicorn 0.55), but for its keep-alive timer
+            # (a TimerHandle per answer, pushed on the loop's heap and cancelled by the next
+            # request's first byte): the connection's one deadline timer checks ``_idle_due``.
             self._arm(self.keep_alive + self.header_timeout)
-            super().on_response_complete()
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self._unset_keepalive_if_required()
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._idle_due = self.loop.time() + self.timeout_keep_alive
+                self._wake_by(self._idle_due)
             if not self._waiting_for_head():  # a pipelined request is queued or began
                 self._disarm()
 
