@@ -232,7 +232,10 @@ class Receiver:
             return self._busy(vendor, "account_not_configured", "the receiver has no account for this vendor")
         try:
             with tracing.span("identity", {"serviceflow.account": verdict.account}):
-                identity = await self.identities.of(adapter, verdict.account)
+                # Learned once (Identities.of asks the helpdesk the first time): no coroutine after.
+                identity = self.identities.known(vendor, verdict.account) or await self.identities.of(
+                    adapter, verdict.account
+                )
         except IdentityUnavailable as exc:
             return self._busy(
                 vendor, "identity_unknown", "the helpdesk has not said who serviceflow is yet", exc
@@ -300,7 +303,8 @@ class Receiver:
         reading = False
         try:
             events: object = adapter.parse_webhook(delivery, account=account, identity=identity)
-            if inspect.isawaitable(events):  # a thin delivery: the adapter reads the helpdesk
+            if type(events) is not list and inspect.isawaitable(events):  # a thin delivery: the
+                # adapter reads the helpdesk
                 reading = True
                 events = await asyncio.wait_for(events, self.parse_timeout)
         except WebhookRejected as exc:
@@ -318,8 +322,11 @@ class Receiver:
             return self._busy(vendor, "helpdesk_unavailable", "the helpdesk could not be read", exc)
         except Exception as exc:  # noqa: BLE001 - RecursionError, TypeError...: this delivery's fault
             return self._unparseable(vendor, "parse", exc)
-        if not isinstance(events, list | tuple) or not all(isinstance(e, TicketEvent) for e in events):
+        if not isinstance(events, list | tuple):
             return self._unparseable(vendor, "parse", TypeError(type(events).__name__))
+        for event in events:
+            if not isinstance(event, TicketEvent):
+                return self._unparseable(vendor, "parse", TypeError(type(event).__name__))
         return list(events)
 
     def _unparseable(self, vendor: str, step: str, exc: BaseException) -> Refusal:
