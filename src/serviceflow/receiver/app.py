@@ -280,7 +280,7 @@ class Receiver:
         except (RPCError, RuntimeError, OSError) as exc:
             self._client = None if not isinstance(exc, RPCError) else self._client
             return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
-        log.info(logs.ACCEPTED, vendor, len(fresh), duplicates)
+        logs.accepted(log, vendor, len(fresh), duplicates)
         # What JSONResponse({"accepted": .., "duplicates": ..}) sends, without its json.dumps.
         return Answer(200, b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates))
 
