@@ -26,6 +26,7 @@ server records the same case from both.
 
 from __future__ import annotations
 
+import json
 import uuid
 import weakref
 
@@ -39,7 +40,7 @@ from temporalio.api.workflowservice.v1 import (
     SignalWorkflowExecutionRequest,
 )
 from temporalio.client import Client
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import RawValue, SearchAttributeIndexedValueType, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import WorkflowSerializationContext, encode_search_attributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -61,6 +62,7 @@ class DirectRequests:
         self._namespace, self._identity = client.namespace, client.identity
         self._converter = client.data_converter.payload_converter
         self._templates: dict[str, SignalWithStartWorkflowExecutionRequest] = {}
+        self._keyword_same: bool | None = None  # the keyword encoding below equals the SDK's
 
     def _service(self) -> WorkflowService:
         client = self._client()
@@ -106,17 +108,48 @@ class DirectRequests:
         request.CopyFrom(template)
         request.workflow_id = workflow_id
         request.request_id = str(uuid.uuid4())
-        # One to_payloads for the three, where the SDK's three encode calls convert each alone:
-        # the converter's payloads do not depend on their neighbours.
-        signal_payload, summary_payload, details_payload = self._converter.to_payloads(
-            [signal, summary, details]
-        )
-        request.signal_input.payloads.append(signal_payload)
+        # One to_payloads for the two texts, where the SDK's encode calls convert each alone:
+        # the converter's payloads do not depend on their neighbours. A RawValue is its payload.
+        summary_payload, details_payload = self._converter.to_payloads([summary, details])
+        request.signal_input.payloads.append(self._payload(signal))
         if attributes is not None:
-            encode_search_attributes(attributes, request.search_attributes)
+            self._attributes(attributes, request)
         request.user_metadata.summary.CopyFrom(summary_payload)
         request.user_metadata.details.CopyFrom(details_payload)
         return request
+
+    def _payload(self, value: object) -> Payload:
+        # CompositePayloadConverter.to_payloads passes a RawValue's payload through as it is.
+        if isinstance(value, RawValue):
+            return value.payload
+        payload: Payload = self._converter.to_payloads([value])[0]
+        return payload
+
+    def _attributes(
+        self, attributes: TypedSearchAttributes, request: SignalWithStartWorkflowExecutionRequest
+    ) -> None:
+        """``encode_search_attributes``' payloads, a keyword's made directly: the SDK's
+        ``encode_typed_search_attribute_value`` checks a keyword list's items one by one, and a
+        ``str`` is a Sequence, so it walks the requester key's characters (RESULTS.md, ingest9).
+        A keyword is the default JSON converter's payload of the text (``json.dumps``, ASCII
+        escapes) with the type ``Keyword``; the first is checked against the SDK's own."""
+        fields = request.search_attributes.indexed_fields
+        for pair in attributes.search_attributes:
+            key, value = pair.key, pair.value
+            keyword = key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD and type(value) is str
+            if not keyword or self._keyword_same is False:
+                encode_search_attributes(TypedSearchAttributes([pair]), request.search_attributes)
+                continue
+            payload = fields[key.name]
+            payload.metadata["encoding"] = b"json/plain"
+            payload.metadata["type"] = b"Keyword"
+            payload.data = json.dumps(value).encode()
+            if self._keyword_same is None:  # checked once: else the SDK's encoding from here on
+                sdk = SignalWithStartWorkflowExecutionRequest()
+                encode_search_attributes(TypedSearchAttributes([pair]), sdk.search_attributes)
+                self._keyword_same = sdk.search_attributes.indexed_fields[key.name] == payload
+                if not self._keyword_same:
+                    payload.CopyFrom(sdk.search_attributes.indexed_fields[key.name])
 
     async def start(self, request: SignalWithStartWorkflowExecutionRequest) -> None:
         """Send it as ``start_workflow`` does; errors as it raises them."""
@@ -146,7 +179,7 @@ class DirectRequests:
             identity=self._identity,
             request_id=str(uuid.uuid4()),
         )
-        request.input.payloads.extend(self._converter.to_payloads([signal]))
+        request.input.payloads.append(self._payload(signal))
         return request
 
     async def signal(self, request: SignalWorkflowExecutionRequest) -> None:

@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pydantic
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -58,11 +57,20 @@ from serviceflow.logs import case_context
 from serviceflow.model import TicketEvent
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 from serviceflow.receiver import logs
+from serviceflow.receiver.answers import (
+    CLOSE,
+    Answer,
+    Disconnected,
+    TooLarge,
+    json_answer,
+    read_body,
+    whole_body,
+)
 from serviceflow.receiver.checks import Refusal, check_events, from_validation_error
 from serviceflow.receiver.limits import ReceiverLimits
 from serviceflow.receiver.metrics import ReceiverMetrics
 from serviceflow.receiver.protocol import BODY_COMPLETE
-from serviceflow.receiver.routes import ReceiverApp
+from serviceflow.receiver.routes import ReceiverApp, routes
 
 log = logging.getLogger("serviceflow.receiver")
 
@@ -71,10 +79,10 @@ RETRY_AFTER_SECONDS = 5
 #: answered 503 (the vendor delivers it again).
 PARSE_TIMEOUT = 10.0
 SEEN_KEPT = 10_000
-# A stalled body's connection is closed with its 408. A too-large body's is not: a client that
-# sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
+# A stalled body's connection is closed with its 408 (CLOSE). A too-large body's is not: a client
+# that sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
 # deadline (protocol.py) closes the connection if the rest does not end in time.
-CLOSE = {"Connection": "close"}
+RETRY_AFTER = ((b"retry-after", b"%d" % RETRY_AFTER_SECONDS),)
 
 
 @dataclass
@@ -150,8 +158,8 @@ class Receiver:
 
     # -- the webhook --------------------------------------------------------------------------
 
-    async def webhook(self, request: Request) -> Response:
-        vendor = request.path_params["vendor"]
+    async def webhook(self, scope: Scope, receive: Receive, vendor: str) -> Answer:
+        """The answer to a delivery to ``POST /webhooks/{vendor}`` (ASGI ``scope`` and ``receive``)."""
         label = self.metrics.vendor_label(vendor, self.vendors())
         started = time.perf_counter()
         # A new trace for each delivery: a context the sender names (traceparent) is not taken,
@@ -159,59 +167,61 @@ class Receiver:
         attributes = {"http.request.method": "POST", "http.route": "/webhooks/{vendor}"}
         with tracing.span("POST /webhooks/{vendor}", attributes, kind=tracing.Kind.SERVER) as span:
             span.set({"serviceflow.vendor": label})
-            response = await self._webhook(request, vendor, label)
-            span.set({"http.response.status_code": response.status_code})
-            if response.status_code >= 500:
-                span.failed(str(response.status_code))
+            answer = await self._webhook(scope, receive, vendor, label)
+            span.set({"http.response.status_code": answer.status})
+            if answer.status >= 500:
+                span.failed(str(answer.status))
         self.metrics.of(self.metrics.latency, label).observe(time.perf_counter() - started)
-        return response
+        return answer
 
-    async def _webhook(self, request: Request, vendor: str, label: str) -> Response:
+    async def _webhook(self, scope: Scope, receive: Receive, vendor: str, label: str) -> Answer:
         if vendor not in self.vendors():
             return self._refuse(label, Refusal(404, "unknown_vendor", "no installed plugin serves it"))
         self.metrics.of(self.metrics.received, vendor).inc()
-        body = await self._read_body(request, vendor)
-        if isinstance(body, Response):
+        body = await self._read_body(scope, receive, vendor)
+        if isinstance(body, Answer):
             return body
         if self._in_flight >= self.limits.max_in_flight:
             return self._busy(vendor, "busy", "too many deliveries at once")
         self._in_flight += 1
         try:
             with logs.handling(body):
-                return await self._take(request, vendor, body)
+                return await self._take(scope, vendor, body)
         except Exception as exc:  # noqa: BLE001 - a defect of ours: retryable, never a 500
             return self._busy(vendor, "internal_error", "try again shortly", exc)
         finally:
             self._in_flight -= 1
 
-    async def _read_body(self, request: Request, vendor: str) -> bytes | Response:
+    async def _read_body(self, scope: Scope, receive: Receive, vendor: str) -> bytes | Answer:
         limit = self.limits.max_body_bytes
-        declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), b"")
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
         if declared.isdigit() and int(declared) > limit:
             return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
-        body = bytearray()
-        arrived = request.scope.get(BODY_COMPLETE) is True  # nothing to wait for: no deadline
+        arrived = scope.get(BODY_COMPLETE) is True  # nothing to wait for: no deadline
         try:
-            async with contextlib.nullcontext() if arrived else asyncio.timeout(self.limits.body_timeout):
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > limit:
-                        too_large = Refusal(413, "too_large", f"over {limit} bytes")
-                        return self._refuse(vendor, too_large, close=True)
+            body = whole_body(scope)  # the protocol's, where it had it all (protocol.BODY)
+            if body is None:
+                async with contextlib.nullcontext() if arrived else asyncio.timeout(self.limits.body_timeout):
+                    body = await read_body(receive, limit)
+            elif len(body) > limit:
+                raise TooLarge
+        except TooLarge:
+            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=True)
         except TimeoutError:
             detail = f"the body did not arrive within {self.limits.body_timeout:g} s"
             return self._refuse(vendor, Refusal(408, "body_timeout", detail), close=True)
-        except ClientDisconnect:
+        except Disconnected as gone:
             self.metrics.refused(vendor, "client_disconnected")
-            log.info("webhook vendor=%s client disconnected after %d bytes of the body", vendor, len(body))
-            return Response(status_code=400)  # nobody is left to read it
-        return bytes(body)
+            gone_after = "webhook vendor=%s client disconnected after %d bytes of the body"
+            log.info(gone_after, vendor, gone.received)
+            return Answer(400, media_type=None)  # nobody is left to read it
+        return body
 
-    async def _take(self, request: Request, vendor: str, body: bytes) -> Response:
+    async def _take(self, scope: Scope, vendor: str, body: bytes) -> Answer:
         # Decoded as Starlette's Headers do (latin-1), without building them.
-        raw = request.scope["headers"]
+        raw = scope["headers"]
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-        delivery = WebhookRequest(request.method, headers, body)
+        delivery = WebhookRequest(scope["method"], headers, body)
         adapter = self._adapter(vendor)
         with tracing.span("verify"):
             verdict = self._verify(adapter, delivery)
@@ -222,7 +232,10 @@ class Receiver:
             return self._busy(vendor, "account_not_configured", "the receiver has no account for this vendor")
         try:
             with tracing.span("identity", {"serviceflow.account": verdict.account}):
-                identity = await self.identities.of(adapter, verdict.account)
+                # Learned once (Identities.of asks the helpdesk the first time): no coroutine after.
+                identity = self.identities.known(vendor, verdict.account) or await self.identities.of(
+                    adapter, verdict.account
+                )
         except IdentityUnavailable as exc:
             return self._busy(
                 vendor, "identity_unknown", "the helpdesk has not said who serviceflow is yet", exc
@@ -230,7 +243,7 @@ class Receiver:
         with tracing.span("parse") as parsing:
             events = await self._parse(adapter, delivery, verdict.account, identity)
             parsing.set({"serviceflow.events": len(events) if isinstance(events, list) else None})
-        if isinstance(events, Response):
+        if isinstance(events, Answer):
             return events
         if isinstance(events, Refusal):
             return self._refuse(vendor, events)
@@ -253,7 +266,7 @@ class Receiver:
             tracing.current().set({"serviceflow.case": case})
             return await self._take_events(vendor, events, encoded)
 
-    async def _take_events(self, vendor: str, events: list[TicketEvent], encoded: list[bytes]) -> Response:
+    async def _take_events(self, vendor: str, events: list[TicketEvent], encoded: list[bytes]) -> Answer:
         seen = self._seen
         fresh = [(e, data) for e, data in zip(events, encoded, strict=True) if (vendor, e.id) not in seen]
         duplicates = len(events) - len(fresh)
@@ -267,10 +280,9 @@ class Receiver:
         except (RPCError, RuntimeError, OSError) as exc:
             self._client = None if not isinstance(exc, RPCError) else self._client
             return self._busy(vendor, "temporal_unavailable", "try again shortly", exc)
-        log.info(logs.ACCEPTED, vendor, len(fresh), duplicates)
+        logs.accepted(log, vendor, len(fresh), duplicates)
         # What JSONResponse({"accepted": .., "duplicates": ..}) sends, without its json.dumps.
-        answer = b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates)
-        return Response(answer, media_type="application/json")
+        return Answer(200, b'{"accepted":%d,"duplicates":%d}' % (len(fresh), duplicates))
 
     def _verify(self, adapter: HelpdeskAdapter, delivery: WebhookRequest) -> WebhookVerdict | Refusal:
         vendor = adapter.vendor
@@ -286,12 +298,13 @@ class Receiver:
 
     async def _parse(
         self, adapter: HelpdeskAdapter, delivery: WebhookRequest, account: str, identity: Identity
-    ) -> list[TicketEvent] | Refusal | Response:
+    ) -> list[TicketEvent] | Refusal | Answer:
         vendor = adapter.vendor
         reading = False
         try:
             events: object = adapter.parse_webhook(delivery, account=account, identity=identity)
-            if inspect.isawaitable(events):  # a thin delivery: the adapter reads the helpdesk
+            if type(events) is not list and inspect.isawaitable(events):  # a thin delivery: the
+                # adapter reads the helpdesk
                 reading = True
                 events = await asyncio.wait_for(events, self.parse_timeout)
         except WebhookRejected as exc:
@@ -309,8 +322,11 @@ class Receiver:
             return self._busy(vendor, "helpdesk_unavailable", "the helpdesk could not be read", exc)
         except Exception as exc:  # noqa: BLE001 - RecursionError, TypeError...: this delivery's fault
             return self._unparseable(vendor, "parse", exc)
-        if not isinstance(events, list | tuple) or not all(isinstance(e, TicketEvent) for e in events):
+        if not isinstance(events, list | tuple):
             return self._unparseable(vendor, "parse", TypeError(type(events).__name__))
+        for event in events:
+            if not isinstance(event, TicketEvent):
+                return self._unparseable(vendor, "parse", TypeError(type(event).__name__))
         return list(events)
 
     def _unparseable(self, vendor: str, step: str, exc: BaseException) -> Refusal:
@@ -340,7 +356,7 @@ class Receiver:
     def _unindexed(self, missing: SearchAttributeMissing) -> None:
         self.attribute_problem = str(missing)  # until /readyz finds it registered
 
-    def _refuse(self, vendor: str, refusal: Refusal, *, close: bool = False) -> Response:
+    def _refuse(self, vendor: str, refusal: Refusal, *, close: bool = False) -> Answer:
         reason = self.metrics.refused(vendor, refusal.reason)
         tracing.current().set({"serviceflow.refusal": reason, "serviceflow.field": refusal.field})
         where = f" field={refusal.field}" if refusal.field else ""
@@ -348,23 +364,16 @@ class Receiver:
         content: dict[str, str] = {"error": refusal.reason, "detail": refusal.detail}
         if refusal.field:
             content["field"] = refusal.field
-        return JSONResponse(content, status_code=refusal.status, headers=CLOSE if close else None)
+        return json_answer(content, refusal.status, CLOSE if close else ())
 
-    def _busy(self, vendor: str, reason: str, detail: str, exc: BaseException | None = None) -> Response:
+    def _busy(self, vendor: str, reason: str, detail: str, exc: BaseException | None = None) -> Answer:
         self.metrics.refused(vendor, reason)
         tracing.current().set({"serviceflow.refusal": reason})
         why = f" ({type(exc).__name__})" if exc is not None else ""
         log.warning("webhook vendor=%s status=503 reason=%s%s", vendor, reason, why)
-        return JSONResponse(
-            {"error": reason, "detail": detail},
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return json_answer({"error": reason, "detail": detail}, 503, RETRY_AFTER)
 
     # -- operations ---------------------------------------------------------------------------
-
-    async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
         problems = []
@@ -385,16 +394,5 @@ class Receiver:
         status = 503 if problems else 200
         return JSONResponse({"ready": not problems, "problems": problems}, status_code=status)
 
-    async def metrics_endpoint(self, request: Request) -> Response:
-        return PlainTextResponse(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
     def app(self) -> Starlette:
-        return ReceiverApp(
-            self,
-            routes=[
-                Route("/webhooks/{vendor}", self.webhook, methods=["POST"]),
-                Route("/healthz", self.healthz, methods=["GET"]),
-                Route("/readyz", self.readyz, methods=["GET"]),
-                Route("/metrics", self.metrics_endpoint, methods=["GET"]),
-            ],
-        )
+        return ReceiverApp(self, routes=routes(self))

@@ -23,6 +23,7 @@ body deadline).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ from uvicorn.server import ServerState
 if TYPE_CHECKING:
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsCycle
 try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 except ImportError:  # httptools is not installed: h11 it is
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
@@ -44,6 +45,17 @@ MAX_HEAD_BYTES = 16 * 1024
 #: A request's scope key, True once its whole body has arrived (httptools): the app then reads
 #: it without starting its body deadline (nothing is left to wait for).
 BODY_COMPLETE = "serviceflow.body_complete"
+#: A request's scope key (httptools): the whole body, set with :data:`BODY_COMPLETE`. Whole
+#: while the app has not read from ``receive`` yet: an app that finds BODY_COMPLETE at its start
+#: may take it instead (uvicorn's cycle keeps the body it has not handed out in ``cycle.body``).
+BODY = "serviceflow.body"
+#: A request's scope key (httptools): ``respond(status, head, body, close) -> bool``, the whole
+#: answer in one transport write (the status line, uvicorn's default headers, ``head``: the
+#: app's header lines, each ending in CRLF, ``content-length`` among them, and the body), the
+#: cycle completed as uvicorn's
+#: ``RequestResponseCycle.send`` completes it. False when the answer must go by ASGI ``send``
+#: instead (already started, the client gone, writing paused, an access log to write).
+RESPOND = "serviceflow.respond"
 
 
 _FRAMING = (
@@ -71,13 +83,18 @@ class HeaderDeadline:
     # that may fire early: arming after each answer moves the time, and the timer, when it
     # fires before it, waits again for the rest. So a kept-alive connection makes no timer per
     # request (a TimerHandle, its heap push and its cancel were three of a webhook's steps).
+    # On httptools the same timer keeps uvicorn's keep-alive too (``_idle_due``, below).
     def _deadline_init(self) -> None:
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_due: float | None = None
+        self._idle_due: float | None = None
 
     def _arm(self, seconds: float) -> None:
         due = self.loop.time() + seconds
         self._head_due = due
+        self._wake_by(due)
+
+    def _wake_by(self, due: float) -> None:
         timer = self._head_deadline
         if timer is None or timer.when() > due:
             if timer is not None:
@@ -88,7 +105,7 @@ class HeaderDeadline:
         self._head_due = None  # a timer still scheduled finds nothing to do
 
     def _stop_deadline(self) -> None:
-        self._head_due = None
+        self._head_due = self._idle_due = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
@@ -98,17 +115,22 @@ class HeaderDeadline:
 
     def _head_timed_out(self) -> None:
         self._head_deadline = None
-        due = self._head_due
-        if due is None:
+        now, idle, due = self.loop.time(), self._idle_due, self._head_due
+        if idle is not None and idle <= now:  # kept alive and idle: uvicorn's keep-alive timeout
+            self._idle_due = None
+            if not self.transport.is_closing():
+                self.transport.close()
             return
-        if due > self.loop.time():  # armed again since the timer was set: wait for the rest
-            self._head_deadline = self.loop.call_at(due, self._head_timed_out)
-            return
-        self._head_due = None
-        if self.transport.is_closing() or not self._waiting_for_head():
-            return
-        log.warning("connection closed: no complete request head in time (%.0f s)", self.header_timeout)
-        self.transport.close()
+        if due is not None and due <= now:
+            self._head_due = due = None
+            if not self.transport.is_closing() and self._waiting_for_head():
+                late = "connection closed: no complete request head in time (%.0f s)"
+                log.warning(late, self.header_timeout)
+                self.transport.close()
+                return
+        later = [at for at in (idle, due) if at is not None]  # armed again since: wait for the rest
+        if later and not self.transport.is_closing():
+            self._head_deadline = self.loop.call_at(min(later), self._head_timed_out)
 
 
 class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
@@ -162,6 +184,7 @@ if HttpToolsProtocol is not None:
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
+            self._idle_due = None  # as uvicorn's keep-alive timer, stopped by any byte
             cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
             self._chunk += 1
             super().data_received(data)
@@ -198,7 +221,10 @@ if HttpToolsProtocol is not None:
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._in_body, self._body_bytes = True, 0
+            cycle = self.cycle
             super().on_headers_complete()
+            if self.cycle is not cycle and not self.access_log:  # a new request's cycle
+                self.cycle.scope[RESPOND] = functools.partial(self._respond, self.cycle)  # type: ignore[literal-required]
 
         def on_body(self, body: bytes) -> None:
             self._body_bytes += len(body)
@@ -207,13 +233,55 @@ if HttpToolsProtocol is not None:
         def on_message_complete(self) -> None:
             self._ended_in = self._chunk
             self._in_body = False
-            if self.cycle is not None:
-                self.cycle.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+            cycle = self.cycle
+            if cycle is not None:
+                cycle.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+                cycle.scope[BODY] = cycle.body  # type: ignore[literal-required]
             super().on_message_complete()
 
+        def _respond(self, cycle: HttpToolsCycle, status: int, head: bytes, body: bytes, close: bool) -> bool:
+            # What RequestResponseCycle.send does for a start and a last body message (uvicorn
+            # 0.55, protocols/http/httptools_impl.py), in one write: the default headers (server,
+            # date) first; "connection: close" where the answer or the request ends the connection.
+            if cycle.response_started or cycle.disconnected or cycle.flow.write_paused:
+                return False
+            if cycle.scope["method"] == "HEAD":  # its answer has no body: left to send()
+                return False
+            cycle.response_started = True
+            cycle.waiting_for_100_continue = False
+            if close:
+                cycle.keep_alive = False
+            parts = [STATUS_LINE[status]]
+            for name, value in cycle.default_headers:
+                parts += (name, b": ", value, b"\r\n")
+            parts.append(head)
+            if not cycle.keep_alive and not close:
+                parts.append(b"connection: close\r\n")
+            parts += (b"\r\n", body)
+            self.transport.write(b"".join(parts))
+            cycle.response_complete = True
+            cycle.message_event.set()
+            if not cycle.keep_alive:
+                self.transport.close()
+            cycle.on_response()
+            return True
+
         def on_response_complete(self) -> None:
+            # HttpToolsProtocol.on_response_complete (uvicorn 0.55), but for its keep-alive timer
+            # (a TimerHandle per answer, pushed on the loop's heap and cancelled by the next
+            # request's first byte): the connection's one deadline timer checks ``_idle_due``.
             self._arm(self.keep_alive + self.header_timeout)
-            super().on_response_complete()
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self._unset_keepalive_if_required()
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._idle_due = self.loop.time() + self.timeout_keep_alive
+                self._wake_by(self._idle_due)
             if not self._waiting_for_head():  # a pipelined request is queued or began
                 self._disarm()
 
