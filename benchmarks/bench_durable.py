@@ -36,6 +36,13 @@ passed through. ``SERVICEFLOW_BENCH_TRACEMALLOC=FILE`` has each worker write the
 open cases hold, by file and by line (durable_worker.py; tracemalloc slows the worker and its own
 bookkeeping swells the resident set, so the phase's other figures are not comparable).
 
+Where a worker's memory is (benchmarks/worker_memory.py): each phase also prints glibc's malloc
+per open case (in use, free inside its arenas, the arenas), pymalloc's, and under tracemalloc
+malloc's share that is not Python's (the SDK's Rust core, protobuf); and the worker's cyclic
+collector (CPU per case in it, collections by generation). ``SERVICEFLOW_BENCH_TRIM=1``: each
+worker measures its memory again after malloc_trim(0) once its cases are open. ``arenas1``,
+``arenas2``, ``unfrozen`` and ``floor-frozen`` (--variants) vary the allocator and the collector.
+
 Run: .venv/bin/python benchmarks/bench_durable.py [--cases 500 --rate 25 --within 30 --rounds 2]
      [--search] [--variants before bare floor-bare --before DIR]
 """
@@ -74,7 +81,9 @@ def phase_line(p: Phase) -> str:
         f"{len(p.lateness)}/{p.cases}; deadline -> action p50 {p50}, p99 {ms(p.p99())}; signal -> "
         f"first action p50/p99 {latency}; CPU per case: worker {p.worker_cpu / p.cases * 1000:.1f} ms, "
         f"server {p.server_cpu / p.cases * 1000:.1f} ms, client {p.client_cpu / p.cases * 1000:.1f} ms; "
-        f"{p.kib_per_case():.1f} KiB per open case; actions {p.types}; worker CPU per case by thread: "
+        f"{p.kib_per_case():.1f} KiB per open case (resident once warm {p.rss_ready_kib / 1024:.1f} MiB)"
+        f"{p.malloc_line()}{p.collector_line()}; actions {p.types}; "
+        "worker CPU per case by thread: "
         + ", ".join(f"{name} {cpu / p.cases * 1000:.1f} ms" for name, cpu in sorted(p.threads.items()) if cpu)
     )
 
@@ -217,7 +226,8 @@ if __name__ == "__main__":
         "--variants", nargs="*", default=[], choices=VARIANTS,
         help="more kinds in the rounds: before (needs --before), unrecorded (recording off), bare and "
         "floor-bare (the case and the floor unsandboxed), passthrough and floor-passthrough (their own "
-        "modules passed through the sandbox)",
+        "modules passed through the sandbox), arenas1 and arenas2 (the case with glibc's malloc arenas "
+        "capped), unfrozen (the case without gc.freeze once started), floor-frozen (the floor with it)",
     )  # fmt: skip
     parser.add_argument("--before", type=Path, default=None, help="the checkout of the 'before' kind")
     parser.add_argument("--search", action="store_true", help="find each kind's highest rate at p99 <= 1 s")

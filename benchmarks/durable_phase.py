@@ -61,7 +61,21 @@ KINDS = ("case", "floor")
 # "passthrough" and "floor-passthrough", the case and the floor with their own modules passed
 # through the sandbox as well (serviceflow's package, floor_workflow.py: nothing re-imported per
 # workflow run; durable_worker.py's workflow_runner).
-VARIANTS = ("before", "unrecorded", "bare", "floor-bare", "passthrough", "floor-passthrough")
+# The allocator and the collector (RESULTS.md, memory10): "arenas1" and "arenas2", the case with
+# glibc's malloc arenas capped at 1 or 2 (mallopt M_ARENA_MAX; measured, not the product's);
+# "unfrozen", the case without the gc.freeze() `serviceflow worker` makes once started (run_worker),
+# "floor-frozen", the floor with it. SERVICEFLOW_BENCH_TRIM=1 in bench_durable's environment has
+# every worker also measure its memory after malloc_trim(0) once all its cases are open.
+VARIANTS = (
+    "before", "unrecorded", "bare", "floor-bare", "passthrough", "floor-passthrough",
+    "arenas1", "arenas2", "unfrozen", "floor-frozen",
+)  # fmt: skip
+ENV_OF = {
+    "arenas1": {"SERVICEFLOW_BENCH_ARENAS": "1"},
+    "arenas2": {"SERVICEFLOW_BENCH_ARENAS": "2"},
+    "unfrozen": {"SERVICEFLOW_BENCH_FREEZE": "0"},
+    "floor-frozen": {"SERVICEFLOW_BENCH_FREEZE": "1"},
+}
 RUNNER_OF = {
     "bare": "unsandboxed",
     "floor-bare": "unsandboxed",
@@ -93,10 +107,14 @@ class Phase:
     client_cpu: float = 0.0
     rss_ready_kib: int = 0
     rss_open_kib: int = 0
+    malloc_ready: dict[str, int] = field(default_factory=dict)  # worker_memory.malloc_kib
+    malloc_open: dict[str, int] = field(default_factory=dict)
+    trimmed: dict[str, Any] = field(default_factory=dict)  # SERVICEFLOW_BENCH_TRIM: after malloc_trim(0)
     lateness: list[float] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     types: dict[str, int] = field(default_factory=dict)
     threads: dict[str, float] = field(default_factory=dict)  # the worker's CPU seconds by thread name
+    collector: dict[str, list[float]] = field(default_factory=dict)  # by generation: runs, CPU s
     history: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # where the worker's serviceflow package was imported from
 
@@ -109,6 +127,41 @@ class Phase:
 
     def kib_per_case(self) -> float:
         return (self.rss_open_kib - self.rss_ready_kib) / self.cases if self.rss_open_kib else math.nan
+
+    def collector_line(self) -> str:
+        """The worker's cyclic collector, warm-up's end to the last escalation: CPU per case in
+        it, and its collections by generation (young, middle, full)."""
+        if not self.collector:
+            return ""
+        runs = "/".join(f"{self.collector[g][0]:.0f}" for g in ("0", "1", "2"))
+        cpu = sum(seconds for _, seconds in self.collector.values()) / self.cases * 1000
+        full = self.collector["2"][1] / self.cases * 1000
+        return f"; in the collector {cpu:.2f} ms per case ({full:.2f} in full collections; runs {runs})"
+
+    def malloc_line(self) -> str:
+        """glibc's malloc per open case (in use, free in its arenas), its arenas, and after
+        malloc_trim(0) when measured; "" without glibc's figures."""
+        ready, opened = self.malloc_ready, self.malloc_open
+        if not ready or not opened:
+            return ""
+        used, free = ((opened[k] - ready[k]) / self.cases for k in ("used", "free"))
+        line = f"; malloc per open case: {used:.1f} KiB in use, {free:.1f} free, {opened['arenas']} arenas"
+        if "py_used" in opened and "py_used" in ready:
+            python = (opened["py_used"] - ready["py_used"]) / self.cases
+            line += f"; pymalloc {python:.1f} KiB in use ({opened['py_arenas']} arenas of 1 MiB)"
+        if "traced_large" in opened and "traced_large" in ready:  # tracemalloc: malloc's Python share
+            traced, large, tracing = (
+                (opened[k] - ready[k]) / self.cases for k in ("traced", "traced_large", "tracing")
+            )
+            rest = used - large - tracing
+            line += (
+                f"; Python's heap {traced:.1f} KiB ({large:.1f} of it in malloc); malloc not Python's "
+                f"nor tracemalloc's ({tracing:.1f}): {rest:.1f} KiB"
+            )
+        if self.trimmed:
+            rss = (self.trimmed["rss_kib"] - self.rss_ready_kib) / self.cases
+            line += f"; after malloc_trim(0) ({self.trimmed['cpu_ms']:.0f} ms): {rss:.1f} KiB per open case"
+        return line
 
 
 class Bench:
@@ -169,6 +222,7 @@ class Bench:
         env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")
         if kind == "before" and self.before is not None:
             env["PYTHONPATH"] = str(self.before / "src")
+        env.update(ENV_OF.get(kind, {}))
         worker = await asyncio.create_subprocess_exec(
             sys.executable, str(HERE / "durable_worker.py"), workflow_of(kind),
             "--address", self.server.address, "--runner", RUNNER_OF.get(kind, "sandboxed"),
@@ -200,6 +254,8 @@ class Bench:
                     return message
                 if "open" in message:
                     result.rss_open_kib = message["rss_kib"]
+                    result.malloc_open = message.get("malloc", {})
+                    result.trimmed = message.get("trimmed", {})
             return None
 
         try:
@@ -212,6 +268,7 @@ class Bench:
             if ready is None:
                 raise RuntimeError(f"the {kind} worker never warmed up")
             result.rss_ready_kib = ready["rss_kib"]
+            result.malloc_ready = ready.get("malloc", {})
             result.source = ready.get("source", "")
             server_cpu, worker_cpu, own_cpu = self.server_cpu(), cpu_seconds(worker.pid), time.process_time()
             sent: dict[str, float] = {}
@@ -240,6 +297,7 @@ class Bench:
             result.latency = [at - sent[t] for t, at in report.get("assigned", {}).items()]
             result.types = report.get("types", {})
             result.threads = report.get("threads", {})
+            result.collector = report.get("collector", {})
             result.history = await self.history(kind, f"{tag}-0")
         finally:
             if worker.returncode is None:

@@ -5,12 +5,14 @@
 workflow) and talks to bench_durable over stdin/stdout, one JSON object a line:
 
 - prints ``{"ready": ...}`` once W warm-up cases (ids starting ``warm-``) have had their first
-  action carried out, with the process's resident memory then;
-- prints ``{"open": ...}`` with the resident memory once the N measured cases all have theirs
-  (every case open and in the worker's cache);
+  action carried out, with the process's resident memory then and glibc's and pymalloc's
+  figures (worker_memory.malloc_kib);
+- prints ``{"open": ...}`` with the same once the N measured cases all have theirs (every case
+  open and in the worker's cache), and after malloc_trim(0) with ``SERVICEFLOW_BENCH_TRIM=1``;
 - prints ``{"done": true}`` once their escalations have all been carried out;
 - on the line ``report`` from stdin prints ``{"report": ...}``: when each case's first action
-  (the owner) and its escalation were carried out, and how many actions of each type ran;
+  (the owner) and its escalation were carried out, how many actions of each type ran, the CPU by
+  thread and the cyclic collector's work (worker_memory.Collector), warm-up's end to done;
 - on ``exit`` stops the worker and exits.
 
 With ``SERVICEFLOW_BENCH_PROFILE=FILE`` set, the worker runs under cProfile and writes its
@@ -22,13 +24,16 @@ CPU is not the worker's, but its sampling slows the worker a little). With
 ``SERVICEFLOW_BENCH_TRACEMALLOC=FILE`` set, tracemalloc runs from the start and the Python memory
 allocated between ``ready`` and ``open`` and still held is written to FILE.KIND-PID.txt, by file
 and by line (see traced). ``--runner`` picks the workflow runner (workflow_runner: the sandbox's
-share).
+share). Once started, the case's worker does what ``serviceflow worker`` does (settled: start-up's
+objects frozen); ``SERVICEFLOW_BENCH_FREEZE`` and ``SERVICEFLOW_BENCH_ARENAS`` vary it (bench_durable's
+``unfrozen``, ``floor-frozen``, ``arenas1`` and ``arenas2`` kinds).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -46,6 +51,7 @@ from floor_workflow import FloorActivities, FloorWorkflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner  # noqa: E402
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions  # noqa: E402
+from worker_memory import Collector, limit_arenas, malloc_kib, rss_kib, trimmed  # noqa: E402
 
 from serviceflow.model import Action  # noqa: E402
 
@@ -64,12 +70,7 @@ def thread_cpu() -> Counter[str]:
     return seconds
 
 
-def rss_kib() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+COLLECTOR = Collector()  # from the start: the warm-up's collections are left out by since()
 
 
 class Recorder:
@@ -83,6 +84,7 @@ class Recorder:
         self.warmed = 0
         self.spy: subprocess.Popen[bytes] | None = None  # SERVICEFLOW_BENCH_PYSPY: see sampled()
         self.threads: Counter[str] = Counter()  # CPU seconds by thread name, ready to done
+        self.collector: dict[str, list[float]] = {}  # the collector's work, ready to done
 
     def record(self, ticket_id: str, kind: str, at: float) -> None:
         self.types[kind] += 1
@@ -90,15 +92,16 @@ class Recorder:
             if kind == "assign":
                 self.warmed += 1
                 if self.warmed == self.warm:
-                    say(ready=True, rss_kib=rss_kib(), source=source())
-                    traced("ready")
+                    traced("ready")  # first: the snapshot it keeps is not counted in the open cases
+                    say(ready=True, rss_kib=rss_kib(), malloc=malloc_kib(), source=source())
                     self.threads = thread_cpu()
+                    self.collector = COLLECTOR.now()
                     self.spy = sampled() if os.environ.get("SERVICEFLOW_BENCH_PYSPY") else None
             return
         if kind == "assign" and ticket_id not in self.assigned:
             self.assigned[ticket_id] = at
             if len(self.assigned) == self.cases:
-                say(open=True, rss_kib=rss_kib())
+                say(open=True, rss_kib=rss_kib(), malloc=malloc_kib(), **trimmed())
                 traced("open")
         elif kind == "escalate" and ticket_id not in self.escalated:
             self.escalated[ticket_id] = at
@@ -107,6 +110,7 @@ class Recorder:
                     self.spy.send_signal(signal.SIGINT)
                     self.spy.wait(60)
                 self.threads = thread_cpu() - self.threads
+                self.collector = COLLECTOR.since(self.collector)
                 say(done=True)
 
     def action(self, ticket_id: str, action: Action) -> None:
@@ -137,7 +141,6 @@ def traced(moment: str) -> None:
 
     if not tracemalloc.is_tracing():
         return
-    import gc
 
     gc.collect()
     _SNAPSHOTS[moment] = tracemalloc.take_snapshot()
@@ -232,7 +235,33 @@ def unrecorded_kind() -> Any:
     return UnrecordedOutcomes
 
 
+def capped_arenas() -> None:
+    """Before the first client: ``SERVICEFLOW_BENCH_ARENAS=N`` caps glibc's malloc arenas at N
+    (the ``arenas1`` and ``arenas2`` kinds: measured, and not taken into the product, RESULTS.md
+    memory10)."""
+    if os.environ.get("SERVICEFLOW_BENCH_ARENAS"):
+        limit_arenas(int(os.environ["SERVICEFLOW_BENCH_ARENAS"]))
+
+
+def settled(kind: str) -> None:
+    """Once the worker has started, what ``serviceflow worker`` does then (run_worker's
+    freeze_startup: start-up's objects out of the collector's full collections), for the case's
+    kinds; the floor (raw Temporal) not, unless ``SERVICEFLOW_BENCH_FREEZE`` says otherwise (``0``:
+    not frozen, ``1``: frozen; the ``unfrozen`` and ``floor-frozen`` kinds)."""
+    wanted = os.environ.get("SERVICEFLOW_BENCH_FREEZE")
+    if kind == "floor" and wanted == "1":  # the same two calls, without importing serviceflow's worker
+        gc.collect()
+        gc.freeze()
+    elif kind == "case" and wanted != "0":
+        from serviceflow.durable import worker
+
+        freeze = getattr(worker, "freeze_startup", None)  # a "before" checkout may not have it
+        if freeze is not None:
+            freeze()
+
+
 async def main(args: argparse.Namespace) -> None:
+    capped_arenas()
     if args.kind == "floor":
         client = await Client.connect(args.address)  # the default data converter
     else:
@@ -253,12 +282,13 @@ async def main(args: argparse.Namespace) -> None:
         args.unrecorded,
     )
     async with worker:
+        settled(args.kind)
         while True:
             line = (await asyncio.to_thread(sys.stdin.readline)).strip()
             if line == "report":
                 say(report={"assigned": recorder.assigned, "escalated": recorder.escalated,
                             "types": dict(recorder.types), "rss_kib": rss_kib(),
-                            "threads": dict(recorder.threads)})  # fmt: skip
+                            "threads": dict(recorder.threads), "collector": recorder.collector})  # fmt: skip
             elif line in ("exit", ""):
                 break
 

@@ -7,6 +7,7 @@ keep no state of their own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -190,6 +191,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
             log.info("watching the quarantine: %s every %.0f s", watcher, settings.quarantine_interval)
         for reconciler in await start_reconcilers(client, settings):
             log.info("reconciling: %s every %.0f s", reconciler, settings.reconcile_interval)
+        freeze_startup()
 
         def use(fresh: Roster) -> None:
             activities.roster = fresh
@@ -199,6 +201,19 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await refreshing
         log.info("stopping: finishing in-flight tasks")
     await asyncio.gather(*background)
+
+
+def freeze_startup() -> None:
+    """Once the worker has started: what start-up built (modules, the SDK, protobuf's and
+    pydantic's types, the policy set) leaves the cyclic collector's reach (``gc.freeze``, as the
+    receiver's settle_collector), so that a full collection walks what cases made, not every object
+    of the process. A frozen object is still freed when its last reference goes; only a cycle
+    among them is never collected (start-up's objects live as long as the process anyway).
+    Measured (RESULTS.md, memory10): the collector is under 1 % of a worker's CPU per case, so this
+    is tidiness more than speed; it did not hurt."""
+    gc.collect()
+    gc.freeze()
+    log.debug("froze %d objects of start-up out of the collector's full collections", gc.get_freeze_count())
 
 
 async def serve_until(app: Starlette, address: tuple[str, int], stop: asyncio.Event) -> None:
