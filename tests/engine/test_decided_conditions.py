@@ -2,7 +2,7 @@
 
 ``event.kind == "created"``, ``ticket.status in ["pending", "on_hold"]``, ``ticket.channel !=
 "api"``, ``"vip" in ticket.tags``, ``!agent.out_of_office``, ``event.body.startsWith("#promise")``
-(``endsWith``, ``contains``), with ``&&``, ``||``, ``!`` and ``true``, are most of a policy set's
+(``endsWith``, ``contains``, ``matches``), with ``&&``, ``||``, ``!`` and ``true``, are most of a policy set's
 conditions; the engine's evaluator answers them from the
 fields (see serviceflow.cel.analysis.decided), and an ``||`` or ``&&`` that one side settles
 without running the other. Each answer here is held to CEL's own on the same values, including
@@ -11,13 +11,14 @@ values of other kinds (CEL decides them) and other sides that fail.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from serviceflow.cel import CelEnvironment, backend_named
+from serviceflow.cel import CelEnvironment, backend_named, regex_problem
 from serviceflow.cel.analysis import decided
 from serviceflow.cel.types import DYN, map_of
 from serviceflow.engine.evaluation import Evaluator
@@ -56,6 +57,8 @@ CONDITIONS = [
     '"a" in x.kind.split',
     'x.kind.__doc__ != "x"',
     'x.o.kind == "a" && x.flag',
+    'x.kind.matches("^cr") && x.channel != "api"',
+    'size(x.kind) > 1 && x.kind.matches("(?i)CREATED|api")',
 ]
 
 SCALARS = st.one_of(
@@ -83,7 +86,7 @@ def test_the_shapes_are_decided(source: str) -> None:
     assert env.compile(source, VARIABLES).decided_by is not None
 
 
-RUN = ["x.kind == y.kind", 'size(x.kind) > 1 && x.k.matches("a")', "x.kind.matches(y.kind) || size(x) > 1"]
+RUN = ["x.kind == y.kind", "size(x.kind) > 1 && x.k.matches(y.k)", "x.kind.matches(y.kind) || size(x) > 1"]
 
 
 @pytest.mark.parametrize("source", [*RUN, "false", 'x.tags[0] == "a"'])
@@ -198,6 +201,55 @@ def test_a_string_test_of_a_literal_answers_as_cel_does(
         assert got is False and [e.message for e in evaluator.errors] == [expected]
     if type(body) is str and _whole(body) and _whole(literal):
         assert evaluator.counter[0] == 0  # decided without CEL
+
+
+#: Patterns in RE2's syntax as a policy writes them (no escapes), a few RE2 refuses ("(", a
+#: repeat over 1,000, a backreference-like group), and pieces of the body drawn below.
+PATTERNS = st.sampled_from(
+    ["(?i)refund|charged|invoice", "^#promise", "refund$", "^.$", ".{2}", "[^a]", "(?i)ÉtÉ",
+     "[[:alpha:]]+", "(?s)a.b", "a.b", "^$", "", "(?i)😀", "é", "x*", "(", "a{1001}",
+     "(?P<n>a)(?P=n)", "[z-a]", "(?i)ss", "ß"]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["celpy", "cel-expr"])
+@settings(max_examples=500, deadline=None)
+@given(body=BODIES, data=st.data())
+def test_a_match_of_a_literal_pattern_answers_as_cel_does(
+    backend: str, body: Any, data: st.DataObject
+) -> None:
+    """``x.body.matches("...")`` runs no CEL on a whole string (RE2's search, the pattern compiled
+    once), and answers as CEL; on anything else, or a pattern RE2 refuses, CEL runs as before."""
+    if isinstance(body, str) and data.draw(st.booleans()):  # a piece of the body, to match often
+        start = data.draw(st.integers(0, len(body)))
+        pattern = body[start : data.draw(st.integers(start, len(body)))]
+    else:
+        pattern = data.draw(PATTERNS)
+    assume(not any(char in pattern for char in '"\\\n\r'))  # written as it is, without escapes
+    environment = _environment(backend)
+    try:
+        expression = environment.compile(f'x.body.matches("{pattern}")', VARIABLES)
+    except (CelError, TypeError):  # refused when compiled (a lone surrogate; a bad pattern)
+        assume(False)
+        raise
+    values: dict[str, Any] = {"x": {} if body is None else {"body": body}, "y": {}}
+    try:
+        expected: Any = expression.evaluate(environment.activation(values))
+    except CelEvaluationError as exc:
+        expected = exc.message
+    evaluator = Evaluator(environment, dict(values))
+    got = evaluator.test(expression, policy="p", rule="r", default=False)
+    if isinstance(expected, bool):
+        assert got is expected and not evaluator.errors
+    else:  # CEL ran, as before, and its error is what was recorded (cel-python's names objects)
+        assert got is False and [_unplaced(e.message) for e in evaluator.errors] == [_unplaced(expected)]
+    if type(body) is str and _whole(body) and _whole(pattern) and regex_problem(pattern) is None:
+        assert evaluator.counter[0] == 0  # decided without CEL
+
+
+def _unplaced(message: str) -> str:
+    """An error's text without the objects' addresses (``<... object at 0x7f...>``)."""
+    return re.sub(r"0x[0-9a-f]+", "0x", message)
 
 
 def _whole(text: str) -> bool:

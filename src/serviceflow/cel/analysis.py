@@ -9,10 +9,10 @@ run. Anything not of this simple shape yields no requirement (the expression is 
 ``decided`` goes further for the commonest conditions of a policy set: an expression made of
 comparisons of fields with string literals (``event.kind == "created"``, ``ticket.status in
 ["pending", "on_hold"]``, ``ticket.channel != "api"``, ``"vip" in ticket.tags``), bool fields,
-``!``, ``&&``, ``||``, ``true`` and a string field's ``startsWith``, ``endsWith`` or ``contains``
-of a string literal has its value decided by those fields whenever they hold what is compared, so
-the engine answers it without running CEL (nor building a result-cache key); a part of another
-shape (``matches()``) runs only when the rest does not settle the whole.
+``!``, ``&&``, ``||``, ``true`` and a string field's ``startsWith``, ``endsWith``, ``contains`` or
+``matches`` of a string literal has its value decided by those fields whenever they hold what is
+compared, so the engine answers it without running CEL (nor building a result-cache key); a part
+of another shape runs only when the rest does not settle the whole.
 """
 
 from __future__ import annotations
@@ -146,8 +146,9 @@ Condition = tuple[Any, ...]
 ``strings``; ``("has", path, string)``: the list of strings at ``path`` holds ``string``;
 ``("flag", path)``: the bool at ``path``; ``("not", condition)``; ``("all", conditions)``;
 ``("any", conditions)`` (``true`` is ``("all", ())``); ``("text", path, method, string)``: the
-string at ``path``'s ``startsWith``, ``endsWith`` or ``contains`` of ``string``; ``("cel",)``: a
-part only CEL answers."""
+string at ``path``'s ``startsWith``, ``endsWith`` or ``contains`` of ``string``; ``("match", path,
+pattern)``: the string at ``path``'s ``matches`` of the literal ``pattern``; ``("cel",)``: a part
+only CEL answers."""
 
 
 def decided(tree: lark.ParseTree) -> Condition | None:
@@ -200,7 +201,7 @@ def _condition(tree: lark.ParseTree) -> Condition:
         return ("has", *item)
     text = _text_test(node)
     if text is not None:
-        return ("text", *text)
+        return ("match", text[0], text[2]) if text[1] == "matches" else ("text", *text)
     path = _path(node)
     return ("flag", path) if path else _CEL
 
@@ -225,11 +226,13 @@ def _item(term: lark.ParseTree) -> tuple[str, str] | None:
 
 #: CEL's string tests of one string argument, as Python's: CEL compares code points (cel-cpp
 #: UTF-8 bytes, the same answer for valid UTF-8, where a match starts and ends on a boundary).
-_TEXT_TESTS = frozenset({"startsWith", "endsWith", "contains"})
+#: ``matches`` is RE2's search on both backends (see :func:`serviceflow.cel.deciders.decider`).
+_TEXT_TESTS = frozenset({"startsWith", "endsWith", "contains", "matches"})
 
 
 def _text_test(term: lark.ParseTree) -> tuple[str, str, str] | None:
-    """``path.startsWith("literal")`` (``endsWith``, ``contains``): the field, method and literal."""
+    """``path.startsWith("literal")`` (``endsWith``, ``contains``, ``matches``): the field, method
+    and literal."""
     if term.data != "member_dot_arg" or len(term.children) != 3:
         return None
     receiver, method, arguments = term.children

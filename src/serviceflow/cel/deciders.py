@@ -35,7 +35,9 @@ def decider(condition: Condition) -> Decider:
     of strings; ``all`` and ``any`` are settled by the first side that settles them (``false``,
     ``true``), else None if any side was None, as CEL's own ``&&`` and ``||`` are; ``not``
     negates; ``text`` is Python's ``startswith``, ``endswith`` or ``in`` on a string field (anything
-    else, or a string a backend would not see whole: None); ``cel`` is None.
+    else, or a string a backend would not see whole: None); ``match`` is RE2's search for the
+    pattern, compiled once, on such a string (a pattern RE2 refuses: None, and CEL says why);
+    ``cel`` is None.
     """
     kind = condition[0]
     if kind == "is":
@@ -50,6 +52,8 @@ def decider(condition: Condition) -> Decider:
         return _has(condition[1], condition[2])
     if kind == "text":
         return _text(condition[1], condition[2], condition[3])
+    if kind == "match":
+        return _match(condition[1], condition[2])
     return _undecided
 
 
@@ -142,3 +146,30 @@ def _text(path: str, method: str, literal: str) -> Decider:
         return None
 
     return contains
+
+
+def _match(path: str, pattern: str) -> Decider:
+    """CEL's ``matches`` is RE2's unanchored search with RE2's default options on both backends:
+    cel-cpp builds ``RE2 re2(regex)`` and answers ``RE2::PartialMatch(target, re2)``
+    (runtime/standard/regex_functions.cc; an error only for a pattern RE2 refuses, or one over
+    ``regex_max_program_size``, 0 by default: no bound), cel-python ``re2.search(pattern, text)``
+    (google-re2, celpy/evaluation.py ``function_matches``). Here the same search runs with the
+    pattern compiled once, where cel-cpp compiles it on every evaluation. cel-expr-python's own
+    runtime options are UNVERIFIED beyond that default; tests/engine/test_decided_conditions.py
+    holds the answers to both backends'."""
+    import re2  # type: ignore[import-untyped]  # google-re2, which cel-python's matches() runs on
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr; matching is the same
+    try:
+        search = re2.compile(pattern, options).search
+    except re2.error:
+        return _undecided  # CEL reports the pattern's error, as it always has
+
+    def matches(at: Callable[[str], Any]) -> bool | None:
+        value = at(path)
+        if type(value) is str and whole(value):
+            return search(value) is not None
+        return None
+
+    return matches

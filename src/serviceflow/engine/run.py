@@ -249,9 +249,23 @@ def issued_keys(state: CaseState) -> frozenset[str]:
     return frozenset(state.issued)
 
 
+class _Kept(weakref.ref):  # type: ignore[type-arg]  # of a CaseState
+    """A weak reference to a case that knows its key in :data:`_ISSUED`: one shared callback
+    forgets the entry (a lambda per case, and its cell, were two more objects for the garbage
+    collector to track for every open case)."""
+
+    __slots__ = ("ident",)
+    ident: int
+
+
+def _forget(kept: _Kept) -> None:
+    _ISSUED.pop(kept.ident, None)
+
+
 def remember_issued(state: CaseState, keys: frozenset[str]) -> None:
-    ident = id(state)
-    _ISSUED[ident] = (weakref.ref(state, lambda _: _ISSUED.pop(ident, None)), keys)
+    kept = _Kept(state, _forget)
+    kept.ident = ident = id(state)
+    _ISSUED[ident] = (kept, keys)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
