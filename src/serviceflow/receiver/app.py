@@ -79,9 +79,10 @@ RETRY_AFTER_SECONDS = 5
 #: answered 503 (the vendor delivers it again).
 PARSE_TIMEOUT = 10.0
 SEEN_KEPT = 10_000
-# A stalled body's connection is closed with its 408 (CLOSE). A too-large body's is not: a client
-# that sends it all gets its 413 instead of a reset, uvicorn discards the rest, and the header
-# deadline (protocol.py) closes the connection if the rest does not end in time.
+# A stalled body's connection is closed with its 408 (CLOSE). A too-large body's is not (the client
+# gets its 413, not a reset; uvicorn discards the rest, the header deadline ends a rest that never
+# ends), unless it awaits 100-continue: then it may send no body (RFC 9110 10.1.1), and its next
+# request would be read as this one's.
 RETRY_AFTER = ((b"retry-after", b"%d" % RETRY_AFTER_SECONDS),)
 
 
@@ -196,7 +197,8 @@ class Receiver:
         limit = self.limits.max_body_bytes
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
         if declared.isdigit() and int(declared) > limit:
-            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"))
+            waits = any(k == b"expect" and v.lower() == b"100-continue" for k, v in scope["headers"])
+            return self._refuse(vendor, Refusal(413, "too_large", f"over {limit} bytes"), close=waits)
         arrived = scope.get(BODY_COMPLETE) is True  # nothing to wait for: no deadline
         try:
             body = whole_body(scope)  # the protocol's, where it had it all (protocol.BODY)

@@ -23,8 +23,9 @@ body deadline).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.config import Config
@@ -224,7 +225,7 @@ if HttpToolsProtocol is not None:
             cycle = self.cycle
             super().on_headers_complete()
             if self.cycle is not cycle and not self.access_log:  # a new request's cycle
-                self.cycle.scope[RESPOND] = functools.partial(self._respond, self.cycle)  # type: ignore[literal-required]
+                self.cycle.scope[RESPOND] = _responder(self, self.cycle)  # type: ignore[literal-required]
 
         def on_body(self, body: bytes) -> None:
             self._body_bytes += len(body)
@@ -306,3 +307,23 @@ def protocol_with(
         base = HttpToolsDeadlineProtocol
     fields = {"header_timeout": header_timeout, "keep_alive": keep_alive}
     return type("ReceiverProtocol", (base,), fields)
+
+
+def _responder(protocol: Any, cycle: HttpToolsCycle) -> Callable[[int, bytes, bytes, bool], bool]:
+    """The scope's :data:`RESPOND` for ``cycle``: ``protocol._respond`` for it, holding both
+    weakly. The scope belongs to the cycle, and the protocol holds its current cycle, so a strong
+    reference from the scope to either made a reference cycle per request that kept the request,
+    its scope and its body (up to the body limit) until the cyclic collector ran (the reviewer's
+    find, 1,000 bodies of 256 KiB: up to 73 alive at once). While the app answers, uvicorn's task
+    holds the cycle and the connection the protocol; once either is gone the answer goes by ASGI
+    ``send`` (False)."""
+    protocol_ref, cycle_ref = weakref.ref(protocol), weakref.ref(cycle)
+
+    def respond(status: int, head: bytes, body: bytes, close: bool) -> bool:
+        serving, answering = protocol_ref(), cycle_ref()
+        if serving is None or answering is None:
+            return False
+        answered: bool = serving._respond(answering, status, head, body, close)
+        return answered
+
+    return respond
