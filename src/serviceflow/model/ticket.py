@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serviceflow.model.attributes import plain_reads
 from serviceflow.model.bounds import AccountName, CustomFields, PersonId, TicketId, VendorName, WebhookTime
 
 
@@ -52,16 +50,6 @@ class Model(BaseModel):
     """Base of the domain models: immutable, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """The domain's and the engine's models read their fields past pydantic's
-        ``__getattr__`` hook (model/attributes.py; the engine reads them on every decision).
-        pydantic calls this "only after basic class initialization is complete" (its docstring,
-        pydantic/main.py 2.14), so the class's private attributes and config are known here."""
-        super().__pydantic_init_subclass__(**kwargs)
-        if cls.__module__.startswith(("serviceflow.model.", "serviceflow.engine.")):
-            plain_reads(cls)
 
 
 class Requester(Model):
