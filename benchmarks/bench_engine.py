@@ -11,8 +11,15 @@ The engine's own cost per decision is its time per decision less its evaluations
 the raw cost of one; printed also from the process's CPU time per pass (the median round's),
 which leaves out the time a loaded machine made the process wait for a core.
 
+The engine is measured as the worker runs it: once the policies are loaded and the workload is
+built, what the process holds is frozen out of the cyclic collector (``gc.collect()`` and
+``gc.freeze()``, as durable/worker.py's ``freeze_startup``), so that a full collection during a
+pass walks what the decisions made, not the ~125,000 objects of start-up. ``--unfrozen`` also
+runs every round unfrozen (``gc.unfreeze()``), paired with the frozen pass in the same process,
+and prints both.
+
 Run: .venv/bin/python benchmarks/bench_engine.py [--tickets N] [--backend celpy|cel-expr|both]
-     [--rounds 3] [--json FILE]
+     [--rounds 3] [--unfrozen] [--json FILE]
 """
 
 from __future__ import annotations
@@ -177,32 +184,54 @@ def raw_evaluations(environment: CelEnvironment, budget: float) -> float:
     return done / seconds
 
 
-def bench_backend(name: str, inputs: list[tuple[str, EngineInput, datetime]], rounds: int) -> dict[str, Any]:
+def collector(frozen: bool) -> None:
+    """Start-up's objects out of the collector's reach (as the worker's ``freeze_startup``), or
+    back in its oldest generation."""
+    if frozen:
+        gc.collect()
+        gc.freeze()
+    else:
+        gc.unfreeze()
+
+
+def own_cost(passes: list[dict[str, float]], rate: float, raw: float) -> tuple[float, float]:
+    """The engine's own µs per decision, from the wall clock and from the CPU time (median pass)."""
+    per_decision = passes[-1]["evaluations_per_decision"]
+    # On a shared machine the wall clock also counts the time the process waited for a core,
+    # which CPU time leaves out.
+    cpu = statistics.median(p["cpu_seconds"] / p["decisions"] for p in passes)
+    return 1e6 * (1 / rate - per_decision / raw), 1e6 * (cpu - per_decision / raw)
+
+
+def bench_backend(
+    name: str, inputs: list[tuple[str, EngineInput, datetime]], rounds: int, unfrozen: bool = False
+) -> dict[str, Any]:
     """Alternating rounds of the engine over the workload (a fresh result cache each round) and
-    of the raw evaluations of the same expressions; the ratio is taken round by round."""
+    of the raw evaluations of the same expressions; the ratio is taken round by round. Frozen
+    (see the module's docstring); with ``unfrozen``, each round runs an unfrozen pass too."""
     environment = CelEnvironment(backend=backend_named(name))
     policy_set = load_policy_set([REPO / "policies", REPO / "workflows"], environment=environment)
+    collector(frozen=True)
     bench_decisions(Rules(policy_set, environment), inputs[: len(inputs) // 10])  # warm up
     passes: list[dict[str, float]] = []
+    loose: list[dict[str, float]] = []  # the unfrozen passes
     raws: list[float] = []
     for round_number in range(rounds):
         engine_first = round_number % 2 == 0
         if not engine_first:
             raws.append(raw_evaluations(environment, 1.0))
-        passes.append(bench_decisions(Rules(policy_set, environment), inputs))
+        for frozen in (True, False)[: 1 + unfrozen][:: 1 if engine_first else -1]:
+            collector(frozen)
+            (passes if frozen else loose).append(bench_decisions(Rules(policy_set, environment), inputs))
+        collector(frozen=True)
         if engine_first:
             raws.append(raw_evaluations(environment, 1.0))
     ratios = [p["per_second"] / raw for p, raw in zip(passes, raws, strict=True)]
     ratio = statistics.median(ratios)
     rate = statistics.median(p["per_second"] for p in passes)
     raw = statistics.median(raws)
-    per_decision = passes[-1]["evaluations_per_decision"]
-    own_us = 1e6 * (1 / rate - per_decision / raw)
-    # The same from the process's CPU time per pass: on a shared machine the wall clock also
-    # counts the time the process waited for a core, which CPU time leaves out.
-    cpu = statistics.median(p["cpu_seconds"] / p["decisions"] for p in passes)
-    own_cpu_us = 1e6 * (cpu - per_decision / raw)
-    return {
+    own_us, own_cpu_us = own_cost(passes, rate, raw)
+    result = {
         "backend": name,
         "decisions_per_second": rate,
         "raw_evaluations_per_second": raw,
@@ -215,6 +244,10 @@ def bench_backend(name: str, inputs: list[tuple[str, EngineInput, datetime]], ro
         "policy_set": policy_set,
         "environment": environment,
     }
+    if loose:
+        loose_rate = statistics.median(p["per_second"] for p in loose)
+        result["unfrozen"] = (loose_rate, *own_cost(loose, loose_rate, raw))
+    return result
 
 
 def bench_scenarios(rules: Rules, rounds: int) -> dict[str, float]:
@@ -254,19 +287,24 @@ def main() -> None:
     parser.add_argument("--backend", choices=["celpy", "cel-expr", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per backend")
     parser.add_argument("--scenario-rounds", type=int, default=20, help="policy test repetitions (0: none)")
+    parser.add_argument(
+        "--unfrozen", action="store_true", help="also measure each round with start-up's objects unfrozen"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file (make bench-check)")
     args = parser.parse_args()
     inputs = workload(args.tickets)
     print(f"# bench_engine - {describe()}")
     print(
-        f"workload: {args.tickets} tickets, {len(inputs)} inputs (events and wake-ups); {args.rounds} rounds"
+        f"workload: {args.tickets} tickets, {len(inputs)} inputs (events and wake-ups); "
+        f"{args.rounds} rounds; start-up's objects frozen out of the collector once loaded, as in the worker"
+        + (" (and unfrozen, paired)" if args.unfrozen else "")
     )
     backends = ["celpy", "cel-expr"] if args.backend == "both" else [args.backend]
     figures: dict[str, float] = {}  # ratios, higher is better: what make bench-check compares
     context: dict[str, float] = {}
     for name in backends:
         try:
-            result = bench_backend(name, inputs, args.rounds)
+            result = bench_backend(name, inputs, args.rounds, args.unfrozen)
         except Exception as exc:  # the fast backend is optional
             print(f"{name:9} unavailable: {exc}")
             continue
@@ -283,6 +321,12 @@ def main() -> None:
             f"engine's own cost: {result['own_microseconds_per_decision']:.0f} µs per decision "
             f"({result['own_cpu_microseconds_per_decision']:.0f} µs of CPU time)"
         )
+        if "unfrozen" in result:
+            rate, own, own_cpu = result["unfrozen"]
+            print(
+                f"{'':9} unfrozen: {rate:9,.0f} decisions/s; the engine's own cost {own:.0f} µs per "
+                f"decision ({own_cpu:.0f} µs of CPU time)"
+            )
         key = name.replace("-", "_")
         figures[f"engine_{key}_vs_raw_cel"] = result["ratio"]
         context[f"engine_{key}_decisions_per_second"] = result["decisions_per_second"]
@@ -293,6 +337,7 @@ def main() -> None:
         # The next backend runs with this one's policy set, environment and caches let go, as a
         # worker runs one backend: kept, they lengthened every full collection of its passes.
         del result
+        gc.unfreeze()  # this backend's objects were frozen with the rest: let them be collected
         gc.collect()
     if args.json:
         args.json.write_text(

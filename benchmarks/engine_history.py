@@ -26,6 +26,11 @@ JSON, and beside it a digest of the same without the evaluation counts ("decisio
 commits that decide alike, running CEL alike, print the same first digest; commits that decide
 alike however often they run CEL (a condition answered in Python instead) the same second one.
 
+Every probe measures the engine as the worker runs it: once the policies are loaded and the
+workload is built, ``gc.collect()`` and ``gc.freeze()`` (durable/worker.py's ``freeze_startup``)
+take what the process holds out of the collector's full collections; ``--unfrozen`` measures
+each commit also without that, in the same run (callgrind and the timed passes).
+
 Run: .venv/bin/python benchmarks/engine_history.py ace2aaa b3f4aef HEAD [--tickets 300]
      .venv/bin/python benchmarks/engine_history.py --same --tickets 200 --backend cel-expr main HEAD
      .venv/bin/python benchmarks/engine_history.py --callgrind --tickets 40 ace2aaa f079dca:ace2aaa
@@ -59,6 +64,10 @@ environment = CelEnvironment(backend=backend_named(BACKEND))
 policy_set = load_policy_set([ROOT + "/policies", ROOT + "/workflows"], environment=environment)
 inputs = workload(TICKETS)
 context = Context(roster=ROSTER)
+if FROZEN:  # as the worker does once started (durable/worker.py's freeze_startup)
+    import gc
+    gc.collect()
+    gc.freeze()
 
 def decided(rules):
     # each input's outcome, every ticket's case carried from one input to its next
@@ -149,6 +158,7 @@ def probe(
     backend: str = "celpy",
     keep: Path | None = None,
     same: bool = False,
+    frozen: bool = True,
 ) -> dict[str, Any]:
     code = (
         PROBE.replace("SRC", repr(str(place / "src")))
@@ -159,6 +169,7 @@ def probe(
         .replace("CALLGRIND", str(callgrind))
         .replace("BACKEND", repr(backend))
         .replace("SAME", str(same))
+        .replace("FROZEN", str(frozen))
     )
     command = [sys.executable, "-c", code]
     with tempfile.TemporaryDirectory() as scratch:
@@ -193,7 +204,11 @@ def main() -> None:
         "--keep", type=Path, help="with --callgrind: keep the last commit's callgrind.out here"
     )
     parser.add_argument("--backend", choices=["celpy", "cel-expr"], default="celpy", help="the CEL backend")
+    parser.add_argument(
+        "--unfrozen", action="store_true", help="measure each commit also with start-up's objects unfrozen"
+    )
     args = parser.parse_args()
+    ways = [True, False] if args.unfrozen else [True]  # frozen, and unfrozen
     specs = {spec: tuple(checkout(c) for c in (spec.split(":") + [spec])[:2]) for spec in args.commits}
     if args.same:
         for spec, (engine, policies) in specs.items():
@@ -207,31 +222,38 @@ def main() -> None:
         return
     if args.callgrind:
         for spec, (engine, policies) in specs.items():
+            for frozen in ways:
+                try:
+                    r = probe(
+                        engine, policies, args.tickets, 0, callgrind=True, backend=args.backend,
+                        keep=args.keep, frozen=frozen,
+                    )  # fmt: skip
+                except RuntimeError as exc:
+                    print(f"{spec}: {exc}")
+                    continue
+                print(
+                    f"{spec:17} {r['instructions_per_decision'] / 1e6:7.3f} M instructions/decision  "
+                    f"{r['expressions']:3.0f} expressions  ({r['decisions']:.0f} decisions"
+                    f"{'' if frozen else ', unfrozen'})",
+                    flush=True,
+                )
+        return
+    runs = [(spec, frozen) for spec in specs for frozen in ways]
+    rates: dict[str, list[float]] = {spec + ("" if f else " unfrozen"): [] for spec, f in runs}
+    found: dict[str, dict[str, float]] = {}
+    for order in (runs, list(reversed(runs))):
+        for spec, frozen in order:
+            engine, policies = specs[spec]
+            label = spec + ("" if frozen else " unfrozen")
             try:
-                r = probe(
-                    engine, policies, args.tickets, 0, callgrind=True, backend=args.backend, keep=args.keep
+                result = probe(
+                    engine, policies, args.tickets, args.passes, backend=args.backend, frozen=frozen
                 )
             except RuntimeError as exc:
                 print(f"{spec}: {exc}")
                 continue
-            print(
-                f"{spec:17} {r['instructions_per_decision'] / 1e6:7.3f} M instructions/decision  "
-                f"{r['expressions']:3.0f} expressions  ({r['decisions']:.0f} decisions)",
-                flush=True,
-            )
-        return
-    rates: dict[str, list[float]] = {spec: [] for spec in specs}
-    found: dict[str, dict[str, float]] = {}
-    for order in (list(specs), list(reversed(specs))):
-        for spec in order:
-            engine, policies = specs[spec]
-            try:
-                result = probe(engine, policies, args.tickets, args.passes, backend=args.backend)
-            except RuntimeError as exc:
-                print(f"{spec}: {exc}")
-                continue
-            rates[spec].append(result["per_second"])
-            found[spec] = result
+            rates[label].append(result["per_second"])
+            found[label] = result
     for spec, r in found.items():
         print(
             f"{spec:17} {r['calls_per_decision']:8.0f} calls/decision  "
