@@ -11,7 +11,8 @@ continue-as-new, the last resort).
 Since ``state-packed`` (case_options.STATE_PACKED) the state the activity answers with, and the
 workflow keeps and sends back, is packed (:func:`packed`: the JSON deflated, then base64): the
 JSON was most of every decide marker, and each marker carries the whole state again (RESULTS.md,
-history10: a case's three decide markers 11.0 KiB of its 18.1, packed 4.4). The workflow knows
+history10: in bench_durable's case the state was 10.8 KiB of the three decide markers' 15.4
+and of the history's 18.1; packed, 4.3). The workflow knows
 which it holds from the patch (``DecideRequest.packed``), never from the text.
 """
 
@@ -63,7 +64,7 @@ def parsed(state_json: str | None) -> CaseState | None:
 
 
 def packed(state_json: str) -> str:
-    """The state's JSON deflated (zlib, level 9: a few hundred microseconds for a case's few KiB)
+    """The state's JSON deflated (zlib, level 9: ~40 microseconds for a case's 4 KiB)
     and base64'd: ASCII with nothing JSON escapes, in the marker as a plain string. The standard
     library's zlib and base64 (RFC 1950 / RFC 4648): any later Python decodes what this wrote."""
     return base64.b64encode(zlib.compress(state_json.encode(), 9)).decode("ascii")

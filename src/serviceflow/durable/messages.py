@@ -65,6 +65,10 @@ class DecideRequest(Message):
     read_outcome: str | None = None
     read_missing: list[str] = []
     # ``state-packed``: ``state_json`` is packed (compact.packed), and the answer's is to be too.
+    # A local activity runs in the process of the workflow that asks it ("an Activity Execution
+    # that executes in the same process as the Workflow Execution that spawns it",
+    # https://docs.temporal.io/local-activity): a request and its answer are the same code's, and
+    # a decision lost with an old worker is asked again by the new one's replay, as it asked.
     packed: bool = False
     # ``case-in-decide``: carry out the decision's first actions here, those the activity may
     # (activities.carried_here), once each, and answer with what they did in ``done``.
