@@ -33,6 +33,10 @@ running cases fails there. Recorded once and committed; re-record only on purpos
 - case_in_decide_channels.json: the notify_channels story under `case-in-decide`: the helpdesk
   notes carried out by the decide activity, the Slack delivery by the workflow, recorded, sent
   with the next decision and kept in its state.
+- state_packed.json, state_packed_channels.json: the two stories above again, recorded after the
+  state was packed (`workflow.patched("state-packed")`, durable/compact.py's packed()): each
+  decide marker's `state_json` is the state's JSON deflated and base64'd, the later event
+  completed from the packed state's ticket, the Slack delivery sent with the next decision.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -196,6 +200,8 @@ async def main() -> None:
             ("full_ticket", full_ticket, CaseActivities),
             ("case_in_decide", full_ticket, CaseActivities),
             ("case_in_decide_channels", notify_channels, CaseActivities),
+            ("state_packed", full_ticket, CaseActivities),
+            ("state_packed_channels", notify_channels, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

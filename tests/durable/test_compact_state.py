@@ -15,7 +15,7 @@ from test_case_workflow import event
 
 from serviceflow.durable import activities as activities_module
 from serviceflow.durable.activities import CaseActivities, carried_here
-from serviceflow.durable.compact import view_of, with_read
+from serviceflow.durable.compact import packed, unpacked, view_of, with_read
 from serviceflow.durable.messages import DecideRequest
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.ui_text import current_details, timer_summary
@@ -60,6 +60,31 @@ async def test_both_shapes_of_a_decision_give_the_same_state() -> None:
     assert json.loads(new2.state_json) == json.loads(
         with_read(old2.case(), "read", ()).model_dump_json()
     )  # the first read's note stays
+
+
+async def test_a_packed_request_is_answered_with_the_same_state_packed() -> None:
+    """``state-packed``: the state sent packed and answered packed, the same state as JSON gives;
+    a request that is not packed is answered with JSON, as before (runs recorded before)."""
+    decide = activities().decide
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    opened = EventInput(event=event("created", now, "customer", "j7"))
+    plain = await decide(DecideRequest(state=None, input=opened, now=now, compact=True))
+    small = await decide(DecideRequest(state=None, input=opened, now=now, compact=True, packed=True))
+    assert plain.state_json is not None and plain.state_json.startswith("{")
+    assert small.state_json is not None and unpacked(small.state_json) == plain.state_json
+    assert len(small.state_json) < len(plain.state_json) / 2
+    assert small.view == plain.view and small.actions == plain.actions
+    later = EventInput(event=event("customer_message", now, "customer", "j8", body="Hello?"))
+    plain2 = await decide(
+        DecideRequest(state=None, input=later, now=now, compact=True, state_json=plain.state_json)
+    )
+    small2 = await decide(
+        DecideRequest(
+            state=None, input=later, now=now, compact=True, state_json=small.state_json, packed=True
+        )
+    )
+    assert small2.state_json is not None and unpacked(small2.state_json) == plain2.state_json
+    assert packed(unpacked(small2.state_json)) == small2.state_json  # the same text, packed again
 
 
 async def test_a_decision_without_the_ticket_read_says_so_in_its_notes() -> None:

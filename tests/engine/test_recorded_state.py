@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,10 @@ def recorded_states(path: Path) -> list[dict]:  # type: ignore[type-arg]
             if isinstance(result, dict) and isinstance(result.get("state"), dict):
                 states.append(result["state"])
             elif isinstance(result, dict) and result.get("state_json"):  # case-in-decide
-                states.append(json.loads(result["state_json"]))
+                text = result["state_json"]
+                if not text.startswith("{"):  # state-packed: deflated, base64 (durable/compact.py)
+                    text = zlib.decompress(base64.b64decode(text)).decode()
+                states.append(json.loads(text))
     return states
 
 

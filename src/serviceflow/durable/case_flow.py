@@ -24,10 +24,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from serviceflow.durable import case_options as options
+from serviceflow.durable.case_calls import carry_out_locally, failure
 from serviceflow.durable.compact import (
     CASE_IN_DECIDE,
+    as_json,
     compacted,
     expanded,
+    kept,
     merged,
     parsed,
     view_of,
@@ -50,9 +53,9 @@ from serviceflow.durable.messages import (
 )
 from serviceflow.durable.notifier import DeliveryRequest, deliver_all
 from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
-from serviceflow.durable.ui_text import action_summary, current_details, decide_summary, timer_summary
+from serviceflow.durable.ui_text import current_details, decide_summary, timer_summary
 from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
-from serviceflow.model import HELPDESK_CHANNEL, Action, CaseState, LinkCase, Notify, TicketEvent
+from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
 from serviceflow.outcomes.recording import OUTCOMES_IN_DECIDE, RECORD_OUTCOMES, record_decision
 
@@ -80,15 +83,17 @@ class CaseFlow:
         self.in_decide = False
         self.state_json: str | None = None
         self.view: CaseView | None = None
+        self.packed = False  # options.STATE_PACKED: ``state_json`` is packed (compact.packed)
 
     async def _run(self, start: CaseStart) -> CaseResult:
         # First, before any await (see the module), the newest change first: it implies the older.
-        carried_first = workflow.patched(options.CARRIED_FIRST)
+        self.packed = workflow.patched(options.STATE_PACKED)
+        carried_first = self.packed or workflow.patched(options.CARRIED_FIRST)
         self.in_decide = carried_first or workflow.patched(CASE_IN_DECIDE)
         self.record_in_decide = self.in_decide or workflow.patched(OUTCOMES_IN_DECIDE)
         self.at_start = self.record_in_decide or workflow.patched(options.AT_RUN_START)
         if self.in_decide and start.state is not None:  # carried over a continue-as-new
-            self.state_json = start.state.model_dump_json()
+            self.state_json = kept(start.state.model_dump_json(), self.packed)
             self.view = view_of(start.state, start.wake_at)
         elif not self.in_decide:
             self.state = start.state
@@ -139,7 +144,7 @@ class CaseFlow:
                 elif self._patched(options.LOCAL_ACTIONS):
                     # A local activity: its result is recorded with the workflow task, with no
                     # round trip through the server's task queues (the server was the bottleneck).
-                    outcome = await _carry_out_locally(request, action)
+                    outcome = await carry_out_locally(request, action)
                 else:  # cases started before the change replay as they ran
                     outcome = await workflow.execute_activity(
                         "carry_out",
@@ -182,6 +187,7 @@ class CaseFlow:
             compact=True,
             act=self.in_decide,
             state_json=self.state_json,
+            packed=self.packed,
             deliveries=self.deliveries[-MAX_DELIVERIES:],
             actions_done=self.done[-MAX_DELIVERIES:],
             read_outcome=read[0] if read is not None else None,
@@ -192,9 +198,9 @@ class CaseFlow:
         """Keep a decision's answer (CASE_IN_DECIDE); record its outcomes if the activity did not
         (the last resort, a worker without the store): the one path that parses the states."""
         if result.decided and not result.recorded and result.state_json is not None:
-            after = CaseState.model_validate_json(result.state_json)
+            after = CaseState.model_validate_json(self._json(result.state_json) or "")
             decision = after.decisions[-1] if after.decisions else None
-            await record_decision(parsed(self.state_json), engine_input, after, decision)
+            await record_decision(parsed(self._json(self.state_json)), engine_input, after, decision)
         self.state_json, self.view, self.wake_at = result.state_json, result.view, result.wake_at
         if self.view is not None:
             workflow.set_current_details(self.view.details)
@@ -221,7 +227,8 @@ class CaseFlow:
         and what the ticket still lacks."""
         ticket = engine_input.event.ticket
         if self.in_decide:  # the ticket from the state's JSON, the rest of it unread
-            known = Ticketed.model_validate_json(self.state_json).ticket if self.state_json else None
+            text = self._json(self.state_json)
+            known = Ticketed.model_validate_json(text).ticket if text else None
             status = self.view.ticket_read if self.view is not None else None
         else:
             known = self.state.ticket if self.state is not None else None
@@ -254,7 +261,7 @@ class CaseFlow:
             )
             return result
         except (ActivityError, ApplicationError) as exc:
-            return TicketReadResult(outcome=f"failed: {_failure(exc)}"[:500])
+            return TicketReadResult(outcome=f"failed: {failure(exc)}"[:500])
 
     def _patched(self, patch_id: str) -> bool:
         """Whether this run makes a change: always, in a run that asked its changes up front;
@@ -263,8 +270,12 @@ class CaseFlow:
 
     def _current(self) -> CaseState | None:
         """The state with the deliveries recorded so far (the latest MAX_DELIVERIES)."""
-        state = parsed(self.state_json) if self.in_decide else self.state
+        state = parsed(self._json(self.state_json)) if self.in_decide else self.state
         return merged(state, self.deliveries, self.done) if state is not None else None
+
+    def _json(self, state: str | None) -> str | None:
+        """The state's JSON from the text the workflow keeps (packed: options.STATE_PACKED)."""
+        return as_json(state, self.packed)
 
     def _did(self, key: str, kind: str, outcome: str) -> None:
         self.done.append(ActionRecord(key=key, type=kind, outcome=outcome[:2_000], at=workflow.now()))
@@ -278,7 +289,7 @@ class CaseFlow:
         outcome = "skipped: not for the helpdesk"
         if HELPDESK_CHANNEL in action.channels:
             if here is None:
-                here = await _carry_out_locally(request, action)
+                here = await carry_out_locally(request, action)
             outcome = here.outcome
             self._did(action.key, action.type, outcome)
             self._record([helpdesk_record(action, outcome, workflow.now())])
@@ -318,7 +329,7 @@ class CaseFlow:
             )
             return result
         except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
-            error = _failure(exc)
+            error = failure(exc)
         workflow.logger.error("the engine could not decide (%s); falling back", error)
         try:
             result = await workflow.execute_local_activity(
@@ -330,7 +341,7 @@ class CaseFlow:
             )
             return result
         except (ActivityError, ApplicationError) as exc:
-            workflow.logger.error("the fallback failed too (%s); the input is set aside", _failure(exc))
+            workflow.logger.error("the fallback failed too (%s); the input is set aside", failure(exc))
         if request.compact:
             return compacted(last_resort(expanded(request), error), request)
         return last_resort(request, error)
@@ -377,24 +388,3 @@ class CaseFlow:
             raise ValueError("the case has not started yet; it starts with a ticket event")
         if isinstance(operation.input, EventInput | WakeUp):
             raise ValueError("send ticket events as the 'event' signal")
-
-
-async def _carry_out_locally(request: ActionRequest, action: Action) -> ActionResult:
-    """The action through the carry_out local activity, with its retries."""
-    result: ActionResult = await workflow.execute_local_activity(
-        "carry_out",
-        request,
-        result_type=ActionResult,
-        start_to_close_timeout=options.ACTION_TIMEOUT,
-        retry_policy=options.ACTION_RETRY,
-        summary=action_summary(action),
-    )
-    return result
-
-
-def _failure(exc: ActivityError | ApplicationError) -> str:
-    """What an activity failed with, as ``Type: message``."""
-    failure = exc.cause if isinstance(exc, ActivityError) and exc.cause is not None else exc
-    kind = getattr(failure, "type", None) or type(failure).__name__
-    message = getattr(failure, "message", None) or str(failure)
-    return f"{kind}: {message}"

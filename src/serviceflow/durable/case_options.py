@@ -45,6 +45,10 @@ AT_RUN_START = "patches-at-run-start"
 # the signals and updates the next run's first activation brings, which the SDK applies before
 # the run's first step (they came later); runs before it put them after, as they ran.
 CARRIED_FIRST = "carried-over-first"
+# The newest workflow.patched() marker (it implies CARRIED_FIRST and so every older change): the
+# state the workflow keeps, and each decide marker carries, is packed (durable/compact.py,
+# packed()); runs before it keep the JSON as they did.
+STATE_PACKED = "state-packed"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
 # transport waits out a short Retry-After within each), then the case decides on what the

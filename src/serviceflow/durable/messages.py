@@ -64,6 +64,12 @@ class DecideRequest(Message):
     # lacked: the activity notes it in the state it answers with, as the workflow did before.
     read_outcome: str | None = None
     read_missing: list[str] = []
+    # ``state-packed``: ``state_json`` is packed (compact.packed), and the answer's is to be too.
+    # A local activity runs in the process of the workflow that asks it ("an Activity Execution
+    # that executes in the same process as the Workflow Execution that spawns it",
+    # https://docs.temporal.io/local-activity): a request and its answer are the same code's, and
+    # a decision lost with an old worker is asked again by the new one's replay, as it asked.
+    packed: bool = False
     # ``case-in-decide``: carry out the decision's first actions here, those the activity may
     # (activities.carried_here), once each, and answer with what they did in ``done``.
     act: bool = False
@@ -109,7 +115,8 @@ class DecideResult(Message):
     # The actions to carry out are the decision's (``state.decisions[-1].actions``): the marker
     # carries them once, not twice; markers recorded before carry them in ``actions`` as well.
     decided_actions: bool = False
-    state_json: str | None = None  # the state after the decision, as JSON (``case-in-decide``)
+    # The state after the decision, as JSON (``case-in-decide``); packed if the request was.
+    state_json: str | None = None
     view: CaseView | None = None  # what the workflow reads of it
     # What the activity did of ``actions``, in order (``case-in-decide``): the first
     # len(done) were carried out here; the workflow carries out the rest, as before.
