@@ -182,23 +182,7 @@ def test_a_string_test_of_a_literal_answers_as_cel_does(
     else:
         literal = data.draw(st.one_of(TEXT, st.sampled_from(["#promise", "\u0301", "\U0001f600"])))
     assume(not any(char in literal for char in '"\\\n\r'))  # written as it is, without escapes
-    environment = _environment(backend)
-    try:
-        expression = environment.compile(f'x.body.{method}("{literal}")', VARIABLES)
-    except (CelError, TypeError):  # cel-expr-python: TypeError for a lone surrogate in the source
-        assume(False)  # a literal this backend's parser refuses: no policy could hold it
-        raise
-    values: dict[str, Any] = {"x": {} if body is None else {"body": body}, "y": {}}
-    try:
-        expected: Any = expression.evaluate(environment.activation(values))
-    except CelEvaluationError as exc:
-        expected = exc.message
-    evaluator = Evaluator(environment, dict(values))
-    got = evaluator.test(expression, policy="p", rule="r", default=False)
-    if isinstance(expected, bool):
-        assert got is expected and not evaluator.errors
-    else:  # CEL ran, as before, and its error is what was recorded
-        assert got is False and [e.message for e in evaluator.errors] == [expected]
+    evaluator = _answered_as_cel(backend, f'x.body.{method}("{literal}")', body)
     if type(body) is str and _whole(body) and _whole(literal):
         assert evaluator.counter[0] == 0  # decided without CEL
 
@@ -226,23 +210,7 @@ def test_a_match_of_a_literal_pattern_answers_as_cel_does(
     else:
         pattern = data.draw(PATTERNS)
     assume(not any(char in pattern for char in '"\\\n\r'))  # written as it is, without escapes
-    environment = _environment(backend)
-    try:
-        expression = environment.compile(f'x.body.matches("{pattern}")', VARIABLES)
-    except (CelError, TypeError):  # refused when compiled (a lone surrogate; a bad pattern)
-        assume(False)
-        raise
-    values: dict[str, Any] = {"x": {} if body is None else {"body": body}, "y": {}}
-    try:
-        expected: Any = expression.evaluate(environment.activation(values))
-    except CelEvaluationError as exc:
-        expected = exc.message
-    evaluator = Evaluator(environment, dict(values))
-    got = evaluator.test(expression, policy="p", rule="r", default=False)
-    if isinstance(expected, bool):
-        assert got is expected and not evaluator.errors
-    else:  # CEL ran, as before, and its error is what was recorded (cel-python's names objects)
-        assert got is False and [_unplaced(e.message) for e in evaluator.errors] == [_unplaced(expected)]
+    evaluator = _answered_as_cel(backend, f'x.body.matches("{pattern}")', body)
     if type(body) is str and _whole(body) and _whole(pattern) and regex_problem(pattern) is None:
         assert evaluator.counter[0] == 0  # decided without CEL
 
@@ -259,3 +227,28 @@ def _whole(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return "\x00" not in text
+
+
+def _answered_as_cel(backend: str, source: str, body: Any) -> Evaluator:
+    """Compile ``source`` (a source this backend's parser refuses, e.g. a lone surrogate or a bad
+    pattern, is no policy: the example is dropped), evaluate it with CEL, and check that the
+    engine's Evaluator answers the same: the same boolean, or False with CEL's own error recorded
+    (cel-python's messages name objects, so compared without their places). Returns the evaluator."""
+    environment = _environment(backend)
+    try:
+        expression = environment.compile(source, VARIABLES)
+    except (CelError, TypeError):  # cel-expr-python: TypeError for a lone surrogate in the source
+        assume(False)
+        raise
+    values: dict[str, Any] = {"x": {} if body is None else {"body": body}, "y": {}}
+    try:
+        expected: Any = expression.evaluate(environment.activation(values))
+    except CelEvaluationError as exc:
+        expected = exc.message
+    evaluator = Evaluator(environment, dict(values))
+    got = evaluator.test(expression, policy="p", rule="r", default=False)
+    if isinstance(expected, bool):
+        assert got is expected and not evaluator.errors
+    else:  # CEL ran, as before, and its error is what was recorded
+        assert got is False and [_unplaced(e.message) for e in evaluator.errors] == [_unplaced(expected)]
+    return evaluator
