@@ -42,7 +42,8 @@ def test_an_alias_bomb_stops_at_the_values_limit(tmp_path: Path) -> None:
 
 
 def test_a_device_is_refused_not_read() -> None:
-    assert _fails(Path("/dev/zero")) == "/dev/zero:1:1: a device, not a roster file; only regular files are read"
+    message = _fails(Path("/dev/zero"))
+    assert message == "/dev/zero:1:1: a device, not a roster file; only regular files are read"
 
 
 def test_a_tab_and_deep_nesting_name_the_line(tmp_path: Path) -> None:
@@ -89,7 +90,8 @@ def test_the_cli_does_not_hang_on_dev_zero(tmp_path: Path) -> None:
     serviceflow = shutil.which("serviceflow", path=str(Path(sys.executable).parent))
     assert serviceflow is not None
     done = subprocess.run(
-        [serviceflow, "backtest", str(_export(tmp_path)), "--roster", "/dev/zero", "--policies", str(POLICIES)],
+        [serviceflow, "backtest", str(_export(tmp_path)), "--roster", "/dev/zero"]
+        + ["--policies", str(POLICIES)],
         capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
     )  # fmt: skip
     assert done.returncode == 2
