@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
@@ -134,3 +136,19 @@ class IdentityUnavailable(ServiceflowError):
         super().__init__(message)
         self.vendor = vendor
         self.account = account
+
+
+def describe_validation(exc: ValidationError, *, prefix: str = "") -> str:
+    """A pydantic error for a person: ``field: what`` for each problem (at most five), never the
+    value given (``input_value``) nor pydantic's links; ``prefix`` names where the fields are."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:5]:
+        field_name = ".".join(str(p) for p in (prefix, *error["loc"]) if p != "") or "value"
+        what = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            what = "missing required key"
+        elif error["type"] == "extra_forbidden":
+            what = "unknown key"
+        parts.append(f"{field_name}: {what}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

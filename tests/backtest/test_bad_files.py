@@ -177,3 +177,28 @@ def test_a_broken_policy_set_is_exit_1_and_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["backtest", str(events), "--policies", str(broken)])
     assert result.exit_code == 1
     assert "support.yaml" in result.stderr and "the policy set is broken" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"id": "caf\xe9"}', "not UTF-8 text (invalid continuation byte at byte 11 of the line)"),
+        (b'{"id": ' + b"9" * 5000 + b"}", "not JSON (a number has more than 4300 digits)"),
+        (b"[" * 100_000 + b"]" * 100_000, "not JSON (nested too deeply)"),
+    ],
+)
+def test_a_line_json_refuses_names_the_real_reason(tmp_path: Path, line: bytes, reason: str) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(line + b"\n")
+    code, err = backtest(path)
+    assert code == 2
+    assert f"{path}:1: {reason}" in err, err
+
+
+def test_a_utf8_bom_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + b"\n".join(line.encode() for line in month.neutral_lines(PLANS)) + b"\n"
+    )
+    code, err = backtest(path)
+    assert code == 0, err

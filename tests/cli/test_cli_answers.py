@@ -68,7 +68,8 @@ def test_an_invalid_setting_is_one_line_naming_the_variable(monkeypatch: pytest.
     result = runner.invoke(app, ["worker"])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert lines == ["error: SERVICEFLOW_ROSTER_REFRESH: Input should be greater than 0 (got -1.0)"]
+    expected = "error: SERVICEFLOW_ROSTER_REFRESH: Input should be greater than or equal to 1 (got -1.0)"
+    assert lines == [expected]
 
 
 def test_a_list_setting_that_is_not_json_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

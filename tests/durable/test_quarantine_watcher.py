@@ -248,3 +248,19 @@ async def test_a_recovery_the_helpdesk_refuses_becomes_a_review_that_closes(
         review = env.client.get_workflow_handle("demo:demo:quarantine-m7", result_type=CaseResult)
         assert (await asyncio.wait_for(review.result(), 30)).closed_at is not None
         await watcher.terminate("done")
+
+
+async def test_a_configure_signal_out_of_range_is_ignored_and_the_watcher_goes_on(
+    env: WorkflowEnvironment, worker, quarantine: FakeQuarantine
+) -> None:
+    """1e30 s overflowed ``timedelta`` in the signal handler, failing every workflow task after it
+    (a stuck watcher); now it is logged and ignored, and the next poll happens."""
+    built = worker()
+    async with built:
+        watcher = await watch(env, built)
+        for bad in (1e30, 1e-9, -5.0):
+            await watcher.signal(QuarantineWatcher.configure, bad)
+        quarantine.add("m9", await env.get_current_time())
+        await watcher.signal(QuarantineWatcher.poll)
+        await state_when(env, "demo:demo:quarantine-m9", lambda s: s.owner is not None, "a reviewer")
+        await watcher.terminate("done")

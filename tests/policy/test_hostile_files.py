@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from serviceflow.cli import app
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.policy.files import MAX_FILE_BYTES
-from serviceflow.policy.yaml_source import MAX_ALIASES, MAX_DEPTH
+from serviceflow.policy.yaml_source import MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENTS
 
 runner = CliRunner()
 BOUND = 60.0  # seconds; a hang fails the test instead of the suite
@@ -64,6 +64,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str]] = {
     "not-utf8": (_write(b"name: caf\xe9\n"), "not UTF-8 text"),
     "huge-int": (_write("n: " + "9" * 5000 + "\n"), "cannot be read"),
     "too-large": (_write("# " + "x" * MAX_FILE_BYTES + "\n"), "over the"),
+    "many-documents": (_write("--- {}\n" * 140_000), f"more than {MAX_DOCUMENTS} documents in one file"),
     "directory": (_directory, "a directory"),
     "broken-link": (_broken_link, "a broken symbolic link"),
     "dev-zero": (_dev_zero, "a device"),

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from serviceflow_freshdesk import ADAPTER, FreshdeskAdapter
 from serviceflow_freshdesk.actions import InvalidActionTarget, numeric_id
 from serviceflow_freshdesk.ids import NotAnId, canonical
-from serviceflow_freshdesk.rule_body import MODEL_FIELDS, RULE_EVENTS, RuleBody
+from serviceflow_freshdesk.rule_body import MAX_BODY, MAX_TEXT, MODEL_FIELDS, RULE_EVENTS, RuleBody
 from serviceflow_freshdesk.settings import FreshdeskSettings
 from serviceflow_freshdesk.triggered import TriggeredEventError, parse
 from serviceflow_freshdesk.webhooks import parse_delivery, verify_delivery
@@ -134,6 +134,25 @@ def test_a_field_of_the_wrong_kind_is_a_400_naming_it(name: str, value: Any, fie
         fields["requester_id"] = ""
     rejected = refusal(body(**fields))
     assert (rejected.status, rejected.field) == (400, field)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "limit", "field"),
+    [
+        ("ticket_subject", MAX_TEXT, "ticket.subject"),
+        ("ticket_tags", MAX_TEXT, "ticket.tags"),
+        ("requester_name", MAX_TEXT, "ticket.requester.name"),
+        ("ticket_description", MAX_BODY, "body"),
+        ("latest_public_comment", MAX_BODY, "body"),
+        ("latest_private_comment", MAX_BODY, "body"),
+    ],
+)
+def test_each_text_field_has_its_limit_and_a_400_naming_it(name: str, limit: int, field: str) -> None:
+    (event,) = parsed(body(**{name: "w" * limit}))
+    assert event is not None
+    problem = refusal(body(**{name: "w" * (limit + 1)}))
+    assert problem.reason == "invalid_field" and getattr(problem, "field", None) == field
+    assert f"longer than {limit} characters" in problem.detail and "www" not in problem.detail
 
 
 def test_the_triggered_event_refusal_quotes_nothing_of_the_body() -> None:

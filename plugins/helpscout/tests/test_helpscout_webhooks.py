@@ -382,3 +382,21 @@ def test_no_input_raises_anything_but_a_rejection(event: str, raw: bytes, thread
         assert exc.status == 400 and exc.reason in {"missing_event", "not_json", "unknown_shape", "bad_id"}
     else:
         assert all(e.ticket.vendor == "helpscout" and e.ticket.id.isdigit() for e in events)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "value"),
+    [
+        ({"createdAt": "1066-10-14T09:00:00Z"}, "createdAt", "1066"),
+        ({"createdAt": "yesterday-secret"}, "createdAt", "yesterday-secret"),
+        ({"id": "secret-id"}, "id", "secret-id"),
+        ({"subject": ["secret-list"]}, "subject", "secret-list"),
+    ],
+)
+async def test_a_refusal_names_its_field_and_never_repeats_the_value(
+    changes: dict[str, Any], field: str, value: str
+) -> None:
+    with pytest.raises(WebhookRejected) as caught:
+        await parse("convo.status", body(**changes))
+    assert getattr(caught.value, "field", None) == field
+    assert value not in str(caught.value) and "input_value" not in str(caught.value)

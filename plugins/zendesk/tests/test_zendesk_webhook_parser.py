@@ -144,6 +144,25 @@ def test_trigger_bodies_are_typed_too() -> None:
         assert getattr(problem, "field", None) == field, (name, value, problem)
 
 
+@pytest.mark.parametrize(
+    "value", ["\x00", "nan", "1e20", "December 04, 2026 19:00", "1969-12-31T00:00Z", 1e20]
+)
+def test_a_trigger_updated_at_that_is_no_iso_time_is_refused_naming_it(value: object) -> None:
+    good = {"serviceflow": "zendesk-trigger/1", "ticket_id": "35436"}
+    problem = refused({**good, "updated_at": value})
+    assert problem.reason == "invalid_field"
+    assert getattr(problem, "field", None) == "time" and problem.detail.startswith("updated_at: ")
+    assert "December" not in problem.detail and "1e20" not in problem.detail
+
+
+@pytest.mark.parametrize(
+    "value", ["2013-12-12T05:35Z", "2026-12-04T19:00:00+01:00", "2026-12-04T19:00:00.123Z"]
+)
+def test_the_documented_timestamp_forms_set_the_event_time(value: str) -> None:
+    [event] = parse({"serviceflow": "zendesk-trigger/1", "ticket_id": "35436", "updated_at": value})
+    assert event.time.year in (2013, 2026) and event.time.tzinfo is not None
+
+
 texts = st.text(max_size=8) | st.sampled_from(["\ud800", "٤", "04", "", " 4 ", "9" * 40, "OPEN", "5158"])
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts
 values = st.recursive(

@@ -8,6 +8,7 @@ what it needs to join records (a ticket with its audits) until the end.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -33,20 +34,40 @@ def _records(stream: IO[bytes]) -> Iterator[Record]:
         text = raw.strip()
         if not text:
             continue
+        encoding = json.detect_encoding(text)  # as json.loads does with bytes (a BOM too)
         try:
-            data = json.loads(text)
+            decoded = text.decode(encoding, "surrogatepass")
+        except UnicodeDecodeError as exc:  # JSON text is UTF-8 (RFC 8259 section 8.1)
+            raise ExportError(
+                f"not {encoding.upper()} text ({exc.reason} at byte {exc.start} of the line); {_HINT}",
+                line=number,
+            ) from None
+        try:
+            data = json.loads(decoded)
         except (ValueError, RecursionError) as exc:
             if not raw.endswith(b"\n") and text.startswith(b"{"):
                 raise ExportError(
                     "the file is truncated: its last line ends in the middle of a record", line=number
                 ) from None
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            raise ExportError(f"not JSON ({reason}); {_HINT}", line=number) from None
+            raise ExportError(f"not JSON ({_reason(exc)}); {_HINT}", line=number) from None
         if not isinstance(data, dict):
             raise ExportError(
                 f"a record must be a JSON object, not {type(data).__name__}; {_HINT}", line=number
             )
         yield Record(number, data)
+
+
+def _reason(exc: ValueError | RecursionError) -> str:
+    """Why ``json.loads`` refused a line, in words: its own message, Python's integer limit
+    (``sys.get_int_max_str_digits``, 4,300 digits by default: "Exceeds the limit ... for integer
+    string conversion"), or nesting deeper than the parser's recursion allows."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "integer string conversion" in str(exc):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
 def _describe(record: Record) -> str:

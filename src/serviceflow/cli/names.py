@@ -60,7 +60,12 @@ def save_dev_names(roster: Roster, path: Path = DEV_NAMES) -> None:
 
 async def load_names(settings: Settings, dev_names: Path = DEV_NAMES) -> Names:
     """Names from every roster the CLI can read; a roster that fails leaves a note, not an error."""
-    from serviceflow.durable.roster_source import RosterUnavailable, load_helpdesk_roster, load_roster_file
+    from serviceflow.durable.roster_source import (
+        RosterFileError,
+        RosterUnavailable,
+        load_helpdesk_roster,
+        load_roster_file,
+    )
 
     names = Names()
     if dev_names.is_file():
@@ -73,8 +78,9 @@ async def load_names(settings: Settings, dev_names: Path = DEV_NAMES) -> Names:
     if settings.roster is not None:
         try:
             names.add(load_roster_file(settings.roster))
-        except Exception as exc:  # a broken roster file must not hide the cases
-            names.notes.append(f"SERVICEFLOW_ROSTER {settings.roster} is not readable ({exc}); ids shown")
+        except RosterFileError as exc:  # a broken roster file must not hide the cases
+            first = str(exc).splitlines()[0]
+            names.notes.append(f"SERVICEFLOW_ROSTER {settings.roster} is not readable ({first}); ids shown")
     if settings.roster_from:
         try:
             names.add(

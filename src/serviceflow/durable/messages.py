@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from serviceflow.durable.intervals import IntervalSeconds
 from serviceflow.engine.inputs import EngineInput
 from serviceflow.model import Action, CaseState, Decision, QuarantinedMessage, Ticket
 from serviceflow.model.case import ActionRecord, DeliveryRecord
@@ -171,7 +172,7 @@ class WatchStart(Message):
 
     vendor: str
     account: str
-    interval_seconds: float = 300.0
+    interval_seconds: IntervalSeconds = 300.0
     known: dict[str, str] = {}  # message id -> verdict
     reviews: dict[str, QuarantinedMessage] = {}  # the messages under review, by id
     polls_before_continue: int = 200  # polls per run before continue-as-new

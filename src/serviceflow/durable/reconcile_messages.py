@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from serviceflow.adapters.records import ChangeCursor
+from serviceflow.durable.intervals import IntervalSeconds, LookbackSeconds, SettleSeconds
 
 #: The most tickets a reconciler keeps to look at again (changed too recently to judge).
 DEFERRED_LIMIT = 1_000
@@ -25,9 +26,9 @@ class ReconcileStart(ReconcileMessage):
 
     vendor: str
     account: str
-    interval_seconds: float = 300.0
-    lookback_seconds: float = 86_400.0  # how far back the very first sweep looks
-    settle_seconds: float = 60.0  # a change younger than this may still have its webhook coming
+    interval_seconds: IntervalSeconds = 300.0
+    lookback_seconds: LookbackSeconds = 86_400.0  # how far back the very first sweep looks
+    settle_seconds: SettleSeconds = 60.0  # a change younger than this may still have its webhook coming
     cursor: ChangeCursor | None = None
     deferred: list[str] = Field(default_factory=list, max_length=DEFERRED_LIMIT)
     totals: dict[str, int] = Field(default_factory=dict)  # repairs so far, by kind

@@ -3,6 +3,11 @@ or both (the helpdesk's agents and groups, with leads, skills and absences from 
 
 A helpdesk roster is read at start and refreshed every ``SERVICEFLOW_ROSTER_REFRESH`` seconds;
 a refresh that fails keeps the last good roster (and says so in the log).
+
+A roster file is read with the policy files' bounds (:func:`serviceflow.policy.files.read_policy_file`:
+regular files only, at most 1 MiB, UTF-8 without NUL; :func:`serviceflow.policy.yaml_source.load_documents`:
+at most 100 aliases, 64 levels of nesting, 100,000 values), so no file can hang or exhaust the
+process, and every problem is one :class:`RosterFileError` naming ``file:line:col`` and the field.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
+import pydantic
 
 from serviceflow.adapters.registry import registry
-from serviceflow.errors import ServiceflowError
+from serviceflow.errors import PolicyError, ServiceflowError
 from serviceflow.model import Roster
+from serviceflow.policy.files import read_policy_file
+from serviceflow.policy.loader import _data_path
+from serviceflow.policy.yaml_source import Document, load_documents
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +33,64 @@ class RosterUnavailable(ServiceflowError):
     """The helpdesk's roster could not be read."""
 
 
+class RosterFileError(ServiceflowError, ValueError):
+    """A roster file cannot be read or is invalid; the message starts with ``file:line:col``."""
+
+
 def load_roster_file(path: Path | None) -> Roster:
+    """The roster in the YAML file ``path`` (an empty roster for None or an empty file).
+
+    Raises:
+        RosterFileError: the file is not a regular file, too large, not UTF-8, not bounded YAML,
+            more than one document, or not a roster (naming the field).
+    """
     if path is None:
         return Roster()
-    return Roster.model_validate(yaml.safe_load(path.read_text()) or {})
+    try:
+        documents = load_documents(read_policy_file(path)[1], str(path))
+    except PolicyError as exc:
+        problem = exc.message.replace("policy file", "roster file")
+        raise RosterFileError(f"{exc.location}: {problem}") from None
+    if not documents or documents[0].data is None:
+        return Roster()
+    if len(documents) > 1:
+        where = documents[1].locate(())
+        raise RosterFileError(f"{where}: a roster file holds one YAML document, not {len(documents)}")
+    document = documents[0]
+    if not isinstance(document.data, dict):
+        raise RosterFileError(
+            f"{document.locate(())}: a roster is a mapping with 'agents' and 'groups', "
+            f"not a {_kind(document.data)}"
+        )
+    try:
+        return Roster.model_validate(document.data)
+    except pydantic.ValidationError as exc:
+        raise RosterFileError(_describe(document, exc)) from None
+
+
+def _describe(document: Document, exc: pydantic.ValidationError) -> str:
+    """The first problems (at most five), each ``file:line:col: field: what``; never the value."""
+    lines = []
+    for error in exc.errors()[:5]:
+        path, rest = _data_path(document.data, error["loc"])
+        if error["type"] == "missing":
+            what = f"missing required key '{rest[0] if rest else path[-1]}'"
+        elif error["type"] == "extra_forbidden":
+            what = f"unknown key '{(rest or [path[-1]])[0]}'"
+            path = (*path, *rest)
+        else:
+            what = str(error["msg"]).removeprefix("Value error, ")
+        name = ".".join(str(p) for p in path) or "roster"
+        where = document.locate(path, key=error["type"] == "extra_forbidden") if path else document.locate(())
+        lines.append(f"{where}: {name}: {what}")
+    more = exc.error_count() - len(lines)
+    return "\n".join(lines) + (f"\n(and {more} more)" if more > 0 else "")
+
+
+def _kind(data: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(data), type(data).__name__
+    )
 
 
 async def load_helpdesk_roster(source: str) -> Roster:

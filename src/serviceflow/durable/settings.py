@@ -18,6 +18,8 @@ from pydantic import Field, SecretStr
 from pydantic.config import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serviceflow.durable.intervals import IntervalSeconds, LookbackSeconds, SettleSeconds
+
 #: ``json_schema_extra`` of a field whose value is a credential although its type is a string.
 SECRET: JsonDict = {"secret": True}
 
@@ -75,7 +77,9 @@ class Settings(BaseSettings):
     roster_from: str | None = Field(
         default=None, description="Read agents and groups from this helpdesk: 'vendor:account'."
     )
-    roster_refresh: float = Field(default=300.0, gt=0, description="Seconds between roster reads.")
+    roster_refresh: IntervalSeconds = Field(
+        default=300.0, description="Seconds between roster reads: 1 to 86400."
+    )
     notify_url: str | None = Field(
         default=None,
         repr=False,  # a webhook URL is a secret: anyone who has it can post
@@ -99,24 +103,25 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Helpdesk accounts whose quarantine to watch, as a JSON list: ["zendesk:acme"].',
     )
-    quarantine_interval: float = Field(
-        default=300.0, gt=0, description="Seconds between two polls of a quarantine."
+    quarantine_interval: IntervalSeconds = Field(
+        default=300.0, description="Seconds between two polls of a quarantine: 1 to 86400."
     )
     reconcile: list[str] = Field(
         default_factory=list,
         description="Helpdesk accounts to reconcile (repair lost webhooks), as a JSON list: "
         '["zendesk:acme"] (docs/adoption.md).',
     )
-    reconcile_interval: float = Field(
-        default=300.0, gt=0, description="Seconds between two reconcile sweeps of an account."
+    reconcile_interval: IntervalSeconds = Field(
+        default=300.0, description="Seconds between two reconcile sweeps of an account: 1 to 86400."
     )
-    reconcile_lookback: float = Field(
-        default=86_400.0, gt=0, description="Seconds back the first reconcile sweep of an account looks."
+    reconcile_lookback: LookbackSeconds = Field(
+        default=86_400.0,
+        description="Seconds back the first reconcile sweep of an account looks: 1 to 2592000 (30 days).",
     )
-    reconcile_settle: float = Field(
-        default=60.0, ge=0,
-        description="Seconds a ticket's change is left for its webhook before a sweep repairs it.",
-    )  # fmt: skip
+    reconcile_settle: SettleSeconds = Field(
+        default=60.0,
+        description="Seconds a ticket's change is left for its webhook before a sweep repairs it: 0 to 3600.",
+    )
     workflow_cache: int = Field(
         default=1_000, ge=0, le=1_000_000,
         description="Open cases a worker keeps in memory between their inputs (the SDK's sticky cache, "

@@ -99,9 +99,13 @@ class Builder:
             self.current = (model.__name__.removesuffix("Spec"), _name(data))
             self._walk(document, model, data, (), calendar or default_calendar, _name(data))
         self.counts["expressions"] = len(self.sites)
+        by_policy: dict[str, dict[DataPath, Expression]] = {}  # one pass, not one per policy
+        for site in self.sites:
+            if site.kind == "Policy":
+                by_policy.setdefault(site.document, {})[site.path] = site.expression
         for document, spec in policies:
             if isinstance(spec, PolicySpec):
-                self._traps(document, spec)
+                self._traps(document, spec, by_policy.get(spec.name, {}))
         if any(not p.warning for p in self.problems) or not sets:
             return None
         ordered = sorted(
@@ -118,9 +122,8 @@ class Builder:
             documents=tuple(d for d, _, _ in parsed),
         )
 
-    def _traps(self, document: Document, spec: PolicySpec) -> None:
+    def _traps(self, document: Document, spec: PolicySpec, sites: dict[DataPath, Expression]) -> None:
         """Targets that never run or never count, though every condition type-checks."""
-        sites = {s.path: s.expression for s in self.sites if s.kind == "Policy" and s.document == spec.name}
         for index, target in enumerate(spec.targets):
             start, stop = sites.get(("targets", index, "start")), sites.get(("targets", index, "stop"))
             if start is None or stop is None:

@@ -8,8 +8,13 @@ error, an unknown calendar, a CEL error at column 12 of an expression) can be re
 The YAML is bounded before it is built, so no file can hang or exhaust the process: at most
 :data:`MAX_ALIASES` aliases, nesting at most :data:`MAX_DEPTH` deep (both counted on PyYAML's event
 stream, which is not recursive, before the recursive composer runs), at most :data:`MAX_VALUES`
-values once aliases are expanded (a "billion laughs" stops there), and no alias that contains
-itself.
+values once aliases are expanded (a "billion laughs" stops there), at most :data:`MAX_DOCUMENTS`
+documents, and no alias that contains itself.
+
+Composing uses libyaml (``yaml.CSafeLoader``) when PyYAML was built with it, which keeps every
+node's start mark (line and column) as the pure-Python loader does, at a tenth of its time
+(benchmarks/RESULTS.md, hostile10); a file that does not parse is read again with the Python
+loader, whose messages (and marks) are the ones documented, so no message depends on the build.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ Path = tuple[str | int, ...]
 MAX_ALIASES = 100  # policies rarely use aliases at all; a few to share a block are fine
 MAX_DEPTH = 64  # the deepest policy document nests about eight levels
 MAX_VALUES = 100_000  # values in one file, aliases expanded
+MAX_DOCUMENTS = 1_000  # the shipped policy files hold one to a few documents each
+
+#: libyaml's loader when PyYAML has it (``yaml.__with_libyaml__``), else the pure-Python one.
+FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -75,18 +84,31 @@ class Document:
         return SourceLocation(self.file, position.line + line, column)
 
 
+class _ParseError(PolicyError):
+    """The YAML does not parse (as opposed to a bound or a key reached)."""
+
+
 def load_documents(text: str, file: str) -> list[Document]:
     """Every document in ``text``.
 
     Raises:
         PolicyError: the YAML does not parse, or a mapping repeats a key.
     """
+    try:
+        return _load(text, file, FastLoader)
+    except _ParseError:
+        if FastLoader is yaml.SafeLoader:
+            raise
+    return _load(text, file, yaml.SafeLoader)  # the same problem, in the Python loader's words
+
+
+def _load(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> list[Document]:
     documents = []
     loader: yaml.SafeLoader | None = None
     try:
-        _check_shape(text, file)
-        loader = yaml.SafeLoader(text)
-        budget = _Budget()
+        _check_shape(text, file, loader_type)
+        loader = loader_type(text)
+        budget = _Budget(lines=text.splitlines())
         while loader.check_node():
             node = loader.get_node()
             if node is None:
@@ -95,7 +117,7 @@ def load_documents(text: str, file: str) -> list[Document]:
             document.data = _build(node, (), document, loader, text, budget)
             documents.append(document)
     except RecursionError:
-        raise PolicyError(
+        raise _ParseError(
             "YAML error: nested too deep to read", location=SourceLocation(file), rule="yaml"
         ) from None
     except yaml.MarkedYAMLError as exc:
@@ -103,7 +125,7 @@ def load_documents(text: str, file: str) -> list[Document]:
         location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        raise PolicyError(f"YAML error: {problem}{context}", location=location, rule="yaml") from None
+        raise _ParseError(f"YAML error: {problem}{context}", location=location, rule="yaml") from None
     except yaml.YAMLError as exc:  # ReaderError and the like: no mark of their own
         where = getattr(exc, "position", None)
         location = SourceLocation(file)
@@ -111,18 +133,22 @@ def load_documents(text: str, file: str) -> list[Document]:
             line = text.count("\n", 0, where) + 1
             location = SourceLocation(file, line, where - text.rfind("\n", 0, where))
         reason = getattr(exc, "reason", None) or "invalid YAML"
-        raise PolicyError(f"YAML error: {reason}", location=location, rule="yaml") from None
+        raise _ParseError(f"YAML error: {reason}", location=location, rule="yaml") from None
     finally:
         if loader is not None:
             loader.dispose()
     return documents
 
 
-def _check_shape(text: str, file: str) -> None:
-    """Refuse too many aliases or too deep a nesting, from the event stream alone."""
-    depth = aliases = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
+def _check_shape(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> None:
+    """Refuse too many documents or aliases, or too deep a nesting, from the event stream alone."""
+    depth = aliases = documents = 0
+    for event in yaml.parse(text, Loader=loader_type):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > MAX_DOCUMENTS:
+                raise _shape_error(f"more than {MAX_DOCUMENTS} documents in one file", event, file)
+        elif isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 raise _shape_error(f"nested more than {MAX_DEPTH} deep", event, file)
@@ -147,6 +173,7 @@ class _Budget:
 
     values: int = 0
     building: set[int] = field(default_factory=set)
+    lines: list[str] = field(default_factory=list)  # the file's lines, split once
 
 
 def _build(
@@ -160,8 +187,8 @@ def _build(
             location=doc.locate(path), rule="yaml",
         )  # fmt: skip
     if isinstance(node, yaml.ScalarNode):
-        indent = _block_indent(text, start.line) if node.style in ("|", ">") else None
-        doc.values[path] = Position(start.line, start.column, node.style, indent)
+        indent = _block_indent(budget.lines, start.line) if node.style in ("|", ">") else None
+        doc.values[path] = Position(start.line, start.column, node.style or None, indent)
         return _scalar(node, loader, doc.file)
     doc.values[path] = Position(start.line, start.column)
     if id(node) in budget.building:
@@ -219,9 +246,8 @@ def _build_collection(
     raise PolicyError("unsupported YAML node", location=doc.locate(path), rule="yaml")
 
 
-def _block_indent(text: str, indicator_line: int) -> int | None:
+def _block_indent(lines: list[str], indicator_line: int) -> int | None:
     """The indentation of a block scalar's first content line (the line after ``|`` or ``>``)."""
-    lines = text.splitlines()
     for line in lines[indicator_line + 1 :]:
         if line.strip():
             return len(line) - len(line.lstrip(" "))

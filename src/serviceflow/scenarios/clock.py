@@ -39,19 +39,22 @@ class SimulatedClock:
             return self.now + span.delta
         return rules.calendar(rules.defaults.calendar).deadline(self.now, span)
 
-    def moment(self, value: datetime | str) -> datetime:
+    def moment(self, value: datetime | str, what: str = "at") -> datetime:
         """``HH:MM`` (the next one), ``Tuesday 09:00`` (the next Tuesday), or a timestamp."""
         if isinstance(value, datetime):
             return value
         match = _AT.fullmatch(value.strip().lower())
         if not match:
             raise ScenarioError(
-                f"at: '{value}' is not a time; write e.g. 'Tuesday 09:00', '14:30' or an ISO timestamp"
+                f"{what}: '{value}' is not a time; write e.g. 'Tuesday 09:00', '14:30' or an ISO timestamp"
             )
         day, hour, minute = match.group(2), int(match.group(3)), int(match.group(4))
         second = int(match.group(5) or 0)
         local = self.now.astimezone(self.zone)
-        candidate = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        try:
+            candidate = local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        except ValueError as exc:  # 25:61: "hour must be in 0..23"
+            raise ScenarioError(f"{what}: '{value}' is not a time of day ({exc})") from None
         if day is not None:
             names = [d for d in WEEKDAYS if d.startswith(day)] if len(day) >= 3 else []
             if len(names) != 1:
@@ -62,17 +65,20 @@ class SimulatedClock:
             candidate = candidate + timedelta(days=7 if day else 1)
         return datetime.combine(candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone)
 
-    def on_this_day(self, value: datetime | str) -> datetime:
+    def on_this_day(self, value: datetime | str, what: str = "at") -> datetime:
         """In an expectation, a time without a date ("14:00") is on the current simulated day."""
         if isinstance(value, datetime):
             return value
         match = _TIME.fullmatch(value.strip())
         if not match:
-            raise ScenarioError(f"'{value}' is not a time; write HH:MM, HH:MM:SS or an ISO timestamp")
+            raise ScenarioError(f"{what}: '{value}' is not a time; write HH:MM, HH:MM:SS or an ISO timestamp")
         day = self.now.astimezone(self.zone).date()
-        return datetime.combine(day, datetime.min.time(), self.zone).replace(
-            hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0)
-        )
+        try:
+            return datetime.combine(day, datetime.min.time(), self.zone).replace(
+                hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0)
+            )
+        except ValueError as exc:  # 99:99: "hour must be in 0..23"
+            raise ScenarioError(f"{what}: '{value}' is not a time of day ({exc})") from None
 
     @staticmethod
     def precision(value: datetime | str) -> float:

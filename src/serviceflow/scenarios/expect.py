@@ -127,7 +127,7 @@ class Checker:
         self, what: str, wanted: datetime | str, got: datetime | None, none: str, *, past: bool = False
     ) -> list[str]:
         """``due`` times are the next such time; times in the past (``breached_at``) this day's."""
-        moment = self.clock.on_this_day(wanted) if past else self.clock.moment(wanted)
+        moment = self.clock.on_this_day(wanted, what) if past else self.clock.moment(wanted, what)
         precision = self.clock.precision(wanted)
         if got is None or abs((got - moment).total_seconds()) >= precision:
             shown = self.clock.fmt(got) if got else none
@@ -159,7 +159,7 @@ class Checker:
         if expected.ticket is not None and issued.ticket != expected.ticket:
             return False
         if expected.at is not None:
-            at = self.clock.on_this_day(expected.at)
+            at = self.clock.on_this_day(expected.at, "actions.at")
             if abs((issued.time - at).total_seconds()) >= self.clock.precision(expected.at):
                 return False
         checks: list[tuple[Any, Any]] = [

@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from serviceflow.model import Remedy, Roster
+from serviceflow.model.bounds import AccountName, EventId, TicketId, VendorName, WebhookTime
+
+#: Most deliveries an ``event`` step's ``repeat`` may ask for: duplicates are a handful, not a load test.
+MAX_REPEAT = 100
 
 
 class _Spec(BaseModel):
@@ -17,7 +21,7 @@ class _Spec(BaseModel):
 class TicketSeed(_Spec):
     """A ticket's starting values; anything left out gets a sensible default."""
 
-    id: str = "1"
+    id: TicketId = "1"
     subject: str = "A customer question"
     status: str = "new"
     priority: str = "normal"
@@ -126,8 +130,13 @@ class EventStep(_Spec):
     remove_tags: list[str] = []
     body: str | None = None
     public: bool | None = None
-    id: str | None = None
-    repeat: int = Field(default=1, ge=1, description="Deliver the event this many times (duplicates).")
+    id: EventId | None = None
+    repeat: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_REPEAT,
+        description=f"Deliver the event this many times (duplicates), at most {MAX_REPEAT}.",
+    )
 
 
 class AdvanceStep(_Spec):
@@ -242,12 +251,12 @@ class Scenario(_Spec):
     kind: Literal["Scenario"]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = ""
-    start: AwareDatetime
+    start: WebhookTime = Field(description="When the scenario starts: from 1970 up to 2100, with a zone.")
     roster: Roster = Roster()
     tickets: list[TicketSeed] = Field(default_factory=lambda: [TicketSeed()])
     quarantine: list[MessageSeed] = Field(
         default_factory=list, description="Messages the helpdesk quarantines during the scenario."
     )
-    vendor: str = "demo"
-    account: str = "demo"
+    vendor: VendorName = "demo"
+    account: AccountName = "demo"
     steps: list[Step] = Field(min_length=1)

@@ -1,12 +1,20 @@
 """The policy sets a scenario decides under: the one it sits beside, and those its
 ``change_policies`` steps switch to (a folder, or the current set with documents replaced,
 added or removed). Each new set is validated like any other and replaces the old one as a
-worker's reload would, with the old version kept for its ``on_change``."""
+worker's reload would, with the old version kept for its ``on_change``.
+
+A ``change_policies`` ``path`` stays inside the scenario's project: the folder above the policy
+folder the scenario sits in (the nearest of the three folders above it that holds a PolicySet),
+or, without one, the folder above the scenario's own. An absolute path, or one that leaves the
+project (``../../../..``, a symbolic link out), is refused naming the step, so a scenario cannot
+make ``policy test`` read the whole disk."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 
 from serviceflow.engine.rules import Rules
@@ -15,6 +23,50 @@ from serviceflow.policy.yaml_source import Document
 from serviceflow.scenarios.clock import ScenarioError
 from serviceflow.scenarios.model import PolicyChange
 from serviceflow.scenarios.simulate import PolicyLoader
+
+_POLICY_SET = re.compile(r"^kind:\s*PolicySet\s*$", re.MULTILINE)  # a document's own kind, not one inside
+
+
+def _holds_policy_set(folder: Path) -> bool:
+    """Whether a YAML file directly in ``folder`` is a PolicySet document."""
+    for file in sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
+        try:
+            if _POLICY_SET.search(file.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def policy_folder_of(file: Path) -> Path | None:
+    """The nearest folder above a scenario file (at most three up) that holds a PolicySet."""
+    here = Path.cwd()
+    for folder in list(file.resolve().parents)[:3]:
+        if _holds_policy_set(folder):
+            return folder.relative_to(here) if folder.is_relative_to(here) else folder
+    return None
+
+
+def project_of(file: Path) -> Path:
+    """The folder a scenario's ``change_policies`` paths must stay in (resolved)."""
+    folder = policy_folder_of(file)
+    return (folder.resolve() if folder is not None else file.resolve().parent).parent
+
+
+def confined(scenario_file: str, path: str) -> Path:
+    """``path`` (relative to the scenario file) when it stays inside the scenario's project.
+
+    Raises:
+        ScenarioError: the path is absolute or leaves the project.
+    """
+    project = project_of(Path(scenario_file))
+    where = "change_policies.path"
+    if os.path.isabs(path) or "\x00" in path:
+        raise ScenarioError(f"{where}: '{path}' must be relative to the scenario file, inside {project}")
+    folder = Path(scenario_file).parent / path
+    if not folder.resolve().is_relative_to(project):
+        raise ScenarioError(f"{where}: '{path}' leaves the scenario's project {project}")
+    return folder
 
 
 def _inline(document: Document, prefix: tuple[str | int, ...]) -> Document:
@@ -55,7 +107,7 @@ def policy_loader(scenario: Document) -> PolicyLoader:
 
     def _load(change: PolicyChange, rules: Rules, step: int) -> Rules:
         if change.path is not None:
-            folder = Path(scenario.file).parent / change.path
+            folder = confined(scenario.file, change.path)
             try:
                 report = validate([folder], environment=rules.environment)
             except PolicyPathError as exc:

@@ -6,39 +6,18 @@ the nearest folder above it that holds a PolicySet, and only that file's scenari
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import PolicyError
 from serviceflow.policy import PolicyPathError, validate
+from serviceflow.scenarios.policies import policy_folder_of
 from serviceflow.scenarios.report import as_json, failure_report, write_junit
 from serviceflow.scenarios.runner import ScenarioResult
 from serviceflow.scenarios.suite import LoadedScenario, SuiteResult, load_scenarios, run_suite
 
 Echo = Callable[..., None]
-_POLICY_SET = re.compile(r"^kind:\s*PolicySet\s*$", re.MULTILINE)  # a document's own kind, not one inside
-
-
-def _holds_policy_set(folder: Path) -> bool:
-    """Whether a YAML file directly in ``folder`` is a PolicySet document."""
-    for file in sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
-        try:
-            if _POLICY_SET.search(file.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def _policy_folder(file: Path) -> Path | None:
-    """The nearest folder above a scenario file (at most three up) that holds a PolicySet."""
-    here = Path.cwd()
-    for folder in list(file.resolve().parents)[:3]:
-        if _holds_policy_set(folder):
-            return folder.relative_to(here) if folder.is_relative_to(here) else folder
-    return None
 
 
 def _resolve(
@@ -50,7 +29,7 @@ def _resolve(
         return choose(list(paths) or None), None
     folders: list[Path] = []
     for file in files:
-        folder = _policy_folder(file)
+        folder = policy_folder_of(file)
         if folder is None:
             raise PolicyPathError(f"{file}: no folder above it holds a PolicySet; give the policy folder")
         folders.append(folder)

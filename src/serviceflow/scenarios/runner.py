@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pydantic
+
 from serviceflow.engine.rules import Rules
+from serviceflow.errors import describe_validation
 from serviceflow.scenarios.clock import ScenarioError
 from serviceflow.scenarios.expect import Checker
 from serviceflow.scenarios.model import ExpectStep, Scenario, kind_of
@@ -59,6 +62,12 @@ def run_scenario(
                 failures = []
         except ScenarioError as exc:
             result.error, result.error_step = str(exc), index
+            break
+        except pydantic.ValidationError as exc:  # a value the step built (a ticket, an input)
+            result.error, result.error_step = f"{kind_of(step)}: {describe_validation(exc)}", index
+            break
+        except (ValueError, OverflowError) as exc:  # a time beyond the calendar (year 10000)
+            result.error, result.error_step = f"{kind_of(step)}: {type(exc).__name__}: {exc}", index
             break
         if isinstance(step, ExpectStep):
             recent = [

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pydantic
+
 from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import (
     Context,
@@ -29,6 +31,7 @@ from serviceflow.engine.inputs import (
 from serviceflow.engine.quarantine import Triage, arrival_event, departure_event, recovery_event, triage
 from serviceflow.engine.rules import Rules
 from serviceflow.engine.timers import next_wake_up
+from serviceflow.errors import describe_validation
 from serviceflow.model import (
     Action,
     Actor,
@@ -244,8 +247,8 @@ class Simulation:
         if changes:
             try:
                 after = Ticket.model_validate({**before.model_dump(), **changes, "updated_at": self.now})
-            except Exception as exc:  # pydantic's message names the field
-                raise ScenarioError(f"bad ticket change {changes}: {exc}") from None
+            except pydantic.ValidationError as exc:  # name the field, never echo the value
+                raise ScenarioError(f"bad ticket change: {describe_validation(exc, prefix='set')}") from None
         else:
             after = before.model_copy(update={"updated_at": self.now})
         self.tickets[ticket_id] = after

@@ -156,13 +156,17 @@ def _problems(document: Document, exc: pydantic.ValidationError) -> list[PolicyE
     problems = []
     seen: set[tuple[Any, ...]] = set()
     for error in exc.errors():
-        path, rest = _data_path(data, error["loc"])
+        loc = list(error["loc"])
+        if len(loc) >= 3 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in STEP_KINDS:
+            del loc[2]  # the step's union tag, not a key
+        path, rest = _data_path(data, loc)
         extra = error["type"] == "extra_forbidden"
         where = (*path, *rest) if extra else path
         if where in seen:
             continue
         seen.add(where)
-        message = str(error["msg"]).removeprefix("Value error, ")
+        field_name = ".".join(str(p) for p in where) or "scenario"
+        message = f"{field_name}: {str(error['msg']).removeprefix('Value error, ')}"
         if error["type"] == "missing":
             message = f"missing required key '{rest[0] if rest else path[-1]}'"
         elif extra:

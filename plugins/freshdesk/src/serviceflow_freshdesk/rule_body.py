@@ -16,7 +16,10 @@ What each field may be:
   in their own language) or a code of ASCII digits (at most nine). Anything else - ``"²"``, a
   5,000-digit number, ``"—"`` - is refused.
 - ``serviceflow_event``: empty or one of :data:`RULE_EVENTS`.
-- every other field the parser reads: text (a JSON string, or a number written as one).
+- ``ticket_description``, ``latest_public_comment``, ``latest_private_comment``: text of at most
+  :data:`MAX_BODY` characters (64 KiB, as the Zendesk plugin's comment bodies).
+- every other field the parser reads (the subject, the tags, names, emails): text (a JSON string,
+  or a number written as one) of at most :data:`MAX_TEXT` characters (as Zendesk's text fields).
 
 A JSON ``null`` and a placeholder Freshdesk left unrendered (``{{ticket.agent.id}}``) count as
 empty. Fields the parser does not read may hold any JSON; they still count for the event id.
@@ -42,6 +45,10 @@ WRAPPER = "freshdesk_webhook"
 RULE_EVENTS = ("ticket_created", "ticket_updated", "agent_reply", "customer_reply")
 
 MAX_NAME = 100
+#: The longest text field read (a subject, the tags, a name); bodies get :data:`MAX_BODY`.
+MAX_TEXT = 10_000
+#: The longest description or comment read, in characters.
+MAX_BODY = 65_536
 _UNRENDERED = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -96,6 +103,16 @@ def _text(value: Any) -> str:
     raise ValueError(f"a JSON {_kind(value)} is not text")
 
 
+def _bounded(limit: int) -> Any:
+    def check(value: Any) -> str:
+        text = _text(value)
+        if len(text) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        return text
+
+    return check
+
+
 def _id(value: Any) -> str:
     text = _text(value)
     if not text:
@@ -134,7 +151,8 @@ def _rule(value: Any) -> str:
     return text
 
 
-Text = Annotated[str, BeforeValidator(_text)]
+Text = Annotated[str, BeforeValidator(_bounded(MAX_TEXT))]
+Body = Annotated[str, BeforeValidator(_bounded(MAX_BODY))]
 OptionalId = Annotated[str, BeforeValidator(_id)]
 RequiredId = Annotated[str, BeforeValidator(_required_id)]
 Display = Annotated[str, BeforeValidator(_display)]
@@ -152,7 +170,7 @@ class RuleBody(BaseModel):
     ticket_url: Text = ""
     ticket_type: Text = ""
     ticket_subject: Text = ""
-    ticket_description: Text = ""
+    ticket_description: Body = ""
     ticket_status: Display = ""
     ticket_priority: Display = ""
     ticket_source: Display = ""
@@ -164,8 +182,8 @@ class RuleBody(BaseModel):
     agent_email: Text = ""
     group_id: OptionalId = ""
     group_name: Text = ""
-    latest_public_comment: Text = ""
-    latest_private_comment: Text = ""
+    latest_public_comment: Body = ""
+    latest_private_comment: Body = ""
     serviceflow_change: Text = ""
 
 

@@ -29,7 +29,7 @@ def canonical(value: Any) -> str:
         NotAnId: anything else (``"04"``, ``"٤"``, ``-1``, ``True``, ``1.5``, ``" 7"``).
     """
     if isinstance(value, bool):
-        raise NotAnId(f"{value!r} is not a Help Scout id")
+        raise NotAnId("a boolean is not a Help Scout id")
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, str):
@@ -37,7 +37,7 @@ def canonical(value: Any) -> str:
     else:
         raise NotAnId(f"a {type(value).__name__} is not a Help Scout id")
     if not (text.isascii() and _CANONICAL.fullmatch(text)):
-        raise NotAnId(f"{text[:40]!r} is not a Help Scout id (ASCII digits, no leading zero)")
+        raise NotAnId("not a Help Scout id (ASCII digits, no leading zero)")  # the value: never repeated
     return text
 
 

@@ -114,15 +114,37 @@ def event_name(headers: Mapping[str, str]) -> str:
     return name
 
 
+class FieldRejected(WebhookRejected):
+    """A body refused (400) for one field, which it names; the value is never repeated.
+
+    Attributes:
+        field: The body's dotted path (``threads.0.createdAt``); keys that are not short
+            identifiers (a customer's custom field name) are shown as ``*``.
+    """
+
+    def __init__(self, reason: str, field: str, problem: str) -> None:
+        super().__init__(reason, f"{field}: {problem}")
+        self.field = field
+
+
+_SAFE_PART = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+def field_path(parts: Sequence[Any]) -> str:
+    """A dotted path safe to answer and log: parts that are not short identifiers become ``*``."""
+    return ".".join(str(p) if isinstance(p, int) or _SAFE_PART.fullmatch(str(p)) else "*" for p in parts)
+
+
 def validated(model: type[M], data: Any) -> M:
     """``data`` as ``model``, or the refusal naming the first bad field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        reason = "bad_id" if "Help Scout id" in str(error.get("msg", "")) else "unknown_shape"
-        raise WebhookRejected(reason, f"{where}: {error['msg']}"[:300]) from None
+        error = exc.errors(include_input=False, include_url=False)[0]
+        where = field_path(error["loc"]) or "body"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        reason = "bad_id" if "Help Scout id" in message else "unknown_shape"
+        raise FieldRejected(reason, where, message[:200]) from None
     except (RecursionError, ValueError, TypeError) as exc:
         raise WebhookRejected("unknown_shape", f"body: {type(exc).__name__}") from None
 

@@ -8,6 +8,13 @@ it with :class:`~.envelope.EnvelopeRejected`, a 400 naming the field and never r
 - ``ticket_id`` (required), ``requester_id``, ``assignee_id``, ``group_id``, ``current_user_id``:
   canonical ids (:mod:`.ids`), as a string or a JSON number; the optional ones may be empty (an
   agent-less ticket renders ``{{ticket.assignee.id}}`` as nothing, UNVERIFIED) or null.
+- ``updated_at``: ``{{ticket.updated_at_with_timestamp}}``, an ISO 8601 date and time (Zendesk's
+  placeholders reference documents the ``_with_timestamp`` form as "an iso8601 format date/time.
+  Example: 2013-12-12T05:35Z", support.zendesk.com/hc/en-us/articles/4408886858138, shown there
+  for ``created_at_with_timestamp``; that ``updated_at_with_timestamp`` renders the same way is
+  UNVERIFIED against a live account). Empty or absent: the receipt time, as before; anything
+  else that is not an ISO 8601 time ("nan", "1e20", "December 04, 2026 19:00", a NUL) is
+  refused naming ``updated_at``, never silently replaced by the receipt time.
 - every other field the parser reads: text (a JSON string, or a number written as one), bounded.
 
 Fields the parser does not read may hold any JSON.
@@ -16,9 +23,12 @@ Fields the parser does not read may hold any JSON.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from serviceflow.model.bounds import EARLIEST, LATEST
 
 from . import ids
 from .envelope import MAX_BODY, MAX_TEXT, EnvelopeRejected
@@ -76,7 +86,24 @@ def _required_id(value: Any) -> str:
     return text
 
 
+def _timestamp(value: Any) -> str:
+    text: str = _text(64)(value)
+    if text:
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                "not an ISO 8601 date and time, as {{ticket.updated_at_with_timestamp}} renders"
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if not EARLIEST <= parsed < LATEST:
+            raise ValueError(f"a time must lie from {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d}")
+    return text
+
+
 Text = Annotated[str, BeforeValidator(_text(MAX_TEXT))]
+Timestamp = Annotated[str, BeforeValidator(_timestamp)]
 Body = Annotated[str, BeforeValidator(_text(MAX_BODY))]
 OptionalId = Annotated[str, BeforeValidator(_optional_id)]
 RequiredId = Annotated[str, BeforeValidator(_required_id)]
@@ -101,7 +128,7 @@ class TriggerBody(BaseModel):
     group_id: OptionalId = ""
     latest_comment: Body = ""
     latest_comment_public: Text = ""
-    updated_at: Text = ""
+    updated_at: Timestamp = ""
     current_user_id: OptionalId = ""
     current_user_role: Text = ""
 

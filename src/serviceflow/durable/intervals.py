@@ -1,0 +1,36 @@
+"""The ranges of the durable loops' timing, shared by the settings and the workflows' messages.
+
+Each is finite (``inf`` and ``nan`` are refused: JSON has no infinity, so ``inf`` would cross the
+workflow boundary as ``null``) and bounded on both sides: below, so that no loop polls a helpdesk
+more than once a second (Zendesk's incremental export allows 10 requests a minute, Freshdesk's
+plans 50 to 700 a minute; a retry backs off anyway); above, so that every ``timedelta`` the
+workflows build stays far from its overflow (``timedelta(seconds=1e30)`` raises) and a loop is
+never configured to wait for years. A value outside is refused where it enters: by the settings
+at start, by the message models when a workflow is started or signalled.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+DAY = 86_400.0
+
+#: Seconds between two polls or sweeps (quarantine, reconcile) or roster reads: 1 s to 1 day.
+IntervalSeconds = Annotated[float, Field(ge=1.0, le=DAY, allow_inf_nan=False)]
+#: Seconds the first reconcile sweep looks back: 1 s to 30 days.
+LookbackSeconds = Annotated[float, Field(ge=1.0, le=30 * DAY, allow_inf_nan=False)]
+#: Seconds a change is left for its webhook before a sweep repairs it: 0 to 1 hour.
+SettleSeconds = Annotated[float, Field(ge=0.0, le=3_600.0, allow_inf_nan=False)]
+
+_INTERVAL: TypeAdapter[float] = TypeAdapter(IntervalSeconds)
+
+
+def checked_interval(value: object) -> float | None:
+    """``value`` as an interval in range, or None (a signal's argument: Temporal reads its type
+    hint without ``Annotated``'s bounds, so the handler checks them)."""
+    try:
+        return _INTERVAL.validate_python(value)
+    except ValidationError:
+        return None
