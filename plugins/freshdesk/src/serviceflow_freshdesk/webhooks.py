@@ -20,8 +20,7 @@ body's fields (names sorted, whitespace in values collapsed): a redelivery of th
 body gets the same id. The cost: two changes that render byte-identical bodies (the customer
 writes the same words twice while nothing else changed) share an id and the second is taken as a
 redelivery. A body has no time either, so the event's time is the request's ``Date`` header when
-it has a valid one no older than the retries make it, two hours (whether Freshdesk sends it is
-UNVERIFIED; nothing signs it), else the time of receipt.
+it has a valid one (whether Freshdesk sends it is UNVERIFIED), else the time of receipt.
 """
 
 from __future__ import annotations
@@ -97,10 +96,6 @@ _GROUP_KEYS = frozenset({"group_id", "group"})
 # ticket_action values after which the ticket is out of every queue: nothing for a case to do.
 _GONE_ACTIONS = frozenset({"deleted", "delete", "spam", "marked_spam", "marked_as_spam"})
 _MAX_FUTURE = timedelta(minutes=5)
-# How far back a Date header is believed: Freshdesk retries a failed call after 5, 30 and 60
-# minutes (above), 95 minutes in all, and nothing signs the header (the shared secret covers no
-# header but its own): an older one, e.g. 1970, would start a case with every target breached.
-_MAX_PAST = timedelta(hours=2)
 # The body field a domain-model field the model refused came from (the requester's id is its
 # email when the body has no {{ticket.requester.id}}: the ids themselves are checked before).
 _BODY_FIELDS = {"ticket.requester.id": "requester_email"}
@@ -334,8 +329,7 @@ def _triggered(raw: str) -> triggered.TriggeredEvent | None:
 
 
 def _sent_at(headers: Mapping[str, str], now: datetime) -> datetime:
-    """The ``Date`` header when valid, not in the future (beyond clock skew) and not older than
-    Freshdesk's retries can make it (``_MAX_PAST``), else ``now``."""
+    """The ``Date`` header when valid and not in the future (beyond clock skew), else ``now``."""
     raw = headers.get("date")
     if not raw:
         return now
@@ -347,7 +341,7 @@ def _sent_at(headers: Mapping[str, str], now: datetime) -> datetime:
         sent = sent.replace(tzinfo=UTC)
     if not EARLIEST <= sent < LATEST:  # the model's window: a header never refuses a delivery
         return now
-    return now if sent > now + _MAX_FUTURE or sent < now - _MAX_PAST else sent
+    return now if sent > now + _MAX_FUTURE else sent
 
 
 def _utc_now() -> datetime:
