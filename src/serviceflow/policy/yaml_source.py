@@ -15,6 +15,8 @@ Composing uses libyaml (``yaml.CSafeLoader``) when PyYAML was built with it, whi
 node's start mark (line and column) as the pure-Python loader does, at a tenth of its time
 (benchmarks/RESULTS.md, hostile10); a file that does not parse is read again with the Python
 loader, whose messages (and marks) are the ones documented, so no message depends on the build.
+libyaml is more lenient in a few corners, which it reads where the Python loader refuses them
+(a comment right after a block indicator, ``>#``: an empty scalar; tests/policy/test_yaml_loaders.py).
 """
 
 from __future__ import annotations
