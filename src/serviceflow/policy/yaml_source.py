@@ -11,12 +11,8 @@ stream, which is not recursive, before the recursive composer runs), at most :da
 values once aliases are expanded (a "billion laughs" stops there), at most :data:`MAX_DOCUMENTS`
 documents, and no alias that contains itself.
 
-Composing uses libyaml (``yaml.CSafeLoader``) when PyYAML was built with it, which keeps every
-node's start mark (line and column) as the pure-Python loader does, at a tenth of its time
-(benchmarks/RESULTS.md, hostile10); a file that does not parse is read again with the Python
-loader, whose messages (and marks) are the ones documented, so no message depends on the build.
-libyaml is more lenient in a few corners, which it reads where the Python loader refuses them
-(a comment right after a block indicator, ``>#``: an empty scalar; tests/policy/test_yaml_loaders.py).
+Composing uses PyYAML's pure-Python loader whether or not PyYAML has libyaml (see
+:data:`FastLoader`), so a file means the same, and fails with the same message, on every build.
 """
 
 from __future__ import annotations
@@ -35,8 +31,12 @@ MAX_DEPTH = 64  # the deepest policy document nests about eight levels
 MAX_VALUES = 100_000  # values in one file, aliases expanded
 MAX_DOCUMENTS = 1_000  # the shipped policy files hold one to a few documents each
 
-#: libyaml's loader when PyYAML has it (``yaml.__with_libyaml__``), else the pure-Python one.
-FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The loader files are composed with: the pure-Python one. libyaml's (``yaml.CSafeLoader``) was
+#: tried (hostile10) and is not used: it reads differently in corners a property test found (``!``
+#: alone is "" to it and None to the Python loader, ``>#`` an empty scalar instead of an error, a
+#: ``?`` key placed on another line), so a policy would mean something else by how PyYAML was
+#: built. The speed that mattered came from MAX_DOCUMENTS and checking traps in one pass.
+FastLoader: type[yaml.SafeLoader] = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
