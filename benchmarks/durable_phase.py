@@ -90,6 +90,9 @@ def workflow_of(kind: str) -> str:
 
 
 AT_RISK = 0.75  # the policy set's default: the owner is warned at 75 % of a target
+#: The longest line a worker prints: its report holds two times per case (810 cases at
+#: 40.5/s overflowed asyncio's default 64 KiB line and stopped a --search on a fast machine).
+REPORT_LINE_LIMIT = 64 * 1024 * 1024
 WARM = 20  # warm-up cases per phase, not measured: imports, the sandbox, caches
 
 
@@ -231,6 +234,7 @@ class Bench:
             *(["--cache", str(self.cache)] if self.cache is not None else []),
             *(["--unrecorded"] if kind == "unrecorded" else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+            limit=REPORT_LINE_LIMIT,
         )  # fmt: skip
         assert worker.stdin is not None and worker.stdout is not None
         result = Phase(kind, cases, rate, within)
