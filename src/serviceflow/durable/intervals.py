@@ -11,6 +11,8 @@ at start, by the message models when a workflow is started or signalled.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -34,3 +36,16 @@ def checked_interval(value: object) -> float | None:
         return _INTERVAL.validate_python(value)
     except ValidationError:
         return None
+
+
+def configured_interval(
+    value: object, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
+) -> timedelta | None:
+    """A ``configure`` signal's interval as a timedelta, or None, logged and to be ignored, when
+    it is outside :data:`IntervalSeconds` (inf, 1e30, 1e-9): ignoring it changes no command, where
+    ``timedelta(seconds=1e30)`` failed every task."""
+    valid = checked_interval(value)
+    if valid is None:
+        logger.warning("configure: interval %r s is outside 1 to 86400 s; ignored", value)
+        return None
+    return timedelta(seconds=valid)

@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from serviceflow.durable.intervals import checked_interval
+    from serviceflow.durable.intervals import configured_interval
     from serviceflow.durable.messages import (
         QuarantineAct,
         QuarantineListing,
@@ -134,16 +134,11 @@ class QuarantineWatcher:
 
     @workflow.signal(name="configure")
     def configure(self, interval_seconds: float) -> None:
-        """A new poll interval (the worker sends its setting each time it starts); one outside
-        :data:`~serviceflow.durable.intervals.IntervalSeconds` (inf, 1e30, 1e-9) is logged and
-        ignored: it changes no command, where ``timedelta(seconds=1e30)`` failed every task."""
-        valid = checked_interval(interval_seconds)
-        if valid is None:
-            workflow.logger.warning(
-                "configure: interval %r s is outside 1 to 86400; ignored", interval_seconds
-            )
-            return
-        self.interval = timedelta(seconds=valid)
+        """A new poll interval (the worker sends its setting each time it starts); one out of
+        range is logged and ignored (intervals.configured_interval)."""
+        interval = configured_interval(interval_seconds, workflow.logger)
+        if interval is not None:
+            self.interval = interval
 
     @workflow.signal(name="poll_now")
     def poll(self) -> None:

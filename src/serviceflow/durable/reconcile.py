@@ -22,7 +22,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from serviceflow.adapters.records import ChangeCursor
-    from serviceflow.durable.intervals import checked_interval
+    from serviceflow.durable.intervals import configured_interval
     from serviceflow.durable.reconcile_messages import (
         DEFERRED_LIMIT,
         ReconcileProgress,
@@ -138,16 +138,11 @@ class Reconciler:
 
     @workflow.signal(name="configure")
     def configure(self, interval_seconds: float) -> None:
-        """A new sweep interval (the worker sends its setting each time it starts); one outside
-        :data:`~serviceflow.durable.intervals.IntervalSeconds` (inf, 1e30, 1e-9) is logged and
-        ignored: it changes no command, where ``timedelta(seconds=1e30)`` failed every task."""
-        valid = checked_interval(interval_seconds)
-        if valid is None:
-            workflow.logger.warning(
-                "configure: interval %r s is outside 1 to 86400 s; ignored", interval_seconds
-            )
-            return
-        self.interval = timedelta(seconds=valid)
+        """A new sweep interval (the worker sends its setting each time it starts); one out of
+        range is logged and ignored (intervals.configured_interval)."""
+        interval = configured_interval(interval_seconds, workflow.logger)
+        if interval is not None:
+            self.interval = interval
 
     @workflow.signal(name="sweep_now")
     def sweep_now(self) -> None:
