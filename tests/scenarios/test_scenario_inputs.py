@@ -100,23 +100,27 @@ def test_a_bad_step_names_the_file_step_and_field(project: Path, steps: str, cod
     assert_readable(out)
 
 
+OUTSIDE_START = "4:8: s: start: a time must lie from 1970-01-01 up to 2100-01-01"
+BAD_TICKET = "10:10: s: tickets.0.id: a ticket id is 1 to 128 ASCII letters"
+
+
 @pytest.mark.parametrize(
-    "start", ["0001-01-01T00:00:00+00:00", "1969-12-31T23:00:00+00:00", "9999-12-31T23:00:00+00:00"]
+    ("field", "value", "message"),
+    [
+        ("start", "0001-01-01T00:00:00+00:00", OUTSIDE_START),
+        ("start", "1969-12-31T23:00:00+00:00", OUTSIDE_START),
+        ("start", "9999-12-31T23:00:00+00:00", OUTSIDE_START),
+        ("ticket", '"a:b"', BAD_TICKET),  # it would break a case id
+        ("ticket", '"a\\0"', BAD_TICKET),
+    ],
 )
-def test_a_start_outside_the_model_window_is_invalid(project: Path, start: str) -> None:
-    path = scenario(project, "", start=start)
+def test_a_start_or_ticket_id_outside_the_model_is_invalid(
+    project: Path, field: str, value: str, message: str
+) -> None:
+    path = scenario(project, "", **{field: value})
     code, out = policy_test(path)
     assert code == INVALID
-    assert f"{path}:4:8: s: start: a time must lie from 1970-01-01 up to 2100-01-01" in out
-    assert_readable(out)
-
-
-@pytest.mark.parametrize("ticket", ['"a:b"', '"a\\0"'])
-def test_a_ticket_id_that_would_break_a_case_id_is_invalid(project: Path, ticket: str) -> None:
-    path = scenario(project, "", ticket=ticket)
-    code, out = policy_test(path)
-    assert code == INVALID
-    assert f"{path}:10:10: s: tickets.0.id: a ticket id is 1 to 128 ASCII letters" in out
+    assert f"{path}:{message}" in out
     assert_readable(out)
 
 
