@@ -1,4 +1,4 @@
-"""Policy files are composed by PyYAML's pure-Python loader on every build (yaml_source.FastLoader):
+"""Policy files are composed by PyYAML's pure-Python loader on every build (policy/yaml_source.py):
 libyaml, tried for speed, reads some files differently, and these are the corners a property test
 found in CI; a file means what the Python loader says on a machine with libyaml too."""
 

@@ -11,8 +11,11 @@ stream, which is not recursive, before the recursive composer runs), at most :da
 values once aliases are expanded (a "billion laughs" stops there), at most :data:`MAX_DOCUMENTS`
 documents, and no alias that contains itself.
 
-Composing uses PyYAML's pure-Python loader whether or not PyYAML has libyaml (see
-:data:`FastLoader`), so a file means the same, and fails with the same message, on every build.
+Composing uses PyYAML's pure-Python loader whether or not PyYAML has libyaml: libyaml
+(``yaml.CSafeLoader``) was tried (benchmarks/RESULTS.md, hostile10) and reads differently in
+corners a property test found (``!`` alone is "" to it and None to the Python loader, ``>#`` an
+empty scalar instead of an error, a ``?`` key placed on another line), so a policy would mean
+something else by how PyYAML was built (tests/policy/test_yaml_loaders.py).
 """
 
 from __future__ import annotations
@@ -30,13 +33,6 @@ MAX_ALIASES = 100  # policies rarely use aliases at all; a few to share a block 
 MAX_DEPTH = 64  # the deepest policy document nests about eight levels
 MAX_VALUES = 100_000  # values in one file, aliases expanded
 MAX_DOCUMENTS = 1_000  # the shipped policy files hold one to a few documents each
-
-#: The loader files are composed with: the pure-Python one. libyaml's (``yaml.CSafeLoader``) was
-#: tried (hostile10) and is not used: it reads differently in corners a property test found (``!``
-#: alone is "" to it and None to the Python loader, ``>#`` an empty scalar instead of an error, a
-#: ``?`` key placed on another line), so a policy would mean something else by how PyYAML was
-#: built. The speed that mattered came from MAX_DOCUMENTS and checking traps in one pass.
-FastLoader: type[yaml.SafeLoader] = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -86,30 +82,17 @@ class Document:
         return SourceLocation(self.file, position.line + line, column)
 
 
-class _ParseError(PolicyError):
-    """The YAML does not parse (as opposed to a bound or a key reached)."""
-
-
 def load_documents(text: str, file: str) -> list[Document]:
     """Every document in ``text``.
 
     Raises:
         PolicyError: the YAML does not parse, or a mapping repeats a key.
     """
-    try:
-        return _load(text, file, FastLoader)
-    except _ParseError:
-        if FastLoader is yaml.SafeLoader:
-            raise
-    return _load(text, file, yaml.SafeLoader)  # the same problem, in the Python loader's words
-
-
-def _load(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> list[Document]:
     documents = []
     loader: yaml.SafeLoader | None = None
     try:
-        _check_shape(text, file, loader_type)
-        loader = loader_type(text)
+        _check_shape(text, file)
+        loader = yaml.SafeLoader(text)
         budget = _Budget(lines=text.splitlines())
         while loader.check_node():
             node = loader.get_node()
@@ -119,7 +102,7 @@ def _load(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> list[Docu
             document.data = _build(node, (), document, loader, text, budget)
             documents.append(document)
     except RecursionError:
-        raise _ParseError(
+        raise PolicyError(
             "YAML error: nested too deep to read", location=SourceLocation(file), rule="yaml"
         ) from None
     except yaml.MarkedYAMLError as exc:
@@ -127,7 +110,7 @@ def _load(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> list[Docu
         location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
-        raise _ParseError(f"YAML error: {problem}{context}", location=location, rule="yaml") from None
+        raise PolicyError(f"YAML error: {problem}{context}", location=location, rule="yaml") from None
     except yaml.YAMLError as exc:  # ReaderError and the like: no mark of their own
         where = getattr(exc, "position", None)
         location = SourceLocation(file)
@@ -135,17 +118,17 @@ def _load(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> list[Docu
             line = text.count("\n", 0, where) + 1
             location = SourceLocation(file, line, where - text.rfind("\n", 0, where))
         reason = getattr(exc, "reason", None) or "invalid YAML"
-        raise _ParseError(f"YAML error: {reason}", location=location, rule="yaml") from None
+        raise PolicyError(f"YAML error: {reason}", location=location, rule="yaml") from None
     finally:
         if loader is not None:
             loader.dispose()
     return documents
 
 
-def _check_shape(text: str, file: str, loader_type: type[yaml.SafeLoader]) -> None:
+def _check_shape(text: str, file: str) -> None:
     """Refuse too many documents or aliases, or too deep a nesting, from the event stream alone."""
     depth = aliases = documents = 0
-    for event in yaml.parse(text, Loader=loader_type):
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
             if documents > MAX_DOCUMENTS:
@@ -190,7 +173,7 @@ def _build(
         )  # fmt: skip
     if isinstance(node, yaml.ScalarNode):
         indent = _block_indent(budget.lines, start.line) if node.style in ("|", ">") else None
-        doc.values[path] = Position(start.line, start.column, node.style or None, indent)
+        doc.values[path] = Position(start.line, start.column, node.style, indent)
         return _scalar(node, loader, doc.file)
     doc.values[path] = Position(start.line, start.column)
     if id(node) in budget.building:
