@@ -211,8 +211,9 @@ def freeze_startup() -> None:
     among them is never collected (start-up's objects live as long as the process anyway).
     Measured (RESULTS.md, memory10): the collector is under 1 % of a worker's CPU per case, so this
     is tidiness more than speed; it did not hurt."""
-    gc.collect()
-    gc.freeze()
+    from serviceflow.receiver.server import settle_collector  # the same two calls as the receiver's
+
+    settle_collector()
     log.debug("froze %d objects of start-up out of the collector's full collections", gc.get_freeze_count())
 
 
