@@ -198,21 +198,33 @@ class FreshdeskClient:
         """``PUT /api/v2/tickets/merge`` (Ticket Merge API, FD-docs lines 1718-1732; 204): merge
         ``ticket_ids`` into ``primary_id``, with the note each side gets (``{"body", "private"}``).
 
-        The reference lists ``primary_id``, ``ticket_ids``, ``note_in_primary``,
-        ``note_in_secondary`` and ``convert_recepients_to_cc`` (its spelling), says "A default note
-        gets added if this is not specified", and its one example lists the primary among
-        ``ticket_ids`` (``"primary_id":20,"ticket_ids":[20,21,22]``), which this follows. Freshdesk's
-        code takes the notes as ``note_in_primary: [:body, :private]`` and its private merge
-        validation requires them (CONTRACTS.md §8), so both are always sent. Whether the public
-        endpoint also *requires* the primary among ``ticket_ids`` is UNVERIFIED. Freshdesk's own
-        merge controller (``Ember::Tickets::MergeController``, code-index id 15437316117) loads
-        every listed id as a source (``where(display_id: ticket_ids)``) and its tests list only
-        the secondaries; what it does with the primary among them was not found (searched
-        2026-12-04: ``TicketMergeDelegator``, ``class TicketMerge``).
+        ``ticket_ids`` carries the secondaries only, never the primary. The reference's attribute
+        table: ``primary_id`` is the "Ticket to which conversations from secondary tickets will be
+        merged", ``ticket_ids`` the "IDs of tickets to be merged" (FD-docs lines 1722-1723); only
+        its one curl example lists the primary there too (``"primary_id":20,"ticket_ids":[20,21,
+        22]``). Freshdesk's own code settles it (verify11, 2026-12-04): its merge controller loads
+        every listed id as a source ticket (``@source_tickets = scoper.where(display_id:
+        params[cname][:ticket_ids])``, ``Ember::Tickets::MergeController``, code-index id
+        15437316117), and ``TicketMerge#update_source_tickets`` closes every source
+        (``close_source_ticket``: ``source_ticket.parent_ticket = target.id`` and status CLOSED,
+        code-index id 15032611033) with no exception for the target; its tests send
+        ``sample_merge_request_params(primary_ticket.display_id, source_tickets_ids)``, the
+        secondaries alone (code-index id 12446360795). So a primary listed among the sources would
+        be closed as merged into itself. The reference lists ``note_in_primary``,
+        ``note_in_secondary`` and ``convert_recepients_to_cc`` (its spelling) and says "A default
+        note gets added if this is not specified"; Freshdesk's code takes the notes as
+        ``note_in_primary: [:body, :private]`` and its private merge validation requires them
+        (CONTRACTS.md §8), so both are always sent.
+
+        Raises:
+            ValueError: ``ticket_ids`` names no ticket but the primary.
         """
+        secondaries = [t for t in dict.fromkeys(ticket_ids) if t != primary_id]
+        if not secondaries:
+            raise ValueError(f"merge into ticket {primary_id} needs at least one other ticket in ticket_ids")
         body = {
             "primary_id": primary_id,
-            "ticket_ids": [primary_id, *(t for t in ticket_ids if t != primary_id)],
+            "ticket_ids": secondaries,
             "note_in_primary": dict(note_in_primary),
             "note_in_secondary": dict(note_in_secondary),
         }

@@ -283,7 +283,10 @@ def _delete_ticket(ctx: Ctx) -> Answer:
 
 def _merge(ctx: Ctx) -> Answer:
     """``PUT /api/v2/tickets/merge`` (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids``
-    (the documented example lists the primary among them; it is not merged into itself),
+    (the secondaries: "IDs of tickets to be merged"; the reference's one example also lists the
+    primary, and its 204 is kept here by leaving the primary out of the merge - Freshdesk's own
+    code would load it as a source and close it, see :meth:`FreshdeskClient.merge`, so clients
+    must not send it),
     ``note_in_primary`` and ``note_in_secondary`` (``{body, private}``; Freshdesk's validation
     requires both, its docs say a default note is added without them: the fake requires them,
     CONTRACTS.md §8), ``convert_recepients_to_cc``. 204."""
