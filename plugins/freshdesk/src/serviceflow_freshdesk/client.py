@@ -40,7 +40,7 @@ from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-export
 from . import rest
 from .answers import json_body, with_id
 from .answers import next_page as next_page  # re-exported
-from .errors import UnexpectedResponse
+from .errors import NotFound, UnexpectedResponse
 from .models import Agent, Company, Conversation, EmailConfig, Group, Ticket
 from .rest import basic_auth as basic_auth  # re-exported
 
@@ -289,14 +289,41 @@ class FreshdeskClient:
         return Agent.model_validate(with_id(data, "agent"))
 
     async def list_agents(self) -> AsyncIterator[Agent]:
-        """``GET /api/v2/agents``: a plain array, every page."""
+        """``GET /api/v2/agents``: a plain array, every page. Its documented items carry no
+        ``group_ids`` (List All Agents, FD-docs lines 6522-6560; View an Agent's do, line 6491):
+        membership comes from :meth:`list_groups`."""
         async for item in self._pages("/api/v2/agents", []):
             yield Agent.model_validate(item)
 
     async def list_groups(self) -> AsyncIterator[Group]:
-        """``GET /api/v2/groups``: a plain array, every page."""
+        """``GET /api/v2/groups``, every page, each group with its members.
+
+        The reference's List All Groups answer has no ``agent_ids`` (FD-docs lines 7483-7500:
+        ``id``, ``name``, ``description``, ``business_hour_id``, ``escalate_to``,
+        ``unassigned_for``, ``auto_ticket_assign``, the times), while View a Group's has
+        (``"agent_ids":[2,15]``, lines 7465-7481); python-freshdesk's ``groups.json`` list fixture
+        has none either. So a listed group without ``agent_ids`` is read once by id (``GET
+        /api/v2/groups/{id}``, same admin privilege as the list, line 7412); one gone since the
+        list is kept with no members. A list that carries them (an account answering more than
+        the reference shows) costs no extra call.
+        """
         async for item in self._pages("/api/v2/groups", []):
-            yield Group.model_validate(item)
+            group = Group.model_validate(item)
+            if "agent_ids" not in item:
+                try:
+                    group = await self.get_group(group.id)
+                except NotFound:
+                    log.info("freshdesk: group %s is gone since the list: no members", group.id)
+            yield group
+
+    async def get_group(self, group_id: int) -> Group:
+        """``GET /api/v2/groups/{id}`` (View a Group, FD-docs lines 7465-7481): with ``agent_ids``.
+
+        Raises:
+            NotFound: the group is gone (404).
+        """
+        data = await self._json("GET", f"/api/v2/groups/{group_id}")
+        return Group.model_validate(with_id(data, "group"))
 
     # ------------------------------------------------------------------ plumbing
 

@@ -101,6 +101,7 @@ def build_app(fake: FakeFreshdesk) -> Starlette:
         ("/api/v2/agents", {"GET": _list_agents}),
         ("/api/v2/agents/me", {"GET": _show_me}),
         ("/api/v2/groups", {"GET": _list_groups}),
+        ("/api/v2/groups/{group_id:int}", {"GET": _show_group}),
         ("/api/v2/companies/{company_id:int}", {"GET": _show_company}),
         ("/api/v2/email_configs/{config_id:int}", {"GET": _show_email_config}),
     ]
@@ -343,6 +344,10 @@ def _show_me(ctx: Ctx) -> Answer:
 
 def _list_groups(ctx: Ctx) -> Answer:
     return paginate(ctx, ctx.fake.state.directory.list_groups())
+
+
+def _show_group(ctx: Ctx) -> Answer:
+    return 200, ctx.fake.state.directory.get_group(int(ctx.params["group_id"])), {}
 
 
 def _show_company(ctx: Ctx) -> Answer:
