@@ -303,23 +303,37 @@ async def test_status_and_priority(freshdesk: FakeFreshdesk, monkeypatch: pytest
 
 
 async def test_merge_sends_the_documented_body_and_closes_the_source_once(freshdesk: FakeFreshdesk) -> None:
-    """Ticket Merge API (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids`` (the primary
-    among them, as the reference's example), and both notes as ``{body, private}``."""
+    """Ticket Merge API (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids`` (the
+    secondaries alone: "IDs of tickets to be merged", and Freshdesk's merge code closes every id
+    listed there), and both notes as ``{body, private}``."""
     primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
     merge = action(MergeTickets, into_ticket=str(primary["id"]))
     assert await apply(source["id"], merge) == "done"
     assert freshdesk.ticket(source["id"])["status"] == 5
     assert await apply(source["id"], merge) == "skipped: already closed (merged?)"
     (sent,) = freshdesk.calls_to("PUT", "/api/v2/tickets/merge")
-    assert sent.json["primary_id"] == primary["id"] and sent.json["ticket_ids"] == [
-        primary["id"],
-        source["id"],
-    ]
+    assert sent.json["primary_id"] == primary["id"] and sent.json["ticket_ids"] == [source["id"]]
+    assert freshdesk.ticket(primary["id"])["status"] != 5  # the primary stays open
     assert sent.json["note_in_primary"]["private"] is sent.json["note_in_secondary"]["private"] is True
     assert f"#{source['id']}" in sent.json["note_in_primary"]["body"]
     assert f"#{primary['id']}" in sent.json["note_in_secondary"]["body"]
     (primary_note,) = freshdesk.notes(primary["id"])
     assert "serviceflow merged ticket" in primary_note["body_text"]
+
+
+async def test_the_client_never_lists_the_primary_among_the_merged(
+    freshdesk: FakeFreshdesk, client: Any
+) -> None:
+    primary, source = freshdesk.add_ticket("Primary"), freshdesk.add_ticket("Repeat")
+    note = {"body": "merged", "private": True}
+    await client.merge(
+        primary["id"], [primary["id"], source["id"]], note_in_primary=note, note_in_secondary=note
+    )
+    (sent,) = freshdesk.calls_to("PUT", "/api/v2/tickets/merge")
+    assert sent.json["ticket_ids"] == [source["id"]]
+    with pytest.raises(ValueError, match="needs at least one other ticket"):
+        await client.merge(primary["id"], [primary["id"]], note_in_primary=note, note_in_secondary=note)
+    assert len(freshdesk.calls_to("PUT", "/api/v2/tickets/merge")) == 1
 
 
 async def test_the_fake_requires_both_merge_notes(freshdesk: FakeFreshdesk, client: Any) -> None:

@@ -71,11 +71,17 @@ async def test_agents_and_groups_are_plain_arrays(
     client = make_client(page_size=2)
     agents = [a async for a in client.list_agents()]
     assert len(agents) == 5  # the seeded admin too
-    assert agents[1].contact.email == "a0@shop.example" and agents[1].group_ids == (group["id"],)
+    # List All Agents' and List All Groups' documented items carry no membership (FD-docs lines
+    # 6522-6560, 7483-7500); View a Group's has agent_ids (lines 7465-7481), read once per group
+    assert agents[1].contact.email == "a0@shop.example" and agents[1].group_ids == ()
     assert len(fake.calls_to("GET", "/api/v2/agents")) == 3
-    assert isinstance(fake.calls_to("GET", "/api/v2/agents")[0].response, list)
+    listed = fake.calls_to("GET", "/api/v2/agents")[0].response
+    assert isinstance(listed, list) and all("group_ids" not in a for a in listed)
     groups = [g async for g in client.list_groups()]
     assert [g.name for g in groups] == ["Billing"] and len(groups[0].agent_ids) == 4
+    (group_list,) = fake.calls_to("GET", "/api/v2/groups")
+    assert all("agent_ids" not in g for g in group_list.response)
+    assert len(fake.calls_to("GET", f"/api/v2/groups/{group['id']}")) == 1
 
 
 def test_next_page_reads_only_rel_next() -> None:

@@ -38,10 +38,26 @@ def test_the_fake_keeps_the_stats_of_each_status_change() -> None:
         "first_responded_at": iso(T0 + timedelta(hours=4)),
         "status_updated_at": iso(T0 + timedelta(hours=4)),
         "reopened_at": iso(T0 + timedelta(hours=4)),
-        "resolved_at": iso(T0 + timedelta(hours=3)),
+        "resolved_at": None,  # a reopen empties it (Freshdesk's reset_tkt_states)
         "closed_at": None,
-        "pending_since": iso(T0 + timedelta(hours=1)),
+        "pending_since": iso(T0 + timedelta(hours=1)),  # nothing empties it
     }
+
+
+def test_closing_sets_resolved_too_and_keeps_the_first_close() -> None:
+    """Freshdesk's ``set_closed_at_state``: ``resolved_at`` too when empty, ``closed_at ||=``."""
+    now = [T0]
+    with FakeFreshdesk(webhook_retry_delays=(0.0,), clock=lambda: now[0]) as fake:
+        ticket = fake.add_ticket("Wrong size", email="casey@example.com")
+        for hours, status in ((1, 5), (2, 4), (3, 5)):  # closed, resolved, closed again
+            now[0] = T0 + timedelta(hours=hours)
+            fake.update_ticket(ticket["id"], {"status": status})
+        with httpx.Client(base_url=fake.base_url, auth=(fake.api_key, "X")) as http:
+            stats = http.get(f"/api/v2/tickets/{ticket['id']}", params={"include": "stats"}).json()["stats"]
+    assert (stats["resolved_at"], stats["closed_at"]) == (
+        iso(T0 + timedelta(hours=2)),
+        iso(T0 + timedelta(hours=1)),
+    )
 
 
 def _ticket(status: TicketStatus, updated_hours: float) -> Ticket:

@@ -20,7 +20,7 @@ from serviceflow_helpscout.errors import (
     UnsupportedAction,
 )
 from serviceflow_helpscout.fake import FakeHelpScout
-from serviceflow_helpscout.fake.webhooks import encode
+from serviceflow_helpscout.fake.webhooks import APP_EVENTS, encode
 
 from serviceflow.adapters import ChangeCursor, adapter_for
 from serviceflow.errors import QuarantinedMessageGone
@@ -35,6 +35,7 @@ from serviceflow.model import (
     TicketStatus,
 )
 from serviceflow.plugins import ENTRY_POINT_GROUP, installed_plugins
+from serviceflow.testing import ContractReceiver
 
 
 def conversation(
@@ -99,6 +100,39 @@ async def test_solved_is_closed_and_a_reply_keeps_the_status(
     await adapter.apply_action(ACCOUNT, cid, action(SetStatus, "s2", status=TicketStatus.SOLVED))
     assert fake.conversation(int(cid))["status"] == "closed"
     assert (await adapter.fetch_ticket(ACCOUNT, cid)).ticket.status is TicketStatus.SOLVED
+
+
+async def test_ai_answers_opens_a_case_for_what_it_hands_over_and_none_for_what_it_closed(
+    fake: FakeHelpScout, adapter: HelpScoutAdapter
+) -> None:
+    """ "Created (AI Answers)", body the v2 Conversation object (the webhooks page): the documented
+    ``status`` decides. Handed to the team (active): a case opens, as for ``convo.created``;
+    closed by AI Answers itself: recorded, no event, so nobody is made its owner."""
+    endpoint = ContractReceiver()
+    casey = fake.add_customer("Casey Customer", "casey@example.com")
+    with endpoint.server:
+        fake.add_webhook(endpoint.url("helpscout"), secret=SECRET, events=APP_EVENTS)
+        handed = fake.ai_answers_conversation(casey["id"], "Refund", "I want a person", resolved=False)
+        answered = fake.ai_answers_conversation(casey["id"], "Hours", "When are you open?", resolved=True)
+        fake.wait_idle()
+        got = endpoint.take()
+    assert [(d.headers["x-helpscout-event"], json.loads(d.body)["status"]) for d in got] == [
+        ("convo.ai-answers.created", "active"),
+        ("convo.ai-answers.created", "closed"),
+    ]
+    identity = await adapter.whoami(ACCOUNT)
+    first, second = [
+        await adapter.parse_webhook(
+            delivery(d.headers["x-helpscout-event"], d.body), account=ACCOUNT, identity=identity
+        )
+        for d in got
+    ]
+    (opened,) = first
+    assert (opened.id, opened.ticket.status) == (f"helpscout:{handed['id']}:created", TicketStatus.OPEN)
+    assert opened.actor.role is ActorRole.CUSTOMER and opened.body == "I want a person"
+    assert second == []
+    fake.customer_writes(int(answered["id"]), "That did not help")  # reopens it: now it is a case
+    assert fake.conversation(int(answered["id"]))["status"] == "active"
 
 
 async def test_a_note_on_a_full_conversation_is_refused(

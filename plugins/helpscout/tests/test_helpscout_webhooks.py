@@ -268,6 +268,11 @@ async def test_a_new_conversation_and_the_events_no_case_reacts_to() -> None:
     # "Created (AI Answers)" (the webhooks page): a conversation opened, one with convo.created's.
     (ai,) = await parse("convo.ai-answers.created", body(status="active", closedBy=None))
     assert (ai.kind, ai.id) == (EventKind.CREATED, created.id)
+    (waiting,) = await parse("convo.ai-answers.created", body(status="pending", closedBy=None))
+    assert waiting.ticket.status is TicketStatus.PENDING
+    # closed by AI Answers itself (the documented status): recorded, no case, nobody its owner
+    assert await parse("convo.ai-answers.created", body(status="closed")) == []
+    assert [e.kind for e in await parse("convo.created", body(status="closed"))] == [EventKind.CREATED]
     for event in (
         "helpscout.test",
         "customer.created",

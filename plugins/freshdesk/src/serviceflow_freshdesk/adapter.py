@@ -175,9 +175,10 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
         """Agents (ids as strings, so AssignOwner can name them) and groups with their members,
         except the integration's own agent (no person: it must never own a case).
 
-        Membership comes from both sides Freshdesk may send it on: ``agent.group_ids`` and
-        ``group.agent_ids`` (which of the two the list answers carry is UNVERIFIED). Occasional
-        agents are kept; deactivated contacts are not.
+        Membership is each group's ``agent_ids``, from View a Group (the list answers carry no
+        membership on either side, FD-docs lines 6522-6560 and 7483-7500: see
+        :meth:`FreshdeskClient.list_groups`), and any ``agent.group_ids`` an answer carries.
+        Occasional agents are kept; deactivated contacts are not.
         """
         client = self.client(self.checked(account))
         me = await self.whoami(account)

@@ -40,7 +40,7 @@ from serviceflow.plugins.http import backoff_delay as backoff_delay  # re-export
 from . import rest
 from .answers import json_body, with_id
 from .answers import next_page as next_page  # re-exported
-from .errors import UnexpectedResponse
+from .errors import NotFound, UnexpectedResponse
 from .models import Agent, Company, Conversation, EmailConfig, Group, Ticket
 from .rest import basic_auth as basic_auth  # re-exported
 
@@ -198,21 +198,33 @@ class FreshdeskClient:
         """``PUT /api/v2/tickets/merge`` (Ticket Merge API, FD-docs lines 1718-1732; 204): merge
         ``ticket_ids`` into ``primary_id``, with the note each side gets (``{"body", "private"}``).
 
-        The reference lists ``primary_id``, ``ticket_ids``, ``note_in_primary``,
-        ``note_in_secondary`` and ``convert_recepients_to_cc`` (its spelling), says "A default note
-        gets added if this is not specified", and its one example lists the primary among
-        ``ticket_ids`` (``"primary_id":20,"ticket_ids":[20,21,22]``), which this follows. Freshdesk's
-        code takes the notes as ``note_in_primary: [:body, :private]`` and its private merge
-        validation requires them (CONTRACTS.md §8), so both are always sent. Whether the public
-        endpoint also *requires* the primary among ``ticket_ids`` is UNVERIFIED. Freshdesk's own
-        merge controller (``Ember::Tickets::MergeController``, code-index id 15437316117) loads
-        every listed id as a source (``where(display_id: ticket_ids)``) and its tests list only
-        the secondaries; what it does with the primary among them was not found (searched
-        2026-12-04: ``TicketMergeDelegator``, ``class TicketMerge``).
+        ``ticket_ids`` carries the secondaries only, never the primary. The reference's attribute
+        table: ``primary_id`` is the "Ticket to which conversations from secondary tickets will be
+        merged", ``ticket_ids`` the "IDs of tickets to be merged" (FD-docs lines 1722-1723); only
+        its one curl example lists the primary there too (``"primary_id":20,"ticket_ids":[20,21,
+        22]``). Freshdesk's own code settles it (verify11, 2026-12-04): its merge controller loads
+        every listed id as a source ticket (``@source_tickets = scoper.where(display_id:
+        params[cname][:ticket_ids])``, ``Ember::Tickets::MergeController``, code-index id
+        15437316117), and ``TicketMerge#update_source_tickets`` closes every source
+        (``close_source_ticket``: ``source_ticket.parent_ticket = target.id`` and status CLOSED,
+        code-index id 15032611033) with no exception for the target; its tests send
+        ``sample_merge_request_params(primary_ticket.display_id, source_tickets_ids)``, the
+        secondaries alone (code-index id 12446360795). So a primary listed among the sources would
+        be closed as merged into itself. The reference lists ``note_in_primary``,
+        ``note_in_secondary`` and ``convert_recepients_to_cc`` (its spelling) and says "A default
+        note gets added if this is not specified"; Freshdesk's code takes the notes as
+        ``note_in_primary: [:body, :private]`` and its private merge validation requires them
+        (CONTRACTS.md §8), so both are always sent.
+
+        Raises:
+            ValueError: ``ticket_ids`` names no ticket but the primary.
         """
+        secondaries = [t for t in dict.fromkeys(ticket_ids) if t != primary_id]
+        if not secondaries:
+            raise ValueError(f"merge into ticket {primary_id} needs at least one other ticket in ticket_ids")
         body = {
             "primary_id": primary_id,
-            "ticket_ids": [primary_id, *(t for t in ticket_ids if t != primary_id)],
+            "ticket_ids": secondaries,
             "note_in_primary": dict(note_in_primary),
             "note_in_secondary": dict(note_in_secondary),
         }
@@ -277,14 +289,41 @@ class FreshdeskClient:
         return Agent.model_validate(with_id(data, "agent"))
 
     async def list_agents(self) -> AsyncIterator[Agent]:
-        """``GET /api/v2/agents``: a plain array, every page."""
+        """``GET /api/v2/agents``: a plain array, every page. Its documented items carry no
+        ``group_ids`` (List All Agents, FD-docs lines 6522-6560; View an Agent's do, line 6491):
+        membership comes from :meth:`list_groups`."""
         async for item in self._pages("/api/v2/agents", []):
             yield Agent.model_validate(item)
 
     async def list_groups(self) -> AsyncIterator[Group]:
-        """``GET /api/v2/groups``: a plain array, every page."""
+        """``GET /api/v2/groups``, every page, each group with its members.
+
+        The reference's List All Groups answer has no ``agent_ids`` (FD-docs lines 7483-7500:
+        ``id``, ``name``, ``description``, ``business_hour_id``, ``escalate_to``,
+        ``unassigned_for``, ``auto_ticket_assign``, the times), while View a Group's has
+        (``"agent_ids":[2,15]``, lines 7465-7481); python-freshdesk's ``groups.json`` list fixture
+        has none either. So a listed group without ``agent_ids`` is read once by id (``GET
+        /api/v2/groups/{id}``, same admin privilege as the list, line 7412); one gone since the
+        list is kept with no members. A list that carries them (an account answering more than
+        the reference shows) costs no extra call.
+        """
         async for item in self._pages("/api/v2/groups", []):
-            yield Group.model_validate(item)
+            group = Group.model_validate(item)
+            if "agent_ids" not in item:
+                try:
+                    group = await self.get_group(group.id)
+                except NotFound:
+                    log.info("freshdesk: group %s is gone since the list: no members", group.id)
+            yield group
+
+    async def get_group(self, group_id: int) -> Group:
+        """``GET /api/v2/groups/{id}`` (View a Group, FD-docs lines 7465-7481): with ``agent_ids``.
+
+        Raises:
+            NotFound: the group is gone (404).
+        """
+        data = await self._json("GET", f"/api/v2/groups/{group_id}")
+        return Group.model_validate(with_id(data, "group"))
 
     # ------------------------------------------------------------------ plumbing
 

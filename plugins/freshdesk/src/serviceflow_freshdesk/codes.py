@@ -7,8 +7,12 @@ The REST API speaks integers (``status: 3``), automation-rule placeholders speak
 
 Sources (CONTRACTS.md §2.2): status 2 Open, 3 Pending, 4 Resolved, 5 Closed, 6+ custom; priority
 1 Low .. 4 Urgent; source 1 Email, 2 Portal, 3 Phone, 4 Forum, 5 Twitter, 6 Facebook, 7 Chat,
-8 Mobihelp, 9 Feedback Widget, 10 Outbound Email. The codes are SECONDARY (python-freshdesk,
-Zulip, api-evangelist agree); the display strings of 4-10 are UNVERIFIED beyond the names.
+8 Mobihelp, 9 Feedback Widget, 10 Outbound Email. The reference's "Ticket Properties" table
+(FD-docs lines 513-530, OFFICIAL; verify11 2026-12-04) gives the statuses 2-5, the priorities
+1-4 and the sources Email 1, Portal 2, Phone 3, Chat 7, Feedback Widget 9, Outbound Email 10,
+those names being its own words; 4 Forum, 5 Twitter, 6 Facebook and 8 Mobihelp are no longer in
+it and stay SECONDARY (python-freshdesk, Zulip, api-evangelist agree). That the rule placeholders
+render these very words (``{{ticket.source}}`` as ``"Email"``) is UNVERIFIED beyond the names.
 """
 
 from __future__ import annotations

@@ -14,7 +14,14 @@ will consume an additional credit", FD-docs line 938). View a Ticket documents t
 return the ticket's closed_at, resolved_at and first_responded_at time" (FD-docs line 950);
 the Freshdesk SDK's ``Stats`` model names all eight fields, among them ``status_updated_at``,
 ``pending_since`` and ``reopened_at`` (developers.freshworks.com/freshdesk-sdk/docs/Stats.html).
-Each is taken as the **latest** such change (UNVERIFIED: the reference gives no semantics):
+Each is the **latest** such change: the reference gives no semantics, but Freshdesk's own ticket
+model sets them on every status change, ``ticket_states.pending_since=Time.zone.now if (status ==
+PENDING)``, ``set_resolved_at_state if (status == RESOLVED)``, ``set_closed_at_state if closed?``,
+``opened_at=Time.zone.now`` when ``reopened_now?`` (which also calls ``reset_tkt_states``), and
+``status_updated_at = Time.zone.now`` (``Helpdesk::Ticket#update_ticket_states``, SECONDARY:
+stored copies of Freshdesk's code, code-index ids 5888138195 and 3530943226), and its API's
+``stats`` are those fields (``reopened_at: ticket_states.opened_at``, code-index 12581048448;
+verify11, 2026-12-04):
 the status changes they imply (pending at ``pending_since``, solved at ``resolved_at``, closed
 at ``closed_at``, open again at ``reopened_at``, and the status the ticket has now at
 ``status_updated_at``) become ``status_changed`` events, oldest first, each with the status

@@ -116,7 +116,8 @@ class Contact(FreshdeskObject):
 
 
 class Agent(FreshdeskObject):
-    """An agent (``GET /api/v2/agents`` items). ``group_ids`` is UNVERIFIED in the list answer."""
+    """An agent (``GET /api/v2/agents`` items). ``group_ids`` is in View an Agent's answer, not in
+    the list's (FD-docs lines 6491, 6522-6560): read when there."""
 
     id: int
     available: bool | None = None
@@ -127,7 +128,8 @@ class Agent(FreshdeskObject):
 
 
 class Group(FreshdeskObject):
-    """A group (``GET /api/v2/groups`` items). ``agent_ids`` is UNVERIFIED in the list answer."""
+    """A group. ``agent_ids`` is in View a Group's answer (FD-docs lines 7465-7481), not in the
+    list's (lines 7483-7500): the client reads each group by id for it."""
 
     id: int
     name: str

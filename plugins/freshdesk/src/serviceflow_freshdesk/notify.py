@@ -10,8 +10,9 @@ then get an email for a *private* note is what the field is for, UNVERIFIED by e
 
 - each recipient is resolved to a Freshdesk agent through ``GET /api/v2/agents`` (every page):
   by agent id (the roster's ids are Freshdesk's), else by the email ``Notify.people`` gives; a
-  team (``group:NAME``) is its members through ``GET /api/v2/groups`` (only read when a team is
-  named);
+  team (``group:NAME``) is its members through ``GET /api/v2/groups`` and each group's View a
+  Group, which alone carries ``agent_ids`` (:meth:`FreshdeskClient.list_groups`; only read when a
+  team is named);
 - only active agents' primary emails go into ``notify_emails``; anyone else (a manager who is no
   agent, an id Freshdesk does not know) is not sent and is named in the outcome, so the shell
   records who was *not* told here and a channel can reach them;

@@ -8,8 +8,16 @@ id, no time and no actor (OFFICIAL event table, CONTRACTS.md §8.3-8.4). So:
   ``convo.agent.reply.created``, ``convo.note.created``, ``convo.assigned``, ``convo.status``,
   ``convo.tags``, ``convo.custom-fields``, ``convo.moved``, ``convo.merged``, and
   ``convo.ai-answers.created`` ("Created (AI Answers)", a v2 conversation body: the current copy
-  of https://developer.helpscout.com/webhooks/ lists it), which opens a case as ``convo.created``
-  does, with the same event id, so the two delivered for one conversation are one. ``convo.deleted``,
+  of https://developer.helpscout.com/webhooks/ lists it). That page documents the event's body
+  as the "v2 Conversation object" and nothing more: no source says whether AI Answers records a
+  conversation it answered itself, or what ``type`` or ``source`` such a conversation has. So the
+  parser decides from the one field the object documents for it, ``status`` ("one of: active,
+  all, closed, open, pending, spam", Get Conversation, CONTRACTS.md §2.3): an active, open or
+  pending one opens a case as ``convo.created`` does, with the same event id (the two delivered
+  for one conversation are one); a closed one, which AI Answers resolved and nobody owes a reply,
+  is logged and answered with no event, so no case opens and nobody is made its owner (a
+  customer's later reply reopens it, "Unless imported field is set to true, it will re-open
+  the updated conversation", and that reply opens the case). ``convo.deleted``,
   the customer, tag, rating, Beacon and survey events, ``helpscout.test`` (the test delivery,
   OFFICIAL-SDK) and any event not documented are acknowledged with no event: no case reacts to
   them. A spam, deleted or draft conversation gives none either (spam is the quarantine's).
@@ -34,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -49,6 +58,12 @@ from .models import Conversation, Deleted, Thread
 from .settings import HelpScoutSettings
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+#: "Created (AI Answers)" (the webhooks page's event table).
+AI_ANSWERS_CREATED = "convo.ai-answers.created"
+#: The documented status of a conversation nobody owes anything: AI Answers closed it itself.
+RESOLVED = "closed"
 
 #: The events a case reacts to, each with the thread type that carries it (None: a change).
 CONVERSATION_EVENTS: Mapping[str, str | None] = {
@@ -191,6 +206,11 @@ async def parse_delivery(
     conversation = validated(Conversation, data)
     if conversation.status == convert.SPAM or conversation.state in ("deleted", "draft"):
         return []
+    if event == AI_ANSWERS_CREATED and conversation.status == RESOLVED:
+        log.info(
+            "helpscout: conversation %s: AI Answers created it closed: recorded, no case", conversation.id
+        )
+        return []
     ticket = convert.ticket_from_conversation(
         conversation,
         account=account,
@@ -205,7 +225,7 @@ async def parse_delivery(
         threads = await read_threads(conversation)
     digest = hashlib.sha256(event.encode() + b"\n" + body).hexdigest()[:20]
     change_id = f"helpscout:{conversation.id}:{event}:{digest}"
-    if event in ("convo.created", "convo.ai-answers.created"):
+    if event in ("convo.created", AI_ANSWERS_CREATED):
         return [_created(conversation, ticket, threads, identity)]
     if kind is not None:
         return _threads_of(kind, conversation, ticket, threads, identity, fallback_id=change_id)

@@ -101,6 +101,7 @@ def build_app(fake: FakeFreshdesk) -> Starlette:
         ("/api/v2/agents", {"GET": _list_agents}),
         ("/api/v2/agents/me", {"GET": _show_me}),
         ("/api/v2/groups", {"GET": _list_groups}),
+        ("/api/v2/groups/{group_id:int}", {"GET": _show_group}),
         ("/api/v2/companies/{company_id:int}", {"GET": _show_company}),
         ("/api/v2/email_configs/{config_id:int}", {"GET": _show_email_config}),
     ]
@@ -283,7 +284,10 @@ def _delete_ticket(ctx: Ctx) -> Answer:
 
 def _merge(ctx: Ctx) -> Answer:
     """``PUT /api/v2/tickets/merge`` (FD-docs lines 1718-1732): ``primary_id``, ``ticket_ids``
-    (the documented example lists the primary among them; it is not merged into itself),
+    (the secondaries: "IDs of tickets to be merged"; the reference's one example also lists the
+    primary, and its 204 is kept here by leaving the primary out of the merge - Freshdesk's own
+    code would load it as a source and close it, see :meth:`FreshdeskClient.merge`, so clients
+    must not send it),
     ``note_in_primary`` and ``note_in_secondary`` (``{body, private}``; Freshdesk's validation
     requires both, its docs say a default note is added without them: the fake requires them,
     CONTRACTS.md §8), ``convert_recepients_to_cc``. 204."""
@@ -340,6 +344,10 @@ def _show_me(ctx: Ctx) -> Answer:
 
 def _list_groups(ctx: Ctx) -> Answer:
     return paginate(ctx, ctx.fake.state.directory.list_groups())
+
+
+def _show_group(ctx: Ctx) -> Answer:
+    return 200, ctx.fake.state.directory.get_group(int(ctx.params["group_id"])), {}
 
 
 def _show_company(ctx: Ctx) -> Answer:

@@ -134,18 +134,26 @@ class Directory:
     # ------------------------------------------------------------------ reads
 
     def list_agents(self) -> list[Json]:
-        """Agents by id."""
+        """Agents by id, as List All Agents shows them: without ``group_ids`` (FD-docs lines
+        6522-6560; View an Agent and ``/agents/me`` have them)."""
         with self.lock:
-            return copy.deepcopy(sorted(self.agents.values(), key=lambda a: a["id"]))
+            ordered = sorted(self.agents.values(), key=lambda a: a["id"])
+            return [{k: v for k, v in copy.deepcopy(a).items() if k != "group_ids"} for a in ordered]
 
     def get_agent(self, agent_id: int) -> Json:
         """An agent; 404 when missing."""
         return self._one(self.agents, agent_id)
 
     def list_groups(self) -> list[Json]:
-        """Groups by id."""
+        """Groups by id, as List All Groups shows them: without ``agent_ids`` (FD-docs lines
+        7483-7500; View a Group has them, :meth:`get_group`)."""
         with self.lock:
-            return copy.deepcopy(sorted(self.groups.values(), key=lambda g: g["id"]))
+            ordered = sorted(self.groups.values(), key=lambda g: g["id"])
+            return [{k: v for k, v in copy.deepcopy(g).items() if k != "agent_ids"} for g in ordered]
+
+    def get_group(self, group_id: int) -> Json:
+        """A group with its ``agent_ids`` (View a Group, FD-docs lines 7465-7481); 404 when missing."""
+        return self._one(self.groups, group_id)
 
     def get_contact(self, contact_id: int) -> Json:
         """A contact; 404 when missing."""

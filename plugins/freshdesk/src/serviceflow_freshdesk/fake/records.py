@@ -101,7 +101,8 @@ def contact_record(contact_id: int, name: str, email: str | None, *, now: str) -
 
 
 def agent_record(agent_id: int, contact: Json, *, group_ids: Iterable[int], now: str) -> Json:
-    """An agent (python-freshdesk ``agent_1.json``) with ``group_ids`` (UNVERIFIED in lists)."""
+    """An agent (python-freshdesk ``agent_1.json``) with ``group_ids``, as View an Agent shows it
+    (the list leaves them out, :meth:`.directory.Directory.list_agents`)."""
     return {
         "id": agent_id,
         "available": True,
@@ -117,7 +118,7 @@ def agent_record(agent_id: int, contact: Json, *, group_ids: Iterable[int], now:
 
 
 def group_record(group_id: int, name: str, *, now: str) -> Json:
-    """A group, with ``agent_ids`` (UNVERIFIED in lists)."""
+    """A group with ``agent_ids``, as View a Group shows it (the list leaves them out)."""
     return {
         "id": group_id,
         "name": name,

@@ -7,10 +7,16 @@ ticket's closed_at, resolved_at and first_responded_at time" (FD-docs line 950, 
 freshdesk_mcp ``FRESHDESK_API_DOCS.txt``); the eight fields by name from the Freshdesk SDK's
 ``Stats`` model (developers.freshworks.com/freshdesk-sdk/docs/Stats.html: ``agentRespondedAt,
 requesterRespondedAt, resolvedAt, firstRespondedAt, closedAt, statusUpdatedAt, pendingSince,
-reopenedAt``). UNVERIFIED, the fake's choices: that each time is the **latest** such change
-and is kept after the ticket moves on (``pending_since`` stays set when a pending ticket is
-opened again), that ``reopened_at`` is a move from resolved or closed back to open or pending,
-and that a custom status (6 and up) sets only ``status_updated_at``.
+reopenedAt``). How they move is Freshdesk's own code's (SECONDARY, stored copies, verify11
+2026-12-04): ``Helpdesk::Ticket#update_ticket_states`` on a status change sets
+``status_updated_at`` and, ``if reopened_now?`` (``active? && [RESOLVED, CLOSED].include?``
+the status before), ``opened_at`` (the API's ``reopened_at``) and ``reset_tkt_states``, which
+empties ``resolved_at`` and ``closed_at``; then ``pending_since`` on PENDING,
+``set_resolved_at_state`` on RESOLVED, ``set_closed_at_state`` on closed, which sets
+``resolved_at`` too when it is empty and keeps an earlier ``closed_at`` (``closed_at ||= time``)
+(code-index ids 5888138195, 12035150927, 11988757823). So ``pending_since`` stays set when a
+pending ticket is opened again, and nothing but a reopen empties a time. UNVERIFIED, the
+fake's choice: that a custom status (6 and up) sets only ``status_updated_at``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ FIELDS = (
     "pending_since",
 )
 OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
-_ON_STATUS = {PENDING: "pending_since", RESOLVED: "resolved_at", CLOSED: "closed_at"}
 
 
 def new_stats(created_at: str) -> Json:
@@ -42,10 +47,16 @@ def on_status(stats: Json, before: int, after: int, now: str) -> None:
     if before == after:
         return
     stats["status_updated_at"] = now
-    if after in _ON_STATUS:
-        stats[_ON_STATUS[after]] = now
     if before in (RESOLVED, CLOSED) and after not in (RESOLVED, CLOSED):
         stats["reopened_at"] = now
+        stats["resolved_at"] = stats["closed_at"] = None  # reset_tkt_states
+    if after == PENDING:
+        stats["pending_since"] = now
+    elif after == RESOLVED:
+        stats["resolved_at"] = now
+    elif after == CLOSED:
+        stats["resolved_at"] = stats["resolved_at"] or now
+        stats["closed_at"] = stats["closed_at"] or now
 
 
 def on_conversation(stats: Json, *, incoming: bool, private: bool, now: str) -> None:

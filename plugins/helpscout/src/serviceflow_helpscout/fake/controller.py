@@ -35,7 +35,14 @@ from . import changes
 from .app import Call, RateWindow, build_app
 from .records import Clock, Json
 from .state import FakeState
-from .webhooks import CONVERSATION_EVENTS, DEFAULT_RETRY_DELAYS, Delivery, Dispatcher, Subscription
+from .webhooks import (
+    AI_ANSWERS_CREATED,
+    CONVERSATION_EVENTS,
+    DEFAULT_RETRY_DELAYS,
+    Delivery,
+    Dispatcher,
+    Subscription,
+)
 
 #: "Standard: up to 200 calls per minute" (SECONDARY quoting the KB, CONTRACTS.md §7): the
 #: lowest plan's budget.
@@ -170,7 +177,8 @@ class FakeHelpScout(FakeHelpdesk[Call, Delivery]):
         events: Sequence[str] = CONVERSATION_EVENTS,
         mailbox_ids: Sequence[int] = (),
     ) -> Subscription:
-        """A webhook as an admin creates it (Manage > Apps > Webhooks, or ``POST /v2/webhooks``)."""
+        """A webhook as an admin creates it (Manage > Apps > Webhooks, or ``POST /v2/webhooks``);
+        the app's events include ``convo.ai-answers.created`` (:data:`.webhooks.APP_EVENTS`)."""
         return self.webhooks.subscribe(url, secret, tuple(events), tuple(mailbox_ids))
 
     # ------------------------------------------------------------------ customers and people
@@ -213,6 +221,31 @@ class FakeHelpScout(FakeHelpdesk[Call, Delivery]):
             status="spam",
             notify=False,
         )
+
+    def ai_answers_conversation(
+        self, customer_id: int, subject: str, question: str, *, resolved: bool, mailbox_id: int | None = None
+    ) -> Json:
+        """A conversation AI Answers records (``convo.ai-answers.created``, "Created (AI Answers)",
+        body "v2 Conversation object": OFFICIAL, https://developer.helpscout.com/webhooks/).
+
+        The page says no more: whether AI Answers records a conversation it answered itself,
+        and the ``type``, ``source`` and threads such a conversation has, are UNVERIFIED. The
+        fake's reading: the customer's question is the one thread; ``resolved`` (AI Answers
+        answered it) gives ``status`` ``closed``, else ``active`` (handed to the team). Only this
+        event is sent, not ``convo.created`` as well (whether Help Scout sends both is UNVERIFIED;
+        serviceflow takes the two for one conversation as one event).
+        """
+        conversation = changes.open_conversation(
+            self.state,
+            customer_id=customer_id,
+            mailbox_id=mailbox_id or self.support["id"],
+            subject=subject,
+            body=question,
+            status="closed" if resolved else "active",
+            notify=False,
+        )
+        self.state.emit(AI_ANSWERS_CREATED, conversation["id"])
+        return conversation
 
     def customer_writes(self, conversation_id: int, body: str) -> Json:
         return changes.customer_writes(self.state, conversation_id, body)

@@ -58,6 +58,13 @@ EVENTS = (
 )
 #: The conversation events, what serviceflow's webhook subscribes to (see the README).
 CONVERSATION_EVENTS = tuple(e for e in EVENTS if e.startswith("convo."))
+#: "Created (AI Answers)": listed in the Webhooks app's event table (OFFICIAL,
+#: https://developer.helpscout.com/webhooks/, body "v2 Conversation object") but not among the
+#: Create Webhook API's names in the stored page, so only :meth:`~.controller.FakeHelpScout.
+#: add_webhook` (the app) subscribes to it, never ``POST /v2/webhooks``.
+AI_ANSWERS_CREATED = "convo.ai-answers.created"
+#: Every event a webhook made in the Webhooks app may carry.
+APP_EVENTS = (*EVENTS, AI_ANSWERS_CREATED)
 #: Waits before each retry of a failed delivery (the fake's choice; the real policy is UNVERIFIED).
 DEFAULT_RETRY_DELAYS = (10.0, 60.0, 300.0)
 

@@ -82,7 +82,7 @@ def update_ticket(
         ticket = state.ticket_or_404(ticket_id)
         check_stamp(ticket, fields)
         if ticket["status"] == "closed":
-            raise record_invalid("status", "Status: closed prevents ticket update")
+            raise closed_ticket()
         if "additional_tags" in fields or "remove_tags" in fields:
             # CONTRACTS.md §1.3: documented only for update_many; refuse rather than guess.
             raise FakeApiError(
@@ -99,6 +99,16 @@ def update_ticket(
         return _audited(state, ticket, "updated", before, events, comment, actor_id=actor_id, emit=emit)
 
 
+def closed_ticket() -> FakeApiError:
+    """UpdateTicket's answer for a closed ticket: 422 ``RecordInvalid``, ``details.status`` [{
+    ``"error": "ClosedTicket"``, ``"description": "Status: closed prevents ticket update"``}]
+    (SECONDARY, verify11 2026-12-04: captured Zendesk answers in third parties' tests agree on
+    the 422, ``RecordInvalid`` and the description, under ``details.status`` in code-index ids
+    23504864643 and 1576154185, under ``details.base`` in 58874620518; 55653229418 gives
+    ``"error":"ClosedTicket"``). Clients must read the description, not the key."""
+    return record_invalid("status", "Status: closed prevents ticket update", error="ClosedTicket")
+
+
 def change_tags(
     state: FakeState,
     ticket_id: int,
@@ -113,7 +123,8 @@ def change_tags(
     adding different tags never lose each other's tag. Safe update applies here too. A closed
     ticket is refused: "The Add Tags, Set Tags, and Remove Tags endpoints cannot be used to add,
     update, or remove tags on closed tickets" (developer.zendesk.com/rest_api/docs/support/tags,
-    "Tag Endpoint Limitations"); the status and body of that refusal are the fake's (UNVERIFIED).
+    "Tag Endpoint Limitations"); that the Tags endpoints refuse it as UpdateTicket does
+    (:func:`closed_ticket`) is the fake's reading (UNVERIFIED).
     """
     with state.lock:
         ticket = state.ticket_or_404(ticket_id)
@@ -122,7 +133,7 @@ def change_tags(
         if not isinstance(raw, list):
             raise FakeApiError(400, "InvalidParameter", "tags must be an array of strings")
         if ticket["status"] == "closed":
-            raise record_invalid("status", "Status: closed prevents ticket update")
+            raise closed_ticket()
         given = normalise_tags(raw)
         current: list[str] = list(ticket["tags"])
         if mode == "add":
