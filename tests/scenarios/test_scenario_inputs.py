@@ -137,7 +137,18 @@ def test_advancing_past_the_model_window_is_a_step_error(project: Path) -> None:
     )
     code, out = policy_test(path)
     assert code == FAILED, out
-    assert "step 3: error: " in out
+    assert "step 2: error: time cannot reach 2108-02-18T00:00:00+00:00: a case's times lie from" in out
+    assert_readable(out)
+
+
+def test_a_scenario_without_tickets_is_invalid_not_a_traceback(project: Path) -> None:
+    path = scenario(project, "")
+    path.write_text(
+        HEAD.split("tickets:")[0].format(start=START) + "tickets: []\nsteps:\n  - event: created\n"
+    )
+    code, out = policy_test(path)
+    assert code == INVALID, out
+    assert f"{path}:9:10: s: tickets: List should have at least 1 item after validation, not 0" in out
     assert_readable(out)
 
 

@@ -50,6 +50,9 @@ def _retry(interval: timedelta) -> RetryPolicy:
     )
 
 
+# No failure_exception_types=[pydantic.ValidationError]: it would fail the run, for good, on any
+# result or continued start that does not validate, not only on a hand-built bad start
+# (tests/durable/test_loop_failures.py; sdk-python PR #882 and workflow.defn's docstring).
 @workflow.defn(name="Reconciler")
 class Reconciler:
     def __init__(self) -> None:

@@ -20,10 +20,9 @@ from pathlib import Path
 import pydantic
 
 from serviceflow.adapters.registry import registry
-from serviceflow.errors import PolicyError, ServiceflowError
+from serviceflow.errors import PolicyError, ServiceflowError, field_problems
 from serviceflow.model import Roster
 from serviceflow.policy.files import read_policy_file
-from serviceflow.policy.loader import _data_path
 from serviceflow.policy.yaml_source import Document, load_documents
 
 log = logging.getLogger(__name__)
@@ -70,20 +69,9 @@ def load_roster_file(path: Path | None) -> Roster:
 
 def _describe(document: Document, exc: pydantic.ValidationError) -> str:
     """The first problems (at most five), each ``file:line:col: field: what``; never the value."""
-    lines = []
-    for error in exc.errors()[:5]:
-        path, rest = _data_path(document.data, error["loc"])
-        if error["type"] == "missing":
-            what = f"missing required key '{rest[0] if rest else path[-1]}'"
-        elif error["type"] == "extra_forbidden":
-            what = f"unknown key '{(rest or [path[-1]])[0]}'"
-            path = (*path, *rest)
-        else:
-            what = str(error["msg"]).removeprefix("Value error, ")
-        name = ".".join(str(p) for p in path) or "roster"
-        where = document.locate(path, key=error["type"] == "extra_forbidden") if path else document.locate(())
-        lines.append(f"{where}: {name}: {what}")
-    more = exc.error_count() - len(lines)
+    problems = field_problems(exc, document)
+    lines = [problem.line("roster") for problem in problems[:5]]
+    more = len(problems) - len(lines)
     return "\n".join(lines) + (f"\n(and {more} more)" if more > 0 else "")
 
 

@@ -18,6 +18,8 @@ Rules, and why:
   midnight stays open.
 - Every search for open time is bounded (:data:`SEARCH_DAYS` consecutive closed days), so a
   calendar that is closed forever raises :class:`ValueError` instead of looping.
+- A deadline beyond the years 1 to 9999 (a time near either end plus a long span) raises
+  :class:`~serviceflow.errors.CalendarRangeError` (a ``ValueError``) naming the start and span.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 from serviceflow.engine.calendar_days import (
     _DAY,
     _DAY_MINUTES,
+    _SPANS,
     SEARCH_DAYS,
     DayCache,
     Period,
@@ -37,8 +40,10 @@ from serviceflow.engine.calendar_days import (
     _day,
     _merge,
     _parse_range,
+    _span,
     _utc,
     _wall_to_utc,
+    beyond,
 )
 from serviceflow.policy.durations import Clock, Span
 from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday, expand_days
@@ -50,9 +55,6 @@ __all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 _BUSINESS_DAYS, _BUSINESS_HOURS = Clock.BUSINESS_DAYS, Clock.BUSINESS_HOURS
 
 _ZERO = timedelta()
-#: ``timedelta(seconds=s)`` by ``s``, for :meth:`BusinessCalendar.add`; bounded, cleared when full.
-_SPANS: dict[float, timedelta] = {}
-_SPANS_KEPT = 1024
 
 
 #: The days of calendars by what they are computed from (zone, weekly hours, holidays): a policy
@@ -61,14 +63,6 @@ _SPANS_KEPT = 1024
 #: them. Bounded: cleared when this many kinds of calendar were built.
 _SHARED_DAYS: dict[tuple[object, ...], DayCache] = {}
 _SHARED_KEPT = 64
-
-
-def _span(seconds: float) -> timedelta:
-    span = timedelta(seconds=seconds)
-    if len(_SPANS) >= _SPANS_KEPT:
-        _SPANS.clear()
-    _SPANS[seconds] = span
-    return span
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,28 +196,31 @@ class BusinessCalendar:
         Raises:
             ValueError: When ``end`` is None and a search crosses ``SEARCH_DAYS`` closed days.
         """
-        begin = _utc(start, "start")
-        stop = _utc(end, "end") if end is not None else None
-        if stop is not None and stop <= begin:
-            return
-        if self.always:
-            yield begin, (stop if stop is not None else datetime.max.replace(tzinfo=UTC))
-            return
-        limit = timedelta(days=SEARCH_DAYS)
-        pending: Period | None = None
-        for opens, closes in self._periods(begin, stop):
-            if (
-                pending is not None
-                and opens <= pending[1]
-                and (stop is not None or closes - pending[0] <= limit)
-            ):
-                pending = (pending[0], max(pending[1], closes))
-                continue
+        try:
+            begin = _utc(start, "start")
+            stop = _utc(end, "end") if end is not None else None
+            if stop is not None and stop <= begin:
+                return
+            if self.always:
+                yield begin, (stop if stop is not None else datetime.max.replace(tzinfo=UTC))
+                return
+            limit = timedelta(days=SEARCH_DAYS)
+            pending: Period | None = None
+            for opens, closes in self._periods(begin, stop):
+                if (
+                    pending is not None
+                    and opens <= pending[1]
+                    and (stop is not None or closes - pending[0] <= limit)
+                ):
+                    pending = (pending[0], max(pending[1], closes))
+                    continue
+                if pending is not None:
+                    yield pending
+                pending = (opens, closes)
             if pending is not None:
                 yield pending
-            pending = (opens, closes)
-        if pending is not None:
-            yield pending
+        except OverflowError as exc:
+            raise beyond(self.name, start, "the open periods") from exc
 
     # -- arithmetic ------------------------------------------------------------------------------
 
@@ -239,85 +236,94 @@ class BusinessCalendar:
         """
         if seconds < 0:
             raise ValueError(f"cannot add a negative amount of business time ({seconds} s)")
-        begin = _utc(start, "start")
-        left = _SPANS.get(seconds)  # timedelta(seconds=...) is a costly call; the few spans
-        if left is None:  # the rules use recur (timedelta is immutable)
-            left = _span(seconds)
-        if self.always:
-            return begin + left
-        # What _periods(begin, None) yields, walked here without a generator, and a whole date
-        # that cannot hold the rest taken at once (this runs for every target on every decision).
-        # Days by their ordinals: a date object per step, and its hash, cost more than the step.
-        day = self._local(begin).toordinal() - 1
-        closed = 0
-        kept = self._days
-        while True:
-            periods, day_total = kept.get(day) or _day(self, day, kept)
-            closed = 0 if periods else closed + 1
-            if closed > SEARCH_DAYS:
-                raise ValueError(
-                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
-                    f"after {begin.isoformat()}"
-                )
-            if periods and periods[0][0] >= begin and day_total < left:
-                left -= day_total
-            else:
-                for opens, closes in periods:
-                    if closes <= begin:
-                        continue
-                    opens = max(opens, begin)
-                    if closes - opens >= left:
-                        return opens + left
-                    left -= closes - opens
-            day += 1
+        try:
+            begin = _utc(start, "start")
+            left = _SPANS.get(seconds)  # timedelta(seconds=...) is a costly call; the few spans
+            if left is None:  # the rules use recur (timedelta is immutable)
+                left = _span(seconds)
+            if self.always:
+                return begin + left
+            # What _periods(begin, None) yields, walked here without a generator, and a whole date
+            # that cannot hold the rest taken at once (this runs for every target on every decision).
+            # Days by their ordinals: a date object per step, and its hash, cost more than the step.
+            day = self._local(begin).toordinal() - 1
+            closed = 0
+            kept = self._days
+            while True:
+                periods, day_total = kept.get(day) or _day(self, day, kept)
+                closed = 0 if periods else closed + 1
+                if closed > SEARCH_DAYS:
+                    raise ValueError(
+                        f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
+                        f"after {begin.isoformat()}"
+                    )
+                if periods and periods[0][0] >= begin and day_total < left:
+                    left -= day_total
+                else:
+                    for opens, closes in periods:
+                        if closes <= begin:
+                            continue
+                        opens = max(opens, begin)
+                        if closes - opens >= left:
+                            return opens + left
+                        left -= closes - opens
+                day += 1
+        except OverflowError as exc:
+            raise beyond(self.name, start, f"{seconds / 3600:g} business hours") from exc
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Open seconds in [start, end); 0 when ``end`` is not after ``start``.
 
         The inverse of :meth:`add`: ``business_seconds(a, add(a, s)) == s``.
         """
-        begin, stop = _utc(start, "start"), _utc(end, "end")
-        if stop <= begin:
-            return 0.0
-        if self.always:
-            return (stop - begin).total_seconds()
-        # What summing _periods(begin, stop) gives, walked without a generator, whole dates at once.
-        day = self._local(begin).toordinal() - 1  # by ordinals, as in add
-        last = self._local(stop).toordinal() + 1
-        total = _ZERO
-        closed = 0
-        kept = self._days
-        while day <= last:
-            periods, day_total = kept.get(day) or _day(self, day, kept)
-            closed = 0 if periods else closed + 1
-            if closed > SEARCH_DAYS:
-                raise ValueError(
-                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
-                    f"after {begin.isoformat()}"
-                )
-            if periods and periods[0][0] >= begin and periods[-1][1] <= stop:
-                total += day_total
-            else:
-                for opens, closes in periods:
-                    if closes <= begin:
-                        continue
-                    if opens >= stop:
-                        return total.total_seconds()
-                    total += min(closes, stop) - max(opens, begin)
-            day += 1
-        return total.total_seconds()
+        try:
+            begin, stop = _utc(start, "start"), _utc(end, "end")
+            if stop <= begin:
+                return 0.0
+            if self.always:
+                return (stop - begin).total_seconds()
+            # What summing _periods(begin, stop) gives, walked without a generator, whole dates at once.
+            day = self._local(begin).toordinal() - 1  # by ordinals, as in add
+            last = self._local(stop).toordinal() + 1
+            total = _ZERO
+            closed = 0
+            kept = self._days
+            while day <= last:
+                periods, day_total = kept.get(day) or _day(self, day, kept)
+                closed = 0 if periods else closed + 1
+                if closed > SEARCH_DAYS:
+                    raise ValueError(
+                        f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
+                        f"after {begin.isoformat()}"
+                    )
+                if periods and periods[0][0] >= begin and periods[-1][1] <= stop:
+                    total += day_total
+                else:
+                    for opens, closes in periods:
+                        if closes <= begin:
+                            continue
+                        if opens >= stop:
+                            return total.total_seconds()
+                        total += min(closes, stop) - max(opens, begin)
+                day += 1
+            return total.total_seconds()
+        except OverflowError as exc:
+            raise beyond(self.name, start, f"the business time up to {end.isoformat()}") from exc
 
     def is_open(self, t: datetime) -> bool:
         """Whether the calendar is open at ``t``; an opening time is open, a closing time is not."""
-        moment = _utc(t, "t")
-        if self.always:
-            return True
-        day, kept = self._local(moment).toordinal(), self._days
-        return any(
-            opens <= moment < closes
-            for d in (day - 1, day)
-            for opens, closes in (kept.get(d) or _day(self, d, kept))[0]
-        )
+        try:
+            moment = _utc(t, "t")
+            if self.always:
+                return True
+            day, kept = self._local(moment).toordinal(), self._days
+            return any(
+                opens <= moment < closes
+                for d in (day - 1, day)
+                for opens, closes in (kept.get(d) or _day(self, d, kept))[0]
+            )
+        except OverflowError as exc:
+            raise beyond(self.name, t, "") from exc
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` itself (in UTC) when open, else the next opening.
@@ -349,29 +355,32 @@ class BusinessCalendar:
         """
         if days < 0:
             raise ValueError(f"cannot add a negative number of business days ({days})")
-        begin = _utc(start, "start")
-        if self.always:
-            return begin + days * _DAY
-        if days == 0:
-            return begin
-        local = self._local(begin)
-        wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
-        day, counted, closed, kept = local.toordinal(), 0, 0, self._days
-        while True:
-            day += 1
-            periods = (kept.get(day) or _day(self, day, kept))[0]
-            if not periods:
-                closed += 1
-                if closed > SEARCH_DAYS:
-                    raise ValueError(
-                        f"calendar {self.name!r} has no open day within {SEARCH_DAYS} days "
-                        f"after {date.fromordinal(day - SEARCH_DAYS)}"
-                    )
-                continue
-            closed = 0
-            counted += 1
-            if counted == days:
-                return min(_wall_to_utc(date.fromordinal(day), wall, self.zone), periods[-1][1])
+        try:
+            begin = _utc(start, "start")
+            if self.always:
+                return begin + days * _DAY
+            if days == 0:
+                return begin
+            local = self._local(begin)
+            wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
+            day, counted, closed, kept = local.toordinal(), 0, 0, self._days
+            while True:
+                day += 1
+                periods = (kept.get(day) or _day(self, day, kept))[0]
+                if not periods:
+                    closed += 1
+                    if closed > SEARCH_DAYS:
+                        raise ValueError(
+                            f"calendar {self.name!r} has no open day within {SEARCH_DAYS} days "
+                            f"after {date.fromordinal(day - SEARCH_DAYS)}"
+                        )
+                    continue
+                closed = 0
+                counted += 1
+                if counted == days:
+                    return min(_wall_to_utc(date.fromordinal(day), wall, self.zone), periods[-1][1])
+        except OverflowError as exc:
+            raise beyond(self.name, start, f"{days} business days") from exc
 
     def deadline(self, start: datetime, span: Span) -> datetime:
         """When a duration literal that starts at ``start`` ends, on this calendar.
@@ -384,4 +393,7 @@ class BusinessCalendar:
             return self.add_business_days(start, span.days)
         if span.clock is _BUSINESS_HOURS:
             return self.add(start, span.seconds)
-        return _utc(start, "start") + span.delta
+        try:
+            return _utc(start, "start") + span.delta
+        except OverflowError as exc:
+            raise beyond(self.name, start, str(span)) from exc

@@ -3,7 +3,9 @@
 The rules of the wall clock (see :mod:`serviceflow.engine.calendar`): each local date's open
 ranges are built in the calendar's own zone and only then converted to UTC; a time in a
 spring-forward gap means the instant the gap ends, an ambiguous one its first occurrence; a
-range past midnight (``22:00-06:00``) gives its tail to the next local date.
+range past midnight (``22:00-06:00``) gives its tail to the next local date. A day or an instant
+beyond the years 1 to 9999 is an ``OverflowError`` here, which the calendar's methods turn into a
+:class:`~serviceflow.errors.CalendarRangeError` naming the start and the amount (:func:`beyond`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Hashable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from serviceflow.errors import CalendarRangeError
 
 SEARCH_DAYS = 3 * 366
 """How many consecutive closed local days a search crosses before it gives up."""
@@ -27,6 +31,30 @@ Ranges = tuple[tuple[int, int], ...]
 
 Period = tuple[datetime, datetime]
 """An open period as a half-open ``[opens, closes)`` pair of UTC datetimes."""
+
+
+#: ``timedelta(seconds=s)`` by ``s``, for :meth:`BusinessCalendar.add`; bounded, cleared when full.
+_SPANS: dict[float, timedelta] = {}
+_SPANS_KEPT = 1024
+
+
+def _span(seconds: float) -> timedelta:
+    span = timedelta(seconds=seconds)
+    if len(_SPANS) >= _SPANS_KEPT:
+        _SPANS.clear()
+    _SPANS[seconds] = span
+    return span
+
+
+def beyond(calendar: str, start: datetime, amount: str) -> CalendarRangeError:
+    """The error for ``amount`` (of business time, days, elapsed time) from ``start`` that reaches
+    past what a datetime holds; ``amount`` is empty when ``start`` itself is that near the edge."""
+    after = f"{amount} from " if amount else ""
+    return CalendarRangeError(
+        f"calendar {calendar!r}: {after}{start.isoformat()} falls outside the years 1 to 9999, the "
+        "dates a time can hold; start earlier or use a shorter duration",
+        calendar=calendar,
+    )
 
 
 class Schedule(Hashable, Protocol):
@@ -135,18 +163,24 @@ def _day(calendar: Schedule, ordinal: int, kept: DayCache) -> tuple[tuple[Period
 
     Kept in ``kept`` because every decision walks the same few days again. Periods that vanish
     in a spring-forward gap (both ends map to the same instant) are dropped.
+
+    Raises:
+        OverflowError: The date, or a period of it in UTC, is outside the years 1 to 9999.
     """
-    day = date.fromordinal(ordinal)
-    periods: tuple[Period, ...] = ()
-    if day not in calendar.holidays:
-        ends = (
-            (
-                _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
-                _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
+    try:
+        day = date.fromordinal(ordinal)
+        periods: tuple[Period, ...] = ()
+        if day not in calendar.holidays:
+            ends = (
+                (
+                    _wall_to_utc(day, timedelta(minutes=start), calendar.zone),
+                    _wall_to_utc(day, timedelta(minutes=end), calendar.zone),
+                )
+                for start, end in calendar.weekly[day.weekday()]
             )
-            for start, end in calendar.weekly[day.weekday()]
-        )
-        periods = tuple((opens, closes) for opens, closes in ends if closes > opens)
+            periods = tuple((opens, closes) for opens, closes in ends if closes > opens)
+    except ValueError as exc:  # the year 0 or 10000 (date.fromordinal, datetime.fromtimestamp)
+        raise OverflowError(f"day {ordinal} is out of range") from exc
     found = periods, sum((closes - opens for opens, closes in periods), timedelta())
     if len(kept) >= DAYS_KEPT:
         kept.clear()

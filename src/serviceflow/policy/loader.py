@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +26,7 @@ from serviceflow.errors import (
     PolicySetError,
     ServiceflowError,
     SourceLocation,
+    data_path,
 )
 from serviceflow.policy.durations import (
     Span,
@@ -237,30 +238,12 @@ def _validate_document(
     except pydantic.ValidationError as exc:
         seen: set[DataPath] = set()
         for error in exc.errors():
-            path, rest = _data_path(data, error["loc"])
+            path, rest = data_path(data, error["loc"])
             if path in seen:
                 continue  # a union reports each alternative; one message per place is enough
             seen.add(path)
             problems.append(_pydantic_problem(document, model, error, path, rest))
         return model, None
-
-
-def _data_path(data: Any, loc: Iterable[Any]) -> tuple[DataPath, list[Any]]:
-    """The part of pydantic's ``loc`` that exists in the data, and what is left over."""
-    path: list[str | int] = []
-    node = data
-    items = list(loc)
-    for index, part in enumerate(items):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        elif isinstance(node, dict) and index == len(items) - 1:
-            return tuple(path), [part]  # a missing or extra key of this mapping
-        else:
-            continue  # union tags and validator names
-        path.append(part)
-    return tuple(path), []
 
 
 def _pydantic_problem(

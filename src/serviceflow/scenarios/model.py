@@ -253,7 +253,7 @@ class Scenario(_Spec):
     description: str = ""
     start: WebhookTime = Field(description="When the scenario starts: from 1970 up to 2100, with a zone.")
     roster: Roster = Roster()
-    tickets: list[TicketSeed] = Field(default_factory=lambda: [TicketSeed()])
+    tickets: list[TicketSeed] = Field(default_factory=lambda: [TicketSeed()], min_length=1)
     quarantine: list[MessageSeed] = Field(
         default_factory=list, description="Messages the helpdesk quarantines during the scenario."
     )

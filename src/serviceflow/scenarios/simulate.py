@@ -51,6 +51,7 @@ from serviceflow.model import (
     TicketEvent,
     TicketKind,
 )
+from serviceflow.model.bounds import EARLIEST, LATEST
 from serviceflow.scenarios.clock import ScenarioError, SimulatedClock
 from serviceflow.scenarios.model import (
     AdvanceStep,
@@ -173,6 +174,11 @@ class Simulation:
         self.roster = self.roster.model_copy(update={"agents": agents})
 
     def advance_to(self, moment: datetime) -> None:
+        if not EARLIEST <= moment < LATEST:  # what a case's times hold (the start's own window)
+            raise ScenarioError(
+                f"time cannot reach {moment.isoformat()}: a case's times lie from "
+                f"{EARLIEST.date()} up to {LATEST.date()}; advance less or start earlier"
+            )
         if moment < self.now:
             raise ScenarioError(
                 f"time cannot go back from {self.clock.fmt(self.now)} to {self.clock.fmt(moment)}"

@@ -14,9 +14,9 @@ import pydantic
 from pydantic import BaseModel
 
 from serviceflow.engine.rules import Rules
-from serviceflow.errors import PolicyError, SourceLocation
+from serviceflow.errors import PolicyError, SourceLocation, field_problems
 from serviceflow.policy.files import read_policy_file
-from serviceflow.policy.loader import _data_path, _model_in, discover
+from serviceflow.policy.loader import _model_in, discover
 from serviceflow.policy.yaml_source import Document, load_documents
 from serviceflow.scenarios.model import STEP_KINDS, Scenario
 from serviceflow.scenarios.policies import policy_loader
@@ -151,32 +151,27 @@ def _allowed_keys(data: Any, path: Sequence[str | int]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def _untag(loc: list[Any]) -> list[Any]:
+    """A step's union tag is the name of its one key: not a key of its own."""
+    if len(loc) >= 3 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in STEP_KINDS:
+        del loc[2]
+    return loc
+
+
 def _problems(document: Document, exc: pydantic.ValidationError) -> list[PolicyError]:
-    data = document.data
+    name = str(document.data.get("name", "-"))
     problems = []
-    seen: set[tuple[Any, ...]] = set()
-    for error in exc.errors():
-        loc = list(error["loc"])
-        if len(loc) >= 3 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in STEP_KINDS:
-            del loc[2]  # the step's union tag, not a key
-        path, rest = _data_path(data, loc)
-        extra = error["type"] == "extra_forbidden"
-        where = (*path, *rest) if extra else path
-        if where in seen:
-            continue
-        seen.add(where)
-        field_name = ".".join(str(p) for p in where) or "scenario"
-        message = f"{field_name}: {str(error['msg']).removeprefix('Value error, ')}"
-        if error["type"] == "missing":
-            message = f"missing required key '{rest[0] if rest else path[-1]}'"
-        elif extra:
-            key = str(where[-1])
-            allowed = _allowed_keys(data, where[:-1])
+    for problem in field_problems(exc, document, untag=_untag):
+        message = f"{problem.field('scenario')}: {problem.detail}"
+        if problem.kind == "missing":
+            message = problem.what
+        elif problem.kind == "unknown":
+            key = str(problem.key)
+            allowed = _allowed_keys(document.data, problem.path[:-1])
             listed = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-            message = f"unknown key '{key}'{_suggest(key, allowed)}{listed}"
-        problems.append(
-            PolicyError(message, location=document.locate(where, key=extra), rule=str(data.get("name", "-")))
-        )
+            message = f"{problem.what}{_suggest(key, allowed)}{listed}"
+        location = problem.location or document.locate(())  # always set: the document was given
+        problems.append(PolicyError(message, location=location, rule=name))
     return problems
 
 

@@ -1,0 +1,95 @@
+"""The long-running loops (the quarantine watcher, the reconciler) are never failed by a value they
+cannot read: a result that does not validate fails the workflow task, which the worker retries,
+and the run stays open with everything it carried, for a fixed worker to go on with.
+
+This is why neither definition sets ``failure_exception_types=[pydantic.ValidationError]``:
+with it, temporalio (sdk-python PR #882, merged 2025-06; 1.35.0 here) raises a converter's
+ValidationError unwrapped, and "exceptions that, if a workflow-thrown exception extends, will
+cause the workflow/update to fail instead of suspending the workflow via task failure"
+(``workflow.defn``'s docstring) then covers the decoding of every activity result and of every
+start after continue-as-new, not only a hand-built first start: one bad listing would end a
+watcher for good, with what it knows. (Set on both, this test fails: each run is failed.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from durable_support import eventually
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from serviceflow.durable.binaries import temporal_test_server
+from serviceflow.durable.messages import WatchStart
+from serviceflow.durable.quarantine import QuarantineWatcher
+from serviceflow.durable.reconcile import Reconciler
+from serviceflow.durable.reconcile_messages import ReconcileStart
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@activity.defn(name="list_quarantined")
+async def list_quarantined_wrongly(vendor: str, account: str) -> dict[str, Any]:
+    return {"messages": "not a list"}  # what a buggy or newer activity could answer
+
+
+@activity.defn(name="reconcile_page")
+async def reconcile_page_wrongly(page: dict[str, Any]) -> dict[str, Any]:
+    return {"more": "not a flag"}
+
+
+async def _task_failure(handle: WorkflowHandle[Any, Any]) -> Failure:
+    async def failed() -> Failure | None:
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                return event.workflow_task_failed_event_attributes.failure
+        return None
+
+    found: Failure = await eventually(failed, 20, "the workflow task's failure")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("loop", "start", "wrong", "model"),
+    [
+        (
+            QuarantineWatcher,
+            WatchStart(vendor="demo", account="demo"),
+            list_quarantined_wrongly,
+            "QuarantineListing",
+        ),
+        (Reconciler, ReconcileStart(vendor="demo", account="demo"), reconcile_page_wrongly, "SweepResult"),
+    ],
+    ids=["quarantine-watcher", "reconciler"],
+)
+async def test_a_result_the_loop_cannot_read_fails_its_task_not_the_run(
+    env: WorkflowEnvironment, loop: type, start: Any, wrong: Any, model: str
+) -> None:
+    queue = f"loops-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[loop], activities=[wrong]):
+        handle = await env.client.start_workflow(loop.run, start, id=f"{queue}-run", task_queue=queue)
+        failure = await _task_failure(handle)
+        assert failure.message == "Failed decoding arguments"
+        assert failure.cause.message.startswith(f"1 validation error for {model}")
+        assert failure.cause.application_failure_info.type == "ValidationError"
+        assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
+        await handle.terminate("done")
