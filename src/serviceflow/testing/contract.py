@@ -48,9 +48,9 @@ def target(helpdesk_contract: ContractTarget) -> ContractTarget:
 
 
 @pytest.fixture
-def receiver() -> Iterator[ContractReceiver]:
-    """A webhook endpoint on 127.0.0.1 for the fake to deliver to."""
-    endpoint = ContractReceiver()
+def receiver(helpdesk_contract: ContractTarget) -> Iterator[ContractReceiver]:
+    """A webhook endpoint on 127.0.0.1 for the fake to deliver to, on the target's clock."""
+    endpoint = ContractReceiver(clock=helpdesk_contract.clock)
     with endpoint.server:
         yield endpoint
 
