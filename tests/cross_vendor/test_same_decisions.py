@@ -12,7 +12,8 @@ plugin's ``load_roster``; every action is carried out through the plugin's ``app
 its fake at once, as the durable shell does, so the webhooks those changes cause are part of the
 story too. Every vendor must give the same decisions: action types, policies, rules, keys,
 owners, statuses, and every target's due, warn and met times, with vendor ids replaced by names.
-Times are fixed (one stepping clock shared by the fakes).
+Times are fixed (one stepping clock shared by the fakes and the webhook endpoints): every event
+is dated on it, never by the wall clock.
 
 The echo is on, as in production: every write serviceflow makes through a fake's API comes back
 as the webhooks that vendor sends for it, and each adapter recognises them as serviceflow's own
@@ -50,6 +51,7 @@ STEPS = ("created", "customer wrote again", "agent replied", "set pending", "set
 VENDORS = ("zendesk", "freshdesk", "helpscout")
 ACCOUNT = "127.0.0.1"  # every fake's host: each plugin's account when no name is configured
 WRITES = ("add_internal_note", "add_public_reply", "notify")
+STORY_SPAN = timedelta(hours=4, minutes=5)  # from the ticket's opening to its solving
 
 
 def marker(key: str) -> str:
@@ -181,8 +183,11 @@ def clock() -> SteppingClock:
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, ContractReceiver]]:
-    made = {vendor: ContractReceiver() for vendor in VENDORS}
+def receivers(clock: SteppingClock) -> Iterator[dict[str, ContractReceiver]]:
+    """One webhook endpoint per vendor, on the fakes' clock: each delivery's ``received_at`` is
+    the simulated time, as the receiver's own clock would give it, so an adapter that checks an
+    unsigned time against its receipt (Freshdesk's ``Date``) sees the fake's times as fresh."""
+    made = {vendor: ContractReceiver(clock=clock) for vendor in VENDORS}
     for receiver in made.values():
         receiver.server.start()
     yield made
@@ -341,6 +346,9 @@ async def test_one_policy_set_three_helpdesks_same_decisions(
     made, runs = await each_vendor(desks, receivers, clock, lambda d, r, c: the_story(d, r, rules, c))
     zd = runs[0]
     assert [r.vendor for r in runs] == list(VENDORS)
+    for run in runs:  # on the simulated clock: 08:00 to 12:05 on the story's Monday
+        late = [(e.kind.value, e.time) for e in run.events if not START <= e.time <= START + STORY_SPAN]
+        assert not late, f"{run.vendor}: events dated off the simulated clock: {late}"
     assert [s["step"] for s in zd.steps] == list(STEPS)
     assert {a["type"] for s in zd.steps for a in s["actions"]} >= {"assign_owner"}
     assert any(t[3] == "met" for t in zd.steps[2]["targets"])  # the reply met first response

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from serviceflow_freshdesk.fake import documented
@@ -45,6 +45,11 @@ class Received:
     body: bytes
     accepted: bool
     reason: str
+    received_at: datetime
+
+    def request(self) -> WebhookRequest:
+        """The delivery as serviceflow's receiver hands it to the adapter."""
+        return WebhookRequest(self.method, self.headers, self.body, received_at=self.received_at)
 
 
 class WebhookReceiver:
@@ -52,11 +57,13 @@ class WebhookReceiver:
     adapter, as serviceflow's webhook app does, for one vendor.
 
     It answers 200 when the delivery is authentic and 401 with the reason otherwise, unless a
-    scripted status is queued with :meth:`respond_next`.
+    scripted status is queued with :meth:`respond_next`. Each delivery's receipt time is read
+    from ``clock`` (the wall clock unless given), as the receiver reads its own.
     """
 
-    def __init__(self, vendor: str) -> None:
+    def __init__(self, vendor: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.vendor = vendor
+        self.clock = clock
         self.received: list[Received] = []
         self._script: list[int] = []
         self._lock = threading.Lock()
@@ -87,9 +94,12 @@ class WebhookReceiver:
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        verdict = adapter_for(self.vendor).verify_webhook(WebhookRequest(request.method, headers, body))
+        got = WebhookRequest(request.method, headers, body, received_at=self.clock())
+        verdict = adapter_for(self.vendor).verify_webhook(got)
         with self._lock:
-            self.received.append(Received(request.method, headers, body, verdict.accepted, verdict.reason))
+            self.received.append(
+                Received(request.method, headers, body, verdict.accepted, verdict.reason, got.received_at)
+            )
             scripted = self._script.pop(0) if self._script else None
         if scripted is not None:
             return Response(status_code=scripted)

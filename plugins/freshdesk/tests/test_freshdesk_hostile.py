@@ -9,6 +9,7 @@ only from settings.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from serviceflow.adapters import WebhookRequest
 from serviceflow.plugins.webhooks import WebhookRejected
 
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RECEIVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 HOSTILE = ["\ud800", "x\udfff", "٤", "²", "04", "", " ", "4\n", "9" * 5000, "\x00", "🎫", "{{ticket.id}}"]
 
 
@@ -42,7 +44,7 @@ def body(**fields: Any) -> dict[str, Any]:
 
 def parsed(data: Any) -> list[Any]:
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return parse_delivery(raw, account="acme", identity=None)
+    return parse_delivery(raw, account="acme", identity=None, received_at=RECEIVED)
 
 
 def refusal(data: Any) -> WebhookRejected:

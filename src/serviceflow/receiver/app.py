@@ -88,7 +88,8 @@ RETRY_AFTER = ((b"retry-after", b"%d" % RETRY_AFTER_SECONDS),)
 
 @dataclass
 class Receiver:
-    """The receiver's state: how to reach Temporal, what it has seen, what it counts."""
+    """The receiver's state: how to reach Temporal, what it has seen, what it counts. ``clock``
+    is its "now" (each delivery's ``WebhookRequest.received_at``): inject one to simulate time."""
 
     connect: Callable[[], Awaitable[Client]]
     task_queue: str
@@ -223,7 +224,8 @@ class Receiver:
         # Decoded as Starlette's Headers do (latin-1), without building them.
         raw = scope["headers"]
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-        delivery = WebhookRequest(scope["method"], headers, body)
+        received = self.clock()  # once: the adapter's "now" (received_at) and the skew check's
+        delivery = WebhookRequest(scope["method"], headers, body, received)  # positional: cheaper (RESULTS)
         adapter = self._adapter(vendor)
         with tracing.span("verify"):
             verdict = self._verify(adapter, delivery)
@@ -251,13 +253,9 @@ class Receiver:
             return self._refuse(vendor, events)
         encoded: list[bytes] = []  # each event's JSON: its signal's payload (cases.deliver)
         problem = check_events(
-            events,
-            vendor=vendor,
-            account=verdict.account,
-            now=self.clock(),
-            skew=self.limits.clock_skew,
+            events, vendor=vendor, account=verdict.account, now=received, skew=self.limits.clock_skew,
             encoded=encoded,
-        )
+        )  # fmt: skip
         if problem is not None:
             return self._refuse(vendor, problem)
         cases = {event.ticket.key for event in events}

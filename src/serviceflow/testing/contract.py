@@ -48,9 +48,9 @@ def target(helpdesk_contract: ContractTarget) -> ContractTarget:
 
 
 @pytest.fixture
-def receiver() -> Iterator[ContractReceiver]:
-    """A webhook endpoint on 127.0.0.1 for the fake to deliver to."""
-    endpoint = ContractReceiver()
+def receiver(helpdesk_contract: ContractTarget) -> Iterator[ContractReceiver]:
+    """A webhook endpoint on 127.0.0.1 for the fake to deliver to, on the target's clock."""
+    endpoint = ContractReceiver(clock=helpdesk_contract.clock)
     with endpoint.server:
         yield endpoint
 
@@ -129,7 +129,8 @@ async def test_verification_accepts_the_vendors_deliveries_and_refuses_tampering
 
 async def test_every_documented_webhook_shape_parses(target: ContractTarget) -> None:
     """Each documented shape verifies and parses into events of this vendor and account, with
-    stable ids."""
+    stable ids; parsed again, the same delivery gives the same events, times included (what
+    stands for "now" is the request's ``received_at``, never the wall clock)."""
     identity = await target.adapter.whoami(target.account)
     ticket = opened(target)
     shapes = target.desk.documented_webhooks(ticket)
@@ -138,6 +139,7 @@ async def test_every_documented_webhook_shape_parses(target: ContractTarget) -> 
         events = await events_of(target, identity, [delivery])
         again = await events_of(target, identity, [delivery])
         assert [e.id for e in events] == [e.id for e in again], name
+        assert events == again, f"{name}: parsed twice, it differs (the wall clock, not received_at?)"
         for event in events:
             assert (event.ticket.vendor, event.ticket.account) == (target.adapter.vendor, target.account), (
                 name

@@ -1,11 +1,15 @@
 """A real HTTP webhook endpoint on 127.0.0.1 for the conformance suite: it keeps every delivery
-and can answer the first attempt of each one with a 503, so the fake delivers it again."""
+and can answer the first attempt of each one with a 503, so the fake delivers it again. Each
+delivery's ``received_at`` is read from its clock, as serviceflow's receiver reads its own: give
+it the clock the fakes run on when they simulate time."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,9 +23,11 @@ from serviceflow.fakes.server import ServerThread
 @dataclass
 class ContractReceiver:
     """Keeps deliveries; with :attr:`refuse_first`, answers each body's first attempt with
-    ``503 Retry-After: 0`` (every vendor retries that) and the next with 200."""
+    ``503 Retry-After: 0`` (every vendor retries that) and the next with 200. :attr:`clock` is
+    "now" for each delivery's ``received_at`` (the wall clock unless given)."""
 
     refuse_first: bool = False
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     received: list[WebhookRequest] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,7 +49,9 @@ class ContractReceiver:
 
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
-        delivery = WebhookRequest(request.method, {k.lower(): v for k, v in request.headers.items()}, body)
+        received = self.clock()  # when the request (its body too) was here, as the receiver reads it
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        delivery = WebhookRequest(request.method, headers, body, received_at=received)
         digest = hashlib.sha256(body).hexdigest()
         with self._lock:
             self.received.append(delivery)

@@ -8,8 +8,9 @@ fake's API).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from serviceflow.adapters.protocol import HelpdeskAdapter, WebhookRequest
@@ -122,6 +123,9 @@ class ContractTarget:
         sleeps: Every wait the adapter's transport asked for, in order.
         page_size: The adapter's page size: small, so listings take several pages.
         max_retry_after: The longest ``Retry-After`` the adapter waits in-process.
+        clock: The fake's "now" when it simulates time (the wall clock unless given): the
+            suite's webhook endpoint stamps each delivery's ``received_at`` with it, as the
+            receiver stamps them with its own clock.
     """
 
     adapter: HelpdeskAdapter
@@ -130,3 +134,4 @@ class ContractTarget:
     sleeps: list[float]
     page_size: int = 2
     max_retry_after: float = 60.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -86,6 +86,7 @@ class FreshdeskAdapter(ConfiguredAdapter[FreshdeskSettings, FreshdeskClient]):
             request.body,
             account=account,
             identity=identity,
+            received_at=request.received_at,
             headers=request.headers,
             overrides=self.settings().custom_statuses,
         )

@@ -20,7 +20,9 @@ body's fields (names sorted, whitespace in values collapsed): a redelivery of th
 body gets the same id. The cost: two changes that render byte-identical bodies (the customer
 writes the same words twice while nothing else changed) share an id and the second is taken as a
 redelivery. A body has no time either, so the event's time is the request's ``Date`` header when
-it has a valid one (whether Freshdesk sends it is UNVERIFIED), else the time of receipt.
+it has a valid one near its receipt (:func:`sent_at`; whether Freshdesk sends ``Date`` is
+UNVERIFIED, and nothing signs it), else the time of receipt, ``WebhookRequest.received_at`` (the
+receiver's clock, never the wall clock here).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +55,7 @@ __all__ = [
     "BodyRejected",
     "event_id",
     "parse_delivery",
+    "sent_at",
     "trigger_body",
     "verify_delivery",
 ]
@@ -95,13 +99,26 @@ _ASSIGNEE_KEYS = frozenset({"responder_id", "agent", "agent_id", "responder"})
 _GROUP_KEYS = frozenset({"group_id", "group"})
 # ticket_action values after which the ticket is out of every queue: nothing for a case to do.
 _GONE_ACTIONS = frozenset({"deleted", "delete", "spam", "marked_spam", "marked_as_spam"})
+# How far a Date header may lie from the receipt for the event to be dated by it. Nothing signs
+# the header (the shared secret covers no header but its own: webhook_auth), and a 1970 one
+# started a case with every target breached. Back: Freshdesk retries a failed call 5, 30 and 60
+# minutes after the previous attempt, 95 minutes in all ("Receiving webhook failure emails",
+# supportsandbox.freshdesk.com/support/solutions/articles/11000000028141; CONTRACTS.md 2.6), so
+# two hours cover a Date kept from the first attempt. Whether Freshdesk keeps it, or sets Date
+# per attempt as HTTP means it ("the date and time at which the message originated": MDN's Date
+# header page, after HTTP Semantics' field.date), and whether it sends Date at all, is UNVERIFIED. Calls
+# over the API rate limit are postponed to the next hour, up to 24 hours (support.freshdesk.com
+# article 225431, CONTRACTS.md 2.6): one kept that long is dated at its receipt, as late as it
+# came. Ahead: clock skew only.
+_MAX_PAST = timedelta(hours=2)
 _MAX_FUTURE = timedelta(minutes=5)
+_AT_RECEIPT = "the event is dated at its receipt"
 # The body field a domain-model field the model refused came from (the requester's id is its
 # email when the body has no {{ticket.requester.id}}: the ids themselves are checked before).
 _BODY_FIELDS = {"ticket.requester.id": "requester_email"}
 _MODEL_PREFIX = {"TicketEvent": "", "Ticket": "ticket", "Requester": "ticket.requester", "Actor": "actor"}
 
-Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 #: The custom field the README asks for, whose placeholder :data:`TRIGGER_BODY_TEMPLATE` carries.
@@ -137,9 +154,9 @@ def parse_delivery(
     *,
     account: str,
     identity: Identity | None,
+    received_at: datetime,
     headers: Mapping[str, str] | None = None,
     overrides: Mapping[str, TicketStatus] | None = None,
-    clock: Clock | None = None,
 ) -> list[TicketEvent]:
     """The events one delivery carries (an empty list for what a case has no use for).
 
@@ -148,20 +165,20 @@ def parse_delivery(
         account: The account name for the tickets.
         identity: The integration's agent; its notes, replies and stamped changes are
             serviceflow's. Given explicitly; None (tests of payload shapes only) recognises nobody.
+        received_at: When the receiver got it (``WebhookRequest.received_at``): the events'
+            time unless a ``Date`` header near it says otherwise (:func:`sent_at`).
         headers: The request headers, lower-case names (for ``Date``).
         overrides: ``SERVICEFLOW_FRESHDESK_CUSTOM_STATUSES``.
-        clock: "Now", for deliveries without a ``Date`` header.
 
     Raises:
         WebhookRejected: ``not_json``, ``unknown_shape`` or ``invalid_field``
             (:class:`~.rule_body.BodyRejected`, naming the field); nothing else leaves the parser.
     """
     fields, values = rule_body.read(body)
-    now = (clock or _utc_now)()
     try:
         return _events(
-            fields, values, account=account, time=_sent_at(headers or {}, now), overrides=overrides,
-            identity=identity,
+            fields, values, account=account, time=sent_at(headers or {}, received_at),
+            overrides=overrides, identity=identity,
         )  # fmt: skip
     except ValidationError as exc:  # the domain model's bounds (a requester id no case can hold)
         error = exc.errors(include_input=False, include_url=False)[0]
@@ -328,21 +345,29 @@ def _triggered(raw: str) -> triggered.TriggeredEvent | None:
         raise BodyRejected("invalid_field", "triggered_event", str(exc)) from None
 
 
-def _sent_at(headers: Mapping[str, str], now: datetime) -> datetime:
-    """The ``Date`` header when valid and not in the future (beyond clock skew), else ``now``."""
+def sent_at(headers: Mapping[str, str], received_at: datetime) -> datetime:
+    """The ``Date`` header when it is a valid HTTP date no more than two hours before
+    ``received_at`` and no more than five minutes after it (see ``_MAX_PAST``), else
+    ``received_at``; a header that is not believed is logged, by its offset or length only."""
     raw = headers.get("date")
     if not raw:
-        return now
+        log.debug("freshdesk: no Date header: %s", _AT_RECEIPT)
+        return received_at
     try:
         sent = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError, OverflowError):
-        return now
+        log.warning(
+            "freshdesk: the Date header (%d characters) is not an HTTP date: %s", len(raw), _AT_RECEIPT
+        )
+        return received_at
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=UTC)
-    if not EARLIEST <= sent < LATEST:  # the model's window: a header never refuses a delivery
-        return now
-    return now if sent > now + _MAX_FUTURE else sent
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    offset = sent - received_at
+    if -_MAX_PAST <= offset <= _MAX_FUTURE and EARLIEST <= sent < LATEST:  # the model's bounds too:
+        return sent  # a header never refuses a delivery
+    log.warning(
+        "freshdesk: the Date header is %.0f s %s its receipt (believed %.0f s before to %.0f s after): %s",
+        abs(offset.total_seconds()), "after" if offset > timedelta(0) else "before",
+        _MAX_PAST.total_seconds(), _MAX_FUTURE.total_seconds(), _AT_RECEIPT,
+    )  # fmt: skip
+    return received_at
