@@ -72,7 +72,9 @@ def test_malloc_in_use_grows_with_what_is_held() -> None:
     before = memory.malloc_kib()
     held = bytearray(8 * 1024 * 1024)  # mmap'd by malloc (over its threshold): counted in hblkhd
     after = memory.malloc_kib()
-    assert after["used"] - before["used"] >= 8 * 1024
+    # 8 MiB held, less what the process freed between the two readings (the first reading's own
+    # objects: 8191 KiB was seen once, on a loaded machine); nothing held would read about 0
+    assert after["used"] - before["used"] >= 8 * 1024 - 64
     assert before["py_used"] > 0 and before["py_arenas"] > 0
     del held
 
