@@ -216,7 +216,7 @@ async def main(
     rate: float, quiet: float, hostile: float, stalls: int, chosen: set[str], nice: int = 0
 ) -> None:
     root = Path(tempfile.mkdtemp(prefix="serviceflow-hostile-"))
-    server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(root / "temporal", free_port)
     await server.start()
     receiver: subprocess.Popen[bytes] | None = None
     zendesk = FakeZendesk().start()  # the receiver asks it once who serviceflow is (users/me)

@@ -115,7 +115,7 @@ async def main() -> None:
     (policies / "policyset.yaml").write_text(MINIMAL_SET)
     (policies / "simple.yaml").write_text(POLICY)
     get_plugin_manager().register(Quiet(), name="bench-quiet-demo")
-    server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(root / "temporal", free_port)
     await server.start()
     try:
         client = await connect(Settings(temporal_address=server.address))

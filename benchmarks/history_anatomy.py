@@ -108,7 +108,7 @@ async def main(args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="serviceflow-anatomy-"))
     (root / "policies").mkdir()
     (root / "roster.yaml").write_text(ROSTER)
-    server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(root / "temporal", free_port)
     await server.start()
     print(f"# history_anatomy - {describe()}; load {os.getloadavg()}", flush=True)
     out = []

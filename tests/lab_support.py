@@ -57,7 +57,7 @@ groups:
 
 @pytest_asyncio.fixture
 async def dev_server(tmp_path: Path) -> AsyncIterator[DevServer]:
-    running = DevServer(state_dir=tmp_path / "temporal", port=free_port(), ui_port=free_port())
+    running = DevServer.on_free_ports(tmp_path / "temporal", free_port)
     await running.start()
     try:
         yield running

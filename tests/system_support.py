@@ -84,7 +84,7 @@ class System:
         (root / "policies").mkdir()
         (root / "policies" / f"{name}.yaml").write_text(policies)
         (root / "roster.yaml").write_text(roster)
-        self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+        self.server = DevServer.on_free_ports(root / "temporal", free_port)
         self.queue = f"{name}-{uuid.uuid4()}"
         self.receiver_port = free_port()
         self.processes: list[subprocess.Popen[bytes]] = []

@@ -91,7 +91,7 @@ async def test_running_case_signalled_closed_case_restarted_on_the_test_server(
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def dev_client(tmp_path: Path) -> AsyncIterator[Client]:
-    server = DevServer(state_dir=tmp_path / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(tmp_path / "temporal", free_port)
     await server.start()
     try:
         yield await Client.connect(server.address, data_converter=pydantic_data_converter)

@@ -68,7 +68,7 @@ class Lab:
         (root / "policies" / "fast.yaml").write_text(SET)
         (root / "roster.yaml").write_text(ROSTER)
         self.log = root / "actions.jsonl"
-        self.server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+        self.server = DevServer.on_free_ports(root / "temporal", free_port)
         self.queue = f"cases-{uuid.uuid4()}"
         self.workers: list[subprocess.Popen[bytes]] = []
 

@@ -84,7 +84,7 @@ class Clients:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def clients(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clients]:
     root: Path = tmp_path_factory.mktemp("direct-rpc")
-    server = DevServer(state_dir=root / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(root / "temporal", free_port)
     await server.start()
     try:
         direct = await Client.connect(server.address, data_converter=pydantic_data_converter)

@@ -45,7 +45,7 @@ def test_freezing_collects_first_then_moves_what_lives_out_of_the_collectors_rea
 
 
 async def test_the_worker_freezes_once_it_has_started(tmp_path: Path) -> None:
-    server = DevServer(state_dir=tmp_path / "temporal", port=free_port(), ui_port=free_port())
+    server = DevServer.on_free_ports(tmp_path / "temporal", free_port)
     await server.start()
     log = tmp_path / "worker.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}

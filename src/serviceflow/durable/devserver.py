@@ -7,6 +7,7 @@ import contextlib
 import re
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from serviceflow.durable.binaries import temporal_cli
 from serviceflow.errors import ServiceflowError
+
+#: How many times a server on free ports is started on new ones when a port was taken meanwhile.
+PORT_ATTEMPTS = 3
+#: What the server logs when it cannot bind (Go's net package: "bind: address already in use").
+_PORT_TAKEN = b"address already in use"
+
+
+class PortTaken(ServiceflowError):
+    """A port the dev server needs is in use by another process."""
 
 
 def listening(host: str, port: int) -> bool:
@@ -34,6 +44,17 @@ class DevServer:
     ui_port: int = 8233
     process: subprocess.Popen[bytes] | None = None
     reused: bool = False
+    #: Picks a free port; set by :meth:`on_free_ports`: never reuse, and retry on new ports.
+    pick_port: Callable[[], int] | None = None
+    _log_from: int = 0
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, pick_port: Callable[[], int]) -> DevServer:
+        """A server of its own on ports ``pick_port`` finds free (tests, benchmarks). A free port
+        can be taken by another process before the server binds it (a race no picker can
+        close): then :meth:`start` tries again on new ones, and it never reuses a server that
+        happens to listen there."""
+        return cls(state_dir=state_dir, port=pick_port(), ui_port=pick_port(), pick_port=pick_port)
 
     @property
     def address(self) -> str:
@@ -48,12 +69,31 @@ class DevServer:
         return self.state_dir / "temporal.db"
 
     async def start(self, timeout: float = 60.0) -> None:
-        """Start the server, or reuse one already listening on the port."""
+        """Start the server, or reuse one already listening on the port (on free ports: start
+        it on new ones, up to :data:`PORT_ATTEMPTS` times).
+
+        Raises:
+            PortTaken: a port is in use (after the last attempt, on free ports).
+            ServiceflowError: the server exited or did not become ready within ``timeout``.
+        """
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if self.pick_port is None and listening(self.host, self.port):
+                self.reused = True
+                return
+            try:
+                await self._launch(timeout)
+                return
+            except PortTaken:
+                if self.pick_port is None or attempt == PORT_ATTEMPTS:
+                    raise
+                self.port, self.ui_port = self.pick_port(), self.pick_port()
+
+    async def _launch(self, timeout: float) -> None:
         if listening(self.host, self.port):
-            self.reused = True
-            return
+            raise PortTaken(f"port {self.port} on {self.host} is in use by another process")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = (self.state_dir / "temporal.log").open("ab")
+        self._log_from = log.tell()  # this launch's lines only are read by _exited
         self.process = subprocess.Popen(
             [
                 str(temporal_cli()), "server", "start-dev",
@@ -76,14 +116,24 @@ class DevServer:
         deadline = loop.time() + timeout
         while not listening(self.host, self.port):
             if self.process is not None and self.process.poll() is not None:
-                raise ServiceflowError(
-                    f"the Temporal dev server exited (code {self.process.returncode}); "
-                    f"see {self.state_dir / 'temporal.log'}"
-                )
+                self._exited()
             if loop.time() > deadline:
                 raise ServiceflowError(f"the Temporal dev server did not listen on {self.address}")
             await asyncio.sleep(0.2)
         await self._namespace_ready(deadline)
+
+    def _exited(self) -> None:
+        assert self.process is not None
+        log = self.state_dir / "temporal.log"
+        where = f"see {log}"
+        with contextlib.suppress(OSError):
+            if _PORT_TAKEN in log.read_bytes()[self._log_from :][-4096:]:
+                raise PortTaken(
+                    f"the Temporal dev server could not bind a port on {self.host} (port {self.port}, "
+                    f"UI {self.ui_port}, or one of its own): another process uses it; choose other "
+                    f"ports; {where}"
+                )
+        raise ServiceflowError(f"the Temporal dev server exited (code {self.process.returncode}); {where}")
 
     async def _namespace_ready(self, deadline: float) -> None:
         """Until the ``default`` namespace answers: the server listens before it is registered
@@ -92,6 +142,8 @@ class DevServer:
         loop = asyncio.get_running_loop()
         problem = "it did not answer"
         while loop.time() <= deadline:
+            if self.process is not None and self.process.poll() is not None:
+                self._exited()  # it bound this port, then failed on another
             try:
                 await asyncio.wait_for(self._ask_namespace(), max(1.0, deadline - loop.time()))
                 return
