@@ -9,10 +9,16 @@ cause the workflow/update to fail instead of suspending the workflow via task fa
 (``workflow.defn``'s docstring) then covers the decoding of every activity result and of every
 start after continue-as-new, not only a hand-built first start: one bad listing would end a
 watcher for good, with what it knows. (Set on both, this test fails: each run is failed.)
+
+A start out of range is another matter: built by hand (``temporal workflow start`` with
+``interval_seconds: 1e30``), it would fail its first task for ever, and the worker's own start
+keeps a running loop, so the account's loop stays stuck. It decodes without the bounds and the run
+checks them first (``intervals.checked_start``): the run fails at once, naming the field.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,12 +29,14 @@ from durable_support import eventually
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from serviceflow.durable.binaries import temporal_test_server
+from serviceflow.durable.intervals import OUT_OF_RANGE
 from serviceflow.durable.messages import WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.reconcile import Reconciler
@@ -93,3 +101,37 @@ async def test_a_result_the_loop_cannot_read_fails_its_task_not_the_run(
         assert failure.cause.application_failure_info.type == "ValidationError"
         assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
         await handle.terminate("done")
+
+
+@pytest.mark.parametrize(
+    ("loop", "start", "fields"),
+    [
+        (QuarantineWatcher, {"interval_seconds": 1e30}, ["interval_seconds"]),
+        (
+            Reconciler,
+            {"lookback_seconds": 1e12, "settle_seconds": -5},
+            ["lookback_seconds", "settle_seconds"],
+        ),
+        (Reconciler, {"interval_seconds": 0.001}, ["interval_seconds"]),
+    ],
+    ids=["watcher-interval", "reconciler-lookback-settle", "reconciler-interval"],
+)
+async def test_a_start_out_of_range_fails_the_run_naming_the_field(
+    env: WorkflowEnvironment, loop: type, start: dict[str, Any], fields: list[str]
+) -> None:
+    queue = f"loops-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[loop]):
+        handle = await env.client.start_workflow(
+            loop.__name__,  # the workflow's name
+            {"vendor": "demo", "account": "demo", **start},  # as `temporal workflow start` sends it
+            id=f"{queue}-run",
+            task_queue=queue,
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await asyncio.wait_for(handle.result(), 30)  # a stuck run would time out here
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == OUT_OF_RANGE and cause.non_retryable
+    for field in fields:
+        assert field in cause.message
+    assert "1e+30" not in cause.message and "1e+12" not in cause.message  # never the value
+    assert (await handle.describe()).status is WorkflowExecutionStatus.FAILED

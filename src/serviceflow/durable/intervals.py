@@ -7,15 +7,24 @@ plans 50 to 700 a minute; a retry backs off anyway); above, so that every ``time
 workflows build stays far from its overflow (``timedelta(seconds=1e30)`` raises) and a loop is
 never configured to wait for years. A value outside is refused where it enters: by the settings
 at start, by the message models when a workflow is started or signalled.
+
+A loop's start decodes without the bounds (``WatchStartInput``, ``ReconcileStartInput``) and the
+run checks them first (:func:`checked_start`): a start built by hand out of range (``temporal
+workflow start`` with ``interval_seconds: 1e30``) fails its run at once, naming the field, where a
+bounded decode failed its first workflow task for ever and left the account's loop stuck (the
+worker's start keeps a running one). A valid start gives the same commands as before.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from temporalio.exceptions import ApplicationError
+
+from serviceflow.errors import describe_validation
 
 DAY = 86_400.0
 
@@ -27,6 +36,11 @@ LookbackSeconds = Annotated[float, Field(ge=1.0, le=30 * DAY, allow_inf_nan=Fals
 SettleSeconds = Annotated[float, Field(ge=0.0, le=3_600.0, allow_inf_nan=False)]
 
 _INTERVAL: TypeAdapter[float] = TypeAdapter(IntervalSeconds)
+
+M = TypeVar("M", bound=BaseModel)
+
+#: The type of the failure a start out of range fails its run with.
+OUT_OF_RANGE = "StartOutOfRange"
 
 
 def checked_interval(value: object) -> float | None:
@@ -49,3 +63,22 @@ def configured_interval(
         logger.warning("configure: interval %r s is outside 1 to 86400 s; ignored", value)
         return None
     return timedelta(seconds=valid)
+
+
+def checked_start(model: type[M], given: BaseModel) -> M:
+    """``given``, a loop's start as decoded (without the bounds), as ``model`` with them.
+
+    Raises:
+        ApplicationError: non-retryable, of type :data:`OUT_OF_RANGE`, naming each field out of
+            range (never its value): the run fails, and the worker's next start begins a new
+            one with its configured values.
+    """
+    try:
+        return model.model_validate(given.model_dump())
+    except ValidationError as exc:
+        raise ApplicationError(
+            f"{model.__name__} out of range: {describe_validation(exc)}; start it with values in "
+            "range (docs/production.md, 'Upgrades and replay safety')",
+            type=OUT_OF_RANGE,
+            non_retryable=True,
+        ) from None

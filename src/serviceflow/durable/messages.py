@@ -167,15 +167,22 @@ class CaseResult(Message):
 # -- the quarantine watcher ----------------------------------------------------------------------
 
 
-class WatchStart(Message):
-    """A quarantine watcher's input: the account, the poll interval, and what it already knows."""
+class WatchStartInput(Message):
+    """A quarantine watcher's input as it decodes: :class:`WatchStart` without the interval's
+    bounds, which the run checks (``intervals.checked_start``)."""
 
     vendor: str
     account: str
-    interval_seconds: IntervalSeconds = 300.0
+    interval_seconds: float = 300.0
     known: dict[str, str] = {}  # message id -> verdict
     reviews: dict[str, QuarantinedMessage] = {}  # the messages under review, by id
     polls_before_continue: int = 200  # polls per run before continue-as-new
+
+
+class WatchStart(WatchStartInput):
+    """A quarantine watcher's input: the account, the poll interval, and what it already knows."""
+
+    interval_seconds: IntervalSeconds = 300.0
 
 
 class QuarantineListing(Message):

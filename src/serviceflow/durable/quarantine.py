@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from serviceflow.durable.intervals import configured_interval
+    from serviceflow.durable.intervals import checked_start, configured_interval
     from serviceflow.durable.messages import (
         QuarantineAct,
         QuarantineListing,
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         TriageRequest,
         TriageResult,
         WatchStart,
+        WatchStartInput,
     )
     from serviceflow.model import QuarantinedMessage
 
@@ -61,7 +62,8 @@ class QuarantineWatcher:
         self.poll_now = False
 
     @workflow.run
-    async def run(self, start: WatchStart) -> None:
+    async def run(self, given: WatchStartInput) -> None:
+        start = checked_start(WatchStart, given)  # a start out of range fails the run, named
         self.known = dict(start.known)
         self.reviews = dict(start.reviews)
         self.interval = timedelta(seconds=start.interval_seconds)

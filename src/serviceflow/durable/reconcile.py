@@ -22,11 +22,12 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from serviceflow.adapters.records import ChangeCursor
-    from serviceflow.durable.intervals import configured_interval
+    from serviceflow.durable.intervals import checked_start, configured_interval
     from serviceflow.durable.reconcile_messages import (
         DEFERRED_LIMIT,
         ReconcileProgress,
         ReconcileStart,
+        ReconcileStartInput,
         SweepPage,
         SweepResult,
     )
@@ -65,7 +66,8 @@ class Reconciler:
         self.start: ReconcileStart | None = None
 
     @workflow.run
-    async def run(self, start: ReconcileStart) -> None:
+    async def run(self, given: ReconcileStartInput) -> None:
+        start = checked_start(ReconcileStart, given)  # a start out of range fails the run, named
         self.start = start
         self.interval = timedelta(seconds=start.interval_seconds)
         self.cursor = start.cursor or ChangeCursor.since(

@@ -20,20 +20,29 @@ class ReconcileMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class ReconcileStart(ReconcileMessage):
-    """A reconciler's input: the account, its timing, and its progress carried over
-    continue-as-new (the high-water mark, the tickets to look at again, the totals)."""
+class ReconcileStartInput(ReconcileMessage):
+    """A reconciler's input as it decodes: :class:`ReconcileStart` without the bounds of its
+    timing, which the run checks (``intervals.checked_start``)."""
 
     vendor: str
     account: str
-    interval_seconds: IntervalSeconds = 300.0
-    lookback_seconds: LookbackSeconds = 86_400.0  # how far back the very first sweep looks
-    settle_seconds: SettleSeconds = 60.0  # a change younger than this may still have its webhook coming
+    interval_seconds: float = 300.0
+    lookback_seconds: float = 86_400.0  # how far back the very first sweep looks
+    settle_seconds: float = 60.0  # a change younger than this may still have its webhook coming
     cursor: ChangeCursor | None = None
     deferred: list[str] = Field(default_factory=list, max_length=DEFERRED_LIMIT)
     totals: dict[str, int] = Field(default_factory=dict)  # repairs so far, by kind
     sweeps: int = 0
     sweeps_before_continue: int = 100
+
+
+class ReconcileStart(ReconcileStartInput):
+    """A reconciler's input: the account, its timing, and its progress carried over
+    continue-as-new (the high-water mark, the tickets to look at again, the totals)."""
+
+    interval_seconds: IntervalSeconds = 300.0
+    lookback_seconds: LookbackSeconds = 86_400.0  # how far back the very first sweep looks
+    settle_seconds: SettleSeconds = 60.0  # a change younger than this may still have its webhook coming
 
 
 class SweepPage(ReconcileMessage):
