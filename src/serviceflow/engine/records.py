@@ -18,6 +18,7 @@ tests/engine/test_records.py runs the shipped scenarios and the benchmark's work
 
 from __future__ import annotations
 
+import types
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -34,7 +35,27 @@ compared = [0]
 
 _TEMPLATES: dict[type[BaseModel], dict[str, Any] | None] = {}
 _COMBINATIONS = 16  # shared sets kept per class: the steps give a few; others get their own
-_set = object.__setattr__
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of ``BaseModel``'s own slots: its member descriptor's ``__set__``
+    (what ``object.__setattr__`` finds for the name, without the generic lookup on every
+    record: a record sets three of them). ``object.__setattr__`` bound to the name where the
+    slot is not a member descriptor (another pydantic's layout)."""
+    slot = BaseModel.__dict__.get(name)
+    if type(slot) is _MEMBER:
+        return slot.__set__
+
+    def setter(model: BaseModel, value: Any) -> None:
+        object.__setattr__(model, name, value)
+
+    return setter
+
+
+_MEMBER = types.MemberDescriptorType
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def record(cls: type[M], /, **fields: Any) -> M:
@@ -43,15 +64,30 @@ def record(cls: type[M], /, **fields: Any) -> M:
     A class built directly could differ from its validated self (a validator, a default factory,
     private or extra attributes): such a class is validated, always (:func:`direct`).
     """
-    if mode == "validate":
+    if mode == "validate":  # record_of's body, inline: one call fewer for every record
         return cls(**fields)
-    if cls in _TEMPLATES:
-        template = _TEMPLATES[cls]
-    else:
+    template = _TEMPLATES.get(cls, _MISSING)
+    if template is _MISSING:
         template = _TEMPLATES[cls] = _template(cls)
     if template is None:
         return cls(**fields)
     return _build(cls, template, fields)
+
+
+def record_of(cls: type[M], fields: dict[str, Any], /) -> M:
+    """:func:`record` of a dict of the fields that the caller gathered (read, not kept): for
+    :meth:`Run.act`, whose keywords would otherwise be gathered into a dict twice."""
+    if mode == "validate":
+        return cls(**fields)
+    template = _TEMPLATES.get(cls, _MISSING)
+    if template is _MISSING:
+        template = _TEMPLATES[cls] = _template(cls)
+    if template is None:
+        return cls(**fields)
+    return _build(cls, template, fields)
+
+
+_MISSING: Any = object()
 
 
 #: The fields-set of the records of a (frozen) class, one set per combination of fields given,
@@ -75,9 +111,9 @@ def _build(cls: type[M], template: dict[str, Any], fields: dict[str, Any]) -> M:
         fields_set = set(fields)
         if len(_FIELDS_SETS[cls]) < _COMBINATIONS:
             _FIELDS_SETS[cls].append(fields_set)
-    _set(built, "__pydantic_fields_set__", fields_set)
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
+    _set_fields_set(built, fields_set)
+    _set_extra(built, None)
+    _set_private(built, None)
     if mode == "check":
         _compare(cls, fields, built)
     return built
@@ -155,9 +191,9 @@ def updated(model: M, changes: dict[str, Any], /) -> M:
     fields_set = model.__pydantic_fields_set__
     if not changes.keys() <= fields_set:
         fields_set = _shared(type(model), fields_set | changes.keys())
-    _set(built, "__pydantic_fields_set__", fields_set)
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
+    _set_fields_set(built, fields_set)
+    _set_extra(built, None)
+    _set_private(built, None)
     if mode == "check":
         _compare_copy(model, changes, built)
     return built

@@ -9,7 +9,7 @@ and an immutable copy per touch was a large share of the engine's time.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from serviceflow.engine import records
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.inputs import Context, EngineInput, EventInput
-from serviceflow.engine.records import record, updated
+from serviceflow.engine.records import updated
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -101,24 +101,43 @@ class Draft:
         return updated(base, changes)
 
 
-@dataclass
 class Run:
-    """Everything one decision reads and writes."""
+    """Everything one decision reads and writes.
 
-    rules: Rules
-    now: datetime
-    context: Context
-    engine_input: EngineInput
-    base: CaseState
-    case: Draft
-    evaluator: Evaluator
-    actions: list[Action] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    # Found when first needed (plain attributes: a read of ``self.__dict__`` is not specialized
-    # by the interpreter, an attribute is).
-    _by_rule: dict[tuple[str, str], list[int]] | None = field(default=None, init=False, repr=False)
-    _held: set[str] | None = field(default=None, init=False, repr=False)
-    _issued_keys: frozenset[str] | None = field(default=None, init=False, repr=False)
+    A plain class with slots, its fields set by hand: one is made for every decision (a
+    dataclass's ``__init__`` with two default factories cost more than the fields)."""
+
+    __slots__ = (
+        "rules", "now", "context", "engine_input", "base", "case", "evaluator", "actions", "notes",
+        "_by_rule", "_held", "_issued_keys",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        rules: Rules,
+        now: datetime,
+        context: Context,
+        engine_input: EngineInput,
+        base: CaseState,
+        case: Draft,
+        evaluator: Evaluator,
+    ) -> None:
+        self.rules = rules
+        self.now = now
+        self.context = context
+        self.engine_input = engine_input
+        self.base = base
+        self.case = case
+        self.evaluator = evaluator
+        self.actions: list[Action] = []
+        self.notes: list[str] = []
+        # Found when first needed.
+        self._by_rule: dict[tuple[str, str], list[int]] | None = None
+        self._held: set[str] | None = None
+        self._issued_keys: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Run(case={self.base.case_id!r}, now={self.now!r}, input={self.engine_input!r})"
 
     # -- the case ------------------------------------------------------------------------------
 
@@ -181,8 +200,11 @@ class Run:
         **fields: Any,
     ) -> None:  # fmt: skip
         """Issue an action whose idempotency key is this case plus ``purpose``."""
-        action = record(action_type, key=self.key(purpose), policy=policy, rule=rule, reason=reason, **fields)
-        self.emit(action)
+        fields["key"] = self.key(purpose)  # into the keywords' own dict: no second one made
+        fields["policy"] = policy
+        fields["rule"] = rule
+        fields["reason"] = reason
+        self.emit(records.record_of(action_type, fields))
 
     def emit(self, action: Action) -> None:
         key = action.__dict__["key"]  # the keys read past pydantic's attribute hook
