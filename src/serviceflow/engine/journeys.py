@@ -12,6 +12,7 @@ from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import JourneyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import AddInternalNote, JourneyState, NotifyPurpose, TargetKind, TicketEvent
+from serviceflow.model.case import OPEN_STATUSES
 
 
 def on_event(run: Run, event: TicketEvent) -> None:
@@ -36,7 +37,11 @@ def on_event(run: Run, event: TicketEvent) -> None:
         current = run.case.journeys[index]
         while current.finished_at is None:
             stage = journey.stages[current.stage]
-            target = next((t for t in run.instances(journey.name, stage.spec.name) if t.open), None)
+            target = None
+            for instance in run.instances(journey.name, stage.spec.name):  # a loop: no generator
+                if instance.__dict__["status"] in OPEN_STATUSES:  # instance.open, past the hook
+                    target = instance
+                    break
             if target is None or not test(stage.done, policy=journey.name, rule=stage.spec.name):
                 break
             deadlines.meet(run, target, event.time, "stage done")
