@@ -234,3 +234,30 @@ def test_an_update_of_fields_set_already_shares_the_set_and_no_copy_changes_it()
     assert "warned" in more.model_fields_set and "level" in copied.model_fields_set
     assert "warned" not in again.model_fields_set and "level" not in again.model_fields_set
     assert target.model_fields_set == again.model_fields_set
+
+
+def test_an_update_that_sets_more_fields_gets_the_shared_union_as_model_copy_does() -> None:
+    """An update of fields not set yet gets the shared set of the union (found once for that
+    set and those fields, then remembered), equal to what ``model_copy`` gives; a set that is
+    not one of the shared ones is never remembered by its id."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    target = timers.started(
+        id="p/r#2", name="r", policy="p", kind=TargetKind.TARGET, start=start,
+        due=start + timedelta(hours=4), total=14400.0, calendar_name=None, calendar=ELAPSED,
+        at_risk=None, escalation=None,
+    )  # fmt: skip
+    changes = {"warned": True, "level": 1}
+    first, second = records.updated(target, changes), records.updated(target, dict(changes))
+    assert first.model_fields_set is second.model_fields_set  # one shared set, remembered
+    assert first.model_fields_set == target.model_copy(update=changes).model_fields_set
+    assert "warned" not in target.model_fields_set  # the model's own set is not changed
+    more = {"warned": True, "escalation": "x"}
+    assert records.updated(target, more).model_fields_set == target.model_copy(update=more).model_fields_set
+    # A model with a set of its own (validated, not built here): its id is not a key.
+    validated = TargetState.model_validate(target.model_dump())
+    assert (
+        records.updated(validated, changes).model_fields_set
+        == validated.model_copy(update=changes).model_fields_set
+    )
+    own = id(validated.model_fields_set)
+    assert not any(key[0] == own for key in records._UNIONS)

@@ -190,13 +190,35 @@ def updated(model: M, changes: dict[str, Any], /) -> M:
     # frozen model's set is never changed in place: pydantic's copies copy it first).
     fields_set = model.__pydantic_fields_set__
     if not changes.keys() <= fields_set:
-        fields_set = _shared(type(model), fields_set | changes.keys())
+        key = (id(fields_set), *changes)
+        union = _UNIONS.get(key)
+        if union is None:
+            union = _shared(type(model), fields_set | changes.keys())
+            _remember_union(type(model), key, fields_set, union)
+        fields_set = union
     _set_fields_set(built, fields_set)
     _set_extra(built, None)
     _set_private(built, None)
     if mode == "check":
         _compare_copy(model, changes, built)
     return built
+
+
+#: The shared set that a shared set becomes with more fields (:func:`updated` of a change of
+#: fields not set yet, as a target's first pause or breach), by the ``id`` of the set and the
+#: fields changed: the union and the search of the class's shared sets for it were a fifth of
+#: an update. Only shared sets are keys: they live as long as the process (:data:`_FIELDS_SETS`
+#: never lets one go), so no other set can come to have the id. Bounded: cleared when full.
+_UNIONS: dict[tuple[object, ...], set[str]] = {}
+_UNIONS_KEPT = 1024
+
+
+def _remember_union(cls: type[BaseModel], key: tuple[object, ...], before: set[str], union: set[str]) -> None:
+    shared = _FIELDS_SETS.get(cls, ())
+    if any(known is before for known in shared) and any(known is union for known in shared):
+        if len(_UNIONS) >= _UNIONS_KEPT:
+            _UNIONS.clear()
+        _UNIONS[key] = union
 
 
 def _shared(cls: type[BaseModel], fields_set: set[str]) -> set[str]:
