@@ -18,13 +18,13 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     if rule is None:
         return
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
+    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     # TargetState.open, its status read from the model's dict (past pydantic's attribute hook)
     waiting = [t for t in run.instances(policy.name, "acknowledge") if t.__dict__["status"] in OPEN_STATUSES]
     if (
         waiting
-        and rule.acknowledged.may_hold_on(kind)
+        and ((kinds := rule.acknowledged.event_kinds) is None or kind in kinds)
         and test(rule.acknowledged, policy=policy.name, rule="acknowledge")
     ):
         for target in waiting:
@@ -33,7 +33,7 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     if (
         matches
         and not waiting
-        and rule.when.may_hold_on(kind)
+        and ((kinds := rule.when.event_kinds) is None or kind in kinds)
         and test(rule.when, policy=policy.name, rule="acknowledge")
     ):
         deadlines.new_target(

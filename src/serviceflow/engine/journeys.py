@@ -17,7 +17,7 @@ from serviceflow.model.case import OPEN_STATUSES
 
 def on_event(run: Run, event: TicketEvent) -> None:
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
+    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     for journey in run.rules.journeys:
         index = None
@@ -26,7 +26,7 @@ def on_event(run: Run, event: TicketEvent) -> None:
                 index = position
                 break
         if index is None:
-            if not journey.start.may_hold_on(kind) or not test(
+            if ((kinds := journey.start.event_kinds) is not None and kind not in kinds) or not test(
                 journey.start, policy=journey.name, rule="start"
             ):
                 continue

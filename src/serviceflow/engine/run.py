@@ -151,7 +151,8 @@ class Run:
 
     def instances(self, policy: str, name: str) -> list[TargetState]:
         """The cycles of one rule's target, oldest first."""
-        positions = self._index().get((policy, name))
+        index = self._by_rule  # inline: this runs a few times per rule per decision
+        positions = (index if index is not None else self._index()).get((policy, name))
         if not positions:
             return []
         targets = self.case.targets
@@ -163,7 +164,8 @@ class Run:
         """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
         held = self._held
         if held is None:
-            held = self._held = {owner for owner, _ in self._index()}
+            index = self._by_rule
+            held = self._held = {owner for owner, _ in (index if index is not None else self._index())}
         return policy in held
 
     def _index(self) -> dict[tuple[str, str], list[int]]:
@@ -177,7 +179,11 @@ class Run:
         return index
 
     def add_target(self, target: TargetState) -> None:
-        self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
+        index = self._by_rule
+        fields = target.__dict__  # past pydantic's attribute hook, as in _index
+        (index if index is not None else self._index()).setdefault(
+            (fields["policy"], fields["name"]), []
+        ).append(len(self.case.targets))
         self._held = None  # found again when next asked
         self.case.targets.append(target)
 
@@ -185,7 +191,10 @@ class Run:
         targets = self.case.targets
         fields = target.__dict__  # past pydantic's attribute hook, as in _index
         ident = fields["id"]
-        for position in self._index().get((fields["policy"], fields["name"]), ()):
+        index = self._by_rule
+        for position in (index if index is not None else self._index()).get(
+            (fields["policy"], fields["name"]), ()
+        ):
             if targets[position].__dict__["id"] == ident:
                 targets[position] = target
                 return
@@ -193,7 +202,7 @@ class Run:
     # -- actions -------------------------------------------------------------------------------
 
     def key(self, purpose: str) -> str:
-        return f"{self.case_id}/{purpose}"
+        return f"{self.base.__dict__['case_id']}/{purpose}"  # self.case_id, past pydantic's hook
 
     def act(
         self, action_type: type[Action], purpose: str, *, policy: str, rule: str, reason: str,
@@ -208,7 +217,10 @@ class Run:
 
     def emit(self, action: Action) -> None:
         key = action.__dict__["key"]  # the keys read past pydantic's attribute hook
-        if key in self._issued:
+        done = self._issued_keys  # self._issued, inline
+        if done is None:
+            done = self._issued
+        if key in done:
             return  # carried out once, however often the input repeats
         for issued in self.actions:  # a loop, not any() over a generator: no function made
             if issued.__dict__["key"] == key:
@@ -253,7 +265,7 @@ class Run:
         """Times people read are in the policy set's local time."""
         if moment is None:
             return "-"
-        return human_time(moment, self.zone())
+        return human_time(moment, self.rules.zone)  # self.zone(), inline
 
 
 #: The idempotency keys of the cases decided on lately, by ``id()`` while the case lives (a

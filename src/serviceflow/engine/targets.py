@@ -64,7 +64,7 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
 def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
     """Start, stop, pause or resume each target of ``policy`` on ``event``."""
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
+    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     for rule in policy.targets:
         instances = run.instances(policy.name, rule.name)
@@ -74,7 +74,9 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
             continue
         if not matches or (current is not None and not rule.restart):
             continue
-        if not rule.start.may_hold_on(kind) or not test(rule.start, policy=policy.name, rule=rule.name):
+        if ((kinds := rule.start.event_kinds) is not None and kind not in kinds) or not test(
+            rule.start, policy=policy.name, rule=rule.name
+        ):
             continue
         if not test(rule.when, policy=policy.name, rule=rule.name):
             continue
@@ -109,7 +111,10 @@ def follow_pauses(run: Run, policy: PolicyRuntime, event: TicketEvent) -> None:
 
 
 def _progress(run: Run, rule: TargetRuntime, target: TargetState, event: TicketEvent, kind: str) -> None:
-    if rule.stop.may_hold_on(kind) and run.evaluator.test(rule.stop, policy=rule.policy, rule=rule.name):
+    # rule.stop.may_hold_on(kind), inline
+    if ((kinds := rule.stop.event_kinds) is None or kind in kinds) and run.evaluator.test(
+        rule.stop, policy=rule.policy, rule=rule.name
+    ):
         deadlines.meet(run, target, event.time, f"{event.kind._value_} by {event.actor.role._value_}")
         return
     _follow_pause(run, rule, target, event)
