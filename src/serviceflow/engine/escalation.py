@@ -65,15 +65,17 @@ def advance(run: Run, until: datetime) -> None:
         else:
             continue
         _advance_target(run, target, until, timed)
-    waiting = []
-    for deferred in run.case.deferred:
-        if deferred.send_at <= until:
-            timed.append(_Timed(deferred.send_at, len(timed), deferred.action))
-        else:
-            waiting.append(deferred)
-    run.case.deferred = waiting
-    for item in sorted(timed, key=lambda t: (t.time, t.order)):
-        run.emit(item.action)
+    if run.case.deferred:  # most cases hold nothing back: no list made for them
+        waiting = []
+        for deferred in run.case.deferred:
+            if deferred.send_at <= until:
+                timed.append(_Timed(deferred.send_at, len(timed), deferred.action))
+            else:
+                waiting.append(deferred)
+        run.case.deferred = waiting
+    if timed:  # nor a sort (and its key's function) when nothing fired
+        for item in sorted(timed, key=lambda t: (t.time, t.order)):
+            run.emit(item.action)
 
 
 def _advance_target(run: Run, target: TargetState, until: datetime, timed: list[_Timed]) -> None:
