@@ -26,7 +26,7 @@ from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.records import record
 from serviceflow.engine.rules import Rules
-from serviceflow.model import Pause, TargetKind, TargetState
+from serviceflow.model import CaseState, Pause, TargetKind, TargetState
 from serviceflow.policy import load_policy_set
 from serviceflow.scenarios.suite import load_scenarios, run_suite
 
@@ -261,3 +261,33 @@ def test_an_update_that_sets_more_fields_gets_the_shared_union_as_model_copy_doe
     )
     own = id(validated.model_fields_set)
     assert not any(key[0] == own for key in records._UNIONS)
+
+
+def test_a_new_case_built_past_its_validators_is_the_validated_one(checking: None) -> None:
+    """CaseState's validators only bring older stored forms up to date, so a new case (a
+    validated ticket and time, a version) built directly is the validated one: equal, the same
+    JSON, fields set and field types (the check); a class with private attributes or default
+    factories is still validated."""
+    from pydantic import BaseModel, Field, PrivateAttr
+
+    bench = _bench_engine()
+    for _, engine_input, _ in bench.workload(5)[:12]:
+        if not isinstance(engine_input, EventInput):
+            continue
+        event = engine_input.event
+        fields = {"case_id": event.ticket.key, "ticket": event.ticket, "opened_at": event.time}
+        for version in ("v-1", None):
+            built = records.record_past_validators(CaseState, **fields, policy_version=version)
+            assert built == CaseState(**fields, policy_version=version)
+    assert records.compared[0] > 0 and records.differences == []
+
+    class Listed(BaseModel):
+        names: list[str] = Field(default_factory=list)
+
+    class Private(BaseModel):
+        name: str
+        _seen: int = PrivateAttr(default=0)
+
+    listed = records.record_past_validators(Listed)
+    assert listed.names == [] and listed.names is not records.record_past_validators(Listed).names
+    assert records.record_past_validators(Private, name="ann")._seen == 0

@@ -21,7 +21,10 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
     kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     # TargetState.open, its status read from the model's dict (past pydantic's attribute hook)
-    waiting = [t for t in run.instances(policy.name, "acknowledge") if t.__dict__["status"] in OPEN_STATUSES]
+    waiting = []
+    for target in run.instances(policy.name, "acknowledge"):  # a loop: no comprehension's function
+        if target.__dict__["status"] in OPEN_STATUSES:
+            waiting.append(target)
     if (
         waiting
         and ((kinds := rule.acknowledged.event_kinds) is None or kind in kinds)

@@ -39,7 +39,7 @@ from serviceflow.engine.inputs import (
     WakeUp,
 )
 from serviceflow.engine.people import OwnerChoice
-from serviceflow.engine.records import record
+from serviceflow.engine.records import record, record_past_validators
 from serviceflow.engine.rules import PolicyRuntime, Rules
 from serviceflow.engine.run import Draft, Run
 from serviceflow.engine.safety import failed_outcome
@@ -125,8 +125,14 @@ def _decide(
     new_case = state_in is None
     if state_in is None:
         assert event is not None
-        state_in = CaseState(
-            case_id=event.ticket.key, ticket=event.ticket, opened_at=event.time, policy_version=rules.version
+        # Built directly: the event's ticket and time are validated already, and CaseState's
+        # validators change nothing of a new case (records.record_past_validators).
+        state_in = record_past_validators(
+            CaseState,
+            case_id=event.ticket.key,
+            ticket=event.ticket,
+            opened_at=event.time,
+            policy_version=rules.version,
         )
     rules, switched = versions.rules_for(state_in, rules)
     case = Draft.of(state_in)
@@ -177,7 +183,12 @@ def _outcome(run: Run, label: str) -> Outcome:
         notes=tuple(run.notes),
         errors=errors,
     )
-    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()  # past pydantic's hook
+    keys: tuple[str, ...] = ()
+    if actions:  # a loop, not a comprehension (a function made per decision); past the hook
+        found = []
+        for action in actions:
+            found.append(action.__dict__["key"])
+        keys = tuple(found)
     state = run.case.freeze(run.base, decision, keys)
     run.issued_after(state, keys)
     return Outcome(state, actions, next_wake_up(state), decision, run.evaluator.counter[0])
@@ -187,15 +198,14 @@ def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
     """The policies that cover the ticket now (those whose ``match`` reads the event count as
     matching when there is none)."""
     kind = run.case.ticket.kind._value_  # .value without the enum property's Python calls
-    return [
-        p
-        for p in run.rules.policies
-        if p.kind == kind
-        and (
-            (event is None and p.match_reads_event)
-            or run.evaluator.test(p.match, policy=p.name, rule="match")
-        )
-    ]
+    test = run.evaluator.test
+    matching = []
+    for p in run.rules.policies:  # a loop, not a comprehension: no function made per decision
+        if p.kind == kind and (
+            (event is None and p.match_reads_event) or test(p.match, policy=p.name, rule="match")
+        ):
+            matching.append(p)
+    return matching
 
 
 def _matching_now(run: Run) -> set[str]:
@@ -207,7 +217,9 @@ def _matching_now(run: Run) -> set[str]:
 
 def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -> None:
     matching = _matching(run, event)
-    names = {p.name for p in matching}
+    names = set()
+    for policy in matching:  # a loop, not a comprehension: no function made per decision
+        names.add(policy.name)
     targets.follow_rules(run, names, switched=switched)
     if event.actor.role is _SERVICEFLOW:
         _on_own_write(run, event)
@@ -293,7 +305,7 @@ def _on_manual(run: Run, engine_input: EngineInput) -> str:
         return f"approval {engine_input.approval}"
     if isinstance(engine_input, LinkContact):
         if engine_input.ticket_key not in run.case.linked_tickets:
-            run.case.linked_tickets.append(engine_input.ticket_key)
+            run.case.linked_tickets = (*run.case.linked_tickets, engine_input.ticket_key)
             run.notes.append(f"repeat contact {engine_input.ticket_key} joined this case")
         return f"link contact {engine_input.ticket_key}"
     raise TypeError(f"unknown input {engine_input!r}")

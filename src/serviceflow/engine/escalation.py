@@ -72,7 +72,7 @@ def advance(run: Run, until: datetime) -> None:
                 timed.append(_Timed(deferred.send_at, len(timed), deferred.action))
             else:
                 waiting.append(deferred)
-        run.case.deferred = waiting
+        run.case.deferred = tuple(waiting)
     if timed:  # nor a sort (and its key's function) when nothing fired
         for item in sorted(timed, key=lambda t: (t.time, t.order)):
             run.emit(item.action)
@@ -179,7 +179,10 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         level=target.level + 1,
         channels=level.via,
     )
-    run.case.notified.extend(record(Notified, target=name, recipient=r, at=fired_at) for r in recipients)
+    run.case.notified = (
+        *run.case.notified,
+        *[record(Notified, target=name, recipient=r, at=fired_at) for r in recipients],
+    )
     others = tuple(c for c in level.via if c != HELPDESK_CHANNEL and c not in target.channels_used)
     if others:
         target = updated(target, {"channels_used": (*target.channels_used, *others)})
@@ -188,7 +191,7 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         calendar = run.calendar(level.calendar or target.calendar or run.rules.defaults.calendar)
         send_at = calendar.next_open(fired_at)
     if send_at > run.now:
-        run.case.deferred.append(Deferred(send_at=send_at, action=action))
+        run.case.deferred = (*run.case.deferred, Deferred(send_at=send_at, action=action))
         run.notes.append(f"{name}: level {target.level + 1} held until {run.fmt(send_at)} (business hours)")
     else:
         timed.append(_Timed(send_at, len(timed), action))

@@ -30,7 +30,8 @@ def on_event(run: Run, event: TicketEvent) -> None:
                 journey.start, policy=journey.name, rule="start"
             ):
                 continue
-            run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))
+            started = record(JourneyState, name=journey.name, stage=0, started_at=event.time)
+            run.case.journeys = (*run.case.journeys, started)
             index = len(run.case.journeys) - 1
             run.notes.append(f"{journey.name}: journey started")
             _start_stage(run, journey, 0, event.time)
@@ -51,7 +52,8 @@ def on_event(run: Run, event: TicketEvent) -> None:
             else:
                 current = updated(current, {"finished_at": event.time})
                 run.notes.append(f"{journey.name}: journey finished")
-            run.case.journeys[index] = current
+            journeys = run.case.journeys
+            run.case.journeys = (*journeys[:index], current, *journeys[index + 1 :])
 
 
 def _start_stage(run: Run, journey: JourneyRuntime, index: int, time: datetime) -> None:

@@ -33,7 +33,8 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
         return
     if previous != choice.owner:
         case.owner = choice.owner
-        case.ownership.append(
+        case.ownership = (
+            *case.ownership,
             record(
                 OwnershipChange,
                 time=time,
@@ -42,7 +43,7 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
                 reason=choice.reason,
                 policy=choice.policy,
                 rule=choice.rule,
-            )
+            ),
         )
     if not assign:
         return
@@ -225,4 +226,4 @@ def _link(run: Run, policy: PolicyRuntime, other: CaseState, *, merge: bool, eve
             rule="same_case",
             into_ticket=other.ticket.id,
         )
-    run.case.linked_tickets.append(other.case_id)
+    run.case.linked_tickets = (*run.case.linked_tickets, other.case_id)

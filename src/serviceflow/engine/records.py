@@ -90,6 +90,25 @@ def record_of(cls: type[M], fields: dict[str, Any], /) -> M:
 _MISSING: Any = object()
 
 
+def record_past_validators(cls: type[M], /, **fields: Any) -> M:
+    """:func:`record` of a class whose validators change nothing of ``fields``: built directly
+    all the same (its other checks as :func:`record`'s: no private or extra attributes, no
+    default factories, frozen; else validated). For CaseState's new case (its validators only
+    bring forms of older stored cases up to date: ``notified`` strings, a version read from the
+    decisions when none is given); in ``check`` mode compared with validation like any record."""
+    if mode == "validate":
+        return cls(**fields)
+    template = _UNCHECKED.get(cls, _MISSING)
+    if template is _MISSING:
+        template = _UNCHECKED[cls] = _template(cls, validators=False)
+    if template is None:
+        return cls(**fields)
+    return _build(cls, template, fields)
+
+
+_UNCHECKED: dict[type[BaseModel], dict[str, Any] | None] = {}
+
+
 #: The fields-set of the records of a (frozen) class, one set per combination of fields given,
 #: shared by every record built with that combination: a set per record was a third of the
 #: objects a case holds (36 of 107 per case in bench_engine's workload), each one more for the
@@ -126,14 +145,16 @@ def direct(cls: type[BaseModel]) -> bool:
     return _TEMPLATES[cls] is not None
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any] | None:
+def _template(cls: type[BaseModel], *, validators: bool = True) -> dict[str, Any] | None:
     """Every field in order, with its default (required ones with ``PydanticUndefined``); None
-    for a class that validation could make otherwise than a direct build (it is validated)."""
+    for a class that validation could make otherwise than a direct build (it is validated).
+    ``validators=False``: the caller knows the class's validators leave its fields as they are
+    (:func:`record_past_validators`)."""
     decorators = cls.__pydantic_decorators__
-    if (
-        cls.__private_attributes__
-        or cls.model_config.get("extra") == "allow"
-        or decorators.field_validators
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+        return None
+    if validators and (
+        decorators.field_validators
         or decorators.model_validators
         or decorators.validators
         or decorators.root_validators

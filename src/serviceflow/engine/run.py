@@ -39,22 +39,27 @@ DECISIONS_KEPT = 200
 TIMELINE_KEPT = 30
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
-    """The case's fields while a decision changes them (see the module docstring)."""
+    """The case's fields while a decision changes them (see the module docstring); with slots:
+    one is made per decision, and its fields are read and written all through it.
+
+    The fields that few decisions change (ownership, journeys, linked tickets, notified,
+    deferred) stay the state's tuples, and a step that changes one makes a new tuple: copying
+    them into lists and back on every decision cost more than the rare change."""
 
     ticket: Ticket
     owner: str | None
     closed_at: datetime | None
     targets: list[TargetState]
-    ownership: list[OwnershipChange]
+    ownership: tuple[OwnershipChange, ...]
     assigned_on: AssignedOn | None
-    journeys: list[JourneyState]
-    linked_tickets: list[str]
+    journeys: tuple[JourneyState, ...]
+    linked_tickets: tuple[str, ...]
     human_replied: bool
     seen_events: tuple[str, ...]
-    notified: list[Notified]
-    deferred: list[Deferred]
+    notified: tuple[Notified, ...]
+    deferred: tuple[Deferred, ...]
     timeline: list[str]
     policy_version: str | None
 
@@ -66,14 +71,14 @@ class Draft:
             fields["owner"],
             fields["closed_at"],
             list(fields["targets"]),
-            list(fields["ownership"]),
+            fields["ownership"],
             fields["assigned_on"],
-            list(fields["journeys"]),
-            list(fields["linked_tickets"]),
+            fields["journeys"],
+            fields["linked_tickets"],
             fields["human_replied"],
             fields["seen_events"],
-            list(fields["notified"]),
-            list(fields["deferred"]),
+            fields["notified"],
+            fields["deferred"],
             list(fields["timeline"]),
             fields["policy_version"],
         )
@@ -84,7 +89,7 @@ class Draft:
             "owner": self.owner,
             "closed_at": self.closed_at,
             "targets": tuple(self.targets),
-            "ownership": tuple(self.ownership),
+            "ownership": tuple(self.ownership),  # a tuple already: the same one, not a copy
             "assigned_on": self.assigned_on,
             "journeys": tuple(self.journeys),
             "linked_tickets": tuple(self.linked_tickets),
