@@ -13,13 +13,13 @@ from serviceflow.model.case import OPEN_STATUSES
 _CLOSED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
-def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
+def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool, kind: str) -> None:
     rule = policy.acknowledge
     if rule is None:
         return
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
-    # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
+    # ``kind``: the event's kind (its ``_value_``), read once for the decision by the caller; a
+    # condition false on this kind is not tested (its may_hold_on, inline)
     # TargetState.open, its status read from the model's dict (past pydantic's attribute hook)
     waiting = []
     for target in run.instances(policy.name, "acknowledge"):  # a loop: no comprehension's function
@@ -31,7 +31,7 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
         and test(rule.acknowledged, policy=policy.name, rule="acknowledge")
     ):
         for target in waiting:
-            deadlines.meet(run, target, event.time, f"{event.kind._value_} by {event.actor.role._value_}")
+            deadlines.meet(run, target, event.time, f"{kind} by {event.actor.role._value_}")
         return
     if (
         matches

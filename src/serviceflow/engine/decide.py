@@ -230,13 +230,14 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
     if event.kind is _AGENT_REPLY and event.actor.role is _AGENT:
         run.case.human_replied = True
     _remember(run, event)
+    kind = event.kind._value_  # read once for the steps below (``.value``, past the enum property)
     for policy in run.rules.policies:
         matches = policy.name in names
         if not matches and not run.holds(policy.name):
             continue  # nothing of it can start, and the case has nothing of it to stop or keep
-        targets.on_event(run, policy, event, matches=matches)
-        promises.on_event(run, policy, event, matches=matches)
-        acknowledge.on_event(run, policy, event, matches=matches)
+        targets.on_event(run, policy, event, matches=matches, kind=kind)
+        promises.on_event(run, policy, event, matches=matches, kind=kind)
+        acknowledge.on_event(run, policy, event, matches=matches, kind=kind)
     acknowledge.reopen_unanswered(run, matching, event)
     journeys.on_event(run, event)
     if event.ticket.status is _CLOSED:
@@ -262,19 +263,22 @@ def _on_own_write(run: Run, event: TicketEvent) -> None:
 
 def _remember(run: Run, event: TicketEvent) -> None:
     """Keep the story: what the customer said and what people did, for the case summary."""
-    kind = event.kind
+    fields = event.__dict__  # its fields past pydantic's attribute hook, one read for all
+    kind = fields["kind"]
     if kind not in _TOLD:
         return
-    who = event.actor.name or event.actor.id or event.actor.role.value
+    actor = fields["actor"]
+    who = actor.name or actor.id or actor.role.value
     if kind is _CREATED:
-        entry = f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})"
+        ticket = fields["ticket"]
+        entry = f"{who} opened ticket {ticket.id} ({ticket.channel.value})"
     elif kind is _STATUS_CHANGED:
-        entry = f"{who} set the status to {event.ticket.status.value}"
+        entry = f"{who} set the status to {fields['ticket'].status.value}"
     else:
         entry = f"{who} {_TOLD[kind]}"
-    text = " ".join((event.body or "").split())
+    text = " ".join((fields["body"] or "").split())
     text = f": {text[:117]}..." if len(text) > 120 else (f": {text}" if text else "")
-    run.case.timeline.append(f"{run.fmt(event.time)} {entry}{text}")
+    run.case.timeline.append(f"{run.fmt(fields['time'])} {entry}{text}")
 
 
 #: The events a case's story tells, and the verb of those told by a verb alone.

@@ -332,17 +332,18 @@ class Evaluator:
 
     def test(self, expression: Expression, *, policy: str, rule: str, default: bool = False) -> bool:
         """A condition's value; ``default`` (recorded as an error) when it fails or is not a bool."""
-        known = self._tested.get(id(expression))
+        ident = id(expression)  # found once: a call of a builtin each time
+        known = self._tested.get(ident)
         if known is not None:
             return known  # the same condition, on the same values, earlier in this decision
         decider = expression.decider
         if decider is not None:
             decided = decider(self._at)
             if decided is not None:  # nothing but comparisons of string fields: no CEL to run
-                self._tested[id(expression)] = decided
+                self._tested[ident] = decided
                 return decided
         if expression.requires and self._ruled_out(expression):
-            self._tested[id(expression)] = False
+            self._tested[ident] = False
             return False
         try:
             value = self._run(expression)
@@ -354,7 +355,7 @@ class Evaluator:
                 RuleError(policy, rule, f"yielded {type(value).__name__}, not bool", str(default).lower())
             )
             return default
-        self._tested[id(expression)] = value
+        self._tested[ident] = value
         return value
 
     def moment(

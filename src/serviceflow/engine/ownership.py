@@ -88,13 +88,15 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
         )
         set_owner(run, picked, event.time)
         return
-    if ticket.kind is _QUARANTINED:
+    fields = ticket.__dict__  # its fields read past pydantic's attribute hook, once for all
+    if fields["kind"] is _QUARANTINED:
         return  # quarantined mail has no assignee in the helpdesk: serviceflow keeps the owner
     pool = owner.partition(":")[2] if owner.startswith("group:") else None
-    if ticket.assignee is None and (pool is None or ticket.group != pool):
+    group = fields["group"]
+    if fields["assignee"] is None and (pool is None or group != pool):
         if _before_the_assignment(run):
             return
-        where = f" (filed to group {ticket.group})" if ticket.group else ""
+        where = f" (filed to group {group})" if group else ""
         reason = f"ticket was left without an assignee{where}; back to its owner"
         set_owner(run, OwnerChoice(owner, None, "serviceflow", "one-owner", reason), event.time)
     elif (
@@ -116,7 +118,10 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
 
 def assigned_on(ticket: Ticket) -> AssignedOn:
     """What the case keeps of the ticket it asks the helpdesk to assign on."""
-    return record(AssignedOn, updated_at=ticket.updated_at, assignee=ticket.assignee, group=ticket.group)
+    fields = ticket.__dict__  # one read past pydantic's attribute hook, not three
+    return record(
+        AssignedOn, updated_at=fields["updated_at"], assignee=fields["assignee"], group=fields["group"]
+    )
 
 
 def stale_copy(asked: AssignedOn | None, ticket: Ticket, current: Ticket) -> bool:

@@ -61,11 +61,11 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
             run.replace_target(target)
 
 
-def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
+def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool, kind: str) -> None:
     """Start, stop, pause or resume each target of ``policy`` on ``event``."""
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
-    # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
+    # ``kind``: the event's kind (its ``_value_``), read once for the decision by the caller; a
+    # condition false on this kind is not tested (its may_hold_on, inline)
     for rule in policy.targets:
         instances = run.instances(policy.name, rule.name)
         current = instances[-1] if instances else None
@@ -115,7 +115,7 @@ def _progress(run: Run, rule: TargetRuntime, target: TargetState, event: TicketE
     if ((kinds := rule.stop.event_kinds) is None or kind in kinds) and run.evaluator.test(
         rule.stop, policy=rule.policy, rule=rule.name
     ):
-        deadlines.meet(run, target, event.time, f"{event.kind._value_} by {event.actor.role._value_}")
+        deadlines.meet(run, target, event.time, f"{kind} by {event.actor.role._value_}")
         return
     _follow_pause(run, rule, target, event)
 
