@@ -41,7 +41,12 @@ def _slot_setter(name: str) -> Any:
     """The setter of one of ``BaseModel``'s own slots: its member descriptor's ``__set__``
     (what ``object.__setattr__`` finds for the name, without the generic lookup on every
     record: a record sets three of them). ``object.__setattr__`` bound to the name where the
-    slot is not a member descriptor (another pydantic's layout)."""
+    slot is not a member descriptor (another pydantic's layout).
+
+    pydantic 2's ``BaseModel`` declares ``__slots__ = '__dict__', '__pydantic_fields_set__',
+    '__pydantic_extra__', '__pydantic_private__'`` (pydantic/main.py; 2.14.4 here), and a name in
+    ``__slots__`` is a member descriptor whose ``__set__`` stores into the instance's slot (the
+    Python docs' Descriptor HowTo Guide, "Member objects and __slots__")."""
     slot = BaseModel.__dict__.get(name)
     if type(slot) is _MEMBER:
         return slot.__set__

@@ -46,7 +46,9 @@ class Draft:
 
     The fields that few decisions change (ownership, journeys, linked tickets, notified,
     deferred) stay the state's tuples, and a step that changes one makes a new tuple: copying
-    them into lists and back on every decision cost more than the rare change."""
+    them into lists and back on every decision cost more than the rare change (``freeze``'s
+    ``tuple()`` of a tuple is that tuple: "if iterable is already a tuple, it is returned
+    unchanged", the Python docs' built-in types)."""
 
     ticket: Ticket
     owner: str | None
