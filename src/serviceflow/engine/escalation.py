@@ -44,7 +44,9 @@ def advance(run: Run, until: datetime) -> None:
     # comparison is a plain one rather than two UTC offsets looked up in the zone's rules.
     until = until.astimezone(UTC)
     timed: list[_Timed] = []
-    for target in list(run.case.targets):
+    # The live list, not a copy: _advance_target only replaces the target at its own position
+    # (Run.replace_target), which the iteration has passed, and adds none.
+    for target in run.case.targets:
         # Whether a warning, the breach or a ladder level is due by ``until`` (what
         # _advance_target would fire), tested inline: this runs twice a decision for every
         # target, and most have nothing due. Met, cancelled and paused ones have no timer.

@@ -156,16 +156,17 @@ class Run:
         """The case as it stands now (a frozen copy, for what reads a whole case)."""
         return self.case.freeze(self.base, None, ())
 
-    def instances(self, policy: str, name: str) -> list[TargetState]:
-        """The cycles of one rule's target, oldest first."""
+    def instances(self, policy: str, name: str) -> tuple[TargetState, ...]:
+        """The cycles of one rule's target, oldest first (a tuple: one allocation where a list
+        is two, and none when there are none)."""
         index = self._by_rule  # inline: this runs a few times per rule per decision
         positions = (index if index is not None else self._index()).get((policy, name))
         if not positions:
-            return []
+            return ()
         targets = self.case.targets
         if len(positions) == 1:  # most rules have one cycle: no list comprehension's function
-            return [targets[positions[0]]]
-        return [targets[i] for i in positions]
+            return (targets[positions[0]],)
+        return tuple([targets[i] for i in positions])
 
     def holds(self, policy: str) -> bool:
         """Whether the case has a target of ``policy`` (any rule, cycle or status)."""

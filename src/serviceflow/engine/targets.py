@@ -33,7 +33,9 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
     policy set version, so a ladder may have changed under a breached target.
     """
     rules = run.rules
-    for original in list(run.case.targets):
+    # The live list, not a copy: a cancel or an update only replaces the target at its own
+    # position (Run.replace_target), which the iteration has passed, and adds none.
+    for original in run.case.targets:
         target = original
         fields = original.__dict__  # its fields past pydantic's attribute hook (as in _index)
         if fields["status"] not in OPEN_STATUSES:  # TargetState.open
