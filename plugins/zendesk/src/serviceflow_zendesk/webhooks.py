@@ -64,11 +64,15 @@ def verify_delivery(
     return WebhookVerdict.accept(account=_account_or_none(settings))
 
 
-def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+def parse_delivery(
+    body: bytes, *, account: str, identity: Identity | None, received_at: datetime | None = None
+) -> list[TicketEvent]:
     """The events one delivery carries (an empty list for event types serviceflow ignores).
 
     ``identity`` is the integration's own user: events by it are serviceflow's. It must be given
-    explicitly; None (tests of payload shapes only) recognises nobody.
+    explicitly; None (tests of payload shapes only) recognises nobody. ``received_at``
+    (``WebhookRequest.received_at``, the receiver's clock) dates what the body leaves undated
+    (a ticket without ``created_at``, a trigger body without ``updated_at``); None: now.
 
     Raises:
         WebhookRejected: ``not_json`` or ``unknown_shape``.
@@ -76,10 +80,10 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
     if _TICKET_EVENT in body:  # most likely a ticket event envelope
         reading = onepass.read(body)  # a new ticket or a comment, as Zendesk sends them
         if reading is not None:
-            return _events_read(reading, account=account, identity=identity)
+            return _events_read(reading, account=account, identity=identity, received_at=received_at)
         parsed = envelope.read_json(body)  # any other: JSON and models in one pass
         if parsed is not None:
-            return events_of(parsed, account=account, identity=identity)
+            return events_of(parsed, account=account, identity=identity, received_at=received_at)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -88,9 +92,9 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
         raise WebhookRejected("unknown_shape", "the body is not a JSON object")
     kind = data.get("type")
     if isinstance(kind, str) and kind.startswith(EVENT_PREFIX):
-        return parse_envelope(data, account=account, identity=identity)
+        return parse_envelope(data, account=account, identity=identity, received_at=received_at)
     if "ticket_id" in data:
-        return parse_trigger(data, account=account, identity=identity)
+        return parse_trigger(data, account=account, identity=identity, received_at=received_at)
     raise WebhookRejected("unknown_shape", "neither a Zendesk event envelope nor a serviceflow trigger body")
 
 
@@ -98,7 +102,11 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
 
 
 def parse_envelope(
-    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
+    data: Mapping[str, Any],
+    *,
+    account: str,
+    identity: Identity | None = None,
+    received_at: datetime | None = None,
 ) -> list[TicketEvent]:
     """One event-subscription envelope -> zero or one event (validated first, :mod:`.envelope`).
 
@@ -108,10 +116,12 @@ def parse_envelope(
     event_type = str(data["type"]).removeprefix(EVENT_PREFIX)
     if not event_type.startswith("ticket."):
         return []  # user, organization, ... events: nothing for a case to do
-    return events_of(envelope.read(dict(data)), account=account, identity=identity)
+    return events_of(envelope.read(dict(data)), account=account, identity=identity, received_at=received_at)
 
 
-def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+def events_of(
+    parsed: envelope.Envelope, *, account: str, identity: Identity | None, received_at: datetime | None = None
+) -> list[TicketEvent]:
     """A validated ticket event envelope -> zero or one event.
 
     Raises:
@@ -119,7 +129,7 @@ def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | N
     """
     event_type = parsed.event_type
     detail, event = parsed.detail, parsed.event
-    ticket = ticket_from_detail(detail, account=account)
+    ticket = ticket_from_detail(detail, account=account, received_at=received_at)
     requester = ticket.requester.id
     actor = _actor(detail.actor_id, requester, identity)
     common: dict[str, Any] = {
@@ -180,14 +190,16 @@ def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | N
     return []  # a ticket event type serviceflow does not read (HANDLED_EVENT_TYPES): ignored
 
 
-def _events_read(reading: onepass.Reading, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+def _events_read(
+    reading: onepass.Reading, *, account: str, identity: Identity | None, received_at: datetime | None
+) -> list[TicketEvent]:
     """:func:`events_of` for an envelope :mod:`.onepass` read: the same builders on the same values."""
     detail = reading.detail
     get = detail.get
     ticket = ticket_of(
         detail["id"], get("subject"), get("status"), get("priority"), reading.channel,
         get("requester_id"), get("assignee_id"), get("group_id"), reading.tags,
-        reading.created_at, reading.updated_at, account,
+        reading.created_at, reading.updated_at, account, received_at,
     )  # fmt: skip
     requester = ticket.requester.id
     actor = _actor(get("actor_id"), requester, identity)
@@ -213,13 +225,15 @@ def _events_read(reading: onepass.Reading, *, account: str, identity: Identity |
     ]
 
 
-def ticket_from_detail(detail: envelope.Detail, *, account: str) -> Ticket:
+def ticket_from_detail(
+    detail: envelope.Detail, *, account: str, received_at: datetime | None = None
+) -> Ticket:
     """The envelope's ``detail`` snapshot as a Ticket (no custom fields or requester email in it)."""
     return ticket_of(
         detail.id, detail.subject, detail.status, detail.priority,
         detail.via.channel if detail.via is not None else None,
         detail.requester_id, detail.assignee_id, detail.group_id, detail.tags,
-        detail.created_at, detail.updated_at, account,
+        detail.created_at, detail.updated_at, account, received_at,
     )  # fmt: skip
 
 
@@ -242,9 +256,10 @@ def ticket_of(
     created_at: datetime | None,
     updated_at: datetime | None,
     account: str,
+    received_at: datetime | None = None,
 ) -> Ticket:
     """A ``detail`` snapshot's values (checked: :mod:`.envelope` or :mod:`.onepass`) as a Ticket."""
-    created = created_at or datetime.now(UTC)
+    created = created_at or received_at or datetime.now(UTC)  # undated: at its receipt
     return Ticket(
         organization=_NO_ORGANIZATION,
         id=ticket_id,
