@@ -172,7 +172,14 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
             report.problems.append(exc)
             continue
         loaded.extend(documents)
-    return check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+    unread = bool(report.problems)
+    checked = check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+    if unread:  # the PolicySet may be in the file that could not be read: its error says why
+        checked.problems = [p for p in checked.problems if not p.message.startswith(_NO_SET)]
+    return checked
+
+
+_NO_SET = "no PolicySet document"
 
 
 def check_documents(
