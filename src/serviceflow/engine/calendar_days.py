@@ -204,7 +204,8 @@ def week_of(weekly: tuple[Ranges, ...], holidays: frozenset[date]) -> Weeks:
 
 
 def _midnight_offset(ordinal: int, zone: ZoneInfo) -> timedelta | None:
-    return datetime.combine(date.fromordinal(ordinal), time(), zone).utcoffset()
+    # A naive wall time read as the zone's, fold=0, as _wall_to_utc's first reading (PEP 495).
+    return zone.utcoffset(datetime.fromordinal(ordinal))
 
 
 def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, ...]) -> int:
@@ -227,7 +228,7 @@ def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, 
         offset, weeks = _midnight_offset(day, calendar.zone), 0
         while weeks < wanted and _midnight_offset(day + 7 * (weeks + 1), calendar.zone) == offset:
             weeks += 1
-    except ValueError as exc:  # date.fromordinal past the year 9999
+    except ValueError as exc:  # datetime.fromordinal past the year 9999
         raise OverflowError(f"day {day} is out of range") from exc
     return weeks
 
