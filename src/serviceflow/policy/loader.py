@@ -172,14 +172,13 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
             report.problems.append(exc)
             continue
         loaded.extend(documents)
-    unread = bool(report.problems)
+    unread = list(report.problems)
     checked = check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
-    if unread:  # the PolicySet may be in the file that could not be read: its error says why
-        checked.problems = [p for p in checked.problems if not p.message.startswith(_NO_SET)]
+    if unread and not any(isinstance(d.data, dict) and d.data.get("kind") == "PolicySet" for d in loaded):
+        # The PolicySet is likely in the file that could not be read: what the others lack
+        # without it ("no PolicySet document", "no calendar applies") is not the problem.
+        checked.problems = unread
     return checked
-
-
-_NO_SET = "no PolicySet document"
 
 
 def check_documents(
