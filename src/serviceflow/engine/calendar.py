@@ -239,10 +239,10 @@ class BusinessCalendar:
             # Days by their ordinals: a date object per step, and its hash, cost more than the step.
             day = self._local(begin).toordinal() - 1
             closed = 0
-            kept, (week, _, holidays) = self._days, self._weeks
+            kept, (week, far, _, _, holidays) = self._days, self._weeks
             first = day + 2  # the first date wholly after start, where whole weeks may be counted
             while True:
-                if day >= first and left > week > _ZERO:  # whole weeks, counted, not walked (F6)
+                if day >= first and left > far > _ZERO:  # whole weeks, counted, not walked (F6)
                     weeks = plain_weeks(self, day, (left - _TICK) // week, holidays)
                     if weeks:
                         left, day = left - weeks * week, day + 7 * weeks
@@ -358,9 +358,9 @@ class BusinessCalendar:
             local = self._local(begin)
             wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
             day, counted, closed, kept = local.toordinal(), 0, 0, self._days
-            _, open_days, holidays = self._weeks
+            _, _, open_days, far_days, holidays = self._weeks
             while True:
-                if days - counted > open_days > 0:  # whole weeks, counted, not walked (F6)
+                if days - counted > far_days > 0:  # whole weeks, counted, not walked (F6)
                     weeks = plain_weeks(self, day + 1, (days - counted - 1) // open_days, holidays)
                     if weeks:
                         counted, day = counted + weeks * open_days, day + 7 * weeks

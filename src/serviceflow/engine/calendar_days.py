@@ -192,15 +192,22 @@ def _day(calendar: Schedule, ordinal: int, kept: DayCache) -> tuple[tuple[Period
 
 # -- whole weeks -----------------------------------------------------------------------------------
 
-Weeks = tuple[timedelta, int, tuple[int, ...]]
-"""What whole weeks of a calendar hold, read once: open time, open weekdays, holiday ordinals."""
+Weeks = tuple[timedelta, timedelta, int, int, tuple[int, ...]]
+"""What whole weeks of a calendar hold, read once: a week's open time and what of it is worth
+counting weeks for, its open weekdays and the same, and the holidays' ordinals, sorted."""
+
+#: Whole weeks are counted only for a span longer than this many weeks: a few weeks of dates
+#: already kept are walked about as fast as their offsets are read, and the usual spans (hours,
+#: a few days) never pay for a look at the holidays and the zone.
+COUNT_WEEKS_FROM = 8
 
 
 def week_of(weekly: tuple[Ranges, ...], holidays: frozenset[date]) -> Weeks:
-    """The nominal open time of a week, its open weekdays, and the holidays as sorted ordinals."""
-    total = sum(end - start for ranges in weekly for start, end in ranges)
+    """A week's nominal open time, its open weekdays, and the holidays as sorted ordinals."""
+    week = timedelta(minutes=sum(end - start for ranges in weekly for start, end in ranges))
+    days = sum(1 for ranges in weekly if ranges)
     ordinals = tuple(sorted(h.toordinal() for h in holidays))
-    return timedelta(minutes=total), sum(1 for ranges in weekly if ranges), ordinals
+    return week, week * COUNT_WEEKS_FROM, days, days * COUNT_WEEKS_FROM, ordinals
 
 
 def _midnight_offset(ordinal: int, zone: ZoneInfo) -> timedelta | None:
