@@ -12,12 +12,14 @@ The parser is httptools (llhttp, in C) when it is installed, as it is with servi
 dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU per request
 (benchmarks/RESULTS.md, "The receiver under 1 ms"). llhttp has no bound of its own on a head's
 size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here:
-a request head over :data:`MAX_HEAD_BYTES` still incomplete is answered 431 and its connection
-closed (h11 answers 400). Nor does it bound a chunked body's framing (chunk extensions,
-trailers), which h11 holds to the same 16 KiB: here a message's bytes that are not body (its
-head and framing) may be at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else
-the answer is 400 and the connection closes (a 64 MiB trailer was taken at line rate until the
-body deadline).
+a request head over :data:`MAX_HEAD_BYTES` is answered 431 and its connection closed (h11
+answers 400). Nor does it bound a chunked body's framing (chunk extensions, trailers), which h11
+holds to the same 16 KiB: here a message's bytes that are not body (its head and framing) may be
+at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else the answer is 400 and the
+connection closes (a 64 MiB trailer was taken at line rate until the body deadline). Both count
+a message's own bytes whatever the read boundaries: a read is parsed in pieces of
+:data:`PIECE_BYTES`, so at most a piece of a message's bytes goes uncounted. Pipelined requests
+are bounded too (:data:`MAX_PIPELINED`), where uvicorn queues all of every read (attack11, F1).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ log = logging.getLogger("serviceflow.receiver")
 
 #: Bytes a request line and headers may take (h11's default incomplete-event size).
 MAX_HEAD_BYTES = 16 * 1024
+#: Requests one connection may have parsed and queued behind the one being answered (HTTP/1.1
+#: pipelining): past it the rest of the read is held unparsed and reading stops until the queue
+#: drains. The piece that fills it may queue at most PIECE_BYTES more of requests.
+MAX_PIPELINED = 16
+#: A read longer than this (or one behind queued requests) is parsed in pieces of this size.
+PIECE_BYTES = 4096
 #: A request's scope key, True once its whole body has arrived (httptools): the app then reads
 #: it without starting its body deadline (nothing is left to wait for).
 BODY_COMPLETE = "serviceflow.body_complete"
@@ -57,6 +65,10 @@ BODY = "serviceflow.body"
 #: ``RequestResponseCycle.send`` completes it. False when the answer must go by ASGI ``send``
 #: instead (already started, the client gone, writing paused, an access log to write).
 RESPOND = "serviceflow.respond"
+
+
+class HeadTooLarge(Exception):
+    """Raised inside httptools' callback to stop parsing a head over MAX_HEAD_BYTES (answered)."""
 
 
 _FRAMING = (
@@ -163,76 +175,136 @@ class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
 
 
 if HttpToolsProtocol is not None:
+    from uvicorn.protocols.http.flow_control import FlowControl
+
+    class _HeldFlow(FlowControl):
+        """Reading stays paused while the connection has requests queued or bytes held (F1): uvicorn
+        resumes it after each answer and at each ``receive``, so each answer let one more read
+        (256 KiB, thousands of pipelined requests) be parsed into cycles."""
+
+        def __init__(self, transport: asyncio.Transport, protocol: HttpToolsDeadlineProtocol) -> None:
+            super().__init__(transport)
+            self._protocol = weakref.ref(protocol)
+
+        def resume_reading(self) -> None:
+            protocol = self._protocol()
+            if protocol is None or not (protocol.pipeline or protocol._held):
+                super().resume_reading()
 
     class HttpToolsDeadlineProtocol(HeaderDeadline, HttpToolsProtocol):
-        """HttpToolsProtocol with the same head deadline and size bound."""
+        """HttpToolsProtocol with the same head deadline and size bound, and a bounded pipeline."""
 
         cycle: HttpToolsCycle
 
         def __init__(self, config: Config, server_state: ServerState, *args: Any, **kwargs: Any) -> None:
             super().__init__(config, server_state, *args, **kwargs)
             self._deadline_init()
-            # Bytes of a request head still coming (httptools keeps a header that has not ended
-            # inside itself, where no callback sees it).
-            self._in_head, self._head_bytes = False, 0
-            self._chunk, self._ended_in, self._began_at_start = 0, -1, True
-            # A message's bytes on the wire (from the chunk its head began at the start of) and
-            # its body's bytes: the rest is its head and its chunked framing.
-            self._in_body, self._wire_bytes, self._body_bytes = False, 0, 0
+            # Bytes received (``_total``), and before the piece being parsed (``_mark``); a
+            # message began in the piece between ``_begin`` and ``_begin_end``, at its start when
+            # ``_began_at_start`` (no message ended in it before). Bytes read but not parsed yet,
+            # held while the pipeline is full: ``_held``.
+            self._in_head, self._in_body, self._body_bytes = False, False, 0
+            self._total = self._mark = self._begin = self._begin_end = 0
+            self._piece, self._ended_in, self._began_at_start = 0, -1, True
+            self._held = b""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self.flow = _HeldFlow(transport, self)
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
             self._idle_due = None  # as uvicorn's keep-alive timer, stopped by any byte
-            cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
-            self._chunk += 1
-            super().data_received(data)
-            if self._in_body and (in_message or self._began_at_start):
-                self._wire_bytes += len(data)
-                if self._wire_bytes - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
+            if len(data) > PIECE_BYTES or self.pipeline or self._held:
+                self._feed_in_pieces(data)
+            else:
+                self._feed(data)
+
+        def _feed(self, data: bytes | memoryview) -> None:
+            cycle = self.cycle
+            self._piece += 1
+            self._mark = self._total
+            self._total = total = self._mark + len(data)
+            super().data_received(data)  # type: ignore[arg-type]  # httptools takes a memoryview
+            # The bytes from a message's first piece on (all of that piece when it began at the
+            # piece's start) are its own: a lower bound of its bytes on the wire.
+            if self._in_body:
+                own = total - (self._begin if self._began_at_start else self._begin_end)
+                if own - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
                     self._refuse(_FRAMING, "a chunked body's framing over its bound")
                     return
             # httptools starts a cycle when a head completes (one queued behind a pipelined
             # request too).
             if self.cycle is not cycle:
                 self._disarm()
-            # A head that goes on past this chunk: all of the chunk is head when the head began
-            # before it or at its start (no earlier message ended inside it).
-            if self._in_head and (in_head or self._began_at_start):
-                self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD_BYTES:
+            if self._in_head:
+                own = total - (self._begin if self._began_at_start else self._begin_end)
+                if own > MAX_HEAD_BYTES:
                     self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
 
+        def _feed_in_pieces(self, data: bytes) -> None:
+            # A read parsed whole queued every request in it (llhttp cannot stop inside a read):
+            # pieces of PIECE_BYTES, a Content-Length body's rest in one, until MAX_PIPELINED wait.
+            held = self._held + data if self._held else data
+            view, at, self._held = memoryview(held), 0, b""
+            while at < len(held) and not self.transport.is_closing():
+                if len(self.pipeline) >= MAX_PIPELINED:
+                    self._held = bytes(view[at:])
+                    self.flow.pause_reading()
+                    return
+                size = self._piece_bytes()
+                self._feed(view[at : at + size])
+                at += size
+
+        def _piece_bytes(self) -> int:
+            if self._in_body:
+                for name, value in self.headers:
+                    if name == b"content-length" and value.isdigit():
+                        return max(int(value) - self._body_bytes, 0) + PIECE_BYTES
+            return PIECE_BYTES
+
         def _refuse(self, answer: bytes, why: str) -> None:
+            self._held = b""
             if not self.transport.is_closing():
                 log.warning("connection closed: %s", why)
                 self.transport.write(answer)
                 self.transport.close()
 
+        def send_400_response(self, msg: str) -> None:
+            if not self.transport.is_closing():  # else refused already, from a callback
+                super().send_400_response(msg)
+
         # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
-        # behind another message in the same chunk (pipelining) is counted from the next chunk
-        # on: at most one read (256 KiB) more.
+        # behind another message in the same piece (pipelining) is counted from the next piece
+        # on, and a head that ends in a piece counted from its headers: at most a piece more.
         def on_message_begin(self) -> None:
-            self._in_head, self._head_bytes, self._wire_bytes = True, 0, 0
-            self._began_at_start = self._ended_in != self._chunk
+            self._in_head, self._begin, self._begin_end = True, self._mark, self._total
+            self._began_at_start = self._ended_in != self._piece
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._in_body, self._body_bytes = True, 0
+            if self._total - self._begin > MAX_HEAD_BYTES:  # it may be over: count it (F4)
+                self._bound_head()
             cycle = self.cycle
             super().on_headers_complete()
             if self.cycle is not cycle and not self.access_log:  # a new request's cycle
                 self.cycle.scope[RESPOND] = _responder(self, self.cycle)  # type: ignore[literal-required]
+
+        def _bound_head(self) -> None:
+            before = self._mark - (self._begin if self._began_at_start else self._begin_end)
+            fields = len(self.url) + sum(len(name) + len(value) + 3 for name, value in self.headers)
+            if max(before, fields) > MAX_HEAD_BYTES:  # both at most its bytes on the wire
+                self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
+                raise HeadTooLarge(f"request head over {MAX_HEAD_BYTES} bytes: answered 431")
 
         def on_body(self, body: bytes) -> None:
             self._body_bytes += len(body)
             super().on_body(body)
 
         def on_message_complete(self) -> None:
-            self._ended_in = self._chunk
+            self._ended_in = self._piece
             self._in_body = False
             cycle = self.cycle
             if cycle is not None:
@@ -276,13 +348,16 @@ if HttpToolsProtocol is not None:
             if self.transport.is_closing():
                 return
             self._unset_keepalive_if_required()
-            self.flow.resume_reading()
             if self.pipeline:
                 cycle, app = self.pipeline.pop()
                 self._start_asgi_task(cycle, app)
-            else:
-                self._idle_due = self.loop.time() + self.timeout_keep_alive
-                self._wake_by(self._idle_due)
+            if self._held:  # room in the pipeline: parse what was held
+                self._feed_in_pieces(b"")
+            if not self.pipeline and not self._held:
+                self.flow.resume_reading()
+                if self._waiting_for_head():
+                    self._idle_due = self.loop.time() + self.timeout_keep_alive
+                    self._wake_by(self._idle_due)
             if not self._waiting_for_head():  # a pipelined request is queued or began
                 self._disarm()
 
