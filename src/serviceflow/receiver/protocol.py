@@ -178,9 +178,8 @@ if HttpToolsProtocol is not None:
     from uvicorn.protocols.http.flow_control import FlowControl
 
     class _HeldFlow(FlowControl):
-        """Reading stays paused while the connection has requests queued or bytes held (F1): uvicorn
-        resumes it after each answer and at each ``receive``, so each answer let one more read
-        (256 KiB, thousands of pipelined requests) be parsed into cycles."""
+        """Reading paused while requests are queued or bytes held: uvicorn resumes it at each answer
+        and ``receive``, and each answer let one more read be parsed into cycles (F1)."""
 
         def __init__(self, transport: asyncio.Transport, protocol: HttpToolsDeadlineProtocol) -> None:
             super().__init__(transport)
@@ -201,12 +200,10 @@ if HttpToolsProtocol is not None:
             self._deadline_init()
             # Bytes received (``_total``), and before the piece being parsed (``_mark``); a
             # message began in the piece between ``_begin`` and ``_begin_end``, at its start when
-            # ``_began_at_start`` (no message ended in it before). Bytes read but not parsed yet,
-            # held while the pipeline is full: ``_held``.
-            self._in_head, self._in_body, self._body_bytes = False, False, 0
+            # ``_began_at_start`` (no message ended in it before); ``_held``: read, not parsed.
+            self._in_head, self._in_body, self._body_bytes, self._held = False, False, 0, b""
             self._total = self._mark = self._begin = self._begin_end = 0
             self._piece, self._ended_in, self._began_at_start = 0, -1, True
-            self._held = b""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -233,9 +230,7 @@ if HttpToolsProtocol is not None:
                 if own - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
                     self._refuse(_FRAMING, "a chunked body's framing over its bound")
                     return
-            # httptools starts a cycle when a head completes (one queued behind a pipelined
-            # request too).
-            if self.cycle is not cycle:
+            if self.cycle is not cycle:  # a head completed: its cycle began (or was queued)
                 self._disarm()
             if self._in_head:
                 own = total - (self._begin if self._began_at_start else self._begin_end)
@@ -243,8 +238,8 @@ if HttpToolsProtocol is not None:
                     self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
 
         def _feed_in_pieces(self, data: bytes) -> None:
-            # A read parsed whole queued every request in it (llhttp cannot stop inside a read):
-            # pieces of PIECE_BYTES, a Content-Length body's rest in one, until MAX_PIPELINED wait.
+            # llhttp cannot stop inside what it is given: in pieces, a Content-Length body's rest in
+            # one, until MAX_PIPELINED wait (a read parsed whole queued every request in it).
             held = self._held + data if self._held else data
             view, at, self._held = memoryview(held), 0, b""
             while at < len(held) and not self.transport.is_closing():
@@ -340,9 +335,8 @@ if HttpToolsProtocol is not None:
             return True
 
         def on_response_complete(self) -> None:
-            # HttpToolsProtocol.on_response_complete (uvicorn 0.55), but for its keep-alive timer
-            # (a TimerHandle per answer, pushed on the loop's heap and cancelled by the next
-            # request's first byte): the connection's one deadline timer checks ``_idle_due``.
+            # HttpToolsProtocol.on_response_complete (uvicorn 0.55) but for its keep-alive timer (the
+            # one deadline timer checks ``_idle_due``) and its reading resumed with a queue (F1).
             self._arm(self.keep_alive + self.header_timeout)
             self.server_state.total_requests += 1
             if self.transport.is_closing():
@@ -363,6 +357,7 @@ if HttpToolsProtocol is not None:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_deadline()
+            self._held = b""
             super().connection_lost(exc)
 
 
