@@ -201,7 +201,8 @@ if HttpToolsProtocol is not None:
             # Bytes received (``_total``), and before the piece being parsed (``_mark``); a
             # message began in the piece between ``_begin`` and ``_begin_end``, at its start when
             # ``_began_at_start`` (no message ended in it before); ``_held``: read, not parsed.
-            self._in_head, self._in_body, self._body_bytes, self._held = False, False, 0, b""
+            self._in_head, self._in_body, self._body_bytes = False, False, 0
+            self._held: bytes | memoryview = b""
             self._total = self._mark = self._begin = self._begin_end = 0
             self._piece, self._ended_in, self._began_at_start = 0, -1, True
 
@@ -240,11 +241,11 @@ if HttpToolsProtocol is not None:
         def _feed_in_pieces(self, data: bytes) -> None:
             # llhttp cannot stop inside what it is given: in pieces, a Content-Length body's rest in
             # one, until MAX_PIPELINED wait (a read parsed whole queued every request in it).
-            held = self._held + data if self._held else data
+            held = (bytes(self._held) + data if data else self._held) if self._held else data
             view, at, self._held = memoryview(held), 0, b""
-            while at < len(held) and not self.transport.is_closing():
+            while at < len(view) and not self.transport.is_closing():
                 if len(self.pipeline) >= MAX_PIPELINED:
-                    self._held = bytes(view[at:])
+                    self._held = view[at:]  # no copy: one held per answer copied 256 KiB each
                     self.flow.pause_reading()
                     return
                 size = self._piece_bytes()
