@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -143,9 +144,11 @@ async def test_a_request_behind_a_large_body_in_the_same_read_is_answered() -> N
     await serve(body)
 
 
-async def refused(request: bytes) -> bytes:
+async def refused(request: bytes, log: logging.Handler | None = None) -> bytes:
     port = free_port()
     async with serving_app(app, "127.0.0.1", port, limits=ReceiverLimits(), parser="httptools"):
+        if log is not None:  # uvicorn's own lines (its config, set at start) stop at "uvicorn"
+            logging.getLogger("uvicorn.error").addHandler(log)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(request)  # one write: on 127.0.0.1 one read, or a few of up to 256 KiB
         try:
@@ -154,6 +157,7 @@ async def refused(request: bytes) -> bytes:
         except ConnectionError:
             received = b"reset"
         writer.close()
+        logging.getLogger("uvicorn.error").removeHandler(log)  # type: ignore[arg-type]
     return received
 
 
@@ -169,9 +173,15 @@ HEAD = b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\n"
     ],
     ids=["one-120-KB-header", "one-17-KB-header", "10000-headers"],
 )
-async def test_a_head_over_16_kib_in_one_read_is_refused_431(extra: bytes) -> None:
-    received = await refused(HEAD + extra + b"Content-Length: 2\r\n\r\n{}")
+async def test_a_head_over_16_kib_in_one_read_is_refused_431(
+    extra: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        received = await refused(HEAD + extra + b"Content-Length: 2\r\n\r\n{}", caplog.handler)
     assert received.startswith(b"HTTP/1.1 431 ") or received == b"reset", received[:100]
+    assert b"400" not in received.split(b"\r\n", 1)[1], received  # not answered twice
+    lines = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert lines == ["connection closed: a request head over 16384 bytes"], lines
 
 
 async def test_a_head_of_16_kib_less_its_line_in_one_read_is_taken() -> None:

@@ -1,12 +1,10 @@
 """uvicorn's HTTP protocol with a deadline and a size bound for a request's headers.
 
-uvicorn has no such timeout: ``timeout_keep_alive`` runs only between requests, once an answer is
-sent, and every byte received resets it (encode/uvicorn#157, "--timeout-request-start", not
-done), so a client that connects and sends nothing, or a header a byte at a time, holds its
-connection for ever. Here a timer starts when the connection opens and closes it if no complete
-request head has arrived ``header_timeout`` seconds later; after each answer the timer allows the
-keep-alive time on top, so an idle kept-alive connection ends by uvicorn's own timeout first.
-Once the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_BODY_TIMEOUT``).
+uvicorn has no such timeout: ``timeout_keep_alive`` runs only between requests, and every byte
+resets it (encode/uvicorn#157, not done), so a client that sends nothing, or a header a byte at
+a time, holds its connection for ever. Here a timer closes a connection without a complete head
+``header_timeout`` seconds after it opened (after an answer, the keep-alive time on top); once
+the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_BODY_TIMEOUT``).
 
 The parser is httptools (llhttp, in C) when it is installed, as it is with serviceflow's own
 dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU per request
@@ -16,10 +14,9 @@ a request head over :data:`MAX_HEAD_BYTES` is answered 431 and its connection cl
 answers 400). Nor does it bound a chunked body's framing (chunk extensions, trailers), which h11
 holds to the same 16 KiB: here a message's bytes that are not body (its head and framing) may be
 at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else the answer is 400 and the
-connection closes (a 64 MiB trailer was taken at line rate until the body deadline). Both count
-a message's own bytes whatever the read boundaries: a read is parsed in pieces of
-:data:`PIECE_BYTES`, so at most a piece of a message's bytes goes uncounted. Pipelined requests
-are bounded too (:data:`MAX_PIPELINED`), where uvicorn queues all of every read (attack11, F1).
+connection closes. Both count a message's own bytes whatever the read boundaries (a read is
+parsed in pieces of :data:`PIECE_BYTES`: at most a piece goes uncounted). Pipelined requests are
+bounded too (:data:`MAX_PIPELINED`), where uvicorn queued all of every read (attack11, F1).
 """
 
 from __future__ import annotations
@@ -175,6 +172,7 @@ class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
 
 
 if HttpToolsProtocol is not None:
+    import httptools
     from uvicorn.protocols.http.flow_control import FlowControl
 
     class _HeldFlow(FlowControl):
@@ -186,8 +184,7 @@ if HttpToolsProtocol is not None:
             self._protocol = weakref.ref(protocol)
 
         def resume_reading(self) -> None:
-            protocol = self._protocol()
-            if protocol is None or not (protocol.pipeline or protocol._held):
+            if (protocol := self._protocol()) is None or not (protocol.pipeline or protocol._held):
                 super().resume_reading()
 
     class HttpToolsDeadlineProtocol(HeaderDeadline, HttpToolsProtocol):
@@ -223,9 +220,20 @@ if HttpToolsProtocol is not None:
             self._piece += 1
             self._mark = self._total
             self._total = total = self._mark + len(data)
-            super().data_received(data)  # type: ignore[arg-type]  # httptools takes a memoryview
-            # The bytes from a message's first piece on (all of that piece when it began at the
-            # piece's start) are its own: a lower bound of its bytes on the wire.
+            try:  # uvicorn's data_received, but for a head refused from a callback (logged once)
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                if self._should_upgrade():
+                    self.handle_websocket_upgrade()
+                else:
+                    self._unsupported_upgrade_warning()
+            except httptools.HttpParserError:
+                if not self.transport.is_closing():  # else answered 431 from on_headers_complete
+                    self.logger.warning("Invalid HTTP request received.")
+                    self.send_400_response("Invalid HTTP request received.")
+                return
+            # A message's own bytes (a lower bound): from its first piece on, all of that piece
+            # when it began at the piece's start.
             if self._in_body:
                 own = total - (self._begin if self._began_at_start else self._begin_end)
                 if own - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
@@ -265,10 +273,6 @@ if HttpToolsProtocol is not None:
                 log.warning("connection closed: %s", why)
                 self.transport.write(answer)
                 self.transport.close()
-
-        def send_400_response(self, msg: str) -> None:
-            if not self.transport.is_closing():  # else refused already, from a callback
-                super().send_400_response(msg)
 
         # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
         # behind another message in the same piece (pipelining) is counted from the next piece
@@ -381,13 +385,9 @@ def protocol_with(
 
 
 def _responder(protocol: Any, cycle: HttpToolsCycle) -> Callable[[int, bytes, bytes, bool], bool]:
-    """The scope's :data:`RESPOND` for ``cycle``: ``protocol._respond`` for it, holding both
-    weakly. The scope belongs to the cycle, and the protocol holds its current cycle, so a strong
-    reference from the scope to either made a reference cycle per request that kept the request,
-    its scope and its body (up to the body limit) until the cyclic collector ran (the reviewer's
-    find, 1,000 bodies of 256 KiB: up to 73 alive at once). While the app answers, uvicorn's task
-    holds the cycle and the connection the protocol; once either is gone the answer goes by ASGI
-    ``send`` (False)."""
+    """The scope's :data:`RESPOND` for ``cycle``: ``protocol._respond``, holding both weakly (a
+    strong reference made a reference cycle per request that kept its body until the cyclic
+    collector ran: up to 73 bodies of 256 KiB alive at once). Once either is gone: False."""
     protocol_ref, cycle_ref = weakref.ref(protocol), weakref.ref(cycle)
 
     def respond(status: int, head: bytes, body: bytes, close: bool) -> bool:
