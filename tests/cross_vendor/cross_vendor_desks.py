@@ -68,8 +68,6 @@ class ZendeskDesk:
             monkeypatch.delenv(name, raising=False)
         for name, value in plugin_settings(fake, webhook_secret=SECRETS["zendesk"]).items():
             monkeypatch.setenv(name, value)
-        # The fake's clock stands in 2026-03; signatures are checked against the real now.
-        monkeypatch.setenv("SERVICEFLOW_ZENDESK_WEBHOOK_TOLERANCE_SECONDS", str(10 * 365 * 86400))
 
     def wait_idle(self) -> None:
         self.fake.webhooks.wait_idle(timeout=10)

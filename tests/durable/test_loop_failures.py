@@ -113,8 +113,9 @@ async def test_a_result_the_loop_cannot_read_fails_its_task_not_the_run(
             ["lookback_seconds", "settle_seconds"],
         ),
         (Reconciler, {"interval_seconds": 0.001}, ["interval_seconds"]),
+        (Reconciler, {"deferred": [str(n) for n in range(1_001)]}, ["deferred"]),
     ],
-    ids=["watcher-interval", "reconciler-lookback-settle", "reconciler-interval"],
+    ids=["watcher-interval", "reconciler-lookback-settle", "reconciler-interval", "reconciler-deferred"],
 )
 async def test_a_start_out_of_range_fails_the_run_naming_the_field(
     env: WorkflowEnvironment, loop: type, start: dict[str, Any], fields: list[str]

@@ -57,7 +57,7 @@ def render(url: str, screenshot: Path) -> str:
 async def server(tmp_path: Path) -> AsyncIterator[DevServer]:
     if not Path(CHROMIUM).exists():
         pytest.skip("headless Chromium is not installed (Debian package: chromium)")
-    dev = DevServer(state_dir=tmp_path / "temporal", port=free_port(), ui_port=free_port())
+    dev = DevServer.on_free_ports(tmp_path / "temporal", free_port)
     await dev.start()
     try:
         yield dev

@@ -26,7 +26,7 @@ from serviceflow.engine.decide import decide
 from serviceflow.engine.inputs import Context, EventInput
 from serviceflow.engine.records import record
 from serviceflow.engine.rules import Rules
-from serviceflow.model import Pause, TargetKind, TargetState
+from serviceflow.model import CaseState, Pause, TargetKind, TargetState
 from serviceflow.policy import load_policy_set
 from serviceflow.scenarios.suite import load_scenarios, run_suite
 
@@ -234,3 +234,60 @@ def test_an_update_of_fields_set_already_shares_the_set_and_no_copy_changes_it()
     assert "warned" in more.model_fields_set and "level" in copied.model_fields_set
     assert "warned" not in again.model_fields_set and "level" not in again.model_fields_set
     assert target.model_fields_set == again.model_fields_set
+
+
+def test_an_update_that_sets_more_fields_gets_the_shared_union_as_model_copy_does() -> None:
+    """An update of fields not set yet gets the shared set of the union (found once for that
+    set and those fields, then remembered), equal to what ``model_copy`` gives; a set that is
+    not one of the shared ones is never remembered by its id."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    target = timers.started(
+        id="p/r#2", name="r", policy="p", kind=TargetKind.TARGET, start=start,
+        due=start + timedelta(hours=4), total=14400.0, calendar_name=None, calendar=ELAPSED,
+        at_risk=None, escalation=None,
+    )  # fmt: skip
+    changes = {"warned": True, "level": 1}
+    first, second = records.updated(target, changes), records.updated(target, dict(changes))
+    assert first.model_fields_set is second.model_fields_set  # one shared set, remembered
+    assert first.model_fields_set == target.model_copy(update=changes).model_fields_set
+    assert "warned" not in target.model_fields_set  # the model's own set is not changed
+    more = {"warned": True, "escalation": "x"}
+    assert records.updated(target, more).model_fields_set == target.model_copy(update=more).model_fields_set
+    # A model with a set of its own (validated, not built here): its id is not a key.
+    validated = TargetState.model_validate(target.model_dump())
+    assert (
+        records.updated(validated, changes).model_fields_set
+        == validated.model_copy(update=changes).model_fields_set
+    )
+    own = id(validated.model_fields_set)
+    assert not any(key[0] == own for key in records._UNIONS)
+
+
+def test_a_new_case_built_past_its_validators_is_the_validated_one(checking: None) -> None:
+    """CaseState's validators only bring older stored forms up to date, so a new case (a
+    validated ticket and time, a version) built directly is the validated one: equal, the same
+    JSON, fields set and field types (the check); a class with private attributes or default
+    factories is still validated."""
+    from pydantic import BaseModel, Field, PrivateAttr
+
+    bench = _bench_engine()
+    for _, engine_input, _ in bench.workload(5)[:12]:
+        if not isinstance(engine_input, EventInput):
+            continue
+        event = engine_input.event
+        fields = {"case_id": event.ticket.key, "ticket": event.ticket, "opened_at": event.time}
+        for version in ("v-1", None):
+            built = records.record_past_validators(CaseState, **fields, policy_version=version)
+            assert built == CaseState(**fields, policy_version=version)
+    assert records.compared[0] > 0 and records.differences == []
+
+    class Listed(BaseModel):
+        names: list[str] = Field(default_factory=list)
+
+    class Private(BaseModel):
+        name: str
+        _seen: int = PrivateAttr(default=0)
+
+    listed = records.record_past_validators(Listed)
+    assert listed.names == [] and listed.names is not records.record_past_validators(Listed).names
+    assert records.record_past_validators(Private, name="ann")._seen == 0

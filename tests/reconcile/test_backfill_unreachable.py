@@ -65,3 +65,11 @@ def test_a_checkpoint_of_another_account_is_refused_by_name(tmp_path: Path) -> N
     path.write_text("{not json")
     with pytest.raises(BackfillError, match="is not a backfill checkpoint"):
         Checkpoint.load_or_new(path, "zendesk", "acme", datetime.now(UTC))
+
+
+def test_a_checkpoint_of_the_wrong_shape_names_the_field_never_its_value(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.json"
+    path.write_text('{"vendor": "zendesk", "account": "acme", "since": "customer-secret-text"}')
+    with pytest.raises(BackfillError, match="is not a backfill checkpoint") as refused:
+        Checkpoint.load_or_new(path, "zendesk", "acme", datetime.now(UTC))
+    assert "since" in str(refused.value) and "customer-secret-text" not in str(refused.value)

@@ -156,3 +156,17 @@ async def test_a_notify_naming_nobody_freshdesk_knows_is_still_a_note(freshdesk:
         == "done: not emailed by Freshdesk (no Freshdesk agent): nobody (no Freshdesk group with agents)"
     )
     assert freshdesk.notified() == [] and "notify_emails" not in freshdesk.calls_to("POST")[0].json
+
+
+async def test_a_team_among_many_groups_reads_only_its_own_members(freshdesk: FakeFreshdesk) -> None:
+    """The groups' list carries no ``agent_ids`` (FD-docs lines 7483-7500): the team named is
+    read by id for its members, and only it, not every group of the account (each call counts
+    against Freshdesk's per-minute limit on every escalation)."""
+    people = seed(freshdesk)
+    for n in range(20):
+        freshdesk.add_group(f"Queue {n}")
+    notify = breach(recipients=("group:Support leads",))
+    assert await apply(people["ticket"]["id"], notify) == "done"
+    assert freshdesk.notified() == ["lee@shop.example", "max@shop.example"]
+    reads = [c.path for c in freshdesk.calls if c.method == "GET" and c.path.startswith("/api/v2/groups/")]
+    assert reads == [f"/api/v2/groups/{people['leads']['id']}"]

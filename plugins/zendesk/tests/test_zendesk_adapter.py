@@ -9,6 +9,7 @@ The fake's admin is the API user, so its changes come back as serviceflow's own.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from zendesk_testing import SIGNING_SECRET as SECRET
 from zendesk_testing import WebhookReceiver
 
 from serviceflow.adapters import Identity, WebhookRequest
+from serviceflow.adapters.protocol import parse_events
 from serviceflow.errors import TicketGone
 from serviceflow.model import (
     ActorRole,
@@ -97,6 +99,23 @@ async def test_verify_accepts_signed_delivery_and_refuses_tampered(
     monkeypatch.delenv("SERVICEFLOW_ZENDESK_WEBHOOK_SECRET")
     refused = verdict(got.headers, got.body)
     assert (refused.accepted, refused.reason) == (False, "not_configured")
+
+
+async def test_freshness_and_undated_times_are_the_receivers_clock_not_the_wall_clock(
+    zendesk: FakeZendesk, hooked: WebhookReceiver
+) -> None:
+    """A receiver on a simulated clock (the harnesses', ``Receiver.clock``) judges a signature's
+    timestamp, and dates what the body leaves undated, by ``WebhookRequest.received_at``."""
+    received = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    sent = zendesk.send_webhook(
+        hooked.url, {"ticket_id": "1"}, secret=SECRET, timestamp="2026-01-05T09:59:30Z"
+    )  # a trigger body without updated_at
+    at_receipt = WebhookRequest("POST", sent.headers, sent.body, received)
+    assert ADAPTER.verify_webhook(at_receipt).accepted
+    assert ADAPTER.verify_webhook(WebhookRequest("POST", sent.headers, sent.body)).reason == "stale_timestamp"
+    identity = await ADAPTER.whoami(ACCOUNT)
+    (event,) = await parse_events(ADAPTER, at_receipt, account=ACCOUNT, identity=identity)
+    assert event.time == received and event.ticket.updated_at == received
 
 
 # ---------------------------------------------------------------------- parse

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from serviceflow_zendesk import ADAPTER
 from serviceflow_zendesk.adapter import AccountMismatch
-from serviceflow_zendesk.errors import AuthenticationFailed
+from serviceflow_zendesk.errors import AuthenticationFailed, UnexpectedResponse
 from serviceflow_zendesk.fake import FakeZendesk
 
 from serviceflow.adapters import ChangeCursor, Identity, adapter_for
@@ -134,3 +134,16 @@ async def test_whoami_is_the_api_user_and_refuses_anonymous(
 def test_the_adapter_is_registered_under_its_vendor() -> None:
     assert adapter_for("zendesk") is ADAPTER
     assert ADAPTER.quarantine is not None and ADAPTER.demo_helpdesk() is not None
+
+
+async def test_an_audit_of_the_wrong_shape_is_named_by_field_never_by_a_customers_text(
+    zendesk: FakeZendesk,
+) -> None:
+    seeded = zendesk.add_ticket("Broken")
+    zendesk.state.audits[seeded["id"]] = [
+        {"id": 1, "created_at": "2026-12-01T00:00:00Z", "events": "my card 4111-secret"}
+    ]
+    identity = await ADAPTER.whoami(ACCOUNT)
+    with pytest.raises(UnexpectedResponse, match="an audit is not valid") as refused:
+        await ADAPTER.ticket_history(ACCOUNT, str(seeded["id"]), identity=identity)
+    assert "events" in str(refused.value) and "4111-secret" not in str(refused.value)

@@ -43,7 +43,7 @@ from serviceflow.durable.reconcile_repair import DONE, created_event
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.inputs import Context, ReassignOwner
 from serviceflow.engine.rules import Rules
-from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
+from serviceflow.errors import NotSupported, ServiceflowError, TicketGone, describe_validation
 from serviceflow.model import CaseState, Notify, NotifyPurpose, Roster, Ticket
 from serviceflow.model.actions import Person as NotifyPerson
 from serviceflow.outcomes.activity import named
@@ -97,7 +97,11 @@ class Checkpoint(BaseModel):
             return cls(vendor=vendor, account=account, since=since)
         try:
             found = cls.model_validate_json(path.read_text())
-        except (ValidationError, OSError, UnicodeDecodeError) as exc:
+        except ValidationError as exc:  # named by field, never by the value (describe_validation)
+            raise BackfillError(
+                f"{path} is not a backfill checkpoint ({describe_validation(exc)}); remove it or name another"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
             raise BackfillError(
                 f"{path} is not a backfill checkpoint ({exc}); remove it or name another"
             ) from None

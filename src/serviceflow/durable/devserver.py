@@ -84,6 +84,7 @@ class DevServer:
                 await self._launch(timeout)
                 return
             except PortTaken:
+                self.stop()  # a launch that failed to bind may not have exited yet
                 if self.pick_port is None or attempt == PORT_ATTEMPTS:
                     raise
                 self.port, self.ui_port = self.pick_port(), self.pick_port()
@@ -121,18 +122,26 @@ class DevServer:
                 raise ServiceflowError(f"the Temporal dev server did not listen on {self.address}")
             await asyncio.sleep(0.2)
         await self._namespace_ready(deadline)
+        if self.process is not None and (self.process.poll() is not None or self._bind_failed()):
+            self._exited()  # what answered was another process's server on the port taken meanwhile
+
+    def _bind_failed(self) -> bool:
+        """Whether this launch's lines of the log say a port could not be bound."""
+        try:
+            return _PORT_TAKEN in (self.state_dir / "temporal.log").read_bytes()[self._log_from :]
+        except OSError:
+            return False
 
     def _exited(self) -> None:
         assert self.process is not None
         log = self.state_dir / "temporal.log"
         where = f"see {log}"
-        with contextlib.suppress(OSError):
-            if _PORT_TAKEN in log.read_bytes()[self._log_from :][-4096:]:
-                raise PortTaken(
-                    f"the Temporal dev server could not bind a port on {self.host} (port {self.port}, "
-                    f"UI {self.ui_port}, or one of its own): another process uses it; choose other "
-                    f"ports; {where}"
-                )
+        if self._bind_failed():
+            raise PortTaken(
+                f"the Temporal dev server could not bind a port on {self.host} (port {self.port}, "
+                f"UI {self.ui_port}, or one of its own): another process uses it; choose other "
+                f"ports; {where}"
+            )
         raise ServiceflowError(f"the Temporal dev server exited (code {self.process.returncode}); {where}")
 
     async def _namespace_ready(self, deadline: float) -> None:

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         WatchStart,
         WatchStartInput,
     )
+    from serviceflow.durable.signal_args import no_argument, one_value
     from serviceflow.model import QuarantinedMessage
 
 LIST_TIMEOUT = timedelta(minutes=5)
@@ -138,16 +139,19 @@ class QuarantineWatcher:
             del self.known[message_id]
 
     @workflow.signal(name="configure")
-    def configure(self, interval_seconds: float) -> None:
-        """A new poll interval (the worker sends its setting each time it starts); one out of
-        range is logged and ignored (intervals.configured_interval)."""
-        interval = configured_interval(interval_seconds, workflow.logger)
+    def configure(self, *args: object) -> None:
+        """A new poll interval in seconds (the worker sends its setting each time it starts);
+        one missing, out of range or not a number is logged and ignored (signal_args.py,
+        intervals.configured_interval)."""
+        given = one_value("configure", args)
+        interval = configured_interval(given[0], workflow.logger) if given is not None else None
         if interval is not None:
             self.interval = interval
 
     @workflow.signal(name="poll_now")
-    def poll(self) -> None:
-        """Poll at once instead of at the end of the interval."""
+    def poll(self, *args: object) -> None:
+        """Poll at once instead of at the end of the interval (an argument is logged, ignored)."""
+        no_argument("poll_now", args)
         self.poll_now = True
 
     @workflow.query(name="known")

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SweepPage,
         SweepResult,
     )
+    from serviceflow.durable.signal_args import no_argument, one_value
 
 PAGE_TIMEOUT = timedelta(minutes=10)
 HEARTBEAT = timedelta(minutes=2)
@@ -142,16 +143,19 @@ class Reconciler:
                 self.deferred.append(ticket_id)
 
     @workflow.signal(name="configure")
-    def configure(self, interval_seconds: float) -> None:
-        """A new sweep interval (the worker sends its setting each time it starts); one out of
-        range is logged and ignored (intervals.configured_interval)."""
-        interval = configured_interval(interval_seconds, workflow.logger)
+    def configure(self, *args: object) -> None:
+        """A new sweep interval in seconds (the worker sends its setting each time it starts);
+        one missing, out of range or not a number is logged and ignored (signal_args.py,
+        intervals.configured_interval)."""
+        given = one_value("configure", args)
+        interval = configured_interval(given[0], workflow.logger) if given is not None else None
         if interval is not None:
             self.interval = interval
 
     @workflow.signal(name="sweep_now")
-    def sweep_now(self) -> None:
-        """Sweep at once instead of at the end of the interval."""
+    def sweep_now(self, *args: object) -> None:
+        """Sweep at once instead of at the end of the interval (an argument is logged, ignored)."""
+        no_argument("sweep_now", args)
         self.sweep_soon = True
 
     @workflow.query(name="progress")

@@ -22,7 +22,7 @@ class ReconcileMessage(BaseModel):
 
 class ReconcileStartInput(ReconcileMessage):
     """A reconciler's input as it decodes: :class:`ReconcileStart` without the bounds of its
-    timing, which the run checks (``intervals.checked_start``)."""
+    timing and of its deferred tickets, which the run checks (``intervals.checked_start``)."""
 
     vendor: str
     account: str
@@ -30,7 +30,7 @@ class ReconcileStartInput(ReconcileMessage):
     lookback_seconds: float = 86_400.0  # how far back the very first sweep looks
     settle_seconds: float = 60.0  # a change younger than this may still have its webhook coming
     cursor: ChangeCursor | None = None
-    deferred: list[str] = Field(default_factory=list, max_length=DEFERRED_LIMIT)
+    deferred: list[str] = Field(default_factory=list)
     totals: dict[str, int] = Field(default_factory=dict)  # repairs so far, by kind
     sweeps: int = 0
     sweeps_before_continue: int = 100
@@ -43,6 +43,7 @@ class ReconcileStart(ReconcileStartInput):
     interval_seconds: IntervalSeconds = 300.0
     lookback_seconds: LookbackSeconds = 86_400.0  # how far back the very first sweep looks
     settle_seconds: SettleSeconds = 60.0  # a change younger than this may still have its webhook coming
+    deferred: list[str] = Field(default_factory=list, max_length=DEFERRED_LIMIT)
 
 
 class SweepPage(ReconcileMessage):

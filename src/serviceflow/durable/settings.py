@@ -13,9 +13,11 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serviceflow.durable.intervals import IntervalSeconds, LookbackSeconds, SettleSeconds
@@ -201,3 +203,58 @@ class Settings(BaseSettings):
         default=86_400.0, ge=0, le=30 * 86_400,
         description="Seconds a delivery's times may lie ahead of the receiver's clock.",
     )  # fmt: skip
+
+    # -- how Temporal is reached: checked here, so a bad value names its variable (exit 2) where
+    # the SDK's connect raised FileNotFoundError, "invalid target URL" or a TypeError (attack11 F7).
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        # The SDK connects to f"http://{address}" (or https://), parsed as a URL by its Rust core
+        # (temporalio/service.py, ConnectConfig._to_bridge_config); urlsplit reads the same shape
+        # (UNVERIFIED that it refuses exactly what the Rust url crate refuses).
+        _utf8(value, "a host:port")
+        try:
+            parts = urlsplit(f"http://{value}")
+            port = parts.port
+        except ValueError as exc:
+            raise _setting(f"'{value}' is not host:port ({exc}); e.g. localhost:7233") from None
+        if not parts.hostname or parts.path or parts.query or parts.fragment or port == 0:
+            raise _setting(f"'{value}' is not host:port; e.g. localhost:7233 or ns.acct.tmprl.cloud:7233")
+        return value
+
+    @field_validator("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca")
+    @classmethod
+    def _pem_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        shown = str(value).encode("utf-8", "backslashreplace").decode()
+        if str(value) in ("", ".") or value.is_dir():
+            raise _setting(f"'{shown}' is a folder, not a file; set it to a PEM file's path, or unset it")
+        if not value.is_file():
+            raise _setting(f"no such file '{shown}'; set it to a PEM file's path, or unset it")
+        return value
+
+    @field_validator("temporal_api_key")
+    @classmethod
+    def _api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # SERVICEFLOW_TEMPORAL_API_KEY= (empty, as .env files write it): not set
+        _utf8(value.get_secret_value(), "the key as Temporal Cloud shows it", secret=True)
+        return value
+
+
+def _setting(message: str) -> PydanticCustomError:
+    return PydanticCustomError("setting", message)
+
+
+def _utf8(value: str, expected: str, *, secret: bool = False) -> None:
+    """Refuse a value the environment held as bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which the SDK cannot pass on), and one that is empty or has spaces or controls."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise _setting(f"not UTF-8 text; set it to {expected}") from None
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        what = "empty or has spaces or control characters" if secret else f"'{value}' is empty or has spaces"
+        raise _setting(f"{what}; set it to {expected}")

@@ -4,7 +4,9 @@ It holds only the decorated methods, each delegating to CaseFlow. The worker's s
 this module through, as it does case_flow.py (durable/worker.py's WORKFLOW_RUNNER has why and the
 figures): it is loaded once per worker, not once per case, and must hold no state of a run. No
 ``from __future__ import annotations``: the SDK reads each handler's types, and real ones cost
-less to read than strings to evaluate.
+less to read than strings to evaluate. The signals take ``*args`` and check their argument
+(signal_args.py has why): one missing, null, of a wrong shape or in excess is logged and
+ignored, where it failed every workflow task of the case for good.
 """
 
 from temporalio import workflow
@@ -12,6 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from serviceflow.durable.case_flow import CaseFlow
     from serviceflow.durable.messages import CaseResult, CaseStart, Operation
+    from serviceflow.durable.signal_args import one_argument
     from serviceflow.engine.inputs import LinkContact
     from serviceflow.model import CaseState, TicketEvent
 
@@ -27,12 +30,16 @@ class CaseWorkflow(CaseFlow):
         return await self._run(start)
 
     @workflow.signal(name="event")
-    def event(self, event: TicketEvent) -> None:
-        self._event(event)
+    def event(self, *args: object) -> None:
+        event = one_argument("event", args, TicketEvent)
+        if event is not None:
+            self._event(event)
 
     @workflow.signal(name="link")
-    def link(self, contact: LinkContact) -> None:
-        self._link(contact)
+    def link(self, *args: object) -> None:
+        contact = one_argument("link", args, LinkContact)
+        if contact is not None:
+            self._link(contact)
 
     @workflow.update(name="operate")
     def operate(self, operation: Operation) -> str:

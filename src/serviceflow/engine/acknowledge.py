@@ -13,27 +13,30 @@ from serviceflow.model.case import OPEN_STATUSES
 _CLOSED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
-def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
+def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool, kind: str) -> None:
     rule = policy.acknowledge
     if rule is None:
         return
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
-    # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
+    # ``kind``: the event's kind (its ``_value_``), read once for the decision by the caller; a
+    # condition false on this kind is not tested (its may_hold_on, inline)
     # TargetState.open, its status read from the model's dict (past pydantic's attribute hook)
-    waiting = [t for t in run.instances(policy.name, "acknowledge") if t.__dict__["status"] in OPEN_STATUSES]
+    waiting = []
+    for target in run.instances(policy.name, "acknowledge"):  # a loop: no comprehension's function
+        if target.__dict__["status"] in OPEN_STATUSES:
+            waiting.append(target)
     if (
         waiting
-        and rule.acknowledged.may_hold_on(kind)
+        and ((kinds := rule.acknowledged.event_kinds) is None or kind in kinds)
         and test(rule.acknowledged, policy=policy.name, rule="acknowledge")
     ):
         for target in waiting:
-            deadlines.meet(run, target, event.time, f"{event.kind._value_} by {event.actor.role._value_}")
+            deadlines.meet(run, target, event.time, f"{kind} by {event.actor.role._value_}")
         return
     if (
         matches
         and not waiting
-        and rule.when.may_hold_on(kind)
+        and ((kinds := rule.when.event_kinds) is None or kind in kinds)
         and test(rule.when, policy=policy.name, rule="acknowledge")
     ):
         deadlines.new_target(

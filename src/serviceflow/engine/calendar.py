@@ -16,10 +16,9 @@ Rules, and why:
   The after-midnight part belongs to the next local date, so a holiday closes its whole local
   date - including the tail of the previous night's shift - while the part of that shift before
   midnight stays open.
-- Every search for open time is bounded (:data:`SEARCH_DAYS` consecutive closed days), so a
-  calendar that is closed forever raises :class:`ValueError` instead of looping.
-- A deadline beyond the years 1 to 9999 (a time near either end plus a long span) raises
-  :class:`~serviceflow.errors.CalendarRangeError` (a ``ValueError``) naming the start and span.
+- Every search for open time is bounded (:data:`SEARCH_DAYS` closed days in a row raise
+  :class:`ValueError`); a long span counts whole plain weeks without walking them (week_of); a
+  deadline beyond the years 1 to 9999 raises :class:`~serviceflow.errors.CalendarRangeError`.
 """
 
 from __future__ import annotations
@@ -37,16 +36,19 @@ from serviceflow.engine.calendar_days import (
     DayCache,
     Period,
     Ranges,
+    Weeks,
     _day,
-    _merge,
-    _parse_range,
     _span,
     _utc,
     _wall_to_utc,
     beyond,
+    closed_before,
+    plain_weeks,
+    week_of,
+    weekly_ranges,
 )
 from serviceflow.policy.durations import Clock, Span
-from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday, expand_days
+from serviceflow.policy.schema import WEEKDAYS, Calendar, Holiday
 
 __all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 
@@ -55,6 +57,7 @@ __all__ = ["SEARCH_DAYS", "BusinessCalendar", "Period", "Ranges"]
 _BUSINESS_DAYS, _BUSINESS_HOURS = Clock.BUSINESS_DAYS, Clock.BUSINESS_HOURS
 
 _ZERO = timedelta()
+_TICK = timedelta(microseconds=1)
 
 
 #: The days of calendars by what they are computed from (zone, weekly hours, holidays): a policy
@@ -94,6 +97,7 @@ class BusinessCalendar:
     _last: list[tuple[datetime | None, datetime | None]] = field(
         default_factory=lambda: [(None, None)], init=False, repr=False, compare=False
     )
+    _weeks: Weeks = field(init=False, repr=False, compare=False)  # see week_of: whole weeks at once
 
     def __post_init__(self) -> None:
         if len(self.weekly) != len(WEEKDAYS):
@@ -106,6 +110,7 @@ class BusinessCalendar:
         if len(_SHARED_DAYS) >= _SHARED_KEPT and key not in _SHARED_DAYS:
             _SHARED_DAYS.clear()
         object.__setattr__(self, "_days", _SHARED_DAYS.setdefault(key, self._days))
+        object.__setattr__(self, "_weeks", week_of(self.weekly, self.holidays))
 
     def _local(self, moment: datetime) -> datetime:
         """``moment`` (UTC) in the calendar's zone. The last one is kept: a decision reads the
@@ -127,23 +132,10 @@ class BusinessCalendar:
             spec: The validated ``Calendar`` model.
 
         Raises:
-            ValueError: When the spec has no open hours at all, so that no later search can
-                loop forever looking for an opening.
+            ValueError: When the spec has no open hours (the policy loader refuses those first).
         """
-        days: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
-        for key, value in spec.hours.items():
-            for text in [value] if isinstance(value, str) else value:
-                start, end = _parse_range(text)
-                for day in expand_days(key):
-                    index = WEEKDAYS.index(day)
-                    if end > start:
-                        days[index].append((start, end))
-                    else:  # past midnight: the rest of this day and the start of the next
-                        days[index].append((start, _DAY_MINUTES))
-                        if end > 0:
-                            days[(index + 1) % 7].append((0, end))
         holidays = frozenset(h.date if isinstance(h, Holiday) else h for h in spec.holidays)
-        return cls(name, ZoneInfo(spec.timezone), tuple(_merge(d) for d in days), holidays)
+        return cls(name, ZoneInfo(spec.timezone), weekly_ranges(spec.hours), holidays)
 
     @classmethod
     def always_open(cls) -> BusinessCalendar:
@@ -184,7 +176,6 @@ class BusinessCalendar:
 
     def open_intervals(self, start: datetime, end: datetime | None = None) -> Iterator[Period]:
         """The open periods overlapping [start, end), in UTC, clipped to it, in order.
-
         Adjacent periods are merged: an overnight shift ``22:00-06:00`` comes as one period from
         22:00 to 06:00, and ``00:00-24:00`` every day as one continuous period.
 
@@ -248,8 +239,14 @@ class BusinessCalendar:
             # Days by their ordinals: a date object per step, and its hash, cost more than the step.
             day = self._local(begin).toordinal() - 1
             closed = 0
-            kept = self._days
+            kept, (week, far, _, _, holidays) = self._days, self._weeks
+            first = day + 2  # the first date wholly after start, where whole weeks may be counted
             while True:
+                if day >= first and left > far > _ZERO:  # whole weeks, counted, not walked (F6)
+                    weeks = plain_weeks(self, day, (left - _TICK) // week, holidays)
+                    if weeks:
+                        left, day = left - weeks * week, day + 7 * weeks
+                        closed = closed_before(self.weekly, day)
                 periods, day_total = kept.get(day) or _day(self, day, kept)
                 closed = 0 if periods else closed + 1
                 if closed > SEARCH_DAYS:
@@ -327,7 +324,6 @@ class BusinessCalendar:
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` itself (in UTC) when open, else the next opening.
-
         Raises:
             ValueError: When no open time follows within ``SEARCH_DAYS`` closed days.
         """
@@ -357,14 +353,18 @@ class BusinessCalendar:
             raise ValueError(f"cannot add a negative number of business days ({days})")
         try:
             begin = _utc(start, "start")
-            if self.always:
+            if self.always or days == 0:
                 return begin + days * _DAY
-            if days == 0:
-                return begin
             local = self._local(begin)
             wall = timedelta(0, local.hour * 3600 + local.minute * 60 + local.second, local.microsecond)
             day, counted, closed, kept = local.toordinal(), 0, 0, self._days
+            _, _, open_days, far_days, holidays = self._weeks
             while True:
+                if days - counted > far_days > 0:  # whole weeks, counted, not walked (F6)
+                    weeks = plain_weeks(self, day + 1, (days - counted - 1) // open_days, holidays)
+                    if weeks:
+                        counted, day = counted + weeks * open_days, day + 7 * weeks
+                        closed = closed_before(self.weekly, day + 1)
                 day += 1
                 periods = (kept.get(day) or _day(self, day, kept))[0]
                 if not periods:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable
+from bisect import bisect_left
+from collections.abc import Hashable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from serviceflow.errors import CalendarRangeError
+from serviceflow.policy.calendars import WEEKDAYS, expand_days
 
 SEARCH_DAYS = 3 * 366
 """How many consecutive closed local days a search crosses before it gives up."""
@@ -186,3 +188,79 @@ def _day(calendar: Schedule, ordinal: int, kept: DayCache) -> tuple[tuple[Period
         kept.clear()
     kept[ordinal] = found
     return found
+
+
+# -- whole weeks -----------------------------------------------------------------------------------
+
+Weeks = tuple[timedelta, timedelta, int, int, tuple[int, ...]]
+"""What whole weeks of a calendar hold, read once: a week's open time and what of it is worth
+counting weeks for, its open weekdays and the same, and the holidays' ordinals, sorted."""
+
+#: Whole weeks are counted only for a span longer than this many weeks: a few weeks of dates
+#: already kept are walked about as fast as their offsets are read, and the usual spans (hours,
+#: a few days) never pay for a look at the holidays and the zone.
+COUNT_WEEKS_FROM = 8
+
+
+def week_of(weekly: tuple[Ranges, ...], holidays: frozenset[date]) -> Weeks:
+    """A week's nominal open time, its open weekdays, and the holidays as sorted ordinals."""
+    week = timedelta(minutes=sum(end - start for ranges in weekly for start, end in ranges))
+    days = sum(1 for ranges in weekly if ranges)
+    ordinals = tuple(sorted(h.toordinal() for h in holidays))
+    return week, week * COUNT_WEEKS_FROM, days, days * COUNT_WEEKS_FROM, ordinals
+
+
+def _midnight_offset(ordinal: int, zone: ZoneInfo) -> timedelta | None:
+    # A naive wall time read as the zone's, fold=0, as _wall_to_utc's first reading (PEP 495).
+    return zone.utcoffset(datetime.fromordinal(ordinal))
+
+
+def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, ...]) -> int:
+    """How many of the ``wanted`` whole weeks from local date ``day`` on can be counted without
+    walking them: no holiday and one UTC offset from ``day``'s midnight to each week's end.
+
+    Each date of such a week has its weekday's ranges shifted by that one offset, so the week
+    holds exactly its nominal open time and open weekdays, as the day-by-day walk would count.
+    The offset is read at each week's midnights only: two changes of offset within one week that
+    cancel each other would go unseen (UNVERIFIED that no zone of the tz database has one; the
+    property test compares with the walk across the zones it draws).
+
+    Raises:
+        OverflowError: A week reaches past the year 9999 (the walk would reach it as well).
+    """
+    at = bisect_left(holidays, day)
+    if at < len(holidays):
+        wanted = min(wanted, (holidays[at] - day) // 7)
+    try:
+        offset, weeks = _midnight_offset(day, calendar.zone), 0
+        while weeks < wanted and _midnight_offset(day + 7 * (weeks + 1), calendar.zone) == offset:
+            weeks += 1
+    except ValueError as exc:  # datetime.fromordinal past the year 9999
+        raise OverflowError(f"day {day} is out of range") from exc
+    return weeks
+
+
+def closed_before(weekly: tuple[Ranges, ...], ordinal: int) -> int:
+    """How many days before the local date ``ordinal`` have no hours, in a row (in a plain week)."""
+    weekday, closed = date.fromordinal(ordinal).weekday(), 0
+    while closed < 7 and not weekly[(weekday - closed - 1) % 7]:
+        closed += 1
+    return closed
+
+
+def weekly_ranges(hours: Mapping[str, str | list[str]]) -> tuple[Ranges, ...]:
+    """A spec's ``hours`` as open ranges per weekday, Monday first; an overnight range is split,
+    its after-midnight part on the next weekday."""
+    days: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+    for key, value in hours.items():
+        for text in [value] if isinstance(value, str) else value:
+            start, end = _parse_range(text)
+            for day in expand_days(key):
+                index = WEEKDAYS.index(day)
+                if end > start:
+                    days[index].append((start, end))
+                else:  # past midnight: the rest of this day and the start of the next
+                    days[index].append((start, _DAY_MINUTES))
+                    if end > 0:
+                        days[(index + 1) % 7].append((0, end))
+    return tuple(_merge(d) for d in days)

@@ -39,7 +39,7 @@ from serviceflow.engine.inputs import (
     WakeUp,
 )
 from serviceflow.engine.people import OwnerChoice
-from serviceflow.engine.records import record
+from serviceflow.engine.records import record, record_past_validators
 from serviceflow.engine.rules import PolicyRuntime, Rules
 from serviceflow.engine.run import Draft, Run
 from serviceflow.engine.safety import failed_outcome
@@ -125,8 +125,14 @@ def _decide(
     new_case = state_in is None
     if state_in is None:
         assert event is not None
-        state_in = CaseState(
-            case_id=event.ticket.key, ticket=event.ticket, opened_at=event.time, policy_version=rules.version
+        # Built directly: the event's ticket and time are validated already, and CaseState's
+        # validators change nothing of a new case (records.record_past_validators).
+        state_in = record_past_validators(
+            CaseState,
+            case_id=event.ticket.key,
+            ticket=event.ticket,
+            opened_at=event.time,
+            policy_version=rules.version,
         )
     rules, switched = versions.rules_for(state_in, rules)
     case = Draft.of(state_in)
@@ -177,7 +183,12 @@ def _outcome(run: Run, label: str) -> Outcome:
         notes=tuple(run.notes),
         errors=errors,
     )
-    keys = tuple([a.__dict__["key"] for a in actions]) if actions else ()  # past pydantic's hook
+    keys: tuple[str, ...] = ()
+    if actions:  # a loop, not a comprehension (a function made per decision); past the hook
+        found = []
+        for action in actions:
+            found.append(action.__dict__["key"])
+        keys = tuple(found)
     state = run.case.freeze(run.base, decision, keys)
     run.issued_after(state, keys)
     return Outcome(state, actions, next_wake_up(state), decision, run.evaluator.counter[0])
@@ -187,15 +198,16 @@ def _matching(run: Run, event: TicketEvent | None) -> list[PolicyRuntime]:
     """The policies that cover the ticket now (those whose ``match`` reads the event count as
     matching when there is none)."""
     kind = run.case.ticket.kind._value_  # .value without the enum property's Python calls
-    return [
-        p
-        for p in run.rules.policies
-        if p.kind == kind
-        and (
-            (event is None and p.match_reads_event)
-            or run.evaluator.test(p.match, policy=p.name, rule="match")
-        )
-    ]
+    test = run.evaluator.test
+    matching = []
+    # A loop, not a comprehension: on 3.11 a comprehension is a nested function made and called
+    # each time (PEP 709 inlines them from 3.12).
+    for p in run.rules.policies:
+        if p.kind == kind and (
+            (event is None and p.match_reads_event) or test(p.match, policy=p.name, rule="match")
+        ):
+            matching.append(p)
+    return matching
 
 
 def _matching_now(run: Run) -> set[str]:
@@ -207,7 +219,9 @@ def _matching_now(run: Run) -> set[str]:
 
 def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -> None:
     matching = _matching(run, event)
-    names = {p.name for p in matching}
+    names = set()
+    for policy in matching:  # a loop, not a comprehension: no function made per decision
+        names.add(policy.name)
     targets.follow_rules(run, names, switched=switched)
     if event.actor.role is _SERVICEFLOW:
         _on_own_write(run, event)
@@ -218,13 +232,14 @@ def _on_event(run: Run, event: TicketEvent, *, new_case: bool, switched: bool) -
     if event.kind is _AGENT_REPLY and event.actor.role is _AGENT:
         run.case.human_replied = True
     _remember(run, event)
+    kind = event.kind._value_  # read once for the steps below (``.value``, past the enum property)
     for policy in run.rules.policies:
         matches = policy.name in names
         if not matches and not run.holds(policy.name):
             continue  # nothing of it can start, and the case has nothing of it to stop or keep
-        targets.on_event(run, policy, event, matches=matches)
-        promises.on_event(run, policy, event, matches=matches)
-        acknowledge.on_event(run, policy, event, matches=matches)
+        targets.on_event(run, policy, event, matches=matches, kind=kind)
+        promises.on_event(run, policy, event, matches=matches, kind=kind)
+        acknowledge.on_event(run, policy, event, matches=matches, kind=kind)
     acknowledge.reopen_unanswered(run, matching, event)
     journeys.on_event(run, event)
     if event.ticket.status is _CLOSED:
@@ -250,19 +265,22 @@ def _on_own_write(run: Run, event: TicketEvent) -> None:
 
 def _remember(run: Run, event: TicketEvent) -> None:
     """Keep the story: what the customer said and what people did, for the case summary."""
-    kind = event.kind
+    fields = event.__dict__  # its fields past pydantic's attribute hook, one read for all
+    kind = fields["kind"]
     if kind not in _TOLD:
         return
-    who = event.actor.name or event.actor.id or event.actor.role.value
+    actor = fields["actor"]
+    who = actor.name or actor.id or actor.role.value
     if kind is _CREATED:
-        entry = f"{who} opened ticket {event.ticket.id} ({event.ticket.channel.value})"
+        ticket = fields["ticket"]
+        entry = f"{who} opened ticket {ticket.id} ({ticket.channel.value})"
     elif kind is _STATUS_CHANGED:
-        entry = f"{who} set the status to {event.ticket.status.value}"
+        entry = f"{who} set the status to {fields['ticket'].status.value}"
     else:
         entry = f"{who} {_TOLD[kind]}"
-    text = " ".join((event.body or "").split())
+    text = " ".join((fields["body"] or "").split())
     text = f": {text[:117]}..." if len(text) > 120 else (f": {text}" if text else "")
-    run.case.timeline.append(f"{run.fmt(event.time)} {entry}{text}")
+    run.case.timeline.append(f"{run.fmt(fields['time'])} {entry}{text}")
 
 
 #: The events a case's story tells, and the verb of those told by a verb alone.
@@ -293,7 +311,7 @@ def _on_manual(run: Run, engine_input: EngineInput) -> str:
         return f"approval {engine_input.approval}"
     if isinstance(engine_input, LinkContact):
         if engine_input.ticket_key not in run.case.linked_tickets:
-            run.case.linked_tickets.append(engine_input.ticket_key)
+            run.case.linked_tickets = (*run.case.linked_tickets, engine_input.ticket_key)
             run.notes.append(f"repeat contact {engine_input.ticket_key} joined this case")
         return f"link contact {engine_input.ticket_key}"
     raise TypeError(f"unknown input {engine_input!r}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
@@ -45,39 +44,40 @@ def advance(run: Run, until: datetime) -> None:
     # comparison is a plain one rather than two UTC offsets looked up in the zone's rules.
     until = until.astimezone(UTC)
     timed: list[_Timed] = []
-    for target in list(run.case.targets):
+    # The live list, not a copy: _advance_target only replaces the target at its own position
+    # (Run.replace_target), which the iteration has passed, and adds none.
+    for target in run.case.targets:
+        # Whether a warning, the breach or a ladder level is due by ``until`` (what
+        # _advance_target would fire), tested inline: this runs twice a decision for every
+        # target, and most have nothing due. Met, cancelled and paused ones have no timer.
         fields = target.__dict__  # read as in timers.next_wake_up: past pydantic's hook
-        status = fields["status"]  # met, cancelled and paused targets have no timer to look at
-        if (status is _RUNNING or status is _BREACHED) and _due_by(fields, until):
-            _advance_target(run, target, until, timed)
-    waiting = []
-    for deferred in run.case.deferred:
-        if deferred.send_at <= until:
-            timed.append(_Timed(deferred.send_at, len(timed), deferred.action))
+        status = fields["status"]
+        if status is _RUNNING:
+            due = fields["due_at"]
+            if due is None:
+                continue
+            if not due <= until:
+                warn = fields["warn_at"]
+                if warn is None or fields["warned"] or not warn <= until:
+                    continue
+        elif status is _BREACHED:
+            level_at = fields["next_level_at"]
+            if level_at is None or not level_at <= until:
+                continue
         else:
-            waiting.append(deferred)
-    run.case.deferred = waiting
-    for item in sorted(timed, key=lambda t: (t.time, t.order)):
-        run.emit(item.action)
-
-
-def _due_by(target: dict[str, Any], until: datetime) -> bool:
-    """Whether a warning, the breach or a ladder level of the target whose fields are
-    ``target`` is due by ``until`` (what :func:`_advance_target` would fire; most targets on
-    most decisions have nothing due)."""
-    status = target["status"]
-    if status is _RUNNING:
-        due = target["due_at"]
-        if due is None:
-            return False
-        if due <= until:
-            return True
-        warn = target["warn_at"]
-        return warn is not None and not target["warned"] and warn <= until
-    if status is _BREACHED:
-        level_at = target["next_level_at"]
-        return level_at is not None and level_at <= until
-    return False
+            continue
+        _advance_target(run, target, until, timed)
+    if run.case.deferred:  # most cases hold nothing back: no list made for them
+        waiting = []
+        for deferred in run.case.deferred:
+            if deferred.send_at <= until:
+                timed.append(_Timed(deferred.send_at, len(timed), deferred.action))
+            else:
+                waiting.append(deferred)
+        run.case.deferred = tuple(waiting)
+    if timed:  # nor a sort (and its key's function) when nothing fired
+        for item in sorted(timed, key=lambda t: (t.time, t.order)):
+            run.emit(item.action)
 
 
 def _advance_target(run: Run, target: TargetState, until: datetime, timed: list[_Timed]) -> None:
@@ -181,7 +181,10 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         level=target.level + 1,
         channels=level.via,
     )
-    run.case.notified.extend(record(Notified, target=name, recipient=r, at=fired_at) for r in recipients)
+    run.case.notified = (
+        *run.case.notified,
+        *[record(Notified, target=name, recipient=r, at=fired_at) for r in recipients],
+    )
     others = tuple(c for c in level.via if c != HELPDESK_CHANNEL and c not in target.channels_used)
     if others:
         target = updated(target, {"channels_used": (*target.channels_used, *others)})
@@ -190,7 +193,7 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         calendar = run.calendar(level.calendar or target.calendar or run.rules.defaults.calendar)
         send_at = calendar.next_open(fired_at)
     if send_at > run.now:
-        run.case.deferred.append(Deferred(send_at=send_at, action=action))
+        run.case.deferred = (*run.case.deferred, Deferred(send_at=send_at, action=action))
         run.notes.append(f"{name}: level {target.level + 1} held until {run.fmt(send_at)} (business hours)")
     else:
         timed.append(_Timed(send_at, len(timed), action))

@@ -105,6 +105,9 @@ class Outcome:
         # Filled into the instance's own dict: the generated __init__ of a frozen dataclass sets
         # each field through object.__setattr__ (about three times a plain __init__'s cost), and
         # every input makes one Outcome. Still frozen: assigning a field raises.
-        self.__dict__.update(
-            state=state, actions=actions, wake_at=wake_at, decision=decision, evaluations=evaluations
-        )
+        fields = self.__dict__  # item by item: no keywords' dict to build and merge
+        fields["state"] = state
+        fields["actions"] = actions
+        fields["wake_at"] = wake_at
+        fields["decision"] = decision
+        fields["evaluations"] = evaluations

@@ -12,11 +12,12 @@ from serviceflow.engine.records import record, updated
 from serviceflow.engine.rules import JourneyRuntime
 from serviceflow.engine.run import Run
 from serviceflow.model import AddInternalNote, JourneyState, NotifyPurpose, TargetKind, TicketEvent
+from serviceflow.model.case import OPEN_STATUSES
 
 
 def on_event(run: Run, event: TicketEvent) -> None:
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
+    kind = event.kind._value_  # a condition false on this kind is not tested (its may_hold_on, inline);
     # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
     for journey in run.rules.journeys:
         index = None
@@ -25,18 +26,23 @@ def on_event(run: Run, event: TicketEvent) -> None:
                 index = position
                 break
         if index is None:
-            if not journey.start.may_hold_on(kind) or not test(
+            if ((kinds := journey.start.event_kinds) is not None and kind not in kinds) or not test(
                 journey.start, policy=journey.name, rule="start"
             ):
                 continue
-            run.case.journeys.append(record(JourneyState, name=journey.name, stage=0, started_at=event.time))
+            started = record(JourneyState, name=journey.name, stage=0, started_at=event.time)
+            run.case.journeys = (*run.case.journeys, started)
             index = len(run.case.journeys) - 1
             run.notes.append(f"{journey.name}: journey started")
             _start_stage(run, journey, 0, event.time)
         current = run.case.journeys[index]
         while current.finished_at is None:
             stage = journey.stages[current.stage]
-            target = next((t for t in run.instances(journey.name, stage.spec.name) if t.open), None)
+            target = None
+            for instance in run.instances(journey.name, stage.spec.name):  # a loop: no generator
+                if instance.__dict__["status"] in OPEN_STATUSES:  # instance.open, past the hook
+                    target = instance
+                    break
             if target is None or not test(stage.done, policy=journey.name, rule=stage.spec.name):
                 break
             deadlines.meet(run, target, event.time, "stage done")
@@ -46,7 +52,8 @@ def on_event(run: Run, event: TicketEvent) -> None:
             else:
                 current = updated(current, {"finished_at": event.time})
                 run.notes.append(f"{journey.name}: journey finished")
-            run.case.journeys[index] = current
+            journeys = run.case.journeys
+            run.case.journeys = (*journeys[:index], current, *journeys[index + 1 :])
 
 
 def _start_stage(run: Run, journey: JourneyRuntime, index: int, time: datetime) -> None:

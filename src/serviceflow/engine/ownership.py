@@ -33,7 +33,8 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
         return
     if previous != choice.owner:
         case.owner = choice.owner
-        case.ownership.append(
+        case.ownership = (
+            *case.ownership,
             record(
                 OwnershipChange,
                 time=time,
@@ -42,7 +43,7 @@ def set_owner(run: Run, choice: OwnerChoice, time: datetime, *, assign: bool = T
                 reason=choice.reason,
                 policy=choice.policy,
                 rule=choice.rule,
-            )
+            ),
         )
     if not assign:
         return
@@ -87,13 +88,15 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
         )
         set_owner(run, picked, event.time)
         return
-    if ticket.kind is _QUARANTINED:
+    fields = ticket.__dict__  # its fields read past pydantic's attribute hook, once for all
+    if fields["kind"] is _QUARANTINED:
         return  # quarantined mail has no assignee in the helpdesk: serviceflow keeps the owner
     pool = owner.partition(":")[2] if owner.startswith("group:") else None
-    if ticket.assignee is None and (pool is None or ticket.group != pool):
+    group = fields["group"]
+    if fields["assignee"] is None and (pool is None or group != pool):
         if _before_the_assignment(run):
             return
-        where = f" (filed to group {ticket.group})" if ticket.group else ""
+        where = f" (filed to group {group})" if group else ""
         reason = f"ticket was left without an assignee{where}; back to its owner"
         set_owner(run, OwnerChoice(owner, None, "serviceflow", "one-owner", reason), event.time)
     elif (
@@ -115,7 +118,10 @@ def on_event(run: Run, matching: list[PolicyRuntime], event: TicketEvent) -> Non
 
 def assigned_on(ticket: Ticket) -> AssignedOn:
     """What the case keeps of the ticket it asks the helpdesk to assign on."""
-    return record(AssignedOn, updated_at=ticket.updated_at, assignee=ticket.assignee, group=ticket.group)
+    fields = ticket.__dict__  # one read past pydantic's attribute hook, not three
+    return record(
+        AssignedOn, updated_at=fields["updated_at"], assignee=fields["assignee"], group=fields["group"]
+    )
 
 
 def stale_copy(asked: AssignedOn | None, ticket: Ticket, current: Ticket) -> bool:
@@ -225,4 +231,4 @@ def _link(run: Run, policy: PolicyRuntime, other: CaseState, *, merge: bool, eve
             rule="same_case",
             into_ticket=other.ticket.id,
         )
-    run.case.linked_tickets.append(other.case_id)
+    run.case.linked_tickets = (*run.case.linked_tickets, other.case_id)

@@ -9,18 +9,18 @@ from serviceflow.engine.run import Run
 from serviceflow.model import TargetKind, TicketEvent
 
 
-def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
+def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool, kind: str) -> None:
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
-    # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
+    # ``kind``: the event's kind (its ``_value_``), read once for the decision by the caller; a
+    # condition false on this kind is not tested (its may_hold_on, inline)
     for rule in policy.promises:
-        if rule.kept.may_hold_on(kind):
+        if (kinds := rule.kept.event_kinds) is None or kind in kinds:  # may_hold_on, inline
             for promise in run.instances(policy.name, rule.name):
                 if promise.open and test(rule.kept, policy=policy.name, rule=rule.name):
                     deadlines.meet(run, promise, event.time, "kept")
         if (
             matches
-            and rule.recorded.may_hold_on(kind)
+            and ((kinds := rule.recorded.event_kinds) is None or kind in kinds)
             and test(rule.recorded, policy=policy.name, rule=rule.name)
         ):
             made = deadlines.new_target(

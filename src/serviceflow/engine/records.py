@@ -18,6 +18,7 @@ tests/engine/test_records.py runs the shipped scenarios and the benchmark's work
 
 from __future__ import annotations
 
+import types
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -34,7 +35,32 @@ compared = [0]
 
 _TEMPLATES: dict[type[BaseModel], dict[str, Any] | None] = {}
 _COMBINATIONS = 16  # shared sets kept per class: the steps give a few; others get their own
-_set = object.__setattr__
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of ``BaseModel``'s own slots: its member descriptor's ``__set__``
+    (what ``object.__setattr__`` finds for the name, without the generic lookup on every
+    record: a record sets three of them). ``object.__setattr__`` bound to the name where the
+    slot is not a member descriptor (another pydantic's layout).
+
+    pydantic 2's ``BaseModel`` declares ``__slots__ = '__dict__', '__pydantic_fields_set__',
+    '__pydantic_extra__', '__pydantic_private__'`` (pydantic/main.py; 2.14.4 here), and a name in
+    ``__slots__`` is a member descriptor whose ``__set__`` stores into the instance's slot (the
+    Python docs' Descriptor HowTo Guide, "Member objects and __slots__")."""
+    slot = BaseModel.__dict__.get(name)
+    if type(slot) is _MEMBER:
+        return slot.__set__
+
+    def setter(model: BaseModel, value: Any) -> None:
+        object.__setattr__(model, name, value)
+
+    return setter
+
+
+_MEMBER = types.MemberDescriptorType
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def record(cls: type[M], /, **fields: Any) -> M:
@@ -43,15 +69,49 @@ def record(cls: type[M], /, **fields: Any) -> M:
     A class built directly could differ from its validated self (a validator, a default factory,
     private or extra attributes): such a class is validated, always (:func:`direct`).
     """
-    if mode == "validate":
+    if mode == "validate":  # record_of's body, inline: one call fewer for every record
         return cls(**fields)
-    if cls in _TEMPLATES:
-        template = _TEMPLATES[cls]
-    else:
+    template = _TEMPLATES.get(cls, _MISSING)
+    if template is _MISSING:
         template = _TEMPLATES[cls] = _template(cls)
     if template is None:
         return cls(**fields)
     return _build(cls, template, fields)
+
+
+def record_of(cls: type[M], fields: dict[str, Any], /) -> M:
+    """:func:`record` of a dict of the fields that the caller gathered (read, not kept): for
+    :meth:`Run.act`, whose keywords would otherwise be gathered into a dict twice."""
+    if mode == "validate":
+        return cls(**fields)
+    template = _TEMPLATES.get(cls, _MISSING)
+    if template is _MISSING:
+        template = _TEMPLATES[cls] = _template(cls)
+    if template is None:
+        return cls(**fields)
+    return _build(cls, template, fields)
+
+
+_MISSING: Any = object()
+
+
+def record_past_validators(cls: type[M], /, **fields: Any) -> M:
+    """:func:`record` of a class whose validators change nothing of ``fields``: built directly
+    all the same (its other checks as :func:`record`'s: no private or extra attributes, no
+    default factories, frozen; else validated). For CaseState's new case (its validators only
+    bring forms of older stored cases up to date: ``notified`` strings, a version read from the
+    decisions when none is given); in ``check`` mode compared with validation like any record."""
+    if mode == "validate":
+        return cls(**fields)
+    template = _UNCHECKED.get(cls, _MISSING)
+    if template is _MISSING:
+        template = _UNCHECKED[cls] = _template(cls, validators=False)
+    if template is None:
+        return cls(**fields)
+    return _build(cls, template, fields)
+
+
+_UNCHECKED: dict[type[BaseModel], dict[str, Any] | None] = {}
 
 
 #: The fields-set of the records of a (frozen) class, one set per combination of fields given,
@@ -75,9 +135,9 @@ def _build(cls: type[M], template: dict[str, Any], fields: dict[str, Any]) -> M:
         fields_set = set(fields)
         if len(_FIELDS_SETS[cls]) < _COMBINATIONS:
             _FIELDS_SETS[cls].append(fields_set)
-    _set(built, "__pydantic_fields_set__", fields_set)
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
+    _set_fields_set(built, fields_set)
+    _set_extra(built, None)
+    _set_private(built, None)
     if mode == "check":
         _compare(cls, fields, built)
     return built
@@ -90,14 +150,16 @@ def direct(cls: type[BaseModel]) -> bool:
     return _TEMPLATES[cls] is not None
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any] | None:
+def _template(cls: type[BaseModel], *, validators: bool = True) -> dict[str, Any] | None:
     """Every field in order, with its default (required ones with ``PydanticUndefined``); None
-    for a class that validation could make otherwise than a direct build (it is validated)."""
+    for a class that validation could make otherwise than a direct build (it is validated).
+    ``validators=False``: the caller knows the class's validators leave its fields as they are
+    (:func:`record_past_validators`)."""
     decorators = cls.__pydantic_decorators__
-    if (
-        cls.__private_attributes__
-        or cls.model_config.get("extra") == "allow"
-        or decorators.field_validators
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+        return None
+    if validators and (
+        decorators.field_validators
         or decorators.model_validators
         or decorators.validators
         or decorators.root_validators
@@ -154,13 +216,35 @@ def updated(model: M, changes: dict[str, Any], /) -> M:
     # frozen model's set is never changed in place: pydantic's copies copy it first).
     fields_set = model.__pydantic_fields_set__
     if not changes.keys() <= fields_set:
-        fields_set = _shared(type(model), fields_set | changes.keys())
-    _set(built, "__pydantic_fields_set__", fields_set)
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
+        key = (id(fields_set), *changes)
+        union = _UNIONS.get(key)
+        if union is None:
+            union = _shared(type(model), fields_set | changes.keys())
+            _remember_union(type(model), key, fields_set, union)
+        fields_set = union
+    _set_fields_set(built, fields_set)
+    _set_extra(built, None)
+    _set_private(built, None)
     if mode == "check":
         _compare_copy(model, changes, built)
     return built
+
+
+#: The shared set that a shared set becomes with more fields (:func:`updated` of a change of
+#: fields not set yet, as a target's first pause or breach), by the ``id`` of the set and the
+#: fields changed: the union and the search of the class's shared sets for it were a fifth of
+#: an update. Only shared sets are keys: they live as long as the process (:data:`_FIELDS_SETS`
+#: never lets one go), so no other set can come to have the id. Bounded: cleared when full.
+_UNIONS: dict[tuple[object, ...], set[str]] = {}
+_UNIONS_KEPT = 1024
+
+
+def _remember_union(cls: type[BaseModel], key: tuple[object, ...], before: set[str], union: set[str]) -> None:
+    shared = _FIELDS_SETS.get(cls, ())
+    if any(known is before for known in shared) and any(known is union for known in shared):
+        if len(_UNIONS) >= _UNIONS_KEPT:
+            _UNIONS.clear()
+        _UNIONS[key] = union
 
 
 def _shared(cls: type[BaseModel], fields_set: set[str]) -> set[str]:

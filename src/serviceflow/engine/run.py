@@ -9,7 +9,7 @@ and an immutable copy per touch was a large share of the engine's time.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from serviceflow.engine import records
 from serviceflow.engine.calendar import BusinessCalendar
 from serviceflow.engine.evaluation import Evaluator
 from serviceflow.engine.inputs import Context, EngineInput, EventInput
-from serviceflow.engine.records import record, updated
+from serviceflow.engine.records import updated
 from serviceflow.engine.rules import Rules
 from serviceflow.model import (
     Action,
@@ -39,22 +39,29 @@ DECISIONS_KEPT = 200
 TIMELINE_KEPT = 30
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
-    """The case's fields while a decision changes them (see the module docstring)."""
+    """The case's fields while a decision changes them (see the module docstring); with slots:
+    one is made per decision, and its fields are read and written all through it.
+
+    The fields that few decisions change (ownership, journeys, linked tickets, notified,
+    deferred) stay the state's tuples, and a step that changes one makes a new tuple: copying
+    them into lists and back on every decision cost more than the rare change (``freeze``'s
+    ``tuple()`` of a tuple is that tuple: "if iterable is already a tuple, it is returned
+    unchanged", the Python docs' built-in types)."""
 
     ticket: Ticket
     owner: str | None
     closed_at: datetime | None
     targets: list[TargetState]
-    ownership: list[OwnershipChange]
+    ownership: tuple[OwnershipChange, ...]
     assigned_on: AssignedOn | None
-    journeys: list[JourneyState]
-    linked_tickets: list[str]
+    journeys: tuple[JourneyState, ...]
+    linked_tickets: tuple[str, ...]
     human_replied: bool
     seen_events: tuple[str, ...]
-    notified: list[Notified]
-    deferred: list[Deferred]
+    notified: tuple[Notified, ...]
+    deferred: tuple[Deferred, ...]
     timeline: list[str]
     policy_version: str | None
 
@@ -66,14 +73,14 @@ class Draft:
             fields["owner"],
             fields["closed_at"],
             list(fields["targets"]),
-            list(fields["ownership"]),
+            fields["ownership"],
             fields["assigned_on"],
-            list(fields["journeys"]),
-            list(fields["linked_tickets"]),
+            fields["journeys"],
+            fields["linked_tickets"],
             fields["human_replied"],
             fields["seen_events"],
-            list(fields["notified"]),
-            list(fields["deferred"]),
+            fields["notified"],
+            fields["deferred"],
             list(fields["timeline"]),
             fields["policy_version"],
         )
@@ -84,7 +91,7 @@ class Draft:
             "owner": self.owner,
             "closed_at": self.closed_at,
             "targets": tuple(self.targets),
-            "ownership": tuple(self.ownership),
+            "ownership": tuple(self.ownership),  # a tuple already: the same one, not a copy
             "assigned_on": self.assigned_on,
             "journeys": tuple(self.journeys),
             "linked_tickets": tuple(self.linked_tickets),
@@ -101,24 +108,43 @@ class Draft:
         return updated(base, changes)
 
 
-@dataclass
 class Run:
-    """Everything one decision reads and writes."""
+    """Everything one decision reads and writes.
 
-    rules: Rules
-    now: datetime
-    context: Context
-    engine_input: EngineInput
-    base: CaseState
-    case: Draft
-    evaluator: Evaluator
-    actions: list[Action] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    # Found when first needed (plain attributes: a read of ``self.__dict__`` is not specialized
-    # by the interpreter, an attribute is).
-    _by_rule: dict[tuple[str, str], list[int]] | None = field(default=None, init=False, repr=False)
-    _held: set[str] | None = field(default=None, init=False, repr=False)
-    _issued_keys: frozenset[str] | None = field(default=None, init=False, repr=False)
+    A plain class with slots, its fields set by hand: one is made for every decision (a
+    dataclass's ``__init__`` with two default factories cost more than the fields)."""
+
+    __slots__ = (
+        "rules", "now", "context", "engine_input", "base", "case", "evaluator", "actions", "notes",
+        "_by_rule", "_held", "_issued_keys",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        rules: Rules,
+        now: datetime,
+        context: Context,
+        engine_input: EngineInput,
+        base: CaseState,
+        case: Draft,
+        evaluator: Evaluator,
+    ) -> None:
+        self.rules = rules
+        self.now = now
+        self.context = context
+        self.engine_input = engine_input
+        self.base = base
+        self.case = case
+        self.evaluator = evaluator
+        self.actions: list[Action] = []
+        self.notes: list[str] = []
+        # Found when first needed.
+        self._by_rule: dict[tuple[str, str], list[int]] | None = None
+        self._held: set[str] | None = None
+        self._issued_keys: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Run(case={self.base.case_id!r}, now={self.now!r}, input={self.engine_input!r})"
 
     # -- the case ------------------------------------------------------------------------------
 
@@ -130,21 +156,24 @@ class Run:
         """The case as it stands now (a frozen copy, for what reads a whole case)."""
         return self.case.freeze(self.base, None, ())
 
-    def instances(self, policy: str, name: str) -> list[TargetState]:
-        """The cycles of one rule's target, oldest first."""
-        positions = self._index().get((policy, name))
+    def instances(self, policy: str, name: str) -> tuple[TargetState, ...]:
+        """The cycles of one rule's target, oldest first (a tuple: one allocation where a list
+        is two, and none when there are none)."""
+        index = self._by_rule  # inline: this runs a few times per rule per decision
+        positions = (index if index is not None else self._index()).get((policy, name))
         if not positions:
-            return []
+            return ()
         targets = self.case.targets
         if len(positions) == 1:  # most rules have one cycle: no list comprehension's function
-            return [targets[positions[0]]]
-        return [targets[i] for i in positions]
+            return (targets[positions[0]],)
+        return tuple([targets[i] for i in positions])
 
     def holds(self, policy: str) -> bool:
         """Whether the case has a target of ``policy`` (any rule, cycle or status)."""
         held = self._held
         if held is None:
-            held = self._held = {owner for owner, _ in self._index()}
+            index = self._by_rule
+            held = self._held = {owner for owner, _ in (index if index is not None else self._index())}
         return policy in held
 
     def _index(self) -> dict[tuple[str, str], list[int]]:
@@ -158,7 +187,11 @@ class Run:
         return index
 
     def add_target(self, target: TargetState) -> None:
-        self._index().setdefault((target.policy, target.name), []).append(len(self.case.targets))
+        index = self._by_rule
+        fields = target.__dict__  # past pydantic's attribute hook, as in _index
+        (index if index is not None else self._index()).setdefault(
+            (fields["policy"], fields["name"]), []
+        ).append(len(self.case.targets))
         self._held = None  # found again when next asked
         self.case.targets.append(target)
 
@@ -166,7 +199,10 @@ class Run:
         targets = self.case.targets
         fields = target.__dict__  # past pydantic's attribute hook, as in _index
         ident = fields["id"]
-        for position in self._index().get((fields["policy"], fields["name"]), ()):
+        index = self._by_rule
+        for position in (index if index is not None else self._index()).get(
+            (fields["policy"], fields["name"]), ()
+        ):
             if targets[position].__dict__["id"] == ident:
                 targets[position] = target
                 return
@@ -174,19 +210,25 @@ class Run:
     # -- actions -------------------------------------------------------------------------------
 
     def key(self, purpose: str) -> str:
-        return f"{self.case_id}/{purpose}"
+        return f"{self.base.__dict__['case_id']}/{purpose}"  # self.case_id, past pydantic's hook
 
     def act(
         self, action_type: type[Action], purpose: str, *, policy: str, rule: str, reason: str,
         **fields: Any,
     ) -> None:  # fmt: skip
         """Issue an action whose idempotency key is this case plus ``purpose``."""
-        action = record(action_type, key=self.key(purpose), policy=policy, rule=rule, reason=reason, **fields)
-        self.emit(action)
+        fields["key"] = self.key(purpose)  # into the keywords' own dict: no second one made
+        fields["policy"] = policy
+        fields["rule"] = rule
+        fields["reason"] = reason
+        self.emit(records.record_of(action_type, fields))
 
     def emit(self, action: Action) -> None:
         key = action.__dict__["key"]  # the keys read past pydantic's attribute hook
-        if key in self._issued:
+        done = self._issued_keys  # self._issued, inline
+        if done is None:
+            done = self._issued
+        if key in done:
             return  # carried out once, however often the input repeats
         for issued in self.actions:  # a loop, not any() over a generator: no function made
             if issued.__dict__["key"] == key:
@@ -231,7 +273,7 @@ class Run:
         """Times people read are in the policy set's local time."""
         if moment is None:
             return "-"
-        return human_time(moment, self.zone())
+        return human_time(moment, self.rules.zone)  # self.zone(), inline
 
 
 #: The idempotency keys of the cases decided on lately, by ``id()`` while the case lives (a

@@ -33,7 +33,9 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
     policy set version, so a ladder may have changed under a breached target.
     """
     rules = run.rules
-    for original in list(run.case.targets):
+    # The live list, not a copy: a cancel or an update only replaces the target at its own
+    # position (Run.replace_target), which the iteration has passed, and adds none.
+    for original in run.case.targets:
         target = original
         fields = original.__dict__  # its fields past pydantic's attribute hook (as in _index)
         if fields["status"] not in OPEN_STATUSES:  # TargetState.open
@@ -61,11 +63,11 @@ def follow_rules(run: Run, matching: set[str] | None, *, switched: bool = False)
             run.replace_target(target)
 
 
-def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool) -> None:
+def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bool, kind: str) -> None:
     """Start, stop, pause or resume each target of ``policy`` on ``event``."""
     test = run.evaluator.test
-    kind = event.kind._value_  # a condition false on this kind is not tested (see Expression);
-    # ``_value_``: what ``.value`` reads, without the enum property's two Python calls
+    # ``kind``: the event's kind (its ``_value_``), read once for the decision by the caller; a
+    # condition false on this kind is not tested (its may_hold_on, inline)
     for rule in policy.targets:
         instances = run.instances(policy.name, rule.name)
         current = instances[-1] if instances else None
@@ -74,7 +76,9 @@ def on_event(run: Run, policy: PolicyRuntime, event: TicketEvent, *, matches: bo
             continue
         if not matches or (current is not None and not rule.restart):
             continue
-        if not rule.start.may_hold_on(kind) or not test(rule.start, policy=policy.name, rule=rule.name):
+        if ((kinds := rule.start.event_kinds) is not None and kind not in kinds) or not test(
+            rule.start, policy=policy.name, rule=rule.name
+        ):
             continue
         if not test(rule.when, policy=policy.name, rule=rule.name):
             continue
@@ -109,8 +113,11 @@ def follow_pauses(run: Run, policy: PolicyRuntime, event: TicketEvent) -> None:
 
 
 def _progress(run: Run, rule: TargetRuntime, target: TargetState, event: TicketEvent, kind: str) -> None:
-    if rule.stop.may_hold_on(kind) and run.evaluator.test(rule.stop, policy=rule.policy, rule=rule.name):
-        deadlines.meet(run, target, event.time, f"{event.kind._value_} by {event.actor.role._value_}")
+    # rule.stop.may_hold_on(kind), inline
+    if ((kinds := rule.stop.event_kinds) is None or kind in kinds) and run.evaluator.test(
+        rule.stop, policy=rule.policy, rule=rule.name
+    ):
+        deadlines.meet(run, target, event.time, f"{kind} by {event.actor.role._value_}")
         return
     _follow_pause(run, rule, target, event)
 

@@ -84,4 +84,11 @@ class Calendar(_Spec):
                 if day in seen:
                     raise ValueError(f"'{day}' is listed twice (in '{seen[day]}' and '{key}')")
                 seen[day] = key
+        if not any(_check_ranges(ranges) for ranges in value.values()):
+            # What BusinessCalendar refuses to be built from (engine/calendar.py): checked here
+            # so that validate, test, the worker, the receiver and a reload all refuse it alike.
+            raise ValueError(
+                "no open hours; a business-time clock on this calendar would never run: "
+                "give at least one day a range, e.g. mon-fri: 09:00-17:00"
+            )
         return value

@@ -9,10 +9,9 @@ days of the calendar and land at the same time of day.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 
 class Clock(StrEnum):
@@ -21,10 +20,13 @@ class Clock(StrEnum):
     BUSINESS_DAYS = "business_days"
 
 
-class Span(BaseModel):
-    """A parsed duration literal."""
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A parsed duration literal.
 
-    model_config = ConfigDict(frozen=True)
+    A frozen dataclass with slots, not a pydantic model: it is never validated or serialized
+    (only :func:`parse_duration` makes one, of checked values), and the engine reads its fields
+    on every deadline it computes, where a model's read goes through pydantic's attribute hook."""
 
     clock: Clock
     seconds: int = 0

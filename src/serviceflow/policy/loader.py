@@ -172,7 +172,13 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
             report.problems.append(exc)
             continue
         loaded.extend(documents)
-    return check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+    unread = list(report.problems)
+    checked = check_documents(loaded, digest.hexdigest()[:16], report, environment=environment)
+    if unread and not any(isinstance(d.data, dict) and d.data.get("kind") == "PolicySet" for d in loaded):
+        # The PolicySet is likely in the file that could not be read: what the others lack
+        # without it ("no PolicySet document", "no calendar applies") is not the problem.
+        checked.problems = unread
+    return checked
 
 
 def check_documents(

@@ -174,7 +174,7 @@ def _build(
     if isinstance(node, yaml.ScalarNode):
         indent = _block_indent(budget.lines, start.line) if node.style in ("|", ">") else None
         doc.values[path] = Position(start.line, start.column, node.style, indent)
-        return _scalar(node, loader, doc.file)
+        return _scalar(node, loader, doc.file, path)
     doc.values[path] = Position(start.line, start.column)
     if id(node) in budget.building:
         raise PolicyError(
@@ -188,12 +188,20 @@ def _build(
         budget.building.discard(id(node))
 
 
-def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, file: str) -> Any:
+def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, file: str, path: Path = ()) -> Any:
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4,300 digits
+        field = next((str(p) for p in reversed(path) if isinstance(p, str)), "value")
+        # PyYAML's SafeLoader resolves an unquoted YYYY-MM-DD to a timestamp and builds a date
+        # from it (construct_yaml_timestamp), so a day that does not exist is date()'s ValueError.
+        message = (
+            f"{field}: '{node.value}' is not a date that exists ({exc}); write a real YYYY-MM-DD date"
+            if node.tag == "tag:yaml.org,2002:timestamp"
+            else f"YAML error: the value cannot be read ({type(exc).__name__})"
+        )
         raise PolicyError(
-            f"YAML error: the value cannot be read ({type(exc).__name__})",
+            message,
             location=SourceLocation(file, node.start_mark.line + 1, node.start_mark.column + 1), rule="yaml",
         ) from None  # fmt: skip
 

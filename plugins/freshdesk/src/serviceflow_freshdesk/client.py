@@ -295,7 +295,7 @@ class FreshdeskClient:
         async for item in self._pages("/api/v2/agents", []):
             yield Agent.model_validate(item)
 
-    async def list_groups(self) -> AsyncIterator[Group]:
+    async def list_groups(self, *, members: bool = True) -> AsyncIterator[Group]:
         """``GET /api/v2/groups``, every page, each group with its members.
 
         The reference's List All Groups answer has no ``agent_ids`` (FD-docs lines 7483-7500:
@@ -305,16 +305,24 @@ class FreshdeskClient:
         has none either. So a listed group without ``agent_ids`` is read once by id (``GET
         /api/v2/groups/{id}``, same admin privilege as the list, line 7412); one gone since the
         list is kept with no members. A list that carries them (an account answering more than
-        the reference shows) costs no extra call.
+        the reference shows) costs no extra call. ``members=False``: the groups as listed, no
+        read by id (a Notify finds its one team by name first, then reads that one:
+        :meth:`group_with_members`).
         """
         async for item in self._pages("/api/v2/groups", []):
             group = Group.model_validate(item)
-            if "agent_ids" not in item:
-                try:
-                    group = await self.get_group(group.id)
-                except NotFound:
-                    log.info("freshdesk: group %s is gone since the list: no members", group.id)
-            yield group
+            yield await self.group_with_members(group) if members else group
+
+    async def group_with_members(self, group: Group) -> Group:
+        """``group`` with its ``agent_ids``: as it is when its listing carried them, else read by
+        id (View a Group); one gone since the list is kept with no members."""
+        if "agent_ids" in group.model_fields_set:
+            return group
+        try:
+            return await self.get_group(group.id)
+        except NotFound:
+            log.info("freshdesk: group %s is gone since the list: no members", group.id)
+            return group
 
     async def get_group(self, group_id: int) -> Group:
         """``GET /api/v2/groups/{id}`` (View a Group, FD-docs lines 7465-7481): with ``agent_ids``.

@@ -97,9 +97,12 @@ async def address(client: FreshdeskClient, action: Notify) -> Addressed:
     for recipient in dict.fromkeys(action.recipients):
         person = people.get(recipient)
         if recipient.startswith(GROUP_PREFIX) or (person is not None and person.team):
-            if groups is None:
-                groups = [g async for g in client.list_groups()]
-            _team(found, recipient, person, groups, agents)
+            if groups is None:  # as listed: only the team named is read for its members
+                groups = [g async for g in client.list_groups(members=False)]
+            group = _group_named(recipient, groups)
+            if group is not None:
+                group = await client.group_with_members(group)
+            _team(found, recipient, person, group, agents)
             continue
         agent = by_id.get(recipient) or _by_email(by_email, person, recipient)
         name = _name(person, agent, recipient)
@@ -119,13 +122,16 @@ def notify_body(action: Notify, names: list[str]) -> str:
     return f"To: {to}\n{action.subject}{level}\n\n{action.body}"
 
 
+def _group_named(recipient: str, groups: list[Group]) -> Group | None:
+    key = recipient.removeprefix(GROUP_PREFIX)
+    folded = key.casefold()
+    return next((g for g in groups if key in (str(g.id), g.name) or g.name.casefold() == folded), None)
+
+
 def _team(
-    found: Addressed, recipient: str, person: Person | None, groups: list[Group], agents: list[Agent]
+    found: Addressed, recipient: str, person: Person | None, group: Group | None, agents: list[Agent]
 ) -> None:
     key = recipient.removeprefix(GROUP_PREFIX)
-    group = next(
-        (g for g in groups if key in (str(g.id), g.name) or g.name.casefold() == key.casefold()), None
-    )
     team = (person.name if person is not None else None) or (group.name if group is not None else key)
     members = (
         [a for a in agents if a.id in group.agent_ids or group.id in a.group_ids] if group is not None else []

@@ -82,12 +82,17 @@ class ZendeskAdapter(ConfiguredAdapter[ZendeskSettings, ZendeskClient]):
     # ------------------------------------------------------------------ webhooks
 
     def verify_webhook(self, request: WebhookRequest) -> WebhookVerdict:
-        return webhooks.verify_delivery(self.settings(), request.headers, request.body)
+        # the signature's freshness against the receiver's clock (WebhookRequest.received_at)
+        return webhooks.verify_delivery(
+            self.settings(), request.headers, request.body, now=request.received_at
+        )
 
     def parse_webhook(
         self, request: WebhookRequest, *, account: str, identity: Identity
     ) -> list[TicketEvent]:
-        return webhooks.parse_delivery(request.body, account=account, identity=identity)
+        return webhooks.parse_delivery(
+            request.body, account=account, identity=identity, received_at=request.received_at
+        )
 
     # ------------------------------------------------------------------ the helpdesk
 

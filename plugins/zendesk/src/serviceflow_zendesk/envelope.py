@@ -139,7 +139,9 @@ def _actor_id(value: Any) -> str | None:
     return optional_id(value)
 
 
-def _time(value: Any) -> datetime | None:
+def read_time(value: Any) -> datetime | None:
+    """An envelope's time (``time``, ``detail.created_at``, ``updated_at``): None for null or
+    empty; ValueError for what is not ISO-8601 text."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -186,7 +188,7 @@ Body = Annotated[str | None, BeforeValidator(_text(MAX_BODY))]
 RequiredId = Annotated[str, BeforeValidator(_required_id)]
 OptionalId = Annotated[str | None, BeforeValidator(optional_id)]
 ActorId = Annotated[str | None, BeforeValidator(_actor_id)]
-Time = Annotated[datetime | None, BeforeValidator(_time)]
+Time = Annotated[datetime | None, BeforeValidator(read_time)]
 Tags = Annotated[tuple[str, ...], BeforeValidator(_tags)]
 Flag = Annotated[bool | None, BeforeValidator(_flag)]
 

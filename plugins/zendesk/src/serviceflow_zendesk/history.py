@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from serviceflow.adapters import Identity, TicketHistory
 from serviceflow.adapters.records import HISTORY_LIMIT
+from serviceflow.errors import describe_validation
 from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent
 
 from . import actions, convert
@@ -158,7 +159,8 @@ async def ticket_history(
             audits.append(Audit.model_validate(item))
         except ValidationError as exc:
             raise UnexpectedResponse(
-                f"Zendesk GET /api/v2/tickets/{number}/audits: an audit is not valid: {exc}"
+                f"Zendesk GET /api/v2/tickets/{number}/audits: an audit is not valid: "
+                f"{describe_validation(exc)}"  # the field, never a customer's text
             ) from None
         if len(audits) > HISTORY_LIMIT:
             break

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from serviceflow.adapters.records import Identity
@@ -64,7 +65,11 @@ _TRIGGER_FIELDS = (
 
 
 def parse_trigger(
-    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
+    data: Mapping[str, Any],
+    *,
+    account: str,
+    identity: Identity | None = None,
+    received_at: datetime | None = None,
 ) -> list[TicketEvent]:
     """A :data:`TRIGGER_BODY_TEMPLATE` body -> one event (validated first, :mod:`.trigger_body`).
 
@@ -76,7 +81,7 @@ def parse_trigger(
         EnvelopeRejected: a field of the wrong kind, naming it.
     """
     body = trigger_body.read(dict(data))
-    updated = convert.timestamp(body.updated_at)
+    updated = convert.timestamp(body.updated_at, default=received_at)  # undated: at its receipt
     requester = body.requester_id or "unknown"
     ticket = Ticket(
         id=body.ticket_id,

@@ -28,9 +28,10 @@ from typing import Any
 
 from serviceflow.adapters.records import Identity
 from serviceflow.model import Actor, ActorRole, EventKind, Requester, Ticket, TicketEvent, TicketStatus
+from serviceflow.model.ticket import TicketOrganization
 from serviceflow.plugins.webhooks import WebhookRejected, WebhookVerdict
 
-from . import convert, envelope
+from . import convert, envelope, onepass
 from .envelope import EVENT_PREFIX, EnvelopeRejected
 from .event_types import FIELD_EVENTS, GONE_EVENTS, HANDLED_EVENT_TYPES
 from .settings import ZendeskSettings
@@ -48,10 +49,11 @@ def verify_delivery(
     Refusal reasons are :class:`~.signature.VerifyReason` values, plus ``not_configured`` when no
     secret is set (refusing, rather than accepting unsigned traffic, is the safe default).
     """
-    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret is not None else ""
+    if not secret:
         return WebhookVerdict.refuse("not_configured")
     result = verify(
-        settings.webhook_secret.get_secret_value(),
+        secret,
         headers,
         body,
         now=now or datetime.now(UTC),
@@ -62,19 +64,26 @@ def verify_delivery(
     return WebhookVerdict.accept(account=_account_or_none(settings))
 
 
-def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+def parse_delivery(
+    body: bytes, *, account: str, identity: Identity | None, received_at: datetime | None = None
+) -> list[TicketEvent]:
     """The events one delivery carries (an empty list for event types serviceflow ignores).
 
     ``identity`` is the integration's own user: events by it are serviceflow's. It must be given
-    explicitly; None (tests of payload shapes only) recognises nobody.
+    explicitly; None (tests of payload shapes only) recognises nobody. ``received_at``
+    (``WebhookRequest.received_at``, the receiver's clock) dates what the body leaves undated
+    (a ticket without ``created_at``, a trigger body without ``updated_at``); None: now.
 
     Raises:
         WebhookRejected: ``not_json`` or ``unknown_shape``.
     """
-    if _TICKET_EVENT in body:  # most likely a ticket event envelope: JSON and models in one pass
-        parsed = envelope.read_json(body)
+    if _TICKET_EVENT in body:  # most likely a ticket event envelope
+        reading = onepass.read(body)  # a new ticket or a comment, as Zendesk sends them
+        if reading is not None:
+            return _events_read(reading, account=account, identity=identity, received_at=received_at)
+        parsed = envelope.read_json(body)  # any other: JSON and models in one pass
         if parsed is not None:
-            return events_of(parsed, account=account, identity=identity)
+            return events_of(parsed, account=account, identity=identity, received_at=received_at)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -83,9 +92,9 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
         raise WebhookRejected("unknown_shape", "the body is not a JSON object")
     kind = data.get("type")
     if isinstance(kind, str) and kind.startswith(EVENT_PREFIX):
-        return parse_envelope(data, account=account, identity=identity)
+        return parse_envelope(data, account=account, identity=identity, received_at=received_at)
     if "ticket_id" in data:
-        return parse_trigger(data, account=account, identity=identity)
+        return parse_trigger(data, account=account, identity=identity, received_at=received_at)
     raise WebhookRejected("unknown_shape", "neither a Zendesk event envelope nor a serviceflow trigger body")
 
 
@@ -93,7 +102,11 @@ def parse_delivery(body: bytes, *, account: str, identity: Identity | None) -> l
 
 
 def parse_envelope(
-    data: Mapping[str, Any], *, account: str, identity: Identity | None = None
+    data: Mapping[str, Any],
+    *,
+    account: str,
+    identity: Identity | None = None,
+    received_at: datetime | None = None,
 ) -> list[TicketEvent]:
     """One event-subscription envelope -> zero or one event (validated first, :mod:`.envelope`).
 
@@ -103,10 +116,12 @@ def parse_envelope(
     event_type = str(data["type"]).removeprefix(EVENT_PREFIX)
     if not event_type.startswith("ticket."):
         return []  # user, organization, ... events: nothing for a case to do
-    return events_of(envelope.read(dict(data)), account=account, identity=identity)
+    return events_of(envelope.read(dict(data)), account=account, identity=identity, received_at=received_at)
 
 
-def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | None) -> list[TicketEvent]:
+def events_of(
+    parsed: envelope.Envelope, *, account: str, identity: Identity | None, received_at: datetime | None = None
+) -> list[TicketEvent]:
     """A validated ticket event envelope -> zero or one event.
 
     Raises:
@@ -114,7 +129,7 @@ def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | N
     """
     event_type = parsed.event_type
     detail, event = parsed.detail, parsed.event
-    ticket = ticket_from_detail(detail, account=account)
+    ticket = ticket_from_detail(detail, account=account, received_at=received_at)
     requester = ticket.requester.id
     actor = _actor(detail.actor_id, requester, identity)
     common: dict[str, Any] = {
@@ -123,13 +138,22 @@ def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | N
         "ticket": ticket,
     }
     if event_type == "ticket.created":
-        # "The submitter always becomes the author of the first comment on the ticket" (OAS
-        # TicketObject.submitter_id): the message is the submitter's, whoever saved the ticket.
-        # A suspended email serviceflow recovers keeps its author as submitter and requester.
-        author = _actor(detail.submitter_id, requester, identity) if detail.submitter_id else actor
-        return [TicketEvent(kind=EventKind.CREATED, actor=author, body=detail.description or "", **common)]
+        return [_created(detail.submitter_id, detail.description, actor, requester, identity, common)]
     if event_type == "ticket.comment_added":
-        return [_comment_event(event.comment or envelope.Comment(), requester, identity, common)]
+        comment = event.comment or envelope.Comment()
+        author = comment.author
+        return [
+            _comment_event(
+                author.id,
+                author.name,
+                author.is_staff,
+                comment.is_public,
+                comment.body,
+                requester,
+                identity,
+                common,
+            )  # fmt: skip
+        ]
     if event_type in ("ticket.agent_assignment_changed", "ticket.group_assignment_changed"):
         name = "assignee" if event_type == "ticket.agent_assignment_changed" else "group"
         changes = {name: _previous_id(event)}
@@ -166,46 +190,133 @@ def events_of(parsed: envelope.Envelope, *, account: str, identity: Identity | N
     return []  # a ticket event type serviceflow does not read (HANDLED_EVENT_TYPES): ignored
 
 
-def ticket_from_detail(detail: envelope.Detail, *, account: str) -> Ticket:
+def _events_read(
+    reading: onepass.Reading, *, account: str, identity: Identity | None, received_at: datetime | None
+) -> list[TicketEvent]:
+    """:func:`events_of` for an envelope :mod:`.onepass` read: the same builders on the same values."""
+    detail = reading.detail
+    get = detail.get
+    ticket = ticket_of(
+        detail["id"], get("subject"), get("status"), get("priority"), reading.channel,
+        get("requester_id"), get("assignee_id"), get("group_id"), reading.tags,
+        reading.created_at, reading.updated_at, account, received_at,
+    )  # fmt: skip
+    requester = ticket.requester.id
+    actor = _actor(get("actor_id"), requester, identity)
+    common: dict[str, Any] = {
+        "id": f"zendesk:{reading.id}",
+        "time": reading.time or ticket.updated_at,
+        "ticket": ticket,
+    }
+    if reading.created:
+        return [_created(get("submitter_id"), get("description"), actor, requester, identity, common)]
+    comment, author = reading.comment or {}, reading.author
+    return [
+        _comment_event(
+            author.get("id"),
+            author.get("name"),
+            author.get("is_staff"),
+            comment.get("is_public"),
+            comment.get("body"),
+            requester,
+            identity,
+            common,
+        )  # fmt: skip
+    ]
+
+
+def ticket_from_detail(
+    detail: envelope.Detail, *, account: str, received_at: datetime | None = None
+) -> Ticket:
     """The envelope's ``detail`` snapshot as a Ticket (no custom fields or requester email in it)."""
-    created = detail.created_at or datetime.now(UTC)
+    return ticket_of(
+        detail.id, detail.subject, detail.status, detail.priority,
+        detail.via.channel if detail.via is not None else None,
+        detail.requester_id, detail.assignee_id, detail.group_id, detail.tags,
+        detail.created_at, detail.updated_at, account, received_at,
+    )  # fmt: skip
+
+
+#: Ticket.organization's default (``TicketOrganization()``: a webhook's ticket names none), one
+#: frozen instance for every ticket instead of one made by the default factory per ticket: the
+#: same value and JSON (only ``model_fields_set`` now names the field).
+_NO_ORGANIZATION = TicketOrganization()
+
+
+def ticket_of(
+    ticket_id: str,
+    subject: str | None,
+    status: str | None,
+    priority: str | None,
+    channel: str | None,
+    requester_id: str | None,
+    assignee_id: str | None,
+    group_id: str | None,
+    tags: tuple[str, ...],
+    created_at: datetime | None,
+    updated_at: datetime | None,
+    account: str,
+    received_at: datetime | None = None,
+) -> Ticket:
+    """A ``detail`` snapshot's values (checked: :mod:`.envelope` or :mod:`.onepass`) as a Ticket."""
+    created = created_at or received_at or datetime.now(UTC)  # undated: at its receipt
     return Ticket(
-        id=detail.id,
+        organization=_NO_ORGANIZATION,
+        id=ticket_id,
         vendor=convert.VENDOR,
         account=account,
-        subject=detail.subject or "",
-        status=convert.status(detail.status),
-        priority=convert.priority(detail.priority),
-        channel=convert.channel(detail.via.channel if detail.via is not None else None),
-        requester=Requester(id=detail.requester_id or "unknown"),
-        assignee=detail.assignee_id,
-        group=detail.group_id,
-        tags=detail.tags,
+        subject=subject or "",
+        status=convert.status(status),
+        priority=convert.priority(priority),
+        channel=convert.channel(channel),
+        requester=Requester(id=requester_id or "unknown"),
+        assignee=assignee_id,
+        group=group_id,
+        tags=tags,
         created_at=created,
-        updated_at=detail.updated_at or created,
+        updated_at=updated_at or created,
     )
 
 
+def _created(
+    submitter_id: str | None,
+    description: str | None,
+    actor: Actor,
+    requester: str,
+    identity: Identity | None,
+    common: dict[str, Any],
+) -> TicketEvent:
+    # "The submitter always becomes the author of the first comment on the ticket" (OAS
+    # TicketObject.submitter_id): the message is the submitter's, whoever saved the ticket.
+    # A suspended email serviceflow recovers keeps its author as submitter and requester.
+    author = _actor(submitter_id, requester, identity) if submitter_id else actor
+    return TicketEvent(kind=EventKind.CREATED, actor=author, body=description or "", **common)
+
+
 def _comment_event(
-    comment: envelope.Comment, requester: str, identity: Identity | None, common: dict[str, Any]
+    author_id: str | None,
+    author_name: str | None,
+    is_staff: bool | None,
+    public: bool | None,
+    body: str | None,
+    requester: str,
+    identity: Identity | None,
+    common: dict[str, Any],
 ) -> TicketEvent:
     """Who wrote it and who may see it decide the kind: requester (or any non-staff author) ->
     customer message; staff public -> agent reply; staff private -> internal note. A comment by
     the integration itself is serviceflow's, public or not."""
-    author = comment.author
-    author_id = author.id
-    public = comment.is_public
     if identity is not None and identity.is_actor(actor_id=author_id):
         kind = EventKind.INTERNAL_NOTE if public is False else EventKind.AGENT_REPLY
         role = ActorRole.SERVICEFLOW
-    elif author_id == requester or author.is_staff is False:
+    elif author_id == requester or is_staff is False:
         kind, role = EventKind.CUSTOMER_MESSAGE, ActorRole.CUSTOMER
     elif public is False:
         kind, role = EventKind.INTERNAL_NOTE, ActorRole.AGENT
     else:
         kind, role = EventKind.AGENT_REPLY, ActorRole.AGENT
-    actor = Actor(id=author_id, role=role, name=author.name or None)
-    return TicketEvent(kind=kind, actor=actor, body=comment.body or "", public=public, **common)
+    actor = Actor(id=author_id, role=role, name=author_name or None)
+    return TicketEvent(kind=kind, actor=actor, body=body or "", public=public, **common)
 
 
 def _extra(event: envelope.Event, name: str) -> Any:

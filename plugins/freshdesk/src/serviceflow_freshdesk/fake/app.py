@@ -307,12 +307,12 @@ def _merge(ctx: Ctx) -> Answer:
             problems.append((name, "It should be a/an key/value pair with a body", "missing_field"))
     if problems:
         raise validation_failed(*problems)
-    secondaries = [int(t) for t in others if t != primary]  # type: ignore[union-attr]
-    if not secondaries:
+    sources = [int(t) for t in dict.fromkeys(others)]  # type: ignore[arg-type]
+    if not sources:  # UNVERIFIED: what Freshdesk answers to an empty list; the fake refuses it
         raise validation_failed(("ticket_ids", "There is no ticket to merge", "invalid_value"))
     ctx.fake.merge(
         primary,  # type: ignore[arg-type]
-        secondaries,
+        sources,  # the primary too, when listed: closed like every source (Freshdesk's code)
         actor_id=ctx.agent_id,
         note_in_primary=body["note_in_primary"],
         note_in_secondary=body["note_in_secondary"],

@@ -34,7 +34,7 @@ from ..webhooks import RULE_EVENTS
 from .app import RateWindow, build_app
 from .calls import Call, CallLog
 from .faults import FaultPlan
-from .records import FakeApiError, Json, validation_failed
+from .records import FakeApiError, Json
 from .state import FakeState
 from .webhooks import (
     FRESHDESK_RETRY_DELAYS,
@@ -291,7 +291,11 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         """Merge ``ticket_ids`` into ``primary_id``: each source gets ``note_in_secondary`` and is
         closed; the primary gets ``note_in_primary`` (FD-docs lines 1718-1732: "the note added to
         the primary ticket ... A default note gets added if this is not specified"; the default
-        wording and the closing are the fake's own, UNVERIFIED)."""
+        wording is the fake's own, UNVERIFIED). As Freshdesk's own merge code does, every listed
+        id is a source, the primary too when it is listed: it is closed as merged into itself
+        (``MergeController`` loads every listed id as a source and ``TicketMerge`` closes each,
+        with no exception for the target: code-index ids 15437316117, 15032611033; see
+        :meth:`serviceflow_freshdesk.client.FreshdeskClient.merge`)."""
         actor = actor_id or self.admin["id"]
         listed = ", ".join(f"#{t}" for t in ticket_ids)
         primary_note = dict(
@@ -299,13 +303,6 @@ class FakeFreshdesk(FakeHelpdesk[Call, Delivery]):
         )
         secondary_note = dict(note_in_secondary or {"body": f"<div>Merged into ticket #{primary_id}</div>"})
         self.state.get_ticket(primary_id)
-        problems = [
-            ("ticket_ids", f"Ticket {t} cannot be merged", "invalid_value")
-            for t in ticket_ids
-            if t == primary_id
-        ]
-        if problems:
-            raise validation_failed(*problems)
         for source in ticket_ids:
             self.state.get_ticket(source)
         for source in ticket_ids:
