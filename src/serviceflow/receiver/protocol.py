@@ -1,23 +1,22 @@
 """uvicorn's HTTP protocol with a deadline and a size bound for a request's headers.
 
-uvicorn has no such timeout: ``timeout_keep_alive`` runs only between requests, once an answer is
-sent, and every byte received resets it (encode/uvicorn#157, "--timeout-request-start", not
-done), so a client that connects and sends nothing, or a header a byte at a time, holds its
-connection for ever. Here a timer starts when the connection opens and closes it if no complete
-request head has arrived ``header_timeout`` seconds later; after each answer the timer allows the
-keep-alive time on top, so an idle kept-alive connection ends by uvicorn's own timeout first.
-Once the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_BODY_TIMEOUT``).
+uvicorn has no such timeout: ``timeout_keep_alive`` runs only between requests, and every byte
+resets it (encode/uvicorn#157, not done), so a client that sends nothing, or a header a byte at
+a time, holds its connection for ever. Here a timer closes a connection without a complete head
+``header_timeout`` seconds after it opened (after an answer, the keep-alive time on top); once
+the head is in, the app's body deadline takes over (``SERVICEFLOW_RECEIVER_BODY_TIMEOUT``).
 
 The parser is httptools (llhttp, in C) when it is installed, as it is with serviceflow's own
 dependencies, else h11 (pure Python): httptools costs a fraction of h11's CPU per request
 (benchmarks/RESULTS.md, "The receiver under 1 ms"). llhttp has no bound of its own on a head's
 size (h11 stops at 16 KiB, its ``max_incomplete_event_size``), so the same bound is kept here:
-a request head over :data:`MAX_HEAD_BYTES` still incomplete is answered 431 and its connection
-closed (h11 answers 400). Nor does it bound a chunked body's framing (chunk extensions,
-trailers), which h11 holds to the same 16 KiB: here a message's bytes that are not body (its
-head and framing) may be at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else
-the answer is 400 and the connection closes (a 64 MiB trailer was taken at line rate until the
-body deadline).
+a request head over :data:`MAX_HEAD_BYTES` is answered 431 and its connection closed (h11
+answers 400). Nor does it bound a chunked body's framing (chunk extensions, trailers), which h11
+holds to the same 16 KiB: here a message's bytes that are not body (its head and framing) may be
+at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else the answer is 400 and the
+connection closes. Both count a message's own bytes whatever the read boundaries (a read is
+parsed in pieces of :data:`PIECE_BYTES`: at most a piece goes uncounted). Pipelined requests are
+bounded too (:data:`MAX_PIPELINED`), where uvicorn queued all of every read (attack11, F1).
 """
 
 from __future__ import annotations
@@ -43,6 +42,12 @@ log = logging.getLogger("serviceflow.receiver")
 
 #: Bytes a request line and headers may take (h11's default incomplete-event size).
 MAX_HEAD_BYTES = 16 * 1024
+#: Requests one connection may have parsed and queued behind the one being answered (HTTP/1.1
+#: pipelining): past it the rest of the read is held unparsed and reading stops until the queue
+#: drains. The piece that fills it may queue at most PIECE_BYTES more of requests.
+MAX_PIPELINED = 16
+#: A read longer than this (or one behind queued requests) is parsed in pieces of this size.
+PIECE_BYTES = 4096
 #: A request's scope key, True once its whole body has arrived (httptools): the app then reads
 #: it without starting its body deadline (nothing is left to wait for).
 BODY_COMPLETE = "serviceflow.body_complete"
@@ -57,6 +62,10 @@ BODY = "serviceflow.body"
 #: ``RequestResponseCycle.send`` completes it. False when the answer must go by ASGI ``send``
 #: instead (already started, the client gone, writing paused, an access log to write).
 RESPOND = "serviceflow.respond"
+
+
+class HeadTooLarge(Exception):
+    """Raised inside httptools' callback to stop parsing a head over MAX_HEAD_BYTES (answered)."""
 
 
 _FRAMING = (
@@ -163,76 +172,139 @@ class HeaderDeadlineProtocol(HeaderDeadline, H11Protocol):
 
 
 if HttpToolsProtocol is not None:
+    import httptools
+    from uvicorn.protocols.http.flow_control import FlowControl
+
+    class _HeldFlow(FlowControl):
+        """Reading paused while requests are queued or bytes held: uvicorn resumes it at each answer
+        and ``receive``, and each answer let one more read be parsed into cycles (F1)."""
+
+        def __init__(self, transport: asyncio.Transport, protocol: HttpToolsDeadlineProtocol) -> None:
+            super().__init__(transport)
+            self._protocol = weakref.ref(protocol)
+
+        def resume_reading(self) -> None:
+            if (protocol := self._protocol()) is None or not (protocol.pipeline or protocol._held):
+                super().resume_reading()
 
     class HttpToolsDeadlineProtocol(HeaderDeadline, HttpToolsProtocol):
-        """HttpToolsProtocol with the same head deadline and size bound."""
+        """HttpToolsProtocol with the same head deadline and size bound, and a bounded pipeline."""
 
         cycle: HttpToolsCycle
 
         def __init__(self, config: Config, server_state: ServerState, *args: Any, **kwargs: Any) -> None:
             super().__init__(config, server_state, *args, **kwargs)
             self._deadline_init()
-            # Bytes of a request head still coming (httptools keeps a header that has not ended
-            # inside itself, where no callback sees it).
-            self._in_head, self._head_bytes = False, 0
-            self._chunk, self._ended_in, self._began_at_start = 0, -1, True
-            # A message's bytes on the wire (from the chunk its head began at the start of) and
-            # its body's bytes: the rest is its head and its chunked framing.
-            self._in_body, self._wire_bytes, self._body_bytes = False, 0, 0
+            # Bytes received (``_total``), and before the piece being parsed (``_mark``); a
+            # message began in the piece between ``_begin`` and ``_begin_end``, at its start when
+            # ``_began_at_start`` (no message ended in it before); ``_held``: read, not parsed.
+            self._in_head, self._in_body, self._body_bytes = False, False, 0
+            self._held: bytes | memoryview = b""
+            self._total = self._mark = self._begin = self._begin_end = 0
+            self._piece, self._ended_in, self._began_at_start = 0, -1, True
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self.flow = _HeldFlow(transport, self)
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
             self._idle_due = None  # as uvicorn's keep-alive timer, stopped by any byte
-            cycle, in_head, in_message = self.cycle, self._in_head, self._in_head or self._in_body
-            self._chunk += 1
-            super().data_received(data)
-            if self._in_body and (in_message or self._began_at_start):
-                self._wire_bytes += len(data)
-                if self._wire_bytes - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
+            if len(data) > PIECE_BYTES or self.pipeline or self._held:
+                self._feed_in_pieces(data)
+            else:
+                self._feed(data)
+
+        def _feed(self, data: bytes | memoryview) -> None:
+            cycle = self.cycle
+            self._piece += 1
+            self._mark = self._total
+            self._total = total = self._mark + len(data)
+            try:  # uvicorn's data_received, but for a head refused from a callback (logged once)
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                if self._should_upgrade():
+                    self.handle_websocket_upgrade()
+                else:
+                    self._unsupported_upgrade_warning()
+            except httptools.HttpParserError:
+                if not self.transport.is_closing():  # else answered 431 from on_headers_complete
+                    self.logger.warning("Invalid HTTP request received.")
+                    self.send_400_response("Invalid HTTP request received.")
+                return
+            # A message's own bytes (a lower bound): from its first piece on, all of that piece
+            # when it began at the piece's start.
+            if self._in_body:
+                own = total - (self._begin if self._began_at_start else self._begin_end)
+                if own - self._body_bytes > 2 * MAX_HEAD_BYTES + self._body_bytes:
                     self._refuse(_FRAMING, "a chunked body's framing over its bound")
                     return
-            # httptools starts a cycle when a head completes (one queued behind a pipelined
-            # request too).
-            if self.cycle is not cycle:
+            if self.cycle is not cycle:  # a head completed: its cycle began (or was queued)
                 self._disarm()
-            # A head that goes on past this chunk: all of the chunk is head when the head began
-            # before it or at its start (no earlier message ended inside it).
-            if self._in_head and (in_head or self._began_at_start):
-                self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD_BYTES:
+            if self._in_head:
+                own = total - (self._begin if self._began_at_start else self._begin_end)
+                if own > MAX_HEAD_BYTES:
                     self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
 
+        def _feed_in_pieces(self, data: bytes) -> None:
+            # llhttp cannot stop inside what it is given: in pieces, a Content-Length body's rest in
+            # one, until MAX_PIPELINED wait (a read parsed whole queued every request in it).
+            held = (bytes(self._held) + data if data else self._held) if self._held else data
+            view, at, self._held = memoryview(held), 0, b""
+            while at < len(view) and not self.transport.is_closing():
+                if len(self.pipeline) >= MAX_PIPELINED:
+                    self._held = view[at:]  # no copy: one held per answer copied 256 KiB each
+                    self.flow.pause_reading()
+                    return
+                size = self._piece_bytes()
+                self._feed(view[at : at + size])
+                at += size
+
+        def _piece_bytes(self) -> int:
+            if self._in_body:
+                for name, value in self.headers:
+                    if name == b"content-length" and value.isdigit():
+                        return max(int(value) - self._body_bytes, 0) + PIECE_BYTES
+            return PIECE_BYTES
+
         def _refuse(self, answer: bytes, why: str) -> None:
+            self._held = b""
             if not self.transport.is_closing():
                 log.warning("connection closed: %s", why)
                 self.transport.write(answer)
                 self.transport.close()
 
         # The parser's callbacks. llhttp begins a message at its first byte. A head that begins
-        # behind another message in the same chunk (pipelining) is counted from the next chunk
-        # on: at most one read (256 KiB) more.
+        # behind another message in the same piece (pipelining) is counted from the next piece
+        # on, and a head that ends in a piece counted from its headers: at most a piece more.
         def on_message_begin(self) -> None:
-            self._in_head, self._head_bytes, self._wire_bytes = True, 0, 0
-            self._began_at_start = self._ended_in != self._chunk
+            self._in_head, self._begin, self._begin_end = True, self._mark, self._total
+            self._began_at_start = self._ended_in != self._piece
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._in_body, self._body_bytes = True, 0
+            if self._total - self._begin > MAX_HEAD_BYTES:  # it may be over: count it (F4)
+                self._bound_head()
             cycle = self.cycle
             super().on_headers_complete()
             if self.cycle is not cycle and not self.access_log:  # a new request's cycle
                 self.cycle.scope[RESPOND] = _responder(self, self.cycle)  # type: ignore[literal-required]
+
+        def _bound_head(self) -> None:
+            before = self._mark - (self._begin if self._began_at_start else self._begin_end)
+            fields = len(self.url) + sum(len(name) + len(value) + 3 for name, value in self.headers)
+            if max(before, fields) > MAX_HEAD_BYTES:  # both at most its bytes on the wire
+                self._refuse(_TOO_LARGE, f"a request head over {MAX_HEAD_BYTES} bytes")
+                raise HeadTooLarge(f"request head over {MAX_HEAD_BYTES} bytes: answered 431")
 
         def on_body(self, body: bytes) -> None:
             self._body_bytes += len(body)
             super().on_body(body)
 
         def on_message_complete(self) -> None:
-            self._ended_in = self._chunk
+            self._ended_in = self._piece
             self._in_body = False
             cycle = self.cycle
             if cycle is not None:
@@ -268,26 +340,29 @@ if HttpToolsProtocol is not None:
             return True
 
         def on_response_complete(self) -> None:
-            # HttpToolsProtocol.on_response_complete (uvicorn 0.55), but for its keep-alive timer
-            # (a TimerHandle per answer, pushed on the loop's heap and cancelled by the next
-            # request's first byte): the connection's one deadline timer checks ``_idle_due``.
+            # HttpToolsProtocol.on_response_complete (uvicorn 0.55) but for its keep-alive timer (the
+            # one deadline timer checks ``_idle_due``) and its reading resumed with a queue (F1).
             self._arm(self.keep_alive + self.header_timeout)
             self.server_state.total_requests += 1
             if self.transport.is_closing():
                 return
             self._unset_keepalive_if_required()
-            self.flow.resume_reading()
             if self.pipeline:
                 cycle, app = self.pipeline.pop()
                 self._start_asgi_task(cycle, app)
-            else:
-                self._idle_due = self.loop.time() + self.timeout_keep_alive
-                self._wake_by(self._idle_due)
+            if self._held:  # room in the pipeline: parse what was held
+                self._feed_in_pieces(b"")
+            if not self.pipeline and not self._held:
+                self.flow.resume_reading()
+                if self._waiting_for_head():
+                    self._idle_due = self.loop.time() + self.timeout_keep_alive
+                    self._wake_by(self._idle_due)
             if not self._waiting_for_head():  # a pipelined request is queued or began
                 self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_deadline()
+            self._held = b""
             super().connection_lost(exc)
 
 
@@ -310,13 +385,9 @@ def protocol_with(
 
 
 def _responder(protocol: Any, cycle: HttpToolsCycle) -> Callable[[int, bytes, bytes, bool], bool]:
-    """The scope's :data:`RESPOND` for ``cycle``: ``protocol._respond`` for it, holding both
-    weakly. The scope belongs to the cycle, and the protocol holds its current cycle, so a strong
-    reference from the scope to either made a reference cycle per request that kept the request,
-    its scope and its body (up to the body limit) until the cyclic collector ran (the reviewer's
-    find, 1,000 bodies of 256 KiB: up to 73 alive at once). While the app answers, uvicorn's task
-    holds the cycle and the connection the protocol; once either is gone the answer goes by ASGI
-    ``send`` (False)."""
+    """The scope's :data:`RESPOND` for ``cycle``: ``protocol._respond``, holding both weakly (a
+    strong reference made a reference cycle per request that kept its body until the cyclic
+    collector ran: up to 73 bodies of 256 KiB alive at once). Once either is gone: False."""
     protocol_ref, cycle_ref = weakref.ref(protocol), weakref.ref(cycle)
 
     def respond(status: int, head: bytes, body: bytes, close: bool) -> bool:
