@@ -20,39 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from durable_support import eventually
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from serviceflow.durable.binaries import temporal_test_server
 from serviceflow.durable.intervals import OUT_OF_RANGE
 from serviceflow.durable.messages import WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.reconcile import Reconciler
 from serviceflow.durable.reconcile_messages import ReconcileStart
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
 
 
 @activity.defn(name="list_quarantined")
