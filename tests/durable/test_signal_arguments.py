@@ -102,10 +102,17 @@ POLLS: list[str] = []
     ids=["quarantine-watcher", "reconciler"],
 )
 async def test_a_loop_ignores_a_signal_without_its_argument_and_acts_on_the_next_one(
-    env: WorkflowEnvironment, loop: type, start: Any, lister: Any, now_signal: str, query: str
+    env: WorkflowEnvironment,
+    caplog: pytest.LogCaptureFixture,
+    loop: type,
+    start: Any,
+    lister: Any,
+    now_signal: str,
+    query: str,
 ) -> None:
     """``configure`` with no interval (or a null, a wrong shape, two) and ``poll_now`` or
     ``sweep_now`` with arguments it does not take: logged and ignored; then ``*_now`` polls."""
+    caplog.set_level(logging.WARNING)
     POLLS.clear()
     queue = f"loops-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[loop], activities=[lister]):
@@ -119,6 +126,7 @@ async def test_a_loop_ignores_a_signal_without_its_argument_and_acts_on_the_next
         await eventually(lambda: _polled(3), 20, f"{now_signal} after the hostile signals")
         await handle.query(query)  # the query answers: no task in failed state
         await handle.terminate("done")
+    assert not any(SECRET in r.getMessage() for r in caplog.records)  # never the value given
 
 
 async def _polled(count: int) -> bool | None:

@@ -25,6 +25,7 @@ ZONES = [
     "Antarctica/Troll",
     "Pacific/Apia",
     "Asia/Kolkata",
+    "America/Recife",  # DST for one week, on and off at midnight: 2000-10-08 to 10-15
     "UTC",
 ]
 
@@ -113,3 +114,27 @@ def test_one_minute_a_week_counts_weeks_to_the_same_instant() -> None:
 def test_one_minute_a_week_past_the_year_9999_is_the_calendars_error() -> None:
     with pytest.raises(CalendarRangeError, match="'office': 80000 business hours from 2026-03-02T09:00:00"):
         ONE_MINUTE.add(MONDAY, 80000 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("hours", "business_days", "seconds"),
+    [
+        ({"sun": "00:00-01:00"}, 10, None),
+        ({"mon-fri": "09:00-17:00", "sun": "00:00-01:00"}, None, 410 * 3600),
+        ({"mon-fri": "09:00-17:00", "sat": "23:00-00:00"}, None, 410 * 3600),
+    ],
+)
+def test_brazils_week_of_dst_in_2000_is_walked_not_counted(
+    hours: dict[str, str], business_days: int | None, seconds: int | None
+) -> None:
+    """Recife's DST began and ended at midnight one week apart: both ends read -03 at fold 0,
+    and the week was counted as plain, a week early (review12's reproduction)."""
+    calendar = BusinessCalendar.from_spec(
+        "c", Calendar.model_validate({"timezone": "America/Recife", "hours": hours})
+    )
+    start = datetime(2000, 8, 12, 18, tzinfo=UTC)
+    if business_days is not None:
+        assert calendar.add_business_days(start, business_days) == walk_days(calendar, start, business_days)
+    else:
+        assert seconds is not None
+        assert calendar.add(start, seconds) == walk_add(calendar, start, seconds)

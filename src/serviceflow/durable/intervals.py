@@ -60,7 +60,13 @@ def configured_interval(
     ``timedelta(seconds=1e30)`` failed every task."""
     valid = checked_interval(value)
     if valid is None:
-        logger.warning("configure: interval %r s is outside 1 to 86400 s; ignored", value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            logger.warning("configure: interval %r s is outside 1 to 86400 s; ignored", value)
+        else:  # what an operator's signal may bring (signal_args): named by its type, never shown
+            logger.warning(
+                "configure: the interval is a %s, not a number of seconds from 1 to 86400; ignored",
+                type(value).__name__,
+            )
         return None
     return timedelta(seconds=valid)
 

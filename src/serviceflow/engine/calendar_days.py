@@ -211,8 +211,15 @@ def week_of(weekly: tuple[Ranges, ...], holidays: frozenset[date]) -> Weeks:
 
 
 def _midnight_offset(ordinal: int, zone: ZoneInfo) -> timedelta | None:
-    # A naive wall time read as the zone's, fold=0, as _wall_to_utc's first reading (PEP 495).
-    return zone.utcoffset(datetime.fromordinal(ordinal))
+    """The zone's UTC offset at the local date's midnight, or None when that midnight lies in a
+    gap or a fold: its two readings (fold 0 and 1, PEP 495) differ, so the offset changes there
+    and no week that begins or ends at it is plain. Read at fold 0 alone, a midnight in a gap
+    gives the old offset: Brazil's week of DST in October 2000 (America/Recife: on at 00:00 on
+    the 8th, off at 00:00 on the 15th) read -03 at both ends and was counted as plain, a week
+    early for a Sunday 00:00-01:00 calendar (review12's find)."""
+    wall = datetime.fromordinal(ordinal)
+    offset = zone.utcoffset(wall)
+    return offset if offset == zone.utcoffset(wall.replace(fold=1)) else None
 
 
 def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, ...]) -> int:
@@ -221,9 +228,12 @@ def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, 
 
     Each date of such a week has its weekday's ranges shifted by that one offset, so the week
     holds exactly its nominal open time and open weekdays, as the day-by-day walk would count.
-    The offset is read at each week's midnights only: two changes of offset within one week that
-    cancel each other would go unseen (UNVERIFIED that no zone of the tz database has one; the
-    property test compares with the walk across the zones it draws).
+    The offset is read at each week's midnights only, and a midnight in a gap or a fold ends the
+    plain weeks (:func:`_midnight_offset`). Two changes of offset within one week that cancel
+    each other, both strictly between midnights, would go unseen: review12 scanned the tz
+    database for a change and its reversal within eight days and found eleven pairs (Freetown
+    1939, Brazil 2000, Gaza and Hebron 2040-2072 as predicted); only Brazil 2000's puts two
+    midnights seven days apart at one offset, and its changes are at midnight, so seen.
 
     Raises:
         OverflowError: A week reaches past the year 9999 (the walk would reach it as well).
@@ -233,6 +243,8 @@ def plain_weeks(calendar: Schedule, day: int, wanted: int, holidays: tuple[int, 
         wanted = min(wanted, (holidays[at] - day) // 7)
     try:
         offset, weeks = _midnight_offset(day, calendar.zone), 0
+        if offset is None:
+            return 0
         while weeks < wanted and _midnight_offset(day + 7 * (weeks + 1), calendar.zone) == offset:
             weeks += 1
     except ValueError as exc:  # datetime.fromordinal past the year 9999
