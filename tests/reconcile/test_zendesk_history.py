@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from serviceflow_zendesk.history import Audit, audit_events, history_of
@@ -98,6 +98,23 @@ events = st.fixed_dictionaries(
         optional={"author_id": json_values},
     ),
     st.booleans(),
+)
+# What a clean clone's run found: a status or priority change whose previous value is no string.
+@example(
+    {
+        "id": 1,
+        "created_at": "",
+        "events": [{"type": "Change", "field_name": "priority", "previous_value": [None]}],
+    },
+    False,
+)
+@example(
+    {
+        "id": 1,
+        "created_at": "",
+        "events": [{"type": "Change", "field_name": "status", "previous_value": [1]}],
+    },
+    False,
 )
 def test_any_audit_is_read_or_refused_as_invalid_never_a_crash(raw: dict[str, Any], first: bool) -> None:
     try:

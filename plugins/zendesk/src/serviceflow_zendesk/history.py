@@ -52,6 +52,12 @@ class Audit(BaseModel):
 
 
 def _previous(field: str, value: Any) -> str | None:
+    """A Change event's ``previous_value`` as the event's ``changes`` keep it. Status and
+    priority are strings in Zendesk's audits (OAS TicketAuditObject's Change events); anything
+    else there (a list, a number: a clean clone's property test found ``[None]``) reads as no
+    value, never a crash of the history read."""
+    if field in ("status", "priority") and not isinstance(value, str):
+        value = None
     if field == "status":
         return convert.status(value).value if value else None
     if field == "priority":
