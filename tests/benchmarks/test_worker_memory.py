@@ -70,11 +70,12 @@ def test_without_a_cap_each_thread_gets_an_arena_of_its_own() -> None:
 @only_glibc
 def test_malloc_in_use_grows_with_what_is_held() -> None:
     before = memory.malloc_kib()
-    held = bytearray(8 * 1024 * 1024)  # mmap'd by malloc (over its threshold): counted in hblkhd
+    held = bytearray(64 * 1024 * 1024)  # mmap'd by malloc (over its threshold): counted in hblkhd
     after = memory.malloc_kib()
-    # 8 MiB held, less what the process freed between the two readings (the first reading's own
-    # objects: 8191 KiB was seen once, on a loaded machine); nothing held would read about 0
-    assert after["used"] - before["used"] >= 8 * 1024 - 64
+    # mallinfo2 is the whole process's: other threads (a test's leftover SDK runtime) free memory
+    # between the two readings too (a clean clone's run read 5,866 KiB for 8 MiB held). So hold
+    # 64 MiB and ask for half of it: nothing held reads about 0 and still fails it.
+    assert after["used"] - before["used"] >= 32 * 1024
     assert before["py_used"] > 0 and before["py_arenas"] > 0
     del held
 
