@@ -119,6 +119,16 @@ def test_what_onepass_declines_is_read_by_the_models_as_before(change: dict[str,
     assert read_now(body, ME) == the_models_way(body, ME)
 
 
+@pytest.mark.parametrize("depth", [onepass.MAX_BRACKETS, 1_000])
+def test_a_body_nested_deeper_than_the_models_parser_goes_is_theirs_to_answer(depth: int) -> None:
+    """orjson nests to 1,023 levels and the models' parsers less (pydantic's to 200, json.loads to
+    the recursion limit, less the caller's stack): a body with more brackets than the bound is
+    read the models' way, so it gets their answer whatever the stack (review12's find)."""
+    nested = json.dumps(envelope_dict("ticket.comment_added", event={"comment": {"body": "x"}}))
+    body = (nested[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}").encode()
+    assert onepass.read(body) is None
+
+
 def test_a_webhooks_ticket_is_the_ticket_the_default_organization_made() -> None:
     body = body_of("ticket.created", {})
     [event] = parse_delivery(body, account="acme", identity=ME)

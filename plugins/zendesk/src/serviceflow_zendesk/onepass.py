@@ -54,8 +54,18 @@ class Reading(NamedTuple):
     author: dict[str, Any]  # event.comment.author ({} when absent), its fields checked
 
 
+#: At most this many brackets (a bound on the nesting depth) in a body read here. orjson nests to
+#: 1,023 levels, pydantic's JSON parser to 200 (``read_json`` declines deeper) and ``json.loads``
+#: to Python's recursion limit, less the caller's stack (review12 found a comment envelope with an
+#: unread field 1,000 deep taken here and refused ``not_json`` on the models' path). A body with
+#: more brackets, nested or not (a pasted stack trace), is read by the models' path instead.
+MAX_BRACKETS = 200
+
+
 def read(body: bytes) -> Reading | None:
     """The envelope's values, or None when :mod:`.envelope`'s models should read it."""
+    if body.count(b"[") + body.count(b"{") > MAX_BRACKETS:
+        return None
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
