@@ -10,7 +10,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from serviceflow.adapters.registry import registry
-from serviceflow.durable.backfill_run import ATTEMPTS, Backfill, BackfillError, Checkpoint, Progress
+from serviceflow.durable.backfill_checkpoint import BackfillError, Checkpoint
+from serviceflow.durable.backfill_run import ATTEMPTS, Backfill, Progress
 from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.fakes.server import free_port
 from serviceflow.model import Roster

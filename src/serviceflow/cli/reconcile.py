@@ -148,7 +148,8 @@ async def _backfill(
     settings: Settings, vendor: str, account: str, span: timedelta, path: Path, digest: bool
 ) -> None:
     from serviceflow.adapters.registry import registry
-    from serviceflow.durable.backfill_run import Backfill, summary
+    from serviceflow.durable.backfill_checkpoint import summary
+    from serviceflow.durable.backfill_run import Backfill
     from serviceflow.durable.backfill_run import Progress as Told
     from serviceflow.durable.notifier import Notifier
     from serviceflow.durable.policy_store import PolicyStore

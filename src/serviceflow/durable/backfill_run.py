@@ -17,15 +17,12 @@ backfill causes, the owner's assignment, is the case's own action, carried out b
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -36,6 +33,7 @@ from serviceflow.adapters.protocol import HelpdeskAdapter
 from serviceflow.adapters.records import ChangeCursor, Identity
 from serviceflow.adapters.rewind import rewind
 from serviceflow.durable.backfill import Breach, digest_text, digests, replay
+from serviceflow.durable.backfill_checkpoint import BackfillError, BreachRecord, Checkpoint
 from serviceflow.durable.cases import REQUESTER, is_missing_attribute, requester_key
 from serviceflow.durable.messages import CaseStart, Operation
 from serviceflow.durable.notifier import Notifier
@@ -43,7 +41,7 @@ from serviceflow.durable.reconcile_repair import DONE, created_event
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.engine.inputs import Context, ReassignOwner
 from serviceflow.engine.rules import Rules
-from serviceflow.errors import NotSupported, ServiceflowError, TicketGone, describe_validation
+from serviceflow.errors import NotSupported, ServiceflowError, TicketGone
 from serviceflow.model import CaseState, Notify, NotifyPurpose, Roster, Ticket
 from serviceflow.model.actions import Person as NotifyPerson
 from serviceflow.outcomes.activity import named
@@ -57,66 +55,6 @@ ATTEMPTS = 8
 BACKFILL_BY = "serviceflow backfill"
 #: Seconds a started case may take to run its first task before its owner is asked for.
 STARTED_WITHIN = 30.0
-
-
-class BackfillError(ServiceflowError):
-    """The backfill stopped: the message says why and what to do (the checkpoint is kept)."""
-
-
-class BreachRecord(BaseModel):
-    case_id: str
-    subject: str
-    owner: str | None
-    target: str
-    breached_at: AwareDatetime
-
-
-class Checkpoint(BaseModel):
-    """What a backfill has done so far (the ``--checkpoint`` file, JSON)."""
-
-    vendor: str
-    account: str
-    since: AwareDatetime
-    cursor: ChangeCursor | None = None
-    listed_all: bool = False
-    done: dict[str, str] = {}  # ticket id -> what was done
-    #: Tickets whose case this backfill opened and whose past's outcome rows are not kept yet
-    #: (the store failed, or the process stopped between the two): a later run keeps them.
-    rows_pending: list[str] = []
-    breaches: list[BreachRecord] = []
-    digests_sent: list[str] = []  # owners whose digest went out
-
-    @classmethod
-    def load_or_new(cls, path: Path, vendor: str, account: str, since: datetime) -> Checkpoint:
-        """The checkpoint in ``path`` (resuming), or a new one when there is no file.
-
-        Raises:
-            BackfillError: the file is not a checkpoint, or one of another account.
-        """
-        if not path.exists():
-            return cls(vendor=vendor, account=account, since=since)
-        try:
-            found = cls.model_validate_json(path.read_text())
-        except ValidationError as exc:  # named by field, never by the value (describe_validation)
-            raise BackfillError(
-                f"{path} is not a backfill checkpoint ({describe_validation(exc)}); remove it or name another"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BackfillError(
-                f"{path} is not a backfill checkpoint ({exc}); remove it or name another"
-            ) from None
-        if (found.vendor, found.account) != (vendor, account):
-            raise BackfillError(
-                f"{path} is the checkpoint of {found.vendor}:{found.account}, not {vendor}:{account}; "
-                f"name another with --checkpoint"
-            )
-        return found
-
-    def save(self, path: Path) -> None:
-        """Written whole to a temporary file, then renamed: a crash leaves the old or the new."""
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(self.model_dump_json(indent=1))
-        os.replace(temporary, path)
 
 
 @dataclass
@@ -388,16 +326,3 @@ class Backfill:
         return (
             f"the checkpoint {self.checkpoint_path} keeps the progress: run the same command again to resume"
         )
-
-
-def summary(checkpoint: Checkpoint) -> dict[str, int]:
-    """Tickets by what was done (``case opened``, ``skipped: ...``)."""
-    counts: dict[str, int] = {}
-    for outcome in checkpoint.done.values():
-        kind = outcome.split(" (")[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
-
-
-def dump(checkpoint: Checkpoint) -> str:
-    return json.dumps(checkpoint.model_dump(mode="json"), indent=1)
