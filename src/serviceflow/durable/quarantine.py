@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from serviceflow.durable.intervals import checked_start, configured_interval
+    from serviceflow.durable.intervals import checked_start
     from serviceflow.durable.messages import (
         QuarantineAct,
         QuarantineListing,
@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         WatchStart,
         WatchStartInput,
     )
-    from serviceflow.durable.signal_args import no_argument, one_value
+    from serviceflow.durable.signal_args import configured, no_argument
     from serviceflow.model import QuarantinedMessage
 
 LIST_TIMEOUT = timedelta(minutes=5)
@@ -141,10 +141,9 @@ class QuarantineWatcher:
     @workflow.signal(name="configure")
     def configure(self, *args: object) -> None:
         """A new poll interval in seconds (the worker sends its setting each time it starts);
-        one missing, out of range or not a number is logged and ignored (signal_args.py,
-        intervals.configured_interval)."""
-        given = one_value("configure", args)
-        interval = configured_interval(given[0], workflow.logger) if given is not None else None
+        one missing, out of range or not a number is logged and ignored
+        (signal_args.configured)."""
+        interval = configured(args)
         if interval is not None:
             self.interval = interval
 

@@ -22,7 +22,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from serviceflow.adapters.records import ChangeCursor
-    from serviceflow.durable.intervals import checked_start, configured_interval
+    from serviceflow.durable.intervals import checked_start
     from serviceflow.durable.reconcile_messages import (
         DEFERRED_LIMIT,
         ReconcileProgress,
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SweepPage,
         SweepResult,
     )
-    from serviceflow.durable.signal_args import no_argument, one_value
+    from serviceflow.durable.signal_args import configured, no_argument
 
 PAGE_TIMEOUT = timedelta(minutes=10)
 HEARTBEAT = timedelta(minutes=2)
@@ -145,10 +145,9 @@ class Reconciler:
     @workflow.signal(name="configure")
     def configure(self, *args: object) -> None:
         """A new sweep interval in seconds (the worker sends its setting each time it starts);
-        one missing, out of range or not a number is logged and ignored (signal_args.py,
-        intervals.configured_interval)."""
-        given = one_value("configure", args)
-        interval = configured_interval(given[0], workflow.logger) if given is not None else None
+        one missing, out of range or not a number is logged and ignored
+        (signal_args.configured)."""
+        interval = configured(args)
         if interval is not None:
             self.interval = interval
 

@@ -26,11 +26,13 @@ problems, never a value given: an event carries a customer's words).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 
+from serviceflow.durable.intervals import configured_interval
 from serviceflow.errors import describe_validation
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,15 +60,16 @@ def one_argument(signal: str, args: tuple[object, ...], model: type[M]) -> M | N
         return None
 
 
-def one_value(signal: str, args: tuple[object, ...]) -> tuple[object] | None:
-    """The one argument of ``signal``, as a 1-tuple, or None (logged; the signal is ignored):
-    for a handler that checks the value itself (a ``configure`` interval)."""
+def configured(args: tuple[object, ...]) -> timedelta | None:
+    """A ``configure`` signal's one argument as an interval in range, or None (logged; the signal
+    is ignored): the quarantine watcher's and the reconciler's, checked alike
+    (``intervals.configured_interval`` logs one out of range or not a number)."""
     if len(args) != 1:
         workflow.logger.warning(
-            "signal %r: %d arguments given where it takes one; ignored", signal, len(args)
+            "signal 'configure': %d arguments given where it takes one; ignored", len(args)
         )
         return None
-    return (args[0],)
+    return configured_interval(args[0], workflow.logger)
 
 
 def no_argument(signal: str, args: tuple[object, ...]) -> None:
