@@ -162,10 +162,7 @@ class BusinessCalendar:
             periods = (kept.get(day) or _day(self, day, kept))[0]
             closed = 0 if periods else closed + 1
             if closed > SEARCH_DAYS:
-                raise ValueError(
-                    f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
-                    f"after {start.isoformat()}"
-                )
+                raise self._no_open_time(start)
             for opens, closes in periods:
                 if closes <= start:
                     continue
@@ -250,10 +247,7 @@ class BusinessCalendar:
                 periods, day_total = kept.get(day) or _day(self, day, kept)
                 closed = 0 if periods else closed + 1
                 if closed > SEARCH_DAYS:
-                    raise ValueError(
-                        f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
-                        f"after {begin.isoformat()}"
-                    )
+                    raise self._no_open_time(begin)
                 if periods and periods[0][0] >= begin and day_total < left:
                     left -= day_total
                 else:
@@ -267,6 +261,12 @@ class BusinessCalendar:
                 day += 1
         except OverflowError as exc:
             raise beyond(self.name, start, f"{seconds / 3600:g} business hours") from exc
+
+    def _no_open_time(self, after: datetime) -> ValueError:
+        """The calendar's refusal of a span: no open hour in :data:`SEARCH_DAYS` days in a row."""
+        return ValueError(
+            f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days after {after.isoformat()}"
+        )
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Open seconds in [start, end); 0 when ``end`` is not after ``start``.
@@ -289,10 +289,7 @@ class BusinessCalendar:
                 periods, day_total = kept.get(day) or _day(self, day, kept)
                 closed = 0 if periods else closed + 1
                 if closed > SEARCH_DAYS:
-                    raise ValueError(
-                        f"calendar {self.name!r} has no open time within {SEARCH_DAYS} days "
-                        f"after {begin.isoformat()}"
-                    )
+                    raise self._no_open_time(begin)
                 if periods and periods[0][0] >= begin and periods[-1][1] <= stop:
                     total += day_total
                 else:
