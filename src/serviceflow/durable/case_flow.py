@@ -21,22 +21,20 @@ import asyncio
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 from serviceflow.durable import case_options as options
-from serviceflow.durable.case_calls import carry_out_locally, failure
+from serviceflow.durable.case_calls import carry_out_locally
+from serviceflow.durable.case_local import engine_decision, read_ticket
 from serviceflow.durable.compact import (
     CASE_IN_DECIDE,
     as_json,
-    compacted,
-    expanded,
     kept,
     merged,
     parsed,
     view_of,
     with_read,
 )
-from serviceflow.durable.fallback import last_resort
 from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
 from serviceflow.durable.messages import (
     ActionRequest,
@@ -48,12 +46,10 @@ from serviceflow.durable.messages import (
     DecideResult,
     Operation,
     Ticketed,
-    TicketRead,
-    TicketReadResult,
 )
 from serviceflow.durable.notifier import DeliveryRequest, deliver_all
 from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
-from serviceflow.durable.ui_text import current_details, decide_summary, timer_summary
+from serviceflow.durable.ui_text import current_details, timer_summary
 from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
 from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
@@ -109,7 +105,8 @@ class CaseFlow:
             read: tuple[str, tuple[str, ...]] | None = None
             if isinstance(engine_input, EventInput) and self._patched(options.FULL_TICKET):
                 engine_input, read = await self._complete(engine_input)
-            result = await self._decide(self._request(engine_input, read))
+            asked = self._request(engine_input, read)
+            result = await engine_decision(asked, self._patched(options.BOUNDED_DECIDE))
             if self.in_decide:
                 await self._took(result, engine_input)
             else:  # runs before CASE_IN_DECIDE, as they ran
@@ -237,7 +234,7 @@ class CaseFlow:
         missing = lacking(ticket)
         read = None
         if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
-            outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
+            outcome = await read_ticket(ticket.vendor, ticket.account, ticket.id)
             if outcome.ticket is not None:
                 ticket = completed(ticket, outcome.ticket)
             else:
@@ -247,21 +244,6 @@ class CaseFlow:
             return engine_input, read
         event = engine_input.event.model_copy(update={"ticket": ticket})
         return engine_input.model_copy(update={"event": event}), read
-
-    async def _read(self, vendor: str, account: str, ticket_id: str) -> TicketReadResult:
-        try:
-            result: TicketReadResult = await workflow.execute_local_activity(
-                "fetch_ticket",
-                TicketRead(vendor=vendor, account=account, ticket_id=ticket_id),
-                result_type=TicketReadResult,
-                start_to_close_timeout=options.READ_TIMEOUT,
-                schedule_to_close_timeout=options.READ_DEADLINE,
-                retry_policy=options.READ_RETRY,
-                # No summary: "fetch_ticket" says it, and a summary costs (ui_text.decide_summary).
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            return TicketReadResult(outcome=f"failed: {failure(exc)}"[:500])
 
     def _patched(self, patch_id: str) -> bool:
         """Whether this run makes a change: always, in a run that asked its changes up front;
@@ -309,42 +291,6 @@ class CaseFlow:
     def _record(self, records: list[DeliveryRecord]) -> None:
         self.deliveries.extend(records)
         del self.deliveries[:-MAX_DELIVERIES]
-
-    async def _decide(self, request: DecideRequest) -> DecideResult:
-        """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
-        result: DecideResult
-        if not self._patched(options.BOUNDED_DECIDE):  # cases started before the change replay as they ran
-            result = await workflow.execute_local_activity(
-                "decide", request, result_type=DecideResult, start_to_close_timeout=options.DECIDE_TIMEOUT
-            )
-            return result
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request,
-                result_type=DecideResult,
-                start_to_close_timeout=options.DECIDE_TIMEOUT,
-                retry_policy=options.DECIDE_RETRY,
-                summary=decide_summary(request.input),
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
-            error = failure(exc)
-        workflow.logger.error("the engine could not decide (%s); falling back", error)
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request.model_copy(update={"failure": error}),
-                result_type=DecideResult,
-                start_to_close_timeout=options.DECIDE_TIMEOUT,
-                retry_policy=options.DECIDE_RETRY,
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            workflow.logger.error("the fallback failed too (%s); the input is set aside", failure(exc))
-        if request.compact:
-            return compacted(last_resort(expanded(request), error), request)
-        return last_resort(request, error)
 
     async def _next_input(self) -> EngineInput:
         while not self.inbox:

@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from serviceflow.durable.fallback import DECIDE_ATTEMPTS
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
-BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
+BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see case_local.py
 # A decision that raises is tried DECIDE_ATTEMPTS times (a second and a half in all), then the
 # case falls back (fallback.py); before the marker, a raising decision was retried without end.
 DECIDE_RETRY = RetryPolicy(
