@@ -49,6 +49,12 @@ CARRIED_FIRST = "carried-over-first"
 # state the workflow keeps, and each decide marker carries, is packed (durable/compact.py,
 # packed()); runs before it keep the JSON as they did.
 STATE_PACKED = "state-packed"
+# The newest workflow.patched() marker (it implies STATE_PACKED and so every older change): an
+# event of another ticket than the case's (an ``event`` signal sent to the wrong case) is logged
+# and ignored where it leaves the inbox (own_events.py), not in the signal handler: the first
+# activation's signals are handled before the run asks its changes. Runs before it decide such an
+# event into the case, as they did (tests/durable/histories/foreign_event_decided.json).
+OWN_EVENTS_ONLY = "own-events-only"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
 # transport waits out a short Retry-After within each), then the case decides on what the
