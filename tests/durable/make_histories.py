@@ -42,6 +42,9 @@ running cases fails there. Recorded once and committed; re-record only on purpos
   before `workflow.patched("own-events-only")`: `git archive main`, this script copied in, run
   with `PYTHONPATH=<that tree>/src`): the other ticket's event decided into the case, which took
   that ticket as its own. The second with today's: logged and ignored (durable/own_events.py).
+- link_signal.json: a case signalled `link` by a repeat contact's case (a LinkContact), then a
+  `link` with no argument (logged, ignored: the handlers take `*args`, durable/signal_args.py),
+  then its own event; the contact is decided into `linked_tickets`.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -201,6 +204,21 @@ async def foreign_event(env, queue, policies):  # type: ignore[no-untyped-def]
     return handle
 
 
+async def link_signal(env, queue, policies):  # type: ignore[no-untyped-def]
+    """A repeat contact's case signals this one ``link`` (a LinkContact naming its ticket); a
+    ``link`` with no argument (``temporal workflow signal --name link``) is logged and ignored."""
+    from serviceflow.engine.inputs import LinkContact
+
+    now = await env.get_current_time()
+    own = new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "j1"))
+    await handle.signal("link", LinkContact(ticket_key=f"demo:demo:{own}1", time=now))
+    await handle.signal("link", args=[])
+    await handle.signal("event", event("customer_message", now, "customer", "j2", body="Any news?"))
+    await skip_time(env, timedelta(hours=1))
+    return handle
+
+
 async def main() -> None:
     STAND_IN.actions = FakeHelpdesk()
     get_plugin_manager().register(STAND_IN, name="demo-stand-in")
@@ -222,6 +240,7 @@ async def main() -> None:
             ("state_packed_channels", notify_channels, CaseActivities),
             ("foreign_event_decided", foreign_event, CaseActivities),
             ("foreign_event_ignored", foreign_event, CaseActivities),
+            ("link_signal", link_signal, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

@@ -70,6 +70,7 @@ def test_there_are_histories_to_replay() -> None:
         "state_packed_channels",
         "foreign_event_decided",
         "foreign_event_ignored",
+        "link_signal",
     }
 
 
@@ -178,6 +179,22 @@ def test_a_case_under_own_events_only_ignored_another_tickets_event() -> None:
     states = decided_states("foreign_event_ignored")
     assert [s["seen_events"] for s in states] == [["k1"], ["k1", "k2"]]
     assert {s["ticket"]["id"] for s in states} == {states[0]["case_id"].rsplit(":", 1)[1]}
+
+
+def test_a_link_signal_is_decided_into_the_case_and_one_without_its_argument_is_not() -> None:
+    """link_signal.json: the two ``link`` signals are in the history (the handler takes
+    ``*args``); the LinkContact was decided, the empty one left no decision."""
+    history = json.loads((Path(__file__).parent / "histories" / "link_signal.json").read_text())
+    signals = [
+        (e["workflowExecutionSignaledEventAttributes"]["signalName"],
+         len(e["workflowExecutionSignaledEventAttributes"].get("input", {}).get("payloads", [])))
+        for e in history["events"]
+        if "workflowExecutionSignaledEventAttributes" in e
+    ]  # fmt: skip
+    assert signals == [("event", 1), ("link", 1), ("link", 0), ("event", 1)]
+    states = decided_states("link_signal")
+    assert [s["decisions"][-1]["input"].split()[0] for s in states] == ["created", "link", "customer_message"]
+    assert states[-1]["linked_tickets"] == [states[1]["decisions"][-1]["input"].split()[-1]]
 
 
 def test_a_run_that_asks_its_changes_up_front_records_one_marker_for_all() -> None:
