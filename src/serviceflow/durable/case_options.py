@@ -40,12 +40,12 @@ FULL_TICKET = "read-the-full-ticket"
 # before it: a run that has the newer one has every older one too, and records only the newest's
 # marker (one per run); a run recorded before the newer one replays without it (no marker).
 AT_RUN_START = "patches-at-run-start"
-# The newest workflow.patched() marker (it implies CASE_IN_DECIDE and every older change, so a new
-# run still records one marker): what a run left undecided (CaseStart.pending) is decided before
-# the signals and updates the next run's first activation brings, which the SDK applies before
-# the run's first step (they came later); runs before it put them after, as they ran.
+# A workflow.patched() marker, once the newest (it implies CASE_IN_DECIDE and every older change,
+# so a new run still records one marker): what a run left undecided (CaseStart.pending) is
+# decided before the signals and updates the next run's first activation brings, which the SDK
+# applies before the run's first step (they came later); runs before it put them after.
 CARRIED_FIRST = "carried-over-first"
-# The newest workflow.patched() marker (it implies CARRIED_FIRST and so every older change): the
+# A workflow.patched() marker, once the newest (it implies CARRIED_FIRST and every older one): the
 # state the workflow keeps, and each decide marker carries, is packed (durable/compact.py,
 # packed()); runs before it keep the JSON as they did.
 STATE_PACKED = "state-packed"
