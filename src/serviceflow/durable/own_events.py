@@ -8,12 +8,13 @@ its ticket (its state's ``ticket``) and carried out its actions on it. Workflow 
 through the sandbox with case_flow.py): deterministic.
 
 The case's id, not the workflow id: a replay is given its workflow id by whoever replays it
-(``WorkflowHistory(workflow_id, events)``; a history's JSON does not hold it, and
-tests/durable/test_replay.py and tests/outcomes/test_replay_outcomes.py replay each history
-under its file's name), so a check against it would replay a recorded case differently under
-another id. So a case's first event, with no case yet to compare it with, is its own: on every
-path below it is the one a signal-with-start to ``event.ticket.key`` brought. (A workflow
-started by hand under one ticket's key with another ticket's event is that ticket's case.)
+(temporalio/client.py, ``WorkflowHistory.from_json``: "Construct a WorkflowHistory from an ID
+and a json dump of history"; the JSON holds no workflow id, and tests/durable/test_replay.py and
+tests/outcomes/test_replay_outcomes.py replay each history under its file's name), so a check
+against it replayed a recorded case differently under another id (every event foreign: a
+nondeterminism error). So a case's first event, with none to compare it with, is its own: on
+every path below it is the one a signal-with-start to ``event.ticket.key`` brought. Not caught:
+a workflow started by hand under ticket A's key with ticket B's event, a second case of B.
 
 Every legitimate sender keys an event by its ticket, so no case of ours is sent another ticket's
 event (checked 2026-12-05 against the code):
