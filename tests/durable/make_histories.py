@@ -37,6 +37,14 @@ running cases fails there. Recorded once and committed; re-record only on purpos
   state was packed (`workflow.patched("state-packed")`, durable/compact.py's packed()): each
   decide marker's `state_json` is the state's JSON deflated and base64'd, the later event
   completed from the packed state's ticket, the Slack delivery sent with the next decision.
+- foreign_event_decided.json, foreign_event_ignored.json: a case signalled an event of another
+  ticket between two of its own. The first was recorded with main's code of 2026-12-05 (e152e63,
+  before `workflow.patched("own-events-only")`: `git archive main`, this script copied in, run
+  with `PYTHONPATH=<that tree>/src`): the other ticket's event decided into the case, which took
+  that ticket as its own. The second with today's: logged and ignored (durable/own_events.py).
+- link_signal.json: a case signalled `link` by a repeat contact's case (a LinkContact), then a
+  `link` with no argument (logged, ignored: the handlers take `*args`, durable/signal_args.py),
+  then its own event; the contact is decided into `linked_tickets`.
 
 Existing fixtures are kept; `--force` records them again.
 """
@@ -183,6 +191,34 @@ async def decide_fallback(env, queue, policies):  # type: ignore[no-untyped-def]
     return handle
 
 
+async def foreign_event(env, queue, policies):  # type: ignore[no-untyped-def]
+    """A case signalled an event of another ticket (``temporal workflow signal --workflow-id
+    <this case> --name event --input <another ticket's event>``) between two of its own."""
+    now = await env.get_current_time()
+    own = new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "k1"))
+    foreign = event("customer_message", now, "customer", "k-foreign", body="not this case's", id=f"{own}0")
+    await handle.signal("event", foreign)
+    await handle.signal("event", event("customer_message", now, "customer", "k2", body="Any news?"))
+    await skip_time(env, timedelta(hours=1))
+    return handle
+
+
+async def link_signal(env, queue, policies):  # type: ignore[no-untyped-def]
+    """A repeat contact's case signals this one ``link`` (a LinkContact naming its ticket); a
+    ``link`` with no argument (``temporal workflow signal --name link``) is logged and ignored."""
+    from serviceflow.engine.inputs import LinkContact
+
+    now = await env.get_current_time()
+    own = new_ticket_id()
+    handle = await start_case(env, queue, event("created", now, "customer", "j1"))
+    await handle.signal("link", LinkContact(ticket_key=f"demo:demo:{own}1", time=now))
+    await handle.signal("link", args=[])
+    await handle.signal("event", event("customer_message", now, "customer", "j2", body="Any news?"))
+    await skip_time(env, timedelta(hours=1))
+    return handle
+
+
 async def main() -> None:
     STAND_IN.actions = FakeHelpdesk()
     get_plugin_manager().register(STAND_IN, name="demo-stand-in")
@@ -202,6 +238,9 @@ async def main() -> None:
             ("case_in_decide_channels", notify_channels, CaseActivities),
             ("state_packed", full_ticket, CaseActivities),
             ("state_packed_channels", notify_channels, CaseActivities),
+            ("foreign_event_decided", foreign_event, CaseActivities),
+            ("foreign_event_ignored", foreign_event, CaseActivities),
+            ("link_signal", link_signal, CaseActivities),
         ):
             with tempfile.TemporaryDirectory() as folder:
                 copy = Path(folder)

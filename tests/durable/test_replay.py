@@ -68,6 +68,9 @@ def test_there_are_histories_to_replay() -> None:
         "case_in_decide_channels",
         "state_packed",
         "state_packed_channels",
+        "foreign_event_decided",
+        "foreign_event_ignored",
+        "link_signal",
     }
 
 
@@ -147,6 +150,51 @@ def test_a_packed_case_keeps_its_state_packed_in_every_decide_marker() -> None:
     packed = [state_of(r["state_json"]) for r in channels if isinstance(r, dict) and r.get("state_json")]
     assert not packed[0]["deliveries"]
     assert [d["channel"] for d in packed[-1]["deliveries"]][:1] == ["helpdesk"]
+
+
+def decided_states(name: str) -> list[dict]:  # type: ignore[type-arg]
+    """The state after each decision a history's decide markers record."""
+    results = markers(name)[2]
+    return [state_of(r["state_json"]) for r in results if isinstance(r, dict) and r.get("state_json")]
+
+
+def test_a_case_before_own_events_only_decided_another_tickets_event_and_replays_so() -> None:
+    """foreign_event_decided.json, recorded with main's code before ``own-events-only``: the
+    event of another ticket was decided (and took the case's ticket over); the replay above
+    replays it so with today's code, which asks the newer marker first and finds none."""
+    patches, kinds, _ = markers("foreign_event_decided")
+    assert patches == ["state-packed"]
+    assert kinds == ["fetch_ticket", "decide", "decide", "decide"]
+    states = decided_states("foreign_event_decided")
+    assert states[-1]["seen_events"] == ["k1", "k-foreign", "k2"]
+    assert states[1]["ticket"]["id"] != states[0]["ticket"]["id"]  # the bug: the other ticket's
+
+
+def test_a_case_under_own_events_only_ignored_another_tickets_event() -> None:
+    """foreign_event_ignored.json, the same story under ``own-events-only``: one marker for every
+    change, no decision of the other ticket's event, the case's ticket its own throughout."""
+    patches, kinds, _ = markers("foreign_event_ignored")
+    assert patches == ["own-events-only"]
+    assert kinds == ["fetch_ticket", "decide", "decide"]
+    states = decided_states("foreign_event_ignored")
+    assert [s["seen_events"] for s in states] == [["k1"], ["k1", "k2"]]
+    assert {s["ticket"]["id"] for s in states} == {states[0]["case_id"].rsplit(":", 1)[1]}
+
+
+def test_a_link_signal_is_decided_into_the_case_and_one_without_its_argument_is_not() -> None:
+    """link_signal.json: the two ``link`` signals are in the history (the handler takes
+    ``*args``); the LinkContact was decided, the empty one left no decision."""
+    history = json.loads((Path(__file__).parent / "histories" / "link_signal.json").read_text())
+    signals = [
+        (e["workflowExecutionSignaledEventAttributes"]["signalName"],
+         len(e["workflowExecutionSignaledEventAttributes"].get("input", {}).get("payloads", [])))
+        for e in history["events"]
+        if "workflowExecutionSignaledEventAttributes" in e
+    ]  # fmt: skip
+    assert signals == [("event", 1), ("link", 1), ("link", 0), ("event", 1)]
+    states = decided_states("link_signal")
+    assert [s["decisions"][-1]["input"].split()[0] for s in states] == ["created", "link", "customer_message"]
+    assert states[-1]["linked_tickets"] == [states[1]["decisions"][-1]["input"].split()[-1]]
 
 
 def test_a_run_that_asks_its_changes_up_front_records_one_marker_for_all() -> None:

@@ -13,6 +13,8 @@ re-evaluates a rule), and carries out the actions through activities. Continue-a
 history bounded on long-lived tickets.
 
 Its changes are asked with ``workflow.patched()`` once, first thing in a run: see case_options.py.
+Since ``own-events-only`` an event of another ticket is logged and ignored where it leaves the
+inbox (own_events.py).
 """
 
 from __future__ import annotations
@@ -21,22 +23,20 @@ import asyncio
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 from serviceflow.durable import case_options as options
-from serviceflow.durable.case_calls import carry_out_locally, failure
+from serviceflow.durable.case_calls import carry_out_locally
+from serviceflow.durable.case_local import engine_decision, read_ticket
 from serviceflow.durable.compact import (
     CASE_IN_DECIDE,
     as_json,
-    compacted,
-    expanded,
     kept,
     merged,
     parsed,
     view_of,
     with_read,
 )
-from serviceflow.durable.fallback import last_resort
 from serviceflow.durable.full_ticket import MAX_READS, completed, lacking
 from serviceflow.durable.messages import (
     ActionRequest,
@@ -48,12 +48,11 @@ from serviceflow.durable.messages import (
     DecideResult,
     Operation,
     Ticketed,
-    TicketRead,
-    TicketReadResult,
 )
 from serviceflow.durable.notifier import DeliveryRequest, deliver_all
 from serviceflow.durable.notify_channels import delivery_requests, helpdesk_record, records_of
-from serviceflow.durable.ui_text import current_details, decide_summary, timer_summary
+from serviceflow.durable.own_events import ignored
+from serviceflow.durable.ui_text import current_details, timer_summary
 from serviceflow.engine.inputs import EngineInput, EventInput, LinkContact, WakeUp
 from serviceflow.model import HELPDESK_CHANNEL, CaseState, LinkCase, Notify, TicketEvent
 from serviceflow.model.case import MAX_DELIVERIES, ActionRecord, DeliveryRecord
@@ -84,10 +83,13 @@ class CaseFlow:
         self.state_json: str | None = None
         self.view: CaseView | None = None
         self.packed = False  # options.STATE_PACKED: ``state_json`` is packed (compact.packed)
+        # options.OWN_EVENTS_ONLY: an event of another ticket is logged and ignored (own_events.py)
+        self.own_only = False
 
     async def _run(self, start: CaseStart) -> CaseResult:
         # First, before any await (see the module), the newest change first: it implies the older.
-        self.packed = workflow.patched(options.STATE_PACKED)
+        self.own_only = workflow.patched(options.OWN_EVENTS_ONLY)
+        self.packed = self.own_only or workflow.patched(options.STATE_PACKED)
         carried_first = self.packed or workflow.patched(options.CARRIED_FIRST)
         self.in_decide = carried_first or workflow.patched(CASE_IN_DECIDE)
         self.record_in_decide = self.in_decide or workflow.patched(OUTCOMES_IN_DECIDE)
@@ -106,58 +108,12 @@ class CaseFlow:
         self.wake_at = start.wake_at
         while True:
             engine_input = await self._next_input()
-            read: tuple[str, tuple[str, ...]] | None = None
-            if isinstance(engine_input, EventInput) and self._patched(options.FULL_TICKET):
-                engine_input, read = await self._complete(engine_input)
-            result = await self._decide(self._request(engine_input, read))
-            if self.in_decide:
-                await self._took(result, engine_input)
-            else:  # runs before CASE_IN_DECIDE, as they ran
-                decision = result.made()
-                # The outcome store: recorded by the decide activity, else (the last resort, a
-                # worker without the store, a run before OUTCOMES_IN_DECIDE) by a local activity.
-                if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
-                    await record_decision(self.state, engine_input, result.case(), decision)
-                self.state, self.wake_at = result.case(), result.wake_at
-                if read is not None:
-                    self.state = with_read(self.state, *read)
-                workflow.set_current_details(current_details(self.state, self.wake_at))
-            case = self._case()
-            gone = False
-            done = result.done if self.in_decide else []  # what the decide activity did, in order
-            for number, action in enumerate(result.to_do()):
-                here = done[number] if number < len(done) else None
-                if isinstance(action, LinkCase):
-                    # A repeat contact joined another case: tell that case, not the helpdesk.
-                    await workflow.get_external_workflow_handle(action.case_id).signal(
-                        "link", LinkContact(ticket_key=action.ticket_key, time=workflow.now())
-                    )
-                    continue
-                request = ActionRequest(case_id=case.case_id, **self._where(case), action=action)
-                if isinstance(action, Notify) and self._patched(options.NOTIFY_CHANNELS):
-                    if await self._notify(request, action, here) == "ticket gone":
-                        gone = True
-                        break
-                    continue
-                if here is not None:
-                    outcome = here
-                elif self._patched(options.LOCAL_ACTIONS):
-                    # A local activity: its result is recorded with the workflow task, with no
-                    # round trip through the server's task queues (the server was the bottleneck).
-                    outcome = await carry_out_locally(request, action)
-                else:  # cases started before the change replay as they ran
-                    outcome = await workflow.execute_activity(
-                        "carry_out",
-                        request,
-                        result_type=ActionResult,
-                        start_to_close_timeout=options.ACTION_TIMEOUT,
-                        retry_policy=options.ACTION_RETRY,
-                    )
-                self._did(action.key, action.type, outcome.outcome)
-                if outcome.outcome == "ticket gone":
-                    gone = True
-                    break
-            if gone or (case.finished and not self.inbox):
+            case: CaseView | CaseState | None = self.view  # None before the case's first decision
+            if self.own_only and case is not None and ignored(engine_input, case.case_id):
+                gone = False
+            else:
+                case, gone = await self._take(engine_input)
+            if case is not None and (gone or (case.finished and not self.inbox)):
                 await workflow.wait_condition(lambda: self.sending == 0)  # deliveries under way end
                 return CaseResult(case_id=case.case_id, closed_at=case.closed_at)
             info = workflow.info()
@@ -171,6 +127,60 @@ class CaseFlow:
                         history_limit=start.history_limit,
                     )
                 )
+
+    async def _take(self, engine_input: EngineInput) -> tuple[CaseView | CaseState, bool]:
+        """Decide an input and carry out the decision's actions: the case after it, and whether
+        its ticket is gone."""
+        read: tuple[str, tuple[str, ...]] | None = None
+        if isinstance(engine_input, EventInput) and self._patched(options.FULL_TICKET):
+            engine_input, read = await self._complete(engine_input)
+        asked = self._request(engine_input, read)
+        result = await engine_decision(asked, self._patched(options.BOUNDED_DECIDE))
+        if self.in_decide:
+            await self._took(result, engine_input)
+        else:  # runs before CASE_IN_DECIDE, as they ran
+            decision = result.made()
+            # The outcome store: recorded by the decide activity, else (the last resort, a
+            # worker without the store, a run before OUTCOMES_IN_DECIDE) by a local activity.
+            if decision is not None and not result.recorded and self._patched(RECORD_OUTCOMES):
+                await record_decision(self.state, engine_input, result.case(), decision)
+            self.state, self.wake_at = result.case(), result.wake_at
+            if read is not None:
+                self.state = with_read(self.state, *read)
+            workflow.set_current_details(current_details(self.state, self.wake_at))
+        case = self._case()
+        done = result.done if self.in_decide else []  # what the decide activity did, in order
+        for number, action in enumerate(result.to_do()):
+            here = done[number] if number < len(done) else None
+            if isinstance(action, LinkCase):
+                # A repeat contact joined another case: tell that case, not the helpdesk.
+                await workflow.get_external_workflow_handle(action.case_id).signal(
+                    "link", LinkContact(ticket_key=action.ticket_key, time=workflow.now())
+                )
+                continue
+            request = ActionRequest(case_id=case.case_id, **self._where(case), action=action)
+            if isinstance(action, Notify) and self._patched(options.NOTIFY_CHANNELS):
+                if await self._notify(request, action, here) == "ticket gone":
+                    return case, True
+                continue
+            if here is not None:
+                outcome = here
+            elif self._patched(options.LOCAL_ACTIONS):
+                # A local activity: its result is recorded with the workflow task, with no
+                # round trip through the server's task queues (the server was the bottleneck).
+                outcome = await carry_out_locally(request, action)
+            else:  # cases started before the change replay as they ran
+                outcome = await workflow.execute_activity(
+                    "carry_out",
+                    request,
+                    result_type=ActionResult,
+                    start_to_close_timeout=options.ACTION_TIMEOUT,
+                    retry_policy=options.ACTION_RETRY,
+                )
+            self._did(action.key, action.type, outcome.outcome)
+            if outcome.outcome == "ticket gone":
+                return case, True
+        return case, False
 
     def _request(self, engine_input: EngineInput, read: tuple[str, tuple[str, ...]] | None) -> DecideRequest:
         """The decision's request: with the state as JSON, the records made since and the read's
@@ -237,7 +247,7 @@ class CaseFlow:
         missing = lacking(ticket)
         read = None
         if missing and (status is None or (status.startswith("failed") and self.reads < MAX_READS)):
-            outcome = await self._read(ticket.vendor, ticket.account, ticket.id)
+            outcome = await read_ticket(ticket.vendor, ticket.account, ticket.id)
             if outcome.ticket is not None:
                 ticket = completed(ticket, outcome.ticket)
             else:
@@ -247,21 +257,6 @@ class CaseFlow:
             return engine_input, read
         event = engine_input.event.model_copy(update={"ticket": ticket})
         return engine_input.model_copy(update={"event": event}), read
-
-    async def _read(self, vendor: str, account: str, ticket_id: str) -> TicketReadResult:
-        try:
-            result: TicketReadResult = await workflow.execute_local_activity(
-                "fetch_ticket",
-                TicketRead(vendor=vendor, account=account, ticket_id=ticket_id),
-                result_type=TicketReadResult,
-                start_to_close_timeout=options.READ_TIMEOUT,
-                schedule_to_close_timeout=options.READ_DEADLINE,
-                retry_policy=options.READ_RETRY,
-                # No summary: "fetch_ticket" says it, and a summary costs (ui_text.decide_summary).
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            return TicketReadResult(outcome=f"failed: {failure(exc)}"[:500])
 
     def _patched(self, patch_id: str) -> bool:
         """Whether this run makes a change: always, in a run that asked its changes up front;
@@ -309,42 +304,6 @@ class CaseFlow:
     def _record(self, records: list[DeliveryRecord]) -> None:
         self.deliveries.extend(records)
         del self.deliveries[:-MAX_DELIVERIES]
-
-    async def _decide(self, request: DecideRequest) -> DecideResult:
-        """The engine's decision; after DECIDE_ATTEMPTS failures, the fallback's."""
-        result: DecideResult
-        if not self._patched(options.BOUNDED_DECIDE):  # cases started before the change replay as they ran
-            result = await workflow.execute_local_activity(
-                "decide", request, result_type=DecideResult, start_to_close_timeout=options.DECIDE_TIMEOUT
-            )
-            return result
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request,
-                result_type=DecideResult,
-                start_to_close_timeout=options.DECIDE_TIMEOUT,
-                retry_policy=options.DECIDE_RETRY,
-                summary=decide_summary(request.input),
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:  # a local activity's failure is the latter
-            error = failure(exc)
-        workflow.logger.error("the engine could not decide (%s); falling back", error)
-        try:
-            result = await workflow.execute_local_activity(
-                "decide",
-                request.model_copy(update={"failure": error}),
-                result_type=DecideResult,
-                start_to_close_timeout=options.DECIDE_TIMEOUT,
-                retry_policy=options.DECIDE_RETRY,
-            )
-            return result
-        except (ActivityError, ApplicationError) as exc:
-            workflow.logger.error("the fallback failed too (%s); the input is set aside", failure(exc))
-        if request.compact:
-            return compacted(last_resort(expanded(request), error), request)
-        return last_resort(request, error)
 
     async def _next_input(self) -> EngineInput:
         while not self.inbox:

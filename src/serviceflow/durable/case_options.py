@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from serviceflow.durable.fallback import DECIDE_ATTEMPTS
 
 DECIDE_TIMEOUT = timedelta(seconds=30)
-BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see _decide()
+BOUNDED_DECIDE = "decide-bounded-retries"  # a workflow.patched() marker: see case_local.py
 # A decision that raises is tried DECIDE_ATTEMPTS times (a second and a half in all), then the
 # case falls back (fallback.py); before the marker, a raising decision was retried without end.
 DECIDE_RETRY = RetryPolicy(
@@ -40,15 +40,21 @@ FULL_TICKET = "read-the-full-ticket"
 # before it: a run that has the newer one has every older one too, and records only the newest's
 # marker (one per run); a run recorded before the newer one replays without it (no marker).
 AT_RUN_START = "patches-at-run-start"
-# The newest workflow.patched() marker (it implies CASE_IN_DECIDE and every older change, so a new
-# run still records one marker): what a run left undecided (CaseStart.pending) is decided before
-# the signals and updates the next run's first activation brings, which the SDK applies before
-# the run's first step (they came later); runs before it put them after, as they ran.
+# A workflow.patched() marker, once the newest (it implies CASE_IN_DECIDE and every older change,
+# so a new run still records one marker): what a run left undecided (CaseStart.pending) is
+# decided before the signals and updates the next run's first activation brings, which the SDK
+# applies before the run's first step (they came later); runs before it put them after.
 CARRIED_FIRST = "carried-over-first"
-# The newest workflow.patched() marker (it implies CARRIED_FIRST and so every older change): the
+# A workflow.patched() marker, once the newest (it implies CARRIED_FIRST and every older one): the
 # state the workflow keeps, and each decide marker carries, is packed (durable/compact.py,
 # packed()); runs before it keep the JSON as they did.
 STATE_PACKED = "state-packed"
+# The newest workflow.patched() marker (it implies STATE_PACKED and so every older change): an
+# event of another ticket than the case's (an ``event`` signal sent to the wrong case) is logged
+# and ignored where it leaves the inbox (own_events.py), not in the signal handler: the first
+# activation's signals are handled before the run asks its changes. Runs before it decide such an
+# event into the case, as they did (tests/durable/histories/foreign_event_decided.json).
+OWN_EVENTS_ONLY = "own-events-only"
 READ_TIMEOUT = timedelta(seconds=30)
 # A local activity, as the decision: a read is tried four times over seven seconds (the adapter's
 # transport waits out a short Retry-After within each), then the case decides on what the
