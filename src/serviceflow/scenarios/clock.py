@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from serviceflow.engine.rules import Rules
@@ -36,7 +36,10 @@ class SimulatedClock:
         except DurationSyntaxError as exc:
             raise ScenarioError(f"advance: {exc}") from None
         if span.clock.value == "elapsed":
-            return self.now + span.delta
+            # Elapsed time, in UTC as the engine counts it (BusinessCalendar.deadline): after an
+            # ``at:`` step ``now`` is a local time, and a timedelta added to it is wall time
+            # (23 or 25 real hours for ``24h`` across a DST change).
+            return self.now.astimezone(UTC) + span.delta
         return rules.calendar(rules.defaults.calendar).deadline(self.now, span)
 
     def moment(self, value: datetime | str, what: str = "at") -> datetime:
@@ -63,7 +66,19 @@ class SimulatedClock:
             candidate = (candidate + timedelta(days=ahead)).replace(tzinfo=self.zone)
         if candidate.astimezone(UTC) < self.now:
             candidate = candidate + timedelta(days=7 if day else 1)
-        return datetime.combine(candidate.date(), candidate.timetz().replace(tzinfo=None), self.zone)
+        return self._local(candidate.date(), candidate.time(), what, value)
+
+    def _local(self, day: date, wall: time, what: str, value: str) -> datetime:
+        """``wall`` on ``day`` in the zone: in a DST fold (autumn) the first of the two, as
+        zoneinfo's ``fold=0``; a time in a DST gap (spring: the clocks skip it) does not exist,
+        and is the step's error rather than an hour moved silently."""
+        moment = datetime.combine(day, wall, self.zone)
+        if moment.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise ScenarioError(
+                f"{what}: '{value}' does not exist on {day} in {self.zone.key}: the clocks skip it "
+                "(daylight saving time begins); write a time before or after the change"
+            )
+        return moment
 
     def on_this_day(self, value: datetime | str, what: str = "at") -> datetime:
         """In an expectation, a time without a date ("14:00") is on the current simulated day."""
@@ -74,11 +89,10 @@ class SimulatedClock:
             raise ScenarioError(f"{what}: '{value}' is not a time; write HH:MM, HH:MM:SS or an ISO timestamp")
         day = self.now.astimezone(self.zone).date()
         try:
-            return datetime.combine(day, datetime.min.time(), self.zone).replace(
-                hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0)
-            )
+            wall = time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
         except ValueError as exc:  # 99:99: "hour must be in 0..23"
             raise ScenarioError(f"{what}: '{value}' is not a time of day ({exc})") from None
+        return self._local(day, wall, what, value)
 
     @staticmethod
     def precision(value: datetime | str) -> float:
