@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -311,7 +311,7 @@ class Simulation:
             cause=seed.cause,
             recipient=seed.recipient,
             received_at=self.now,
-            expires_at=self.now + timedelta(days=14),
+            expires_at=self.now.astimezone(UTC) + timedelta(days=14),  # elapsed, not wall, days
         )
         self.quarantined[seed.id] = message
         senders_cases = [
