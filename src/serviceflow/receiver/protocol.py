@@ -112,6 +112,7 @@ if HttpToolsProtocol is not None:
             self._held: bytes | memoryview = b""
             self._total = self._mark = self._begin = self._begin_end = 0
             self._piece, self._ended_in, self._began_at_start = 0, -1, True
+            self._refused_upgrade = False  # an Upgrade request came: nothing after it is read
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -119,6 +120,8 @@ if HttpToolsProtocol is not None:
             self._arm(self.header_timeout)
 
         def data_received(self, data: bytes) -> None:
+            if self._refused_upgrade:
+                return  # what follows a refused upgrade is not parsed (_upgrade_refused)
             self._idle_due = None  # as uvicorn's keep-alive timer, stopped by any byte
             if len(data) > PIECE_BYTES or self.pipeline or self._held:
                 self._feed_in_pieces(data)
@@ -133,10 +136,8 @@ if HttpToolsProtocol is not None:
             try:  # uvicorn's data_received, but for a head refused from a callback (logged once)
                 self.parser.feed_data(data)
             except httptools.HttpParserUpgrade:
-                if self._should_upgrade():
-                    self.handle_websocket_upgrade()
-                else:
-                    self._unsupported_upgrade_warning()
+                self._upgrade_refused()
+                return
             except httptools.HttpParserError:
                 if not self.transport.is_closing():  # else answered 431 from on_headers_complete
                     self.logger.warning("Invalid HTTP request received.")
@@ -161,7 +162,7 @@ if HttpToolsProtocol is not None:
             # one, until MAX_PIPELINED wait (a read parsed whole queued every request in it).
             held = (bytes(self._held) + data if data else self._held) if self._held else data
             view, at, self._held = memoryview(held), 0, b""
-            while at < len(view) and not self.transport.is_closing():
+            while at < len(view) and not self.transport.is_closing() and not self._refused_upgrade:
                 if len(self.pipeline) >= MAX_PIPELINED:
                     self._held = view[at:]  # no copy: one held per answer copied 256 KiB each
                     self.flow.pause_reading()
@@ -169,6 +170,29 @@ if HttpToolsProtocol is not None:
                 size = self._piece_bytes()
                 self._feed(view[at : at + size])
                 at += size
+
+        def _upgrade_refused(self) -> None:
+            # llhttp stops at a request asking to switch protocols (Upgrade), and the receiver
+            # speaks only HTTP/1.1 (uvicorn's ws="none"): the request is answered as a plain one,
+            # as RFC 9110 section 7.8 lets a server ignore Upgrade, and with "connection: close",
+            # so nothing sent after it is parsed, which may be in the other protocol. uvicorn
+            # (httptools_impl.py, data_received) drops the rest of that read only, keeps the
+            # connection, and parses a later read as new requests.
+            self._held, self._refused_upgrade = b"", True
+            cycle = self.cycle
+            if cycle is not None and not cycle.response_complete:
+                cycle.keep_alive = False  # closes the connection once it is answered
+            elif not self.transport.is_closing():
+                self.transport.close()
+            # llhttp (httptools 0.9) ends such a request at its head, so a body it declares is not
+            # read: the app gets none (a webhook so sent is refused for its signature or JSON).
+            fields = dict(self.headers)
+            unread = b"transfer-encoding" in fields or fields.get(b"content-length", b"0") != b"0"
+            log.warning(
+                "an upgrade to %r refused: answered as HTTP/1.1%s, then the connection closed",
+                fields.get(b"upgrade", b"")[:32].decode("latin-1"),
+                " without its body (send it over HTTP/1.1 without Upgrade)" if unread else "",
+            )
 
         def _piece_bytes(self) -> int:
             if self._in_body:

@@ -83,6 +83,9 @@ async def serving_app(
             # No access log line (the app logs each delivery once) and no X-Forwarded-* rewriting
             # (the receiver never uses the client's address): two steps less per request.
             access_log=False, proxy_headers=False,
+            # HTTP/1.1 only: no WebSocket even where a WebSocket library is installed; a request
+            # asking to upgrade is answered as HTTP/1.1 and its connection closed (protocol.py).
+            ws="none",
             limit_concurrency=limits.max_connections,
             timeout_keep_alive=limits.keep_alive,
             timeout_graceful_shutdown=limits.shutdown_timeout,
