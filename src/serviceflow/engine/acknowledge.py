@@ -69,7 +69,10 @@ def reopen_unanswered(run: Run, matching: list[PolicyRuntime], event: TicketEven
             return
         status = ticket.status.value
         who = event.actor.name or event.actor.id or event.actor.role.value
-        reason = f"ticket {status} by {who} without any human reply"
+        # A ticket that arrives closed (an inbox rule, an import) was closed by nobody we saw:
+        # its creator is who wrote it, not who closed it.
+        how = f"created {status}" if event.kind is EventKind.CREATED else f"{status} by {who}"
+        reason = f"ticket {how} without any human reply"
         if ticket.status is TicketStatus.SOLVED:
             run.act(
                 SetStatus,
@@ -87,7 +90,7 @@ def reopen_unanswered(run: Run, matching: list[PolicyRuntime], event: TicketEven
             policy=policy.name,
             rule="acknowledge",
             body=(
-                f"This ticket was {status} by {who} but nobody has answered the customer. "
+                f"This ticket was {how} but nobody has answered the customer. "
                 f"serviceflow brought it back to {owner}; please reply to the customer."
             ),
         )
