@@ -137,6 +137,8 @@ if HttpToolsProtocol is not None:
                 self.parser.feed_data(data)
             except httptools.HttpParserUpgrade:
                 self._upgrade_refused()
+                if self.cycle is not cycle:  # its cycle began: the head's deadline is done
+                    self._disarm()
                 return
             except httptools.HttpParserError:
                 if not self.transport.is_closing():  # else answered 431 from on_headers_complete
