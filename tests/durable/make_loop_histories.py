@@ -24,33 +24,20 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from temporalio import activity  # noqa: E402
+from loop_fakes import POLLS, list_nothing, sweep_nothing  # noqa: E402
 from temporalio.client import WorkflowHandle  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from serviceflow.durable.binaries import temporal_test_server  # noqa: E402
-from serviceflow.durable.messages import QuarantineListing, WatchStart  # noqa: E402
+from serviceflow.durable.messages import WatchStart  # noqa: E402
 from serviceflow.durable.quarantine import QuarantineWatcher  # noqa: E402
 from serviceflow.durable.reconcile import Reconciler  # noqa: E402
-from serviceflow.durable.reconcile_messages import ReconcileStart, SweepResult  # noqa: E402
+from serviceflow.durable.reconcile_messages import ReconcileStart  # noqa: E402
 from serviceflow.fakes.waiting import eventually, skip_time  # noqa: E402
 
-POLLS: list[str] = []
 NEW_INTERVAL = 600.0  # seconds: what ``configure`` sets
-
-
-@activity.defn(name="list_quarantined")
-async def list_nothing(vendor: str, account: str) -> QuarantineListing:
-    POLLS.append(vendor)
-    return QuarantineListing(messages=[])
-
-
-@activity.defn(name="reconcile_page")
-async def sweep_nothing(page: dict[str, Any]) -> SweepResult:
-    POLLS.append(page["vendor"])
-    return SweepResult()
 
 
 async def _polled(count: int) -> bool | None:

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 from durable_support import FakeHelpdesk, eventually
-from temporalio import activity
+from loop_fakes import POLLS, list_nothing, sweep_nothing
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from test_case_workflow import event, new_ticket_id, state_of
 
-from serviceflow.durable.messages import CaseStart, QuarantineListing, WatchStart
+from serviceflow.durable.messages import CaseStart, WatchStart
 from serviceflow.durable.quarantine import QuarantineWatcher
 from serviceflow.durable.reconcile import Reconciler
-from serviceflow.durable.reconcile_messages import ReconcileStart, SweepResult
+from serviceflow.durable.reconcile_messages import ReconcileStart
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import CaseState
 
@@ -76,21 +76,6 @@ async def test_a_case_ignores_a_signal_without_its_argument_and_decides_the_next
 
 async def _seen(handle: WorkflowHandle[Any, Any], event_id: str) -> bool | None:
     return True if event_id in (await state_of(handle)).seen_events else None
-
-
-@activity.defn(name="list_quarantined")
-async def list_nothing(vendor: str, account: str) -> QuarantineListing:
-    POLLS.append(vendor)
-    return QuarantineListing(messages=[])
-
-
-@activity.defn(name="reconcile_page")
-async def sweep_nothing(page: dict[str, Any]) -> SweepResult:
-    POLLS.append(page["vendor"])
-    return SweepResult()
-
-
-POLLS: list[str] = []
 
 
 @pytest.mark.parametrize(
