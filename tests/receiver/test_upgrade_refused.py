@@ -99,3 +99,24 @@ async def test_a_post_asking_to_upgrade_is_answered_without_its_body(
     assert out.split(b"\r\n\r\n", 1)[1].startswith(b"/hook 0 ")
     (line,) = [r.getMessage() for r in caplog.records if "upgrade" in r.getMessage()]
     assert line.startswith("an upgrade to 'h2c' refused: answered as HTTP/1.1 without its body"), line
+
+
+async def test_whatever_the_split_one_answer_then_close() -> None:
+    """The same bytes (an upgrade, then two requests) cut into two reads at every 5th offset, each
+    on a connection of its own: always the one answer, with connection: close, then the close."""
+    port = free_port()
+    stream = upgrade(b"websocket") + AFTER
+    async with serving_app(app, "127.0.0.1", port, limits=ReceiverLimits(), parser="httptools") as server:
+        for cut in range(1, len(stream), 5):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(stream[:cut])
+            await writer.drain()
+            head = b""
+            if cut > len(upgrade(b"websocket")):  # its head is in: wait for its answer first
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WITHIN)
+            writer.write(stream[cut:])
+            out = head + await everything(reader)
+            writer.close()
+            assert out.count(b"HTTP/1.1 ") == 1 and b"connection: close" in out.lower(), (cut, out[:300])
+            assert out.split(b"\r\n\r\n", 1)[1].startswith(b"/up 0 "), cut
+        assert server.server_state.total_requests == len(range(1, len(stream), 5))
