@@ -75,6 +75,20 @@ def test_a_wrong_owner_is_reported_with_its_step_and_location(policy_copy: Path)
     assert "    owner: expected cy, got bob" in out
 
 
+def test_a_failure_before_any_at_step_is_reported_in_the_policy_sets_zone(policy_copy: Path) -> None:
+    """The clock holds UTC; a failure's time is printed as the scenario's people read it, also
+    where no ``at:`` step has set a local time yet (the start, and times reached by ``advance``)."""
+    owners = policy_copy / "scenarios" / "owners.yaml"
+    text = owners.read_text()
+    first = "    repeat: 2                       # the helpdesk delivered the webhook twice\n"
+    assert first in text
+    owners.write_text(text.replace(first, first + '  - expect: {ticket: "1", owner: bob}\n', 1))
+    code, out, _ = run(str(policy_copy), "-k", "owners")
+    assert code == 1
+    assert f"{owners}:28:5: step 2 (expect at Mon 2026-03-02 09:00 CET):" in out
+    assert "    owner: expected bob, got cy" in out
+
+
 def test_keyword_selects_scenarios() -> None:
     code, out, _ = run(str(REPO / "policies"), "-k", "refund-story")
     assert code == 0

@@ -46,7 +46,7 @@ def test_advance_after_at_is_elapsed_time(
     rules: Rules, start: str, at: str, advance: str, reached: str
 ) -> None:
     clock = SimulatedClock.starting(datetime.fromisoformat(start), rules)
-    clock.now = clock.moment(at)  # what an ``at:`` step leaves: a local time (simulate.advance_to)
+    clock.now = clock.moment(at)  # what an ``at:`` step sets: a local time (simulate.advance_to)
     before = clock.now
     after = clock.after(advance, rules)
     assert after == datetime.fromisoformat(reached)

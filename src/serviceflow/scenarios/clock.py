@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,16 +18,28 @@ class ScenarioError(Exception):
     """The scenario itself is wrong (a bad step), as opposed to an expectation that failed."""
 
 
-@dataclass
 class SimulatedClock:
-    now: datetime
-    zone: ZoneInfo
+    """The scenario's current moment, always held in UTC so that arithmetic on it is real time,
+    never wall time (a ``timedelta`` added to a local time across a DST change is 23 or 25 real
+    hours for ``24h``); ``zone`` is only for reading and writing the times people write."""
+
+    def __init__(self, now: datetime, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.now = now
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self._now = moment.astimezone(UTC)  # an ``at:`` step's moment is a local time
 
     @classmethod
     def starting(cls, start: datetime, rules: Rules) -> SimulatedClock:
         calendar = rules.defaults.calendar
         zone = rules.calendars[calendar].zone if calendar and calendar in rules.calendars else ZoneInfo("UTC")
-        return cls(start.astimezone(UTC), zone)  # arithmetic on real time, not wall time
+        return cls(start, zone)
 
     def after(self, text: str, rules: Rules) -> datetime:
         try:
@@ -36,10 +47,7 @@ class SimulatedClock:
         except DurationSyntaxError as exc:
             raise ScenarioError(f"advance: {exc}") from None
         if span.clock.value == "elapsed":
-            # Elapsed time, in UTC as the engine counts it (BusinessCalendar.deadline): after an
-            # ``at:`` step ``now`` is a local time, and a timedelta added to it is wall time
-            # (23 or 25 real hours for ``24h`` across a DST change).
-            return self.now.astimezone(UTC) + span.delta
+            return self.now + span.delta  # real time, as the engine counts it (BusinessCalendar.deadline)
         return rules.calendar(rules.defaults.calendar).deadline(self.now, span)
 
     def moment(self, value: datetime | str, what: str = "at") -> datetime:

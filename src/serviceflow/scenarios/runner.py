@@ -23,7 +23,7 @@ __all__ = ["Issued", "ScenarioError", "ScenarioResult", "StepFailure", "run_scen
 class StepFailure:
     step: int  # 0-based index into scenario.steps
     kind: str
-    time: datetime
+    time: datetime  # in the policy set's zone, as the report prints it
     lines: list[str]
     errors: list[str] = field(default_factory=list)  # rule errors recorded since the previous expect
 
@@ -77,7 +77,8 @@ def run_scenario(
             ]
             errors_seen = len(simulation.errors)
             if failures:
-                result.failures.append(StepFailure(index, kind_of(step), simulation.now, failures, recent))
+                failure = StepFailure(index, kind_of(step), simulation.local_now(), failures, recent)
+                result.failures.append(failure)
     result.exercised = simulation.exercised
     result.decisions = simulation.decisions
     result.rule_errors = [f"{simulation.clock.fmt(w)} [{t}] {e}" for w, t, e in simulation.errors]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -114,6 +114,10 @@ class Simulation:
     @property
     def now(self) -> datetime:
         return self.clock.now
+
+    def local_now(self) -> datetime:
+        """The current moment as the scenario's people read it, in the policy set's zone."""
+        return self.clock.now.astimezone(self.clock.zone)
 
     # -- the engine ----------------------------------------------------------------------------
 
@@ -311,7 +315,7 @@ class Simulation:
             cause=seed.cause,
             recipient=seed.recipient,
             received_at=self.now,
-            expires_at=self.now.astimezone(UTC) + timedelta(days=14),  # elapsed, not wall, days
+            expires_at=self.now + timedelta(days=14),  # the clock is UTC: elapsed, not wall, days
         )
         self.quarantined[seed.id] = message
         senders_cases = [
