@@ -34,6 +34,16 @@ def ignored_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "not of this case's ticket" in r.getMessage()]
 
 
+async def start_case(
+    env: WorkflowEnvironment, task_queue: str, first: TicketEvent
+) -> WorkflowHandle[Any, CaseResult]:
+    """The case of ``first``'s ticket, started by signal-with-start as the receiver does."""
+    return await env.client.start_workflow(
+        CaseWorkflow.run, CaseStart(), id=first.ticket.key, task_queue=task_queue,
+        start_signal="event", start_signal_args=[first], result_type=CaseResult,
+    )  # fmt: skip
+
+
 async def _seen(handle: WorkflowHandle[Any, Any], event_id: str) -> bool | None:
     return True if event_id in (await state_of(handle)).seen_events else None
 
@@ -47,10 +57,7 @@ async def test_another_tickets_event_is_logged_and_ignored_and_the_case_goes_on(
         now = await env.get_current_time()
         own = new_ticket_id()
         first = event("created", now, "customer", "x1")
-        handle = await env.client.start_workflow(
-            CaseWorkflow.run, CaseStart(), id=first.ticket.key, task_queue=built.task_queue,
-            start_signal="event", start_signal_args=[first],
-        )  # fmt: skip
+        handle = await start_case(env, built.task_queue, first)
         await helpdesk.wait_for(lambda applied: any(a.type == "assign_owner" for a in applied))
         await handle.signal("event", foreign(now, own))
         await handle.signal("event", event("customer_message", now, "customer", "x2", body="Any news?"))
@@ -77,10 +84,7 @@ async def test_a_foreign_event_in_the_cases_first_task_is_ignored(
     now = await env.get_current_time()
     own = new_ticket_id()
     first = event("created", now, "customer", "y1")
-    handle = await env.client.start_workflow(
-        CaseWorkflow.run, CaseStart(), id=first.ticket.key, task_queue=built.task_queue,
-        start_signal="event", start_signal_args=[first],
-    )  # fmt: skip
+    handle = await start_case(env, built.task_queue, first)
     await handle.signal("event", foreign(now, own, "y-foreign"))
     await handle.signal("event", event("customer_message", now, "customer", "y2"))
     async with built:
@@ -101,10 +105,7 @@ async def test_a_closed_case_with_only_a_foreign_event_left_ends(
     now = await env.get_current_time()
     own = new_ticket_id()
     closing = event("created", now, "customer", "z1", status="closed")
-    handle = await env.client.start_workflow(
-        CaseWorkflow.run, CaseStart(), id=closing.ticket.key, task_queue=built.task_queue,
-        start_signal="event", start_signal_args=[closing], result_type=CaseResult,
-    )  # fmt: skip
+    handle = await start_case(env, built.task_queue, closing)
     await handle.signal("event", foreign(now, own, "z-foreign"))  # both before any worker runs
     async with built:
         result = await asyncio.wait_for(handle.result(), 30)
@@ -120,11 +121,7 @@ async def test_a_link_naming_another_ticket_is_still_taken(
     async with built:
         now = await env.get_current_time()
         own = new_ticket_id()
-        handle = await env.client.start_workflow(
-            CaseWorkflow.run, CaseStart(), id=event("created", now, "customer", "l1").ticket.key,
-            task_queue=built.task_queue, start_signal="event",
-            start_signal_args=[event("created", now, "customer", "l1")],
-        )  # fmt: skip
+        handle = await start_case(env, built.task_queue, event("created", now, "customer", "l1"))
         await handle.signal("link", LinkContact(ticket_key=f"demo:demo:{own}0", time=now))
         await handle.signal("event", event("customer_message", now, "customer", "l2"))
         await eventually(lambda: _seen(handle, "l2"), 30, "the event after the link")
