@@ -49,7 +49,6 @@ KINDS: dict[str, tuple[int, int, bool]] = {
     "5 of 2 KiB": (5, 2048, False),
     "15 local activities": (15, 16, False),
 }
-WARM = 20
 READY: dict[str, int] = {}  # kind -> workflows that reached their wait (bumped by workflow code)
 
 
@@ -107,7 +106,7 @@ async def open_workflows(env: WorkflowEnvironment, kind: str, count: int, timeou
         await asyncio.sleep(0.1)
 
 
-async def measure(count: int) -> dict[str, list[float]]:
+async def measure(count: int, warm: int) -> dict[str, list[float]]:
     libc = ctypes.CDLL("libc.so.6")
     figures: dict[str, list[float]] = {kind: [] for kind in KINDS}
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()))
@@ -117,7 +116,7 @@ async def measure(count: int) -> dict[str, list[float]]:
             workflow_runner=UnsandboxedWorkflowRunner(), max_cached_workflows=1_000_000,
         ):  # fmt: skip
             for kind in KINDS:
-                await open_workflows(env, f"{kind}", WARM, 120)
+                await open_workflows(env, kind, warm, 120)
             for kind in [*KINDS, *reversed(KINDS)]:
                 gc.collect()
                 libc.malloc_trim(0)
@@ -135,9 +134,10 @@ async def measure(count: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workflows", type=int, default=500, help="new workflows per kind and pass")
+    parser.add_argument("--warm", type=int, default=20, help="workflows per kind opened before measuring")
     args = parser.parse_args()
     print(describe())
-    figures = asyncio.run(measure(args.workflows))
+    figures = asyncio.run(measure(args.workflows, args.warm))
     print(f"resident memory per open cached workflow ({args.workflows} per kind, two passes):")
     for kind, values in figures.items():
         print(f"  {kind:20} {' / '.join(f'{v:.1f}' for v in values)} KiB")
