@@ -4,6 +4,7 @@ the file and the line (record), and exit status 2; never a traceback."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import month
@@ -202,3 +203,30 @@ def test_a_utf8_bom_is_still_read(tmp_path: Path) -> None:
     )
     code, err = backtest(path)
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("2w", timedelta(weeks=2)),  # refused, while report and reconcile took weeks
+        ("30d", timedelta(days=30)),
+        (" 12h ", timedelta(hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("45s", timedelta(seconds=45)),
+        ("2 weeks", timedelta(weeks=2)),
+        ("1h30m", timedelta(minutes=90)),
+    ],
+)
+def test_since_takes_the_units_report_and_reconcile_take(text: str, span: timedelta) -> None:
+    from serviceflow.backtest.sources import parse_since
+
+    assert parse_since(text) == span
+
+
+@pytest.mark.parametrize("text", ["0d", "9999w", "8 business hours", "2x", "", "1" * 500])
+def test_since_refuses_what_is_no_span_back(text: str) -> None:
+    from serviceflow.backtest.errors import BacktestError
+    from serviceflow.backtest.sources import parse_since
+
+    with pytest.raises(BacktestError, match="is not a span like 30d, 2w, 12h or 90m"):
+        parse_since(text)

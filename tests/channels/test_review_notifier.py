@@ -4,6 +4,7 @@ once per (notification, channel)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -83,6 +84,36 @@ async def test_without_a_channel_it_is_logged(caplog: pytest.LogCaptureFixture) 
     assert "notification for lee on c: Breached: review (escalation level 1)" in caplog.text
     await Notifier(None).send("c", ESCALATION, ROSTER)
     assert "notification for Lee Lead on c" in caplog.text
+
+
+AT_RISK = Notify(
+    key="zendesk:acme:quarantine-9/warn/review", reason="at risk", policy="quarantine", rule="review",
+    recipients=("lou",), subject="At risk: review on ticket quarantine-9 is due Mon 07 Dec 2026 01:11 UTC",
+    body="Review it before it is due.",
+)  # fmt: skip
+
+
+async def test_an_at_risk_review_is_logged_at_info_and_a_breach_at_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``make run`` printed the at-risk notice as a WARNING calling the review case a ticket."""
+    caplog.set_level(logging.INFO, logger="serviceflow.channels.delivery")
+    await Notifier(None).send("zendesk:acme:quarantine-9", AT_RISK)
+    await Notifier(None).send("zendesk:acme:quarantine-9", ESCALATION)
+    lines = [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "serviceflow.channels.delivery"
+    ]
+    assert lines == [
+        (
+            "INFO",
+            "notification for lou on zendesk:acme:quarantine-9: "
+            "At risk: review on review case quarantine-9 is due Mon 07 Dec 2026 01:11 UTC",
+        ),
+        (
+            "WARNING",
+            "notification for lee on zendesk:acme:quarantine-9: Breached: review (escalation level 1)",
+        ),
+    ]
 
 
 async def test_an_unreachable_endpoint_is_retryable(waits: Waits) -> None:

@@ -8,9 +8,12 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from durable_support import wait_until
 
 from serviceflow.durable.policy_store import PolicyStore
+from serviceflow.errors import PolicySetError
+from serviceflow.policy.loader import PolicyPathError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -146,3 +149,29 @@ async def test_a_file_added_with_the_folders_mtime_set_back_is_seen(tmp_path: Pa
     os.utime(standard, ns=(old.st_atime_ns, old.st_mtime_ns))
     assert os.stat(standard).st_size == old.st_size
     await wait_until(lambda: store.current().version != changed, 10, "the same-size edit")
+
+
+def test_a_named_path_that_does_not_exist_is_an_error_naming_it(tmp_path: Path) -> None:
+    """``SERVICEFLOW_POLICIES='["<dir>/policies","<dir>/workflowz"]'`` started a worker without
+    the journeys: the misspelt folder was dropped without a word."""
+    policies = _copy(tmp_path)
+    with pytest.raises(PolicyPathError, match="no such file or directory: .*workflowz") as raised:
+        PolicyStore([policies, tmp_path / "workflowz"])
+    assert "SERVICEFLOW_POLICIES" in str(raised.value)
+
+
+def test_the_defaults_may_lack_workflows_but_not_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PolicySetError, match=r"found in policies, workflows \(none of them exists\)"):
+        PolicyStore([Path("policies"), Path("workflows")])  # an empty folder: both named
+    _copy(tmp_path)
+    store = PolicyStore([Path("policies"), Path("workflows")])  # a project without journeys
+    assert store.paths == [Path("policies")] and store.current().policy_set.policies
+
+
+def test_a_folder_without_policies_is_named(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PolicySetError, match=f"no policy files \\(\\*.yaml\\) found in {tmp_path / 'empty'}"):
+        PolicyStore([tmp_path / "empty"])

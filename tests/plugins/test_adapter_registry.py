@@ -114,6 +114,27 @@ async def test_an_unreachable_helpdesk_fails_fast_then_is_asked_again() -> None:
     assert (await identities.of(desk, "acme")).id == "900" and desk.asked == 2
 
 
+async def test_a_missing_setting_is_no_retryable_failure() -> None:
+    from serviceflow_zendesk.settings import ZendeskNotConfigured
+
+    from serviceflow.adapters.identity import IdentityRefused
+
+    missing = ZendeskNotConfigured("set SERVICEFLOW_ZENDESK_SUBDOMAIN to name the Zendesk account")
+    desk, identities = Desk("acme-desk"), Identities(retry_after=5, clock=lambda: 0.0)
+    desk.answer = lambda: missing
+    for _ in range(2):  # asked, then failing fast: both times not retryable
+        with pytest.raises(IdentityRefused, match="set SERVICEFLOW_ZENDESK_SUBDOMAIN") as raised:
+            await identities.of(desk, "acme")
+        assert isinstance(raised.value, IdentityUnavailable) and not raised.value.retryable
+    assert desk.asked == 1
+    # what a later attempt can mend stays retryable
+    unreachable = Desk("other-desk")
+    unreachable.answer = lambda: ConnectionError("refused")
+    with pytest.raises(IdentityUnavailable) as raised:
+        await Identities().of(unreachable, "acme")
+    assert raised.value.retryable and not isinstance(raised.value, IdentityRefused)
+
+
 async def test_a_hanging_helpdesk_is_a_bounded_wait() -> None:
     desk, identities = Desk("acme-desk"), Identities(timeout=0.05)
 

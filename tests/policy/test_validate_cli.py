@@ -302,3 +302,12 @@ def test_help_reads_well(args: list[str]) -> None:
     assert "Usage:" in result.output
     if args == ["policy", "validate", "--help"]:
         assert "file:line:col" in result.output
+
+
+def test_no_path_at_all_says_so() -> None:
+    from serviceflow.policy.loader import validate
+
+    report = validate([])
+    assert [p.message for p in report.problems] == [
+        "no policy files (*.yaml): no policy folder or file was given (name one, e.g. policies)"
+    ]

@@ -58,6 +58,40 @@ async def test_an_unreachable_helpdesk_is_retried_with_progress_then_named(
     assert waits == sorted(waits) and waits[0] == 2.0  # backing off
 
 
+async def test_an_unconfigured_helpdesk_stops_at_once_naming_what_to_set(
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``reconcile zendesk:acme --backfill`` with Zendesk unconfigured retried the missing setting
+    for minutes (``...set SERVICEFLOW_ZENDESK_SUBDOMAIN...; retrying in 32 s (attempt 5/8)``)."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in ("SUBDOMAIN", "BASE_URL", "OAUTH_TOKEN", "EMAIL", "API_TOKEN"):
+        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
+    adapter = registry().get("zendesk")
+    assert adapter is not None
+    told: list[str] = []
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    run = Backfill(
+        client=env.client,
+        task_queue="unused",
+        adapter=adapter,
+        account="acme",
+        rules=PolicyStore([REPO / "policies", REPO / "workflows"]).current(),
+        roster=Roster(),
+        checkpoint_path=tmp_path / "checkpoint.json",
+        now=datetime.now(UTC),
+        progress=Progress(waiting=told.append),
+        sleep=no_wait,
+    )
+    with pytest.raises(BackfillError, match="set SERVICEFLOW_ZENDESK_SUBDOMAIN") as raised:
+        await run.run(datetime.now(UTC) - timedelta(days=1))
+    assert "zendesk:acme" in str(raised.value) and "could not be reached" not in str(raised.value)
+    assert told == [] and waits == []  # not retried
+
+
 def test_a_checkpoint_of_another_account_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "checkpoint.json"
     Checkpoint(vendor="zendesk", account="acme", since=datetime.now(UTC)).save(path)

@@ -6,8 +6,10 @@ demo helpdesk."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from helpscout_testing import ACCOUNT, SECRET, action, delivery, settings_for
@@ -21,6 +23,7 @@ from serviceflow_helpscout.errors import (
 )
 from serviceflow_helpscout.fake import FakeHelpScout
 from serviceflow_helpscout.fake.webhooks import APP_EVENTS, encode
+from serviceflow_helpscout.settings import API_ROOT, HelpScoutSettings
 
 from serviceflow.adapters import ChangeCursor, adapter_for
 from serviceflow.errors import QuarantinedMessageGone
@@ -35,6 +38,7 @@ from serviceflow.model import (
     TicketStatus,
 )
 from serviceflow.plugins import ENTRY_POINT_GROUP, installed_plugins
+from serviceflow.receiver.accounts import AccountNotConfigured, check_accounts
 from serviceflow.testing import ContractReceiver
 
 
@@ -60,6 +64,28 @@ async def test_missing_settings_name_the_variables(fake: FakeHelpScout) -> None:
     with pytest.raises(NotConfigured, match="SERVICEFLOW_HELPSCOUT_APP_ID"):
         await adapter.whoami(ACCOUNT)
     assert HelpScoutAdapter(settings_for(fake, company="acme")).accounts() == ("acme",)
+
+
+def test_a_default_install_names_no_account(
+    fake: FakeHelpScout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing configured: the shared API host names no account, so the receiver's start-up
+    guard fires (it logged ``deliveries taken for account api.helpscout.net`` and started)."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in [n for n in os.environ if n.startswith("SERVICEFLOW_HELPSCOUT_")]:
+        monkeypatch.delenv(name)
+    assert adapter_for("helpscout").accounts() == ()
+    with pytest.raises(AccountNotConfigured, match="helpscout"):
+        check_accounts({"helpscout"})
+    with pytest.raises(NotConfigured, match="SERVICEFLOW_HELPSCOUT_COMPANY"):
+        _ = HelpScoutSettings(_env_file=None).account  # type: ignore[call-arg]
+    # credentials alone name no account: a signed delivery is answered 503 account_not_configured
+    signed = HelpScoutAdapter(settings_for(fake, base_url=API_ROOT, company=None))
+    assert signed.accounts() == ()
+    verdict = signed.verify_webhook(delivery("convo.deleted", b'{"id":123}'))
+    assert verdict.accepted and verdict.account is None
+    # another base URL (a proxy, the fake) names its host, as the other plugins' base URLs do
+    assert HelpScoutAdapter(settings_for(fake, company=None)).accounts() == ("127.0.0.1",)
 
 
 async def test_priority_is_a_tag_and_what_help_scout_lacks_is_refused(

@@ -7,6 +7,12 @@ asks each account once, with a bounded wait, and keeps the answer for the life o
 reached, or the credentials act as no one, it says so with :class:`IdentityUnavailable`, and
 asks again no more than once per ``retry_after`` seconds: a delivery is never held up for long,
 and never attributed by guess.
+
+Only a failure that a later attempt can mend is retryable (the helpdesk slow, unreachable, 429 or
+5xx: the adapter's error says so with ``retryable = True``). A refusal no retry fixes, above all a
+setting that is missing (the plugins' ``*NotConfigured``, whose message names the variable to
+set), is raised as :class:`IdentityRefused`: still an :class:`IdentityUnavailable` (the receiver
+answers 503, so the helpdesk delivers again once it is set), but a backfill stops at once.
 """
 
 from __future__ import annotations
@@ -28,6 +34,19 @@ WHOAMI_TIMEOUT = 5.0
 RETRY_AFTER = 5.0
 
 
+class IdentityRefused(IdentityUnavailable):
+    """The identity cannot be learned until a person changes something (a setting, the
+    credentials): asking again does not help, so callers that retry (a backfill) stop at once."""
+
+    retryable = False
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether asking again later may succeed: the adapter's error says so (429, 5xx, transport:
+    ``retryable = True``), or it is the network's own (``OSError``: refused, reset, DNS)."""
+    return bool(getattr(exc, "retryable", False)) or isinstance(exc, OSError)
+
+
 class Identities:
     """``whoami`` per (vendor, account), cached on success, failing fast after a failure."""
 
@@ -42,7 +61,7 @@ class Identities:
         self.retry_after = retry_after
         self._clock = clock
         self._known: dict[tuple[str, str], Identity] = {}
-        self._failed: dict[tuple[str, str], tuple[float, str]] = {}
+        self._failed: dict[tuple[str, str], tuple[float, str, bool]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def learn(self, identity: Identity) -> None:
@@ -59,7 +78,9 @@ class Identities:
 
         Raises:
             IdentityUnavailable: the helpdesk did not answer in time, refused, or named no user
-                (then again, without asking, until ``retry_after`` has passed).
+                (then again, without asking, until ``retry_after`` has passed);
+                :class:`IdentityRefused`, not retryable, when no retry can fix it (a missing
+                setting: its message names the variable to set).
         """
         key = (adapter.vendor, account)
         found = self._known.get(key)
@@ -72,7 +93,8 @@ class Identities:
                 return found
             failed = self._failed.get(key)
             if failed is not None and self._clock() - failed[0] < self.retry_after:
-                raise IdentityUnavailable(failed[1], vendor=adapter.vendor, account=account)
+                kind = IdentityUnavailable if failed[2] else IdentityRefused
+                raise kind(failed[1], vendor=adapter.vendor, account=account)
             try:
                 identity = await asyncio.wait_for(adapter.whoami(account), self.timeout)
             except TimeoutError:
@@ -80,7 +102,8 @@ class Identities:
                     key, f"{adapter.vendor} did not say who serviceflow is within {self.timeout:.0f}s"
                 ) from None
             except Exception as exc:  # the helpdesk's own error, whatever it is: say it, never guess
-                raise self._failure(key, f"{adapter.vendor} could not say who serviceflow is: {exc}") from exc
+                message = f"{adapter.vendor} could not say who serviceflow is: {exc}"
+                raise self._failure(key, message, retryable=_retryable(exc)) from exc
             if (identity.vendor, identity.account) != key:
                 raise self._failure(
                     key, f"{adapter.vendor} answered the identity of {identity.vendor}:{identity.account}"
@@ -99,7 +122,8 @@ class Identities:
                 except IdentityUnavailable as exc:
                     log.warning("%s (webhooks for it are answered 503 until it is known)", exc)
 
-    def _failure(self, key: tuple[str, str], message: str) -> IdentityUnavailable:
-        self._failed[key] = (self._clock(), message)
+    def _failure(self, key: tuple[str, str], message: str, *, retryable: bool = True) -> IdentityUnavailable:
+        self._failed[key] = (self._clock(), message, retryable)
         log.warning("%s:%s: %s", *key, message)
-        return IdentityUnavailable(message, vendor=key[0], account=key[1])
+        kind = IdentityUnavailable if retryable else IdentityRefused
+        return kind(message, vendor=key[0], account=key[1])

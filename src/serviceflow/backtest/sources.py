@@ -29,9 +29,9 @@ from serviceflow.backtest.files import read_export
 from serviceflow.backtest.formats import ExportFormat, export_formats
 from serviceflow.errors import NotSupported, TicketGone
 from serviceflow.model import Actor, ActorRole, EventKind, Ticket, TicketEvent, TicketStatus
+from serviceflow.policy.durations import Clock, DurationSyntaxError, parse_duration
 
 _ACCOUNT = re.compile(r"^([a-z][a-z0-9_-]{0,39}):([^\s:/]{1,200})$")
-_SINCE = re.compile(r"^\s*(\d{1,5})\s*(d|h|m|days?|hours?|minutes?)\s*$", re.IGNORECASE)
 #: The most pages of changed tickets an API source reads (a bound, not a goal).
 MAX_PAGES = 10_000
 #: How many tickets' histories are read at once (the adapter's client paces its requests).
@@ -51,16 +51,23 @@ class Source:
 
 
 def parse_since(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``.
+    """``30d``, ``2w``, ``12h``, ``90m``, ``45s`` (or ``1h30m``, ``2 weeks``): how far back.
+
+    The policy files' own reader of elapsed spans (:func:`serviceflow.policy.durations.parse_duration`:
+    w, d, h, m, s and their words, more than zero, at most ten years), so ``backtest`` takes the
+    units ``report`` and ``reconcile`` take; business hours and days mean nothing here.
 
     Raises:
         BacktestError: anything else.
     """
-    match = _SINCE.match(text)
-    if not match:
-        raise BacktestError(f"--since {text!r} is not a span like 30d, 12h or 90m")
-    amount, unit = int(match.group(1)), match.group(2).lower()[0]
-    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+    hint = "a span like 30d, 2w, 12h or 90m (back from now)"
+    try:
+        span = parse_duration(text) if len(text) <= 100 else None
+    except DurationSyntaxError as exc:
+        raise BacktestError(f"--since {text!r} is not {hint} ({exc})") from None
+    if span is None or span.clock is not Clock.ELAPSED:
+        raise BacktestError(f"--since {text!r} is not {hint}")
+    return span.delta
 
 
 def is_account(source: str) -> bool:

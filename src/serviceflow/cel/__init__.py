@@ -26,7 +26,13 @@ from serviceflow.cel.backend import Backend, Program
 from serviceflow.cel.celpy_backend import CelpyBackend
 from serviceflow.cel.checker import Checker, CheckProblem, CheckResult
 from serviceflow.cel.deciders import Decider, decider
-from serviceflow.cel.functions import BUILTIN_FUNCTIONS, CelFunction
+from serviceflow.cel.functions import (
+    BUILTIN_FUNCTIONS,
+    MAX_DURATION,
+    TOO_LONG,
+    CelFunction,
+    duration_text_problem,
+)
 from serviceflow.cel.types import CelType
 from serviceflow.cel.values import to_plain
 from serviceflow.errors import CelCheckError, CelError, CelSyntaxError
@@ -92,7 +98,6 @@ class Expression:
 #: and the checker would recurse thousands deep (a RecursionError, not a message).
 MAX_SOURCE = 20_000
 MAX_NESTING = 64
-MAX_DURATION = timedelta(days=10 * 366)
 _TOO_DEEP = (
     f"the expression is nested too deeply or is too long (at most {MAX_NESTING} levels, "
     f"{MAX_SOURCE} characters)"
@@ -248,18 +253,33 @@ class CelEnvironment:
         try:
             value = self._constants.program(source, self.functions).evaluate({})
         except CelError as exc:
-            if source.startswith("duration("):
-                return f"not a duration, or too long ({exc.message}); CEL writes durations as 30m, 1h30m, 90s"
-            if source.startswith("timestamp("):
-                return f"not a timestamp ({exc.message}); write e.g. 2026-03-02T09:00:00Z"
-            return exc.message
+            return self._constant_problem(source, exc.message)
         except RecursionError:
             return "too deeply nested"
         if pattern:
             return regex_problem(value) if isinstance(value, str) else None
         if isinstance(value, timedelta) and abs(value) > MAX_DURATION:
-            return "longer than 10 years; a duration is at most 10 years"
+            return TOO_LONG
         return None
+
+    def _constant_problem(self, source: str, message: str) -> str:
+        """What a constant call that failed is told: what to write instead, never the CEL
+        library's own words (``return error for overflow``, ``Python int too large``)."""
+        name, _, rest = source.partition("(")
+        if name == "duration":
+            try:
+                text = self._constants.program(rest[:-1], self.functions).evaluate({})
+            except (CelError, RecursionError):
+                text = None
+            if isinstance(text, str):
+                return duration_text_problem(text)
+            return 'not a duration; give it a string, e.g. duration("30m")'
+        if name == "timestamp":
+            return "not a timestamp; write e.g. 2026-03-02T09:00:00Z"
+        if name in ("minutes", "hours", "days"):
+            if TOO_LONG in message or "overflow" in message:  # past int64: celpy's "overflow"
+                return TOO_LONG
+        return message
 
     def _check(self, source: str, variables: Mapping[str, CelType]) -> tuple[Any, CheckResult]:
         _bounded(source)

@@ -22,7 +22,13 @@ from serviceflow.channels.model import (
     Recipient,
     TicketRef,
 )
-from serviceflow.channels.protocol import ChannelSettingsError, ChannelSpec, ChannelType, NotificationChannel
+from serviceflow.channels.protocol import (
+    ChannelSettingsError,
+    ChannelSpec,
+    ChannelType,
+    LadderChannelError,
+    NotificationChannel,
+)
 from serviceflow.channels.registry import ChannelRegistry, ChannelTypeConflict
 from serviceflow.channels.settings import DEFAULT_CHANNEL, HELPDESK, ChannelConfig, parse_channels
 
@@ -38,6 +44,7 @@ __all__ = [
     "Channels",
     "Delivery",
     "DeliveryOutcome",
+    "LadderChannelError",
     "DeliveryRetry",
     "Notification",
     "NotificationChannel",

@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from serviceflow.channels import texts
-from serviceflow.channels.model import Delivery, DeliveryOutcome, Notification
+from serviceflow.channels.model import Delivery, DeliveryOutcome, Notification, NotificationKind
 from serviceflow.channels.protocol import NotificationChannel
 from serviceflow.channels.registry import ChannelRegistry
 from serviceflow.channels.settings import ChannelConfig, parse_channels
@@ -133,8 +133,12 @@ class Channels:
 
 
 def log_notification(notification: Notification) -> None:
-    """The log line every notification gets, whichever channels carry it."""
-    log.warning(
+    """The log line every notification gets, whichever channels carry it: WARNING for a breach
+    (a level of an escalation ladder), INFO for the rest (an at-risk warning to the owner, a
+    resolve), which are the everyday work of a case, not something wrong."""
+    escalated = notification.kind is NotificationKind.BREACH or bool(notification.level)
+    log.log(
+        logging.WARNING if escalated else logging.INFO,
         "notification for %s on %s: %s",
         texts.people(notification),
         notification.case_id,

@@ -12,6 +12,7 @@ A channel makes *one attempt* per :meth:`NotificationChannel.send` and says how 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -67,9 +68,51 @@ class ChannelType:
 
 
 class ChannelSettingsError(ServiceflowError):
-    """The channels' settings are wrong; ``problems`` names each channel and field to fix."""
+    """The channels' settings are wrong; ``problems`` names each channel and field to fix.
+
+    Attributes:
+        problems: One sentence per problem.
+        variable: The setting they are in: ``SERVICEFLOW_CHANNELS`` unless given, or unless every
+            problem begins by naming another one (``SERVICEFLOW_REVIEW_VIA names 'x', ...``).
+    """
+
+    def __init__(self, problems: list[str], *, variable: str | None = None) -> None:
+        noun = "problem" if len(problems) == 1 else "problems"
+        self.variable = variable or _named(problems) or "SERVICEFLOW_CHANNELS"
+        super().__init__(f"{len(problems)} {noun} in {self.variable}: " + "; ".join(problems))
+        self.problems = problems
+
+
+class LadderChannelError(ServiceflowError):
+    """Escalation ladders name channels that are not configured; the worker does not start.
+
+    Attributes:
+        problems: One line per unknown name: the policy file and position, the ladder and level,
+            the name, and the channels that are configured.
+    """
 
     def __init__(self, problems: list[str]) -> None:
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"{len(problems)} {noun} in SERVICEFLOW_CHANNELS: " + "; ".join(problems))
+        noun = "a channel" if len(problems) == 1 else "channels"
+        super().__init__(
+            "\n".join(
+                [
+                    *problems,
+                    f"error: escalation ladders name {noun} SERVICEFLOW_CHANNELS does not configure: fix "
+                    "the via: names, or configure them",
+                ]
+            )
+        )
         self.problems = problems
+
+
+_VARIABLE = re.compile(r"SERVICEFLOW_[A-Z_]+")
+
+
+def _named(problems: list[str]) -> str | None:
+    """The variable every problem begins by naming, if they all name the same one."""
+    first = {p.split(" ", 1)[0] for p in problems}
+    if len(first) == 1:
+        (word,) = first
+        if _VARIABLE.fullmatch(word):
+            return word
+    return None

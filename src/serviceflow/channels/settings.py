@@ -20,7 +20,7 @@ through the vendor plugin. The old ``SERVICEFLOW_NOTIFY_URL`` is the channel ``d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +119,26 @@ def _shown(value: Any) -> str:
     """A value as an error message shows it: quoted and cut short (never a whole secret blob)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def unknown_via(
+    ladders: Mapping[str, Sequence[Sequence[str]]], configured: Sequence[str]
+) -> list[tuple[str, int, int, str]]:
+    """The ``via:`` names of escalation ladders that name no configured channel.
+
+    Args:
+        ladders: Each ladder's levels, each level's ``via`` names.
+        configured: The channels configured (``SERVICEFLOW_CHANNELS``, ``default`` from
+            ``SERVICEFLOW_NOTIFY_URL``); ``helpdesk`` is always there.
+
+    Returns:
+        ``(ladder, level index, name index, name)`` for each unknown name, in ladder order.
+    """
+    known = {HELPDESK, *configured}
+    return [
+        (ladder, i, j, name)
+        for ladder, levels in ladders.items()
+        for i, via in enumerate(levels)
+        for j, name in enumerate(via)
+        if name not in known
+    ]

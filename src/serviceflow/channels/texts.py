@@ -7,14 +7,30 @@ an incident summary); what is said is the same everywhere.
 from __future__ import annotations
 
 from serviceflow.channels.model import Notification, NotificationKind
+from serviceflow.model.quarantine import QUARANTINE_PREFIX
+
+
+def review_case(notification: Notification) -> str | None:
+    """The id of the quarantined message's review case (``quarantine-9``) a notification is
+    about, or None for a ticket's case (``{vendor}:{account}:{ticket id}``)."""
+    tail = notification.case_id.rpartition(":")[2]
+    return tail if tail.startswith(QUARANTINE_PREFIX) else None
 
 
 def title(notification: Notification) -> str:
-    """The first line: the engine's subject, and the ladder level of a breach."""
+    """The first line: the engine's subject, and the ladder level of a breach.
+
+    A review case is no ticket: the engine's ``on ticket quarantine-9`` reads ``on review case
+    quarantine-9`` (a person looks for it in the review queue, not among the tickets).
+    """
+    subject = notification.subject
+    review = review_case(notification)
+    if review is not None:
+        subject = subject.replace(f" on ticket {review}", f" on review case {review}")
     level = notification.level
     if notification.kind is NotificationKind.BREACH and level:
-        return f"{notification.subject} (escalation level {level})"
-    return notification.subject
+        return f"{subject} (escalation level {level})"
+    return subject
 
 
 def people(notification: Notification) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from serviceflow.engine.rules import Rules
-from serviceflow.errors import PolicySetError
+from serviceflow.errors import PolicyError, PolicySetError, SourceLocation
 from serviceflow.policy import load_policy_set
 from serviceflow.policy.files import fingerprint, folder_stamp, folders
 from serviceflow.policy.loader import PolicyPathError, discover
@@ -33,14 +33,61 @@ SETTLED_NS = 2_000_000_000
 Fingerprint = tuple[tuple[str, int, int], ...]
 
 
+def _default_paths() -> tuple[Path, ...]:
+    from serviceflow.durable.settings import Settings
+
+    factory = Settings.model_fields["policies"].default_factory
+    return tuple(factory()) if factory is not None else ()  # type: ignore[call-arg]
+
+
+def existing_paths(paths: Sequence[Path]) -> list[Path]:
+    """The policy paths to load: every path named must exist, but the defaults may lack one.
+
+    A path someone names (``SERVICEFLOW_POLICIES``, ``--policies``) that does not exist is an
+    error naming it: dropping it silently ran a worker without the journeys of a misspelt
+    ``workflowz``. The defaults (``policies``, ``workflows``: ``Settings.policies``) are the one
+    exception: a project may have no journeys, and so no ``workflows/`` folder, so a default path
+    that does not exist is skipped (naming the defaults explicitly is the same as the default).
+    When none of the defaults exists, that is the error, naming them.
+
+    Raises:
+        PolicyPathError: a named path does not exist.
+        PolicySetError: none of the defaults does (the set has no files).
+    """
+    given = list(paths)
+    missing = [p for p in given if not p.exists() and not p.is_symlink()]
+    if not missing:
+        return given
+    if tuple(given) == _default_paths():
+        found = [p for p in given if p not in missing]
+        if found:
+            return found
+        where = ", ".join(map(str, given))
+        problem = PolicyError(
+            f"no policy files (*.yaml) found in {where} (none of them exists): run in your project, "
+            "or point SERVICEFLOW_POLICIES at your policy folders",
+            location=SourceLocation(where),
+        )
+        raise PolicySetError([problem])
+    noun = "path" if len(missing) == 1 else "paths"
+    raise PolicyPathError(
+        f"no such file or directory: {', '.join(map(str, missing))} (the policy {noun} named in "
+        f"SERVICEFLOW_POLICIES or --policies: {', '.join(map(str, given))}); fix or remove it"
+    )
+
+
 class PolicyStore:
     def __init__(self, paths: Sequence[Path], *, settled_ns: int = SETTLED_NS) -> None:
         """Load the set now (``settled_ns``: see :data:`SETTLED_NS`).
 
+        The paths are checked by :func:`existing_paths`: a named path that does not exist is an
+        error, a default one (``workflows/`` in a project without journeys) is skipped.
+
         Raises:
             PolicySetError: the set is broken; a worker must not start on it.
+            PolicyPathError: a path named does not exist.
         """
-        self.paths = [p for p in paths if p.exists()]
+        self.paths = existing_paths(paths)
         self.settled_ns = settled_ns
         self._found: list[Path] | None = None  # the files discovered at the last walk
         self._folders: Fingerprint = ()  # the folders' stamps at that walk

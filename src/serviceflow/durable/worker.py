@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from temporalio.client import Client, TLSConfig
@@ -20,6 +21,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from serviceflow.adapters.registry import registry
+from serviceflow.channels import HELPDESK, LadderChannelError
+from serviceflow.channels.settings import unknown_via
 from serviceflow.durable.activities import CaseActivities
 from serviceflow.durable.health import worker_app
 from serviceflow.durable.messages import WatchStart
@@ -37,6 +40,7 @@ from serviceflow.durable.telemetry import sdk_runtime
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import Roster
 from serviceflow.outcomes.activity import OutcomeActivities
+from serviceflow.policy.loader import PolicySet
 from serviceflow.tracing import client_interceptors, worker_interceptors
 
 log = logging.getLogger(__name__)
@@ -156,13 +160,16 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
 
     Raises:
         PolicySetError: the policy set is broken; the worker does not start.
+        ChannelSettingsError: a channel's settings are wrong, or ``SERVICEFLOW_REVIEW_VIA`` names
+            one that is not configured.
+        LadderChannelError: an escalation ladder's ``via:`` names a channel that is not configured.
     """
     store = PolicyStore(settings.policies)
+    notifier = Notifier.from_settings(settings)  # before connecting: a setting's mistake is told first
+    check_ladder_channels(store.current().policy_set, notifier.channels.names)
     client = await connect(settings)
     roster = RosterSource(settings.roster, settings.roster_from, settings.roster_refresh)
-    activities = CaseActivities(
-        store, await roster.refresh(), client, Notifier.from_settings(settings), mode=lambda: settings.mode
-    )
+    activities = CaseActivities(store, await roster.refresh(), client, notifier, mode=lambda: settings.mode)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -201,6 +208,40 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await refreshing
         log.info("stopping: finishing in-flight tasks")
     await asyncio.gather(*background)
+
+
+def check_ladder_channels(policy_set: PolicySet, configured: Sequence[str]) -> None:
+    """Every ``via:`` name of the set's escalation ladders is ``helpdesk`` or a configured channel.
+
+    A typo showed only at the first breach, as a delivery ``refused``; now the worker does not
+    start, and says where each unknown name is and which channels there are. (A reload of the
+    policy set is not checked here: a ladder changed while the worker runs still shows at its
+    first breach.)
+
+    Raises:
+        LadderChannelError: one line per unknown name: file and position, ladder and level.
+    """
+    ladders = {
+        name: [level.via for level in ladder.levels]
+        for name, ladder in policy_set.settings.escalations.items()
+    }
+    unknown = unknown_via(ladders, configured)
+    if not unknown:
+        return
+    document = next(
+        (d for d in policy_set.documents if isinstance(d.data, dict) and d.data.get("kind") == "PolicySet"),
+        None,
+    )
+    have = ", ".join([HELPDESK, *configured])
+    problems = []
+    for ladder, i, j, name in unknown:
+        path = ("escalations", ladder, "levels", i, "via", j)
+        where = str(document.locate(path)) if document is not None else (policy_set.files or ("-",))[0]
+        problems.append(
+            f"{where}: escalations.{ladder}.levels[{i}].via: {name!r} is not a configured channel "
+            f"(configured: {have}; SERVICEFLOW_CHANNELS configures the others)"
+        )
+    raise LadderChannelError(problems)
 
 
 def freeze_startup() -> None:

@@ -157,9 +157,12 @@ def validate(paths: Sequence[Path | str], *, environment: CelEnvironment | None 
     report = Report(files=[str(f) for f in files])
     if not files:
         where = ", ".join(str(p) for p in paths)
-        report.problems.append(
-            PolicyError(f"no policy files (*.yaml) found in {where}", location=SourceLocation(where))
+        message = (
+            f"no policy files (*.yaml) found in {where}"
+            if where
+            else "no policy files (*.yaml): no policy folder or file was given (name one, e.g. policies)"
         )
+        report.problems.append(PolicyError(message, location=SourceLocation(where or "-")))
         return report
     digest = hashlib.sha256()
     loaded: list[Document] = []

@@ -24,8 +24,8 @@ class HelpScoutSettings(BaseSettings):
     """One Help Scout account, reached through one OAuth2 app (client credentials).
 
     Attributes:
-        company: The account's name in case ids (``acme``); unset: the API host's name.
-            Help Scout has no subdomain, so name the account yourself.
+        company: The account's name in case ids (``acme``); unset: none (deliveries refused).
+            Help Scout has no subdomain, so name the account yourself; see :attr:`account`.
         base_url: The API root (``https://api.helpscout.net``; the fake's address in tests).
         app_id: The OAuth2 app's App ID (Your Profile > My apps), the ``client_id``.
         app_secret: The app's App Secret, the ``client_secret``.
@@ -55,10 +55,37 @@ class HelpScoutSettings(BaseSettings):
 
     @property
     def account(self) -> str:
-        """The account name in tickets and case ids: ``company``, else the API host."""
+        """The account name in tickets and case ids: ``company``, else the host of another
+        ``base_url`` (a proxy, the fake).
+
+        Every Help Scout account is reached at the same host (``https://api.helpscout.net``,
+        CONTRACTS.md §1.1: Help Scout has no subdomain), so that host names no account: unset,
+        the plugin names none, as the Zendesk and Freshdesk plugins do when neither subdomain
+        nor base URL is set, and ``serviceflow serve`` refuses to start on it alone. Credentials
+        name no account either (``GET /v2/users/me`` returns a ``companyId``, §5.2, but whether
+        it is stable and meant as a name is UNVERIFIED, and the account must be known before any
+        call).
+
+        Raises:
+            NotConfigured: nothing names the account.
+        """
         if self.company:
             return self.company
-        return urlsplit(self.url).hostname or self.url
+        host = urlsplit(self.url).hostname
+        if host and self.url != API_ROOT:
+            return host
+        raise NotConfigured(
+            "set SERVICEFLOW_HELPSCOUT_COMPANY to name the Help Scout account (and "
+            "SERVICEFLOW_HELPSCOUT_APP_ID, SERVICEFLOW_HELPSCOUT_APP_SECRET and "
+            "SERVICEFLOW_HELPSCOUT_WEBHOOK_SECRET to reach it)"
+        )
+
+    def account_or_none(self) -> str | None:
+        """:attr:`account`, or None when the settings name none."""
+        try:
+            return self.account
+        except NotConfigured:
+            return None
 
     def credentials(self) -> tuple[str, str]:
         """``(app_id, app_secret)``.

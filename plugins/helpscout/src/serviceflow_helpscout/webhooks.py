@@ -110,11 +110,12 @@ Recipient = Callable[[Conversation], Awaitable[str | None]]
 def verify_delivery(
     settings: HelpScoutSettings, method: str, headers: Mapping[str, str], body: bytes
 ) -> WebhookVerdict:
-    """Accept a delivery signed with the configured webhook secret."""
+    """Accept a delivery signed with the configured webhook secret, for the account the settings
+    name (none when they name none: the receiver answers 503 ``account_not_configured``)."""
     reason = signature.verify(settings.secret(), method, headers.get(signature.SIGNATURE_HEADER), body)
     if reason is not signature.VerifyReason.OK:
         return WebhookVerdict.refuse(reason.value)
-    return WebhookVerdict.accept(account=settings.account)
+    return WebhookVerdict.accept(account=settings.account_or_none())
 
 
 def event_name(headers: Mapping[str, str]) -> str:
