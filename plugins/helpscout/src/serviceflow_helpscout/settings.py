@@ -77,7 +77,9 @@ class HelpScoutSettings(BaseSettings):
         raise NotConfigured(
             "set SERVICEFLOW_HELPSCOUT_COMPANY to name the Help Scout account (and "
             "SERVICEFLOW_HELPSCOUT_APP_ID, SERVICEFLOW_HELPSCOUT_APP_SECRET and "
-            "SERVICEFLOW_HELPSCOUT_WEBHOOK_SECRET to reach it)"
+            "SERVICEFLOW_HELPSCOUT_WEBHOOK_SECRET to reach it); an install that ran without it "
+            "named its cases after the API host: set SERVICEFLOW_HELPSCOUT_COMPANY=api.helpscout.net "
+            "to keep their case ids"
         )
 
     def account_or_none(self) -> str | None:
