@@ -196,8 +196,11 @@ class ReconcileActivities:
 
 
 def _unreachable(request: SweepPage, exc: ServiceflowError) -> Exception:
-    """The helpdesk could not be read: retried (by the workflow's policy) unless no retry can
-    help, with a message naming the account and what to fix."""
+    """The helpdesk could not be read: always retried by the workflow's policy (backing off to
+    at most ten minutes), with a message naming the account and what to fix. Even an error no
+    retry mends by itself (a missing setting, ``IdentityRefused``) is retried: a non-retryable
+    failure would end the reconciler's run, which nothing restarts, where a retry picks the
+    fixed settings up once the worker restarts with them; its log line says to check them."""
     retryable = bool(getattr(exc, "retryable", False))
     message = f"reconcile {request.vendor}:{request.account}: the helpdesk could not be read: {exc}"
     log.warning("%s (%s)", message, "retrying" if retryable else "check the account's settings")
