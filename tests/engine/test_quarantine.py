@@ -10,7 +10,7 @@ import pytest
 from engine_support import MONDAY, event
 
 from serviceflow.engine.decide import decide
-from serviceflow.engine.inputs import Context, EventInput
+from serviceflow.engine.inputs import Context, EventInput, WakeUp
 from serviceflow.engine.quarantine import arrival_event, departure_event, review_ticket, triage
 from serviceflow.engine.rules import Rules
 from serviceflow.errors import PolicySetError
@@ -183,3 +183,18 @@ def test_the_senders_other_quarantined_mail_does_not_make_them_a_known_customer(
     ).state
     second = first.model_copy(update={"id": "501"})
     assert triage(second, shipped_rules, [review], MONDAY).verdict == "review"
+
+
+def test_a_review_cases_notifications_name_the_review_case_not_a_ticket(shipped_rules: Rules) -> None:
+    """A person looks for it in the review queue: ``on review case quarantine-435``."""
+    context = Context(roster=ROSTER)
+    state = decide(None, EventInput(event=arrival_event(message())), MONDAY, shipped_rules, context).state
+    subjects: list[str] = []
+    for days in (1, 3, 7, 14):  # past the review target's warning and breach, and the last chance
+        outcome = decide(state, WakeUp(), MONDAY + timedelta(days=days), shipped_rules, context)
+        state = outcome.state
+        subjects += [a.subject for a in outcome.actions if isinstance(a, Notify)]
+    assert any(s.startswith("At risk: ") for s in subjects), subjects
+    assert any(s.startswith("Breached: ") for s in subjects), subjects
+    assert all(" on review case quarantine-435" in s for s in subjects), subjects
+    assert not [s for s in subjects if " on ticket " in s]

@@ -20,8 +20,10 @@ def review_case(notification: Notification) -> str | None:
 def title(notification: Notification) -> str:
     """The first line: the engine's subject, and the ladder level of a breach.
 
-    A review case is no ticket: the engine's ``on ticket quarantine-9`` reads ``on review case
-    quarantine-9`` (a person looks for it in the review queue, not among the tickets).
+    A review case is no ticket: the engine says ``on review case quarantine-9`` (a person looks
+    for it in the review queue, not among the tickets); a subject decided before it did (``on
+    ticket quarantine-9``, a notification a running case still holds for business hours) is
+    read the same way here.
     """
     subject = notification.subject
     review = review_case(notification)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from serviceflow.cel import Expression
 from serviceflow.engine import timers
-from serviceflow.engine.notices import notification
+from serviceflow.engine.notices import about, notification
 from serviceflow.engine.rules import CalendarChoice, Duration
 from serviceflow.engine.run import Run
 from serviceflow.errors import CelEvaluationError
@@ -153,7 +153,7 @@ def _resolve_incidents(run: Run, target: TargetState, why: str) -> None:
             target,
             key=f"resolved/{target.id}",
             recipients=(),
-            subject=f"Resolved: {target.name} on ticket {run.case.ticket.id}",
+            subject=f"Resolved: {target.name} on {about(run)}",
             body=f"{target.detail or target.name} is no longer breached: {why}.",
             reason=f"{target.name} {why}",
             purpose=NotifyPurpose.RESOLVED,

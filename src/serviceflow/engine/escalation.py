@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from serviceflow.engine import timers
 from serviceflow.engine.calendar import BusinessCalendar
-from serviceflow.engine.notices import notification
+from serviceflow.engine.notices import about, notification
 from serviceflow.engine.people import resolve
 from serviceflow.engine.records import record, updated
 from serviceflow.engine.run import Run
@@ -140,7 +140,7 @@ def _warning(run: Run, target: TargetState) -> Action:
         target,
         key=f"warn/{target.id}",
         recipients=(who,) if who else (run.rules.fallback.owner,),
-        subject=f"At risk: {target.name} on ticket {run.case.ticket.id} is due {due}",
+        subject=f"At risk: {target.name} on {about(run)} is due {due}",
         body=f"{target.detail or target.name} is due {due}.",
         reason=(
             f"{target.name} reached {round((target.at_risk or 0) * 100)} % of its time; "
@@ -170,7 +170,7 @@ def _escalate(run: Run, target: TargetState, fired_at: datetime, timed: list[_Ti
         target,
         key=f"escalate/{target.id}/{target.level + 1}",
         recipients=recipients,
-        subject=f"Breached: {target.name} on ticket {run.case.ticket.id}",
+        subject=f"Breached: {target.name} on {about(run)}",
         body=level.message
         or f"{target.detail or target.name} was due {run.fmt(target.breached_at)} and is not met.",
         reason=(
