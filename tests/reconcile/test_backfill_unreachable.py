@@ -19,14 +19,9 @@ from serviceflow.model import Roster
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def test_an_unreachable_helpdesk_is_retried_with_progress_then_named(
-    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
-        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", "sf@shop.example")
-    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", "token")
+def backfill(env: WorkflowEnvironment, account: str, path: Path) -> tuple[Backfill, list[str], list[float]]:
+    """A backfill of Zendesk ``account`` that records what it told and how long it would wait
+    (its sleep returns at once)."""
     adapter = registry().get("zendesk")
     assert adapter is not None
     told: list[str] = []
@@ -35,12 +30,11 @@ async def test_an_unreachable_helpdesk_is_retried_with_progress_then_named(
     async def no_wait(seconds: float) -> None:
         waits.append(seconds)
 
-    path = tmp_path / "checkpoint.json"
     run = Backfill(
         client=env.client,
         task_queue="unused",
         adapter=adapter,
-        account="127.0.0.1",
+        account=account,
         rules=PolicyStore([REPO / "policies", REPO / "workflows"]).current(),
         roster=Roster(),
         checkpoint_path=path,
@@ -48,6 +42,18 @@ async def test_an_unreachable_helpdesk_is_retried_with_progress_then_named(
         progress=Progress(waiting=told.append),
         sleep=no_wait,
     )
+    return run, told, waits
+
+
+async def test_an_unreachable_helpdesk_is_retried_with_progress_then_named(
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("SUBDOMAIN", "OAUTH_TOKEN"):
+        monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
+    monkeypatch.setenv("SERVICEFLOW_ZENDESK_BASE_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    monkeypatch.setenv("SERVICEFLOW_ZENDESK_EMAIL", "sf@shop.example")
+    monkeypatch.setenv("SERVICEFLOW_ZENDESK_API_TOKEN", "token")
+    run, told, waits = backfill(env, "127.0.0.1", tmp_path / "checkpoint.json")
     with pytest.raises(BackfillError) as raised:
         await run.run(datetime.now(UTC) - timedelta(days=1))
     message = str(raised.value)
@@ -66,26 +72,7 @@ async def test_an_unconfigured_helpdesk_stops_at_once_naming_what_to_set(
     monkeypatch.chdir(tmp_path)  # no .env
     for name in ("SUBDOMAIN", "BASE_URL", "OAUTH_TOKEN", "EMAIL", "API_TOKEN"):
         monkeypatch.delenv(f"SERVICEFLOW_ZENDESK_{name}", raising=False)
-    adapter = registry().get("zendesk")
-    assert adapter is not None
-    told: list[str] = []
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-
-    run = Backfill(
-        client=env.client,
-        task_queue="unused",
-        adapter=adapter,
-        account="acme",
-        rules=PolicyStore([REPO / "policies", REPO / "workflows"]).current(),
-        roster=Roster(),
-        checkpoint_path=tmp_path / "checkpoint.json",
-        now=datetime.now(UTC),
-        progress=Progress(waiting=told.append),
-        sleep=no_wait,
-    )
+    run, told, waits = backfill(env, "acme", tmp_path / "checkpoint.json")
     with pytest.raises(BackfillError, match="set SERVICEFLOW_ZENDESK_SUBDOMAIN") as raised:
         await run.run(datetime.now(UTC) - timedelta(days=1))
     assert "zendesk:acme" in str(raised.value) and "could not be reached" not in str(raised.value)
