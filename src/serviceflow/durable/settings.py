@@ -221,6 +221,9 @@ class Settings(BaseSettings):
             raise _setting(f"'{value}' is not host:port ({exc}); e.g. localhost:7233") from None
         if not parts.hostname or parts.path or parts.query or parts.fragment or port == 0:
             raise _setting(f"'{value}' is not host:port; e.g. localhost:7233 or ns.acct.tmprl.cloud:7233")
+        if port is None:  # the SDK would dial port 80 (http://host) and fail later as unreachable
+            example = f"{parts.hostname}:7233"
+            raise _setting(f"'{value}' has no port; Temporal's frontend listens on 7233: e.g. {example}")
         return value
 
     @field_validator("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca")
