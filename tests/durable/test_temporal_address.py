@@ -23,6 +23,7 @@ def test_a_host_and_port_is_taken(address: str) -> None:
     [
         ("localhost", "'localhost' has no port; Temporal's frontend listens on 7233: e.g. localhost:7233"),
         ("temporal.internal:", "has no port"),
+        ("[::1]", "e.g. [::1]:7233"),
         ("localhost:0", "is not host:port"),
         ("localhost:7233/ns", "is not host:port"),
         ("localhost:99999", "is not host:port"),

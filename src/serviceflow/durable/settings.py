@@ -222,7 +222,8 @@ class Settings(BaseSettings):
         if not parts.hostname or parts.path or parts.query or parts.fragment or port == 0:
             raise _setting(f"'{value}' is not host:port; e.g. localhost:7233 or ns.acct.tmprl.cloud:7233")
         if port is None:  # the SDK would dial port 80 (http://host) and fail later as unreachable
-            example = f"{parts.hostname}:7233"
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6
+            example = f"{host}:7233"
             raise _setting(f"'{value}' has no port; Temporal's frontend listens on 7233: e.g. {example}")
         return value
 
