@@ -43,6 +43,18 @@ def test_one_scenario_file_runs_against_the_set_above_it(policy_copy: Path) -> N
     assert "rules no scenario exercised" not in out
 
 
+def test_one_scenario_file_runs_though_another_files_scenario_is_broken(policy_copy: Path) -> None:
+    """Only the file given must be valid (the policy set too); the whole folder still must."""
+    scenario(policy_copy, "zz-broken", "  - evnt: created\n")
+    code, out, err = run("policies/scenarios/refund-story.yaml")
+    assert code == 0, out + err
+    assert "refund-story PASSED" in out and "zz-broken" not in out + err
+    code, _, err = run("policies/scenarios/zz-broken.yaml")
+    assert code == 2 and "unknown step 'evnt'" in err
+    code, _, err = run("policies")
+    assert code == 2 and "zz-broken.yaml" in err and "nothing was run" in err
+
+
 def test_a_file_outside_any_policy_set_says_why(tmp_path: Path) -> None:
     lone = tmp_path / "lone.yaml"
     lone.write_text(HEAD.format(name="lone") + "steps:\n  - event: created\n")

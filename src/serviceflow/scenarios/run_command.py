@@ -56,8 +56,9 @@ def run_tests(
     except PolicyPathError as exc:
         echo(f"error: {exc}", err=True)
         return 2
-    if only is not None:
+    if only is not None:  # the files given: another file's broken scenario does not hold them up
         scenarios = [s for s in scenarios if str(Path(s.document.file).resolve()) in only]
+        problems = [p for p in problems if str(Path(p.location.file).resolve()) in only]
     blocking = [*(report.errors if ignore_warnings else report.problems), *problems]
     if blocking or report.policy_set is None:
         for line in dict.fromkeys(_line(p) for p in [*report.problems, *problems]):
