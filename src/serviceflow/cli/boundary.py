@@ -87,9 +87,21 @@ def explain(exc: BaseException, address: str) -> CliError | None:
         return CliError(f"Temporal refused: {exc.message} ({exc.status.name})")
     if isinstance(exc, TimeoutError):
         return TemporalUnreachable(address, connect_reason(exc))
+    if (refused := setting_refused(exc)) is not None:
+        return refused
     if isinstance(exc, RuntimeError) and "connect" in str(exc).lower():
         return TemporalUnreachable(address, connect_reason(exc))
     return None
+
+
+def setting_refused(exc: BaseException) -> CliError | None:
+    """A plugin's settings class refusing a ``SERVICEFLOW_*`` value, as a usage error naming it."""
+    if not isinstance(exc, ValueError):  # pydantic's ValidationError and SettingsError are
+        return None
+    from serviceflow.cli.settings_catalog import setting_problems
+
+    problems = setting_problems(exc)
+    return CliError("\n".join(problems), code=EXIT_USAGE) if problems else None
 
 
 def ensure_free(host: str, port: int | None, what: str) -> None:

@@ -66,6 +66,7 @@ def worker(
     if shadow:
         settings = settings.model_copy(update={"mode": Mode.SHADOW})
 
+    _plugin_settings_valid()
     _ports_free(
         (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
@@ -82,6 +83,16 @@ async def _flushing_spans(work: Coroutine[Any, Any, None]) -> None:
         await work
     finally:
         await tracing.shutdown()
+
+
+def _plugin_settings_valid() -> None:
+    """Every loaded plugin's settings are valid, or each invalid variable is named (exit 2):
+    its adapter reads them only when first used, in an activity or a delivery (attack14 F2)."""
+    from serviceflow.cli.settings_catalog import plugin_setting_problems
+
+    problems = plugin_setting_problems()
+    if problems:
+        boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
 
 
 def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
@@ -107,6 +118,7 @@ def serve(
     from serviceflow.logs import configure_logging
     from serviceflow.receiver.server import run_receiver
 
+    _plugin_settings_valid()
     _ports_free(
         (host, port, "the webhook receiver (--port)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
