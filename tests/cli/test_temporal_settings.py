@@ -89,6 +89,7 @@ def test_a_temporal_setting_that_cannot_work_names_its_variable(
 def test_a_setting_that_can_work_is_taken(tmp_path: Path, name: bytes, value: bytes) -> None:
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     done = _run(tmp_path, name, value, "worker")
-    # The settings are taken: the worker goes on to its policies, and this folder has none.
-    assert done.returncode == 1, done.stderr
-    assert "no policy files (*.yaml) found" in done.stderr and name.decode() not in done.stderr
+    # The settings are taken: the worker goes on to its policies, and this folder has none
+    # (a usage error naming SERVICEFLOW_POLICIES, tests/cli/test_policies_missing.py).
+    assert done.returncode == 2, done.stderr
+    assert "error: no policies at policies, workflows" in done.stderr and name.decode() not in done.stderr

@@ -21,6 +21,7 @@ import types
 import typing
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -121,6 +122,28 @@ def load_settings(**overrides: Any) -> Settings:
             f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
             code=EXIT_USAGE,
         ) from None
+
+
+def require_policy_paths(paths: list[Path]) -> None:
+    """At least one of the policy paths exists: the policy store drops those that do not, and
+    with none left the loader's problem names no path (attack14 F4).
+
+    Raises:
+        CliError: none does (a usage error naming them and the variable).
+    """
+    if not paths:
+        raise CliError(
+            "error: SERVICEFLOW_POLICIES is an empty list: name your policy folders, "
+            'e.g. ["policies", "workflows"]',
+            code=EXIT_USAGE,
+        )
+    if not any(path.exists() for path in paths):
+        raise CliError(
+            f"error: no policies at {', '.join(map(str, paths))} (no such file or directory): point "
+            'SERVICEFLOW_POLICIES (--policies) at your policy folders, e.g. ["policies", "workflows"] in '
+            "your project",
+            code=EXIT_USAGE,
+        )
 
 
 def _secret_fields() -> set[str]:

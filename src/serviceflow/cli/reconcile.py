@@ -35,7 +35,7 @@ from rich.table import Table
 
 from serviceflow.cli import boundary
 from serviceflow.cli.boundary import EXIT_USAGE, CliError
-from serviceflow.cli.options import CONNECTION, settings_options
+from serviceflow.cli.options import CONNECTION, require_policy_paths, settings_options
 from serviceflow.durable.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False, highlight=False)
@@ -101,6 +101,8 @@ def reconcile(
     try:
         vendor, account = parse_account(target)
         span = parse_since(since)
+        if backfill:
+            require_policy_paths(settings.policies)
     except CliError as exc:
         boundary.fail(exc)
     if backfill:

@@ -71,6 +71,7 @@ def worker(
         (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
     )
+    _policies_exist(settings)
     configure_logging(settings.log_format, settings.log_level)
     boundary.run(_flushing_spans(run_worker(settings)), address=settings.temporal_address)
 
@@ -93,6 +94,15 @@ def _plugin_settings_valid() -> None:
     problems = plugin_setting_problems()
     if problems:
         boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
+
+
+def _policies_exist(settings: Settings) -> None:
+    from serviceflow.cli.options import require_policy_paths
+
+    try:
+        require_policy_paths(settings.policies)
+    except boundary.CliError as error:
+        boundary.fail(error)
 
 
 def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
