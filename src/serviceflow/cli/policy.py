@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -77,8 +78,13 @@ def schema_command(
     text = policy_json_schema_text()
     if output is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    _writable(output, "--output")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)
+    except OSError as exc:
+        _usage_error(f"--output {output}: cannot write there: {exc.strerror or exc}")
 
 
 @app.command(name="test")
@@ -119,6 +125,8 @@ def test_command(
 
     if output_format not in ("text", "json"):
         _usage_error(f"--format must be text or json, not {output_format!r}")
+    if junit_xml is not None:
+        _writable(junit_xml, "--junit-xml")
     code = run_tests(
         paths or [],
         _chosen_paths,
@@ -230,6 +238,24 @@ def _chosen_paths(paths: list[Path] | None) -> list[Path]:
             if all(sibling != p.resolve() for p in chosen):
                 chosen.append(sibling)
     return chosen
+
+
+def _writable(path: Path, option: str) -> None:
+    """The output file can be made here (its folders are made as needed), or a usage error says
+    why, before any work is done: writing it at the end raised a traceback (attack14 F5)."""
+    problem = None
+    if path.is_dir():
+        problem = f"{path} is a folder; give a file's path"
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            problem = f"{folder} is a file, not a folder"
+        elif not os.access(folder if not path.exists() else path, os.W_OK):
+            problem = f"{path if path.exists() else folder} is not writable"
+    if problem:
+        _usage_error(f"{option} {path}: cannot write there: {problem}")
 
 
 def _line(problem: PolicyError) -> str:
