@@ -207,14 +207,23 @@ def _live(old_set: object, new_set: object, address: str | None) -> None:
 
     assert isinstance(old_set, PolicySet) and isinstance(new_set, PolicySet)
 
+    from serviceflow.cli.boundary import CONNECT_TIMEOUT_SECONDS, explain, unexpected
+
+    settings = None
+
     async def cases() -> list[object]:
-        client = await connect(_settings(temporal_address=address))
+        nonlocal settings
+        settings = _settings(temporal_address=address)  # CliError: a setting is invalid
+        client = await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
         return [c.state for c in await list_cases(client) if c.state is not None]
 
     try:
         states = asyncio.run(cases())
-    except (RuntimeError, OSError) as exc:
-        _usage_error(f"cannot read the running cases: {exc}")
+    except Exception as exc:  # one line for each way it fails (attack14 F6), exit 2 as before
+        where = settings.temporal_address if settings is not None else address or "?"
+        error = explain(exc, where) or unexpected(exc)
+        lines = [line.removeprefix("error: ") for line in str(error).splitlines()]
+        _usage_error("cannot read the running cases: " + "; ".join(lines))
     old, new = Rules(old_set), Rules(new_set)
     changed = what_if(states, old, new, datetime.now(UTC))  # type: ignore[arg-type]
     typer.echo(f"{len(changed)} of {len(states)} running cases would change:")
