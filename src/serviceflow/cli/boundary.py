@@ -55,9 +55,28 @@ class TemporalUnreachable(CliError):
         )
 
 
+_TLS_FILES = (
+    (
+        "PrivateKeyParseError",
+        "SERVICEFLOW_TEMPORAL_TLS_KEY: not a PEM private key (-----BEGIN PRIVATE KEY-----); give the "
+        "private key of SERVICEFLOW_TEMPORAL_TLS_CERT",
+    ),
+    (
+        "NoCertificatesPresented",
+        "SERVICEFLOW_TEMPORAL_TLS_CERT: no PEM certificate (-----BEGIN CERTIFICATE-----) in it; give "
+        "the client certificate",
+    ),
+)
+
+
 def connect_reason(exc: BaseException) -> str:
     """The short cause inside the SDK's connection error ("Connection refused", a DNS failure)."""
     text = str(exc)
+    if "InvalidContentType" in text:  # rustls: the answer to its ClientHello was no TLS record
+        return (
+            "it answered TLS in plain text: no TLS is spoken there; TLS is on because "
+            "SERVICEFLOW_TEMPORAL_TLS_* or SERVICEFLOW_TEMPORAL_API_KEY is set"
+        )
     found = re.search(r'message: "([^"]+)"', text)
     if found:
         return found.group(1)
@@ -90,6 +109,9 @@ def explain(exc: BaseException, address: str) -> CliError | None:
     if (refused := setting_refused(exc)) is not None:
         return refused
     if isinstance(exc, RuntimeError) and "connect" in str(exc).lower():
+        for marker, problem in _TLS_FILES:  # the SDK's words for a client TLS file it cannot use
+            if marker in str(exc):
+                return CliError(problem, code=EXIT_USAGE)
         return TemporalUnreachable(address, connect_reason(exc))
     return None
 

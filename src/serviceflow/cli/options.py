@@ -124,6 +124,23 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
+def require_tls_pair(settings: Settings) -> None:
+    """A client certificate comes with its key: the SDK refused one alone as a bug's ValueError,
+    and a key alone was ignored where no CA was set (attack14 F8).
+
+    Raises:
+        CliError: one is set without the other (a usage error naming both).
+    """
+    cert, key = "SERVICEFLOW_TEMPORAL_TLS_CERT", "SERVICEFLOW_TEMPORAL_TLS_KEY"
+    if (settings.temporal_tls_cert is None) != (settings.temporal_tls_key is None):
+        given, missing = (cert, key) if settings.temporal_tls_cert is not None else (key, cert)
+        raise CliError(
+            f"error: {given} is set without {missing}: mTLS needs the client certificate and its private "
+            "key; set both (--temporal-tls-cert, --temporal-tls-key), or neither",
+            code=EXIT_USAGE,
+        )
+
+
 def require_policy_paths(paths: list[Path]) -> None:
     """At least one of the policy paths exists: the policy store drops those that do not, and
     with none left the loader's problem names no path (attack14 F4).
@@ -173,6 +190,8 @@ def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., 
             given = {name: kwargs.pop(name) for name in names if name in kwargs}
             try:
                 settings = load_settings(**given)
+                if "temporal_tls_cert" in names:  # a command that connects to Temporal
+                    require_tls_pair(settings)
             except CliError as error:
                 fail(error)
             return command(settings=settings, **kwargs)
