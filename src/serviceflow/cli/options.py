@@ -106,7 +106,7 @@ def load_settings(**overrides: Any) -> Settings:
         CliError: a value is invalid; the message names each variable and what is wrong.
     """
     try:
-        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         lines = []
         for problem in exc.errors():
@@ -122,6 +122,14 @@ def load_settings(**overrides: Any) -> Settings:
             f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
             code=EXIT_USAGE,
         ) from None
+    for field in ("task_queue", "temporal_namespace"):  # "" was Temporal's refusal of each delivery
+        if not getattr(settings, field).strip():
+            raise CliError(
+                f"error: {env_name(field)}: {getattr(settings, field)!r} is empty; set it to a name, "
+                "or unset it for the default",
+                code=EXIT_USAGE,
+            )
+    return settings
 
 
 def require_tls_pair(settings: Settings) -> None:
