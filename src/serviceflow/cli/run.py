@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import signal
 from collections.abc import Coroutine
@@ -150,9 +151,9 @@ def dev(
     state_dir: Annotated[Path, typer.Option(help="Where the dev server keeps its SQLite file.")] = Path(
         ".serviceflow"
     ),
-    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
-    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
-    webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.")] = 8400,
+    port: Annotated[int, typer.Option(help="Temporal frontend port.", min=1, max=65535)] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.", min=1, max=65535)] = 8233,
+    webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.", min=1, max=65535)] = 8400,
     demo: Annotated[bool, typer.Option(help="Feed a stream of demo customers through the system.")] = True,
     helpdesk: Annotated[
         str,
@@ -175,6 +176,11 @@ def dev(
 
     configure_logging("text", logging.WARNING)
     from serviceflow.demo.helpdesks import resolve
+
+    if not math.isfinite(pace) or pace <= 0:  # nan and -1 ran the story (attack14 F11)
+        boundary.fail(boundary.CliError(f"--pace must be a number above 0, not {pace}", code=2))
+    if state_dir.exists() and not state_dir.is_dir():
+        boundary.fail(boundary.CliError(f"--state-dir {state_dir} is a file; give a folder", code=2))
 
     try:
         helpdesk = resolve(helpdesk)
