@@ -68,6 +68,7 @@ def worker(
         settings = settings.model_copy(update={"mode": Mode.SHADOW})
 
     _plugin_settings_valid()
+    _accounts_named(settings)
     _ports_free(
         (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
@@ -93,6 +94,30 @@ def _plugin_settings_valid() -> None:
     from serviceflow.cli.settings_catalog import plugin_setting_problems
 
     problems = plugin_setting_problems()
+    if problems:
+        boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
+
+
+def _accounts_named(settings: Settings) -> None:
+    """Every helpdesk account the worker is to watch, reconcile or read its roster from is
+    ``vendor:account`` of an installed plugin, or each is named (exit 2): one not so was
+    "failed unexpectedly ... a bug" after the worker started, or logged and skipped (attack14 F12)."""
+    from serviceflow.adapters.registry import registry
+
+    installed = sorted(registry().vendors())
+    named = [("SERVICEFLOW_QUARANTINE_WATCH", e) for e in settings.quarantine_watch]
+    named += [("SERVICEFLOW_RECONCILE", e) for e in settings.reconcile]
+    named += [("SERVICEFLOW_ROSTER_FROM", settings.roster_from)] if settings.roster_from else []
+    problems = []
+    for variable, entry in named:
+        vendor, _, account = entry.partition(":")
+        if not vendor.strip() or not account.strip():
+            problems.append(f"error: {variable}: {entry!r} is not vendor:account (e.g. zendesk:acme)")
+        elif vendor not in installed:
+            problems.append(
+                f"error: {variable}: no installed plugin serves {vendor!r} in {entry!r} "
+                f"(installed: {', '.join(installed) or 'none'})"
+            )
     if problems:
         boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
 
