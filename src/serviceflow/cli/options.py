@@ -99,12 +99,34 @@ def setting_option(name: str) -> Any | None:
     return Annotated[kind | None, option]
 
 
+def env_file_problem(path: Path = Path(".env")) -> str | None:
+    """Why the ``.env`` here cannot be read as the settings read it, or None (attack14 F14): not
+    UTF-8 was a UnicodeDecodeError traceback in every command; a UTF-8 byte-order mark made the
+    first variable's name begin with U+FEFF, so nothing read it."""
+    try:
+        raw = path.read_bytes() if path.is_file() else b""
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror})"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return (
+            f"{path}: starts with a byte-order mark, which hides its first variable; "
+            "save it as UTF-8 without one"
+        )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+    return None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the options given (None: not given), the environment and ``.env``.
 
     Raises:
         CliError: a value is invalid; the message names each variable and what is wrong.
     """
+    if (unreadable := env_file_problem()) is not None:
+        raise CliError(f"error: {unreadable}", code=EXIT_USAGE)
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
