@@ -54,3 +54,22 @@ def test_an_account_the_worker_cannot_serve_is_named(
     )
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert done.stderr.strip().splitlines() == [f"error: {variable}: {said}"]
+
+
+def test_a_list_option_given_as_the_json_list_its_help_shows_is_that_list(tmp_path: Path) -> None:
+    # The help says "as a JSON list: ["zendesk:acme"]. Repeat the flag for more."; the flag given
+    # that JSON list was one entry, '["zendesk:acme"]', for a vendor named '["zendesk'.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    env |= {"SERVICEFLOW_POLICIES": f'["{REPO / "policies"}"]', "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "serviceflow", "worker", "--reconcile", '["zendesk:acme", "nope:x"]'],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines() == [
+        f"error: SERVICEFLOW_RECONCILE: no installed plugin serves 'nope' in 'nope:x' {INSTALLED}"
+    ]

@@ -14,8 +14,10 @@ visible to every user of the machine. They are listed in the command's help inst
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import json
 import re
 import types
 import typing
@@ -193,6 +195,25 @@ def require_policy_paths(paths: list[Path]) -> None:
         )
 
 
+def _expanded(value: Any) -> Any:
+    """A list option given as the JSON list its help shows (``--reconcile '["zendesk:acme"]'``)
+    is that list's items; it was taken as one entry, '["zendesk:acme"]' (attack14 F12)."""
+    if not isinstance(value, list):
+        return value
+    items: list[Any] = []
+    for item in value:
+        text = str(item).strip()
+        parsed = None
+        if text.startswith("["):
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(text)
+        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
+            items.extend(type(item)(p) for p in parsed)
+        else:
+            items.append(item)
+    return items
+
+
 def _secret_fields() -> set[str]:
     return {name for name, field in Settings.model_fields.items() if is_secret(field)}
 
@@ -217,7 +238,7 @@ def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., 
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> R:
-            given = {name: kwargs.pop(name) for name in names if name in kwargs}
+            given = {name: _expanded(kwargs.pop(name)) for name in names if name in kwargs}
             try:
                 settings = load_settings(**given)
                 if "temporal_tls_cert" in names:  # a command that connects to Temporal
