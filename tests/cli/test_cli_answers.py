@@ -158,3 +158,13 @@ def test_settings_lists_every_field_of_the_core_settings() -> None:
     result = runner.invoke(app, ["settings", "--all", "--json"])
     names = {row["name"] for row in json.loads(result.output)["settings"]}
     assert {env_name(field) for field in Settings.model_fields} <= names
+
+
+@pytest.mark.parametrize("case_id", ["", "   "])
+def test_an_empty_case_id_is_a_usage_error(case_id: str) -> None:
+    # attack14: it was "error: Temporal refused: WorkflowId is not set on request. (INVALID_ARGUMENT)".
+    result = runner.invoke(app, ["case", "show", case_id, "--address", f"127.0.0.1:{free_port()}"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "error: give a case id: vendor:account:ticket (`serviceflow case list` lists them)"
+    ]

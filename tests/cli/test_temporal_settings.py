@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from serviceflow.fakes.server import free_port
+
 CASES: list[tuple[bytes, bytes, str]] = [
     (
         b"SERVICEFLOW_TEMPORAL_TLS_CA",
@@ -89,6 +91,32 @@ def test_a_temporal_setting_that_cannot_work_names_its_variable(
 def test_a_setting_that_can_work_is_taken(tmp_path: Path, name: bytes, value: bytes) -> None:
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     done = _run(tmp_path, name, value, "worker")
-    # The settings are taken: the worker goes on to its policies, and this folder has none.
-    assert done.returncode == 1, done.stderr
-    assert "no policy files (*.yaml) found" in done.stderr and name.decode() not in done.stderr
+    # The settings are taken: the worker goes on to its policies, and this folder has none
+    # (a usage error naming SERVICEFLOW_POLICIES, tests/cli/test_policies_missing.py).
+    assert done.returncode == 2, done.stderr
+    assert "error: no policies at policies, workflows" in done.stderr and name.decode() not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        (b"SERVICEFLOW_TASK_QUEUE", "serve"),
+        (b"SERVICEFLOW_TASK_QUEUE", "worker"),
+        (b"SERVICEFLOW_TEMPORAL_NAMESPACE", "serve"),
+        (b"SERVICEFLOW_TEMPORAL_NAMESPACE", "worker"),
+    ],
+)
+@pytest.mark.parametrize("value", [b"", b"  "], ids=["empty", "blank"])
+def test_an_empty_task_queue_or_namespace_is_a_usage_error(
+    tmp_path: Path, name: bytes, command: str, value: bytes
+) -> None:
+    """attack14 F9: ``SERVICEFLOW_TASK_QUEUE=`` (an unset variable in a manifest) let ``serve``
+    start and answer every signed delivery 400 "refused_by_temporal: missing task queue name", a
+    4xx the helpdesk does not deliver again (the deliveries were lost), and ``worker`` start
+    polling the queue ""; an empty namespace was "Temporal refused: Namespace is empty"."""
+    port = ["--port", str(free_port())] if command == "serve" else []
+    done = _run(tmp_path, name, value, command, *port)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {name.decode()}: {value.decode()!r} is empty; set it to a name, or unset it for the default"
+    ]

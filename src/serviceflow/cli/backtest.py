@@ -23,7 +23,7 @@ from serviceflow.backtest.errors import BacktestError, ExportError
 from serviceflow.backtest.replay import ReplayResult, replay
 from serviceflow.backtest.report import Line, Report, as_csv, build_report
 from serviceflow.backtest.sources import Source, is_account, parse_since, read_account, read_file
-from serviceflow.cli.boundary import EXIT_USAGE, CliError, explain, fail, unexpected
+from serviceflow.cli.boundary import EXIT_USAGE, CliError, explain, fail, setting_refused, unexpected
 from serviceflow.cli.options import settings_options
 from serviceflow.durable.roster_source import load_roster_file
 from serviceflow.durable.settings import Settings
@@ -110,8 +110,8 @@ def backtest(
         fail(CliError(str(error), code=EXIT_USAGE))
     except (PolicySetError, ServiceflowError) as error:
         fail(explain(error, "") or CliError(str(error)))
-    except Exception as error:  # a bug: one line, never a traceback
-        fail(unexpected(error))
+    except Exception as error:  # a plugin's invalid setting (usage), else a bug: one line either way
+        fail(setting_refused(error) or unexpected(error))
 
 
 def _rules(paths: list[Path]) -> Rules:

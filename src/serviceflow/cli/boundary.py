@@ -55,9 +55,28 @@ class TemporalUnreachable(CliError):
         )
 
 
+_TLS_FILES = (
+    (
+        "PrivateKeyParseError",
+        "SERVICEFLOW_TEMPORAL_TLS_KEY: not a PEM private key (-----BEGIN PRIVATE KEY-----); give the "
+        "private key of SERVICEFLOW_TEMPORAL_TLS_CERT",
+    ),
+    (
+        "NoCertificatesPresented",
+        "SERVICEFLOW_TEMPORAL_TLS_CERT: no PEM certificate (-----BEGIN CERTIFICATE-----) in it; give "
+        "the client certificate",
+    ),
+)
+
+
 def connect_reason(exc: BaseException) -> str:
     """The short cause inside the SDK's connection error ("Connection refused", a DNS failure)."""
     text = str(exc)
+    if "InvalidContentType" in text:  # rustls: the answer to its ClientHello was no TLS record
+        return (
+            "it answered TLS in plain text: no TLS is spoken there; TLS is on because "
+            "SERVICEFLOW_TEMPORAL_TLS_* or SERVICEFLOW_TEMPORAL_API_KEY is set"
+        )
     found = re.search(r'message: "([^"]+)"', text)
     if found:
         return found.group(1)
@@ -87,9 +106,24 @@ def explain(exc: BaseException, address: str) -> CliError | None:
         return CliError(f"Temporal refused: {exc.message} ({exc.status.name})")
     if isinstance(exc, TimeoutError):
         return TemporalUnreachable(address, connect_reason(exc))
+    if (refused := setting_refused(exc)) is not None:
+        return refused
     if isinstance(exc, RuntimeError) and "connect" in str(exc).lower():
+        for marker, problem in _TLS_FILES:  # the SDK's words for a client TLS file it cannot use
+            if marker in str(exc):
+                return CliError(problem, code=EXIT_USAGE)
         return TemporalUnreachable(address, connect_reason(exc))
     return None
+
+
+def setting_refused(exc: BaseException) -> CliError | None:
+    """A plugin's settings class refusing a ``SERVICEFLOW_*`` value, as a usage error naming it."""
+    if not isinstance(exc, ValueError):  # pydantic's ValidationError and SettingsError are
+        return None
+    from serviceflow.cli.settings_catalog import setting_problems
+
+    problems = setting_problems(exc)
+    return CliError("\n".join(problems), code=EXIT_USAGE) if problems else None
 
 
 def ensure_free(host: str, port: int | None, what: str) -> None:

@@ -143,6 +143,14 @@ def show_command(
     from serviceflow.cli.case_reading import show_row
     from serviceflow.cli.names import load_names
 
+    if not case_id.strip():  # Temporal's "WorkflowId is not set on request" said nothing of ids
+        boundary.fail(
+            boundary.CliError(
+                "give a case id: vendor:account:ticket (`serviceflow case list` lists them)",
+                code=boundary.EXIT_USAGE,
+            )
+        )
+
     async def run() -> None:
         client = await _connect(settings)
         row = await show_row(client, case_id)

@@ -14,13 +14,16 @@ visible to every user of the machine. They are listed in the command's help inst
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import json
 import re
 import types
 import typing
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -98,14 +101,36 @@ def setting_option(name: str) -> Any | None:
     return Annotated[kind | None, option]
 
 
+def env_file_problem(path: Path = Path(".env")) -> str | None:
+    """Why the ``.env`` here cannot be read as the settings read it, or None (attack14 F14): not
+    UTF-8 was a UnicodeDecodeError traceback in every command; a UTF-8 byte-order mark made the
+    first variable's name begin with U+FEFF, so nothing read it."""
+    try:
+        raw = path.read_bytes() if path.is_file() else b""
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror})"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return (
+            f"{path}: starts with a byte-order mark, which hides its first variable; "
+            "save it as UTF-8 without one"
+        )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+    return None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the options given (None: not given), the environment and ``.env``.
 
     Raises:
         CliError: a value is invalid; the message names each variable and what is wrong.
     """
+    if (unreadable := env_file_problem()) is not None:
+        raise CliError(f"error: {unreadable}", code=EXIT_USAGE)
     try:
-        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         lines = []
         for problem in exc.errors():
@@ -121,6 +146,72 @@ def load_settings(**overrides: Any) -> Settings:
             f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
             code=EXIT_USAGE,
         ) from None
+    for field in ("task_queue", "temporal_namespace"):  # "" was Temporal's refusal of each delivery
+        if not getattr(settings, field).strip():
+            raise CliError(
+                f"error: {env_name(field)}: {getattr(settings, field)!r} is empty; set it to a name, "
+                "or unset it for the default",
+                code=EXIT_USAGE,
+            )
+    return settings
+
+
+def require_tls_pair(settings: Settings) -> None:
+    """A client certificate comes with its key: the SDK refused one alone as a bug's ValueError,
+    and a key alone was ignored where no CA was set (attack14 F8).
+
+    Raises:
+        CliError: one is set without the other (a usage error naming both).
+    """
+    cert, key = "SERVICEFLOW_TEMPORAL_TLS_CERT", "SERVICEFLOW_TEMPORAL_TLS_KEY"
+    if (settings.temporal_tls_cert is None) != (settings.temporal_tls_key is None):
+        given, missing = (cert, key) if settings.temporal_tls_cert is not None else (key, cert)
+        raise CliError(
+            f"error: {given} is set without {missing}: mTLS needs the client certificate and its private "
+            "key; set both (--temporal-tls-cert, --temporal-tls-key), or neither",
+            code=EXIT_USAGE,
+        )
+
+
+def require_policy_paths(paths: list[Path]) -> None:
+    """At least one of the policy paths exists: the policy store drops those that do not, and
+    with none left the loader's problem names no path (attack14 F4).
+
+    Raises:
+        CliError: none does (a usage error naming them and the variable).
+    """
+    if not paths:
+        raise CliError(
+            "error: SERVICEFLOW_POLICIES is an empty list: name your policy folders, "
+            'e.g. ["policies", "workflows"]',
+            code=EXIT_USAGE,
+        )
+    if not any(path.exists() for path in paths):
+        raise CliError(
+            f"error: no policies at {', '.join(map(str, paths))} (no such file or directory): point "
+            'SERVICEFLOW_POLICIES (--policies) at your policy folders, e.g. ["policies", "workflows"] in '
+            "your project",
+            code=EXIT_USAGE,
+        )
+
+
+def _expanded(value: Any) -> Any:
+    """A list option given as the JSON list its help shows (``--reconcile '["zendesk:acme"]'``)
+    is that list's items; it was taken as one entry, '["zendesk:acme"]' (attack14 F12)."""
+    if not isinstance(value, list):
+        return value
+    items: list[Any] = []
+    for item in value:
+        text = str(item).strip()
+        parsed = None
+        if text.startswith("["):
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(text)
+        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
+            items.extend(type(item)(p) for p in parsed)
+        else:
+            items.append(item)
+    return items
 
 
 def _secret_fields() -> set[str]:
@@ -147,9 +238,11 @@ def settings_options(*names: str) -> Callable[[Callable[..., R]], Callable[..., 
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> R:
-            given = {name: kwargs.pop(name) for name in names if name in kwargs}
+            given = {name: _expanded(kwargs.pop(name)) for name in names if name in kwargs}
             try:
                 settings = load_settings(**given)
+                if "temporal_tls_cert" in names:  # a command that connects to Temporal
+                    require_tls_pair(settings)
             except CliError as error:
                 fail(error)
             return command(settings=settings, **kwargs)

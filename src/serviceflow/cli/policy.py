@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -77,8 +78,13 @@ def schema_command(
     text = policy_json_schema_text()
     if output is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    _writable(output, "--output")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)
+    except OSError as exc:
+        _usage_error(f"--output {output}: cannot write there: {exc.strerror or exc}")
 
 
 @app.command(name="test")
@@ -119,6 +125,8 @@ def test_command(
 
     if output_format not in ("text", "json"):
         _usage_error(f"--format must be text or json, not {output_format!r}")
+    if junit_xml is not None:
+        _writable(junit_xml, "--junit-xml")
     code = run_tests(
         paths or [],
         _chosen_paths,
@@ -199,14 +207,23 @@ def _live(old_set: object, new_set: object, address: str | None) -> None:
 
     assert isinstance(old_set, PolicySet) and isinstance(new_set, PolicySet)
 
+    from serviceflow.cli.boundary import CONNECT_TIMEOUT_SECONDS, explain, unexpected
+
+    settings = None
+
     async def cases() -> list[object]:
-        client = await connect(_settings(temporal_address=address))
+        nonlocal settings
+        settings = _settings(temporal_address=address)  # CliError: a setting is invalid
+        client = await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
         return [c.state for c in await list_cases(client) if c.state is not None]
 
     try:
         states = asyncio.run(cases())
-    except (RuntimeError, OSError) as exc:
-        _usage_error(f"cannot read the running cases: {exc}")
+    except Exception as exc:  # one line for each way it fails (attack14 F6), exit 2 as before
+        where = settings.temporal_address if settings is not None else address or "?"
+        error = explain(exc, where) or unexpected(exc)
+        lines = [line.removeprefix("error: ") for line in str(error).splitlines()]
+        _usage_error("cannot read the running cases: " + "; ".join(lines))
     old, new = Rules(old_set), Rules(new_set)
     changed = what_if(states, old, new, datetime.now(UTC))  # type: ignore[arg-type]
     typer.echo(f"{len(changed)} of {len(states)} running cases would change:")
@@ -230,6 +247,24 @@ def _chosen_paths(paths: list[Path] | None) -> list[Path]:
             if all(sibling != p.resolve() for p in chosen):
                 chosen.append(sibling)
     return chosen
+
+
+def _writable(path: Path, option: str) -> None:
+    """The output file can be made here (its folders are made as needed), or a usage error says
+    why, before any work is done: writing it at the end raised a traceback (attack14 F5)."""
+    problem = None
+    if path.is_dir():
+        problem = f"{path} is a folder; give a file's path"
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            problem = f"{folder} is a file, not a folder"
+        elif not os.access(folder if not path.exists() else path, os.W_OK):
+            problem = f"{path if path.exists() else folder} is not writable"
+    if problem:
+        _usage_error(f"{option} {path}: cannot write there: {problem}")
 
 
 def _line(problem: PolicyError) -> str:

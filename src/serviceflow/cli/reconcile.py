@@ -35,7 +35,7 @@ from rich.table import Table
 
 from serviceflow.cli import boundary
 from serviceflow.cli.boundary import EXIT_USAGE, CliError
-from serviceflow.cli.options import CONNECTION, settings_options
+from serviceflow.cli.options import CONNECTION, require_policy_paths, settings_options
 from serviceflow.durable.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False, highlight=False)
@@ -101,6 +101,8 @@ def reconcile(
     try:
         vendor, account = parse_account(target)
         span = parse_since(since)
+        if backfill:
+            require_policy_paths(settings.policies)
     except CliError as exc:
         boundary.fail(exc)
     if backfill:
@@ -120,13 +122,23 @@ async def _connect(settings: Settings) -> Any:
 async def _sweep_now(settings: Settings, vendor: str, account: str) -> None:
     from temporalio.service import RPCError, RPCStatusCode
 
+    from serviceflow.cli.case_reading import QUERY_TIMEOUT, served_queues
     from serviceflow.durable.reconcile import Reconciler, reconciler_id
 
     client = await _connect(settings)
     handle = client.get_workflow_handle(reconciler_id(vendor, account))
     try:
         await handle.signal(Reconciler.sweep_now)
-        progress = await handle.query(Reconciler.progress)
+        # A query only a worker answers: with none on the queue Temporal fails it after ~30 s
+        # as "Timeout expired (CANCELLED)" (attack14 F3). The queue's pollers say so at once.
+        queue = (await handle.describe()).task_queue or ""
+        if not (await served_queues(client, {queue})).get(queue):
+            raise CliError(
+                f"the reconciler of {vendor}:{account} runs on task queue {queue}, which no worker "
+                f"serves: start `serviceflow worker` with SERVICEFLOW_TASK_QUEUE={queue} and "
+                f"{vendor}:{account} in SERVICEFLOW_RECONCILE"
+            )
+        progress = await handle.query(Reconciler.progress, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(

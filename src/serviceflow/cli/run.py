@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import signal
 from collections.abc import Coroutine
@@ -66,10 +67,13 @@ def worker(
     if shadow:
         settings = settings.model_copy(update={"mode": Mode.SHADOW})
 
+    _plugin_settings_valid()
+    _accounts_named(settings)
     _ports_free(
         (settings.metrics_host, settings.metrics_port, "the worker's metrics (SERVICEFLOW_METRICS_PORT)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
     )
+    _policies_exist(settings)
     configure_logging(settings.log_format, settings.log_level)
     boundary.run(_flushing_spans(run_worker(settings)), address=settings.temporal_address)
 
@@ -82,6 +86,49 @@ async def _flushing_spans(work: Coroutine[Any, Any, None]) -> None:
         await work
     finally:
         await tracing.shutdown()
+
+
+def _plugin_settings_valid() -> None:
+    """Every loaded plugin's settings are valid, or each invalid variable is named (exit 2):
+    its adapter reads them only when first used, in an activity or a delivery (attack14 F2)."""
+    from serviceflow.cli.settings_catalog import plugin_setting_problems
+
+    problems = plugin_setting_problems()
+    if problems:
+        boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
+
+
+def _accounts_named(settings: Settings) -> None:
+    """Every helpdesk account the worker is to watch, reconcile or read its roster from is
+    ``vendor:account`` of an installed plugin, or each is named (exit 2): one not so was
+    "failed unexpectedly ... a bug" after the worker started, or logged and skipped (attack14 F12)."""
+    from serviceflow.adapters.registry import registry
+
+    installed = sorted(registry().vendors())
+    named = [("SERVICEFLOW_QUARANTINE_WATCH", e) for e in settings.quarantine_watch]
+    named += [("SERVICEFLOW_RECONCILE", e) for e in settings.reconcile]
+    named += [("SERVICEFLOW_ROSTER_FROM", settings.roster_from)] if settings.roster_from else []
+    problems = []
+    for variable, entry in named:
+        vendor, _, account = entry.partition(":")
+        if not vendor.strip() or not account.strip():
+            problems.append(f"error: {variable}: {entry!r} is not vendor:account (e.g. zendesk:acme)")
+        elif vendor not in installed:
+            problems.append(
+                f"error: {variable}: no installed plugin serves {vendor!r} in {entry!r} "
+                f"(installed: {', '.join(installed) or 'none'})"
+            )
+    if problems:
+        boundary.fail(boundary.CliError("\n".join(problems), code=boundary.EXIT_USAGE))
+
+
+def _policies_exist(settings: Settings) -> None:
+    from serviceflow.cli.options import require_policy_paths
+
+    try:
+        require_policy_paths(settings.policies)
+    except boundary.CliError as error:
+        boundary.fail(error)
 
 
 def _ports_free(*wanted: tuple[str, int | None, str]) -> None:
@@ -107,6 +154,7 @@ def serve(
     from serviceflow.logs import configure_logging
     from serviceflow.receiver.server import run_receiver
 
+    _plugin_settings_valid()
     _ports_free(
         (host, port, "the webhook receiver (--port)"),
         (settings.metrics_host, settings.temporal_metrics_port, SDK_METRICS),
@@ -128,9 +176,9 @@ def dev(
     state_dir: Annotated[Path, typer.Option(help="Where the dev server keeps its SQLite file.")] = Path(
         ".serviceflow"
     ),
-    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
-    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
-    webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.")] = 8400,
+    port: Annotated[int, typer.Option(help="Temporal frontend port.", min=1, max=65535)] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.", min=1, max=65535)] = 8233,
+    webhook_port: Annotated[int, typer.Option(help="Webhook receiver port.", min=1, max=65535)] = 8400,
     demo: Annotated[bool, typer.Option(help="Feed a stream of demo customers through the system.")] = True,
     helpdesk: Annotated[
         str,
@@ -153,6 +201,11 @@ def dev(
 
     configure_logging("text", logging.WARNING)
     from serviceflow.demo.helpdesks import resolve
+
+    if not math.isfinite(pace) or pace <= 0:  # nan and -1 ran the story (attack14 F11)
+        boundary.fail(boundary.CliError(f"--pace must be a number above 0, not {pace}", code=2))
+    if state_dir.exists() and not state_dir.is_dir():
+        boundary.fail(boundary.CliError(f"--state-dir {state_dir} is a file; give a folder", code=2))
 
     try:
         helpdesk = resolve(helpdesk)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsError
 
 from serviceflow.cli.options import is_secret
 from serviceflow.durable.settings import Settings
@@ -96,6 +97,49 @@ def variables() -> list[Variable]:
     for name, description in EXTRA_VARIABLES:
         found.append(Variable(name=name, owner="serviceflow", description=description, secret=False))
     return found
+
+
+def setting_problems(exc: BaseException) -> list[str] | None:
+    """What a settings class's refusal says, one ``error: SERVICEFLOW_X: ...`` line a problem
+    (never a secret's value); None when ``exc`` is no settings class's refusal. Core's
+    ``Settings`` is read (and reported) by ``options.load_settings``; this is for a plugin's,
+    which its adapter reads when it is first used (attack14 F2)."""
+    if isinstance(exc, SettingsError):  # a list or map variable that is not JSON
+        found = re.search(r'field "([A-Za-z0-9_]+)"', str(exc))
+        names = [v.name for v in variables() if found and v.field == found.group(1)]
+        name = " or ".join(names) if names else "a SERVICEFLOW_* variable"
+        return [f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})']
+    if not isinstance(exc, ValidationError):
+        return None
+    owner = next((cls for cls in settings_classes() if cls.__name__ == exc.title), None)
+    if owner is None:
+        return None
+    fields = {v.field: v for v in variables() if v.settings_class is owner}
+    prefix = str(owner.model_config.get("env_prefix") or PREFIX).upper()
+    lines = []
+    for problem in exc.errors(include_url=False):
+        variable = fields.get(str(problem["loc"][0])) if problem["loc"] else None
+        name = variable.name if variable else f"the {prefix}* settings"
+        shown = "" if variable is None or variable.secret else f" (got {problem.get('input')!r})"
+        lines.append(f"error: {name}: {problem['msg']}{shown}")
+    return lines
+
+
+def plugin_setting_problems() -> list[str]:
+    """Every loaded plugin's ``SERVICEFLOW_*`` value its settings class refuses, one line each
+    (empty: all valid): checked before a worker or receiver starts, which read them only later."""
+    from serviceflow.plugins import get_plugin_manager
+
+    loaded = {str(getattr(p, "__name__", "")).partition(".")[0] for p in get_plugin_manager().get_plugins()}
+    lines: list[str] = []
+    for cls in settings_classes():
+        if cls is Settings or cls.__module__.partition(".")[0] not in loaded:
+            continue
+        try:
+            cls()
+        except (ValidationError, SettingsError) as exc:
+            lines.extend(setting_problems(exc) or [f"error: {exc}"])
+    return lines
 
 
 def variable_names() -> set[str]:

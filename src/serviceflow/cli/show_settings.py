@@ -23,6 +23,11 @@ def show_settings(
 
     Variables set here that nothing reads are named at the end (a typo, or a plugin not installed).
     """
+    from serviceflow.cli.options import env_file_problem
+
+    if (problem := env_file_problem()) is not None:
+        Console(stderr=True, markup=False, highlight=False, soft_wrap=True).print(f"error: {problem}")
+        raise typer.Exit(code=2)
     rows, unknown = effective()
     shown = [row for row in rows if all_ or row.source != "not set"]
     if as_json:

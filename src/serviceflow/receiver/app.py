@@ -101,7 +101,7 @@ class Receiver:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     identities: Identities = field(default_factory=Identities)
     _client: Client | None = None
-    _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _attempt: asyncio.Future[Client] | None = None  # the connect in progress, shared
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
     # Cases this receiver started or signalled: their next event is a plain signal (cases.py).
     _running: RunningCases = field(default_factory=RunningCases)
@@ -118,14 +118,19 @@ class Receiver:
         """The Temporal client, connected on first use: the receiver starts without Temporal.
 
         On connecting, the requester search attribute is checked once; ``/readyz`` checks again.
+        One bounded attempt at a time, shared by all its waiters (attack14 F7: N x 30 s each).
         """
-        if self._client is None:  # else connected: no lock to take per delivery
-            async with self._connecting:
-                if self._client is None:
-                    client = await self.connect()
-                    await self._check_attribute(client)
-                    self._client = client  # only now: deliveries meanwhile wait on the lock
-        return self._client
+        if self._client is not None:  # connected: nothing to wait for per delivery
+            return self._client
+        if self._attempt is None or self._attempt.done():  # a failed one was its waiters' answer
+            self._attempt = asyncio.ensure_future(self._connect_once())
+        return await asyncio.shield(self._attempt)  # a waiter cancelled (readyz) leaves it be
+
+    async def _connect_once(self) -> Client:
+        client = await asyncio.wait_for(self.connect(), self.limits.connect_timeout)
+        await self._check_attribute(client)
+        self._client = client  # only now: deliveries meanwhile wait on the attempt
+        return client
 
     async def _check_attribute(self, client: Client) -> None:
         if not self.index_requester:
@@ -340,14 +345,9 @@ class Receiver:
         for event, encoded in events:
             with case_context(event.ticket.key):
                 await deliver(
-                    client,
-                    event,
-                    self.task_queue,
-                    index_requester=self.index_requester and self.attribute_problem is None,
-                    unindexed=self._unindexed,
-                    running=self._running,
-                    encoded=encoded,
-                )
+                    client, event, self.task_queue, unindexed=self._unindexed, running=self._running,
+                    index_requester=self.index_requester and self.attribute_problem is None, encoded=encoded,
+                )  # fmt: skip
             self._seen[(vendor, event.id)] = None
             self.metrics.of(self.metrics.signalled, vendor).inc()
         while len(self._seen) > SEEN_KEPT:

@@ -35,6 +35,8 @@ class ReceiverLimits:
     shutdown_timeout: seconds a stopping receiver waits for deliveries in flight before it
         cancels them (uvicorn's ``timeout_graceful_shutdown``); a cancelled delivery was never
         answered 2xx, so the helpdesk sends it again.
+    connect_timeout: seconds one attempt to connect to Temporal may take; the deliveries waiting
+        for it (they share it) then get 503 with Retry-After, and the next delivery tries again.
     """
 
     max_body_bytes: int = MAX_BODY_BYTES
@@ -45,6 +47,7 @@ class ReceiverLimits:
     clock_skew: timedelta = timedelta(days=1)
     keep_alive: int = 5
     shutdown_timeout: int = 15
+    connect_timeout: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReceiverLimits:

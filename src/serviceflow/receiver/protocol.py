@@ -17,7 +17,8 @@ holds to the same 16 KiB: here a message's bytes that are not body (its head and
 at most twice :data:`MAX_HEAD_BYTES` more than the body itself, else the answer is 400 and the
 connection closes. Both count a message's own bytes whatever the read boundaries (a read is
 parsed in pieces of :data:`PIECE_BYTES`: at most a piece goes uncounted). Pipelined requests are
-bounded too (:data:`MAX_PIPELINED`), where uvicorn queued all of every read (attack11, F1).
+bounded too (:data:`MAX_PIPELINED`), where uvicorn queued all of every read (attack11, F1). A
+chunked body's trailer fields are dropped, as h11 drops them, not appended to its headers.
 """
 
 from __future__ import annotations
@@ -217,6 +218,14 @@ if HttpToolsProtocol is not None:
             self._in_head, self._begin, self._begin_end = True, self._mark, self._total
             self._began_at_start = self._ended_in != self._piece
             super().on_message_begin()
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            # llhttp reports a chunked body's trailer fields as headers, and uvicorn appends them
+            # to the list that is the scope's: a trailer's signature, secret or content-type was
+            # taken as the head's (the last value wins). Dropped, as h11 drops them (RFC 9110
+            # section 6.5.1: merged only where the field's rules are known; attack14).
+            if not self._in_body:
+                super().on_header(name, value)
 
         def on_headers_complete(self) -> None:
             self._in_head = False

@@ -37,10 +37,15 @@ def receiver_for(settings: Settings, *, require_account: bool = True) -> Receive
     async def policies_loaded() -> str | None:
         # Loaded once; after that the store itself reloads on change and keeps the last good set.
         if not stores:
+            if not any(path.exists() for path in settings.policies):  # the store drops those
+                shown = ", ".join(map(str, settings.policies)) or "none given"
+                return f"policies: no such file or directory: {shown} (SERVICEFLOW_POLICIES)"
             try:
                 stores.append(PolicyStore(settings.policies))
-            except PolicySetError as exc:
-                return f"policies: {len(exc.problems)} problem(s)"
+            except PolicySetError as exc:  # the first problem says where to look (attack14 F10)
+                first = exc.problems[0] if exc.problems else None
+                where = f"; first: {first.location}: {first.message}" if first else ""
+                return f"policies: {len(exc.problems)} problem(s){where}"
         stores[0].current()
         return None
 
