@@ -193,3 +193,22 @@ def test_the_store_settings_are_listed_and_the_url_masked(monkeypatch: pytest.Mo
     assert found["SERVICEFLOW_OUTCOMES_URL"]["source"] == "environment"
     assert "SERVICEFLOW_OUTCOMES_ATTEMPTS" in found and "SERVICEFLOW_OUTCOMES_REPORT_MAX_ROWS" in found
     assert "SERVICEFLOW_OUTCOMES_URL" in runner.invoke(app, ["report", "--help"]).stdout
+
+
+def test_a_team_is_found_by_its_id_or_its_roster_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report shows ``Billing (20002)``: either half finds the team's rows."""
+    path = tmp_path / "named.sqlite3"
+    store = OutcomeStore(str(path))
+    rows = [
+        r.model_copy(update={"team": "20002", "team_name": "Billing"}) if r.team == "billing" else r
+        for r in ROWS
+    ]
+    store.write(rows)
+    store.close()
+    monkeypatch.setenv("SERVICEFLOW_OUTCOMES_URL", str(path))
+    by_id = json.loads(invoke("--json", "--team", "20002")[1])["tally"]
+    by_name = json.loads(invoke("--json", "--team", "Billing")[1])["tally"]
+    assert by_id == by_name and by_id["cases"] == 1
+    assert json.loads(invoke("--json", "--team", "billing")[1])["tally"]["cases"] == 0  # names as given

@@ -35,11 +35,14 @@ CASE_SETTINGS = (*CONNECTION, "roster", "roster_from")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _left(due: datetime | None, now: datetime) -> str:
+def time_left(due: datetime | None, now: datetime) -> str:
+    """``2h05m`` left, ``-0h30m`` past due; under a minute in seconds (``45s``), never ``0h00m``."""
     if due is None:
         return "paused"
     seconds = int((due - now).total_seconds())
     sign = "-" if seconds < 0 else ""
+    if abs(seconds) < 60:
+        return f"{sign}{abs(seconds)}s"
     hours, rest = divmod(abs(seconds), 3600)
     return f"{sign}{hours}h{rest // 60:02d}m"
 
@@ -94,7 +97,7 @@ def _rows_table(rows: list[CaseRow], names: Names) -> Table:
             row.status if row.problem is None else f"{row.status} (unread)",
             names.of(state.owner) if state else "-",
             f"{nearest.name} {nearest.due_at:%Y-%m-%d %H:%M}" if nearest and nearest.due_at else "-",
-            _left(nearest.due_at, now) if nearest else "-",
+            time_left(nearest.due_at, now) if nearest else "-",
             str(sum(1 for t in state.targets if t.breached_at)) if state else "-",
         )
     return table
@@ -215,7 +218,7 @@ def _print_case(state: CaseState, names: Names | None = None) -> None:
             status,
             f"{target.started_at:%Y-%m-%d %H:%M}",
             f"{target.due_at:%Y-%m-%d %H:%M}" if target.due_at else "-",
-            _left(target.due_at, now) if target.open else "-",
+            time_left(target.due_at, now) if target.open else "-",
             f"{len(target.pauses)}x {int(paused // 60)}m" if target.pauses else "-",
             f"{target.breached_at:%Y-%m-%d %H:%M}" if target.breached_at else "-",
             str(target.level),
@@ -233,14 +236,16 @@ def _decision_log(state: CaseState, names: Names) -> Table:
             f"{decision.time:%Y-%m-%d %H:%M}",
             decision.input,
             decision.policy_version,
-            "\n".join(_action_line(a, names) for a in decision.actions) or "-",
+            "\n".join(action_line(a, names) for a in decision.actions) or "-",
             "\n".join(decision.errors) or "-",
         )
     return log
 
 
-def _action_line(action: Any, names: Names) -> str:
-    line = f"{action.type} ({action.policy}/{action.rule}): {action.reason}"
+def action_line(action: Any, names: Names) -> str:
+    """``notify to Lee Lead (standard/first-response): ...``: a notification's people come before
+    its reason (after it they read as the reason's: "only the owner is warned ... to Ada")."""
+    told = ""
     if isinstance(action, Notify):
-        line += " to " + ", ".join(names.of(r) for r in action.recipients)
-    return line
+        told = " to " + (", ".join(names.of(r) for r in action.recipients) or "(no one named)")
+    return f"{action.type}{told} ({action.policy}/{action.rule}): {action.reason}"

@@ -23,7 +23,7 @@ import types
 import typing
 from collections.abc import Callable
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -136,6 +136,8 @@ def load_settings(**overrides: Any) -> Settings:
         for problem in exc.errors():
             field = str(problem["loc"][0]) if problem["loc"] else "?"
             given = problem.get("input")
+            if isinstance(given, PurePath):  # a file setting's value, as it was written
+                given = str(given)
             shown = "" if field in _secret_fields() else f" (got {given!r})"
             lines.append(f"error: {env_name(field)}: {problem['msg']}{shown}")
         raise CliError("\n".join(lines), code=EXIT_USAGE) from None

@@ -62,10 +62,16 @@ def validate_command(
         counts = report.counts
         version = report.policy_set.version if report.policy_set else "-"
         typer.echo(
-            f"ok: {counts.get('policies', 0)} policies, {counts.get('journeys', 0)} journeys, "
-            f"{counts.get('expressions', 0)} CEL expressions in {files} files "
+            f"ok: {_count(counts.get('policies', 0), 'policy', 'policies')}, "
+            f"{_count(counts.get('journeys', 0), 'journey')}, "
+            f"{_count(counts.get('expressions', 0), 'CEL expression')} in {_count(files, 'file')} "
             f"(policy set version {version})"
         )
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    """``1 journey``, ``2 journeys``."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 @app.command(name="schema")
@@ -99,13 +105,17 @@ def test_command(
     ] = None,
     keyword: Annotated[
         str | None,
-        typer.Option("-k", help="Run only scenarios whose file::name contains this ('not x' excludes)."),
+        typer.Option(
+            "-k",
+            help="Run only scenarios whose file::name or description contains this, ignoring case "
+            "('not x' excludes; 'a and b' needs both).",
+        ),
     ] = None,
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report here, for CI.")
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show each scenario's steps and its rule errors.")
+        bool, typer.Option("--verbose", "-v", help="Show each scenario's step count and its rule errors.")
     ] = False,
     exitfirst: Annotated[bool, typer.Option("--exitfirst", "-x", help="Stop at the first failure.")] = False,
     output_format: Annotated[

@@ -54,7 +54,10 @@ def report(
     since: Annotated[
         str | None, typer.Option("--since", help=f"Only outcomes since then: {_SINCE_HELP}.")
     ] = None,
-    team: Annotated[str | None, typer.Option("--team", help="Only this team's (the ticket's group).")] = None,
+    team: Annotated[
+        str | None,
+        typer.Option("--team", help="Only this team's: the ticket's group, by its id or its roster name."),
+    ] = None,
     policy: Annotated[
         str | None,
         typer.Option("--policy", help="Only this policy's targets, and the cases it had a target in."),
@@ -63,7 +66,9 @@ def report(
         bool,
         typer.Option("--shadow", help="What shadow mode (SERVICEFLOW_MODE=shadow) would have done, instead."),
     ] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV: metric,dimension,name,value.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV: metric,dimension,name,label,value.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     html: Annotated[
         Path | None,

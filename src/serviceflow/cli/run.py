@@ -46,7 +46,8 @@ SDK_METRICS = "the SDK's metrics (SERVICEFLOW_TEMPORAL_METRICS_PORT)"
 
 
 SHADOW_HELP = (
-    "Shadow mode (--mode shadow): decide and record every action as what it would have done; send nothing."
+    "Shadow mode (SERVICEFLOW_MODE=shadow): decide and record every action as what it would have done; "
+    "send nothing."
 )
 
 

@@ -172,7 +172,9 @@ def effective(env_file: Path = Path(".env")) -> tuple[list[Effective], list[str]
         value = _value(variable, built, environment, dotenv)
         if value is None and source == "default":
             source = "not set"
-        shown = "-" if value is None else (MASK if variable.secret else value)
+        # A default is in the code, not a secret of this install (SERVICEFLOW_CHANNELS' {}, the
+        # outcome store's file): shown as it is; whatever was set is masked.
+        shown = "-" if value is None else (MASK if variable.secret and source != "default" else value)
         rows.append(Effective(variable, shown, source))
     known = {v.name for v in variables()}
     unknown = sorted(name for name in {*environment, *dotenv} if name not in known)

@@ -56,7 +56,7 @@ def show_settings(
         table.add_row(row.variable.name, row.value, row.source, row.variable.owner)
     console.print(table)
     if not all_:
-        console.print("settings that are not set are left out; --all lists them")
+        console.print("settings with no value (not set, and no default) are left out; --all lists them")
     for name in unknown:
         Console(stderr=True, markup=False).print(
             f"warning: {name} is set but nothing reads it (a typo, or its plugin is not installed)"

@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -332,8 +333,8 @@ class OutcomeStore:
         would_have: bool | None = None,
         limit: int | None = None,
     ) -> list[Outcome]:
-        """The rows kept, oldest first; at or after ``since``, of ``team``, live or shadow; at
-        most ``limit`` of them.
+        """The rows kept, oldest first; at or after ``since``, of ``team`` (the group's id or its
+        roster name), live or shadow; at most ``limit`` of them.
 
         Raises:
             OutcomeStoreError: the database failed.
@@ -342,8 +343,8 @@ class OutcomeStore:
         query = select(outcomes).order_by(outcomes.c.at, outcomes.c.key)
         if since is not None:
             query = query.where(outcomes.c.at >= since)
-        if team is not None:
-            query = query.where(outcomes.c.team == team)
+        if team is not None:  # the group's id, or its name as the roster gave it
+            query = query.where(or_(outcomes.c.team == team, outcomes.c.team_name == team))
         if would_have is not None:
             query = query.where(outcomes.c.would_have == would_have)
         if limit is not None:

@@ -122,7 +122,7 @@ def select(
         for r in rows
         if r.would_have == would_have
         and (since is None or r.at >= since)
-        and (team is None or r.team == team)
+        and (team is None or r.team == team or r.team_name == team)  # the group's id or name
     ]
     if policy is None:
         return chosen
