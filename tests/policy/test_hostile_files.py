@@ -50,6 +50,13 @@ def _fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
+def _unreadable_once_open(path: Path) -> None:
+    """A regular file that opens and then fails to read: /proc/self/mem (EIO at offset 0)."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc/self/mem on this system (Linux's procfs)")
+    path.symlink_to("/proc/self/mem")
+
+
 HOSTILE: dict[str, tuple[Callable[[Path], None], str]] = {
     "billion-laughs": (_write(LAUGHS), "values once aliases are expanded"),
     "many-aliases": (_write("a: &a x\nb: [" + ", ".join(["*a"] * (MAX_ALIASES + 1)) + "]\n"), "aliases"),
@@ -69,6 +76,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], None], str]] = {
     "broken-link": (_broken_link, "a broken symbolic link"),
     "dev-zero": (_dev_zero, "a device"),
     "fifo": (_fifo, "a FIFO"),
+    "unreadable-once-open": (_unreadable_once_open, "cannot be read (Input/output error)"),
 }
 
 

@@ -49,7 +49,10 @@ def read_policy_file(path: Path) -> tuple[bytes, str]:
             )
         if info.st_size > MAX_FILE_BYTES:
             raise PolicyError(_too_large(info.st_size), location=where, rule="file")
-        raw = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+        try:
+            raw = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+        except OSError as exc:  # opened, then refused on reading (EIO of /proc/self/mem, a device gone)
+            raise PolicyError(f"cannot be read ({exc.strerror})", location=where, rule="file") from None
     finally:
         os.close(descriptor)
     if len(raw) > MAX_FILE_BYTES:  # it grew while being read
