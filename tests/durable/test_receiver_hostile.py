@@ -71,6 +71,18 @@ def signalled(receiver: Receiver, vendor: str) -> float:
     )
 
 
+async def test_a_path_with_a_trailing_slash_is_not_found_never_redirected(receiving) -> None:  # type: ignore[no-untyped-def]
+    """Starlette redirected ``/webhooks/zendesk/`` (307) to ``http://<the Host header>/...``: an
+    address the sender chose, over plain HTTP; a helpdesk that follows it posts elsewhere."""
+    url, _ = receiving
+    async with httpx.AsyncClient() as http:
+        for path in ("/webhooks/zendesk/", "/healthz/", "/readyz/", "/metrics/"):
+            answer = await http.post(f"{url}{path}", content=b"{}", headers={"host": "evil.example"})
+            assert answer.status_code in (404, 405) and "location" not in answer.headers, (path, answer)
+            answer = await http.get(f"{url}{path}", headers={"host": "evil.example"})
+            assert answer.status_code == 404 and "location" not in answer.headers, (path, answer)
+
+
 # -- 1. metric labels -----------------------------------------------------------------------------
 
 

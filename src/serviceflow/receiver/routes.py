@@ -40,6 +40,10 @@ class ReceiverApp(Starlette):
 
     def __init__(self, receiver: Receiver, *, routes: list[Route]) -> None:
         super().__init__(routes=routes)
+        # No 307 from ``/webhooks/zendesk/`` to ``http://<Host header>/webhooks/zendesk`` (the
+        # router's default): a path the receiver does not serve is a 404, never a redirect to an
+        # address the sender's own header chose (attack14).
+        self.router.redirect_slashes = False
         self.receiver = receiver
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
