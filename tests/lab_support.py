@@ -100,6 +100,12 @@ async def open_case(client: Client, queue: str, ticket_id: str, account: str = "
     return await deliver(client, event, queue)
 
 
+def without_settings() -> dict[str, str]:
+    """This process's environment without any ``SERVICEFLOW_*`` variable: a command run with it
+    reads only what the test gives it (and the ``.env`` of its folder)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+
+
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """``serviceflow *args`` as its own process, run to its end (at most 90 s), output captured."""
     return subprocess.run(

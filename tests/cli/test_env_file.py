@@ -6,12 +6,11 @@ first variable without a word (its name began with U+FEFF, which nothing reads).
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 COMMANDS = [["settings"], ["case", "list", "--address", "127.0.0.1:1"], ["worker"]]
 UTF16 = "SERVICEFLOW_TASK_QUEUE=from-the-file\n".encode("utf-16")
@@ -21,15 +20,7 @@ BOM = b"\xef\xbb\xbfSERVICEFLOW_TASK_QUEUE=from-the-file\n"
 
 def _run(tmp_path: Path, content: bytes, command: list[str]) -> subprocess.CompletedProcess[str]:
     (tmp_path / ".env").write_bytes(content)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *command],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return cli(*command, env=without_settings(), cwd=tmp_path)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0] if c[0] != "case" else "case list")

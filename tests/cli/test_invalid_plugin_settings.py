@@ -10,13 +10,12 @@ naming the variable (exit 2), from the real CLI in a subprocess (attack14 F2). B
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = f'["{REPO / "policies"}", "{REPO / "workflows"}"]'
@@ -54,21 +53,17 @@ def free_port() -> int:
 
 
 def _run(tmp_path: Path, variable: str, value: str, *command: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    env |= ZENDESK | {
-        variable: value,
-        "SERVICEFLOW_POLICIES": POLICIES,
-        # Nothing listens there: a command that got as far as connecting would exit 3, not 2.
-        "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *command],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    env = (
+        without_settings()
+        | ZENDESK
+        | {
+            variable: value,
+            "SERVICEFLOW_POLICIES": POLICIES,
+            # Nothing listens there: a command that got as far as connecting would exit 3, not 2.
+            "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1",
+        }
     )
+    return cli(*command, env=env, cwd=tmp_path)
 
 
 COMMANDS = {

@@ -6,26 +6,17 @@ scenario had run and passed."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *arguments],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli(*arguments, env=without_settings(), cwd=tmp_path)
 
 
 def _places(tmp_path: Path) -> dict[str, tuple[str, str]]:

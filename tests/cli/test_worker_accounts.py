@@ -7,12 +7,11 @@ and skipped while the worker ran on without it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALLED = "(installed: demo, freshdesk, helpscout, zendesk)"
@@ -34,24 +33,19 @@ CASES = [
 ]
 
 
+def worker(tmp_path: Path, variables: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+    """``serviceflow worker`` with the shipped policies, pointed at a Temporal it never reaches
+    (its accounts are checked before it connects)."""
+    env = without_settings() | variables
+    env |= {"SERVICEFLOW_POLICIES": f'["{REPO / "policies"}"]', "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    return cli("worker", *options, env=env, cwd=tmp_path)
+
+
 @pytest.mark.parametrize(("variable", "value", "said"), CASES, ids=[f"{v}={x}" for v, x, _ in CASES])
 def test_an_account_the_worker_cannot_serve_is_named(
     tmp_path: Path, variable: str, value: str, said: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    env |= {
-        variable: value,
-        "SERVICEFLOW_POLICIES": f'["{REPO / "policies"}"]',
-        "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1",  # never reached: checked before
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "serviceflow", "worker"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = worker(tmp_path, {variable: value})
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert done.stderr.strip().splitlines() == [f"error: {variable}: {said}"]
 
@@ -59,16 +53,7 @@ def test_an_account_the_worker_cannot_serve_is_named(
 def test_a_list_option_given_as_the_json_list_its_help_shows_is_that_list(tmp_path: Path) -> None:
     # The help says "as a JSON list: ["zendesk:acme"]. Repeat the flag for more."; the flag given
     # that JSON list was one entry, '["zendesk:acme"]', for a vendor named '["zendesk'.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    env |= {"SERVICEFLOW_POLICIES": f'["{REPO / "policies"}"]', "SERVICEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "serviceflow", "worker", "--reconcile", '["zendesk:acme", "nope:x"]'],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = worker(tmp_path, {}, "--reconcile", '["zendesk:acme", "nope:x"]')
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert done.stderr.strip().splitlines() == [
         f"error: SERVICEFLOW_RECONCILE: no installed plugin serves 'nope' in 'nope:x' {INSTALLED}"
