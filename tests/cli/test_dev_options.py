@@ -6,12 +6,10 @@ server exited (code 1)", and ``--pace nan`` or ``--pace -1`` ran the demo."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 CASES = [
     (["--port", "70000"], "Invalid value for '--port'"),
@@ -30,15 +28,7 @@ def test_a_dev_option_that_cannot_work_is_a_usage_error(
     tmp_path: Path, options: list[str], said: str
 ) -> None:
     (tmp_path / "a-file").write_text("not a folder")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "serviceflow", "dev", "--no-demo", *options],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = cli("dev", "--no-demo", *options, env=without_settings(), cwd=tmp_path)
     assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
     assert said in done.stderr and "Traceback" not in done.stderr and "unexpectedly" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 6  # click's usage box, or one line

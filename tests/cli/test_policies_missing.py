@@ -6,12 +6,11 @@ the policy store drops the paths that do not exist before it loads."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lab_support import cli, without_settings
 
 COMMANDS = {
     "worker": ["worker"],
@@ -26,18 +25,11 @@ WHERE: list[tuple[list[str], str | None, str]] = [
 
 
 def _run(tmp_path: Path, arguments: list[str], policies: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
+    env = without_settings()
     env["SERVICEFLOW_TEMPORAL_ADDRESS"] = "127.0.0.1:1"  # never reached: the paths are checked first
     if policies is not None:
         env["SERVICEFLOW_POLICIES"] = policies
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", *arguments],
-        env=env,
-        cwd=tmp_path,  # no policies/ and no workflows/ here
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return cli(*arguments, env=env, cwd=tmp_path)  # tmp_path: no policies/ and no workflows/ here
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

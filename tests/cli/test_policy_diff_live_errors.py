@@ -6,14 +6,12 @@ not speak gRPC was the SDK's whole tonic error."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from lab_support import dev_server
+from lab_support import cli, dev_server, without_settings
 
 from serviceflow.durable.devserver import DevServer
 
@@ -21,16 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _diff(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")} | variables
     policies = str(REPO / "policies")
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", "policy", "diff", policies, policies, "--live"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    env = without_settings() | variables
+    return cli("policy", "diff", policies, policies, "--live", env=env, cwd=tmp_path)
 
 
 def _one_error(done: subprocess.CompletedProcess[str]) -> str:

@@ -12,26 +12,17 @@ subprocess (attack14 F8). Before:
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import trustme
+from lab_support import cli, without_settings
 
 
 def _run(tmp_path: Path, *arguments: str, address: str = "127.0.0.1:1") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEFLOW_")}
-    env["SERVICEFLOW_TEMPORAL_ADDRESS"] = address
-    return subprocess.run(
-        [sys.executable, "-m", "serviceflow", "case", "list", *arguments],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = without_settings() | {"SERVICEFLOW_TEMPORAL_ADDRESS": address}
+    return cli("case", "list", *arguments, env=env, cwd=tmp_path)
 
 
 def _files(tmp_path: Path) -> None:

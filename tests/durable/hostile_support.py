@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from zendesk_deliveries import signed_headers
 
 from serviceflow.adapters import AdapterBase, Identities, Identity, WebhookRequest
 from serviceflow.fakes.server import free_port
@@ -57,14 +57,7 @@ def configure_plugins(monkeypatch: pytest.MonkeyPatch, *, account: bool = True) 
 
 
 def zendesk_headers(raw: bytes, secret: str = SECRET) -> dict[str, str]:
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
-        "content-type": "application/json",
-        "x-zendesk-webhook-id": "01HOSTILE",
-        "x-zendesk-webhook-invocation-id": "1",
-        "x-zendesk-webhook-signature-timestamp": timestamp,
-        "x-zendesk-webhook-signature": sign(secret, timestamp, raw),
-    }
+    return signed_headers(secret, raw)
 
 
 def freshdesk_headers(raw: bytes, secret: str = SECRET) -> dict[str, str]:

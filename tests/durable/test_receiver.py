@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,9 +15,9 @@ from durable_support import FakeHelpdesk, eventually, free_port
 from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
-from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from zendesk_deliveries import created_envelope, signed_headers
 
 from serviceflow.durable.workflows import CaseWorkflow
 from serviceflow.model import CaseState
@@ -151,40 +150,5 @@ async def test_temporal_down_means_503_with_retry_after_and_healthz_still_answer
 async def post_signed(url: str, body: Any, secret: str = SECRET) -> httpx.Response:
     """Deliver as Zendesk does: the raw body, signed over timestamp + body."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers = {
-        "content-type": "application/json",
-        "x-zendesk-webhook-id": "01TESTWEBHOOK",
-        "x-zendesk-webhook-invocation-id": "1",
-        "x-zendesk-webhook-signature-timestamp": timestamp,
-        "x-zendesk-webhook-signature": sign(secret, timestamp, raw),
-    }
     async with httpx.AsyncClient() as http:
-        return await http.post(url, content=raw, headers=headers)
-
-
-def created_envelope(ticket: dict[str, Any]) -> dict[str, Any]:
-    """A ticket.created envelope as Zendesk's event webhooks send it (ids as strings)."""
-    return {
-        "type": "zen:event-type:ticket.created",
-        "account_id": 12514403,
-        "id": f"evt-created-{ticket['id']}",
-        "time": ticket["created_at"],
-        "zendesk_event_version": "2022-11-06",
-        "subject": f"zen:ticket:{ticket['id']}",
-        "detail": {
-            "id": str(ticket["id"]),
-            "subject": ticket["subject"],
-            "status": "NEW",
-            "priority": None,
-            "requester_id": str(ticket["requester_id"]),
-            "assignee_id": None,
-            "group_id": None,
-            "tags": [],
-            "created_at": ticket["created_at"],
-            "updated_at": ticket["updated_at"],
-            "via": {"channel": "web"},
-            "description": "Please help.",
-        },
-        "event": {},
-    }
+        return await http.post(url, content=raw, headers=signed_headers(secret, raw))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,8 +20,8 @@ import pytest_asyncio
 from serviceflow_zendesk.adapter import aclose_clients
 from serviceflow_zendesk.fake import FakeZendesk
 from serviceflow_zendesk.fake.environment import fake_zendesk_in_this_process
-from serviceflow_zendesk.signature import sign
 from temporalio.client import Client
+from zendesk_deliveries import created_envelope, signed_headers
 
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
@@ -83,36 +82,11 @@ async def hanging() -> AsyncIterator[tuple[str, FakeZendesk, list[int]]]:
 
 
 def envelope(ticket: dict[str, Any], n: int) -> bytes:
-    return json.dumps(
-        {
-            "type": "zen:event-type:ticket.created",
-            "account_id": 1,
-            "id": f"evt-hang-{ticket['id']}-{n}",
-            "time": ticket["created_at"],
-            "zendesk_event_version": "2022-11-06",
-            "subject": f"zen:ticket:{ticket['id']}",
-            "detail": {
-                "id": str(ticket["id"]),
-                "subject": ticket["subject"],
-                "status": "NEW",
-                "requester_id": str(ticket["requester_id"]),
-                "created_at": ticket["created_at"],
-                "updated_at": ticket["updated_at"],
-                "via": {"channel": "web"},
-            },
-            "event": {},
-        }
-    ).encode()
+    return json.dumps(created_envelope(ticket, f"evt-hang-{ticket['id']}-{n}")).encode()
 
 
 async def deliver(http: httpx.AsyncClient, url: str, body: bytes) -> httpx.Response:
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers = {
-        "content-type": "application/json",
-        "x-zendesk-webhook-signature-timestamp": timestamp,
-        "x-zendesk-webhook-signature": sign(SECRET, timestamp, body),
-    }
-    return await asyncio.wait_for(http.post(url, content=body, headers=headers), WITHIN)
+    return await asyncio.wait_for(http.post(url, content=body, headers=signed_headers(SECRET, body)), WITHIN)
 
 
 async def test_deliveries_waiting_for_a_silent_temporal_share_one_bounded_attempt(hanging) -> None:  # type: ignore[no-untyped-def]
