@@ -33,6 +33,18 @@ async def test_policy_paths_that_do_not_exist_are_named(tmp_path: Path) -> None:
     assert f"policies: no such file or directory: {paths} (SERVICEFLOW_POLICIES)" in found
 
 
+async def test_a_misspelt_path_beside_one_that_exists_is_named(tmp_path: Path) -> None:
+    """The policy store refuses a named path that does not exist (it dropped it before): its
+    refusal is the problem, never an error out of the check (a 500)."""
+    (tmp_path / "policies").mkdir()
+    settings = Settings(
+        temporal_address="127.0.0.1:1", policies=[tmp_path / "policies", tmp_path / "workflowz"]
+    )
+    found = await problems(settings)
+    (policies,) = [p for p in found if p.startswith("policies: ")]
+    assert policies.startswith(f"policies: no such file or directory: {tmp_path / 'workflowz'} "), policies
+
+
 async def test_a_broken_policy_file_is_named_with_its_position(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "broken.yaml").write_text("apiVersion: serviceflow/v1\nkind: [\n")

@@ -15,6 +15,7 @@ from serviceflow.durable.policy_store import PolicyStore
 from serviceflow.durable.settings import Settings
 from serviceflow.durable.worker import connect
 from serviceflow.errors import PolicySetError
+from serviceflow.policy.loader import PolicyPathError
 from serviceflow.receiver import logs
 from serviceflow.receiver.accounts import check_accounts
 from serviceflow.receiver.app import Receiver
@@ -37,11 +38,13 @@ def receiver_for(settings: Settings, *, require_account: bool = True) -> Receive
     async def policies_loaded() -> str | None:
         # Loaded once; after that the store itself reloads on change and keeps the last good set.
         if not stores:
-            if not any(path.exists() for path in settings.policies):  # the store drops those
+            if not any(path.exists() for path in settings.policies):  # none: the variable is wrong
                 shown = ", ".join(map(str, settings.policies)) or "none given"
                 return f"policies: no such file or directory: {shown} (SERVICEFLOW_POLICIES)"
             try:
                 stores.append(PolicyStore(settings.policies))
+            except PolicyPathError as exc:  # one named path of several does not exist (a typo)
+                return f"policies: {exc}"
             except PolicySetError as exc:  # the first problem says where to look (attack14 F10)
                 first = exc.problems[0] if exc.problems else None
                 where = f"; first: {first.location}: {first.message}" if first else ""
