@@ -121,6 +121,30 @@ def env_file_problem(path: Path = Path(".env")) -> str | None:
     return None
 
 
+#: What a list or map variable that is not JSON is told (core's settings and a plugin's alike).
+NOT_JSON = 'not valid JSON (lists and maps are JSON: ["a", "b"], {"k": "v"})'
+
+
+def refusal_lines(
+    exc: ValidationError, variable_of: Callable[[str], tuple[str, bool] | None], unknown: str = "?"
+) -> list[str]:
+    """A settings class's refusal as ``error: SERVICEFLOW_X: what is wrong (got 'value')`` lines,
+    one a problem: ``variable_of(field)`` is the variable's name and whether it is secret (its
+    value never shown), or None for a field it does not know (named ``unknown``, value not
+    shown). A file setting's value is shown as it was written, not as ``PosixPath(...)``."""
+    lines = []
+    for problem in exc.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        found = variable_of(field)
+        name, secret = found if found is not None else (unknown, True)
+        given = problem.get("input")
+        if isinstance(given, PurePath):
+            given = str(given)
+        shown = "" if secret else f" (got {given!r})"
+        lines.append(f"error: {name}: {problem['msg']}{shown}")
+    return lines
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the options given (None: not given), the environment and ``.env``.
 
@@ -132,22 +156,13 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
-        lines = []
-        for problem in exc.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "?"
-            given = problem.get("input")
-            if isinstance(given, PurePath):  # a file setting's value, as it was written
-                given = str(given)
-            shown = "" if field in _secret_fields() else f" (got {given!r})"
-            lines.append(f"error: {env_name(field)}: {problem['msg']}{shown}")
+        secret = _secret_fields()
+        lines = refusal_lines(exc, lambda field: (env_name(field), field in secret))
         raise CliError("\n".join(lines), code=EXIT_USAGE) from None
     except SettingsError as exc:  # a list or map variable that is not JSON
         found = re.search(r'field "([a-z_]+)"', str(exc))
         name = env_name(found.group(1)) if found else "a SERVICEFLOW_* variable"
-        raise CliError(
-            f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})',
-            code=EXIT_USAGE,
-        ) from None
+        raise CliError(f"error: {name}: {NOT_JSON}", code=EXIT_USAGE) from None
     for field in ("task_queue", "temporal_namespace"):  # "" was Temporal's refusal of each delivery
         if not getattr(settings, field).strip():
             raise CliError(

@@ -21,7 +21,7 @@ from dotenv import dotenv_values
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsError
 
-from serviceflow.cli.options import is_secret
+from serviceflow.cli.options import NOT_JSON, is_secret, refusal_lines
 from serviceflow.durable.settings import Settings
 from serviceflow.plugins.demo import LOG_ENV
 from serviceflow.plugins.manager import LOAD_PLUGINS_ENV
@@ -108,21 +108,15 @@ def setting_problems(exc: BaseException) -> list[str] | None:
         found = re.search(r'field "([A-Za-z0-9_]+)"', str(exc))
         names = [v.name for v in variables() if found and v.field == found.group(1)]
         name = " or ".join(names) if names else "a SERVICEFLOW_* variable"
-        return [f'error: {name}: not valid JSON (lists and maps are JSON: ["a", "b"], {{"k": "v"}})']
+        return [f"error: {name}: {NOT_JSON}"]
     if not isinstance(exc, ValidationError):
         return None
     owner = next((cls for cls in settings_classes() if cls.__name__ == exc.title), None)
     if owner is None:
         return None
-    fields = {v.field: v for v in variables() if v.settings_class is owner}
+    fields = {v.field: (v.name, v.secret) for v in variables() if v.settings_class is owner}
     prefix = str(owner.model_config.get("env_prefix") or PREFIX).upper()
-    lines = []
-    for problem in exc.errors(include_url=False):
-        variable = fields.get(str(problem["loc"][0])) if problem["loc"] else None
-        name = variable.name if variable else f"the {prefix}* settings"
-        shown = "" if variable is None or variable.secret else f" (got {problem.get('input')!r})"
-        lines.append(f"error: {name}: {problem['msg']}{shown}")
-    return lines
+    return refusal_lines(exc, fields.get, f"the {prefix}* settings")
 
 
 def plugin_setting_problems() -> list[str]:
